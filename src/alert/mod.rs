@@ -1,0 +1,1 @@
+//! Alert: the one model every sink consumes, with severity, dedup, redaction and fingerprints.

@@ -1,0 +1,20 @@
+//! plainsight: a passive sniffer that proves, from the wire, which credentials an application sends
+//! without TLS.
+//!
+//! The pipeline is the architecture, one module per stage; each stage owns its types and knows nothing
+//! of the stages after it:
+//!
+//! `capture` -> `decode` -> `reassembly` -> `http` -> `detect` -> `alert` -> `output` / `tui`
+//!
+//! `pipeline` wires them together for one packet source. See ARCHITECTURE.md.
+
+pub mod alert;
+pub mod capture;
+pub mod decode;
+pub mod detect;
+pub mod http;
+pub mod output;
+pub mod pipeline;
+pub mod reassembly;
+pub mod time;
+pub mod tui;

@@ -1,0 +1,1 @@
+//! Output: sinks that consume alerts (JSON lines file, end-of-run report).

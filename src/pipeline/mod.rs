@@ -1,0 +1,1 @@
+//! Pipeline: wires decode -> reassembly -> http -> detect -> alert for one packet source.
