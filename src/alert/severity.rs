@@ -1,0 +1,57 @@
+//! Severity rules (documented in README, "Severity").
+//!
+//! Severity answers "what can an attacker on the path do with it, now?":
+//! - **critical**: a password (Basic, login forms, OAuth password grant, a password in a URL). It does not
+//!   expire, and people reuse passwords.
+//! - **high**: a token that was replayable at capture time: a JWT not yet expired or without `exp`, an
+//!   opaque bearer token, API key or session cookie (their lifetime is unknown, so assume live), a token
+//!   handed out by a login response, a session cookie set without `Secure`.
+//! - **medium**: an expired or not-yet-valid JWT (it shows the scheme and the claims, and a server that
+//!   does not check `exp` still takes it), and authentication material that is not directly replayable
+//!   (Digest, NTLM, Negotiate).
+//! - **low**: low-confidence findings (shown only with `--include-low`).
+
+use serde::Serialize;
+
+use crate::detect::jwt::Validity;
+use crate::detect::{Confidence, Finding, SecretClass};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn of(f: &Finding) -> Severity {
+        if f.confidence == Confidence::Low {
+            return Severity::Low;
+        }
+        match f.class {
+            SecretClass::Password => Severity::Critical,
+            SecretClass::Material => Severity::Medium,
+            SecretClass::Token => match f.jwt.as_ref().map(|j| &j.validity) {
+                Some(Validity::Expired { .. }) | Some(Validity::NotYetValid { .. }) => Severity::Medium,
+                _ => Severity::High,
+            },
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
