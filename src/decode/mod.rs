@@ -90,3 +90,10 @@ pub enum DecodeError {
 pub fn decode(_link: LinkType, _frame: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     Err(DecodeError::Malformed("stub"))
 }
+
+impl LinkType {
+    /// libpcap-style name (stub until the decode module lands).
+    pub fn name(self) -> String {
+        format!("DLT_{}", self.0)
+    }
+}

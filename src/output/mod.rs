@@ -1,1 +1,10 @@
-//! Output: sinks that consume alerts (JSON lines file, end-of-run report).
+//! Output: sinks that consume alerts. Nothing below this stage prints.
+//!
+//! - [`jsonl::JsonLines`]: the alert file, one JSON object per leak per line (docs/alerts.md), created
+//!   with mode 0600 because it holds evidence about other people's credentials.
+//! - [`report`]: the end-of-run report, leaks grouped by server with what an attacker can do with each.
+//! - [`lines::AlertLines`]: one human line per new leak, for `live --no-tui` and pipes.
+
+pub mod jsonl;
+pub mod lines;
+pub mod report;

@@ -1,0 +1,110 @@
+//! Command-line interface: argument definitions (clap) and one runner per subcommand.
+//!
+//! Exit codes are part of the contract scripts rely on: 0 success, 1 a leak was found with
+//! `--fail-on-leak`, 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
+
+mod read;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_LEAK: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+const EXAMPLES: &str = "\
+Examples:
+  plainsight read captures/demo.pcap
+      Report every credential sent in clear text in a capture file.
+  plainsight read --alerts leaks.jsonl --fail-on-leak -f 'tcp port 8080' ci.pcapng
+      CI gate: JSON alerts to a file (mode 0600), exit 1 if anything leaked.
+  plainsight read --reveal captures/demo.pcap
+      Training lab: show the secrets in full.
+  plainsight interfaces
+      List capture devices.";
+
+/// Prove, from the wire, which credentials an application sends without TLS.
+#[derive(Parser, Debug)]
+#[command(name = "plainsight", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse capture files (pcap or pcapng).
+    #[command(after_help = EXAMPLES)]
+    Read(ReadArgs),
+    /// List capture interfaces.
+    Interfaces,
+}
+
+/// Options shared by `read` and `live`.
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// BPF filter in libpcap syntax (applied to files too), e.g. 'tcp port 80'.
+    #[arg(short = 'f', long = "filter", value_name = "BPF")]
+    pub filter: Option<String>,
+    /// Write alerts as JSON lines to PATH (created with mode 0600); '-' is standard output.
+    #[arg(long, value_name = "PATH")]
+    pub alerts: Option<PathBuf>,
+    /// Print secrets in full in every output (training labs). Redacted by default.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Exit with status 1 when a leak was found.
+    #[arg(long)]
+    pub fail_on_leak: bool,
+    /// Print packet, flow, reassembly and HTTP counters to standard error at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// Also report low-confidence findings.
+    #[arg(long)]
+    pub include_low: bool,
+    /// Bytes of each HTTP body handed to the detectors; the rest is skipped unbuffered.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    pub max_body: usize,
+    /// Most concurrent TCP flows tracked; the least recently active is evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = 262_144)]
+    pub max_flows: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Do not print the end-of-run report.
+    #[arg(long)]
+    pub no_report: bool,
+    /// No progress line on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Capture files to analyse, in order.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Read(args) => read::run(args),
+        Command::Interfaces => interfaces(),
+    }
+}
+
+fn interfaces() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("interface listing is not available yet")
+}
+
+impl CommonArgs {
+    pub fn engine_config(&self) -> plainsight::pipeline::Config {
+        let mut cfg = plainsight::pipeline::Config::default();
+        cfg.http.max_body_bytes = self.max_body;
+        cfg.reassembly.max_flows = self.max_flows.max(1);
+        cfg.detect.include_low_confidence = self.include_low;
+        cfg
+    }
+    pub fn reveal(&self) -> plainsight::alert::Reveal {
+        if self.reveal { plainsight::alert::Reveal::Full } else { plainsight::alert::Reveal::Redacted }
+    }
+}

@@ -1,0 +1,94 @@
+//! `plainsight read`: analyse capture files, write alerts, print the report.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use plainsight::alert::{AlertSink, NullSink};
+use plainsight::output::jsonl::JsonLines;
+use plainsight::output::report;
+use plainsight::pipeline::{Engine, offline};
+
+use super::{EXIT_ERROR, EXIT_LEAK, ReadArgs};
+
+pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
+    let common = &args.common;
+    let reveal = common.reveal();
+    let mut jsonl = match &common.alerts {
+        Some(p) => Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?),
+        None => None,
+    };
+    let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    let mut engine = Engine::new(common.engine_config());
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut input_bytes = 0u64;
+    let mut failed = false;
+
+    for path in &args.files {
+        let name = path.display().to_string();
+        let mut last_draw = Instant::now();
+        let mut progress = |done: u64, total: u64| {
+            if show_progress && last_draw.elapsed().as_millis() >= 200 {
+                last_draw = Instant::now();
+                let pct = if total > 0 { done * 100 / total } else { 0 };
+                let secs = started.elapsed().as_secs_f64().max(1e-6);
+                eprint!("\r\x1b[Kreading {name}: {pct}% ({:.0} MB/s)", (input_bytes + done) as f64 / 1e6 / secs);
+            }
+        };
+        let sink: &mut dyn AlertSink = match jsonl.as_mut() {
+            Some(j) => j,
+            None => &mut NullSink,
+        };
+        let res = offline::read_file(&mut engine, path, common.filter.as_deref(), sink, &mut progress);
+        if show_progress {
+            eprint!("\r\x1b[K");
+        }
+        for w in engine.take_warnings() {
+            eprintln!("plainsight: warning: {name}: {w}");
+        }
+        match res {
+            Ok(s) => input_bytes += s.file_bytes,
+            Err(e) => {
+                if let plainsight::capture::CaptureError::Filter { .. } = e {
+                    // A bad filter is a usage error: every file would fail the same way.
+                    anyhow::bail!(e);
+                }
+                eprintln!("plainsight: error: {e}");
+                failed = true;
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    if let Some(j) = jsonl.take() {
+        j.finish().context("cannot write alert file")?;
+    }
+    let snapshot = engine.stats();
+    if !args.no_report {
+        let text = report::render(engine.book().alerts(), &engine.hosts().sorted(), snapshot.engine.tls_flows, reveal);
+        // The alert stream owns stdout when `--alerts -`: the report moves to stderr.
+        let res = if alerts_on_stdout {
+            std::io::stderr().write_all(text.as_bytes())
+        } else {
+            std::io::stdout().write_all(text.as_bytes())
+        };
+        if let Err(e) = res {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(e).context("cannot write report");
+            }
+        }
+    }
+    if common.stats {
+        eprint!("{}", snapshot.render(elapsed, input_bytes));
+    }
+    if failed {
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    if common.fail_on_leak && snapshot.leaks > 0 {
+        return Ok(ExitCode::from(EXIT_LEAK));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,127 @@
+//! The end-of-run report: every leak grouped by server, each with what an attacker on the path can do
+//! with it. Plain text (no colour codes) so that it pastes into tickets and CI logs unchanged.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::alert::{Alert, Reveal, Severity};
+use crate::detect::jwt::{JwtInfo, Validity};
+use crate::pipeline::HostStats;
+
+/// The validity sentence of a JWT: "replayable for 59 min", "expired 3 days before capture", ...
+pub fn validity_text(j: &JwtInfo) -> String {
+    match &j.validity {
+        Validity::Valid { text, .. }
+        | Validity::Expired { text, .. }
+        | Validity::NotYetValid { text, .. }
+        | Validity::NoExpiry { text } => text.clone(),
+    }
+}
+
+/// One line describing a JWT's header and claims.
+pub fn jwt_summary(j: &JwtInfo) -> String {
+    let mut parts = Vec::new();
+    if j.encrypted {
+        parts.push("JWE (encrypted payload, still replayable)".to_string());
+    }
+    if let Some(alg) = &j.alg {
+        let note = if j.alg_none {
+            " (UNSIGNED: alg none)"
+        } else if j.symmetric {
+            " (shared secret: brute-forceable offline)"
+        } else {
+            ""
+        };
+        parts.push(format!("alg {alg}{note}"));
+    }
+    if let Some(v) = &j.sub {
+        parts.push(format!("sub {v}"));
+    }
+    if let Some(v) = &j.iss {
+        parts.push(format!("iss {v}"));
+    }
+    if !j.roles.is_empty() {
+        parts.push(format!("roles {}", j.roles.join(",")));
+    }
+    if let Some(v) = &j.scope {
+        parts.push(format!("scope {v}"));
+    }
+    parts.push(validity_text(j));
+    parts.join(", ")
+}
+
+fn severity_counts(alerts: &[Alert]) -> String {
+    let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
+    for a in alerts {
+        *counts.entry(std::cmp::Reverse(a.severity)).or_default() += 1;
+    }
+    counts.iter().map(|(s, n)| format!("{n} {}", s.0)).collect::<Vec<_>>().join(", ")
+}
+
+/// Render the report. `tls_flows` and `hosts` give the contrast: what was protected.
+pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Reveal) -> String {
+    let mut s = String::new();
+    if alerts.is_empty() {
+        let _ = writeln!(s, "plainsight: no credential crossed the network in clear text.");
+    } else {
+        let noun = if alerts.len() == 1 { "credential" } else { "credentials" };
+        let _ = writeln!(
+            s,
+            "plainsight: {} {noun} crossed the network in clear text ({}).",
+            alerts.len(),
+            severity_counts(alerts)
+        );
+        if reveal == Reveal::Redacted {
+            let _ = writeln!(s, "Secrets are redacted (prefix and fingerprint); --reveal shows them in full.");
+        }
+        // Group by server, most severe first.
+        let mut groups: BTreeMap<(String, String), Vec<&Alert>> = BTreeMap::new();
+        for a in alerts {
+            let name = a.host.clone().unwrap_or_else(|| a.server.ip().to_string());
+            groups.entry((name, a.server.to_string())).or_default().push(a);
+        }
+        for ((name, addr), mut list) in groups {
+            list.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+            let n = list.len();
+            let _ = writeln!(s);
+            let _ = writeln!(s, "== {name} ({addr}): {n} leak{} ==", if n == 1 { "" } else { "s" });
+            for a in list {
+                let r = a.record(reveal);
+                let _ = writeln!(
+                    s,
+                    "  {:<8} {:<20} {} {} from {}",
+                    r.severity.as_str().to_uppercase(),
+                    r.kind.as_str(),
+                    r.method.as_deref().unwrap_or("-"),
+                    r.path.as_deref().unwrap_or("-"),
+                    r.client,
+                );
+                let user = r.user.as_deref().map(|u| format!("user {u}, ")).unwrap_or_default();
+                let _ = writeln!(s, "           {user}{} {}", r.location, r.secret);
+                let times = if a.count > 1 {
+                    format!("seen {} times, {} .. {}", a.count, r.first_seen, r.last_seen)
+                } else {
+                    format!("seen once, {}", r.first_seen)
+                };
+                let _ = writeln!(s, "           {times}");
+                if !r.evidence.is_empty() {
+                    let _ = writeln!(s, "           {}", r.evidence);
+                }
+                if let Some(j) = &a.jwt {
+                    let _ = writeln!(s, "           JWT: {}", jwt_summary(j));
+                }
+                let _ = writeln!(s, "           attacker on the path: {}", r.replay);
+            }
+        }
+    }
+    let tls_hosts: Vec<&str> = hosts.iter().filter(|h| h.tls_flows > 0).map(|h| h.name.as_str()).collect();
+    if tls_flows > 0 {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "TLS-protected flows: {tls_flows} ({}): their content is unreadable on the wire, nothing to report.",
+            if tls_hosts.is_empty() { "-".to_string() } else { tls_hosts.join(", ") }
+        );
+    }
+    s
+}

@@ -1,0 +1,90 @@
+//! Counters of the whole pipeline, for `--stats`, the TUI header and tests.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::http;
+use crate::reassembly;
+use crate::time::Timestamp;
+
+/// Counters kept by the engine itself (decode outcomes, capture time span).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EngineStats {
+    pub packets: u64,
+    pub bytes: u64,
+    pub tcp_segments: u64,
+    pub udp_datagrams: u64,
+    pub ip_fragments: u64,
+    pub other_ip: u64,
+    pub not_ip: u64,
+    /// Malformed packets by reason (counted and skipped).
+    pub malformed: BTreeMap<String, u64>,
+    /// Packets of unsupported link types, by DLT number.
+    pub unsupported_links: BTreeMap<u32, u64>,
+    pub tls_flows: u64,
+    #[serde(skip)]
+    pub first_ts: Option<Timestamp>,
+    #[serde(skip)]
+    pub last_ts: Option<Timestamp>,
+    #[serde(skip)]
+    pub last_advance: Timestamp,
+}
+
+/// Every stage's counters at one instant.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StatsSnapshot {
+    pub engine: EngineStats,
+    pub reassembly: reassembly::Stats,
+    pub http: http::Stats,
+    pub active_flows: u64,
+    pub buffered_bytes: u64,
+    pub leaks: u64,
+    pub sightings: u64,
+    pub alerts_not_deduped: u64,
+}
+
+impl StatsSnapshot {
+    pub fn malformed_total(&self) -> u64 {
+        self.engine.malformed.values().sum()
+    }
+
+    /// The `--stats` text: one `name: value` per line, grouped by stage.
+    pub fn render(&self, elapsed_secs: f64, input_bytes: u64) -> String {
+        let e = &self.engine;
+        let r = &self.reassembly;
+        let h = &self.http;
+        let mut s = String::new();
+        let mbps = if elapsed_secs > 0.0 { input_bytes as f64 / 1e6 / elapsed_secs } else { 0.0 };
+        let _ = writeln!(s, "packets:              {}", e.packets);
+        let _ = writeln!(s, "bytes:                {}", e.bytes);
+        let _ = writeln!(s, "tcp segments:         {}", e.tcp_segments);
+        let _ = writeln!(s, "udp datagrams:        {}", e.udp_datagrams);
+        let _ = writeln!(s, "ip fragments:         {}", e.ip_fragments);
+        let _ = writeln!(s, "other / non-ip:       {} / {}", e.other_ip, e.not_ip);
+        let _ = writeln!(s, "malformed packets:    {}", self.malformed_total());
+        for (why, n) in &e.malformed {
+            let _ = writeln!(s, "  {why}: {n}");
+        }
+        for (dlt, n) in &e.unsupported_links {
+            let _ = writeln!(s, "unsupported link {dlt}:  {n}");
+        }
+        let _ = writeln!(s, "flows:                {} (active {}, closed {}, timed out {}, evicted {})",
+            r.flows_created, self.active_flows, r.flows_closed, r.flows_timed_out, r.flows_evicted);
+        let _ = writeln!(s, "mid-stream pickups:   {}", r.midstream_pickups);
+        let _ = writeln!(s, "reassembly gaps:      {} ({} bytes)", r.gaps, r.gap_bytes);
+        let _ = writeln!(s, "overlaps:             {} ({} conflicting)", r.overlaps, r.overlap_conflicts);
+        let _ = writeln!(s, "retransmissions:      {}", r.retransmissions);
+        let _ = writeln!(s, "out-of-order:         {} segments, {} bytes dropped", r.ooo_segments, r.ooo_dropped_bytes);
+        let _ = writeln!(s, "http requests:        {}", h.requests);
+        let _ = writeln!(s, "http responses:       {}", h.responses);
+        let _ = writeln!(s, "http parse errors:    {} (resyncs {}, heads too large {})", h.parse_errors, h.resyncs, h.heads_too_large);
+        let _ = writeln!(s, "http bodies capped:   {} (decompression errors {})", h.bodies_truncated, h.decompression_errors);
+        let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
+        let _ = writeln!(s, "leaks:                {} ({} sightings)", self.leaks, self.sightings);
+        let _ = writeln!(s, "elapsed:              {elapsed_secs:.3} s");
+        let _ = writeln!(s, "throughput:           {mbps:.1} MB/s");
+        s
+    }
+}
