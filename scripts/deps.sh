@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the system packages plainsight needs, only those missing (Debian/Ubuntu, apt-get).
+#   scripts/deps.sh          build and run: libpcap
+#   scripts/deps.sh --test   also what the test suite drives: tcpdump, tmux, iproute2, curl, python3
+# Runs apt-get directly as root, through sudo otherwise. Idempotent and quiet when nothing is missing.
+set -euo pipefail
+
+pkgs=(libpcap-dev pkg-config)
+if [[ "${1:-}" == "--test" ]]; then
+    pkgs+=(tcpdump tmux iproute2 curl python3 openssl)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+    echo "plainsight: please install: ${missing[*]} (no apt-get on this system)" >&2
+    exit 1
+fi
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then SUDO=(sudo); else
+        echo "plainsight: need root (or sudo) to install: ${missing[*]}" >&2; exit 1
+    fi
+fi
+echo "plainsight: installing ${missing[*]}" >&2
+"${SUDO[@]}" apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
