@@ -2,6 +2,8 @@
 //!
 //! STUB: the capture helper implements this module. The public surface below is the contract.
 
+pub mod live;
+
 use std::path::PathBuf;
 
 use crate::decode::LinkType;

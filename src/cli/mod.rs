@@ -3,6 +3,7 @@
 //! Exit codes are part of the contract scripts rely on: 0 success, 1 a leak was found with
 //! `--fail-on-leak`, 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
 
+mod live;
 mod read;
 
 use std::path::PathBuf;
@@ -21,6 +22,10 @@ Examples:
       CI gate: JSON alerts to a file (mode 0600), exit 1 if anything leaked.
   plainsight read --reveal captures/demo.pcap
       Training lab: show the secrets in full.
+  sudo plainsight live -i eth0 -f 'tcp port 80 or tcp port 8080'
+      Watch a LAN interface in the terminal UI.
+  plainsight live -i eth0 --no-tui --alerts - --duration 60
+      One minute of JSON alerts on stdout, for pipes and services.
   plainsight interfaces
       List capture devices.";
 
@@ -37,6 +42,9 @@ pub enum Command {
     /// Analyse capture files (pcap or pcapng).
     #[command(after_help = EXAMPLES)]
     Read(ReadArgs),
+    /// Capture on a network interface and report leaks as they happen.
+    #[command(after_help = EXAMPLES)]
+    Live(LiveArgs),
     /// List capture interfaces.
     Interfaces,
 }
@@ -85,9 +93,37 @@ pub struct ReadArgs {
     pub files: Vec<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Interface to capture on (default: libpcap's default device).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Stop after SECS seconds (Ctrl-C and SIGTERM also stop cleanly).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Print alerts as lines on stdout instead of the terminal UI (for services and pipes).
+    #[arg(long)]
+    pub no_tui: bool,
+    /// When started as root, drop to this user once the capture is open (as tcpdump -Z).
+    #[arg(long, value_name = "USER", default_value = "nobody")]
+    pub user: String,
+    /// Bytes captured per packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
+    pub snaplen: i32,
+    /// Kernel capture buffer, in MiB (bursts beyond it are dropped by the kernel and counted).
+    #[arg(long, value_name = "MIB", default_value_t = 32)]
+    pub buffer_mib: usize,
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Read(args) => read::run(args),
+        Command::Live(args) => live::run(args),
         Command::Interfaces => interfaces(),
     }
 }
