@@ -16,5 +16,6 @@ pub mod http;
 pub mod output;
 pub mod pipeline;
 pub mod reassembly;
+pub mod synth;
 pub mod time;
 pub mod tui;
