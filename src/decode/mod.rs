@@ -4,8 +4,11 @@
 //! payload from the capture buffer, and the reassembler decides whether it must keep a copy (only
 //! out-of-order data is ever copied). A frame that cannot be decoded is a [`DecodeError`], which the
 //! pipeline counts by reason and skips; it never stops the run.
-//!
-//! STUB: the decode helper implements this module.
+
+mod ip;
+mod link;
+
+pub use link::decode;
 
 use std::net::SocketAddr;
 
@@ -86,14 +89,37 @@ pub enum DecodeError {
     Malformed(&'static str),
 }
 
-/// Decode one frame of the given link type.
-pub fn decode(_link: LinkType, _frame: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    Err(DecodeError::Malformed("stub"))
-}
-
 impl LinkType {
-    /// libpcap-style name (stub until the decode module lands).
+    /// libpcap's name for the link type (as `tcpdump -L` prints it), for messages about it.
     pub fn name(self) -> String {
-        format!("DLT_{}", self.0)
+        let known = match self.0 {
+            0 => "NULL",
+            1 => "EN10MB",
+            12 | 14 | 101 => "RAW",
+            105 => "IEEE802_11",
+            108 => "LOOP",
+            113 => "LINUX_SLL",
+            127 => "IEEE802_11_RADIO",
+            228 => "IPV4",
+            229 => "IPV6",
+            239 => "NFLOG",
+            276 => "LINUX_SLL2",
+            _ => "",
+        };
+        if !known.is_empty() {
+            return known.to_string();
+        }
+        match pcap::Linktype(self.0 as i32).get_name() {
+            Ok(n) => n,
+            Err(_) => format!("DLT_{}", self.0),
+        }
+    }
+
+    /// Whether [`decode`] understands this link type.
+    pub fn is_supported(self) -> bool {
+        matches!(self.0, 0 | 1 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 276)
     }
 }
+
+#[cfg(test)]
+mod tests;
