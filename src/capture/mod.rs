@@ -1,8 +1,14 @@
 //! Capture: packet sources (capture files and live interfaces). The only stage that knows libpcap.
 //!
-//! STUB: the capture helper implements this module. The public surface below is the contract.
+//! - [`FileReader`]: pcap and pcapng files, streaming, with exact offsets for errors and progress.
+//! - [`live`]: an interface through libpcap, on a capture thread that never waits on analysis.
+//! - [`writer`]: pcap and pcapng writers (tests, generators).
 
+mod file;
 pub mod live;
+pub mod writer;
+
+pub use file::FileReader;
 
 use std::path::PathBuf;
 
@@ -36,28 +42,32 @@ pub enum CaptureError {
     Filter { filter: String, reason: String },
 }
 
-/// Reads a pcap or pcapng file record by record (streaming: memory does not grow with file size).
-pub struct FileReader {}
 
-impl FileReader {
-    /// Open `path`; `filter` is a BPF expression applied to every packet (compiled per link type).
-    pub fn open(_path: &std::path::Path, _filter: Option<&str>) -> Result<FileReader, CaptureError> {
-        Err(CaptureError::NotACapture { path: PathBuf::new() })
-    }
-    /// Next packet that passes the filter; `Ok(None)` at a clean end of file.
-    pub fn next_packet(&mut self) -> Result<Option<PacketRef<'_>>, CaptureError> {
-        Ok(None)
-    }
-    /// (bytes consumed, file size), for progress.
-    pub fn progress(&self) -> (u64, u64) {
-        (0, 0)
-    }
-    /// Packets read from the file (before the filter).
-    pub fn packets_read(&self) -> u64 {
-        0
-    }
-    /// Packets the BPF filter rejected.
-    pub fn packets_filtered(&self) -> u64 {
-        0
-    }
+/// A capture device as `plainsight interfaces` lists it.
+#[derive(Clone, Debug)]
+pub struct InterfaceInfo {
+    pub name: String,
+    pub description: Option<String>,
+    pub addresses: Vec<String>,
+    pub up: bool,
+    pub running: bool,
+    pub loopback: bool,
+    pub wireless: bool,
+}
+
+/// Every device libpcap can capture on.
+pub fn interfaces() -> Result<Vec<InterfaceInfo>, String> {
+    let devs = pcap::Device::list().map_err(|e| e.to_string())?;
+    Ok(devs
+        .into_iter()
+        .map(|d| InterfaceInfo {
+            addresses: d.addresses.iter().map(|a| a.addr.to_string()).collect(),
+            up: d.flags.is_up(),
+            running: d.flags.is_running(),
+            loopback: d.flags.is_loopback(),
+            wireless: d.flags.is_wireless(),
+            name: d.name,
+            description: d.desc,
+        })
+        .collect())
 }
