@@ -1,11 +1,44 @@
 //! Reassembly: the flow table and the two in-order byte streams of every TCP connection.
 //!
-//! STUB: the reassembly helper implements this module. The public surface below is the contract the
-//! pipeline and the HTTP stage rely on.
+//! Each direction of a connection is delivered to a [`StreamHandler`] as in-order bytes. In-order data
+//! is passed as the segment's own payload slice (borrowed from the capture buffer: no copy); only
+//! out-of-order data is copied, into a per-direction buffer, until the hole before it fills.
+//!
+//! **Sequence numbers** are unwrapped into 64-bit offsets relative to the start of each direction,
+//! always against the next expected byte with a signed 32-bit difference, so wraparound at 2^32 is
+//! invisible and a stream may carry more than 4 GiB.
+//!
+//! **Overlap policy: first wins.** Bytes already delivered or already buffered are kept; a later segment
+//! only contributes the bytes nobody had sent before (BSD and Suricata's default "first" policy, which is
+//! also what most end hosts do). Overlaps among buffered bytes whose contents differ are counted in
+//! `overlap_conflicts` (an evasion attempt or a broken stack). Bytes already delivered are not kept (zero
+//! copy), so a retransmission that disagrees with them cannot be compared: it is counted as a
+//! retransmission and dropped.
+//!
+//! **Gaps.** A capture misses packets. The stream never stalls waiting for them: a hole is given up on
+//! (the handler is told `on_gap(len)` and delivery resumes after it) when the receiver ACKs past it
+//! (it got bytes we did not), when a buffer cap is hit, when the flow closes, times out or is evicted,
+//! and at the end of the capture.
+//!
+//! **Mid-stream pick-up.** A flow whose handshake was not captured starts at the first segment seen;
+//! the server is guessed from the ports (`saw_syn = false`).
+//!
+//! **Bounded memory.** At most `max_flows` flows (the least recently active one is evicted when a new one
+//! arrives), `max_ooo_bytes_per_flow` and [`MAX_OOO_SEGMENTS`] buffered per direction, and
+//! `max_buffered_bytes` across all flows; flows idle for `idle_timeout_micros` of *capture* time are
+//! expired by [`Reassembler::advance_time`]. Pure ACKs and RSTs never create a flow, so a flood of them
+//! costs nothing. Every drop and every eviction is counted.
+
+mod flow;
+mod table;
+
+pub use table::{MAX_OOO_SEGMENTS, Reassembler};
+
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 
-use crate::decode::TcpSegment;
 use crate::time::Timestamp;
 
 /// Which end of a connection sent some bytes.
@@ -106,30 +139,3 @@ pub struct Stats {
     pub midstream_pickups: u64,
 }
 
-/// The flow table.
-pub struct Reassembler<S> {
-    _cfg: Config,
-    stats: Stats,
-    _state: std::marker::PhantomData<S>,
-}
-
-impl<S: Default> Reassembler<S> {
-    pub fn new(cfg: Config) -> Self {
-        Reassembler { _cfg: cfg, stats: Stats::default(), _state: std::marker::PhantomData }
-    }
-    /// Feed one segment captured at `ts`.
-    pub fn process<H: StreamHandler<S>>(&mut self, _seg: &TcpSegment<'_>, _ts: Timestamp, _h: &mut H) {}
-    /// Expire idle flows as of `now` (capture time).
-    pub fn advance_time<H: StreamHandler<S>>(&mut self, _now: Timestamp, _h: &mut H) {}
-    /// End of input: flush what can be flushed and close every flow.
-    pub fn finish<H: StreamHandler<S>>(&mut self, _now: Timestamp, _h: &mut H) {}
-    pub fn stats(&self) -> &Stats {
-        &self.stats
-    }
-    pub fn active_flows(&self) -> usize {
-        0
-    }
-    pub fn buffered_bytes(&self) -> usize {
-        0
-    }
-}
