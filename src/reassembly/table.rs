@@ -12,7 +12,7 @@ use crate::time::Timestamp;
 /// Out-of-order segments buffered per direction. Each insertion looks at the neighbours only, but a
 /// flood of 1-byte segments must not build a tree of 256 Ki entries either; past this the holes are
 /// given up on (as smoltcp's assembler does with its fixed number of holes).
-pub const MAX_OOO_SEGMENTS: usize = 1024;
+pub const MAX_OOO_SEGMENTS: usize = 4096;
 
 const NIL: usize = usize::MAX;
 
