@@ -1,6 +1,26 @@
 //! HTTP/1.1 on reassembled streams.
 //!
-//! STUB: the http helper implements this module. The public surface below is the contract.
+//! One [`HttpConnection`] per TCP connection, fed the in-order bytes of each direction by the
+//! reassembler. Requests and responses are recognised **by content**, on any port: a direction whose
+//! bytes start with a request line carries requests, one starting with `HTTP/1.` carries responses, one
+//! starting with a TLS record is TLS (its ClientHello's SNI is read, nothing else), anything else is
+//! scanned for a message start within a budget and then ignored.
+//!
+//! Heads are parsed with httparse, in place when a whole head is inside one segment (no copy), from a
+//! buffer capped at `max_head_bytes` otherwise. Bodies: Content-Length, chunked (with trailers) and
+//! read-until-close; no body for HEAD responses, 1xx, 204 and 304. gzip and deflate are decoded with a
+//! bound. Only the first `max_body_bytes` of a body are kept, and response bodies of media types no
+//! detector reads (images, scripts, archives...) are not kept at all: a large download costs nothing.
+//!
+//! Responses are paired with the oldest unanswered request (pipelining), interim 1xx responses do not
+//! consume it. After a gap or garbage the parser resynchronises on the next message start.
+
+mod body;
+mod conn;
+mod start;
+pub mod tls;
+
+pub use conn::HttpConnection;
 
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -26,7 +46,8 @@ impl Headers {
 /// A message body as consumers see it: de-chunked and decompressed, up to the body cap.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Body {
-    /// Decoded bytes (at most the configured cap).
+    /// Decoded bytes: the first `max_body_bytes` on the wire, decompressed up to
+    /// `max_decompressed_bytes` when the body is gzip or deflate encoded.
     pub data: Vec<u8>,
     /// The body was longer than the cap, or decompression hit its bound; `data` is a prefix.
     pub truncated: bool,
@@ -118,16 +139,6 @@ pub struct Stats {
     pub tls_connections: u64,
 }
 
-/// Per-connection HTTP state (both directions). Lives inside the flow table.
-#[derive(Default)]
-pub struct HttpConnection {}
 
-impl HttpConnection {
-    pub fn on_data<H: HttpHandler>(&mut self, _cfg: &Config, _stats: &mut Stats, _from: Side, _data: &[u8], _ts: Timestamp, _h: &mut H) {}
-    pub fn on_gap<H: HttpHandler>(&mut self, _cfg: &Config, _stats: &mut Stats, _from: Side, _len: u64, _ts: Timestamp, _h: &mut H) {}
-    /// The connection ended: flush read-until-close bodies.
-    pub fn on_close<H: HttpHandler>(&mut self, _cfg: &Config, _stats: &mut Stats, _ts: Timestamp, _h: &mut H) {}
-    pub fn protocol(&self) -> &Protocol {
-        &Protocol::Unknown
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+//! Recognising where an HTTP message starts, by content: on any port, after garbage or a gap.
+
+/// Request methods we accept at a message start. A closed list (not "any token") keeps a binary
+/// protocol or a body tail from being taken for a request line.
+const METHODS: &[&[u8]] = &[
+    b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE", b"PROPFIND",
+    b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"REPORT", b"SEARCH", b"PURGE", b"MKCALENDAR",
+    b"LINK", b"UNLINK", b"SUBSCRIBE", b"UNSUBSCRIBE", b"NOTIFY", b"POLL", b"BPROPFIND", b"MERGE", b"CHECKOUT",
+];
+
+/// What `data` starts with, as far as it is visible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    Request,
+    Response,
+    Tls,
+    /// Could still become a message start when more bytes arrive.
+    Maybe,
+    No,
+}
+
+pub fn classify(data: &[u8]) -> Start {
+    if data.is_empty() {
+        return Start::Maybe;
+    }
+    // TLS record: handshake (22), version 3.x.
+    if data[0] == 0x16 {
+        return match data.get(1..3) {
+            Some([3, v]) if *v <= 4 => Start::Tls,
+            Some(_) => Start::No,
+            None => Start::Maybe,
+        };
+    }
+    const HTTP: &[u8] = b"HTTP/1.";
+    let n = data.len().min(HTTP.len());
+    if data[..n] == HTTP[..n] {
+        return if data.len() >= HTTP.len() + 2 {
+            if matches!(data[7], b'0' | b'1') && data[8] == b' ' { Start::Response } else { Start::No }
+        } else {
+            Start::Maybe
+        };
+    }
+    let mut maybe = false;
+    for m in METHODS {
+        let k = data.len().min(m.len());
+        if data[..k] != m[..k] {
+            continue;
+        }
+        if data.len() <= m.len() {
+            maybe = true;
+            continue;
+        }
+        if data[m.len()] != b' ' {
+            continue;
+        }
+        return match data.get(m.len() + 1) {
+            None => Start::Maybe,
+            Some(b'/' | b'*') => Start::Request,
+            Some(c) if c.is_ascii_alphanumeric() => Start::Request,
+            Some(_) => Start::No,
+        };
+    }
+    if maybe { Start::Maybe } else { Start::No }
+}
+
+/// Offset of the first line start in `data` (after a `\n`) where a message begins or may begin.
+/// `Maybe` matches at the end of `data` are returned too, so that the caller keeps those bytes.
+pub fn find_line_start(data: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'\n', &data[from..]) {
+        let at = from + i + 1;
+        match classify(&data[at..]) {
+            Start::Request | Start::Response => return Some(at),
+            Start::Maybe if data.len() - at < 16 => return Some(at),
+            _ => {}
+        }
+        from = at;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_response_and_tls_starts() {
+        assert_eq!(classify(b"GET / HTTP/1.1\r\n"), Start::Request);
+        assert_eq!(classify(b"CONNECT host:443 HTTP/1.1"), Start::Request);
+        assert_eq!(classify(b"HTTP/1.1 200 OK"), Start::Response);
+        assert_eq!(classify(&[0x16, 3, 1, 0, 5]), Start::Tls);
+        assert_eq!(classify(b"GE"), Start::Maybe);
+        assert_eq!(classify(b"HTTP/1"), Start::Maybe);
+        assert_eq!(classify(b"GETX / HTTP/1.1"), Start::No);
+        assert_eq!(classify(b"\x00\x01binary"), Start::No);
+        assert_eq!(classify(b"SSH-2.0-OpenSSH"), Start::No);
+    }
+
+    #[test]
+    fn finds_the_next_message_after_garbage() {
+        let d = b"tail of a body\r\nmore junk\nPOST /x HTTP/1.1\r\n";
+        assert_eq!(find_line_start(d), Some(26));
+        assert_eq!(find_line_start(b"junk\nno message here"), None);
+        // A line start at the very end may begin a message in the next segment.
+        assert_eq!(find_line_start(b"junk\n"), Some(5));
+        assert_eq!(find_line_start(b"junk\nGE"), Some(5));
+    }
+}

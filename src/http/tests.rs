@@ -1,0 +1,165 @@
+//! HTTP parser tests beyond the text fixtures: encodings, caps, TLS.
+
+use std::io::Write as _;
+
+use super::*;
+
+#[derive(Default)]
+struct Seen {
+    reqs: Vec<Request>,
+    resps: Vec<(Response, Option<RequestLine>)>,
+    tls: Vec<Option<String>>,
+}
+
+impl HttpHandler for Seen {
+    fn on_request(&mut self, _from: Side, r: &Request) {
+        self.reqs.push(r.clone());
+    }
+    fn on_response(&mut self, _from: Side, r: &Response, q: Option<&RequestLine>) {
+        self.resps.push((r.clone(), q.cloned()));
+    }
+    fn on_tls(&mut self, sni: Option<&str>) {
+        self.tls.push(sni.map(str::to_string));
+    }
+}
+
+fn feed(cfg: &Config, chunks: &[(Side, &[u8])]) -> (Seen, Stats) {
+    let mut c = HttpConnection::default();
+    let mut st = Stats::default();
+    let mut s = Seen::default();
+    for (side, b) in chunks {
+        for piece in b.chunks(1460) {
+            c.on_data(cfg, &mut st, *side, piece, Timestamp(7), &mut s);
+        }
+    }
+    c.on_close(cfg, &mut st, Timestamp(8), &mut s);
+    (s, st)
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn response_with(enc: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+const GET: &[u8] = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+
+#[test]
+fn gzip_and_both_deflate_flavours_are_decoded() {
+    let json = br#"{"access_token":"abc"}"#;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(json).unwrap();
+    let zlib = z.finish().unwrap();
+    let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    d.write_all(json).unwrap();
+    let raw = d.finish().unwrap();
+    for (enc, body) in [("gzip", gzip(json)), ("x-gzip", gzip(json)), ("deflate", zlib), ("deflate", raw)] {
+        let (s, _) = feed(&Config::default(), &[(Side::Client, GET), (Side::Server, &response_with(enc, &body))]);
+        assert_eq!(s.resps[0].0.body.data, json, "{enc}");
+        assert!(!s.resps[0].0.body.decode_error);
+    }
+}
+
+#[test]
+fn decompression_bomb_stops_at_the_bound() {
+    let bomb = gzip(&vec![b'A'; 50 << 20]);
+    assert!(bomb.len() < 64 * 1024);
+    let cfg = Config::default();
+    let (s, _) = feed(&cfg, &[(Side::Client, GET), (Side::Server, &response_with("gzip", &bomb))]);
+    let b = &s.resps[0].0.body;
+    assert_eq!(b.data.len(), cfg.max_decompressed_bytes);
+    assert!(b.truncated);
+}
+
+#[test]
+fn large_upload_keeps_only_the_cap_but_counts_every_byte() {
+    let body = vec![b'u'; 5 << 20];
+    let mut req = format!("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    req.extend_from_slice(&body);
+    req.extend_from_slice(GET);
+    let cfg = Config::default();
+    let (s, st) = feed(&cfg, &[(Side::Client, &req)]);
+    assert_eq!(s.reqs.len(), 2);
+    assert_eq!(s.reqs[0].body.data.len(), cfg.max_body_bytes);
+    assert_eq!(s.reqs[0].body.wire_len, 5 << 20);
+    assert!(s.reqs[0].body.truncated);
+    assert_eq!(st.bodies_truncated, 1);
+}
+
+#[test]
+fn media_response_bodies_are_skipped_not_kept() {
+    let img = vec![0xffu8; 100_000];
+    let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", img.len()).into_bytes();
+    resp.extend_from_slice(&img);
+    let (s, _) = feed(&Config::default(), &[(Side::Client, GET), (Side::Server, &resp)]);
+    assert!(s.resps[0].0.body.data.is_empty());
+    assert_eq!(s.resps[0].0.body.wire_len, 100_000);
+}
+
+#[test]
+fn tls_client_hello_is_recognised_with_sni_and_nothing_else_is_parsed() {
+    let mut hello = tls::build_client_hello("shop.lab");
+    hello.extend_from_slice(b"GET /inside HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut c = HttpConnection::default();
+    let mut st = Stats::default();
+    let mut s = Seen::default();
+    let cfg = Config::default();
+    // The hello split across two segments.
+    c.on_data(&cfg, &mut st, Side::Client, &hello[..20], Timestamp(1), &mut s);
+    c.on_data(&cfg, &mut st, Side::Client, &hello[20..], Timestamp(1), &mut s);
+    c.on_data(&cfg, &mut st, Side::Server, b"\x16\x03\x03\x00\x02\x02\x00HTTP/1.1 200 OK\r\n\r\n", Timestamp(1), &mut s);
+    assert_eq!(s.tls, vec![Some("shop.lab".to_string())]);
+    assert!(s.reqs.is_empty() && s.resps.is_empty());
+    assert_eq!(st.tls_connections, 1);
+    assert!(matches!(c.protocol(), Protocol::Tls { .. }));
+}
+
+#[test]
+fn head_over_the_cap_is_dropped_and_the_parser_recovers() {
+    let cfg = Config { max_head_bytes: 1024, ..Config::default() };
+    let mut req = b"GET /big HTTP/1.1\r\nHost: h\r\n".to_vec();
+    for i in 0..100 {
+        req.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "v".repeat(30)).as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    req.extend_from_slice(GET);
+    let (s, st) = feed(&cfg, &[(Side::Client, &req)]);
+    assert_eq!(st.heads_too_large, 1);
+    assert_eq!(s.reqs.len(), 1);
+    assert_eq!(s.reqs[0].target, "/x");
+}
+
+#[test]
+fn websocket_upgrade_stops_http_parsing() {
+    let up = b"GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    let resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello";
+    let (s, _) = feed(&Config::default(), &[(Side::Client, up), (Side::Server, resp), (Side::Client, b"\x81\x85GET / HTTP/1.1\r\n\r\n")]);
+    assert_eq!(s.reqs.len(), 1);
+    assert_eq!(s.resps.len(), 1);
+    assert_eq!(s.resps[0].0.status, 101);
+}
+
+#[test]
+fn conflicting_content_lengths_are_rejected() {
+    let req = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nhello";
+    let (s, st) = feed(&Config::default(), &[(Side::Client, req)]);
+    assert!(s.reqs.is_empty());
+    assert_eq!(st.parse_errors, 1);
+}
+
+#[test]
+fn message_timestamp_is_that_of_its_first_byte() {
+    let mut c = HttpConnection::default();
+    let mut st = Stats::default();
+    let mut s = Seen::default();
+    let cfg = Config::default();
+    c.on_data(&cfg, &mut st, Side::Client, b"GET /t HTTP/1.1\r\n", Timestamp(100), &mut s);
+    c.on_data(&cfg, &mut st, Side::Client, b"Host: h\r\n\r\n", Timestamp(200), &mut s);
+    assert_eq!(s.reqs[0].ts, Timestamp(100));
+}
