@@ -1,8 +1,19 @@
 //! Detect: one detector per kind of leak, run on every complete HTTP message.
 //!
-//! STUB: the detect helper implements this module. The public surface below is the contract.
+//! Detectors are pure functions of a message and the capture time. Cheap signals come first (a header
+//! name, a content type), so the common message without credentials costs a few comparisons. Each
+//! finding carries the secret itself; redaction is the alert stage's job, and `evidence` never contains
+//! the secret. Within one message a secret is reported once per kind, and a JWT already claimed by a
+//! specific detector is not reported again as `jwt_other`.
 
+pub mod api_key;
+pub mod auth;
+pub mod common;
+pub mod cookie;
 pub mod jwt;
+pub mod login;
+pub mod response_token;
+pub mod url;
 
 use serde::Serialize;
 
@@ -93,14 +104,56 @@ pub struct Config {
 }
 
 /// Run every request detector.
-pub fn detect_request(_cfg: &Config, _req: &Request, _ts: Timestamp, _out: &mut Vec<Finding>) {}
+pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Vec<Finding>) {
+    let start = out.len();
+    auth::detect(&req.headers, ts, out);
+    api_key::detect(&req.headers, ts, out);
+    cookie::detect_request(&req.headers, ts, out);
+    login::detect(req, ts, out);
+    url::detect(&req.target, "request", ts, out);
+    jwt_other(req, ts, out, start);
+    finish(cfg, out, start);
+}
 
 /// Run every response detector. `req` is the request it answers when known.
-pub fn detect_response(
-    _cfg: &Config,
-    _resp: &Response,
-    _req: Option<&RequestLine>,
-    _ts: Timestamp,
-    _out: &mut Vec<Finding>,
-) {
+pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>, ts: Timestamp, out: &mut Vec<Finding>) {
+    let start = out.len();
+    cookie::detect_response(&resp.headers, ts, out);
+    for loc in resp.headers.get_all("location") {
+        url::detect(&String::from_utf8_lossy(loc), "header Location", ts, out);
+    }
+    response_token::detect(resp, ts, out);
+    finish(cfg, out, start);
+}
+
+/// JWTs anywhere else in a request (target, body), by shape, that no specific detector claimed.
+fn jwt_other(req: &Request, ts: Timestamp, out: &mut Vec<Finding>, start: usize) {
+    let mut found: Vec<String> = Vec::new();
+    for hay in [req.target.as_bytes(), req.body.data.as_slice()] {
+        if hay.len() < 16 || memchr::memmem::find(hay, b"eyJ").is_none() {
+            continue;
+        }
+        for (s, e) in jwt::find_all(hay) {
+            found.push(String::from_utf8_lossy(&hay[s..e]).into_owned());
+        }
+    }
+    for tok in found {
+        if out[start..].iter().any(|f| f.secret.contains(tok.as_str())) {
+            continue;
+        }
+        out.push(common::token_finding(LeakKind::JwtOther, LeakKind::JwtOther, &tok, None, "request target or body".into(), "JWT in the request:", ts));
+    }
+}
+
+/// Drop low-confidence findings unless asked for, and repeats of one (kind, secret) in a message.
+fn finish(cfg: &Config, out: &mut Vec<Finding>, start: usize) {
+    let mut i = start;
+    while i < out.len() {
+        let dup = out[start..i].iter().any(|f| f.kind == out[i].kind && f.secret == out[i].secret);
+        if dup || (!cfg.include_low_confidence && out[i].confidence == Confidence::Low) {
+            out.remove(i);
+        } else {
+            i += 1;
+        }
+    }
 }

@@ -1,0 +1,116 @@
+//! `Authorization` and `Proxy-Authorization`: Bearer (JWT or opaque), Basic (decoded), Digest, NTLM,
+//! Negotiate and any other scheme, and a bare token with no scheme.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+
+use super::common::{looks_like_token, password_finding, token_finding};
+use super::{Confidence, Finding, LeakKind, SecretClass};
+use crate::http::Headers;
+use crate::time::Timestamp;
+
+pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
+    for name in ["Authorization", "Proxy-Authorization"] {
+        for v in headers.get_all(name) {
+            let v = String::from_utf8_lossy(v);
+            if let Some(f) = one(name, v.trim(), ts) {
+                out.push(f);
+            }
+        }
+    }
+}
+
+fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
+    let location = format!("header {header}");
+    let (scheme, rest) = match value.split_once(char::is_whitespace) {
+        Some((s, r)) => (s, r.trim()),
+        None => ("", value),
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "bearer" => {
+            if rest.is_empty() {
+                return None;
+            }
+            Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, "Bearer", ts))
+        }
+        "basic" => Some(basic(rest, location)),
+        "digest" => {
+            let user = param(rest, "username");
+            Some(material(value, user, location, "Digest authentication (response hash, no plaintext password)"))
+        }
+        "ntlm" | "negotiate" => Some(material(value, None, location, &format!("{scheme} authentication (challenge-response material)"))),
+        "" => {
+            // A bare value with no scheme: some APIs send the token alone.
+            if !looks_like_token(rest) {
+                return None;
+            }
+            Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, "token without scheme", ts))
+        }
+        _ => {
+            if rest.is_empty() {
+                return None;
+            }
+            if super::jwt::is_jwt(rest) {
+                return Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, &format!("{scheme} scheme"), ts));
+            }
+            Some(Finding {
+                kind: LeakKind::OtherAuth,
+                class: SecretClass::Token,
+                confidence: Confidence::Medium,
+                secret: value.to_string(),
+                user: None,
+                location,
+                evidence: format!("authorization scheme {scheme}"),
+                jwt: None,
+            })
+        }
+    }
+}
+
+fn basic(b64: &str, location: String) -> Finding {
+    let compact: String = b64.split_whitespace().collect();
+    let decoded = STANDARD.decode(&compact).or_else(|_| STANDARD_NO_PAD.decode(compact.trim_end_matches('=')));
+    match decoded.ok().map(|d| String::from_utf8_lossy(&d).into_owned()) {
+        Some(text) if text.contains(':') => {
+            let (user, pass) = text.split_once(':').unwrap_or((&text, ""));
+            if pass.is_empty() {
+                return material(&format!("Basic {b64}"), Some(user.to_string()), location, "Basic authentication with an empty password");
+            }
+            password_finding(LeakKind::BasicAuth, pass, Some(user.to_string()), location, "Basic authentication: base64 of user:password".into())
+        }
+        _ => Finding {
+            kind: LeakKind::OtherAuth,
+            class: SecretClass::Token,
+            confidence: Confidence::Medium,
+            secret: b64.to_string(),
+            user: None,
+            location,
+            evidence: "Basic scheme with a value that is not base64 of user:password".into(),
+            jwt: None,
+        },
+    }
+}
+
+fn material(value: &str, user: Option<String>, location: String, evidence: &str) -> Finding {
+    Finding {
+        kind: LeakKind::OtherAuth,
+        class: SecretClass::Material,
+        confidence: Confidence::High,
+        secret: value.to_string(),
+        user,
+        location,
+        evidence: evidence.to_string(),
+        jwt: None,
+    }
+}
+
+/// `name="value"` or `name=value` in a comma-separated auth parameter list.
+fn param(params: &str, name: &str) -> Option<String> {
+    for p in params.split(',') {
+        let (k, v) = p.split_once('=')?;
+        if k.trim().eq_ignore_ascii_case(name) {
+            return Some(v.trim().trim_matches('"').to_string());
+        }
+    }
+    None
+}

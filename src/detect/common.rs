@@ -1,0 +1,191 @@
+//! Shared helpers of the detectors: field-name rules, decoding, payload checks.
+
+use super::jwt::{self, JwtInfo};
+use super::{Confidence, Finding, LeakKind, SecretClass};
+use crate::time::Timestamp;
+
+/// Lower-case `name` and drop everything but letters and digits (`X-Api-Key` -> `xapikey`,
+/// `user[password]` -> `userpassword`), so that one rule covers every spelling.
+pub fn norm(name: &str) -> String {
+    name.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// The last component of a structured field name: `user[password]` -> `password`, `creds.pass` -> `pass`.
+pub fn leaf(name: &str) -> &str {
+    let n = name.trim_end_matches(']');
+    n.rsplit(['[', '.']).next().unwrap_or(n)
+}
+
+/// Words that make a password-like name *not* a password (`password_hint`, `forgot_password`).
+const NOT_PASSWORD: &[&str] = &[
+    "hint", "reset", "forgot", "less", "policy", "strength", "expir", "length", "required", "rule", "meter",
+    "visible", "show", "type", "label", "placeholder", "field", "changed", "lastchange", "salt", "hash", "algo",
+];
+
+/// Password-like field names, matched on the normalised leaf.
+pub fn is_password_name(name: &str) -> bool {
+    let n = norm(leaf(name));
+    if n.is_empty() || NOT_PASSWORD.iter().any(|w| n.contains(w)) {
+        return false;
+    }
+    matches!(n.as_str(), "password" | "passwd" | "pass" | "pwd" | "passphrase" | "pin" | "pswd" | "passw" | "passcode" | "secret" | "userpass" | "psw")
+        || n.ends_with("password")
+        || n.ends_with("passwd")
+        || n.starts_with("password")
+        || ["user", "login", "admin", "root", "db", "new", "old", "my", "wifi", "current", "confirm"].iter().any(|p| n.strip_suffix("pass") == Some(p))
+        || n.ends_with("pwd")
+}
+
+/// User-like field names.
+pub fn is_user_name(name: &str) -> bool {
+    let n = norm(leaf(name));
+    matches!(
+        n.as_str(),
+        "user" | "username" | "usr" | "login" | "loginname" | "loginid" | "email" | "mail" | "emailaddress" | "account"
+            | "accountname" | "uid" | "userid" | "uname" | "log" | "jusername" | "identifier" | "principal" | "phone"
+            | "name" | "nick" | "handle"
+    ) || n.ends_with("username")
+        || n.ends_with("email")
+        || n.ends_with("login")
+}
+
+/// Values that are attack payloads, not passwords someone typed: injection, traversal, Log4Shell, XSS.
+pub fn is_attack_payload(v: &str) -> bool {
+    let l = v.to_ascii_lowercase();
+    const MARKS: &[&str] = &[
+        "${jndi", "${env", ";cat ", "|cat ", "`", "$(", "/etc/passwd", "../", "..\\", "<script", "javascript:", "' or ", "\" or ",
+        "' or'", "or 1=1", "union select", "sleep(", "waitfor delay", "%00", "{{", "<?php", "cmd.exe", "/bin/sh", "; ls", "&&",
+    ];
+    MARKS.iter().any(|m| l.contains(m))
+}
+
+/// Percent-decoding (and `+` as space for forms), lossy on invalid UTF-8.
+pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `a=1&b=2` into decoded pairs (bounded: a query of 10,000 parameters is not a login).
+pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
+    s.split(['&', ';'])
+        .take(512)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (percent_decode(k, true), percent_decode(v, true)),
+            None => (percent_decode(p, true), String::new()),
+        })
+        .collect()
+}
+
+/// A value plausible as a token: long enough, no spaces, not a word or a number.
+pub fn looks_like_token(v: &str) -> bool {
+    v.len() >= 8
+        && v.len() <= 16 * 1024
+        && !v.contains(char::is_whitespace)
+        && !v.bytes().all(|b| b.is_ascii_digit())
+        && v.bytes().filter(|b| b.is_ascii_alphanumeric()).count() * 2 >= v.len()
+}
+
+/// The famous example token of jwt.io and countless tutorials: documentation, not a leak.
+pub fn is_example_jwt(info: &JwtInfo) -> bool {
+    info.sub.as_deref() == Some("1234567890") && info.claims_json.contains("John Doe")
+}
+
+/// A token finding: JWT analysis attached when it is one, `sub` as the user when no better one is known.
+#[allow(clippy::too_many_arguments)]
+pub fn token_finding(kind_jwt: LeakKind, kind_opaque: LeakKind, secret: &str, user: Option<String>, location: String, evidence: &str, ts: Timestamp) -> Finding {
+    let info = jwt::analyse(secret, ts);
+    let (kind, confidence) = match &info {
+        Some(j) if is_example_jwt(j) => (kind_jwt, Confidence::Low),
+        Some(_) => (kind_jwt, Confidence::High),
+        None => (kind_opaque, Confidence::High),
+    };
+    let evidence = match &info {
+        Some(j) => {
+            let alg = j.alg.clone().unwrap_or_default();
+            let who = j.sub.as_deref().map(|s| format!(" for sub {s}")).unwrap_or_default();
+            let what = if j.encrypted { "JWE" } else { "JWT" };
+            format!("{}, {what} ({alg}){who}", evidence.trim_end_matches([';', ':']))
+        }
+        None => evidence.trim_end_matches([';', ':']).to_string(),
+    };
+    Finding {
+        kind,
+        class: SecretClass::Token,
+        confidence,
+        secret: secret.to_string(),
+        user: user.or_else(|| info.as_ref().and_then(|j| j.sub.clone())),
+        location,
+        evidence,
+        jwt: info,
+    }
+}
+
+pub fn password_finding(kind: LeakKind, password: &str, user: Option<String>, location: String, evidence: String) -> Finding {
+    Finding {
+        kind,
+        class: SecretClass::Password,
+        confidence: if is_attack_payload(password) { Confidence::Low } else { Confidence::High },
+        secret: password.to_string(),
+        user: user.filter(|u| !u.is_empty()),
+        location,
+        evidence,
+        jwt: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_names_match_compounds_but_not_hints_or_resets() {
+        for n in ["password", "Passwd", "pwd", "user[password]", "new_password", "login_password", "j_password", "pass", "confirm_password", "Password1"] {
+            assert!(is_password_name(n), "{n}");
+        }
+        for n in ["password_hint", "passwordless", "forgot_password", "password_reset", "compass", "bypass_cache", "username", "passport"] {
+            assert!(!is_password_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn attack_payloads_are_recognised() {
+        assert!(is_attack_payload(";cat /etc/passwd"));
+        assert!(is_attack_payload("${jndi:ldap://x/a}"));
+        assert!(is_attack_payload("' or 1=1 --"));
+        assert!(!is_attack_payload("Hunter2!correct-horse"));
+    }
+
+    #[test]
+    fn percent_decoding_handles_plus_and_bad_escapes() {
+        assert_eq!(percent_decode("a%20b+c%zz%", true), "a b c%zz%");
+        assert_eq!(percent_decode("a+b", false), "a+b");
+    }
+}

@@ -1,0 +1,55 @@
+//! Tokens and passwords in URLs: the request target's query and a response's `Location`.
+//!
+//! Parameter names, matched on the normalised name (`access_token`, `access-token`, `accessToken` are
+//! one): [`TOKEN_PARAMS`] exactly, or ending in `token`/`apikey`/`secret`/`password` — except pagination
+//! and CSRF tokens ([`NOT_SECRET`]). OAuth authorization `code`s are not reported: they are single-use
+//! and expire within minutes, and a sniffer that sees one usually also sees the token it is traded for.
+//! Values under 6 characters (except passwords) are not secrets; attack payloads are low confidence.
+
+use super::common::{is_attack_payload, norm, parse_pairs, password_finding, token_finding};
+use super::{Confidence, Finding, LeakKind};
+use crate::time::Timestamp;
+
+pub const TOKEN_PARAMS: &[&str] = &[
+    "accesstoken", "idtoken", "refreshtoken", "token", "authtoken", "apikey", "key", "auth", "session", "sessionid", "sid",
+    "jwt", "apitoken", "privatetoken", "secret", "clientsecret", "sessiontoken", "bearer", "authkey", "accesskey", "sig",
+];
+pub const PASSWORD_PARAMS: &[&str] = &["password", "passwd", "pass", "pwd", "passphrase", "userpassword"];
+pub const NOT_SECRET: &[&str] = &["nexttoken", "pagetoken", "continuationtoken", "synctoken", "csrftoken", "xsrftoken", "authenticitytoken", "csrfmiddlewaretoken", "cursortoken", "paginationtoken", "statetoken", "sig"];
+
+fn classify(name: &str) -> Option<bool> {
+    let n = norm(name);
+    if NOT_SECRET.contains(&n.as_str()) || n.contains("csrf") || n.contains("xsrf") {
+        return None;
+    }
+    if PASSWORD_PARAMS.contains(&n.as_str()) || (n.ends_with("password") && !n.contains("reset") && !n.contains("forgot")) {
+        return Some(true);
+    }
+    if TOKEN_PARAMS.contains(&n.as_str()) || n.ends_with("token") || n.ends_with("apikey") || n.ends_with("secret") || n.ends_with("sessionid") {
+        return Some(false);
+    }
+    None
+}
+
+/// Findings for the query of `url` (a path with query, or an absolute URL).
+pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
+    let Some((_, query)) = url.split_once('?') else { return };
+    let query = query.split('#').next().unwrap_or(query);
+    for (k, v) in parse_pairs(query) {
+        let Some(is_password) = classify(&k) else { continue };
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let location = format!("{where_} query {k}");
+        if is_password {
+            out.push(password_finding(LeakKind::UrlToken, v, None, location, "password in a URL (also ends up in proxy and server logs)".into()));
+        } else if v.len() >= 6 {
+            let mut f = token_finding(LeakKind::UrlToken, LeakKind::UrlToken, v, None, location, "token in a URL (also ends up in proxy and server logs)", ts);
+            if is_attack_payload(v) {
+                f.confidence = Confidence::Low;
+            }
+            out.push(f);
+        }
+    }
+}

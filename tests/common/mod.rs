@@ -1,0 +1,78 @@
+//! Shared helpers for end-to-end tests: TCP conversations built packet by packet (so tests control
+//! segmentation, order, loss and retransmission exactly), written as capture files, and the binary run
+//! on them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+
+pub use plainsight::synth::{Conversation, Frame};
+
+/// A conversation between two `ip:port` strings.
+pub fn conv(client: &str, server: &str) -> Conversation {
+    Conversation::new(client.parse().expect("client addr"), server.parse().expect("server addr"))
+}
+
+/// Write frames as a legacy pcap (Ethernet) file.
+pub fn write_pcap(path: &Path, frames: &[Frame]) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for f in frames {
+        out.extend_from_slice(&((f.ts / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((f.ts % 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(f.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&f.data);
+    }
+    std::fs::write(path, out).expect("write pcap");
+}
+
+/// A fresh temporary directory for one test.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_plainsight"))
+}
+
+/// Run `plainsight` with `args`.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().expect("run plainsight")
+}
+
+/// Run `plainsight read --alerts <tmp> --no-report -q <file>` and return the alert objects.
+pub fn alerts_of(pcap: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempdir();
+    let out = dir.path().join("alerts.jsonl");
+    let mut args = vec!["read", "-q", "--no-report", "--alerts", out.to_str().expect("utf8 path")];
+    args.extend_from_slice(extra);
+    args.push(pcap.to_str().expect("utf8 path"));
+    let o = run(&args);
+    assert!(
+        o.status.success(),
+        "plainsight failed: {:?}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    read_jsonl(&out)
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).expect("read alerts");
+    text.lines().map(|l| serde_json::from_str(l).expect("alert line is JSON")).collect()
+}
+
+/// `(kind, secret)` pairs of alerts (secrets need `--reveal`).
+pub fn kinds(alerts: &[serde_json::Value]) -> Vec<String> {
+    let mut v: Vec<String> = alerts.iter().map(|a| a["kind"].as_str().unwrap_or("?").to_string()).collect();
+    v.sort();
+    v
+}

@@ -1,0 +1,152 @@
+//! The command-line contract: exit codes, error messages, the alert file's mode and redaction.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+const TOKEN: &str = "opaque-token-0123456789abcdef";
+
+fn leaky_capture(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut c = conv("10.0.0.1:41000", "10.0.0.2:80");
+    c.handshake();
+    for i in 0..5 {
+        c.client(format!("GET /r{i} HTTP/1.1\r\nHost: api.lab\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").as_bytes());
+        c.server(b"HTTP/1.1 204 No Content\r\n\r\n");
+    }
+    c.close();
+    let p = dir.join("leaky.pcap");
+    write_pcap(&p, &c.frames);
+    p
+}
+
+fn clean_capture(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut c = conv("10.0.0.1:41001", "10.0.0.2:80");
+    c.handshake().client(b"GET / HTTP/1.1\r\nHost: api.lab\r\n\r\n").server(b"HTTP/1.1 204 No Content\r\n\r\n").close();
+    let p = dir.join("clean.pcap");
+    write_pcap(&p, &c.frames);
+    p
+}
+
+#[test]
+fn alert_file_is_created_with_mode_0600() {
+    let d = tempdir();
+    let cap = leaky_capture(d.path());
+    let out = d.path().join("alerts.jsonl");
+    std::fs::write(&out, "old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run(&["read", "-q", "--alerts", out.to_str().unwrap(), cap.to_str().unwrap()]);
+    assert!(o.status.success());
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let fresh = d.path().join("fresh.jsonl");
+    run(&["read", "-q", "--alerts", fresh.to_str().unwrap(), cap.to_str().unwrap()]);
+    assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn secrets_are_redacted_everywhere_by_default_and_revealed_on_request() {
+    let d = tempdir();
+    let cap = leaky_capture(d.path());
+    let out = d.path().join("a.jsonl");
+    let o = run(&["read", "-q", "--stats", "--alerts", out.to_str().unwrap(), cap.to_str().unwrap()]);
+    assert!(o.status.success());
+    let everything = format!(
+        "{}{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+        std::fs::read_to_string(&out).unwrap()
+    );
+    assert!(everything.contains("bearer_opaque"), "{everything}");
+    assert!(!everything.contains(TOKEN), "secret leaked: {everything}");
+    let o = run(&["read", "-q", "--reveal", "--alerts", "-", "--no-report", cap.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(TOKEN));
+}
+
+#[test]
+fn alerts_to_stdout_hold_only_json_lines() {
+    let d = tempdir();
+    let cap = leaky_capture(d.path());
+    let o = run(&["read", "-q", "--alerts", "-", cap.to_str().unwrap()]);
+    assert!(o.status.success());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.is_empty());
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+        assert_eq!(v["kind"], "bearer_opaque");
+    }
+    // The report moved to stderr.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("crossed the network"));
+}
+
+#[test]
+fn fail_on_leak_exits_1_only_when_something_leaked() {
+    let d = tempdir();
+    let leaky = leaky_capture(d.path());
+    let clean = clean_capture(d.path());
+    let o = run(&["read", "-q", "--fail-on-leak", leaky.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(&["read", "-q", "--fail-on-leak", clean.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn missing_file_is_exit_2_with_a_one_line_error_naming_it() {
+    let o = run(&["read", "-q", "/nonexistent/cap.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/nonexistent/cap.pcap"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn not_a_capture_is_exit_2() {
+    let d = tempdir();
+    let p = d.path().join("notes.txt");
+    std::fs::write(&p, "this is not a capture file at all, just text").unwrap();
+    let o = run(&["read", "-q", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("notes.txt"));
+}
+
+#[test]
+fn truncated_capture_keeps_alerts_found_before_the_damage_and_exits_2() {
+    let d = tempdir();
+    let cap = leaky_capture(d.path());
+    let bytes = std::fs::read(&cap).unwrap();
+    let cut = d.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 30]).unwrap();
+    let out = d.path().join("a.jsonl");
+    let o = run(&["read", "-q", "--alerts", out.to_str().unwrap(), cut.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cut.pcap") && err.contains("truncated at byte"), "{err}");
+    assert_eq!(read_jsonl(&out).len(), 1, "alert found before the damage must be kept");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bearer_opaque"));
+}
+
+#[test]
+fn invalid_filter_is_a_usage_error() {
+    let d = tempdir();
+    let cap = clean_capture(d.path());
+    let o = run(&["read", "-q", "-f", "tcp port banana", cap.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("filter"));
+}
+
+#[test]
+fn usage_error_is_exit_2() {
+    let o = run(&["read"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn help_shows_examples() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("Examples:") && s.contains("plainsight read"));
+}
