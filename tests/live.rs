@@ -1,0 +1,236 @@
+//! Live capture end to end: real servers, real curl, `plainsight live` on a real interface.
+//!
+//! Needs root (network namespaces, capture privileges), `ip`, `curl` and `python3`; skips with a message
+//! otherwise. CI runs as root. Addresses live only inside namespaces this test creates (and loopback).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const JWT_CLAIMS_EXP_FAR: &str = r#"{"sub":"victim","roles":["user"],"exp":4102444800}"#;
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {cmd}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn skip_reason() -> Option<String> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Some("not root".into());
+    }
+    for c in ["ip", "curl", "python3"] {
+        if !have(c) {
+            return Some(format!("{c} not installed"));
+        }
+    }
+    None
+}
+
+fn sh(cmd: &str) -> bool {
+    Command::new("sh").args(["-c", cmd]).status().is_ok_and(|s| s.success())
+}
+
+/// A tiny HTTP server: POST /login answers a JSON token; everything else 200.
+const SERVER_PY: &str = r#"
+import http.server, json, sys
+TOKEN = sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, body, ctype="application/json"):
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self): self.reply(b'{"ok":true}')
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0")); self.rfile.read(n)
+        self.reply(json.dumps({"token": TOKEN}).encode())
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+"#;
+
+struct Cleanup(Vec<String>, Vec<Child>);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in self.1.iter_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for cmd in &self.0 {
+            sh(cmd);
+        }
+    }
+}
+
+/// Start `plainsight live` (optionally inside a netns) and wait until the capture is open.
+fn start_live(netns: Option<&str>, iface: &str, filter: &str, alerts: &std::path::Path, secs: u32) -> Child {
+    let mut cmd = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(bin());
+            c
+        }
+        None => Command::new(bin()),
+    };
+    cmd.args(["live", "-i", iface, "--no-tui", "-f", filter, "--alerts"])
+        .arg(alerts)
+        .args(["--duration", &secs.to_string(), "--stats"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn plainsight live");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("capturing on") {
+                let _ = tx.send(String::new());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        eprintln!("plainsight live stderr:\n{all}");
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("plainsight live did not start capturing");
+    child
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("plainsight live did not stop after --duration");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_port(ns_prefix: &str, host: &str, port: u16) {
+    for _ in 0..100 {
+        if sh(&format!("{ns_prefix} curl -s -o /dev/null http://{host}:{port}/ready")) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server on {host}:{port} did not come up");
+}
+
+#[test]
+fn live_on_a_veth_between_two_namespaces_reports_curl_leaks() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let id = std::process::id() % 100_000;
+    let (srv, cli) = (format!("ps-s{id}"), format!("ps-c{id}"));
+    let (vs, vc) = (format!("psv{id}s"), format!("psv{id}c"));
+    let mut guard = Cleanup(vec![format!("ip netns del {srv} 2>/dev/null"), format!("ip netns del {cli} 2>/dev/null")], vec![]);
+    assert!(sh(&format!(
+        "set -e; ip netns add {srv}; ip netns add {cli}; \
+         ip link add {vs} type veth peer name {vc}; \
+         ip link set {vs} netns {srv}; ip link set {vc} netns {cli}; \
+         ip -n {srv} addr add 10.231.0.2/24 dev {vs}; ip -n {cli} addr add 10.231.0.1/24 dev {vc}; \
+         ip -n {srv} link set {vs} up; ip -n {cli} link set {vc} up; \
+         ip -n {srv} link set lo up; ip -n {cli} link set lo up"
+    )));
+    let token = plainsight::synth::jwt(JWT_CLAIMS_EXP_FAR);
+    let server = Command::new("ip")
+        .args(["netns", "exec", &srv, "python3", "-c", SERVER_PY, "10.231.0.2", "8080", &token])
+        .spawn()
+        .expect("server");
+    guard.1.push(server);
+    let cli_prefix = format!("ip netns exec {cli}");
+    wait_port(&cli_prefix, "10.231.0.2", 8080);
+
+    let dir = tempdir();
+    let alerts = dir.path().join("live.jsonl");
+    let mut live = start_live(Some(&srv), &vs, "tcp port 8080", &alerts, 4);
+    assert!(sh(&format!(
+        "{cli_prefix} curl -s -o /dev/null -d 'username=victim&password=Hunter2-live' http://10.231.0.2:8080/login && \
+         {cli_prefix} curl -s -o /dev/null -H 'Authorization: Bearer {token}' http://10.231.0.2:8080/api/orders && \
+         {cli_prefix} curl -s -o /dev/null -u admin:S3cr3t-basic http://10.231.0.2:8080/admin"
+    )));
+    let code = wait_exit(&mut live, Duration::from_secs(20));
+    assert_eq!(code, Some(0));
+    let got = read_jsonl(&alerts);
+    let mut k = kinds(&got);
+    k.dedup();
+    assert_eq!(k, vec!["basic_auth", "bearer_jwt", "form_login", "login_response_token"], "{got:?}");
+    assert!(got.iter().all(|a| a["server"] == "10.231.0.2:8080" && a["redacted"] == true));
+    assert!(got.iter().all(|a| a["capture"] == format!("iface:{vs}")));
+}
+
+#[test]
+fn live_on_loopback_reports_curl_leaks_and_stops_on_duration() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    let token = plainsight::synth::jwt(JWT_CLAIMS_EXP_FAR);
+    let server = Command::new("python3")
+        .args(["-c", SERVER_PY, "127.0.0.1", &port.to_string(), &token])
+        .spawn()
+        .expect("server");
+    let _guard = Cleanup(vec![], vec![server]);
+    wait_port("", "127.0.0.1", port);
+    let dir = tempdir();
+    let alerts = dir.path().join("lo.jsonl");
+    let mut live = start_live(None, "lo", &format!("tcp port {port}"), &alerts, 3);
+    assert!(sh(&format!(
+        "curl -s -o /dev/null -H 'X-API-Key: k-0123456789abcdef0123' http://127.0.0.1:{port}/v1/items && \
+         curl -s -o /dev/null -b 'sessionid=0f1e2d3c4b5a69788796a5b4' http://127.0.0.1:{port}/cart"
+    )));
+    let started = Instant::now();
+    let code = wait_exit(&mut live, Duration::from_secs(20));
+    assert_eq!(code, Some(0));
+    assert!(started.elapsed() < Duration::from_secs(10), "--duration not honoured");
+    let got = read_jsonl(&alerts);
+    assert_eq!(kinds(&got), vec!["api_key_header", "cookie_token"], "{got:?}");
+}
+
+#[test]
+fn live_errors_are_clear() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let o = run(&["live", "-i", "nosuchif0", "--no-tui", "--duration", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nosuchif0: no such interface"));
+
+    // An interface that exists but is down (a veth pair left down, in a private namespace).
+    let id = std::process::id() % 100_000;
+    let ns = format!("ps-d{id}");
+    let _guard = Cleanup(vec![format!("ip netns del {ns} 2>/dev/null")], vec![]);
+    assert!(sh(&format!("ip netns add {ns} && ip -n {ns} link add pd{id}a type veth peer name pd{id}b")));
+    let o = Command::new("ip")
+        .args(["netns", "exec", &ns])
+        .arg(bin())
+        .args(["live", "-i", &format!("pd{id}a"), "--no-tui", "--duration", "1"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is down"), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Without privileges: the error names the capabilities and the setcap command.
+    if have("setpriv") {
+        let o = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
+            .arg(bin())
+            .args(["live", "-i", "lo", "--no-tui", "--duration", "1"])
+            .output()
+            .expect("run setpriv");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("CAP_NET_RAW") && err.contains("setcap"), "{err}");
+    }
+}
