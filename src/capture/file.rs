@@ -32,7 +32,8 @@ struct Iface {
 
 #[derive(Debug)]
 enum Format {
-    Legacy { be: bool, nanos: bool, link: LinkType },
+    /// `hdr` is the record header size: 16, or 24 in Kuznetsov's modified format (ifindex, protocol, type).
+    Legacy { be: bool, nanos: bool, link: LinkType, hdr: usize },
     Ng { be: bool, ifaces: Vec<Iface> },
 }
 
@@ -89,7 +90,7 @@ impl FileReader {
             base: 0,
             eof: false,
             pending: 0,
-            format: Format::Legacy { be: false, nanos: false, link: LinkType::ETHERNET },
+            format: Format::Legacy { be: false, nanos: false, link: LinkType::ETHERNET, hdr: 16 },
             packets: 0,
             filtered: 0,
             filter: filter.map(str::to_string),
@@ -155,20 +156,22 @@ impl FileReader {
         }
         let magic = [self.buf[self.start], self.buf[self.start + 1], self.buf[self.start + 2], self.buf[self.start + 3]];
         let legacy = match magic {
-            [0xd4, 0xc3, 0xb2, 0xa1] => Some((false, false)),
-            [0xa1, 0xb2, 0xc3, 0xd4] => Some((true, false)),
-            [0x4d, 0x3c, 0xb2, 0xa1] => Some((false, true)),
-            [0xa1, 0xb2, 0x3c, 0x4d] => Some((true, true)),
+            [0xd4, 0xc3, 0xb2, 0xa1] => Some((false, false, 16)),
+            [0xa1, 0xb2, 0xc3, 0xd4] => Some((true, false, 16)),
+            [0x4d, 0x3c, 0xb2, 0xa1] => Some((false, true, 16)),
+            [0xa1, 0xb2, 0x3c, 0x4d] => Some((true, true, 16)),
+            [0x34, 0xcd, 0xb2, 0xa1] => Some((false, false, 24)),
+            [0xa1, 0xb2, 0xcd, 0x34] => Some((true, false, 24)),
             _ => None,
         };
-        if let Some((be, nanos)) = legacy {
+        if let Some((be, nanos, hdr)) = legacy {
             if !self.fill(24)? {
                 return Err(self.truncated("file header"));
             }
             let h = &self.buf[self.start..self.start + 24];
             // The link type's upper bits carry FCS flags (LINKTYPE_FCS_LEN); the type is the low 16.
             let link = LinkType(rd32(&h[20..24], be) & 0xffff);
-            self.format = Format::Legacy { be, nanos, link };
+            self.format = Format::Legacy { be, nanos, link, hdr };
             self.start += 24;
             return Ok(());
         }
@@ -216,8 +219,8 @@ impl FileReader {
     /// One legacy record: (link, ts, data offset in record, caplen, orig_len, record length).
     #[allow(clippy::type_complexity)]
     fn read_legacy(&mut self) -> Result<Option<(LinkType, Timestamp, usize, usize, u32, usize)>, CaptureError> {
-        let Format::Legacy { be, nanos, link } = self.format else { return Ok(None) };
-        if !self.fill(16)? {
+        let Format::Legacy { be, nanos, link, hdr } = self.format else { return Ok(None) };
+        if !self.fill(hdr)? {
             if self.end == self.start {
                 return Ok(None);
             }
@@ -231,11 +234,11 @@ impl FileReader {
         if caplen > MAX_RECORD {
             return Err(self.corrupt(format!("record length {caplen} is not plausible")));
         }
-        if !self.fill(16 + caplen)? {
+        if !self.fill(hdr + caplen)? {
             return Err(self.truncated("packet data cut short"));
         }
         let micros = if nanos { frac / 1000 } else { frac };
-        Ok(Some((link, Timestamp::from_secs_micros(secs, micros), 16, caplen, orig, 16 + caplen)))
+        Ok(Some((link, Timestamp::from_secs_micros(secs, micros), hdr, caplen, orig, hdr + caplen)))
     }
 
     #[allow(clippy::type_complexity)]
