@@ -150,3 +150,12 @@ fn help_shows_examples() {
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(s.contains("Examples:") && s.contains("plainsight read"));
 }
+
+#[test]
+fn interfaces_lists_loopback_with_its_state() {
+    let o = run(&["interfaces"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = String::from_utf8_lossy(&o.stdout);
+    let lo = s.lines().find(|l| l.starts_with("lo ")).unwrap_or_else(|| panic!("no lo in:\n{s}"));
+    assert!(lo.contains("up") && lo.contains("loopback") && lo.contains("127.0.0.1"), "{lo}");
+}

@@ -129,7 +129,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn interfaces() -> anyhow::Result<ExitCode> {
-    anyhow::bail!("interface listing is not available yet")
+    let list = plainsight::capture::interfaces().map_err(|e| anyhow::anyhow!("cannot list interfaces: {e}"))?;
+    if list.is_empty() {
+        println!("no capture interfaces found (capturing may need CAP_NET_RAW and CAP_NET_ADMIN)");
+    }
+    for i in list {
+        let mut flags = vec![if i.up { "up" } else { "down" }];
+        if i.running {
+            flags.push("running");
+        }
+        if i.loopback {
+            flags.push("loopback");
+        }
+        if i.wireless {
+            flags.push("wireless");
+        }
+        let addrs = if i.addresses.is_empty() { "-".to_string() } else { i.addresses.join(", ") };
+        let desc = i.description.map(|d| format!("  ({d})")).unwrap_or_default();
+        println!("{:<16} [{}]  {addrs}{desc}", i.name, flags.join(","));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 impl CommonArgs {
