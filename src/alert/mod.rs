@@ -132,9 +132,11 @@ impl Alert {
         let secret = self.shown_secret(reveal);
         let user = self.user.clone().unwrap_or_default();
         let cmd = match self.kind {
-            LeakKind::BearerJwt | LeakKind::BearerOpaque | LeakKind::LoginResponseToken | LeakKind::JwtOther => {
+            LeakKind::BearerJwt | LeakKind::BearerOpaque | LeakKind::JwtOther => {
                 format!("curl -H 'Authorization: Bearer {secret}' '{url}'")
             }
+            // The token was handed out here; it is used against the API that issued it.
+            LeakKind::LoginResponseToken => format!("curl -H 'Authorization: Bearer {secret}' 'http://{host}/'"),
             LeakKind::BasicAuth => format!("curl -u '{user}:{secret}' '{url}'"),
             LeakKind::OtherAuth => format!("curl -H 'Authorization: <captured {}>' '{url}'", self.location),
             LeakKind::ApiKeyHeader => {

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Regenerate the bundled captures: real clients (curl, python) against a real server (lab/shop.py),
+# in two network namespaces joined by a veth pair, recorded with tcpdump. Needs root.
+#   captures/gen/generate.sh            all scenarios
+#   captures/gen/generate.sh demo kinds some of them
+# Each capture NAME.pcap gets NAME.truth.json (see captures/README.md).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="$ROOT/captures"
+"$HERE/setup.sh"
+PREFIX=psgen
+source "$HERE/netns.sh"
+WORK="$(mktemp -d)"
+trap 'netns_down; rm -rf "$WORK"' EXIT
+
+netns_up
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=shop.lab" -addext "subjectAltName=DNS:shop.lab" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+SHOP="python3 $ROOT/lab/shop.py"
+$S $SHOP --host 10.77.0.2 --port 80 & 
+$S $SHOP --host fd77::2 --port 8081 &
+$S $SHOP --host 10.77.0.2 --port 443 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" &
+wait_http http://10.77.0.2/ready
+wait_http "http://[fd77::2]:8081/ready"
+wait_http -k https://10.77.0.2/ready
+
+H=(--resolve shop.lab:80:10.77.0.2 --resolve shop.lab:443:10.77.0.2 -s -o /dev/null)
+CURL="$C curl"
+# An expired token (exp 2024-01-01) for user bob, signed with the lab key: a fixed value.
+EXPIRED="eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJib2IiLCJpc3MiOiJzaG9wLmxhYiIsInJvbGVzIjpbImN1c3RvbWVyIl0sImlhdCI6MTcwNDAyNzYwMCwiZXhwIjoxNzA0MTE0MDAwfQ.q1ZlJ8mZ2r7w0kq0t1pbZ5N2m6a0c3Yk7nqzvQ0hUe8"
+
+record() { # name, then the scenario function
+    local name=$1 fn=$2
+    rm -f "$WORK/cap.pcap"
+    $S tcpdump -i "$VS" -s 0 -U -w "$WORK/cap.pcap" tcp 2>/dev/null &
+    local tp=$!
+    sleep 1
+    "$fn"
+    sleep 1
+    kill -INT $tp; wait $tp 2>/dev/null || true
+    cp "$WORK/cap.pcap" "$OUT/$name.pcap"
+    chmod 644 "$OUT/$name.pcap"
+    echo "$name.pcap: $(stat -c %s "$OUT/$name.pcap") bytes" >&2
+}
+
+login_token() { # user password [extra curl args] -> prints the JWT from the login response
+    $CURL -s "${H[@]:0:4}" -d "username=$1&password=$2" "${@:3}" http://shop.lab/login | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])'
+}
+
+scenario_demo() {
+    $CURL "${H[@]}" http://shop.lab/
+    $CURL "${H[@]}" http://shop.lab/static/app.css
+    TOKEN=$(login_token alice 'Tr0ub4dor%263')
+    $CURL "${H[@]}" -H "Authorization: Bearer $TOKEN" http://shop.lab/api/orders
+    $CURL "${H[@]}" -H "Authorization: Bearer $TOKEN" http://shop.lab/api/profile
+    $CURL "${H[@]}" -b "session=sess-2bd806c97f0e00af1a1fc3328fa763a9" http://shop.lab/cart
+    $CURL "${H[@]}" -H "Authorization: Bearer $EXPIRED" http://shop.lab/api/orders
+    # The same flow over HTTPS: nothing to see.
+    T2=$($CURL -sk "${H[@]:0:4}" -d 'username=alice&password=Tr0ub4dor%263' https://shop.lab/login | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+    $CURL -k "${H[@]}" -H "Authorization: Bearer $T2" https://shop.lab/api/orders
+}
+
+scenario_kinds() {
+    $CURL "${H[@]}" http://shop.lab/
+    $CURL "${H[@]}" http://shop.lab/docs
+    $CURL "${H[@]}" -u 'admin:S3cure:Adm1n!' http://shop.lab/admin
+    $CURL "${H[@]}" -H 'Authorization: Digest username="carol", realm="admin", nonce="5f2a9c", uri="/admin", response="6629fae49393a05397450978507c4ef1"' http://shop.lab/admin
+    $CURL "${H[@]}" -H 'X-API-Key: lab-apikey-7f3c9a12e4b8d6f0' http://shop.lab/v1/items
+    $CURL "${H[@]}" -b 'sessionid=7c1d9e4b2a6f8035c4e1; _ga=GA1.2.1234567890.1700000000; XSRF-TOKEN=a1b2c3d4e5f6a7b8' http://shop.lab/cart
+    $CURL "${H[@]}" -d 'username=dave&password=Correct-Horse-42&csrf_token=c5f1e0d2a9b8c7d6e5f4' http://shop.lab/login
+    $CURL "${H[@]}" -H 'Content-Type: application/json' -d '{"user":{"email":"erin@shop.lab","password":"erin-P4ss-json"}}' http://shop.lab/login
+    $CURL "${H[@]}" -F username=frank -F password=frank-multipart-9 http://shop.lab/login
+    $CURL "${H[@]}" -d 'grant_type=password&username=gina&password=gina-oauth-77&client_id=shop-cli&client_secret=cs-4e8b1f0a9d2c7e63' http://shop.lab/oauth/token
+    $CURL "${H[@]}" -H 'Content-Type: application/json' -d '{"query":"mutation Login($username: String!, $password: String!) { login(username: $username, password: $password) { token } }","variables":{"username":"hank","password":"hank-GraphQL-1"}}' http://shop.lab/graphql
+    $CURL "${H[@]}" 'http://shop.lab/feed?access_token=at-0f9e8d7c6b5a4938&page=2'
+    $CURL "${H[@]}" http://shop.lab/sso
+    $CURL "${H[@]}" -H 'Accept-Encoding: gzip' -d 'username=ivan&password=ivan-gzip-chunked' 'http://shop.lab/login?gz=1'
+    JW=$(login_token judy 'judy-Pa55' -o /dev/stdout)
+    $CURL "${H[@]}" -H "X-Forwarded-User-Token: $JW" http://shop.lab/search
+    $CURL "${H[@]}" "http://shop.lab/verify/$JW"
+    # Negatives
+    $CURL "${H[@]}" -d 'username=mallory&password=' http://shop.lab/login
+    $CURL "${H[@]}" 'http://shop.lab/search?q=shoes&pass=;cat%20/etc/passwd'
+}
+
+scenario_ipv6_altport() {
+    TOKEN=$($CURL -s -d 'username=vera&password=v6-Secret-pass' 'http://[fd77::2]:8081/login' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+    $CURL -s -o /dev/null -H "Authorization: Bearer $TOKEN" 'http://[fd77::2]:8081/api/orders'
+}
+
+scenario_tiny_mss() {
+    ip -n "$SRV" route change 10.77.0.0/24 dev "$VS" advmss 48
+    ip -n "$CLI" route change 10.77.0.0/24 dev "$VC" advmss 48
+    TOKEN=$(login_token walter 'tiny-MSS-secret-long-enough')
+    $CURL "${H[@]}" -H "Authorization: Bearer $TOKEN" http://shop.lab/api/profile
+    $CURL "${H[@]}" -b "session=sess-0e8a3b6f1d2c4957a8b0c1d2" http://shop.lab/cart
+    ip -n "$SRV" route change 10.77.0.0/24 dev "$VS"
+    ip -n "$CLI" route change 10.77.0.0/24 dev "$VC"
+}
+
+scenario_pipelined() {
+    $C python3 - <<'PY'
+import base64, socket
+s = socket.create_connection(("10.77.0.2", 80))
+basic = base64.b64encode(b"admin:S3cure:Adm1n!").decode()
+reqs = ("GET /api/orders HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Bearer opaque-pipelined-token-31f7c2\r\n\r\n"
+        "GET /admin HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Basic " + basic + "\r\n\r\n"
+        "GET /cart HTTP/1.1\r\nHost: shop.lab\r\nCookie: session=sess-pipelined-9a8b7c6d5e4f\r\nConnection: close\r\n\r\n")
+s.sendall(reqs.encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+s.close()
+PY
+}
+
+ALL=(demo kinds ipv6_altport tiny_mss pipelined)
+for name in "${@:-${ALL[@]}}"; do
+    record "$name" "scenario_$name"
+done

@@ -1,0 +1,133 @@
+//! The bundled captures (made by captures/gen with real clients and servers): their alerts are exactly
+//! the ground truth, pinned byte for byte by golden files, and no output path leaks a secret.
+//!
+//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites tests/golden/*.jsonl after a deliberate change.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const CAPTURES: [&str; 5] = ["demo", "kinds", "ipv6_altport", "tiny_mss", "pipelined"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run from the repository root with a relative capture path, so the `capture` field is stable.
+fn plainsight(args: &[&str]) -> std::process::Output {
+    Command::new(common::bin()).current_dir(root()).args(args).output().expect("run plainsight")
+}
+
+fn alerts(name: &str, reveal: bool) -> Vec<Value> {
+    let cap = format!("captures/{name}.pcap");
+    let mut args = vec!["read", "-q", "--no-report", "--alerts", "-"];
+    if reveal {
+        args.push("--reveal");
+    }
+    args.push(&cap);
+    let o = plainsight(&args);
+    assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+}
+
+fn truth(name: &str) -> Value {
+    let p = root().join(format!("captures/{name}.truth.json"));
+    serde_json::from_str(&std::fs::read_to_string(p).expect("truth file")).expect("truth json")
+}
+
+fn matches(t: &Value, a: &Value) -> bool {
+    let same = |k: &str| t.get(k).is_none_or(|v| v.is_null() && k == "path" || *v == a[k]);
+    same("kind")
+        && same("server")
+        && same("user")
+        && same("method")
+        && (t["path"].is_null() || t["path"] == a["path"])
+        && t.get("secret").is_none_or(|s| *s == a["secret"])
+        && t.get("jwt_sub").is_none_or(|s| *s == a["jwt"]["sub"])
+}
+
+#[test]
+fn every_bundled_capture_gives_exactly_its_ground_truth() {
+    for name in CAPTURES {
+        let t = truth(name);
+        let want = t["leaks"].as_array().expect("leaks");
+        let got = alerts(name, true);
+        let mut used = vec![false; got.len()];
+        for leak in want {
+            let i = got.iter().enumerate().position(|(i, a)| !used[i] && matches(leak, a));
+            match i {
+                Some(i) => used[i] = true,
+                None => panic!("{name}: expected leak not reported: {leak}\ngot: {got:#?}"),
+            }
+        }
+        let extra: Vec<&Value> = got.iter().zip(&used).filter(|(_, u)| !**u).map(|(a, _)| a).collect();
+        assert!(extra.is_empty(), "{name}: unexpected alerts: {extra:#?}");
+    }
+}
+
+#[test]
+fn alerts_of_bundled_captures_match_golden_files() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for name in CAPTURES {
+        let got: String = alerts(name, false).iter().map(|a| format!("{a}\n")).collect();
+        let path = root().join(format!("tests/golden/{name}.jsonl"));
+        if update {
+            std::fs::write(&path, &got).expect("write golden");
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}: run with UPDATE_GOLDEN=1", path.display()));
+        assert_eq!(got, want, "{name}: alerts differ from {}", path.display());
+    }
+}
+
+/// Every secret of a capture: the ground truth's, and every secret the tool itself reports with --reveal.
+fn secrets(name: &str) -> Vec<String> {
+    let mut s: Vec<String> = truth(name)["leaks"].as_array().into_iter().flatten().filter_map(|l| l["secret"].as_str().map(str::to_string)).collect();
+    s.extend(alerts(name, true).iter().filter_map(|a| a["secret"].as_str().map(str::to_string)));
+    s.sort();
+    s.dedup();
+    s
+}
+
+fn assert_no_secret(name: &str, what: &str, text: &str, secrets: &[String]) {
+    for s in secrets {
+        assert!(!text.contains(s.as_str()), "{name}: {what} leaks a secret ({} chars starting {:?})", s.len(), &s[..s.len().min(3)]);
+        // Percent-encoded forms too (URLs).
+        let enc: String = s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        assert!(!text.contains(enc.as_str()), "{name}: {what} leaks a percent-encoded secret");
+    }
+}
+
+#[test]
+fn no_output_path_shows_a_full_secret_without_reveal() {
+    let dir = common::tempdir();
+    for name in CAPTURES {
+        let secrets = secrets(name);
+        assert!(!secrets.is_empty());
+        let cap = format!("captures/{name}.pcap");
+        // Report on stdout, --stats on stderr.
+        let o = plainsight(&["read", "-q", "--stats", &cap]);
+        assert_no_secret(name, "report", &String::from_utf8_lossy(&o.stdout), &secrets);
+        assert_no_secret(name, "stats", &String::from_utf8_lossy(&o.stderr), &secrets);
+        // Alert file.
+        let file = dir.path().join(format!("{name}.jsonl"));
+        let o = plainsight(&["read", "-q", "--alerts", file.to_str().expect("utf8"), &cap]);
+        assert!(o.status.success());
+        assert_no_secret(name, "alert file", &std::fs::read_to_string(&file).expect("alerts"), &secrets);
+        // Alerts on stdout, report on stderr.
+        let o = plainsight(&["read", "-q", "--alerts", "-", &cap]);
+        assert_no_secret(name, "alert stream", &String::from_utf8_lossy(&o.stdout), &secrets);
+        assert_no_secret(name, "report on stderr", &String::from_utf8_lossy(&o.stderr), &secrets);
+    }
+}
+
+#[test]
+fn reveal_shows_the_secrets_for_training_labs() {
+    let o = plainsight(&["read", "-q", "--reveal", "captures/demo.pcap"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Tr0ub4dor&3"), "{out}");
+    assert!(Path::new(&root().join("captures/demo.pcap")).is_file());
+}
