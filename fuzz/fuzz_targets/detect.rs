@@ -1,0 +1,32 @@
+//! Every detector and the JWT analysis on requests and responses built from arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use plainsight::detect::{Config, detect_request, detect_response, jwt};
+use plainsight::http::{Body, Headers, Request, RequestLine, Response};
+use plainsight::time::Timestamp;
+
+const NAMES: [&str; 10] = ["Authorization", "Cookie", "Set-Cookie", "Content-Type", "X-API-Key", "Location", "Proxy-Authorization", "X-Token", "Content-Encoding", "Host"];
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\u{1}');
+    let target = parts.next().unwrap_or("/").to_string();
+    let mut headers = Vec::new();
+    for (i, p) in parts.by_ref().take(8).enumerate() {
+        headers.push((NAMES[(i + p.len()) % NAMES.len()].to_string(), p.as_bytes().to_vec()));
+    }
+    let body: Vec<u8> = parts.collect::<Vec<_>>().join("\u{1}").into_bytes();
+    let b = Body { data: body, ..Body::default() };
+    let req = Request { method: "POST".into(), target: target.clone(), version: 1, headers: Headers(headers.clone()), body: b.clone(), ts: Timestamp(0) };
+    let resp = Response { status: 200, reason: "OK".into(), version: 1, headers: Headers(headers), body: b, ts: Timestamp(0) };
+    let cfg = Config { include_low_confidence: true };
+    let mut out = Vec::new();
+    detect_request(&cfg, &req, Timestamp(1_795_000_000_000_000), &mut out);
+    let line = RequestLine { method: "GET".into(), target, host: None };
+    detect_response(&cfg, &resp, Some(&line), Timestamp(0), &mut out);
+    for f in &out {
+        assert!(!f.evidence.contains(&f.secret) || f.secret.len() < 4, "evidence must not contain the secret");
+    }
+    let _ = jwt::analyse(&text, Timestamp(0));
+});

@@ -1,0 +1,31 @@
+//! The HTTP stream parser on arbitrary bytes split into chunks, directions and gaps by the input itself.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use plainsight::http::{Config, HttpConnection, HttpHandler, Request, RequestLine, Response, Stats};
+use plainsight::reassembly::Side;
+use plainsight::time::Timestamp;
+
+struct Sink;
+impl HttpHandler for Sink {
+    fn on_request(&mut self, _: Side, _: &Request) {}
+    fn on_response(&mut self, _: Side, _: &Response, _: Option<&RequestLine>) {}
+}
+
+fuzz_target!(|data: &[u8]| {
+    let cfg = Config { max_head_bytes: 4096, max_body_bytes: 4096, max_decompressed_bytes: 65536, max_pending_requests: 8 };
+    let mut st = Stats::default();
+    let mut c = HttpConnection::default();
+    let mut rest = data;
+    while let Some((&ctl, tail)) = rest.split_first() {
+        let n = ((ctl & 0x3f) as usize + 1).min(tail.len());
+        let side = if ctl & 0x40 == 0 { Side::Client } else { Side::Server };
+        if ctl & 0x80 != 0 && ctl & 0x3f == 0x3f {
+            c.on_gap(&cfg, &mut st, side, n as u64, Timestamp(0), &mut Sink);
+        } else {
+            c.on_data(&cfg, &mut st, side, &tail[..n], Timestamp(0), &mut Sink);
+        }
+        rest = &tail[n..];
+    }
+    c.on_close(&cfg, &mut st, Timestamp(0), &mut Sink);
+});
