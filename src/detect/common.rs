@@ -94,7 +94,7 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
 
 /// `a=1&b=2` into decoded pairs (bounded: a query of 10,000 parameters is not a login).
 pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
-    s.split(['&', ';'])
+    s.split('&')
         .take(512)
         .filter(|p| !p.is_empty())
         .map(|p| match p.split_once('=') {
