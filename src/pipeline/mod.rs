@@ -167,6 +167,7 @@ impl Engine {
             reassembly: self.reasm.stats().clone(),
             http: self.inner.http_stats.clone(),
             active_flows: self.reasm.active_flows() as u64,
+            embryonic_flows: self.reasm.embryonic_flows() as u64,
             buffered_bytes: self.reasm.buffered_bytes() as u64,
             leaks: self.inner.det.book.distinct(),
             sightings: self.inner.det.book.sightings(),

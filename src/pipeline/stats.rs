@@ -39,6 +39,8 @@ pub struct StatsSnapshot {
     pub reassembly: reassembly::Stats,
     pub http: http::Stats,
     pub active_flows: u64,
+    /// Handshakes without data yet (SYN cache).
+    pub embryonic_flows: u64,
     pub buffered_bytes: u64,
     pub leaks: u64,
     pub sightings: u64,
@@ -72,6 +74,7 @@ impl StatsSnapshot {
         }
         let _ = writeln!(s, "flows:                {} (active {}, closed {}, timed out {}, evicted {})",
             r.flows_created, self.active_flows, r.flows_closed, r.flows_timed_out, r.flows_evicted);
+        let _ = writeln!(s, "handshakes only:      {} pending (SYN cache evictions {})", self.embryonic_flows, r.syn_cache_evicted);
         let _ = writeln!(s, "mid-stream pickups:   {}", r.midstream_pickups);
         let _ = writeln!(s, "reassembly gaps:      {} ({} bytes)", r.gaps, r.gap_bytes);
         let _ = writeln!(s, "overlaps:             {} ({} conflicting)", r.overlaps, r.overlap_conflicts);

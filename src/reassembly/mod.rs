@@ -27,12 +27,15 @@
 //! arrives), `max_ooo_bytes_per_flow` and [`MAX_OOO_SEGMENTS`] buffered per direction, and
 //! `max_buffered_bytes` across all flows; flows idle for `idle_timeout_micros` of *capture* time are
 //! expired by [`Reassembler::advance_time`]. Pure ACKs and RSTs never create a flow, so a flood of them
-//! costs nothing. Every drop and every eviction is counted.
+//! costs nothing. A handshake without data yet (SYN, SYN-ACK) is only remembered in a small SYN cache
+//! (sides and initial sequence numbers, ~100 bytes, at most [`MAX_SYN_CACHE`] entries, oldest forgotten
+//! first); the full flow is built when the first byte of data arrives. So a SYN flood or a scan of a
+//! million ports costs a bounded few megabytes, not a flow each. Every drop and every eviction is counted.
 
 mod flow;
 mod table;
 
-pub use table::{MAX_OOO_SEGMENTS, Reassembler};
+pub use table::{MAX_OOO_SEGMENTS, MAX_SYN_CACHE, Reassembler};
 
 #[cfg(test)]
 mod tests;
@@ -137,5 +140,7 @@ pub struct Stats {
     pub ooo_segments: u64,
     pub ooo_dropped_bytes: u64,
     pub midstream_pickups: u64,
+    /// Handshakes forgotten because the SYN cache was full (a SYN flood, or a scan).
+    pub syn_cache_evicted: u64,
 }
 

@@ -14,7 +14,18 @@ use crate::time::Timestamp;
 /// given up on (as smoltcp's assembler does with its fixed number of holes).
 pub const MAX_OOO_SEGMENTS: usize = 4096;
 
+/// Handshakes remembered before their first data byte (see the module docs).
+pub const MAX_SYN_CACHE: usize = 16_384;
+
 const NIL: usize = usize::MAX;
+
+/// A handshake seen, no data yet: who is the client, and the initial sequence numbers.
+struct Syn {
+    client: SocketAddr,
+    isn: [Option<u32>; 2],
+    first: Timestamp,
+    last: Timestamp,
+}
 
 type Key = (SocketAddr, SocketAddr);
 
@@ -41,6 +52,9 @@ pub struct Reassembler<S> {
     tail: usize,
     buffered: usize,
     next_id: u64,
+    syns: HashMap<Key, Syn, ahash::RandomState>,
+    /// Insertion order of `syns` (entries promoted or removed are skipped lazily).
+    syn_order: std::collections::VecDeque<(Key, Timestamp)>,
 }
 
 /// Adapts a direction's output to the handler, counting gaps.
@@ -98,7 +112,47 @@ impl<S: Default> Reassembler<S> {
             tail: NIL,
             buffered: 0,
             next_id: 1,
+            syns: HashMap::with_hasher(ahash::RandomState::new()),
+            syn_order: std::collections::VecDeque::new(),
         }
+    }
+
+    fn syn_cap(&self) -> usize {
+        self.cfg.max_flows.clamp(1, MAX_SYN_CACHE)
+    }
+
+    /// Remember a handshake segment (no data) of a flow not in the table.
+    fn remember_syn(&mut self, seg: &TcpSegment<'_>, ts: Timestamp) {
+        let key = canonical(seg.src, seg.dst);
+        if let Some(e) = self.syns.get_mut(&key) {
+            let d = if seg.src == e.client { 0 } else { 1 };
+            e.isn[d].get_or_insert(seg.seq);
+            e.last = ts;
+            return;
+        }
+        while self.syns.len() >= self.syn_cap() {
+            let Some((k, t)) = self.syn_order.pop_front() else { break };
+            if self.syns.get(&k).is_some_and(|e| e.first == t) {
+                self.syns.remove(&k);
+                self.stats.syn_cache_evicted += 1;
+            }
+        }
+        let client_is_src = !seg.flags.ack();
+        let client = if client_is_src { seg.src } else { seg.dst };
+        let mut isn = [None, None];
+        isn[if client_is_src { 0 } else { 1 }] = Some(seg.seq);
+        self.syns.insert(key, Syn { client, isn, first: ts, last: ts });
+        self.syn_order.push_back((key, ts));
+        // Keep the order queue from growing with stale entries under churn.
+        if self.syn_order.len() > 2 * self.syn_cap() + 64 {
+            let syns = &self.syns;
+            self.syn_order.retain(|(k, t)| syns.get(k).is_some_and(|e| e.first == *t));
+        }
+    }
+
+    /// Handshakes in the SYN cache (flows with no data yet).
+    pub fn embryonic_flows(&self) -> usize {
+        self.syns.len()
     }
 
     pub fn stats(&self) -> &Stats {
@@ -156,8 +210,12 @@ impl<S: Default> Reassembler<S> {
             self.stats.flows_evicted += 1;
             self.close(t, CloseReason::Evicted, ts, h);
         }
-        let syn = seg.flags.syn();
-        let src_is_client = if syn {
+        let key = canonical(seg.src, seg.dst);
+        let cached = self.syns.remove(&key);
+        let syn = seg.flags.syn() || cached.is_some();
+        let src_is_client = if let Some(c) = &cached {
+            seg.src == c.client
+        } else if syn {
             !seg.flags.ack()
         } else {
             let (s, d) = (server_score(seg.src.port()), server_score(seg.dst.port()));
@@ -170,11 +228,22 @@ impl<S: Default> Reassembler<S> {
         let id = FlowId(self.next_id);
         self.next_id += 1;
         self.stats.flows_created += 1;
+        let mut dirs = [Dir::default(), Dir::default()];
+        let mut start = ts;
+        if let Some(c) = cached {
+            // The handshake was seen: streams start right after each side's ISN.
+            for (d, isn) in dirs.iter_mut().zip(c.isn) {
+                if let Some(isn) = isn {
+                    d.start(isn.wrapping_add(1));
+                }
+            }
+            start = c.first;
+        }
         let slot = Slot {
-            key: canonical(seg.src, seg.dst),
-            info: FlowInfo { id, client, server, start: ts, saw_syn: syn },
+            key,
+            info: FlowInfo { id, client, server, start, saw_syn: syn },
             state: S::default(),
-            dirs: [Dir::default(), Dir::default()],
+            dirs,
             last_seen: ts,
             prev: NIL,
             next: NIL,
@@ -189,7 +258,7 @@ impl<S: Default> Reassembler<S> {
                 self.slots.len() - 1
             }
         };
-        self.index.insert(canonical(seg.src, seg.dst), i);
+        self.index.insert(key, i);
         self.push_front(i);
         i
     }
@@ -200,9 +269,18 @@ impl<S: Default> Reassembler<S> {
         let i = match self.index.get(&key) {
             Some(&i) => i,
             None => {
-                // Only a SYN or data opens a flow: pure ACKs, RSTs and lone FINs of flows we do not
-                // track (or just closed) would only fill the table.
-                if seg.flags.rst() || (!seg.flags.syn() && seg.payload.is_empty()) {
+                // Only data opens a flow. A handshake without data goes to the SYN cache; pure ACKs,
+                // RSTs and lone FINs of flows we do not track (or just closed) are dropped.
+                if seg.flags.rst() {
+                    self.syns.remove(&key);
+                    return;
+                }
+                if seg.payload.is_empty() {
+                    if seg.flags.syn() {
+                        self.remember_syn(seg, ts);
+                    } else if let Some(e) = self.syns.get_mut(&key) {
+                        e.last = ts;
+                    }
                     return;
                 }
                 self.create(seg, ts, h)
@@ -295,6 +373,18 @@ impl<S: Default> Reassembler<S> {
 
     /// Expire idle flows as of `now` (capture time).
     pub fn advance_time<H: StreamHandler<S>>(&mut self, now: Timestamp, h: &mut H) {
+        while let Some(&(k, t)) = self.syn_order.front() {
+            match self.syns.get(&k) {
+                Some(e) if e.first == t => {
+                    if now.micros_since(e.last) <= self.cfg.idle_timeout_micros {
+                        break;
+                    }
+                    self.syns.remove(&k);
+                }
+                _ => {}
+            }
+            self.syn_order.pop_front();
+        }
         while self.tail != NIL {
             let t = self.tail;
             let Some(slot) = self.slots.get(t).and_then(Option::as_ref) else { break };
@@ -314,5 +404,7 @@ impl<S: Default> Reassembler<S> {
         }
         self.slots.clear();
         self.free.clear();
+        self.syns.clear();
+        self.syn_order.clear();
     }
 }

@@ -179,6 +179,23 @@ fn flood_of_one_packet_flows_stays_at_max_flows_and_counts_evictions() {
         let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
         let s = TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::SYN), window: 1, payload: b"" };
         r.process(&s, ts(i as i64), &mut h);
+        assert!(r.embryonic_flows() <= 1000);
+    }
+    // Handshakes without data live in the bounded SYN cache, never in the flow table.
+    assert_eq!(r.embryonic_flows(), 1000);
+    assert_eq!(r.active_flows(), 0);
+    assert_eq!(r.stats().syn_cache_evicted, 199_000);
+    assert_eq!(r.stats().flows_created, 0);
+}
+
+#[test]
+fn flood_of_one_packet_data_flows_stays_at_max_flows_and_counts_evictions() {
+    let mut r = Reassembler::<u32>::new(small());
+    let mut h = Rec::default();
+    for i in 0..200_000u32 {
+        let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
+        let s = TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::PSH), window: 1, payload: b"x" };
+        r.process(&s, ts(i as i64), &mut h);
         assert!(r.active_flows() <= 1000);
     }
     assert_eq!(r.active_flows(), 1000);
@@ -202,14 +219,17 @@ fn pure_acks_and_resets_never_create_flows() {
 fn idle_timeout_uses_capture_time() {
     let mut r = Reassembler::<u32>::new(small());
     let mut h = Rec::default();
-    r.process(&seg(C, S, 0, None, TcpFlags::SYN, b""), Timestamp(0), &mut h);
-    r.process(&seg("10.0.0.9:1", S, 0, None, TcpFlags::SYN, b""), Timestamp(50_000_000), &mut h);
+    r.process(&seg(C, S, 0, None, TcpFlags::SYN, b"x"), Timestamp(0), &mut h);
+    r.process(&seg("10.0.0.9:1", S, 0, None, TcpFlags::SYN, b"y"), Timestamp(50_000_000), &mut h);
+    r.process(&seg("10.0.0.9:2", S, 0, None, TcpFlags::SYN, b""), Timestamp(50_000_000), &mut h);
     r.advance_time(Timestamp(60_000_000), &mut h);
-    assert_eq!(r.active_flows(), 2);
+    assert_eq!((r.active_flows(), r.embryonic_flows()), (2, 1));
     r.advance_time(Timestamp(60_000_001), &mut h);
     assert_eq!(r.active_flows(), 1);
+    r.advance_time(Timestamp(110_000_001), &mut h);
+    assert_eq!((r.active_flows(), r.embryonic_flows()), (0, 0));
     assert_eq!(h.closes[0].1, CloseReason::IdleTimeout);
-    assert_eq!(r.stats().flows_timed_out, 1);
+    assert_eq!(r.stats().flows_timed_out, 2);
 }
 
 #[test]
