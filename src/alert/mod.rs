@@ -15,7 +15,7 @@ mod redact;
 mod severity;
 
 pub use book::{AlertBook, Recorded};
-pub use redact::{Reveal, Secret, fingerprint, redact};
+pub use redact::{Reveal, Secret, fingerprint, redact, redact_fully};
 pub use severity::Severity;
 
 use std::net::SocketAddr;
@@ -90,7 +90,7 @@ impl Alert {
             method: ctx.method.clone(),
             path: ctx.path.clone(),
             user: f.user.clone(),
-            secret: Secret::new(f.secret.clone()),
+            secret: if f.class == SecretClass::Password { Secret::password(f.secret.clone()) } else { Secret::new(f.secret.clone()) },
             location: f.location.clone(),
             evidence: f.evidence.clone(),
             capture: ctx.capture.clone(),

@@ -21,11 +21,16 @@ pub enum Reveal {
 /// A captured secret. `Debug` and `Display` never print it, so a log line, a panic message or a
 /// `{:?}` in a test failure cannot leak it; [`Secret::expose`] is the one explicit way to read it.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(String);
+pub struct Secret(String, bool);
 
 impl Secret {
+    /// A token, key or cookie: its redacted form keeps a short prefix (a JWT's shape).
     pub fn new(s: String) -> Secret {
-        Secret(s)
+        Secret(s, false)
+    }
+    /// A password: its redacted form keeps no prefix at all.
+    pub fn password(s: String) -> Secret {
+        Secret(s, true)
     }
     pub fn expose(&self) -> &str {
         &self.0
@@ -34,7 +39,7 @@ impl Secret {
         fingerprint(&self.0)
     }
     pub fn redacted(&self) -> String {
-        redact(&self.0)
+        if self.1 { redact_fully(&self.0) } else { redact(&self.0) }
     }
 }
 
@@ -75,6 +80,11 @@ pub fn redact(secret: &str) -> String {
     let keep = kept_prefix(secret);
     let prefix: String = secret.chars().take(keep).collect();
     format!("{prefix}…[{} chars, fp {}]", secret.chars().count(), fingerprint(secret))
+}
+
+/// `…[11 chars, fp 48486e1514e8]`: length and fingerprint only (passwords).
+pub fn redact_fully(secret: &str) -> String {
+    format!("…[{} chars, fp {}]", secret.chars().count(), fingerprint(secret))
 }
 
 /// Replace every occurrence of `secret` in `text` (raw, and percent-encoded as it appears in URLs) by
@@ -126,6 +136,8 @@ mod tests {
         let r = redact("hunter2hunter2");
         assert!(r.starts_with('…'), "{r}");
         assert!(!r.contains("hunter"));
+        let long = Secret::password("correct-horse-battery-staple".into()).redacted();
+        assert!(long.starts_with('…'), "a long password keeps no prefix either: {long}");
     }
 
     #[test]

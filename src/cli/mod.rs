@@ -88,6 +88,9 @@ pub struct ReadArgs {
     /// No progress line on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Show the leaks in the terminal UI (stays open after the files are read; q quits).
+    #[arg(long)]
+    pub tui: bool,
     /// Capture files to analyse, in order.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,

@@ -14,6 +14,9 @@ use plainsight::pipeline::{Engine, offline};
 use super::{EXIT_ERROR, EXIT_LEAK, ReadArgs};
 
 pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
+    if args.tui {
+        return run_tui(args);
+    }
     let common = &args.common;
     let reveal = common.reveal();
     let mut jsonl = match &common.alerts {
@@ -30,7 +33,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         let name = path.display().to_string();
         let mut last_draw = Instant::now();
-        let mut progress = |done: u64, total: u64| {
+        let mut progress = |_: &Engine, done: u64, total: u64| {
             if show_progress && last_draw.elapsed().as_millis() >= 200 {
                 last_draw = Instant::now();
                 let pct = if total > 0 { done * 100 / total } else { 0 };
@@ -89,6 +92,75 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     }
     if common.fail_on_leak && snapshot.leaks > 0 {
         return Ok(ExitCode::from(EXIT_LEAK));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `read --tui`: analysis on a worker thread, the UI on this one; the UI stays after the end of the files.
+fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
+    use plainsight::alert::Tee;
+    use plainsight::tui::{StatsMsg, TuiSink, UiEvent, UiState, state::RunState};
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("--tui needs a terminal on standard output");
+    }
+    let common = args.common.clone();
+    let reveal = common.reveal();
+    let mut jsonl = match &common.alerts {
+        Some(p) if p.as_os_str() != "-" => Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?),
+        Some(_) => anyhow::bail!("--alerts - cannot share the terminal with --tui: give a file"),
+        None => None,
+    };
+    let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    let (tx, rx) = crossbeam_channel::unbounded::<UiEvent>();
+    let files = args.files.clone();
+    let worker = std::thread::Builder::new().name("analysis".into()).spawn(move || {
+        let mut engine = Engine::new(common.engine_config());
+        let started = Instant::now();
+        let mut input = 0u64;
+        let mut tui_sink = TuiSink(tx.clone());
+        let n = files.len().max(1) as f64;
+        for (i, path) in files.iter().enumerate() {
+            let mut last = Instant::now();
+            let tx2 = tx.clone();
+            let mut progress = |e: &Engine, done: u64, total: u64| {
+                if last.elapsed().as_millis() >= 200 || done == total {
+                    last = Instant::now();
+                    let frac = if total > 0 { done as f64 / total as f64 } else { 1.0 };
+                    let msg = StatsMsg {
+                        snapshot: e.stats(),
+                        hosts: e.hosts().sorted(),
+                        input_bytes: input + done,
+                        elapsed: started.elapsed().as_secs_f64(),
+                        progress: Some((i as f64 + frac) / n),
+                        ..StatsMsg::default()
+                    };
+                    let _ = tx2.send(UiEvent::Stats(Box::new(msg)));
+                }
+            };
+            let mut sinks: Vec<&mut dyn AlertSink> = vec![&mut tui_sink];
+            if let Some(j) = jsonl.as_mut() {
+                sinks.push(j);
+            }
+            let mut tee = Tee(sinks);
+            match offline::read_file(&mut engine, path, common.filter.as_deref(), &mut tee, &mut progress) {
+                Ok(s) => input += s.file_bytes,
+                Err(e) => {
+                    let _ = tx.send(UiEvent::Error(e.to_string()));
+                }
+            }
+        }
+        let _ = tx.send(UiEvent::Finished);
+        if let Some(j) = jsonl.take() {
+            let _ = j.finish();
+        }
+        (engine.stats(), started.elapsed().as_secs_f64(), input)
+    })?;
+    let state = UiState::new(&names.join(" "), RunState::Reading, reveal);
+    plainsight::tui::run(rx, state).context("terminal UI")?;
+    if args.common.stats && worker.is_finished() {
+        if let Ok((snap, elapsed, input)) = worker.join() {
+            eprint!("{}", snap.render(elapsed, input));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

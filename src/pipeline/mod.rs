@@ -218,7 +218,12 @@ impl Messages<'_> {
     }
 
     fn record(&mut self, ts: Timestamp, client: SocketAddr, server: SocketAddr, host: Option<String>, method: Option<String>, path: Option<String>, excerpt: Vec<String>) {
-        let secrets: Vec<Secret> = self.det.findings.iter().map(|f| Secret::new(f.secret.clone())).collect();
+        let secrets: Vec<Secret> = self
+            .det
+            .findings
+            .iter()
+            .map(|f| if f.class == detect::SecretClass::Password { Secret::password(f.secret.clone()) } else { Secret::new(f.secret.clone()) })
+            .collect();
         let ctx = Context {
             ts,
             client,
@@ -272,7 +277,13 @@ impl HttpHandler for Messages<'_> {
             return;
         }
         self.det.hosts.on_credentials(host.as_deref(), server, self.det.findings.len() as u64);
-        let ex = excerpt(format!("{} {} HTTP/1.{}", req.method, req.target, req.version), &req.headers);
+        let mut ex = excerpt(format!("{} {} HTTP/1.{}", req.method, req.target, req.version), &req.headers);
+        if !req.body.data.is_empty() {
+            // The body as it crossed the wire (its start): a login form is the most telling part.
+            let body = String::from_utf8_lossy(&req.body.data[..req.body.data.len().min(EXCERPT_MAX_LINE)]).replace(['\r', '\n'], " ");
+            ex.push(String::new());
+            ex.push(body);
+        }
         self.record(req.ts, client, server, host, Some(req.method.clone()), Some(req.target.clone()), ex);
     }
 

@@ -21,13 +21,14 @@ pub struct FileSummary {
     pub file_bytes: u64,
 }
 
-/// Read `path` through `engine`. `progress(done_bytes, total_bytes)` is called now and then.
+/// Read `path` through `engine`. `progress(engine, done_bytes, total_bytes)` is called now and then
+/// (the engine is there so a UI can take a stats snapshot).
 pub fn read_file(
     engine: &mut Engine,
     path: &Path,
     filter: Option<&str>,
     sink: &mut dyn AlertSink,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut dyn FnMut(&Engine, u64, u64),
 ) -> Result<FileSummary, CaptureError> {
     let mut reader = FileReader::open(path, filter)?;
     engine.set_capture_name(&path.display().to_string());
@@ -39,7 +40,7 @@ pub fn read_file(
                 n += 1;
                 if n % PROGRESS_EVERY == 0 {
                     let (done, total) = reader.progress();
-                    progress(done, total);
+                    progress(engine, done, total);
                 }
             }
             Ok(None) => break Ok(()),
@@ -48,7 +49,7 @@ pub fn read_file(
     };
     engine.finish(sink);
     let (done, total) = reader.progress();
-    progress(done, total);
+    progress(engine, done, total);
     let summary = FileSummary {
         packets_read: reader.packets_read(),
         packets_filtered: reader.packets_filtered(),

@@ -1,0 +1,209 @@
+//! UI snapshots on ratatui's TestBackend, key handling, and redaction in every view.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::event::{StatsMsg, UiEvent};
+use super::render::draw;
+use super::state::{RunState, Sort, UiState, View};
+use crate::alert::{Alert, AlertId, Context, Reveal, Secret};
+use crate::detect::{Confidence, Finding, LeakKind, SecretClass, jwt};
+use crate::pipeline::HostStats;
+use crate::time::Timestamp;
+
+const TOKEN: &str = "tok-secret-value-0123456789";
+const PASSWORD: &str = "Hunter2-secret-pw";
+
+fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option<&str>, path: &str) -> Alert {
+    let jwt = if secret.starts_with("eyJ") { jwt::analyse(secret, Timestamp::from_secs(1_795_000_000)) } else { None };
+    let f = Finding { kind, class, confidence: Confidence::High, secret: secret.into(), user: user.map(str::to_string), location: "header Authorization".into(), evidence: "Bearer".into(), jwt };
+    let ctx = Context {
+        ts: Timestamp::from_secs(1_795_000_000 + id as i64),
+        client: "10.77.0.1:43000".parse().unwrap(),
+        server: "10.77.0.2:80".parse().unwrap(),
+        host: Some("shop.lab".into()),
+        method: Some("GET".into()),
+        path: Some(path.into()),
+        capture: Arc::from("demo.pcap"),
+        excerpt: Arc::from(vec![format!("GET {path} HTTP/1.1"), "Host: shop.lab".to_string(), format!("Authorization: Bearer {secret}")]),
+        message_secrets: Arc::from(vec![Secret::new(secret.into())]),
+    };
+    Alert::new(AlertId(id), &f, &ctx)
+}
+
+fn state(reveal: Reveal) -> UiState {
+    let mut st = UiState::new("demo.pcap", RunState::Reading, reveal);
+    let jwt_tok = crate::synth::jwt(r#"{"sub":"alice","roles":["admin"],"exp":1795003600}"#);
+    st.apply(UiEvent::NewAlert(Box::new(alert(1, LeakKind::BearerOpaque, SecretClass::Token, TOKEN, None, "/api/orders"))));
+    st.apply(UiEvent::NewAlert(Box::new(alert(2, LeakKind::FormLogin, SecretClass::Password, PASSWORD, Some("alice"), "/login"))));
+    st.apply(UiEvent::NewAlert(Box::new(alert(3, LeakKind::BearerJwt, SecretClass::Token, &jwt_tok, Some("alice"), "/api/profile"))));
+    st.apply(UiEvent::Repeat { id: AlertId(1), count: 42, last_seen: Timestamp::from_secs(1_795_000_100) });
+    let mut m = StatsMsg { elapsed: 1.0, input_bytes: 1_000_000, ..StatsMsg::default() };
+    m.snapshot.engine.packets = 1000;
+    m.snapshot.engine.tls_flows = 2;
+    m.hosts = vec![HostStats { name: "shop.lab".into(), addr: Some("10.77.0.2:80".parse().unwrap()), http_requests: 7, credentials: 3, https_redirects: 0, tls_flows: 2 }];
+    st.apply(UiEvent::Stats(Box::new(m)));
+    st
+}
+
+fn screen(st: &UiState, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw(f, st)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn leaks_view_at_80x24_shows_header_rows_and_footer() {
+    let st = state(Reveal::Redacted);
+    let s = screen(&st, 80, 24);
+    assert!(s.contains("plainsight demo.pcap"), "{s}");
+    assert!(s.contains("TLS flows 2") && s.contains("leaks 3"), "{s}");
+    assert!(s.contains("CRIT") && s.contains("form_login") && s.contains("bearer_opaque"), "{s}");
+    assert!(s.contains("q quit"), "{s}");
+    // Sorted by severity: the password first.
+    let crit = s.find("CRIT").unwrap();
+    let high = s.find("HIGH").unwrap();
+    assert!(crit < high);
+}
+
+#[test]
+fn wide_terminal_adds_the_secret_column_redacted() {
+    let st = state(Reveal::Redacted);
+    let s = screen(&st, 160, 40);
+    assert!(s.contains("Secret") && s.contains("fp "), "{s}");
+    assert!(s.contains("…[17 chars"), "a password shows no prefix: {s}");
+}
+
+#[test]
+fn detail_view_shows_request_jwt_replay_and_https_note() {
+    let mut st = state(Reveal::Redacted);
+    st.filter = "profile".into();
+    st.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(st.view, View::Detail);
+    let s = screen(&st, 100, 40);
+    assert!(s.contains("What an attacker on the network sees"), "{s}");
+    assert!(s.contains("GET /api/profile HTTP/1.1"), "{s}");
+    assert!(s.contains("JWT: alg HS256") && s.contains("\"sub\": \"alice\""), "{s}");
+    assert!(s.contains("Replay:") && s.contains("curl -H 'Authorization: Bearer"), "{s}");
+    assert!(s.contains("Over HTTPS"), "{s}");
+}
+
+#[test]
+fn hosts_view_lists_servers_with_credentials_and_tls() {
+    let mut st = state(Reveal::Redacted);
+    st.key(KeyCode::Tab, KeyModifiers::NONE);
+    let s = screen(&st, 80, 24);
+    assert!(s.contains("Hosts") && s.contains("shop.lab") && s.contains("10.77.0.2:80"), "{s}");
+    assert!(s.contains("22%"), "{s}");
+}
+
+#[test]
+fn help_and_empty_states_render() {
+    let mut st = state(Reveal::Redacted);
+    st.key(KeyCode::Char('?'), KeyModifiers::NONE);
+    assert!(screen(&st, 80, 24).contains("this help"));
+    let empty = UiState::new("eth0", RunState::Capturing, Reveal::Redacted);
+    let s = screen(&empty, 80, 24);
+    assert!(s.contains("No credential seen") && s.contains("CAPTURING"), "{s}");
+}
+
+#[test]
+fn tiny_terminal_does_not_panic() {
+    let st = state(Reveal::Redacted);
+    for (w, h) in [(1, 1), (10, 3), (40, 8), (80, 5)] {
+        let _ = screen(&st, w, h);
+    }
+}
+
+#[test]
+fn no_view_shows_a_full_secret_without_reveal() {
+    let mut st = state(Reveal::Redacted);
+    for view in [View::Leaks, View::Hosts, View::Help] {
+        st.view = view;
+        for (w, h) in [(80, 24), (160, 50)] {
+            let s = screen(&st, w, h);
+            assert!(!s.contains(TOKEN) && !s.contains(PASSWORD), "{view:?}: {s}");
+        }
+    }
+    for i in 0..3 {
+        st.view = View::Leaks;
+        st.selected = i;
+        st.key(KeyCode::Enter, KeyModifiers::NONE);
+        let s = screen(&st, 160, 60);
+        assert!(!s.contains(TOKEN) && !s.contains(PASSWORD), "detail {i}: {s}");
+    }
+    let mut shown = state(Reveal::Full);
+    shown.sort = Sort::Count;
+    shown.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(screen(&shown, 160, 60).contains(TOKEN), "--reveal shows it");
+}
+
+#[test]
+fn sort_cycles_and_filter_narrows_then_clears() {
+    let mut st = state(Reveal::Redacted);
+    assert_eq!(st.sort, Sort::Severity);
+    st.key(KeyCode::Char('s'), KeyModifiers::NONE);
+    assert_eq!(st.sort, Sort::Time);
+    st.key(KeyCode::Char('s'), KeyModifiers::NONE);
+    assert_eq!(st.sort, Sort::Count);
+    assert_eq!(st.visible()[0].alert.count, 42);
+    st.key(KeyCode::Char('/'), KeyModifiers::NONE);
+    for c in "login".chars() {
+        st.key(KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    st.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(st.visible().len(), 1);
+    assert!(screen(&st, 80, 24).contains("filter /login"));
+    st.key(KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(st.visible().len(), 3);
+}
+
+#[test]
+fn selection_stays_in_bounds_and_enter_esc_switch_views() {
+    let mut st = state(Reveal::Redacted);
+    for _ in 0..10 {
+        st.key(KeyCode::Down, KeyModifiers::NONE);
+    }
+    assert_eq!(st.selected, 2);
+    st.key(KeyCode::Char('k'), KeyModifiers::NONE);
+    assert_eq!(st.selected, 1);
+    st.key(KeyCode::Up, KeyModifiers::NONE);
+    st.key(KeyCode::Up, KeyModifiers::NONE);
+    assert_eq!(st.selected, 0);
+    st.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(st.view, View::Detail);
+    st.key(KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(st.view, View::Leaks);
+    assert!(st.key(KeyCode::Char('q'), KeyModifiers::NONE));
+}
+
+#[test]
+fn pause_holds_updates_and_resume_applies_them() {
+    let mut st = state(Reveal::Redacted);
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    st.apply(UiEvent::NewAlert(Box::new(alert(9, LeakKind::ApiKeyHeader, SecretClass::Token, "k-0123456789abc", None, "/v1"))));
+    assert_eq!(st.rows.len(), 3);
+    assert!(screen(&st, 80, 24).contains("PAUSED"));
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    assert_eq!(st.rows.len(), 4);
+}
+
+#[test]
+fn new_leaks_are_marked_then_fade() {
+    let mut st = state(Reveal::Redacted);
+    assert!(screen(&st, 80, 24).contains("*"));
+    st.now = 100.0;
+    let s = screen(&st, 80, 24);
+    assert!(!s.lines().any(|l| l.starts_with("│*")), "{s}");
+}
