@@ -46,9 +46,6 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let common = &args.common;
     let reveal = common.reveal();
     let use_tui = !args.no_tui && std::io::stdout().is_terminal();
-    if use_tui {
-        anyhow::bail!("the terminal UI is not available in this build yet: use --no-tui");
-    }
     let opts = LiveOptions {
         iface: args.interface.clone(),
         filter: common.filter.clone(),
@@ -58,15 +55,18 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     };
     let cap = LiveCapture::open(&opts)?;
     // The alert file is opened while still privileged (it may live where root writes), then privileges go.
-    let mut jsonl = match &common.alerts {
+    let jsonl = match &common.alerts {
+        Some(p) if use_tui && p.as_os_str() == "-" => anyhow::bail!("--alerts - cannot share the terminal with the UI: give a file, or --no-tui"),
         Some(p) => Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?),
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    if let Some(user) = drop_privileges(&args.user)? {
-        eprintln!("plainsight: capturing on {} ({}), running as {user}", cap.iface(), cap.link().name());
-    } else {
-        eprintln!("plainsight: capturing on {} ({})", cap.iface(), cap.link().name());
+    let who = drop_privileges(&args.user)?;
+    if !use_tui {
+        match &who {
+            Some(user) => eprintln!("plainsight: capturing on {} ({}), running as {user}", cap.iface(), cap.link().name()),
+            None => eprintln!("plainsight: capturing on {} ({})", cap.iface(), cap.link().name()),
+        }
     }
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -88,38 +88,43 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
             .context("spawn capture thread")?
     };
 
-    let mut engine = Engine::new(common.engine_config());
-    engine.set_capture_name(&format!("iface:{iface}"));
-    let mut lines = AlertLines::stdout(reveal);
     let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
-    let started = Instant::now();
-    {
-        let mut sinks: Vec<&mut dyn AlertSink> = Vec::new();
-        if let Some(j) = jsonl.as_mut() {
-            sinks.push(j);
-        }
-        if !alerts_on_stdout {
-            sinks.push(&mut lines);
-        }
-        let mut tee = Tee(sinks);
-        analyse(&mut engine, &full_rx, &free_tx, &stop, deadline, &mut tee);
+    let mut work = Analysis {
+        engine: Engine::new(common.engine_config()),
+        jsonl,
+        lines: (!alerts_on_stdout && !use_tui).then(|| AlertLines::stdout(reveal)),
+        ui: None,
+        full: full_rx,
+        free: free_tx,
+        stop: stop.clone(),
+        counters: counters.clone(),
+        deadline,
+        started: Instant::now(),
+    };
+    work.engine.set_capture_name(&format!("iface:{iface}"));
+    let summary = if use_tui {
+        use plainsight::tui::{UiState, state::RunState};
+        let (tx, rx) = crossbeam_channel::unbounded();
+        work.ui = Some(tx);
+        let worker = std::thread::Builder::new().name("analysis".into()).spawn(move || work.run(capture_thread))?;
+        let state = UiState::new(&iface, RunState::Capturing, reveal);
+        let ui = plainsight::tui::run(rx, state);
         stop.store(true, Ordering::Relaxed);
-        // Drain what the capture thread handed over before it saw the flag.
-        let capture_result = capture_thread.join();
-        while let Ok(b) = full_rx.try_recv() {
-            process_batch(&mut engine, &b, &mut tee);
-        }
-        engine.finish(&mut tee);
-        match capture_result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("plainsight: error: {e}"),
-            Err(_) => eprintln!("plainsight: error: capture thread failed"),
-        }
+        let summary = worker.join().map_err(|_| anyhow::anyhow!("analysis thread failed"))?;
+        ui.context("terminal UI")?;
+        summary
+    } else {
+        work.run(capture_thread)
+    };
+    let Summary { engine, jsonl, capture_error, elapsed } = summary;
+    let mut engine = engine;
+    if let Some(e) = capture_error {
+        eprintln!("plainsight: error: {e}");
     }
     for w in engine.take_warnings() {
         eprintln!("plainsight: warning: {iface}: {w}");
     }
-    if let Some(j) = jsonl.take() {
+    if let Some(j) = jsonl {
         j.finish().context("cannot write alert file")?;
     }
     let snap = engine.stats();
@@ -134,12 +139,105 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         snap.sightings,
     );
     if common.stats {
-        eprint!("{}", snap.render(started.elapsed().as_secs_f64(), c.captured_bytes.load(Ordering::Relaxed)));
+        eprint!("{}", snap.render(elapsed, c.captured_bytes.load(Ordering::Relaxed)));
     }
     if common.fail_on_leak && snap.leaks > 0 {
         return Ok(ExitCode::from(EXIT_LEAK));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the analysis side owns.
+struct Analysis {
+    engine: Engine,
+    jsonl: Option<JsonLines>,
+    lines: Option<AlertLines<std::io::Stdout>>,
+    ui: Option<crossbeam_channel::Sender<plainsight::tui::UiEvent>>,
+    full: Receiver<Batch>,
+    free: Sender<Batch>,
+    stop: Arc<AtomicBool>,
+    counters: Arc<LiveCounters>,
+    deadline: Option<Instant>,
+    started: Instant,
+}
+
+struct Summary {
+    engine: Engine,
+    jsonl: Option<JsonLines>,
+    capture_error: Option<String>,
+    elapsed: f64,
+}
+
+impl Analysis {
+    /// Batches in, alerts out, batches back to the pool; then drain, flush, and hand back the results.
+    fn run(mut self, capture: std::thread::JoinHandle<Result<(), plainsight::capture::live::LiveError>>) -> Summary {
+        let mut tui_sink = self.ui.clone().map(plainsight::tui::TuiSink);
+        let mut last_stats = Instant::now();
+        {
+            let mut sinks: Vec<&mut dyn AlertSink> = Vec::new();
+            if let Some(j) = self.jsonl.as_mut() {
+                sinks.push(j);
+            }
+            if let Some(l) = self.lines.as_mut() {
+                sinks.push(l);
+            }
+            if let Some(t) = tui_sink.as_mut() {
+                sinks.push(t);
+            }
+            let mut tee = Tee(sinks);
+            loop {
+                if self.stop.load(Ordering::Relaxed) || self.deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                match self.full.recv_timeout(Duration::from_millis(100)) {
+                    Ok(mut b) => {
+                        process_batch(&mut self.engine, &b, &mut tee);
+                        b.clear();
+                        let _ = self.free.send(b);
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                if let Some(tx) = &self.ui {
+                    if last_stats.elapsed() >= Duration::from_millis(500) {
+                        last_stats = Instant::now();
+                        let _ = tx.send(stats_msg(&self.engine, &self.counters, self.started));
+                    }
+                }
+            }
+            self.stop.store(true, Ordering::Relaxed);
+            let capture_result = capture.join();
+            // Drain what the capture thread handed over before it saw the flag.
+            while let Ok(b) = self.full.try_recv() {
+                process_batch(&mut self.engine, &b, &mut tee);
+            }
+            self.engine.finish(&mut tee);
+            if let Some(tx) = &self.ui {
+                let _ = tx.send(stats_msg(&self.engine, &self.counters, self.started));
+                let _ = tx.send(plainsight::tui::UiEvent::Finished);
+            }
+            let capture_error = match capture_result {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some("capture thread failed".into()),
+            };
+            drop(tee);
+            let elapsed = self.started.elapsed().as_secs_f64();
+            return Summary { engine: self.engine, jsonl: self.jsonl, capture_error, elapsed };
+        }
+    }
+}
+
+fn stats_msg(engine: &Engine, c: &LiveCounters, started: Instant) -> plainsight::tui::UiEvent {
+    plainsight::tui::UiEvent::Stats(Box::new(plainsight::tui::StatsMsg {
+        snapshot: engine.stats(),
+        hosts: engine.hosts().sorted(),
+        kernel_drops: Some(c.kernel_dropped.load(Ordering::Relaxed) + c.if_dropped.load(Ordering::Relaxed)),
+        analysis_drops: Some(c.analysis_dropped.load(Ordering::Relaxed)),
+        input_bytes: c.captured_bytes.load(Ordering::Relaxed),
+        elapsed: started.elapsed().as_secs_f64(),
+        progress: None,
+    }))
 }
 
 fn process_batch(engine: &mut Engine, b: &Batch, sink: &mut dyn AlertSink) {
@@ -148,27 +246,3 @@ fn process_batch(engine: &mut Engine, b: &Batch, sink: &mut dyn AlertSink) {
     }
 }
 
-/// The analysis loop: batches in, alerts out, batches back to the pool.
-fn analyse(
-    engine: &mut Engine,
-    full: &Receiver<Batch>,
-    free: &Sender<Batch>,
-    stop: &AtomicBool,
-    deadline: Option<Instant>,
-    sink: &mut dyn AlertSink,
-) {
-    loop {
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            return;
-        }
-        match full.recv_timeout(Duration::from_millis(100)) {
-            Ok(mut b) => {
-                process_batch(engine, &b, sink);
-                b.clear();
-                let _ = free.send(b);
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
-    }
-}
