@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Training lab: watch a token being stolen from the wire. Needs root (network namespaces).
+#
+#   lab/run.sh            victim uses plain HTTP: plainsight shows every password and token, live
+#   lab/run.sh --https    the same victim over HTTPS: plainsight sees only TLS, nothing to steal
+#   lab/run.sh --clean    remove what a killed lab left behind
+#
+# A private network in two namespaces joined by a veth pair (nothing leaves the machine): the shop
+# (lab/shop.py, issues a JWT at login) on 10.77.0.2, the victim (lab/victim.py) on 10.77.0.1, and
+# plainsight's terminal UI sniffing the link with --reveal, so students see the secrets in full.
+# Quit the UI with q; everything is torn down on exit.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+PREFIX=pslab
+source "$ROOT/captures/gen/netns.sh"
+if [[ "${1:-}" == "--clean" ]]; then netns_down; exit 0; fi
+if [[ $(id -u) -ne 0 ]]; then exec sudo "$0" "$@"; fi
+MODE=http; [[ "${1:-}" == "--https" ]] && MODE=https
+
+"$ROOT/captures/gen/setup.sh"
+"$ROOT/scripts/deps.sh"
+BIN="$ROOT/target/release/plainsight"
+[[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release --quiet)
+
+WORK="$(mktemp -d)"
+trap 'netns_down; rm -rf "$WORK"' EXIT
+netns_up
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.lab" -addext "subjectAltName=DNS:shop.lab" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+echo "10.77.0.2 shop.lab" > "$WORK/hosts"
+$S python3 "$HERE/shop.py" --host 10.77.0.2 --port 80 >/dev/null 2>&1 &
+$S python3 "$HERE/shop.py" --host 10.77.0.2 --port 443 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >/dev/null 2>&1 &
+wait_http http://10.77.0.2/ready
+# The victim resolves shop.lab through its own hosts file (a mount namespace of its own).
+$C unshare -m sh -c "mount --bind '$WORK/hosts' /etc/hosts && exec python3 '$HERE/victim.py' '$MODE://shop.lab'" 2>/dev/null &
+# plainsight in the server's namespace, on the shop's side of the link.
+$S "$BIN" live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443' "${@:2}"
