@@ -246,3 +246,22 @@ fn bpf_filter_applies_to_files() {
     assert_eq!(only80.len(), 1);
     assert_eq!(only80[0]["path"], "/on80");
 }
+
+#[test]
+fn one_token_over_flows_analysed_by_different_threads_is_one_leak() {
+    let token = jwt("shared", T0 + 3600);
+    let mut frames = Vec::new();
+    for i in 0..8 {
+        let mut c = conv(&format!("10.0.0.{}:{}", i + 1, 41000 + i), "10.0.0.2:80");
+        c.handshake().client(&bearer_request(&token, "/poll")).server(OK).close();
+        frames.extend(c.frames);
+    }
+    let dir = tempdir();
+    let p = dir.path().join("multi.pcap");
+    write_pcap(&p, &frames);
+    let out = dir.path().join("a.jsonl");
+    let o = run(&["read", "-q", "--threads", "4", "--alerts", out.to_str().unwrap(), p.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert_eq!(read_jsonl(&out).len(), 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("seen 8 times"), "{}", String::from_utf8_lossy(&o.stdout));
+}

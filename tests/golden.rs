@@ -23,7 +23,7 @@ fn plainsight(args: &[&str]) -> std::process::Output {
 
 fn alerts(name: &str, reveal: bool) -> Vec<Value> {
     let cap = format!("captures/{name}.pcap");
-    let mut args = vec!["read", "-q", "--no-report", "--alerts", "-"];
+    let mut args = vec!["read", "-q", "--threads", "1", "--no-report", "--alerts", "-"];
     if reveal {
         args.push("--reveal");
     }
@@ -130,4 +130,23 @@ fn reveal_shows_the_secrets_for_training_labs() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("Tr0ub4dor&3"), "{out}");
     assert!(Path::new(&root().join("captures/demo.pcap")).is_file());
+}
+
+#[test]
+fn sharded_analysis_finds_exactly_the_same_leaks_as_one_thread() {
+    for name in CAPTURES {
+        let cap = format!("captures/{name}.pcap");
+        let key = |threads: &str| {
+            let o = plainsight(&["read", "-q", "--no-report", "--threads", threads, "--alerts", "-", &cap]);
+            assert!(o.status.success());
+            let mut v: Vec<(String, String, String, u64)> = String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+                .map(|a| (a["kind"].to_string(), a["server"].to_string(), a["fingerprint"].to_string(), a["count"].as_u64().unwrap_or(0)))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(key("1"), key("3"), "{name}");
+    }
 }

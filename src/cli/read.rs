@@ -9,6 +9,8 @@ use anyhow::Context as _;
 use plainsight::alert::{AlertSink, NullSink};
 use plainsight::output::jsonl::JsonLines;
 use plainsight::output::report;
+use plainsight::pipeline::offline::Analyzer;
+use plainsight::pipeline::parallel::Sharded;
 use plainsight::pipeline::{Engine, offline};
 
 use super::{EXIT_ERROR, EXIT_LEAK, ReadArgs};
@@ -24,54 +26,39 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    let mut engine = Engine::new(common.engine_config());
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
-    let mut input_bytes = 0u64;
-    let mut failed = false;
-
-    for path in &args.files {
-        let name = path.display().to_string();
-        let mut last_draw = Instant::now();
-        let mut progress = |_: &Engine, done: u64, total: u64| {
-            if show_progress && last_draw.elapsed().as_millis() >= 200 {
-                last_draw = Instant::now();
-                let pct = if total > 0 { done * 100 / total } else { 0 };
-                let secs = started.elapsed().as_secs_f64().max(1e-6);
-                eprint!("\r\x1b[Kreading {name}: {pct}% ({:.0} MB/s)", (input_bytes + done) as f64 / 1e6 / secs);
-            }
-        };
+    let threads = common.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let cfg = common.engine_config();
+    let mut sink_null = NullSink;
+    let outcome = {
         let sink: &mut dyn AlertSink = match jsonl.as_mut() {
             Some(j) => j,
-            None => &mut NullSink,
+            None => &mut sink_null,
         };
-        let res = offline::read_file(&mut engine, path, common.filter.as_deref(), sink, &mut progress);
-        if show_progress {
-            eprint!("\r\x1b[K");
-        }
-        for w in engine.take_warnings() {
-            eprintln!("plainsight: warning: {name}: {w}");
-        }
-        match res {
-            Ok(s) => input_bytes += s.file_bytes,
-            Err(e) => {
-                if let plainsight::capture::CaptureError::Filter { .. } = e {
-                    // A bad filter is a usage error: every file would fail the same way.
-                    anyhow::bail!(e);
-                }
-                eprintln!("plainsight: error: {e}");
-                failed = true;
+        if threads > 1 {
+            let mut sharded = Sharded::new(&cfg, threads).context("cannot start analysis threads")?;
+            let (failed, input) = read_all(&mut sharded, &args, show_progress, started, sink)?;
+            let (alerts, snap, hosts, warnings) = sharded.finish(sink);
+            for w in warnings {
+                eprintln!("plainsight: warning: {w}");
             }
+            Outcome { alerts, snap, hosts, failed, input }
+        } else {
+            let mut engine = Engine::new(cfg);
+            let (failed, input) = read_all(&mut engine, &args, show_progress, started, sink)?;
+            for w in engine.take_warnings() {
+                eprintln!("plainsight: warning: {w}");
+            }
+            Outcome { alerts: engine.book().alerts().to_vec(), snap: engine.stats(), hosts: engine.hosts().sorted(), failed, input }
         }
-    }
+    };
     let elapsed = started.elapsed().as_secs_f64();
-
     if let Some(j) = jsonl.take() {
         j.finish().context("cannot write alert file")?;
     }
-    let snapshot = engine.stats();
     if !args.no_report {
-        let text = report::render(engine.book().alerts(), &engine.hosts().sorted(), snapshot.engine.tls_flows, reveal);
+        let text = report::render(&outcome.alerts, &outcome.hosts, outcome.snap.engine.tls_flows, reveal);
         // The alert stream owns stdout when `--alerts -`: the report moves to stderr.
         let res = if alerts_on_stdout {
             std::io::stderr().write_all(text.as_bytes())
@@ -85,15 +72,57 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if common.stats {
-        eprint!("{}", snapshot.render(elapsed, input_bytes));
+        eprint!("{}", outcome.snap.render(elapsed, outcome.input));
     }
-    if failed {
+    if outcome.failed {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    if common.fail_on_leak && snapshot.leaks > 0 {
+    if common.fail_on_leak && !outcome.alerts.is_empty() {
         return Ok(ExitCode::from(EXIT_LEAK));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+struct Outcome {
+    alerts: Vec<plainsight::alert::Alert>,
+    snap: plainsight::pipeline::StatsSnapshot,
+    hosts: Vec<plainsight::pipeline::HostStats>,
+    failed: bool,
+    input: u64,
+}
+
+/// Read every file through `a`. Returns (some file was damaged or unreadable, input bytes).
+fn read_all<A: Analyzer>(a: &mut A, args: &ReadArgs, show_progress: bool, started: Instant, sink: &mut dyn AlertSink) -> anyhow::Result<(bool, u64)> {
+    let mut input_bytes = 0u64;
+    let mut failed = false;
+    for path in &args.files {
+        let name = path.display().to_string();
+        let mut last_draw = Instant::now();
+        let mut progress = |_: &A, done: u64, total: u64| {
+            if show_progress && last_draw.elapsed().as_millis() >= 200 {
+                last_draw = Instant::now();
+                let pct = if total > 0 { done * 100 / total } else { 0 };
+                let secs = started.elapsed().as_secs_f64().max(1e-6);
+                eprint!("\r\x1b[Kreading {name}: {pct}% ({:.0} MB/s)", (input_bytes + done) as f64 / 1e6 / secs);
+            }
+        };
+        let res = offline::read_file(a, path, args.common.filter.as_deref(), sink, &mut progress);
+        if show_progress {
+            eprint!("\r\x1b[K");
+        }
+        match res {
+            Ok(s) => input_bytes += s.file_bytes,
+            Err(e) => {
+                if let plainsight::capture::CaptureError::Filter { .. } = e {
+                    // A bad filter is a usage error: every file would fail the same way.
+                    anyhow::bail!(e);
+                }
+                eprintln!("plainsight: error: {e}");
+                failed = true;
+            }
+        }
+    }
+    Ok((failed, input_bytes))
 }
 
 /// `read --tui`: analysis on a worker thread, the UI on this one; the UI stays after the end of the files.

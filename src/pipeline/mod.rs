@@ -6,6 +6,7 @@
 
 pub mod hosts;
 pub mod offline;
+pub mod parallel;
 mod stats;
 
 pub use hosts::{HostStats, HostTable};

@@ -10,6 +10,26 @@ use super::Engine;
 use crate::alert::AlertSink;
 use crate::capture::{CaptureError, FileReader};
 
+/// Something that analyses frames: one [`Engine`], or the sharded workers of `parallel`.
+pub trait Analyzer {
+    fn start_file(&mut self, name: &str);
+    fn frame(&mut self, link: crate::decode::LinkType, ts: crate::time::Timestamp, frame: &[u8], sink: &mut dyn AlertSink);
+    /// The file ended: close its flows (flows never continue across files).
+    fn end_file(&mut self, sink: &mut dyn AlertSink);
+}
+
+impl Analyzer for Engine {
+    fn start_file(&mut self, name: &str) {
+        self.set_capture_name(name);
+    }
+    fn frame(&mut self, link: crate::decode::LinkType, ts: crate::time::Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
+        self.process(link, ts, frame, sink);
+    }
+    fn end_file(&mut self, sink: &mut dyn AlertSink) {
+        self.finish(sink);
+    }
+}
+
 /// Progress callbacks are rate-limited to one per this many packets.
 const PROGRESS_EVERY: u64 = 8192;
 
@@ -23,20 +43,20 @@ pub struct FileSummary {
 
 /// Read `path` through `engine`. `progress(engine, done_bytes, total_bytes)` is called now and then
 /// (the engine is there so a UI can take a stats snapshot).
-pub fn read_file(
-    engine: &mut Engine,
+pub fn read_file<A: Analyzer>(
+    engine: &mut A,
     path: &Path,
     filter: Option<&str>,
     sink: &mut dyn AlertSink,
-    progress: &mut dyn FnMut(&Engine, u64, u64),
+    progress: &mut dyn FnMut(&A, u64, u64),
 ) -> Result<FileSummary, CaptureError> {
     let mut reader = FileReader::open(path, filter)?;
-    engine.set_capture_name(&path.display().to_string());
+    engine.start_file(&path.display().to_string());
     let mut n: u64 = 0;
     let result = loop {
         match reader.next_packet() {
             Ok(Some(pkt)) => {
-                engine.process(pkt.link, pkt.ts, pkt.data, sink);
+                engine.frame(pkt.link, pkt.ts, pkt.data, sink);
                 n += 1;
                 if n % PROGRESS_EVERY == 0 {
                     let (done, total) = reader.progress();
@@ -47,7 +67,7 @@ pub fn read_file(
             Err(e) => break Err(e),
         }
     };
-    engine.finish(sink);
+    engine.end_file(sink);
     let (done, total) = reader.progress();
     progress(engine, done, total);
     let summary = FileSummary {

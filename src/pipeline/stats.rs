@@ -48,6 +48,54 @@ pub struct StatsSnapshot {
 }
 
 impl StatsSnapshot {
+    /// Add another engine's counters (parallel analysis).
+    pub fn merge(&mut self, o: &StatsSnapshot) {
+        let (e, oe) = (&mut self.engine, &o.engine);
+        e.packets += oe.packets;
+        e.bytes += oe.bytes;
+        e.tcp_segments += oe.tcp_segments;
+        e.udp_datagrams += oe.udp_datagrams;
+        e.ip_fragments += oe.ip_fragments;
+        e.other_ip += oe.other_ip;
+        e.not_ip += oe.not_ip;
+        e.tls_flows += oe.tls_flows;
+        for (k, v) in &oe.malformed {
+            *e.malformed.entry(k.clone()).or_insert(0) += v;
+        }
+        for (k, v) in &oe.unsupported_links {
+            *e.unsupported_links.entry(*k).or_insert(0) += v;
+        }
+        let (r, or) = (&mut self.reassembly, &o.reassembly);
+        r.flows_created += or.flows_created;
+        r.flows_closed += or.flows_closed;
+        r.flows_timed_out += or.flows_timed_out;
+        r.flows_evicted += or.flows_evicted;
+        r.gaps += or.gaps;
+        r.gap_bytes += or.gap_bytes;
+        r.overlaps += or.overlaps;
+        r.overlap_conflicts += or.overlap_conflicts;
+        r.retransmissions += or.retransmissions;
+        r.ooo_segments += or.ooo_segments;
+        r.ooo_dropped_bytes += or.ooo_dropped_bytes;
+        r.midstream_pickups += or.midstream_pickups;
+        r.syn_cache_evicted += or.syn_cache_evicted;
+        let (h, oh) = (&mut self.http, &o.http);
+        h.requests += oh.requests;
+        h.responses += oh.responses;
+        h.parse_errors += oh.parse_errors;
+        h.resyncs += oh.resyncs;
+        h.heads_too_large += oh.heads_too_large;
+        h.bodies_truncated += oh.bodies_truncated;
+        h.decompression_errors += oh.decompression_errors;
+        h.tls_connections += oh.tls_connections;
+        self.active_flows += o.active_flows;
+        self.embryonic_flows += o.embryonic_flows;
+        self.buffered_bytes += o.buffered_bytes;
+        self.leaks += o.leaks;
+        self.sightings += o.sightings;
+        self.alerts_not_deduped += o.alerts_not_deduped;
+    }
+
     pub fn malformed_total(&self) -> u64 {
         self.engine.malformed.values().sum()
     }
