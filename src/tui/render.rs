@@ -163,7 +163,7 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
             row
         })
         .collect();
-    let mut widths = vec![Constraint::Length(9), Constraint::Length(4), Constraint::Length(if area.width >= 100 { 20 } else { 13 }), Constraint::Length(if wide { 44 } else { 26 }), Constraint::Fill(2), Constraint::Length(if wide { 14 } else { 8 })];
+    let mut widths = vec![Constraint::Length(9), Constraint::Length(4), Constraint::Length(if area.width >= 120 { 20 } else { 13 }), Constraint::Length(if wide { 44 } else { 26 }), Constraint::Fill(2), Constraint::Length(if wide { 14 } else { 8 })];
     if wide {
         widths.push(Constraint::Length(40));
     }
