@@ -74,6 +74,100 @@ fn bench_decode(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_reassembly(c: &mut Criterion) {
+    use plainsight::decode::Decoded;
+    use plainsight::reassembly::{CloseReason, FlowInfo, Reassembler, Side, StreamHandler};
+    struct Count(u64);
+    impl StreamHandler<()> for Count {
+        fn on_data(&mut self, _: &FlowInfo, _: &mut (), _: Side, d: &[u8], _: Timestamp) {
+            self.0 += d.len() as u64;
+        }
+        fn on_gap(&mut self, _: &FlowInfo, _: &mut (), _: Side, _: u64, _: Timestamp) {}
+        fn on_close(&mut self, _: &FlowInfo, _: &mut (), _: CloseReason, _: Timestamp) {}
+    }
+    let frames = traffic(200, 20);
+    let segs: Vec<(Timestamp, plainsight::decode::TcpSegment<'_>)> = frames
+        .iter()
+        .filter_map(|f| match decode::decode(LinkType::ETHERNET, &f.data) {
+            Ok(Decoded::Tcp(s)) => Some((Timestamp(f.ts), s)),
+            _ => None,
+        })
+        .collect();
+    let payload: u64 = segs.iter().map(|(_, s)| s.payload.len() as u64).sum();
+    let mut g = c.benchmark_group("reassembly");
+    g.throughput(Throughput::Bytes(payload));
+    g.sample_size(20);
+    g.bench_function("in_order_200_flows", |b| {
+        b.iter(|| {
+            let mut r = Reassembler::<()>::new(plainsight::reassembly::Config::default());
+            let mut h = Count(0);
+            for (ts, s) in &segs {
+                r.process(s, *ts, &mut h);
+            }
+            r.finish(Timestamp(0), &mut h);
+            black_box(h.0)
+        })
+    });
+    // Every pair of consecutive segments of a flow swapped: the out-of-order path.
+    let mut swapped = segs.clone();
+    for i in (0..swapped.len().saturating_sub(1)).step_by(2) {
+        if swapped[i].1.src == swapped[i + 1].1.src && swapped[i].1.dst == swapped[i + 1].1.dst {
+            swapped.swap(i, i + 1);
+        }
+    }
+    g.bench_function("pairwise_reordered_200_flows", |b| {
+        b.iter(|| {
+            let mut r = Reassembler::<()>::new(plainsight::reassembly::Config::default());
+            let mut h = Count(0);
+            for (ts, s) in &swapped {
+                r.process(s, *ts, &mut h);
+            }
+            r.finish(Timestamp(0), &mut h);
+            black_box(h.0)
+        })
+    });
+    g.finish();
+}
+
+fn bench_http(c: &mut Criterion) {
+    use plainsight::http::{Config as HttpConfig, HttpConnection, HttpHandler, RequestLine, Response, Stats};
+    use plainsight::reassembly::Side;
+    struct N(u64);
+    impl HttpHandler for N {
+        fn on_request(&mut self, _: Side, _: &Request) {
+            self.0 += 1;
+        }
+        fn on_response(&mut self, _: Side, _: &Response, _: Option<&RequestLine>) {
+            self.0 += 1;
+        }
+    }
+    let body = vec![b'x'; 8192];
+    let mut reqs = Vec::new();
+    let mut resps = Vec::new();
+    for i in 0..200 {
+        reqs.extend_from_slice(format!("GET /static/app-{i}.js HTTP/1.1\r\nHost: shop.lab\r\n{BROWSER_HEADERS}\r\n").as_bytes());
+        resps.extend_from_slice(format!("HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+        resps.extend_from_slice(&body);
+    }
+    let mut g = c.benchmark_group("http");
+    g.throughput(Throughput::Bytes((reqs.len() + resps.len()) as u64));
+    g.bench_function("keepalive_1460_byte_segments", |b| {
+        b.iter(|| {
+            let cfg = HttpConfig::default();
+            let mut st = Stats::default();
+            let mut conn = HttpConnection::default();
+            let mut n = N(0);
+            for (side, data) in [(Side::Client, &reqs), (Side::Server, &resps)] {
+                for seg in data.chunks(1460) {
+                    conn.on_data(&cfg, &mut st, side, seg, Timestamp(0), &mut n);
+                }
+            }
+            black_box(n.0)
+        })
+    });
+    g.finish();
+}
+
 fn request(extra: &[(&str, &str)]) -> Request {
     let mut h = vec![
         ("Host".to_string(), b"shop.lab".to_vec()),
@@ -137,5 +231,5 @@ fn bench_engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_decode, bench_detect, bench_engine);
+criterion_group!(benches, bench_decode, bench_reassembly, bench_http, bench_detect, bench_engine);
 criterion_main!(benches);
