@@ -240,3 +240,13 @@ fn alg_none_and_jwe_are_analysed() {
     assert_eq!(kinds(&f), vec![LeakKind::BearerJwt]);
     assert!(f[0].jwt.as_ref().is_some_and(|j| j.encrypted));
 }
+
+#[test]
+fn well_known_key_formats_are_found_whatever_the_parameter_name() {
+    let f = on_req(&req("GET", "/complete/search?client=x&sugkey=AIzaSyBOti4mM-6x9WDnZIjIeyEU21OpBXqWBgw", &[], ""));
+    assert_eq!(kinds(&f), vec![LeakKind::UrlToken]);
+    assert!(f[0].evidence.contains("Google API key"));
+    let f = on_req(&req("GET", "/", &[("X-Custom", "ghp_0123456789abcdefghijABCDEFGHIJ012345")], ""));
+    assert_eq!(kinds(&f), vec![LeakKind::ApiKeyHeader]);
+    assert!(on_req(&req("GET", "/?q=AIzaShort", &[], "")).is_empty());
+}

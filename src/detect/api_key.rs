@@ -34,6 +34,10 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
             }
             continue;
         }
+        if let Some(what) = super::common::known_key_format(v) {
+            out.push(token_finding(LeakKind::ApiKeyHeader, LeakKind::ApiKeyHeader, v, None, format!("header {name}"), what, ts));
+            continue;
+        }
         // Any other header whose value is, or contains, a JWT.
         if value.len() >= 16 && memchr::memmem::find(value, b"eyJ").is_some() {
             for (s, e) in jwt::find_all(value) {

@@ -113,6 +113,26 @@ pub fn looks_like_token(v: &str) -> bool {
         && v.bytes().filter(|b| b.is_ascii_alphanumeric()).count() * 2 >= v.len()
 }
 
+/// Credentials whose *format* says what they are, whatever the parameter or header is called:
+/// Google API keys (`AIza` + 35), AWS access key ids (`AKIA`/`ASIA` + 16), GitHub tokens (`ghp_`,
+/// `gho_`, `ghu_`, `ghs_`, `github_pat_`), Slack tokens (`xoxb-`, `xoxp-`, ...), Stripe secret keys
+/// (`sk_live_`), GitLab personal tokens (`glpat-`).
+pub fn known_key_format(v: &str) -> Option<&'static str> {
+    let tokenish = |rest: &str, min: usize| rest.len() >= min && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if let Some(r) = v.strip_prefix("AIza") {
+        return (r.len() == 35 && tokenish(r, 35)).then_some("Google API key");
+    }
+    if let Some(r) = v.strip_prefix("AKIA").or_else(|| v.strip_prefix("ASIA")) {
+        return (r.len() == 16 && r.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())).then_some("AWS access key id");
+    }
+    for (p, what, min) in [("ghp_", "GitHub token", 30), ("gho_", "GitHub token", 30), ("ghu_", "GitHub token", 30), ("ghs_", "GitHub token", 30), ("github_pat_", "GitHub token", 30), ("xoxb-", "Slack token", 20), ("xoxp-", "Slack token", 20), ("xoxa-", "Slack token", 20), ("sk_live_", "Stripe secret key", 20), ("glpat-", "GitLab token", 20)] {
+        if let Some(r) = v.strip_prefix(p) {
+            return tokenish(r, min).then_some(what);
+        }
+    }
+    None
+}
+
 /// The famous example token of jwt.io and countless tutorials: documentation, not a leak.
 pub fn is_example_jwt(info: &JwtInfo) -> bool {
     info.sub.as_deref() == Some("1234567890") && info.claims_json.contains("John Doe")

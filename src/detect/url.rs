@@ -36,8 +36,13 @@ pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
     let Some((_, query)) = url.split_once('?') else { return };
     let query = query.split('#').next().unwrap_or(query);
     for (k, v) in parse_pairs(query) {
-        let Some(is_password) = classify(&k) else { continue };
         let v = v.trim();
+        let Some(is_password) = classify(&k) else {
+            if let Some(what) = super::common::known_key_format(v) {
+                out.push(token_finding(LeakKind::UrlToken, LeakKind::UrlToken, v, None, format!("{where_} query {k}"), &format!("{what} in a URL"), ts));
+            }
+            continue;
+        };
         if v.is_empty() {
             continue;
         }
