@@ -28,6 +28,8 @@ use crate::time::Timestamp;
 pub const BATCH_BYTES: usize = 1 << 20;
 /// Frames one batch holds at most (many tiny frames).
 pub const BATCH_FRAMES: usize = 8192;
+/// Longest a partly filled batch waits before it is handed to analysis on a busy link (milliseconds).
+pub const HANDOFF_MS: u64 = 20;
 /// Batches in the pool: how far analysis may lag behind capture before packets are dropped (~64 MiB).
 pub const POOL_BATCHES: usize = 64;
 
@@ -59,13 +61,14 @@ pub struct LiveOptions {
     pub filter: Option<String>,
     pub promisc: bool,
     pub snaplen: i32,
-    /// Kernel ring size. The default on `lo` drops bursts; 32 MiB absorbs them.
+    /// Kernel ring size. libpcap's default (2 MiB) drops bursts; 128 MiB absorbs a second of a busy
+    /// gigabit link while the capture thread is descheduled (measured: scripts/live-bench.sh).
     pub buffer_size: i32,
 }
 
 impl Default for LiveOptions {
     fn default() -> Self {
-        LiveOptions { iface: None, filter: None, promisc: true, snaplen: 262_144, buffer_size: 32 << 20 }
+        LiveOptions { iface: None, filter: None, promisc: true, snaplen: 262_144, buffer_size: 128 << 20 }
     }
 }
 
@@ -204,6 +207,7 @@ impl LiveCapture {
         counters: Arc<LiveCounters>,
     ) -> Result<(), LiveError> {
         let mut current: Option<Batch> = None;
+        let mut batch_started: Option<Instant> = None;
         let mut last_stats = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             let ready = {
@@ -213,6 +217,8 @@ impl LiveCapture {
             };
             if ready > 0 {
                 let counters2 = &counters;
+                let mut handed_flag = false;
+                let handed = &mut handed_flag;
                 let res = self.cap.dispatch(Some(BATCH_FRAMES), |pkt| {
                     let ts = Timestamp::from_secs_micros(pkt.header.ts.tv_sec, pkt.header.ts.tv_usec);
                     let frame = pkt.data;
@@ -233,19 +239,29 @@ impl LiveCapture {
                         if let Some(b) = current.take() {
                             let _ = full.send(b);
                         }
+                        *handed = true;
                     }
                 });
                 if let Err(e) = res {
                     return Err(classify(&self.iface, e));
                 }
+                if handed_flag {
+                    batch_started = None;
+                }
             }
-            // Hand over whatever was captured in this cycle: low latency on quiet links.
-            if current.as_ref().is_some_and(|b| !b.is_empty()) {
+            // Hand a partly filled batch over when the link went quiet or it has waited long enough:
+            // low latency on quiet links, full batches (few hand-offs, a deep buffer) on busy ones.
+            let waited = batch_started.is_some_and(|t: Instant| t.elapsed() >= Duration::from_millis(HANDOFF_MS));
+            if current.as_ref().is_some_and(|b| !b.is_empty()) && (ready == 0 || waited) {
                 if let Some(b) = current.take() {
+                    batch_started = None;
                     if full.send(b).is_err() {
                         return Ok(()); // analysis is gone: nothing left to do
                     }
                 }
+            }
+            if batch_started.is_none() && current.as_ref().is_some_and(|b| !b.is_empty()) {
+                batch_started = Some(Instant::now());
             }
             if last_stats.elapsed() >= Duration::from_millis(500) {
                 last_stats = Instant::now();

@@ -122,7 +122,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
     pub snaplen: i32,
     /// Kernel capture buffer, in MiB (bursts beyond it are dropped by the kernel and counted).
-    #[arg(long, value_name = "MIB", default_value_t = 32)]
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
     pub buffer_mib: usize,
 }
 
