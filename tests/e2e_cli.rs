@@ -159,3 +159,21 @@ fn interfaces_lists_loopback_with_its_state() {
     let lo = s.lines().find(|l| l.starts_with("lo ")).unwrap_or_else(|| panic!("no lo in:\n{s}"));
     assert!(lo.contains("up") && lo.contains("loopback") && lo.contains("127.0.0.1"), "{lo}");
 }
+
+#[test]
+fn unsupported_link_type_is_reported_once_by_number_and_name() {
+    use plainsight::capture::writer::PcapWriter;
+    use plainsight::decode::LinkType;
+    let d = tempdir();
+    let p = d.path().join("wifi.pcap");
+    let mut w = PcapWriter::new(Vec::new(), LinkType(127), 65535).unwrap();
+    for i in 0..50 {
+        w.write_packet(plainsight::time::Timestamp(i), &[0u8; 60]).unwrap();
+    }
+    std::fs::write(&p, w.into_inner()).unwrap();
+    let o = run(&["read", "-q", "--stats", p.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("unsupported link type 127 (IEEE802_11_RADIO)").count(), 1, "{err}");
+    assert!(err.contains("unsupported link 127:  50"), "{err}");
+}
