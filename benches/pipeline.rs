@@ -4,6 +4,8 @@
 //! Frames are built once with `plainsight::synth` and replayed from memory, so the figures measure the
 //! analysis alone (no I/O): decode, detectors on typical requests, and the engine end to end.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::net::SocketAddr;
 

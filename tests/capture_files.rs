@@ -1,5 +1,7 @@
 //! Capture file reading: formats, timestamps, link types, filters and damaged files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write as _;
 use std::path::Path;
 
@@ -19,7 +21,9 @@ fn sll(eth_frame: &[u8]) -> Vec<u8> {
     v
 }
 
-fn read_all(path: &Path, filter: Option<&str>) -> Result<Vec<(LinkType, Timestamp, Vec<u8>)>, (CaptureError, usize)> {
+type Packets = Vec<(LinkType, Timestamp, Vec<u8>)>;
+
+fn read_all(path: &Path, filter: Option<&str>) -> Result<Packets, (CaptureError, usize)> {
     let mut r = FileReader::open(path, filter).map_err(|e| (e, 0))?;
     let mut out = Vec::new();
     loop {

@@ -4,6 +4,8 @@
 //! `format-truncated`, `format-corrupt`, `robust-fuzzed`), exit 0 or 2 where 2 comes with a one-line
 //! error naming the file. Nothing else is accepted (101 is a panic; a kill is a hang).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

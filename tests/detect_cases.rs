@@ -1,5 +1,7 @@
 //! Detectors, one behaviour per test, on messages built directly (no capture): recall and precision.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use base64::Engine as _;
 use plainsight::detect::{Config, Finding, LeakKind, SecretClass, detect_request, detect_response, jwt::Validity};
 use plainsight::http::{Body, Headers, Request, RequestLine, Response};

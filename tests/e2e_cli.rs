@@ -1,5 +1,7 @@
 //! The command-line contract: exit codes, error messages, the alert file's mode and redaction.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -1,6 +1,8 @@
 //! End-to-end: captures built packet by packet, run through the binary, alerts checked exactly.
 //! Each test is one way the wire can present a credential that a naive sniffer would miss or misreport.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use base64::Engine as _;
@@ -193,27 +195,8 @@ fn ten_thousand_polls_with_one_token_give_one_alert_line_and_a_count_in_the_repo
 
 #[test]
 fn tls_flow_is_counted_as_protected_and_never_reported() {
-    // A TLS 1.2 ClientHello with SNI shop.lab, then opaque records.
-    let sni = b"shop.lab";
-    let mut ext = Vec::new();
-    ext.extend_from_slice(&[0x00, 0x00]);
-    ext.extend_from_slice(&((sni.len() + 5) as u16).to_be_bytes());
-    ext.extend_from_slice(&((sni.len() + 3) as u16).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&(sni.len() as u16).to_be_bytes());
-    ext.extend_from_slice(sni);
-    let mut hello = vec![0x03, 0x03];
-    hello.extend_from_slice(&[7u8; 32]);
-    hello.push(0);
-    hello.extend_from_slice(&[0x00, 0x02, 0x13, 0x01, 0x01, 0x00]);
-    hello.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    hello.extend_from_slice(&ext);
-    let mut hs = vec![0x01, 0x00];
-    hs.extend_from_slice(&(hello.len() as u16).to_be_bytes());
-    hs.extend_from_slice(&hello);
-    let mut rec = vec![0x16, 0x03, 0x01];
-    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    rec.extend_from_slice(&hs);
+    // A TLS ClientHello with SNI shop.lab, then opaque records.
+    let rec = plainsight::http::tls::build_client_hello("shop.lab");
     // Inside the "encrypted" records, bytes that look like a credential must not matter.
     let mut app = vec![0x17, 0x03, 0x03, 0x00, 0x40];
     app.extend_from_slice(&bearer_request(&jwt("x", T0 + 10), "/")[..0x40]);

@@ -3,6 +3,8 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites tests/golden/*.jsonl after a deliberate change.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

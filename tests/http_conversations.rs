@@ -6,6 +6,8 @@
 //! whole, byte by byte, split in two at every point of every block, and in seeded random chunkings:
 //! the messages seen must be the expected ones every time.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use plainsight::http::{Config, HttpConnection, HttpHandler, Request, RequestLine, Response, Stats};

@@ -3,6 +3,8 @@
 //! Needs root (network namespaces, capture privileges), `ip`, `curl` and `python3`; skips with a message
 //! otherwise. CI runs as root. Addresses live only inside namespaces this test creates (and loopback).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,7 @@
 //! The real binary in a real terminal (tmux): keys in, screen out. Skips when tmux is missing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::process::Command;

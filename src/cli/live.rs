@@ -223,7 +223,7 @@ impl Analysis {
             };
             drop(tee);
             let elapsed = self.started.elapsed().as_secs_f64();
-            return Summary { engine: self.engine, jsonl: self.jsonl, capture_error, elapsed };
+            Summary { engine: self.engine, jsonl: self.jsonl, capture_error, elapsed }
         }
     }
 }

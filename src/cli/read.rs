@@ -101,7 +101,7 @@ fn read_all<A: Analyzer>(a: &mut A, args: &ReadArgs, show_progress: bool, starte
         let mut progress = |_: &A, done: u64, total: u64| {
             if show_progress && last_draw.elapsed().as_millis() >= 200 {
                 last_draw = Instant::now();
-                let pct = if total > 0 { done * 100 / total } else { 0 };
+                let pct = (done * 100).checked_div(total).unwrap_or(0);
                 let secs = started.elapsed().as_secs_f64().max(1e-6);
                 eprint!("\r\x1b[Kreading {name}: {pct}% ({:.0} MB/s)", (input_bytes + done) as f64 / 1e6 / secs);
             }

@@ -218,6 +218,7 @@ impl Messages<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn record(&mut self, ts: Timestamp, client: SocketAddr, server: SocketAddr, host: Option<String>, method: Option<String>, path: Option<String>, excerpt: Vec<String>) {
         let secrets: Vec<Secret> = self
             .det

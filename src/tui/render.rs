@@ -233,7 +233,7 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let rows: Vec<TRow> = hosts
         .iter()
         .map(|h| {
-            let share = if h.tls_flows + h.http_requests > 0 { h.tls_flows * 100 / (h.tls_flows + h.http_requests) } else { 0 };
+            let share = (h.tls_flows * 100).checked_div(h.tls_flows + h.http_requests).unwrap_or(0);
             let creds = Cell::from(h.credentials.to_string()).style(if h.credentials > 0 { sev_style(Severity::Critical) } else { Style::default() });
             TRow::new(vec![
                 Cell::from(h.name.clone()),
