@@ -98,8 +98,8 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         Span::raw(format!("{progress}  {}", fmt_elapsed(s.elapsed))),
     ]);
     let line2 = Line::from(format!(
-        "{:.0} pkt/s  {:.1} MB/s  flows {}  {drops}  TLS flows {}  leaks {} ({} sightings)",
-        st.pps, st.mbps, s.snapshot.active_flows, s.snapshot.engine.tls_flows, st.rows.len(), s.snapshot.sightings.max(st.rows.len() as u64)
+        "{:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}  TLS flows {}  leaks {} ({} sightings)",
+        st.pps, st.mbps, s.snapshot.active_flows, s.snapshot.reassembly.flows_created, s.snapshot.engine.tls_flows, st.rows.len(), s.snapshot.sightings.max(st.rows.len() as u64)
     ));
     let mut lines = vec![line1, line2];
     if let Some(e) = &st.error {
