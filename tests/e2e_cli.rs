@@ -179,3 +179,23 @@ fn unsupported_link_type_is_reported_once_by_number_and_name() {
     assert_eq!(err.matches("unsupported link type 127 (IEEE802_11_RADIO)").count(), 1, "{err}");
     assert!(err.contains("unsupported link 127:  50"), "{err}");
 }
+
+#[test]
+fn capture_on_standard_input_is_read_like_a_file() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let d = tempdir();
+    let cap = leaky_capture(d.path());
+    let mut child = std::process::Command::new(bin())
+        .args(["read", "-q", "--no-report", "--alerts", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(&cap).unwrap()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("\"capture\":\"-\""), "{out}");
+}

@@ -40,7 +40,8 @@ enum Format {
 /// Reads a pcap or pcapng file record by record.
 pub struct FileReader {
     path: PathBuf,
-    file: File,
+    /// The file, or standard input for `-` (`tcpdump -U -w - | plainsight read -`).
+    file: Box<dyn Read + Send>,
     size: u64,
     buf: Vec<u8>,
     /// Valid data is `buf[start..end]`; `base` is the file offset of `buf[0]`.
@@ -78,8 +79,13 @@ fn compile(filter: &str, link: LinkType) -> Result<Option<pcap::BpfProgram>, Str
 impl FileReader {
     /// Open `path`; `filter` is a BPF expression applied to every packet (compiled per link type).
     pub fn open(path: &Path, filter: Option<&str>) -> Result<FileReader, CaptureError> {
-        let file = File::open(path).map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let (file, size): (Box<dyn Read + Send>, u64) = if path.as_os_str() == "-" {
+            (Box::new(io::stdin()), 0)
+        } else {
+            let f = File::open(path).map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            (Box::new(f), size)
+        };
         let mut r = FileReader {
             path: path.to_path_buf(),
             file,
@@ -334,9 +340,13 @@ impl FileReader {
         }
     }
 
-    /// (bytes consumed, file size), for progress.
+    /// (bytes consumed, file size), for progress. On standard input the size is what was read so far.
     pub fn progress(&self) -> (u64, u64) {
-        ((self.offset() + self.pending as u64).min(self.size.max(1)), self.size)
+        let done = self.offset() + self.pending as u64;
+        if self.size == 0 {
+            return (done, done);
+        }
+        (done.min(self.size), self.size)
     }
     /// Packets read from the file (before the filter).
     pub fn packets_read(&self) -> u64 {

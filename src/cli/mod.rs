@@ -94,7 +94,7 @@ pub struct ReadArgs {
     /// Show the leaks in the terminal UI (stays open after the files are read; q quits).
     #[arg(long)]
     pub tui: bool,
-    /// Capture files to analyse, in order.
+    /// Capture files to analyse, in order; `-` is standard input (e.g. `tcpdump -U -w - | plainsight read -`).
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 }
