@@ -236,3 +236,52 @@ fn live_errors_are_clear() {
         assert!(err.contains("CAP_NET_RAW") && err.contains("setcap"), "{err}");
     }
 }
+
+#[test]
+fn live_drops_root_to_nobody_and_sigterm_stops_cleanly_with_a_summary() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    if nix::unistd::User::from_name("nobody").ok().flatten().is_none() {
+        eprintln!("skipped: no user nobody");
+        return;
+    }
+    let dir = tempdir();
+    let alerts = dir.path().join("term.jsonl");
+    let mut child = Command::new(bin())
+        .args(["live", "-i", "lo", "--no-tui", "-f", "tcp port 9", "--duration", "60", "--alerts"])
+        .arg(&alerts)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        use std::io::Read;
+        let mut r = BufReader::new(stderr);
+        let _ = r.read_to_string(&mut s);
+        s
+    });
+    // Wait for the capture to be open and privileges dropped.
+    let pid = child.id();
+    let start = Instant::now();
+    let mut uid_line = String::new();
+    while start.elapsed() < Duration::from_secs(10) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or("").to_string();
+        if uid_line.contains("65534") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(uid_line.split_whitespace().skip(1).all(|u| u == "65534"), "still privileged: {uid_line}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM).expect("kill");
+    let code = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    let err = reader.join().expect("stderr reader");
+    assert!(err.contains("running as nobody") && err.contains("packets captured"), "{err}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&alerts).expect("alert file").permissions()) & 0o777;
+    assert_eq!(mode, 0o600);
+}
