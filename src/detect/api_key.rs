@@ -3,7 +3,7 @@
 //! The list below is matched case-insensitively and ignoring `-`/`_`. CSRF tokens (`X-CSRF-Token`,
 //! `X-XSRF-Token`) are not credentials: they only prove a page was loaded, and they are not in it.
 
-use super::common::{norm, token_finding};
+use super::common::{norm_buf, token_finding};
 use super::{Finding, LeakKind, jwt};
 use crate::http::Headers;
 use crate::time::Timestamp;
@@ -21,14 +21,20 @@ pub const API_KEY_HEADERS: &[&str] = &[
 const SKIP: &[&str] = &["authorization", "proxyauthorization", "cookie", "xcsrftoken", "xxsrftoken", "csrftoken", "referer"];
 
 pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
+    let mut buf = [0u8; 48];
     for (name, value) in headers.iter() {
-        let n = norm(name);
-        if SKIP.contains(&n.as_str()) {
+        let n = norm_buf(name, &mut buf);
+        if SKIP.contains(&n) {
+            continue;
+        }
+        let is_key_header = API_KEY_HEADERS.contains(&n);
+        // Most headers are neither key headers nor carriers of a token: decide before converting.
+        if !is_key_header && !could_hold_key(value) {
             continue;
         }
         let v = String::from_utf8_lossy(value);
         let v = v.trim();
-        if API_KEY_HEADERS.contains(&n.as_str()) {
+        if is_key_header {
             if v.len() >= 6 {
                 out.push(token_finding(LeakKind::ApiKeyHeader, LeakKind::ApiKeyHeader, v, None, format!("header {name}"), "API key header", ts));
             }
@@ -46,4 +52,13 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Cheap pre-check for a JWT (`eyJ`) or a well-known key prefix in a header value.
+fn could_hold_key(value: &[u8]) -> bool {
+    value.len() >= 16
+        && (memchr::memmem::find(value, b"eyJ").is_some()
+            || [&b"AIza"[..], b"AKIA", b"ASIA", b"ghp_", b"gho_", b"ghu_", b"ghs_", b"github_pat_", b"xox", b"sk_live_", b"glpat-"]
+                .iter()
+                .any(|p| value.starts_with(p)))
 }

@@ -10,6 +10,19 @@ pub fn norm(name: &str) -> String {
     name.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
 }
 
+/// [`norm`] into a stack buffer: no allocation, for the per-header hot path. Names longer than the
+/// buffer are truncated (no credential header name is that long).
+pub fn norm_buf<'a>(name: &str, buf: &'a mut [u8; 48]) -> &'a str {
+    let mut n = 0;
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() && n < buf.len() {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    std::str::from_utf8(&buf[..n]).unwrap_or("")
+}
+
 /// The last component of a structured field name: `user[password]` -> `password`, `creds.pass` -> `pass`.
 pub fn leaf(name: &str) -> &str {
     let n = name.trim_end_matches(']');

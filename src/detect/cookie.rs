@@ -36,6 +36,7 @@ fn is_excluded(name: &str) -> bool {
 
 /// Whether cookie `name` with `value` is a credential.
 pub fn is_credential(name: &str, value: &str) -> bool {
+    // Short values first: most tracking and preference cookies end here without any allocation.
     if value.len() < MIN_VALUE || is_excluded(name) {
         return false;
     }

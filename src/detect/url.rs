@@ -18,14 +18,18 @@ pub const PASSWORD_PARAMS: &[&str] = &["password", "passwd", "pass", "pwd", "pas
 pub const NOT_SECRET: &[&str] = &["nexttoken", "pagetoken", "continuationtoken", "synctoken", "csrftoken", "xsrftoken", "authenticitytoken", "csrfmiddlewaretoken", "cursortoken", "paginationtoken", "statetoken", "sig"];
 
 fn classify(name: &str) -> Option<bool> {
-    let n = norm(name);
-    if NOT_SECRET.contains(&n.as_str()) || n.contains("csrf") || n.contains("xsrf") {
+    classify_norm(&norm(name))
+}
+
+/// [`classify`] on an already normalised name.
+fn classify_norm(n: &str) -> Option<bool> {
+    if NOT_SECRET.contains(&n) || n.contains("csrf") || n.contains("xsrf") {
         return None;
     }
-    if PASSWORD_PARAMS.contains(&n.as_str()) || (n.ends_with("password") && !n.contains("reset") && !n.contains("forgot")) {
+    if PASSWORD_PARAMS.contains(&n) || (n.ends_with("password") && !n.contains("reset") && !n.contains("forgot")) {
         return Some(true);
     }
-    if TOKEN_PARAMS.contains(&n.as_str()) || n.ends_with("token") || n.ends_with("apikey") || n.ends_with("secret") || n.ends_with("sessionid") {
+    if TOKEN_PARAMS.contains(&n) || n.ends_with("token") || n.ends_with("apikey") || n.ends_with("secret") || n.ends_with("sessionid") {
         return Some(false);
     }
     None
@@ -35,6 +39,16 @@ fn classify(name: &str) -> Option<bool> {
 pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
     let Some((_, query)) = url.split_once('?') else { return };
     let query = query.split('#').next().unwrap_or(query);
+    // Decide on the raw names first: decoding every parameter of every URL would cost allocations on
+    // the common path (`?v=123`), and credential parameter names are never percent-encoded in practice.
+    let mut buf = [0u8; 48];
+    let interesting = query.split('&').any(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        classify_norm(super::common::norm_buf(k, &mut buf)).is_some() || v.len() >= 20
+    });
+    if !interesting {
+        return;
+    }
     for (k, v) in parse_pairs(query) {
         let v = v.trim();
         let Some(is_password) = classify(&k) else {
