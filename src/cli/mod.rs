@@ -73,9 +73,6 @@ pub struct CommonArgs {
     /// Bytes of each HTTP body handed to the detectors; the rest is skipped unbuffered.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
     pub max_body: usize,
-    /// Analysis threads for files: flows are sharded across them (default: the number of cores).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
     /// Most concurrent TCP flows tracked; the least recently active is evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = 262_144)]
     pub max_flows: usize,
@@ -94,6 +91,9 @@ pub struct ReadArgs {
     /// Show the leaks in the terminal UI (stays open after the files are read; q quits).
     #[arg(long)]
     pub tui: bool,
+    /// Analysis threads for files: flows are sharded across them (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Capture files to analyse, in order; `-` is standard input (e.g. `tcpdump -U -w - | plainsight read -`).
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,

@@ -28,7 +28,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
-    let threads = common.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let cfg = common.engine_config();
     let mut sink_null = NullSink;
     let outcome = {
