@@ -35,7 +35,8 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
         let v = String::from_utf8_lossy(value);
         let v = v.trim();
         if is_key_header {
-            if v.len() >= 6 {
+            // A key is one token: a value with spaces is prose or a placeholder, not a credential.
+            if v.len() >= 6 && !v.contains(char::is_whitespace) {
                 out.push(token_finding(LeakKind::ApiKeyHeader, LeakKind::ApiKeyHeader, v, None, format!("header {name}"), "API key header", ts));
             }
             continue;
