@@ -23,3 +23,25 @@ fn fuzz_detect_api_key_header_with_spaces_is_not_a_key() {
     detect_request(&Config { include_low_confidence: true }, &req, Timestamp(0), &mut out);
     assert!(out.is_empty(), "{out:?}");
 }
+
+/// fuzz/artifacts/detect/crash-b994de2f: evidence quoted the authorization scheme and the JWT `sub`
+/// in full, so a hostile header made it arbitrarily long. User-controlled parts are now cut short.
+#[test]
+fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
+    let long = "x".repeat(5000);
+    let token = plainsight::synth::jwt(&format!(r#"{{"sub":"{long}"}}"#));
+    let req = Request {
+        method: "GET".into(),
+        target: "/".into(),
+        version: 1,
+        headers: Headers(vec![("Authorization".into(), format!("{long} abcdefgh").into_bytes()), ("Proxy-Authorization".into(), format!("Bearer {token}").into_bytes())]),
+        body: Body::default(),
+        ts: Timestamp(0),
+    };
+    let mut out = Vec::new();
+    detect_request(&Config { include_low_confidence: true }, &req, Timestamp(0), &mut out);
+    assert_eq!(out.len(), 2);
+    for f in &out {
+        assert!(f.evidence.len() < 200, "{} chars: {}", f.evidence.len(), &f.evidence[..80]);
+    }
+}

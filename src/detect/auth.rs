@@ -38,7 +38,7 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
             let user = param(rest, "username");
             Some(material(value, user, location, "Digest authentication (response hash, no plaintext password)"))
         }
-        "ntlm" | "negotiate" => Some(material(value, None, location, &format!("{scheme} authentication (challenge-response material)"))),
+        "ntlm" | "negotiate" => Some(material(value, None, location, &format!("{} authentication (challenge-response material)", super::common::short(scheme, 16)))),
         "" => {
             // A bare value with no scheme: some APIs send the token alone.
             if !looks_like_token(rest) {
@@ -51,7 +51,7 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
                 return None;
             }
             if super::jwt::is_jwt(rest) {
-                return Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, &format!("{scheme} scheme"), ts));
+                return Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, &format!("{} scheme", super::common::short(scheme, 32)), ts));
             }
             Some(Finding {
                 kind: LeakKind::OtherAuth,
@@ -60,7 +60,7 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
                 secret: value.to_string(),
                 user: None,
                 location,
-                evidence: format!("authorization scheme {scheme}"),
+                evidence: format!("authorization scheme {}", super::common::short(scheme, 32)),
                 jwt: None,
             })
         }

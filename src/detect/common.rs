@@ -146,6 +146,16 @@ pub fn known_key_format(v: &str) -> Option<&'static str> {
     None
 }
 
+/// At most `n` characters of `s` (with `…` when cut): user-controlled text in evidence stays short.
+pub fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(n).collect();
+    out.push('…');
+    out
+}
+
 /// The famous example token of jwt.io and countless tutorials: documentation, not a leak.
 pub fn is_example_jwt(info: &JwtInfo) -> bool {
     info.sub.as_deref() == Some("1234567890") && info.claims_json.contains("John Doe")
@@ -162,8 +172,8 @@ pub fn token_finding(kind_jwt: LeakKind, kind_opaque: LeakKind, secret: &str, us
     };
     let evidence = match &info {
         Some(j) => {
-            let alg = j.alg.clone().unwrap_or_default();
-            let who = j.sub.as_deref().map(|s| format!(" for sub {s}")).unwrap_or_default();
+            let alg = short(j.alg.as_deref().unwrap_or_default(), 16);
+            let who = j.sub.as_deref().map(|s| format!(" for sub {}", short(s, 64))).unwrap_or_default();
             let what = if j.encrypted { "JWE" } else { "JWT" };
             format!("{}, {what} ({alg}){who}", evidence.trim_end_matches([';', ':']))
         }

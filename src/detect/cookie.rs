@@ -94,7 +94,7 @@ pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>)
         let flags = format!(
             "HttpOnly {}, SameSite {}",
             if http_only { "set" } else { "missing (readable by scripts)" },
-            same_site.as_deref().unwrap_or("missing")
+            same_site.as_deref().map(|s| super::common::short(s, 16)).unwrap_or_else(|| "missing".into())
         );
         let mut f = if secure {
             token_finding(LeakKind::CookieToken, LeakKind::CookieToken, value, None, format!("set-cookie {name}"), &format!("Set-Cookie with Secure, but sent over HTTP ({flags});"), ts)
