@@ -29,7 +29,9 @@ fn traffic(flows: usize, reqs: usize) -> Vec<Frame> {
     let body = vec![b'x'; 8192];
     let mut convs: Vec<Conversation> = (0..flows)
         .map(|i| {
-            let c: SocketAddr = format!("10.1.{}.{}:{}", (i / 250) % 250, i % 250 + 1, 10_000 + i % 50_000).parse().unwrap_or_else(|_| unreachable!());
+            let c: SocketAddr = format!("10.1.{}.{}:{}", (i / 250) % 250, i % 250 + 1, 10_000 + i % 50_000)
+                .parse()
+                .unwrap_or_else(|_| unreachable!());
             let s: SocketAddr = "10.2.0.1:80".parse().unwrap_or_else(|_| unreachable!());
             let mut conv = Conversation::new(c, s);
             conv.handshake();
@@ -45,7 +47,11 @@ fn traffic(flows: usize, reqs: usize) -> Vec<Frame> {
             let auth = if (i + r) % 20 == 0 { format!("Authorization: Bearer {token}\r\n") } else { String::new() };
             let req = format!("GET /static/app-{r}.js HTTP/1.1\r\nHost: shop.lab\r\n{BROWSER_HEADERS}{auth}\r\n");
             c.client(req.as_bytes());
-            let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+            let mut resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
             resp.extend_from_slice(&body);
             c.server(&resp);
             out.extend(c.take());
@@ -147,8 +153,16 @@ fn bench_http(c: &mut Criterion) {
     let mut reqs = Vec::new();
     let mut resps = Vec::new();
     for i in 0..200 {
-        reqs.extend_from_slice(format!("GET /static/app-{i}.js HTTP/1.1\r\nHost: shop.lab\r\n{BROWSER_HEADERS}\r\n").as_bytes());
-        resps.extend_from_slice(format!("HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+        reqs.extend_from_slice(
+            format!("GET /static/app-{i}.js HTTP/1.1\r\nHost: shop.lab\r\n{BROWSER_HEADERS}\r\n").as_bytes(),
+        );
+        resps.extend_from_slice(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
         resps.extend_from_slice(&body);
     }
     let mut g = c.benchmark_group("http");

@@ -49,12 +49,16 @@ fn addr(i: usize, server: bool) -> SocketAddr {
     if server {
         SocketAddr::from(([10, 200, (i % 4) as u8, 1], [80, 8080, 8000, 3000][i % 4]))
     } else {
-        SocketAddr::from(([10, 100 + (i / 60000) as u8, ((i / 250) % 240) as u8, (i % 250 + 1) as u8], 1024 + (i % 60000) as u16))
+        SocketAddr::from((
+            [10, 100 + (i / 60000) as u8, ((i / 250) % 240) as u8, (i % 250 + 1) as u8],
+            1024 + (i % 60000) as u16,
+        ))
     }
 }
 
 fn http(out: &str, megabytes: u64, flows: usize) {
-    let mut w = PcapWriter::new(BufWriter::new(File::create(out).expect("create")), LinkType::ETHERNET, 262_144).expect("header");
+    let mut w = PcapWriter::new(BufWriter::new(File::create(out).expect("create")), LinkType::ETHERNET, 262_144)
+        .expect("header");
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let mut convs: Vec<Conversation> = (0..flows).map(|i| Conversation::new(addr(i, false), addr(i, true))).collect();
     let mut ts = 1_795_000_000_000_000i64;
@@ -65,7 +69,10 @@ fn http(out: &str, megabytes: u64, flows: usize) {
         c.handshake();
         bytes += write(&mut w, c.take(), &mut ts);
     }
-    let bodies: Vec<Vec<u8>> = [200usize, 2_000, 16_000, 64_000].iter().map(|&n| (0..n).map(|i| b"abcdefghij{}\":, \n"[i % 17]).collect()).collect();
+    let bodies: Vec<Vec<u8>> = [200usize, 2_000, 16_000, 64_000]
+        .iter()
+        .map(|&n| (0..n).map(|i| b"abcdefghij{}\":, \n"[i % 17]).collect())
+        .collect();
     let mut req_no = 0u64;
     while bytes < megabytes * 1_000_000 {
         let i = rng.below(flows as u64) as usize;
@@ -89,7 +96,10 @@ fn http(out: &str, megabytes: u64, flows: usize) {
                 1 => {
                     use base64::Engine as _;
                     let p = format!("pw-{id}-{}", rng.next() % 1_000_000);
-                    extra = format!("Authorization: Basic {}\r\n", base64::engine::general_purpose::STANDARD.encode(format!("user{id}:{p}")));
+                    extra = format!(
+                        "Authorization: Basic {}\r\n",
+                        base64::engine::general_purpose::STANDARD.encode(format!("user{id}:{p}"))
+                    );
                     secrets.push(p);
                 }
                 2 => {
@@ -161,7 +171,8 @@ fn http(out: &str, megabytes: u64, flows: usize) {
 }
 
 fn flood(out: &str, flows: usize) {
-    let mut w = PcapWriter::new(BufWriter::new(File::create(out).expect("create")), LinkType::ETHERNET, 262_144).expect("header");
+    let mut w = PcapWriter::new(BufWriter::new(File::create(out).expect("create")), LinkType::ETHERNET, 262_144)
+        .expect("header");
     let mut ts = 1_795_000_000_000_000i64;
     let token = jwt(r#"{"sub":"drip","exp":1795090000}"#);
     let req = format!("GET /slow HTTP/1.1\r\nHost: drip.lab\r\nAuthorization: Bearer {token}\r\n\r\n");

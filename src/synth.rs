@@ -165,7 +165,8 @@ mod tests {
 
     #[test]
     fn conversation_sequence_numbers_advance_by_payload_and_flags() {
-        let mut c = Conversation::with_isn("10.0.0.1:1000".parse().unwrap(), "10.0.0.2:80".parse().unwrap(), u32::MAX - 2, 7);
+        let mut c =
+            Conversation::with_isn("10.0.0.1:1000".parse().unwrap(), "10.0.0.2:80".parse().unwrap(), u32::MAX - 2, 7);
         c.handshake().send(true, b"hello world", 4);
         // SYN consumes one sequence number and wraps past u32::MAX.
         assert_eq!(c.cseq, (u32::MAX - 2).wrapping_add(1 + 11));

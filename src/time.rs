@@ -96,10 +96,7 @@ mod tests {
     #[test]
     fn rfc3339_formats_known_instant() {
         assert_eq!(Timestamp::from_secs_micros(0, 0).rfc3339(), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(
-            Timestamp::from_secs_micros(1_795_000_000, 42).rfc3339(),
-            "2026-11-18T11:06:40.000042Z"
-        );
+        assert_eq!(Timestamp::from_secs_micros(1_795_000_000, 42).rfc3339(), "2026-11-18T11:06:40.000042Z");
         assert_eq!(Timestamp::from_secs(951_782_400).rfc3339(), "2000-02-29T00:00:00.000000Z");
     }
 

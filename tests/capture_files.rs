@@ -47,7 +47,9 @@ fn pcap_bytes(frames: &[(Timestamp, Vec<u8>)]) -> Vec<u8> {
 fn pcap_written_then_read_gives_same_packets_and_timestamps() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("a.pcap");
-    let frames: Vec<_> = (0..5).map(|i| (Timestamp::from_secs_micros(1_700_000_000 + i, 123_456), frame(80, format!("p{i}").as_bytes()))).collect();
+    let frames: Vec<_> = (0..5)
+        .map(|i| (Timestamp::from_secs_micros(1_700_000_000 + i, 123_456), frame(80, format!("p{i}").as_bytes())))
+        .collect();
     std::fs::write(&p, pcap_bytes(&frames)).unwrap();
     let got = read_all(&p, None).unwrap();
     assert_eq!(got.len(), 5);
@@ -158,12 +160,18 @@ fn pcapng_nanosecond_resolution_option_is_honoured() {
 #[test]
 fn truncation_at_every_byte_is_a_clean_end_or_a_truncated_error_keeping_earlier_packets() {
     let d = tempfile::tempdir().unwrap();
-    for (name, bytes) in [("cut.pcap", pcap_bytes(&[(Timestamp(1), frame(80, b"one")), (Timestamp(2), frame(80, b"two"))])), ("cut.pcapng", mixed_pcapng())] {
-        let full = read_all(&{
-            let p = d.path().join(name);
-            std::fs::write(&p, &bytes).unwrap();
-            p
-        }, None)
+    for (name, bytes) in [
+        ("cut.pcap", pcap_bytes(&[(Timestamp(1), frame(80, b"one")), (Timestamp(2), frame(80, b"two"))])),
+        ("cut.pcapng", mixed_pcapng()),
+    ] {
+        let full = read_all(
+            &{
+                let p = d.path().join(name);
+                std::fs::write(&p, &bytes).unwrap();
+                p
+            },
+            None,
+        )
         .unwrap();
         for cut in 0..bytes.len() {
             let p = d.path().join(name);
@@ -173,7 +181,18 @@ fn truncation_at_every_byte_is_a_clean_end_or_a_truncated_error_keeping_earlier_
                 Err((CaptureError::Truncated { offset, packets, .. }, n)) => {
                     assert_eq!(packets as usize, n);
                     assert!(offset <= cut as u64);
-                    assert_eq!(&full[..n], &read_all(&{ let q = d.path().join(format!("{name}.ok")); std::fs::write(&q, &bytes).unwrap(); q }, None).unwrap()[..n]);
+                    assert_eq!(
+                        &full[..n],
+                        &read_all(
+                            &{
+                                let q = d.path().join(format!("{name}.ok"));
+                                std::fs::write(&q, &bytes).unwrap();
+                                q
+                            },
+                            None
+                        )
+                        .unwrap()[..n]
+                    );
                 }
                 Err((CaptureError::NotACapture { .. }, 0)) => assert!(cut < 28, "{name} cut at {cut}"),
                 Err((e, _)) => panic!("{name} cut at {cut}: unexpected {e}"),

@@ -105,13 +105,26 @@ fn api_key_headers_and_jwt_in_any_header() {
 
 #[test]
 fn csrf_headers_are_not_credentials() {
-    let f = on_req(&req("POST", "/", &[("X-CSRF-Token", "c5f1e0d2a9b8c7d6e5f4"), ("X-XSRF-TOKEN", "a1b2c3d4e5f6a7b8")], ""));
+    let f = on_req(&req(
+        "POST",
+        "/",
+        &[("X-CSRF-Token", "c5f1e0d2a9b8c7d6e5f4"), ("X-XSRF-TOKEN", "a1b2c3d4e5f6a7b8")],
+        "",
+    ));
     assert!(f.is_empty(), "{f:?}");
 }
 
 #[test]
 fn session_cookies_found_tracking_and_csrf_cookies_ignored() {
-    let f = on_req(&req("GET", "/", &[("Cookie", "_ga=GA1.2.3.4; __utma=1.2.3; theme=dark; csrftoken=abcdef123456; XSRF-TOKEN=abcdef123456; PHPSESSID=8a7b6c5d4e3f2a1b; JSESSIONID=ABCDEF0123456789; connect.sid=s%3Aabcdefgh.ijkl")], ""));
+    let f = on_req(&req(
+        "GET",
+        "/",
+        &[(
+            "Cookie",
+            "_ga=GA1.2.3.4; __utma=1.2.3; theme=dark; csrftoken=abcdef123456; XSRF-TOKEN=abcdef123456; PHPSESSID=8a7b6c5d4e3f2a1b; JSESSIONID=ABCDEF0123456789; connect.sid=s%3Aabcdefgh.ijkl",
+        )],
+        "",
+    ));
     let names: Vec<&str> = f.iter().map(|x| x.location.as_str()).collect();
     assert_eq!(names, vec!["cookie PHPSESSID", "cookie JSESSIONID", "cookie connect.sid"]);
     let t = jwt(r#"{"sub":"x"}"#);
@@ -128,20 +141,36 @@ fn set_cookie_without_secure_is_its_own_finding_noting_flags() {
     assert!(f[0].evidence.contains("HttpOnly set") && f[0].evidence.contains("SameSite missing"), "{}", f[0].evidence);
     let f = on_resp(&resp(&[("Set-Cookie", "session=abcdef0123456789; Secure; SameSite=Strict")], ""));
     assert_eq!(kinds(&f), vec![LeakKind::CookieToken]);
-    let f = on_resp(&resp(&[("Set-Cookie", "session=; Max-Age=0"), ("Set-Cookie", "token=deletedvalue0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")], ""));
+    let f = on_resp(&resp(
+        &[
+            ("Set-Cookie", "session=; Max-Age=0"),
+            ("Set-Cookie", "token=deletedvalue0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+        ],
+        "",
+    ));
     assert!(f.is_empty(), "deleting cookies are not leaks: {f:?}");
 }
 
 #[test]
 fn urlencoded_login_with_user_beside_the_password() {
-    let f = on_req(&req("POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], "email=a%40b.c&pwd=s%C3%A9cret%21&csrf_token=zzz"));
+    let f = on_req(&req(
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "email=a%40b.c&pwd=s%C3%A9cret%21&csrf_token=zzz",
+    ));
     assert_eq!(kinds(&f), vec![LeakKind::FormLogin]);
     assert_eq!((f[0].user.as_deref(), f[0].secret.as_str()), (Some("a@b.c"), "sécret!"));
 }
 
 #[test]
 fn json_login_nested_two_levels() {
-    let f = on_req(&req("POST", "/api/session", &[("Content-Type", "application/json")], r#"{"data":{"user":{"email":"e@x.io","password":"pw-123456"}}}"#));
+    let f = on_req(&req(
+        "POST",
+        "/api/session",
+        &[("Content-Type", "application/json")],
+        r#"{"data":{"user":{"email":"e@x.io","password":"pw-123456"}}}"#,
+    ));
     assert_eq!(kinds(&f), vec![LeakKind::JsonLogin]);
     assert_eq!((f[0].user.as_deref(), f[0].secret.as_str()), (Some("e@x.io"), "pw-123456"));
 }
@@ -164,7 +193,12 @@ fn graphql_login_variables() {
 
 #[test]
 fn oauth_password_grant_and_client_secret() {
-    let f = on_req(&req("POST", "/token", &[("Content-Type", "application/x-www-form-urlencoded")], "grant_type=password&username=olga&password=olga-pw&client_id=app&client_secret=cs-0123456789"));
+    let f = on_req(&req(
+        "POST",
+        "/token",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "grant_type=password&username=olga&password=olga-pw&client_id=app&client_secret=cs-0123456789",
+    ));
     assert_eq!(kinds(&f), vec![LeakKind::FormLogin, LeakKind::FormLogin]);
     assert_eq!(f[0].class, SecretClass::Password);
     assert!(f[0].evidence.contains("OAuth2 password grant"));
@@ -173,18 +207,33 @@ fn oauth_password_grant_and_client_secret() {
 
 #[test]
 fn empty_password_and_attack_payloads_are_not_credentials() {
-    let f = on_req(&req("POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], "uname=%24%7Bjndi%3Aldap%3A%2F%2Fx%2Fa%7D&password="));
+    let f = on_req(&req(
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "uname=%24%7Bjndi%3Aldap%3A%2F%2Fx%2Fa%7D&password=",
+    ));
     assert!(f.is_empty(), "{f:?}");
     let f = on_req(&req("GET", "/search?q=x&pass=;cat%20/etc/passwd", &[], ""));
     assert!(f.is_empty(), "{f:?}");
     let mut out = Vec::new();
-    detect_request(&Config { include_low_confidence: true }, &req("GET", "/search?pass=;cat%20/etc/passwd", &[], ""), Timestamp(0), &mut out);
+    detect_request(
+        &Config { include_low_confidence: true },
+        &req("GET", "/search?pass=;cat%20/etc/passwd", &[], ""),
+        Timestamp(0),
+        &mut out,
+    );
     assert_eq!(out.len(), 1, "with --include-low the payload is reported, at low confidence");
 }
 
 #[test]
 fn password_reset_links_and_hint_fields_are_not_passwords() {
-    let f = on_req(&req("POST", "/account", &[("Content-Type", "application/x-www-form-urlencoded")], "password_hint=pet&forgot_password=1&passwordless=true"));
+    let f = on_req(&req(
+        "POST",
+        "/account",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "password_hint=pet&forgot_password=1&passwordless=true",
+    ));
     assert!(f.is_empty(), "{f:?}");
     let f = on_req(&req("GET", "/password_reset?email=a@b.c", &[], ""));
     assert!(f.is_empty(), "{f:?}");
@@ -204,10 +253,16 @@ fn tokens_in_urls_and_in_location_headers() {
 #[test]
 fn login_response_tokens_nested_and_jwts_in_response_headers() {
     let t = jwt(&format!(r#"{{"sub":"p","exp":{}}}"#, NOW + 3600));
-    let f = on_resp(&resp(&[("Content-Type", "application/json")], &format!(r#"{{"data":{{"session":{{"accessToken":"{t}"}},"refresh_token":"rt-0123456789"}}}}"#)));
+    let f = on_resp(&resp(
+        &[("Content-Type", "application/json")],
+        &format!(r#"{{"data":{{"session":{{"accessToken":"{t}"}},"refresh_token":"rt-0123456789"}}}}"#),
+    ));
     assert_eq!(kinds(&f), vec![LeakKind::LoginResponseToken, LeakKind::LoginResponseToken]);
     let jwt_finding = f.iter().find(|x| x.jwt.is_some()).expect("the JWT");
-    assert!(matches!(jwt_finding.jwt.as_ref().map(|j| &j.validity), Some(Validity::Valid { remaining_secs: 3600, .. })));
+    assert!(matches!(
+        jwt_finding.jwt.as_ref().map(|j| &j.validity),
+        Some(Validity::Valid { remaining_secs: 3600, .. })
+    ));
     let f = on_resp(&resp(&[("X-Auth-Result", &t)], ""));
     assert_eq!(kinds(&f), vec![LeakKind::LoginResponseToken]);
 }
@@ -216,15 +271,33 @@ fn login_response_tokens_nested_and_jwts_in_response_headers() {
 fn words_in_html_json_and_documentation_examples_are_not_leaks() {
     let html = r#"<p>Enter your password. Send Authorization: Bearer &lt;token&gt;.</p><pre>eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c</pre>"#;
     assert!(on_resp(&resp(&[("Content-Type", "text/html")], html)).is_empty());
-    assert!(on_resp(&resp(&[("Content-Type", "application/json")], r#"{"message":"password is required","token_type":"Bearer"}"#)).is_empty());
+    assert!(
+        on_resp(&resp(
+            &[("Content-Type", "application/json")],
+            r#"{"message":"password is required","token_type":"Bearer"}"#
+        ))
+        .is_empty()
+    );
     let example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
-    assert!(on_resp(&resp(&[("Content-Type", "application/json")], &format!(r#"{{"example_token":"x","token":"{example}"}}"#))).is_empty(), "the jwt.io example is documentation");
+    assert!(
+        on_resp(&resp(
+            &[("Content-Type", "application/json")],
+            &format!(r#"{{"example_token":"x","token":"{example}"}}"#)
+        ))
+        .is_empty(),
+        "the jwt.io example is documentation"
+    );
 }
 
 #[test]
 fn jwt_elsewhere_is_found_by_shape_once() {
     let t = jwt(r#"{"sub":"q"}"#);
-    let f = on_req(&req("POST", &format!("/verify/{t}"), &[("Content-Type", "text/plain")], &format!("see {t} and eyJnotajwt.eyJx.y")));
+    let f = on_req(&req(
+        "POST",
+        &format!("/verify/{t}"),
+        &[("Content-Type", "text/plain")],
+        &format!("see {t} and eyJnotajwt.eyJx.y"),
+    ));
     assert_eq!(kinds(&f), vec![LeakKind::JwtOther]);
     // Claimed by a specific detector: not reported again as jwt_other.
     let f = on_req(&req("GET", &format!("/x?access_token={t}"), &[("Authorization", &format!("Bearer {t}"))], ""));
@@ -234,7 +307,8 @@ fn jwt_elsewhere_is_found_by_shape_once() {
 #[test]
 fn alg_none_and_jwe_are_analysed() {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#));
+    let none =
+        format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#));
     let f = on_req(&req("GET", "/", &[("Authorization", &format!("Bearer {none}"))], ""));
     assert!(f[0].jwt.as_ref().is_some_and(|j| j.alg_none));
     let jwe = format!("{}.a2V5.aXY.Y2lwaGVy.dGFn", URL_SAFE_NO_PAD.encode(r#"{"alg":"dir","enc":"A128GCM"}"#));

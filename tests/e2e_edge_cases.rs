@@ -19,7 +19,8 @@ fn jwt(sub: &str, exp: i64) -> String {
 }
 
 fn bearer_request(token: &str, path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Bearer {token}\r\nAccept: */*\r\n\r\n").into_bytes()
+    format!("GET {path} HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Bearer {token}\r\nAccept: */*\r\n\r\n")
+        .into_bytes()
 }
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
@@ -131,8 +132,12 @@ fn pipelined_requests_each_give_their_alert() {
     let t1 = jwt("erin", T0 + 100);
     let basic = base64::engine::general_purpose::STANDARD.encode("erin:pa:ss:word");
     let mut reqs = bearer_request(&t1, "/a");
-    reqs.extend_from_slice(format!("GET /b HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Basic {basic}\r\n\r\n").as_bytes());
-    reqs.extend_from_slice(b"GET /c HTTP/1.1\r\nHost: shop.lab\r\nCookie: _ga=GA1.2.3; sessionid=9f8e7d6c5b4a39281706\r\n\r\n");
+    reqs.extend_from_slice(
+        format!("GET /b HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Basic {basic}\r\n\r\n").as_bytes(),
+    );
+    reqs.extend_from_slice(
+        b"GET /c HTTP/1.1\r\nHost: shop.lab\r\nCookie: _ga=GA1.2.3; sessionid=9f8e7d6c5b4a39281706\r\n\r\n",
+    );
     let mut resps = Vec::new();
     for _ in 0..3 {
         resps.extend_from_slice(OK);

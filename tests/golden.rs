@@ -80,14 +80,20 @@ fn alerts_of_bundled_captures_match_golden_files() {
             std::fs::write(&path, &got).expect("write golden");
             continue;
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}: run with UPDATE_GOLDEN=1", path.display()));
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("missing {}: run with UPDATE_GOLDEN=1", path.display()));
         assert_eq!(got, want, "{name}: alerts differ from {}", path.display());
     }
 }
 
 /// Every secret of a capture: the ground truth's, and every secret the tool itself reports with --reveal.
 fn secrets(name: &str) -> Vec<String> {
-    let mut s: Vec<String> = truth(name)["leaks"].as_array().into_iter().flatten().filter_map(|l| l["secret"].as_str().map(str::to_string)).collect();
+    let mut s: Vec<String> = truth(name)["leaks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["secret"].as_str().map(str::to_string))
+        .collect();
     s.extend(alerts(name, true).iter().filter_map(|a| a["secret"].as_str().map(str::to_string)));
     s.sort();
     s.dedup();
@@ -96,9 +102,23 @@ fn secrets(name: &str) -> Vec<String> {
 
 fn assert_no_secret(name: &str, what: &str, text: &str, secrets: &[String]) {
     for s in secrets {
-        assert!(!text.contains(s.as_str()), "{name}: {what} leaks a secret ({} chars starting {:?})", s.len(), &s[..s.len().min(3)]);
+        assert!(
+            !text.contains(s.as_str()),
+            "{name}: {what} leaks a secret ({} chars starting {:?})",
+            s.len(),
+            &s[..s.len().min(3)]
+        );
         // Percent-encoded forms too (URLs).
-        let enc: String = s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        let enc: String = s
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
         assert!(!text.contains(enc.as_str()), "{name}: {what} leaks a percent-encoded secret");
     }
 }
@@ -144,7 +164,14 @@ fn sharded_analysis_finds_exactly_the_same_leaks_as_one_thread() {
             let mut v: Vec<(String, String, String, u64)> = String::from_utf8_lossy(&o.stdout)
                 .lines()
                 .map(|l| serde_json::from_str::<Value>(l).expect("json"))
-                .map(|a| (a["kind"].to_string(), a["server"].to_string(), a["fingerprint"].to_string(), a["count"].as_u64().unwrap_or(0)))
+                .map(|a| {
+                    (
+                        a["kind"].to_string(),
+                        a["server"].to_string(),
+                        a["fingerprint"].to_string(),
+                        a["count"].as_u64().unwrap_or(0),
+                    )
+                })
                 .collect();
             v.sort();
             v

@@ -16,7 +16,11 @@ use common::*;
 const JWT_CLAIMS_EXP_FAR: &str = r#"{"sub":"victim","roles":["user"],"exp":4102444800}"#;
 
 fn have(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {cmd}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn skip_reason() -> Option<String> {
@@ -134,7 +138,8 @@ fn live_on_a_veth_between_two_namespaces_reports_curl_leaks() {
     let id = std::process::id() % 100_000;
     let (srv, cli) = (format!("ps-s{id}"), format!("ps-c{id}"));
     let (vs, vc) = (format!("psv{id}s"), format!("psv{id}c"));
-    let mut guard = Cleanup(vec![format!("ip netns del {srv} 2>/dev/null"), format!("ip netns del {cli} 2>/dev/null")], vec![]);
+    let mut guard =
+        Cleanup(vec![format!("ip netns del {srv} 2>/dev/null"), format!("ip netns del {cli} 2>/dev/null")], vec![]);
     assert!(sh(&format!(
         "set -e; ip netns add {srv}; ip netns add {cli}; \
          ip link add {vs} type veth peer name {vc}; \
@@ -282,6 +287,7 @@ fn live_drops_root_to_nobody_and_sigterm_stops_cleanly_with_a_summary() {
     assert_eq!(code, Some(0));
     let err = reader.join().expect("stderr reader");
     assert!(err.contains("running as nobody") && err.contains("packets captured"), "{err}");
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&alerts).expect("alert file").permissions()) & 0o777;
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&alerts).expect("alert file").permissions()) & 0o777;
     assert_eq!(mode, 0o600);
 }

@@ -34,7 +34,10 @@ fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
         method: "GET".into(),
         target: "/".into(),
         version: 1,
-        headers: Headers(vec![("Authorization".into(), format!("{long} abcdefgh").into_bytes()), ("Proxy-Authorization".into(), format!("Bearer {token}").into_bytes())]),
+        headers: Headers(vec![
+            ("Authorization".into(), format!("{long} abcdefgh").into_bytes()),
+            ("Proxy-Authorization".into(), format!("Bearer {token}").into_bytes()),
+        ]),
         body: Body::default(),
         ts: Timestamp(0),
     };

@@ -51,7 +51,10 @@ fn read_tui_on_the_demo_capture_navigates_views_and_quits() {
     let name = format!("plainsight-test-{}", std::process::id());
     let root = env!("CARGO_MANIFEST_DIR");
     let cmd = format!("cd {root} && {} read --tui captures/demo.pcap; sleep 30", common::bin().display());
-    let st = Command::new("tmux").args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "30", &cmd]).status().expect("tmux");
+    let st = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "30", &cmd])
+        .status()
+        .expect("tmux");
     assert!(st.success());
     let _guard = Session(name.clone());
 

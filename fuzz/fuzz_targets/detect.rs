@@ -6,7 +6,18 @@ use plainsight::detect::{Config, detect_request, detect_response, jwt};
 use plainsight::http::{Body, Headers, Request, RequestLine, Response};
 use plainsight::time::Timestamp;
 
-const NAMES: [&str; 10] = ["Authorization", "Cookie", "Set-Cookie", "Content-Type", "X-API-Key", "Location", "Proxy-Authorization", "X-Token", "Content-Encoding", "Host"];
+const NAMES: [&str; 10] = [
+    "Authorization",
+    "Cookie",
+    "Set-Cookie",
+    "Content-Type",
+    "X-API-Key",
+    "Location",
+    "Proxy-Authorization",
+    "X-Token",
+    "Content-Encoding",
+    "Host",
+];
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -18,8 +29,16 @@ fuzz_target!(|data: &[u8]| {
     }
     let body: Vec<u8> = parts.collect::<Vec<_>>().join("\u{1}").into_bytes();
     let b = Body { data: body, ..Body::default() };
-    let req = Request { method: "POST".into(), target: target.clone(), version: 1, headers: Headers(headers.clone()), body: b.clone(), ts: Timestamp(0) };
-    let resp = Response { status: 200, reason: "OK".into(), version: 1, headers: Headers(headers), body: b, ts: Timestamp(0) };
+    let req = Request {
+        method: "POST".into(),
+        target: target.clone(),
+        version: 1,
+        headers: Headers(headers.clone()),
+        body: b.clone(),
+        ts: Timestamp(0),
+    };
+    let resp =
+        Response { status: 200, reason: "OK".into(), version: 1, headers: Headers(headers), body: b, ts: Timestamp(0) };
     let cfg = Config { include_low_confidence: true };
     let mut out = Vec::new();
     detect_request(&cfg, &req, Timestamp(1_795_000_000_000_000), &mut out);

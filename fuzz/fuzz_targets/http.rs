@@ -13,7 +13,8 @@ impl HttpHandler for Sink {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let cfg = Config { max_head_bytes: 4096, max_body_bytes: 4096, max_decompressed_bytes: 65536, max_pending_requests: 8 };
+    let cfg =
+        Config { max_head_bytes: 4096, max_body_bytes: 4096, max_decompressed_bytes: 65536, max_pending_requests: 8 };
     let mut st = Stats::default();
     let mut c = HttpConnection::default();
     let mut rest = data;

@@ -15,7 +15,8 @@ impl StreamHandler<()> for Sink {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let cfg = Config { max_flows: 4, max_ooo_bytes_per_flow: 2048, max_buffered_bytes: 4096, idle_timeout_micros: 1_000_000 };
+    let cfg =
+        Config { max_flows: 4, max_ooo_bytes_per_flow: 2048, max_buffered_bytes: 4096, idle_timeout_micros: 1_000_000 };
     let mut r = Reassembler::<()>::new(cfg);
     let payload = [0x41u8; 600];
     let addrs = ["10.0.0.1:1000", "10.0.0.2:80", "10.0.0.3:2000", "10.0.0.4:8080"].map(|a| a.parse().unwrap());
@@ -25,11 +26,23 @@ fuzz_target!(|data: &[u8]| {
             break;
         }
         let pair = (c[0] & 3) as usize;
-        let (src, dst) = if c[0] & 4 == 0 { (addrs[pair % 2], addrs[(pair + 1) % 2 + 2 * (pair / 2)]) } else { (addrs[(pair + 1) % 2 + 2 * (pair / 2)], addrs[pair % 2]) };
+        let (src, dst) = if c[0] & 4 == 0 {
+            (addrs[pair % 2], addrs[(pair + 1) % 2 + 2 * (pair / 2)])
+        } else {
+            (addrs[(pair + 1) % 2 + 2 * (pair / 2)], addrs[pair % 2])
+        };
         let seq = u32::from_be_bytes([c[1], c[2], c[3], c[4]]);
         let len = (u16::from_be_bytes([c[5], c[6]]) as usize) % payload.len();
         ts += (c[7] as i64) * 10_000;
-        let seg = TcpSegment { src, dst, seq, ack: seq.rotate_left(7), flags: TcpFlags(c[7] & 0x1f), window: 1, payload: &payload[..len] };
+        let seg = TcpSegment {
+            src,
+            dst,
+            seq,
+            ack: seq.rotate_left(7),
+            flags: TcpFlags(c[7] & 0x1f),
+            window: 1,
+            payload: &payload[..len],
+        };
         r.process(&seg, Timestamp(ts), &mut Sink);
         assert!(r.buffered_bytes() <= 4096);
         r.advance_time(Timestamp(ts), &mut Sink);

@@ -90,7 +90,11 @@ impl Alert {
             method: ctx.method.clone(),
             path: ctx.path.clone(),
             user: f.user.clone(),
-            secret: if f.class == SecretClass::Password { Secret::password(f.secret.clone()) } else { Secret::new(f.secret.clone()) },
+            secret: if f.class == SecretClass::Password {
+                Secret::password(f.secret.clone())
+            } else {
+                Secret::new(f.secret.clone())
+            },
             location: f.location.clone(),
             evidence: f.evidence.clone(),
             capture: ctx.capture.clone(),
@@ -144,11 +148,7 @@ impl Alert {
                 format!("curl -H '{name}: {secret}' '{url}'")
             }
             LeakKind::CookieToken | LeakKind::SetCookieInsecure => {
-                let name = self
-                    .location
-                    .split_whitespace()
-                    .last()
-                    .unwrap_or("session");
+                let name = self.location.split_whitespace().last().unwrap_or("session");
                 format!("curl -b '{name}={secret}' 'http://{host}/'")
             }
             LeakKind::FormLogin | LeakKind::JsonLogin => {

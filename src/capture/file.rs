@@ -33,8 +33,16 @@ struct Iface {
 #[derive(Debug)]
 enum Format {
     /// `hdr` is the record header size: 16, or 24 in Kuznetsov's modified format (ifindex, protocol, type).
-    Legacy { be: bool, nanos: bool, link: LinkType, hdr: usize },
-    Ng { be: bool, ifaces: Vec<Iface> },
+    Legacy {
+        be: bool,
+        nanos: bool,
+        link: LinkType,
+        hdr: usize,
+    },
+    Ng {
+        be: bool,
+        ifaces: Vec<Iface>,
+    },
 }
 
 /// Reads a pcap or pcapng file record by record.
@@ -138,7 +146,13 @@ impl FileReader {
                 match self.file.read(&mut self.buf[self.end..]) {
                     Ok(g) => break g,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(source) => return Err(CaptureError::Read { path: self.path.clone(), offset: self.base + self.end as u64, source }),
+                    Err(source) => {
+                        return Err(CaptureError::Read {
+                            path: self.path.clone(),
+                            offset: self.base + self.end as u64,
+                            source,
+                        });
+                    }
                 }
             };
             if got == 0 {
@@ -150,7 +164,12 @@ impl FileReader {
     }
 
     fn truncated(&self, reason: &str) -> CaptureError {
-        CaptureError::Truncated { path: self.path.clone(), offset: self.offset(), packets: self.packets, reason: reason.into() }
+        CaptureError::Truncated {
+            path: self.path.clone(),
+            offset: self.offset(),
+            packets: self.packets,
+            reason: reason.into(),
+        }
     }
     fn corrupt(&self, reason: String) -> CaptureError {
         CaptureError::Corrupt { path: self.path.clone(), offset: self.offset(), packets: self.packets, reason }
@@ -160,7 +179,8 @@ impl FileReader {
         if !self.fill(4)? {
             return Err(CaptureError::NotACapture { path: self.path.clone() });
         }
-        let magic = [self.buf[self.start], self.buf[self.start + 1], self.buf[self.start + 2], self.buf[self.start + 3]];
+        let magic =
+            [self.buf[self.start], self.buf[self.start + 1], self.buf[self.start + 2], self.buf[self.start + 3]];
         let legacy = match magic {
             [0xd4, 0xc3, 0xb2, 0xa1] => Some((false, false, 16)),
             [0xa1, 0xb2, 0xc3, 0xd4] => Some((true, false, 16)),
@@ -302,9 +322,21 @@ impl FileReader {
                         return Err(self.corrupt("packet block too short".into()));
                     }
                     let (iface_id, ts_hi, ts_lo, caplen, orig) = if btype == 6 {
-                        (rd32(&body[0..4], be) as usize, rd32(&body[4..8], be), rd32(&body[8..12], be), rd32(&body[12..16], be) as usize, rd32(&body[16..20], be))
+                        (
+                            rd32(&body[0..4], be) as usize,
+                            rd32(&body[4..8], be),
+                            rd32(&body[8..12], be),
+                            rd32(&body[12..16], be) as usize,
+                            rd32(&body[16..20], be),
+                        )
                     } else {
-                        (rd16(&body[0..2], be) as usize, rd32(&body[4..8], be), rd32(&body[8..12], be), rd32(&body[12..16], be) as usize, rd32(&body[16..20], be))
+                        (
+                            rd16(&body[0..2], be) as usize,
+                            rd32(&body[4..8], be),
+                            rd32(&body[8..12], be),
+                            rd32(&body[12..16], be) as usize,
+                            rd32(&body[16..20], be),
+                        )
                     };
                     if 20 + caplen > body.len() {
                         return Err(self.corrupt(format!("packet length {caplen} exceeds its block")));
@@ -370,7 +402,11 @@ fn if_tsresol(mut opts: &[u8], be: bool) -> u64 {
         if code == 9 && len >= 1 {
             let v = opts[4];
             let exp = u32::from(v & 0x7f);
-            return if v & 0x80 != 0 { 1u64.checked_shl(exp).unwrap_or(1_000_000) } else { 10u64.checked_pow(exp).unwrap_or(1_000_000) };
+            return if v & 0x80 != 0 {
+                1u64.checked_shl(exp).unwrap_or(1_000_000)
+            } else {
+                10u64.checked_pow(exp).unwrap_or(1_000_000)
+            };
         }
         opts = opts.get(4 + padded..).unwrap_or_default();
     }

@@ -155,10 +155,12 @@ impl LiveCapture {
     pub fn open(opts: &LiveOptions) -> Result<LiveCapture, LiveError> {
         let iface = match &opts.iface {
             Some(i) => i.clone(),
-            None => pcap::Device::lookup()
-                .map_err(|e| LiveError::Pcap { iface: "default".into(), reason: e.to_string() })?
-                .ok_or(LiveError::NoDefaultInterface)?
-                .name,
+            None => {
+                pcap::Device::lookup()
+                    .map_err(|e| LiveError::Pcap { iface: "default".into(), reason: e.to_string() })?
+                    .ok_or(LiveError::NoDefaultInterface)?
+                    .name
+            }
         };
         // libpcap opens a down interface without complaint and then sees nothing: say so up front.
         if let Ok(devs) = pcap::Device::list() {

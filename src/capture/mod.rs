@@ -42,7 +42,6 @@ pub enum CaptureError {
     Filter { filter: String, reason: String },
 }
 
-
 /// A capture device as `plainsight interfaces` lists it.
 #[derive(Clone, Debug)]
 pub struct InterfaceInfo {

@@ -56,15 +56,21 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let cap = LiveCapture::open(&opts)?;
     // The alert file is opened while still privileged (it may live where root writes), then privileges go.
     let jsonl = match &common.alerts {
-        Some(p) if use_tui && p.as_os_str() == "-" => anyhow::bail!("--alerts - cannot share the terminal with the UI: give a file, or --no-tui"),
-        Some(p) => Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?),
+        Some(p) if use_tui && p.as_os_str() == "-" => {
+            anyhow::bail!("--alerts - cannot share the terminal with the UI: give a file, or --no-tui")
+        }
+        Some(p) => {
+            Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?)
+        }
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let who = drop_privileges(&args.user)?;
     if !use_tui {
         match &who {
-            Some(user) => eprintln!("plainsight: capturing on {} ({}), running as {user}", cap.iface(), cap.link().name()),
+            Some(user) => {
+                eprintln!("plainsight: capturing on {} ({}), running as {user}", cap.iface(), cap.link().name())
+            }
             None => eprintln!("plainsight: capturing on {} ({})", cap.iface(), cap.link().name()),
         }
     }
@@ -245,4 +251,3 @@ fn process_batch(engine: &mut Engine, b: &Batch, sink: &mut dyn AlertSink) {
         engine.process(p.link, p.ts, p.data, sink);
     }
 }
-

@@ -22,7 +22,9 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let common = &args.common;
     let reveal = common.reveal();
     let mut jsonl = match &common.alerts {
-        Some(p) => Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?),
+        Some(p) => {
+            Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?)
+        }
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
@@ -50,7 +52,13 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
             for w in engine.take_warnings() {
                 eprintln!("plainsight: warning: {w}");
             }
-            Outcome { alerts: engine.book().alerts().to_vec(), snap: engine.stats(), hosts: engine.hosts().sorted(), failed, input }
+            Outcome {
+                alerts: engine.book().alerts().to_vec(),
+                snap: engine.stats(),
+                hosts: engine.hosts().sorted(),
+                failed,
+                input,
+            }
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
@@ -92,7 +100,13 @@ struct Outcome {
 }
 
 /// Read every file through `a`. Returns (some file was damaged or unreadable, input bytes).
-fn read_all<A: Analyzer>(a: &mut A, args: &ReadArgs, show_progress: bool, started: Instant, sink: &mut dyn AlertSink) -> anyhow::Result<(bool, u64)> {
+fn read_all<A: Analyzer>(
+    a: &mut A,
+    args: &ReadArgs,
+    show_progress: bool,
+    started: Instant,
+    sink: &mut dyn AlertSink,
+) -> anyhow::Result<(bool, u64)> {
     let mut input_bytes = 0u64;
     let mut failed = false;
     for path in &args.files {
@@ -135,7 +149,9 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let common = args.common.clone();
     let reveal = common.reveal();
     let mut jsonl = match &common.alerts {
-        Some(p) if p.as_os_str() != "-" => Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?),
+        Some(p) if p.as_os_str() != "-" => {
+            Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?)
+        }
         Some(_) => anyhow::bail!("--alerts - cannot share the terminal with --tui: give a file"),
         None => None,
     };

@@ -39,10 +39,18 @@ impl TcpFlags {
     pub const RST: u8 = 0x04;
     pub const PSH: u8 = 0x08;
     pub const ACK: u8 = 0x10;
-    pub fn fin(self) -> bool { self.0 & Self::FIN != 0 }
-    pub fn syn(self) -> bool { self.0 & Self::SYN != 0 }
-    pub fn rst(self) -> bool { self.0 & Self::RST != 0 }
-    pub fn ack(self) -> bool { self.0 & Self::ACK != 0 }
+    pub fn fin(self) -> bool {
+        self.0 & Self::FIN != 0
+    }
+    pub fn syn(self) -> bool {
+        self.0 & Self::SYN != 0
+    }
+    pub fn rst(self) -> bool {
+        self.0 & Self::RST != 0
+    }
+    pub fn ack(self) -> bool {
+        self.0 & Self::ACK != 0
+    }
 }
 
 /// One TCP segment, borrowing its payload from the frame.

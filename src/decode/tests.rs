@@ -13,8 +13,12 @@ fn ipv4_tcp(payload: &[u8]) -> Vec<u8> {
 }
 
 fn ipv6_tcp(payload: &[u8]) -> Vec<u8> {
-    let b = PacketBuilder::ipv6([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 64)
-        .tcp(40000, 8080, 1, 65535);
+    let b = PacketBuilder::ipv6(
+        [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+        64,
+    )
+    .tcp(40000, 8080, 1, 65535);
     let mut v = Vec::new();
     b.write(&mut v, payload).unwrap();
     v
@@ -154,7 +158,11 @@ fn fragments_are_reported_not_decoded() {
 fn tcp_options_are_skipped() {
     let b = PacketBuilder::ipv4([1, 1, 1, 1], [2, 2, 2, 2], 64)
         .tcp(1, 2, 3, 4)
-        .options(&[etherparse::TcpOptionElement::MaximumSegmentSize(1460), etherparse::TcpOptionElement::Noop, etherparse::TcpOptionElement::WindowScale(7)])
+        .options(&[
+            etherparse::TcpOptionElement::MaximumSegmentSize(1460),
+            etherparse::TcpOptionElement::Noop,
+            etherparse::TcpOptionElement::WindowScale(7),
+        ])
         .unwrap();
     let mut v = Vec::new();
     b.write(&mut v, b"opt").unwrap();

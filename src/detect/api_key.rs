@@ -10,15 +10,43 @@ use crate::time::Timestamp;
 
 /// Normalised names (letters and digits, lower case) of headers that carry API keys or tokens.
 pub const API_KEY_HEADERS: &[&str] = &[
-    "xapikey", "apikey", "xapitoken", "apitoken", "xauthtoken", "xaccesstoken", "xsessiontoken", "xtoken",
-    "xamzsecuritytoken", "privatetoken", "xauth", "xsecret", "xclientsecret", "xgoogapikey",
-    "ocpapimsubscriptionkey", "xfunctionskey", "xvaulttoken", "xconsultoken", "xjfrogartapi",
-    "xshopifyaccesstoken", "xrefreshtoken", "xidtoken", "xusertoken", "xapptoken", "xapisecret", "authtoken",
-    "accesstoken", "xaccesskey", "xsessionid", "sessionid", "xpassword", "xapipassword",
+    "xapikey",
+    "apikey",
+    "xapitoken",
+    "apitoken",
+    "xauthtoken",
+    "xaccesstoken",
+    "xsessiontoken",
+    "xtoken",
+    "xamzsecuritytoken",
+    "privatetoken",
+    "xauth",
+    "xsecret",
+    "xclientsecret",
+    "xgoogapikey",
+    "ocpapimsubscriptionkey",
+    "xfunctionskey",
+    "xvaulttoken",
+    "xconsultoken",
+    "xjfrogartapi",
+    "xshopifyaccesstoken",
+    "xrefreshtoken",
+    "xidtoken",
+    "xusertoken",
+    "xapptoken",
+    "xapisecret",
+    "authtoken",
+    "accesstoken",
+    "xaccesskey",
+    "xsessionid",
+    "sessionid",
+    "xpassword",
+    "xapipassword",
 ];
 
 /// Headers owned by other detectors or never credentials.
-const SKIP: &[&str] = &["authorization", "proxyauthorization", "cookie", "xcsrftoken", "xxsrftoken", "csrftoken", "referer"];
+const SKIP: &[&str] =
+    &["authorization", "proxyauthorization", "cookie", "xcsrftoken", "xxsrftoken", "csrftoken", "referer"];
 
 pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
     let mut buf = [0u8; 48];
@@ -37,19 +65,43 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
         if is_key_header {
             // A key is one token: a value with spaces is prose or a placeholder, not a credential.
             if v.len() >= 6 && !v.contains(char::is_whitespace) {
-                out.push(token_finding(LeakKind::ApiKeyHeader, LeakKind::ApiKeyHeader, v, None, format!("header {name}"), "API key header", ts));
+                out.push(token_finding(
+                    LeakKind::ApiKeyHeader,
+                    LeakKind::ApiKeyHeader,
+                    v,
+                    None,
+                    format!("header {name}"),
+                    "API key header",
+                    ts,
+                ));
             }
             continue;
         }
         if let Some(what) = super::common::known_key_format(v) {
-            out.push(token_finding(LeakKind::ApiKeyHeader, LeakKind::ApiKeyHeader, v, None, format!("header {name}"), what, ts));
+            out.push(token_finding(
+                LeakKind::ApiKeyHeader,
+                LeakKind::ApiKeyHeader,
+                v,
+                None,
+                format!("header {name}"),
+                what,
+                ts,
+            ));
             continue;
         }
         // Any other header whose value is, or contains, a JWT.
         if value.len() >= 16 && memchr::memmem::find(value, b"eyJ").is_some() {
             for (s, e) in jwt::find_all(value) {
                 let tok = String::from_utf8_lossy(&value[s..e]);
-                out.push(token_finding(LeakKind::ApiKeyHeader, LeakKind::ApiKeyHeader, &tok, None, format!("header {name}"), "token in a custom header:", ts));
+                out.push(token_finding(
+                    LeakKind::ApiKeyHeader,
+                    LeakKind::ApiKeyHeader,
+                    &tok,
+                    None,
+                    format!("header {name}"),
+                    "token in a custom header:",
+                    ts,
+                ));
             }
         }
     }
@@ -59,7 +111,19 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
 fn could_hold_key(value: &[u8]) -> bool {
     value.len() >= 16
         && (memchr::memmem::find(value, b"eyJ").is_some()
-            || [&b"AIza"[..], b"AKIA", b"ASIA", b"ghp_", b"gho_", b"ghu_", b"ghs_", b"github_pat_", b"xox", b"sk_live_", b"glpat-"]
-                .iter()
-                .any(|p| value.starts_with(p)))
+            || [
+                &b"AIza"[..],
+                b"AKIA",
+                b"ASIA",
+                b"ghp_",
+                b"gho_",
+                b"ghu_",
+                b"ghs_",
+                b"github_pat_",
+                b"xox",
+                b"sk_live_",
+                b"glpat-",
+            ]
+            .iter()
+            .any(|p| value.starts_with(p)))
 }

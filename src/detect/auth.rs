@@ -38,20 +38,41 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
             let user = param(rest, "username");
             Some(material(value, user, location, "Digest authentication (response hash, no plaintext password)"))
         }
-        "ntlm" | "negotiate" => Some(material(value, None, location, &format!("{} authentication (challenge-response material)", super::common::short(scheme, 16)))),
+        "ntlm" | "negotiate" => Some(material(
+            value,
+            None,
+            location,
+            &format!("{} authentication (challenge-response material)", super::common::short(scheme, 16)),
+        )),
         "" => {
             // A bare value with no scheme: some APIs send the token alone.
             if !looks_like_token(rest) {
                 return None;
             }
-            Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, "token without scheme", ts))
+            Some(token_finding(
+                LeakKind::BearerJwt,
+                LeakKind::BearerOpaque,
+                rest,
+                None,
+                location,
+                "token without scheme",
+                ts,
+            ))
         }
         _ => {
             if rest.is_empty() {
                 return None;
             }
             if super::jwt::is_jwt(rest) {
-                return Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, &format!("{} scheme", super::common::short(scheme, 32)), ts));
+                return Some(token_finding(
+                    LeakKind::BearerJwt,
+                    LeakKind::BearerOpaque,
+                    rest,
+                    None,
+                    location,
+                    &format!("{} scheme", super::common::short(scheme, 32)),
+                    ts,
+                ));
             }
             Some(Finding {
                 kind: LeakKind::OtherAuth,
@@ -74,9 +95,20 @@ fn basic(b64: &str, location: String) -> Finding {
         Some(text) if text.contains(':') => {
             let (user, pass) = text.split_once(':').unwrap_or((&text, ""));
             if pass.is_empty() {
-                return material(&format!("Basic {b64}"), Some(user.to_string()), location, "Basic authentication with an empty password");
+                return material(
+                    &format!("Basic {b64}"),
+                    Some(user.to_string()),
+                    location,
+                    "Basic authentication with an empty password",
+                );
             }
-            password_finding(LeakKind::BasicAuth, pass, Some(user.to_string()), location, "Basic authentication: base64 of user:password".into())
+            password_finding(
+                LeakKind::BasicAuth,
+                pass,
+                Some(user.to_string()),
+                location,
+                "Basic authentication: base64 of user:password".into(),
+            )
         }
         _ => Finding {
             kind: LeakKind::OtherAuth,

@@ -31,8 +31,28 @@ pub fn leaf(name: &str) -> &str {
 
 /// Words that make a password-like name *not* a password (`password_hint`, `forgot_password`).
 const NOT_PASSWORD: &[&str] = &[
-    "hint", "reset", "forgot", "less", "policy", "strength", "expir", "length", "required", "rule", "meter",
-    "visible", "show", "type", "label", "placeholder", "field", "changed", "lastchange", "salt", "hash", "algo",
+    "hint",
+    "reset",
+    "forgot",
+    "less",
+    "policy",
+    "strength",
+    "expir",
+    "length",
+    "required",
+    "rule",
+    "meter",
+    "visible",
+    "show",
+    "type",
+    "label",
+    "placeholder",
+    "field",
+    "changed",
+    "lastchange",
+    "salt",
+    "hash",
+    "algo",
 ];
 
 /// Password-like field names, matched on the normalised leaf.
@@ -41,11 +61,26 @@ pub fn is_password_name(name: &str) -> bool {
     if n.is_empty() || NOT_PASSWORD.iter().any(|w| n.contains(w)) {
         return false;
     }
-    matches!(n.as_str(), "password" | "passwd" | "pass" | "pwd" | "passphrase" | "pin" | "pswd" | "passw" | "passcode" | "secret" | "userpass" | "psw")
-        || n.ends_with("password")
+    matches!(
+        n.as_str(),
+        "password"
+            | "passwd"
+            | "pass"
+            | "pwd"
+            | "passphrase"
+            | "pin"
+            | "pswd"
+            | "passw"
+            | "passcode"
+            | "secret"
+            | "userpass"
+            | "psw"
+    ) || n.ends_with("password")
         || n.ends_with("passwd")
         || n.starts_with("password")
-        || ["user", "login", "admin", "root", "db", "new", "old", "my", "wifi", "current", "confirm"].iter().any(|p| n.strip_suffix("pass") == Some(p))
+        || ["user", "login", "admin", "root", "db", "new", "old", "my", "wifi", "current", "confirm"]
+            .iter()
+            .any(|p| n.strip_suffix("pass") == Some(p))
         || n.ends_with("pwd")
 }
 
@@ -54,9 +89,28 @@ pub fn is_user_name(name: &str) -> bool {
     let n = norm(leaf(name));
     matches!(
         n.as_str(),
-        "user" | "username" | "usr" | "login" | "loginname" | "loginid" | "email" | "mail" | "emailaddress" | "account"
-            | "accountname" | "uid" | "userid" | "uname" | "log" | "jusername" | "identifier" | "principal" | "phone"
-            | "name" | "nick" | "handle"
+        "user"
+            | "username"
+            | "usr"
+            | "login"
+            | "loginname"
+            | "loginid"
+            | "email"
+            | "mail"
+            | "emailaddress"
+            | "account"
+            | "accountname"
+            | "uid"
+            | "userid"
+            | "uname"
+            | "log"
+            | "jusername"
+            | "identifier"
+            | "principal"
+            | "phone"
+            | "name"
+            | "nick"
+            | "handle"
     ) || n.ends_with("username")
         || n.ends_with("email")
         || n.ends_with("login")
@@ -66,8 +120,31 @@ pub fn is_user_name(name: &str) -> bool {
 pub fn is_attack_payload(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
     const MARKS: &[&str] = &[
-        "${jndi", "${env", ";cat ", "|cat ", "`", "$(", "/etc/passwd", "../", "..\\", "<script", "javascript:", "' or ", "\" or ",
-        "' or'", "or 1=1", "union select", "sleep(", "waitfor delay", "%00", "{{", "<?php", "cmd.exe", "/bin/sh", "; ls", "&&",
+        "${jndi",
+        "${env",
+        ";cat ",
+        "|cat ",
+        "`",
+        "$(",
+        "/etc/passwd",
+        "../",
+        "..\\",
+        "<script",
+        "javascript:",
+        "' or ",
+        "\" or ",
+        "' or'",
+        "or 1=1",
+        "union select",
+        "sleep(",
+        "waitfor delay",
+        "%00",
+        "{{",
+        "<?php",
+        "cmd.exe",
+        "/bin/sh",
+        "; ls",
+        "&&",
     ];
     MARKS.iter().any(|m| l.contains(m))
 }
@@ -131,14 +208,28 @@ pub fn looks_like_token(v: &str) -> bool {
 /// `gho_`, `ghu_`, `ghs_`, `github_pat_`), Slack tokens (`xoxb-`, `xoxp-`, ...), Stripe secret keys
 /// (`sk_live_`), GitLab personal tokens (`glpat-`).
 pub fn known_key_format(v: &str) -> Option<&'static str> {
-    let tokenish = |rest: &str, min: usize| rest.len() >= min && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let tokenish = |rest: &str, min: usize| {
+        rest.len() >= min && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
     if let Some(r) = v.strip_prefix("AIza") {
         return (r.len() == 35 && tokenish(r, 35)).then_some("Google API key");
     }
     if let Some(r) = v.strip_prefix("AKIA").or_else(|| v.strip_prefix("ASIA")) {
-        return (r.len() == 16 && r.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())).then_some("AWS access key id");
+        return (r.len() == 16 && r.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            .then_some("AWS access key id");
     }
-    for (p, what, min) in [("ghp_", "GitHub token", 30), ("gho_", "GitHub token", 30), ("ghu_", "GitHub token", 30), ("ghs_", "GitHub token", 30), ("github_pat_", "GitHub token", 30), ("xoxb-", "Slack token", 20), ("xoxp-", "Slack token", 20), ("xoxa-", "Slack token", 20), ("sk_live_", "Stripe secret key", 20), ("glpat-", "GitLab token", 20)] {
+    for (p, what, min) in [
+        ("ghp_", "GitHub token", 30),
+        ("gho_", "GitHub token", 30),
+        ("ghu_", "GitHub token", 30),
+        ("ghs_", "GitHub token", 30),
+        ("github_pat_", "GitHub token", 30),
+        ("xoxb-", "Slack token", 20),
+        ("xoxp-", "Slack token", 20),
+        ("xoxa-", "Slack token", 20),
+        ("sk_live_", "Stripe secret key", 20),
+        ("glpat-", "GitLab token", 20),
+    ] {
         if let Some(r) = v.strip_prefix(p) {
             return tokenish(r, min).then_some(what);
         }
@@ -163,7 +254,15 @@ pub fn is_example_jwt(info: &JwtInfo) -> bool {
 
 /// A token finding: JWT analysis attached when it is one, `sub` as the user when no better one is known.
 #[allow(clippy::too_many_arguments)]
-pub fn token_finding(kind_jwt: LeakKind, kind_opaque: LeakKind, secret: &str, user: Option<String>, location: String, evidence: &str, ts: Timestamp) -> Finding {
+pub fn token_finding(
+    kind_jwt: LeakKind,
+    kind_opaque: LeakKind,
+    secret: &str,
+    user: Option<String>,
+    location: String,
+    evidence: &str,
+    ts: Timestamp,
+) -> Finding {
     let info = jwt::analyse(secret, ts);
     let (kind, confidence) = match &info {
         Some(j) if is_example_jwt(j) => (kind_jwt, Confidence::Low),
@@ -191,7 +290,13 @@ pub fn token_finding(kind_jwt: LeakKind, kind_opaque: LeakKind, secret: &str, us
     }
 }
 
-pub fn password_finding(kind: LeakKind, password: &str, user: Option<String>, location: String, evidence: String) -> Finding {
+pub fn password_finding(
+    kind: LeakKind,
+    password: &str,
+    user: Option<String>,
+    location: String,
+    evidence: String,
+) -> Finding {
     Finding {
         kind,
         class: SecretClass::Password,
@@ -210,10 +315,30 @@ mod tests {
 
     #[test]
     fn password_names_match_compounds_but_not_hints_or_resets() {
-        for n in ["password", "Passwd", "pwd", "user[password]", "new_password", "login_password", "j_password", "pass", "confirm_password", "Password1"] {
+        for n in [
+            "password",
+            "Passwd",
+            "pwd",
+            "user[password]",
+            "new_password",
+            "login_password",
+            "j_password",
+            "pass",
+            "confirm_password",
+            "Password1",
+        ] {
             assert!(is_password_name(n), "{n}");
         }
-        for n in ["password_hint", "passwordless", "forgot_password", "password_reset", "compass", "bypass_cache", "username", "passport"] {
+        for n in [
+            "password_hint",
+            "passwordless",
+            "forgot_password",
+            "password_reset",
+            "compass",
+            "bypass_cache",
+            "username",
+            "passport",
+        ] {
             assert!(!is_password_name(n), "{n}");
         }
     }

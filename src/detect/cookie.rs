@@ -19,19 +19,71 @@ use super::{Finding, LeakKind, jwt};
 use crate::http::Headers;
 use crate::time::Timestamp;
 
-pub const NOT_CREDENTIAL_PREFIXES: &[&str] = &["_ga", "_gid", "__utm", "_fbp", "_fbc", "_gcl", "_hj", "__hs", "_pk_", "mp_", "amplitude", "optimizely", "_uet", "__cf", "_cf", "wp-settings", "comment_author", "__unam", "ajs_"];
-pub const NOT_CREDENTIAL: &[&str] = &[
-    "theme", "lang", "language", "locale", "lng", "consent", "cookieconsent", "cookie_consent", "tz", "timezone", "currency",
-    "pref", "nid", "1p_jar", "aec", "otz", "dv", "csrftoken", "csrf", "_csrf", "csrf_token", "xsrf-token", "_xsrf",
-    "xsrf", "template", "security", "has_js", "dnt", "gdpr",
+pub const NOT_CREDENTIAL_PREFIXES: &[&str] = &[
+    "_ga",
+    "_gid",
+    "__utm",
+    "_fbp",
+    "_fbc",
+    "_gcl",
+    "_hj",
+    "__hs",
+    "_pk_",
+    "mp_",
+    "amplitude",
+    "optimizely",
+    "_uet",
+    "__cf",
+    "_cf",
+    "wp-settings",
+    "comment_author",
+    "__unam",
+    "ajs_",
 ];
-pub const SESSION_MARKS: &[&str] = &["session", "sess", "sid", "token", "jwt", "auth", "access", "refresh", "remember", "login", "logged", "ticket", "apikey", "api_key"];
+pub const NOT_CREDENTIAL: &[&str] = &[
+    "theme",
+    "lang",
+    "language",
+    "locale",
+    "lng",
+    "consent",
+    "cookieconsent",
+    "cookie_consent",
+    "tz",
+    "timezone",
+    "currency",
+    "pref",
+    "nid",
+    "1p_jar",
+    "aec",
+    "otz",
+    "dv",
+    "csrftoken",
+    "csrf",
+    "_csrf",
+    "csrf_token",
+    "xsrf-token",
+    "_xsrf",
+    "xsrf",
+    "template",
+    "security",
+    "has_js",
+    "dnt",
+    "gdpr",
+];
+pub const SESSION_MARKS: &[&str] = &[
+    "session", "sess", "sid", "token", "jwt", "auth", "access", "refresh", "remember", "login", "logged", "ticket",
+    "apikey", "api_key",
+];
 
 const MIN_VALUE: usize = 8;
 
 fn is_excluded(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
-    NOT_CREDENTIAL.contains(&l.as_str()) || NOT_CREDENTIAL_PREFIXES.iter().any(|p| l.starts_with(p)) || l.contains("csrf") || l.contains("xsrf")
+    NOT_CREDENTIAL.contains(&l.as_str())
+        || NOT_CREDENTIAL_PREFIXES.iter().any(|p| l.starts_with(p))
+        || l.contains("csrf")
+        || l.contains("xsrf")
 }
 
 /// Whether cookie `name` with `value` is a credential.
@@ -55,7 +107,15 @@ pub fn detect_request(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) 
             let Some((name, value)) = pair.split_once('=') else { continue };
             let (name, value) = (name.trim(), unquote(value));
             if is_credential(name, value) {
-                out.push(token_finding(LeakKind::CookieToken, LeakKind::CookieToken, value, None, format!("cookie {name}"), "session cookie", ts));
+                out.push(token_finding(
+                    LeakKind::CookieToken,
+                    LeakKind::CookieToken,
+                    value,
+                    None,
+                    format!("cookie {name}"),
+                    "session cookie",
+                    ts,
+                ));
             }
         }
     }
@@ -97,9 +157,25 @@ pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>)
             same_site.as_deref().map(|s| super::common::short(s, 16)).unwrap_or_else(|| "missing".into())
         );
         let mut f = if secure {
-            token_finding(LeakKind::CookieToken, LeakKind::CookieToken, value, None, format!("set-cookie {name}"), &format!("Set-Cookie with Secure, but sent over HTTP ({flags});"), ts)
+            token_finding(
+                LeakKind::CookieToken,
+                LeakKind::CookieToken,
+                value,
+                None,
+                format!("set-cookie {name}"),
+                &format!("Set-Cookie with Secure, but sent over HTTP ({flags});"),
+                ts,
+            )
         } else {
-            let mut f = token_finding(LeakKind::SetCookieInsecure, LeakKind::SetCookieInsecure, value, None, format!("set-cookie {name}"), &format!("Set-Cookie without Secure ({flags}): the browser sends it back over plain HTTP;"), ts);
+            let mut f = token_finding(
+                LeakKind::SetCookieInsecure,
+                LeakKind::SetCookieInsecure,
+                value,
+                None,
+                format!("set-cookie {name}"),
+                &format!("Set-Cookie without Secure ({flags}): the browser sends it back over plain HTTP;"),
+                ts,
+            );
             f.kind = LeakKind::SetCookieInsecure;
             f
         };

@@ -145,13 +145,17 @@ pub fn analyse(token: &str, capture_ts: Timestamp) -> Option<JwtInfo> {
     let (iat, nbf, exp) = (num(claims.get("iat")), num(claims.get("nbf")), num(claims.get("exp")));
     let now = capture_ts.secs();
     let validity = match (exp, nbf) {
-        (_, Some(nbf)) if nbf > now => {
-            Validity::NotYetValid { in_secs: nbf - now, text: format!("not valid for another {}", human_duration(nbf - now)) }
-        }
+        (_, Some(nbf)) if nbf > now => Validity::NotYetValid {
+            in_secs: nbf - now,
+            text: format!("not valid for another {}", human_duration(nbf - now)),
+        },
         (Some(exp), _) if exp > now => {
             Validity::Valid { remaining_secs: exp - now, text: format!("replayable for {}", human_duration(exp - now)) }
         }
-        (Some(exp), _) => Validity::Expired { ago_secs: now - exp, text: format!("expired {} before capture", human_duration(now - exp)) },
+        (Some(exp), _) => Validity::Expired {
+            ago_secs: now - exp,
+            text: format!("expired {} before capture", human_duration(now - exp)),
+        },
         (None, _) => Validity::NoExpiry { text: "never expires (no exp claim): replayable until revoked".into() },
     };
     Some(JwtInfo {
@@ -212,7 +216,14 @@ mod tests {
 
     #[test]
     fn valid_token_says_how_long_it_is_replayable() {
-        let t = tok(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, &format!(r#"{{"sub":"alice","iss":"shop","aud":["a","b"],"scope":"orders:read","roles":["admin","user"],"iat":{},"exp":{}}}"#, NOW - 10, NOW + 23 * 3600 + 12 * 60));
+        let t = tok(
+            r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#,
+            &format!(
+                r#"{{"sub":"alice","iss":"shop","aud":["a","b"],"scope":"orders:read","roles":["admin","user"],"iat":{},"exp":{}}}"#,
+                NOW - 10,
+                NOW + 23 * 3600 + 12 * 60
+            ),
+        );
         let j = analyse(&t, Timestamp::from_secs(NOW)).unwrap();
         assert_eq!(j.alg.as_deref(), Some("HS256"));
         assert!(j.symmetric && !j.alg_none && !j.encrypted);
@@ -220,14 +231,20 @@ mod tests {
         assert_eq!(j.aud.as_deref(), Some("a b"));
         assert_eq!(j.kid.as_deref(), Some("k1"));
         assert_eq!(j.roles, vec!["admin", "user"]);
-        assert_eq!(j.validity, Validity::Valid { remaining_secs: 23 * 3600 + 12 * 60, text: "replayable for 23 h 12 min".into() });
+        assert_eq!(
+            j.validity,
+            Validity::Valid { remaining_secs: 23 * 3600 + 12 * 60, text: "replayable for 23 h 12 min".into() }
+        );
     }
 
     #[test]
     fn expired_token_says_how_long_before_capture() {
         let t = tok(r#"{"alg":"RS256"}"#, &format!(r#"{{"sub":"b","exp":{}}}"#, NOW - 3 * 86_400));
         let j = analyse(&t, Timestamp::from_secs(NOW)).unwrap();
-        assert_eq!(j.validity, Validity::Expired { ago_secs: 3 * 86_400, text: "expired 3 days before capture".into() });
+        assert_eq!(
+            j.validity,
+            Validity::Expired { ago_secs: 3 * 86_400, text: "expired 3 days before capture".into() }
+        );
     }
 
     #[test]
@@ -242,7 +259,11 @@ mod tests {
 
     #[test]
     fn alg_none_is_flagged_and_unsigned_tokens_parse() {
-        let t = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#));
+        let t = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#)
+        );
         let j = analyse(&t, Timestamp::from_secs(NOW)).unwrap();
         assert!(j.alg_none);
     }

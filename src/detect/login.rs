@@ -33,9 +33,11 @@ fn body_type(req: &Request) -> Option<(BodyType, Option<String>)> {
             return Some((BodyType::Json, None));
         }
         if ct.contains("multipart/form-data") {
-            let b = ct.split(';').find_map(|p| p.trim().strip_prefix("boundary=")).map(|b| b.trim_matches('"').to_string());
+            let b =
+                ct.split(';').find_map(|p| p.trim().strip_prefix("boundary=")).map(|b| b.trim_matches('"').to_string());
             // The boundary is case-sensitive: take it from the original header.
-            let orig = req.headers.get("content-type").map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+            let orig =
+                req.headers.get("content-type").map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
             let b2 = orig.split(';').find_map(|p| {
                 let p = p.trim();
                 p.get(..9).filter(|k| k.eq_ignore_ascii_case("boundary=")).map(|_| p[9..].trim_matches('"').to_string())
@@ -94,7 +96,11 @@ fn fields(pairs: &[(String, String)], kind: LeakKind, what: &str, ts: Timestamp,
             };
             out.push(password_finding(kind, v, user.clone(), format!("{what} field {k}"), ev));
         } else if matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") && v.len() >= 6 {
-            let ev = if norm(k) == "clientsecret" { "OAuth2 client secret in a token request" } else { "OAuth2 refresh token in a token request" };
+            let ev = if norm(k) == "clientsecret" {
+                "OAuth2 client secret in a token request"
+            } else {
+                "OAuth2 refresh token in a token request"
+            };
             out.push(token_finding(kind, kind, v, user.clone(), format!("{what} field {k}"), ev, ts));
         }
     }
@@ -108,17 +114,38 @@ fn json(v: &Value, path: &str, depth: usize, nodes: &mut usize, ts: Timestamp, o
     }
     match v {
         Value::Object(m) => {
-            let user = m.iter().find(|(k, v)| is_user_name(k) && v.as_str().is_some_and(|s| !s.is_empty())).and_then(|(_, v)| v.as_str().map(str::to_string));
+            let user = m
+                .iter()
+                .find(|(k, v)| is_user_name(k) && v.as_str().is_some_and(|s| !s.is_empty()))
+                .and_then(|(_, v)| v.as_str().map(str::to_string));
             let graphql = m.get("query").and_then(Value::as_str).is_some_and(|q| q.contains("mutation"));
             for (k, val) in m {
                 let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 match val {
                     Value::String(s) if !s.is_empty() && is_password_name(k) => {
-                        let ev = if path.contains("variables") || graphql { "GraphQL login variables with a password" } else { "JSON login with a password field" };
-                        out.push(password_finding(LeakKind::JsonLogin, s, user.clone().or_else(|| sibling_user(m)), format!("json field {p}"), ev.to_string()));
+                        let ev = if path.contains("variables") || graphql {
+                            "GraphQL login variables with a password"
+                        } else {
+                            "JSON login with a password field"
+                        };
+                        out.push(password_finding(
+                            LeakKind::JsonLogin,
+                            s,
+                            user.clone().or_else(|| sibling_user(m)),
+                            format!("json field {p}"),
+                            ev.to_string(),
+                        ));
                     }
                     Value::String(s) if s.len() >= 6 && matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") => {
-                        out.push(token_finding(LeakKind::JsonLogin, LeakKind::JsonLogin, s, user.clone(), format!("json field {p}"), "OAuth2 secret in a JSON token request", ts));
+                        out.push(token_finding(
+                            LeakKind::JsonLogin,
+                            LeakKind::JsonLogin,
+                            s,
+                            user.clone(),
+                            format!("json field {p}"),
+                            "OAuth2 secret in a JSON token request",
+                            ts,
+                        ));
                     }
                     _ => json(val, &p, depth + 1, nodes, ts, out),
                 }
@@ -136,7 +163,10 @@ fn json(v: &Value, path: &str, depth: usize, nodes: &mut usize, ts: Timestamp, o
 /// A user in a nested object next to the password's object (`{"user":{"email":..},"password":..}`).
 fn sibling_user(m: &serde_json::Map<String, Value>) -> Option<String> {
     m.values().find_map(|v| match v {
-        Value::Object(inner) => inner.iter().find(|(k, v)| is_user_name(k) && v.is_string()).and_then(|(_, v)| v.as_str().map(str::to_string)),
+        Value::Object(inner) => inner
+            .iter()
+            .find(|(k, v)| is_user_name(k) && v.is_string())
+            .and_then(|(_, v)| v.as_str().map(str::to_string)),
         _ => None,
     })
 }

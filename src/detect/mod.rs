@@ -116,7 +116,13 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Vec<
 }
 
 /// Run every response detector. `req` is the request it answers when known.
-pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>, ts: Timestamp, out: &mut Vec<Finding>) {
+pub fn detect_response(
+    cfg: &Config,
+    resp: &Response,
+    _req: Option<&RequestLine>,
+    ts: Timestamp,
+    out: &mut Vec<Finding>,
+) {
     let start = out.len();
     cookie::detect_response(&resp.headers, ts, out);
     for loc in resp.headers.get_all("location") {
@@ -141,7 +147,15 @@ fn jwt_other(req: &Request, ts: Timestamp, out: &mut Vec<Finding>, start: usize)
         if out[start..].iter().any(|f| f.secret.contains(tok.as_str())) {
             continue;
         }
-        out.push(common::token_finding(LeakKind::JwtOther, LeakKind::JwtOther, &tok, None, "request target or body".into(), "JWT in the request:", ts));
+        out.push(common::token_finding(
+            LeakKind::JwtOther,
+            LeakKind::JwtOther,
+            &tok,
+            None,
+            "request target or body".into(),
+            "JWT in the request:",
+            ts,
+        ));
     }
 }
 

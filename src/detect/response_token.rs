@@ -12,8 +12,22 @@ use crate::time::Timestamp;
 
 /// Normalised JSON keys whose string value is a token handed to the client.
 pub const TOKEN_KEYS: &[&str] = &[
-    "token", "accesstoken", "idtoken", "refreshtoken", "jwt", "authtoken", "sessiontoken", "sessionid", "apikey", "apitoken",
-    "bearertoken", "authorizationtoken", "authenticationtoken", "usertoken", "secret", "clientsecret",
+    "token",
+    "accesstoken",
+    "idtoken",
+    "refreshtoken",
+    "jwt",
+    "authtoken",
+    "sessiontoken",
+    "sessionid",
+    "apikey",
+    "apitoken",
+    "bearertoken",
+    "authorizationtoken",
+    "authenticationtoken",
+    "usertoken",
+    "secret",
+    "clientsecret",
 ];
 
 const MAX_DEPTH: usize = 8;
@@ -27,16 +41,26 @@ pub fn detect(resp: &Response, ts: Timestamp, out: &mut Vec<Finding>) {
         }
         for (s, e) in jwt::find_all(value) {
             let tok = String::from_utf8_lossy(&value[s..e]);
-            out.push(token_finding(LeakKind::LoginResponseToken, LeakKind::LoginResponseToken, &tok, None, format!("response header {name}"), "token handed out in a response header:", ts));
+            out.push(token_finding(
+                LeakKind::LoginResponseToken,
+                LeakKind::LoginResponseToken,
+                &tok,
+                None,
+                format!("response header {name}"),
+                "token handed out in a response header:",
+                ts,
+            ));
         }
     }
     let body = &resp.body.data;
     if body.is_empty() {
         return;
     }
-    let ct = resp.headers.get("content-type").map(|v| String::from_utf8_lossy(v).to_ascii_lowercase()).unwrap_or_default();
+    let ct =
+        resp.headers.get("content-type").map(|v| String::from_utf8_lossy(v).to_ascii_lowercase()).unwrap_or_default();
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let jsonish = ct.contains("json") || (ct.is_empty() || ct.starts_with("text/plain")) && matches!(first, Some(b'{' | b'['));
+    let jsonish =
+        ct.contains("json") || (ct.is_empty() || ct.starts_with("text/plain")) && matches!(first, Some(b'{' | b'['));
     if !jsonish {
         return;
     }
@@ -55,8 +79,20 @@ fn walk(v: &Value, path: &str, depth: usize, nodes: &mut usize, ts: Timestamp, o
             for (k, val) in m {
                 let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 match val {
-                    Value::String(s) if s.len() >= 8 && !s.contains(char::is_whitespace) && TOKEN_KEYS.contains(&norm(k).as_str()) => {
-                        out.push(token_finding(LeakKind::LoginResponseToken, LeakKind::LoginResponseToken, s, None, format!("json field {p}"), "token handed out in a response body:", ts));
+                    Value::String(s)
+                        if s.len() >= 8
+                            && !s.contains(char::is_whitespace)
+                            && TOKEN_KEYS.contains(&norm(k).as_str()) =>
+                    {
+                        out.push(token_finding(
+                            LeakKind::LoginResponseToken,
+                            LeakKind::LoginResponseToken,
+                            s,
+                            None,
+                            format!("json field {p}"),
+                            "token handed out in a response body:",
+                            ts,
+                        ));
                     }
                     _ => walk(val, &p, depth + 1, nodes, ts, out),
                 }

@@ -11,11 +11,43 @@ use super::{Confidence, Finding, LeakKind};
 use crate::time::Timestamp;
 
 pub const TOKEN_PARAMS: &[&str] = &[
-    "accesstoken", "idtoken", "refreshtoken", "token", "authtoken", "apikey", "key", "auth", "session", "sessionid", "sid",
-    "jwt", "apitoken", "privatetoken", "secret", "clientsecret", "sessiontoken", "bearer", "authkey", "accesskey", "sig",
+    "accesstoken",
+    "idtoken",
+    "refreshtoken",
+    "token",
+    "authtoken",
+    "apikey",
+    "key",
+    "auth",
+    "session",
+    "sessionid",
+    "sid",
+    "jwt",
+    "apitoken",
+    "privatetoken",
+    "secret",
+    "clientsecret",
+    "sessiontoken",
+    "bearer",
+    "authkey",
+    "accesskey",
+    "sig",
 ];
 pub const PASSWORD_PARAMS: &[&str] = &["password", "passwd", "pass", "pwd", "passphrase", "userpassword"];
-pub const NOT_SECRET: &[&str] = &["nexttoken", "pagetoken", "continuationtoken", "synctoken", "csrftoken", "xsrftoken", "authenticitytoken", "csrfmiddlewaretoken", "cursortoken", "paginationtoken", "statetoken", "sig"];
+pub const NOT_SECRET: &[&str] = &[
+    "nexttoken",
+    "pagetoken",
+    "continuationtoken",
+    "synctoken",
+    "csrftoken",
+    "xsrftoken",
+    "authenticitytoken",
+    "csrfmiddlewaretoken",
+    "cursortoken",
+    "paginationtoken",
+    "statetoken",
+    "sig",
+];
 
 fn classify(name: &str) -> Option<bool> {
     classify_norm(&norm(name))
@@ -29,7 +61,12 @@ fn classify_norm(n: &str) -> Option<bool> {
     if PASSWORD_PARAMS.contains(&n) || (n.ends_with("password") && !n.contains("reset") && !n.contains("forgot")) {
         return Some(true);
     }
-    if TOKEN_PARAMS.contains(&n) || n.ends_with("token") || n.ends_with("apikey") || n.ends_with("secret") || n.ends_with("sessionid") {
+    if TOKEN_PARAMS.contains(&n)
+        || n.ends_with("token")
+        || n.ends_with("apikey")
+        || n.ends_with("secret")
+        || n.ends_with("sessionid")
+    {
         return Some(false);
     }
     None
@@ -53,7 +90,15 @@ pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
         let v = v.trim();
         let Some(is_password) = classify(&k) else {
             if let Some(what) = super::common::known_key_format(v) {
-                out.push(token_finding(LeakKind::UrlToken, LeakKind::UrlToken, v, None, format!("{where_} query {k}"), &format!("{what} in a URL"), ts));
+                out.push(token_finding(
+                    LeakKind::UrlToken,
+                    LeakKind::UrlToken,
+                    v,
+                    None,
+                    format!("{where_} query {k}"),
+                    &format!("{what} in a URL"),
+                    ts,
+                ));
             }
             continue;
         };
@@ -62,9 +107,23 @@ pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
         }
         let location = format!("{where_} query {k}");
         if is_password {
-            out.push(password_finding(LeakKind::UrlToken, v, None, location, "password in a URL (also ends up in proxy and server logs)".into()));
+            out.push(password_finding(
+                LeakKind::UrlToken,
+                v,
+                None,
+                location,
+                "password in a URL (also ends up in proxy and server logs)".into(),
+            ));
         } else if v.len() >= 6 {
-            let mut f = token_finding(LeakKind::UrlToken, LeakKind::UrlToken, v, None, location, "token in a URL (also ends up in proxy and server logs)", ts);
+            let mut f = token_finding(
+                LeakKind::UrlToken,
+                LeakKind::UrlToken,
+                v,
+                None,
+                location,
+                "token in a URL (also ends up in proxy and server logs)",
+                ts,
+            );
             if is_attack_payload(v) {
                 f.confidence = Confidence::Low;
             }

@@ -69,7 +69,13 @@ impl Acc {
 
     /// The body as consumers see it: decompressed with a bound.
     pub fn finish(self, enc: Encoding, cfg: &Config) -> (Body, bool) {
-        let mut body = Body { data: Vec::new(), truncated: self.truncated, wire_len: self.wire_len, incomplete: self.incomplete, decode_error: false };
+        let mut body = Body {
+            data: Vec::new(),
+            truncated: self.truncated,
+            wire_len: self.wire_len,
+            incomplete: self.incomplete,
+            decode_error: false,
+        };
         match enc {
             Encoding::Identity => body.data = self.raw,
             Encoding::Unsupported => {
@@ -82,7 +88,9 @@ impl Acc {
                 let (out, complete) = match enc {
                     Encoding::Gzip => inflate(flate2::read::MultiGzDecoder::new(&self.raw[..]), limit),
                     // "deflate" is zlib-wrapped by the standard, raw deflate by some servers.
-                    _ if self.raw.first().is_some_and(|b| b & 0x0f == 8) => inflate(flate2::read::ZlibDecoder::new(&self.raw[..]), limit),
+                    _ if self.raw.first().is_some_and(|b| b & 0x0f == 8) => {
+                        inflate(flate2::read::ZlibDecoder::new(&self.raw[..]), limit)
+                    }
                     _ => inflate(flate2::read::DeflateDecoder::new(&self.raw[..]), limit),
                 };
                 if out.len() as u64 >= limit {

@@ -102,7 +102,10 @@ fn keep_response_body(h: &Headers) -> bool {
         None => true,
         Some(ct) => {
             let ct = String::from_utf8_lossy(ct).to_ascii_lowercase();
-            ct.contains("json") || ct.starts_with("text/plain") || ct.contains("x-www-form-urlencoded") || ct.contains("jwt")
+            ct.contains("json")
+                || ct.starts_with("text/plain")
+                || ct.contains("x-www-form-urlencoded")
+                || ct.contains("jwt")
         }
     }
 }
@@ -120,7 +123,15 @@ impl HttpConnection {
         }
     }
 
-    pub fn on_data<H: HttpHandler>(&mut self, cfg: &Config, stats: &mut Stats, from: Side, data: &[u8], ts: Timestamp, h: &mut H) {
+    pub fn on_data<H: HttpHandler>(
+        &mut self,
+        cfg: &Config,
+        stats: &mut Stats,
+        from: Side,
+        data: &[u8],
+        ts: Timestamp,
+        h: &mut H,
+    ) {
         if !self.started {
             self.started = true;
             for d in &mut self.dirs {
@@ -258,7 +269,17 @@ impl HttpConnection {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn head<H: HttpHandler>(&mut self, d: usize, cfg: &Config, stats: &mut Stats, from: Side, data: &[u8], p: usize, ts: Timestamp, h: &mut H) -> usize {
+    fn head<H: HttpHandler>(
+        &mut self,
+        d: usize,
+        cfg: &Config,
+        stats: &mut Stats,
+        from: Side,
+        data: &[u8],
+        p: usize,
+        ts: Timestamp,
+        h: &mut H,
+    ) -> usize {
         let dir = &mut self.dirs[d];
         let mut p = p;
         if dir.buf.is_empty() {
@@ -333,7 +354,15 @@ impl HttpConnection {
         }
     }
 
-    fn parse_head<H: HttpHandler>(&mut self, d: usize, cfg: &Config, stats: &mut Stats, from: Side, head: &[u8], h: &mut H) {
+    fn parse_head<H: HttpHandler>(
+        &mut self,
+        d: usize,
+        cfg: &Config,
+        stats: &mut Stats,
+        from: Side,
+        head: &[u8],
+        h: &mut H,
+    ) {
         let ts = self.dirs[d].head_ts.take().unwrap_or_default();
         let mut hdrs = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let msg = match classify(head) {
@@ -344,7 +373,8 @@ impl HttpConnection {
                 pc.ignore_invalid_headers_in_requests(true);
                 match pc.parse_request(&mut req, head) {
                     Ok(httparse::Status::Complete(_)) => {
-                        let headers = Headers(req.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
+                        let headers =
+                            Headers(req.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
                         let method = req.method.unwrap_or("").to_string();
                         let target = req.path.unwrap_or("").to_string();
                         let line = RequestLine {
@@ -394,31 +424,39 @@ impl HttpConnection {
                 pc.ignore_invalid_headers_in_responses(true);
                 match pc.parse_response(&mut resp, head) {
                     Ok(httparse::Status::Complete(_)) => {
-                        let headers = Headers(resp.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
+                        let headers =
+                            Headers(resp.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
                         let status = resp.code.unwrap_or(0);
                         let interim = (100..200).contains(&status) && status != 101;
                         let req = if interim { self.pending.front().cloned() } else { self.pending.pop_front() };
                         let head_req = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
-                        let connect_ok = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT")) && (200..300).contains(&status);
-                        let framing = if interim || status == 101 || status == 204 || status == 304 || head_req || connect_ok {
-                            Framing::None
-                        } else if header_has_token(&headers, "transfer-encoding", "chunked") {
-                            Framing::Chunked(Chunk::Size)
-                        } else {
-                            match content_length(&headers) {
-                                Ok(Some(0)) => Framing::None,
-                                Ok(Some(n)) => Framing::Length(n),
-                                Ok(None) => Framing::UntilClose,
-                                Err(()) => {
-                                    self.resync(d, stats);
-                                    return;
+                        let connect_ok = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"))
+                            && (200..300).contains(&status);
+                        let framing =
+                            if interim || status == 101 || status == 204 || status == 304 || head_req || connect_ok {
+                                Framing::None
+                            } else if header_has_token(&headers, "transfer-encoding", "chunked") {
+                                Framing::Chunked(Chunk::Size)
+                            } else {
+                                match content_length(&headers) {
+                                    Ok(Some(0)) => Framing::None,
+                                    Ok(Some(n)) => Framing::Length(n),
+                                    Ok(None) => Framing::UntilClose,
+                                    Err(()) => {
+                                        self.resync(d, stats);
+                                        return;
+                                    }
                                 }
-                            }
-                        };
+                            };
                         let encoding = Encoding::from_header(headers.get("content-encoding"));
                         let keep = keep_response_body(&headers);
                         Msg {
-                            kind: Kind::Response { status, reason: resp.reason.unwrap_or("").to_string(), version: resp.version.unwrap_or(1), req },
+                            kind: Kind::Response {
+                                status,
+                                reason: resp.reason.unwrap_or("").to_string(),
+                                version: resp.version.unwrap_or(1),
+                                req,
+                            },
                             headers,
                             ts,
                             framing,
@@ -451,7 +489,16 @@ impl HttpConnection {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn body<H: HttpHandler>(&mut self, d: usize, cfg: &Config, stats: &mut Stats, from: Side, data: &[u8], mut p: usize, h: &mut H) -> usize {
+    fn body<H: HttpHandler>(
+        &mut self,
+        d: usize,
+        cfg: &Config,
+        stats: &mut Stats,
+        from: Side,
+        data: &[u8],
+        mut p: usize,
+        h: &mut H,
+    ) -> usize {
         let cap = cfg.max_body_bytes;
         let dir = &mut self.dirs[d];
         let Some(msg) = dir.msg.as_mut() else {
@@ -481,7 +528,11 @@ impl HttpConnection {
                     let n = (rem.min((data.len() - p) as u64)) as usize;
                     msg.acc.push(&data[p..p + n], cap);
                     p += n;
-                    msg.framing = Framing::Chunked(if rem - n as u64 == 0 { Chunk::DataEnd } else { Chunk::Data(rem - n as u64) });
+                    msg.framing = Framing::Chunked(if rem - n as u64 == 0 {
+                        Chunk::DataEnd
+                    } else {
+                        Chunk::Data(rem - n as u64)
+                    });
                 }
                 Framing::Chunked(Chunk::DataEnd) => {
                     // CRLF after the chunk data (a bare LF is tolerated).
@@ -579,7 +630,15 @@ impl HttpConnection {
         }
     }
 
-    pub fn on_gap<H: HttpHandler>(&mut self, cfg: &Config, stats: &mut Stats, from: Side, len: u64, _ts: Timestamp, h: &mut H) {
+    pub fn on_gap<H: HttpHandler>(
+        &mut self,
+        cfg: &Config,
+        stats: &mut Stats,
+        from: Side,
+        len: u64,
+        _ts: Timestamp,
+        h: &mut H,
+    ) {
         let d = from.index();
         let dir = &mut self.dirs[d];
         match dir.mode {

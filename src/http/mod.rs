@@ -95,7 +95,9 @@ pub enum Protocol {
     Unknown,
     Http,
     /// TLS, with the server name from the ClientHello when present.
-    Tls { sni: Option<String> },
+    Tls {
+        sni: Option<String>,
+    },
     Other,
 }
 
@@ -138,7 +140,6 @@ pub struct Stats {
     pub decompression_errors: u64,
     pub tls_connections: u64,
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,35 @@
 /// Request methods we accept at a message start. A closed list (not "any token") keeps a binary
 /// protocol or a body tail from being taken for a request line.
 const METHODS: &[&[u8]] = &[
-    b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE", b"PROPFIND",
-    b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"REPORT", b"SEARCH", b"PURGE", b"MKCALENDAR",
-    b"LINK", b"UNLINK", b"SUBSCRIBE", b"UNSUBSCRIBE", b"NOTIFY", b"POLL", b"BPROPFIND", b"MERGE", b"CHECKOUT",
+    b"GET",
+    b"POST",
+    b"PUT",
+    b"DELETE",
+    b"HEAD",
+    b"OPTIONS",
+    b"PATCH",
+    b"CONNECT",
+    b"TRACE",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"REPORT",
+    b"SEARCH",
+    b"PURGE",
+    b"MKCALENDAR",
+    b"LINK",
+    b"UNLINK",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"NOTIFY",
+    b"POLL",
+    b"BPROPFIND",
+    b"MERGE",
+    b"CHECKOUT",
 ];
 
 /// What `data` starts with, as far as it is visible.

@@ -43,7 +43,11 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn response_with(enc: &str, body: &[u8]) -> Vec<u8> {
-    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     r.extend_from_slice(body);
     r
 }
@@ -95,7 +99,8 @@ fn large_upload_keeps_only_the_cap_but_counts_every_byte() {
 #[test]
 fn media_response_bodies_are_skipped_not_kept() {
     let img = vec![0xffu8; 100_000];
-    let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", img.len()).into_bytes();
+    let mut resp =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", img.len()).into_bytes();
     resp.extend_from_slice(&img);
     let (s, _) = feed(&Config::default(), &[(Side::Client, GET), (Side::Server, &resp)]);
     assert!(s.resps[0].0.body.data.is_empty());
@@ -113,7 +118,14 @@ fn tls_client_hello_is_recognised_with_sni_and_nothing_else_is_parsed() {
     // The hello split across two segments.
     c.on_data(&cfg, &mut st, Side::Client, &hello[..20], Timestamp(1), &mut s);
     c.on_data(&cfg, &mut st, Side::Client, &hello[20..], Timestamp(1), &mut s);
-    c.on_data(&cfg, &mut st, Side::Server, b"\x16\x03\x03\x00\x02\x02\x00HTTP/1.1 200 OK\r\n\r\n", Timestamp(1), &mut s);
+    c.on_data(
+        &cfg,
+        &mut st,
+        Side::Server,
+        b"\x16\x03\x03\x00\x02\x02\x00HTTP/1.1 200 OK\r\n\r\n",
+        Timestamp(1),
+        &mut s,
+    );
     assert_eq!(s.tls, vec![Some("shop.lab".to_string())]);
     assert!(s.reqs.is_empty() && s.resps.is_empty());
     assert_eq!(st.tls_connections, 1);
@@ -139,7 +151,10 @@ fn head_over_the_cap_is_dropped_and_the_parser_recovers() {
 fn websocket_upgrade_stops_http_parsing() {
     let up = b"GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
     let resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello";
-    let (s, _) = feed(&Config::default(), &[(Side::Client, up), (Side::Server, resp), (Side::Client, b"\x81\x85GET / HTTP/1.1\r\n\r\n")]);
+    let (s, _) = feed(
+        &Config::default(),
+        &[(Side::Client, up), (Side::Server, resp), (Side::Client, b"\x81\x85GET / HTTP/1.1\r\n\r\n")],
+    );
     assert_eq!(s.reqs.len(), 1);
     assert_eq!(s.resps.len(), 1);
     assert_eq!(s.resps[0].0.status, 101);

@@ -122,10 +122,9 @@ impl Engine {
             Err(DecodeError::UnsupportedLink(n)) => {
                 let c = st.unsupported_links.entry(n).or_insert(0);
                 if *c == 0 {
-                    self.inner.warnings.push(format!(
-                        "unsupported link type {n} ({}): its packets are skipped",
-                        LinkType(n).name()
-                    ));
+                    self.inner
+                        .warnings
+                        .push(format!("unsupported link type {n} ({}): its packets are skipped", LinkType(n).name()));
                 }
                 *c += 1;
             }
@@ -219,12 +218,27 @@ impl Messages<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn record(&mut self, ts: Timestamp, client: SocketAddr, server: SocketAddr, host: Option<String>, method: Option<String>, path: Option<String>, excerpt: Vec<String>) {
+    fn record(
+        &mut self,
+        ts: Timestamp,
+        client: SocketAddr,
+        server: SocketAddr,
+        host: Option<String>,
+        method: Option<String>,
+        path: Option<String>,
+        excerpt: Vec<String>,
+    ) {
         let secrets: Vec<Secret> = self
             .det
             .findings
             .iter()
-            .map(|f| if f.class == detect::SecretClass::Password { Secret::password(f.secret.clone()) } else { Secret::new(f.secret.clone()) })
+            .map(|f| {
+                if f.class == detect::SecretClass::Password {
+                    Secret::password(f.secret.clone())
+                } else {
+                    Secret::new(f.secret.clone())
+                }
+            })
             .collect();
         let ctx = Context {
             ts,
@@ -282,7 +296,8 @@ impl HttpHandler for Messages<'_> {
         let mut ex = excerpt(format!("{} {} HTTP/1.{}", req.method, req.target, req.version), &req.headers);
         if !req.body.data.is_empty() {
             // The body as it crossed the wire (its start): a login form is the most telling part.
-            let body = String::from_utf8_lossy(&req.body.data[..req.body.data.len().min(EXCERPT_MAX_LINE)]).replace(['\r', '\n'], " ");
+            let body = String::from_utf8_lossy(&req.body.data[..req.body.data.len().min(EXCERPT_MAX_LINE)])
+                .replace(['\r', '\n'], " ");
             ex.push(String::new());
             ex.push(body);
         }

@@ -13,7 +13,13 @@ use crate::capture::{CaptureError, FileReader};
 /// Something that analyses frames: one [`Engine`], or the sharded workers of `parallel`.
 pub trait Analyzer {
     fn start_file(&mut self, name: &str);
-    fn frame(&mut self, link: crate::decode::LinkType, ts: crate::time::Timestamp, frame: &[u8], sink: &mut dyn AlertSink);
+    fn frame(
+        &mut self,
+        link: crate::decode::LinkType,
+        ts: crate::time::Timestamp,
+        frame: &[u8],
+        sink: &mut dyn AlertSink,
+    );
     /// The file ended: close its flows (flows never continue across files).
     fn end_file(&mut self, sink: &mut dyn AlertSink);
 }
@@ -22,7 +28,13 @@ impl Analyzer for Engine {
     fn start_file(&mut self, name: &str) {
         self.set_capture_name(name);
     }
-    fn frame(&mut self, link: crate::decode::LinkType, ts: crate::time::Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
+    fn frame(
+        &mut self,
+        link: crate::decode::LinkType,
+        ts: crate::time::Timestamp,
+        frame: &[u8],
+        sink: &mut dyn AlertSink,
+    ) {
         self.process(link, ts, frame, sink);
     }
     fn end_file(&mut self, sink: &mut dyn AlertSink) {

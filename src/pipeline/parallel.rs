@@ -141,28 +141,26 @@ impl Sharded {
             let (free_tx, free_rx) = bounded::<Chunk>(IN_FLIGHT + 1);
             let mut engine = Engine::new(cfg.clone());
             let atx = atx.clone();
-            let handle = std::thread::Builder::new()
-                .name(format!("analysis-{w}"))
-                .spawn(move || {
-                    let mut sink = WorkerSink(w, atx);
-                    for msg in rx {
-                        match msg {
-                            Msg::Frames(mut c) => {
-                                for &(link, ts, s, l) in &c.index {
-                                    if let Some(f) = c.data.get(s as usize..(s + l) as usize) {
-                                        engine.process(link, ts, f, &mut sink);
-                                    }
+            let handle = std::thread::Builder::new().name(format!("analysis-{w}")).spawn(move || {
+                let mut sink = WorkerSink(w, atx);
+                for msg in rx {
+                    match msg {
+                        Msg::Frames(mut c) => {
+                            for &(link, ts, s, l) in &c.index {
+                                if let Some(f) = c.data.get(s as usize..(s + l) as usize) {
+                                    engine.process(link, ts, f, &mut sink);
                                 }
-                                c.data.clear();
-                                c.index.clear();
-                                let _ = free_tx.try_send(c);
                             }
-                            Msg::File(name) => engine.set_capture_name(&name),
-                            Msg::EndOfFile => engine.finish(&mut sink),
+                            c.data.clear();
+                            c.index.clear();
+                            let _ = free_tx.try_send(c);
                         }
+                        Msg::File(name) => engine.set_capture_name(&name),
+                        Msg::EndOfFile => engine.finish(&mut sink),
                     }
-                    engine
-                })?;
+                }
+                engine
+            })?;
             workers.push(Worker { tx, free: free_rx, cur: Chunk::default(), handle });
         }
         Ok(Sharded { workers, alerts: arx, merger: Merger::default() })
@@ -233,7 +231,11 @@ impl Sharded {
         for mut e in engines {
             stats.merge(&e.stats());
             for h in e.hosts().sorted() {
-                let m = hosts.entry(h.name.clone()).or_insert_with(|| HostStats { name: h.name.clone(), addr: h.addr, ..HostStats::default() });
+                let m = hosts.entry(h.name.clone()).or_insert_with(|| HostStats {
+                    name: h.name.clone(),
+                    addr: h.addr,
+                    ..HostStats::default()
+                });
                 m.http_requests += h.http_requests;
                 m.credentials += h.credentials;
                 m.https_redirects += h.https_redirects;

@@ -120,9 +120,16 @@ impl StatsSnapshot {
         for (dlt, n) in &e.unsupported_links {
             let _ = writeln!(s, "unsupported link {dlt}:  {n}");
         }
-        let _ = writeln!(s, "flows:                {} (active {}, closed {}, timed out {}, evicted {})",
-            r.flows_created, self.active_flows, r.flows_closed, r.flows_timed_out, r.flows_evicted);
-        let _ = writeln!(s, "handshakes only:      {} pending (SYN cache evictions {})", self.embryonic_flows, r.syn_cache_evicted);
+        let _ = writeln!(
+            s,
+            "flows:                {} (active {}, closed {}, timed out {}, evicted {})",
+            r.flows_created, self.active_flows, r.flows_closed, r.flows_timed_out, r.flows_evicted
+        );
+        let _ = writeln!(
+            s,
+            "handshakes only:      {} pending (SYN cache evictions {})",
+            self.embryonic_flows, r.syn_cache_evicted
+        );
         let _ = writeln!(s, "mid-stream pickups:   {}", r.midstream_pickups);
         let _ = writeln!(s, "reassembly gaps:      {} ({} bytes)", r.gaps, r.gap_bytes);
         let _ = writeln!(s, "overlaps:             {} ({} conflicting)", r.overlaps, r.overlap_conflicts);
@@ -130,8 +137,16 @@ impl StatsSnapshot {
         let _ = writeln!(s, "out-of-order:         {} segments, {} bytes dropped", r.ooo_segments, r.ooo_dropped_bytes);
         let _ = writeln!(s, "http requests:        {}", h.requests);
         let _ = writeln!(s, "http responses:       {}", h.responses);
-        let _ = writeln!(s, "http parse errors:    {} (resyncs {}, heads too large {})", h.parse_errors, h.resyncs, h.heads_too_large);
-        let _ = writeln!(s, "http bodies capped:   {} (decompression errors {})", h.bodies_truncated, h.decompression_errors);
+        let _ = writeln!(
+            s,
+            "http parse errors:    {} (resyncs {}, heads too large {})",
+            h.parse_errors, h.resyncs, h.heads_too_large
+        );
+        let _ = writeln!(
+            s,
+            "http bodies capped:   {} (decompression errors {})",
+            h.bodies_truncated, h.decompression_errors
+        );
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
         let _ = writeln!(s, "leaks:                {} ({} sightings)", self.leaks, self.sightings);
         let _ = writeln!(s, "elapsed:              {elapsed_secs:.3} s");

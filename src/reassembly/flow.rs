@@ -58,7 +58,14 @@ impl Dir {
     }
 
     /// A segment's payload at offset `rel`. Returns the change in buffered bytes.
-    pub fn segment(&mut self, rel: u64, payload: &[u8], room: &Room, stats: &mut Stats, out: &mut dyn Deliver) -> isize {
+    pub fn segment(
+        &mut self,
+        rel: u64,
+        payload: &[u8],
+        room: &Room,
+        stats: &mut Stats,
+        out: &mut dyn Deliver,
+    ) -> isize {
         let end = rel + payload.len() as u64;
         if end <= self.next || self.done() {
             stats.retransmissions += 1;
@@ -78,7 +85,10 @@ impl Dir {
             return 0;
         }
         stats.ooo_segments += 1;
-        if self.ooo_bytes + payload.len() > room.per_flow || self.ooo.len() >= room.segments || payload.len() > room.global_left {
+        if self.ooo_bytes + payload.len() > room.per_flow
+            || self.ooo.len() >= room.segments
+            || payload.len() > room.global_left
+        {
             // A cap is hit: give up on the hole(s) rather than buffer more.
             let mut delta = self.give_up(out);
             if end <= self.next {

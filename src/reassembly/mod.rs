@@ -143,4 +143,3 @@ pub struct Stats {
     /// Handshakes forgotten because the SYN cache was full (a SYN flood, or a scan).
     pub syn_cache_evicted: u64,
 }
-

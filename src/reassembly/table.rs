@@ -90,7 +90,8 @@ fn canonical(a: SocketAddr, b: SocketAddr) -> Key {
 /// How much a port looks like a server's: well-known service ports first, then privileged ports.
 fn server_score(port: u16) -> u8 {
     match port {
-        80 | 443 | 8080 | 8000 | 8008 | 8081 | 8443 | 8888 | 3000 | 5000 | 9000 | 3128 | 21 | 23 | 25 | 110 | 143 | 389 | 587 => 2,
+        80 | 443 | 8080 | 8000 | 8008 | 8081 | 8443 | 8888 | 3000 | 5000 | 9000 | 3128 | 21 | 23 | 25 | 110 | 143
+        | 389 | 587 => 2,
         p if p < 1024 => 1,
         _ => 0,
     }
@@ -288,7 +289,8 @@ impl<S: Default> Reassembler<S> {
         };
         self.touch(i);
         let room_global = self.cfg.max_buffered_bytes.saturating_sub(self.buffered);
-        let room = Room { per_flow: self.cfg.max_ooo_bytes_per_flow, segments: MAX_OOO_SEGMENTS, global_left: room_global };
+        let room =
+            Room { per_flow: self.cfg.max_ooo_bytes_per_flow, segments: MAX_OOO_SEGMENTS, global_left: room_global };
         let Some(slot) = self.slots.get_mut(i).and_then(Option::as_mut) else { return };
         if ts > slot.last_seen {
             slot.last_seen = ts;
@@ -315,7 +317,8 @@ impl<S: Default> Reassembler<S> {
         // The peer's ACK: bytes of the other direction it acknowledges but we never saw are a gap.
         if seg.flags.ack() && theirs.started {
             if let Some(a) = theirs.unwrap(seg.ack) {
-                let mut out = Out { h: &mut *h, info, state: &mut *state, side: side.other(), ts, gaps: 0, gap_bytes: 0 };
+                let mut out =
+                    Out { h: &mut *h, info, state: &mut *state, side: side.other(), ts, gaps: 0, gap_bytes: 0 };
                 delta += theirs.acked(a, &mut out);
                 gaps += out.gaps;
                 gap_bytes += out.gap_bytes;

@@ -52,7 +52,12 @@ fn ts(n: i64) -> Timestamp {
 }
 
 fn small() -> Config {
-    Config { max_flows: 1000, max_ooo_bytes_per_flow: 4096, max_buffered_bytes: 1 << 20, idle_timeout_micros: 60_000_000 }
+    Config {
+        max_flows: 1000,
+        max_ooo_bytes_per_flow: 4096,
+        max_buffered_bytes: 1 << 20,
+        idle_timeout_micros: 60_000_000,
+    }
 }
 
 #[test]
@@ -177,7 +182,8 @@ fn flood_of_one_packet_flows_stays_at_max_flows_and_counts_evictions() {
     let mut h = Rec::default();
     for i in 0..200_000u32 {
         let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
-        let s = TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::SYN), window: 1, payload: b"" };
+        let s =
+            TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::SYN), window: 1, payload: b"" };
         r.process(&s, ts(i as i64), &mut h);
         assert!(r.embryonic_flows() <= 1000);
     }
@@ -194,7 +200,8 @@ fn flood_of_one_packet_data_flows_stays_at_max_flows_and_counts_evictions() {
     let mut h = Rec::default();
     for i in 0..200_000u32 {
         let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
-        let s = TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::PSH), window: 1, payload: b"x" };
+        let s =
+            TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::PSH), window: 1, payload: b"x" };
         r.process(&s, ts(i as i64), &mut h);
         assert!(r.active_flows() <= 1000);
     }
@@ -286,8 +293,8 @@ fn sequence_wraparound_is_invisible() {
 /// One test segment: offset into the stream, length, and whether to duplicate it.
 fn segments(len: usize) -> impl Strategy<Value = Vec<(usize, usize)>> {
     // Random cut points give a segmentation; extra random (offset, len) pairs give consistent overlaps.
-    (proptest::collection::vec(2usize..300, 1..40), proptest::collection::vec((0usize..len.max(1), 1usize..200), 0..6)).prop_map(
-        move |(sizes, extra)| {
+    (proptest::collection::vec(2usize..300, 1..40), proptest::collection::vec((0usize..len.max(1), 1usize..200), 0..6))
+        .prop_map(move |(sizes, extra)| {
             let mut out = Vec::new();
             let mut pos = 0;
             let mut i = 0;
@@ -303,8 +310,7 @@ fn segments(len: usize) -> impl Strategy<Value = Vec<(usize, usize)>> {
                 }
             }
             out
-        },
-    )
+        })
 }
 
 proptest! {

@@ -26,7 +26,11 @@ pub struct StatsMsg {
 #[derive(Clone, Debug)]
 pub enum UiEvent {
     NewAlert(Box<Alert>),
-    Repeat { id: AlertId, count: u64, last_seen: Timestamp },
+    Repeat {
+        id: AlertId,
+        count: u64,
+        last_seen: Timestamp,
+    },
     Stats(Box<StatsMsg>),
     /// The input is exhausted (files) or the capture stopped.
     Finished,

@@ -67,7 +67,8 @@ fn fmt_elapsed(s: f64) -> String {
 /// Draw the whole screen.
 pub fn draw(f: &mut Frame<'_>, st: &UiState) {
     let area = f.area();
-    let [header, body, footer] = Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let [header, body, footer] =
+        Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(1)]).areas(area);
     draw_header(f, header, st);
     match st.view {
         View::Leaks => draw_leaks(f, body, st),
@@ -99,7 +100,13 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     ]);
     let line2 = Line::from(format!(
         "{:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}  TLS flows {}  leaks {} ({} sightings)",
-        st.pps, st.mbps, s.snapshot.active_flows, s.snapshot.reassembly.flows_created, s.snapshot.engine.tls_flows, st.rows.len(), s.snapshot.sightings.max(st.rows.len() as u64)
+        st.pps,
+        st.mbps,
+        s.snapshot.active_flows,
+        s.snapshot.reassembly.flows_created,
+        s.snapshot.engine.tls_flows,
+        st.rows.len(),
+        s.snapshot.sightings.max(st.rows.len() as u64)
     ));
     let mut lines = vec![line1, line2];
     if let Some(e) = &st.error {
@@ -119,7 +126,11 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         " Leaks: {} shown, sorted by {}{} ",
         rows.len(),
         st.sort.label(),
-        if st.filter.is_empty() && !st.filter_editing { String::new() } else { format!(", filter /{}{}", st.filter, if st.filter_editing { "_" } else { "" }) }
+        if st.filter.is_empty() && !st.filter_editing {
+            String::new()
+        } else {
+            format!(", filter /{}{}", st.filter, if st.filter_editing { "_" } else { "" })
+        }
     );
     if rows.is_empty() {
         let msg = if st.rows.is_empty() {
@@ -127,7 +138,10 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         } else {
             "No leak matches the filter (Esc clears it)."
         };
-        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::ALL).title(title)), area);
+        f.render_widget(
+            Paragraph::new(msg).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::ALL).title(title)),
+            area,
+        );
         return;
     }
     let mut header = vec!["Time", "Sev", "Kind", "Client -> Server", "Host/Path", "User"];
@@ -141,7 +155,11 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
             let a = &r.alert;
             let rec_path = a.path.as_deref().map(|p| a.scrub(p, st.reveal)).unwrap_or_default();
             let hostpath = format!("{}{}", a.host.as_deref().unwrap_or(""), rec_path);
-            let ends = if wide { format!("{} -> {}", a.client, a.server) } else { format!("{} -> {}", a.client.ip(), a.server) };
+            let ends = if wide {
+                format!("{} -> {}", a.client, a.server)
+            } else {
+                format!("{} -> {}", a.client.ip(), a.server)
+            };
             let marker = if st.is_new(r) { "*" } else { " " };
             let mut cells = vec![
                 Cell::from(format!("{marker}{}", clock(a))),
@@ -163,7 +181,14 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
             row
         })
         .collect();
-    let mut widths = vec![Constraint::Length(9), Constraint::Length(4), Constraint::Length(if area.width >= 120 { 20 } else { 13 }), Constraint::Length(if wide { 44 } else { 26 }), Constraint::Fill(2), Constraint::Length(if wide { 14 } else { 8 })];
+    let mut widths = vec![
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(if area.width >= 120 { 20 } else { 13 }),
+        Constraint::Length(if wide { 44 } else { 26 }),
+        Constraint::Fill(2),
+        Constraint::Length(if wide { 14 } else { 8 }),
+    ];
     if wide {
         widths.push(Constraint::Length(40));
     }
@@ -179,11 +204,19 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
 /// One line on what HTTPS would have changed for this kind of leak.
 pub fn https_note(kind: LeakKind) -> &'static str {
     match kind {
-        LeakKind::SetCookieInsecure => "Over HTTPS with the Secure attribute, this cookie would never be sent or set in clear: a sniffer would see only the server name (SNI).",
-        LeakKind::UrlToken => "Over HTTPS the whole URL, query included, is encrypted: a sniffer sees only the server name (SNI). The token would still reach server logs.",
-        LeakKind::FormLogin | LeakKind::JsonLogin => "Over HTTPS this login body would be encrypted: a sniffer sees only the server name (SNI) and sizes.",
+        LeakKind::SetCookieInsecure => {
+            "Over HTTPS with the Secure attribute, this cookie would never be sent or set in clear: a sniffer would see only the server name (SNI)."
+        }
+        LeakKind::UrlToken => {
+            "Over HTTPS the whole URL, query included, is encrypted: a sniffer sees only the server name (SNI). The token would still reach server logs."
+        }
+        LeakKind::FormLogin | LeakKind::JsonLogin => {
+            "Over HTTPS this login body would be encrypted: a sniffer sees only the server name (SNI) and sizes."
+        }
         LeakKind::LoginResponseToken => "Over HTTPS the response handing out this token would be encrypted end to end.",
-        _ => "Over HTTPS these headers would be encrypted: a sniffer on the path sees only the server name (SNI), never the credential.",
+        _ => {
+            "Over HTTPS these headers would be encrypted: a sniffer on the path sees only the server name (SNI), never the credential."
+        }
     }
 }
 
@@ -196,7 +229,11 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let rec = a.record(st.reveal);
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = vec![
-        Line::from(vec![Span::styled(format!("{} ", a.severity.as_str().to_uppercase()), sev_style(a.severity)), Span::styled(a.kind.as_str(), bold), Span::raw(format!("  {} -> {}  seen {}x", a.client, a.server, a.count))]),
+        Line::from(vec![
+            Span::styled(format!("{} ", a.severity.as_str().to_uppercase()), sev_style(a.severity)),
+            Span::styled(a.kind.as_str(), bold),
+            Span::raw(format!("  {} -> {}  seen {}x", a.client, a.server, a.count)),
+        ]),
         Line::from(format!("{}  {}", a.location, rec.evidence)),
         Line::from(format!("secret {}  fingerprint {}", rec.secret, rec.fingerprint)),
         Line::raw(""),
@@ -219,7 +256,9 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     lines.push(Line::styled(https_note(a.kind), Style::default().fg(Color::Green)));
     f.render_widget(Clear, area);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(format!(" Leak #{} (Esc back) ", a.id.0))),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(format!(" Leak #{} (Esc back) ", a.id.0))),
         area,
     );
 }
@@ -227,14 +266,21 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
 fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let hosts = &st.stats.hosts;
     if hosts.is_empty() {
-        f.render_widget(Paragraph::new("No server seen yet.").block(Block::default().borders(Borders::ALL).title(" Hosts ")), area);
+        f.render_widget(
+            Paragraph::new("No server seen yet.").block(Block::default().borders(Borders::ALL).title(" Hosts ")),
+            area,
+        );
         return;
     }
     let rows: Vec<TRow> = hosts
         .iter()
         .map(|h| {
             let share = (h.tls_flows * 100).checked_div(h.tls_flows + h.http_requests).unwrap_or(0);
-            let creds = Cell::from(h.credentials.to_string()).style(if h.credentials > 0 { sev_style(Severity::Critical) } else { Style::default() });
+            let creds = Cell::from(h.credentials.to_string()).style(if h.credentials > 0 {
+                sev_style(Severity::Critical)
+            } else {
+                Style::default()
+            });
             TRow::new(vec![
                 Cell::from(h.name.clone()),
                 Cell::from(h.addr.map(|a| a.to_string()).unwrap_or_default()),
@@ -248,9 +294,20 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         .collect();
     let table = Table::new(
         rows,
-        [Constraint::Fill(2), Constraint::Length(22), Constraint::Length(6), Constraint::Length(6), Constraint::Length(9), Constraint::Length(5), Constraint::Length(6)],
+        [
+            Constraint::Fill(2),
+            Constraint::Length(22),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(9),
+            Constraint::Length(5),
+            Constraint::Length(6),
+        ],
     )
-    .header(TRow::new(vec!["Host", "Address", "HTTP", "Creds", "->HTTPS", "TLS", "TLS%"]).style(Style::default().add_modifier(Modifier::UNDERLINED)))
+    .header(
+        TRow::new(vec!["Host", "Address", "HTTP", "Creds", "->HTTPS", "TLS", "TLS%"])
+            .style(Style::default().add_modifier(Modifier::UNDERLINED)),
+    )
     .block(Block::default().borders(Borders::ALL).title(" Hosts: credentials in clear, HTTPS redirects, TLS share "));
     f.render_widget(table, area);
 }

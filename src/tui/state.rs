@@ -122,7 +122,8 @@ impl UiState {
             UiEvent::Stats(s) => {
                 let dt = s.elapsed - self.stats.elapsed;
                 if dt > 0.05 {
-                    self.pps = (s.snapshot.engine.packets.saturating_sub(self.stats.snapshot.engine.packets)) as f64 / dt;
+                    self.pps =
+                        (s.snapshot.engine.packets.saturating_sub(self.stats.snapshot.engine.packets)) as f64 / dt;
                     self.mbps = (s.input_bytes.saturating_sub(self.stats.input_bytes)) as f64 / 1e6 / dt;
                 }
                 self.stats = *s;
@@ -159,7 +160,9 @@ impl UiState {
             })
             .collect();
         match self.sort {
-            Sort::Severity => v.sort_by(|a, b| b.alert.severity.cmp(&a.alert.severity).then(a.alert.id.cmp(&b.alert.id))),
+            Sort::Severity => {
+                v.sort_by(|a, b| b.alert.severity.cmp(&a.alert.severity).then(a.alert.id.cmp(&b.alert.id)))
+            }
             Sort::Time => v.sort_by(|a, b| b.alert.last_seen.cmp(&a.alert.last_seen).then(b.alert.id.cmp(&a.alert.id))),
             Sort::Count => v.sort_by(|a, b| b.alert.count.cmp(&a.alert.count).then(a.alert.id.cmp(&b.alert.id))),
         }

@@ -19,7 +19,16 @@ const PASSWORD: &str = "Hunter2-secret-pw";
 
 fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option<&str>, path: &str) -> Alert {
     let jwt = if secret.starts_with("eyJ") { jwt::analyse(secret, Timestamp::from_secs(1_795_000_000)) } else { None };
-    let f = Finding { kind, class, confidence: Confidence::High, secret: secret.into(), user: user.map(str::to_string), location: "header Authorization".into(), evidence: "Bearer".into(), jwt };
+    let f = Finding {
+        kind,
+        class,
+        confidence: Confidence::High,
+        secret: secret.into(),
+        user: user.map(str::to_string),
+        location: "header Authorization".into(),
+        evidence: "Bearer".into(),
+        jwt,
+    };
     let ctx = Context {
         ts: Timestamp::from_secs(1_795_000_000 + id as i64),
         client: "10.77.0.1:43000".parse().unwrap(),
@@ -28,7 +37,11 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         method: Some("GET".into()),
         path: Some(path.into()),
         capture: Arc::from("demo.pcap"),
-        excerpt: Arc::from(vec![format!("GET {path} HTTP/1.1"), "Host: shop.lab".to_string(), format!("Authorization: Bearer {secret}")]),
+        excerpt: Arc::from(vec![
+            format!("GET {path} HTTP/1.1"),
+            "Host: shop.lab".to_string(),
+            format!("Authorization: Bearer {secret}"),
+        ]),
         message_secrets: Arc::from(vec![Secret::new(secret.into())]),
     };
     Alert::new(AlertId(id), &f, &ctx)
@@ -37,14 +50,42 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
 fn state(reveal: Reveal) -> UiState {
     let mut st = UiState::new("demo.pcap", RunState::Reading, reveal);
     let jwt_tok = crate::synth::jwt(r#"{"sub":"alice","roles":["admin"],"exp":1795003600}"#);
-    st.apply(UiEvent::NewAlert(Box::new(alert(1, LeakKind::BearerOpaque, SecretClass::Token, TOKEN, None, "/api/orders"))));
-    st.apply(UiEvent::NewAlert(Box::new(alert(2, LeakKind::FormLogin, SecretClass::Password, PASSWORD, Some("alice"), "/login"))));
-    st.apply(UiEvent::NewAlert(Box::new(alert(3, LeakKind::BearerJwt, SecretClass::Token, &jwt_tok, Some("alice"), "/api/profile"))));
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        1,
+        LeakKind::BearerOpaque,
+        SecretClass::Token,
+        TOKEN,
+        None,
+        "/api/orders",
+    ))));
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        2,
+        LeakKind::FormLogin,
+        SecretClass::Password,
+        PASSWORD,
+        Some("alice"),
+        "/login",
+    ))));
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        3,
+        LeakKind::BearerJwt,
+        SecretClass::Token,
+        &jwt_tok,
+        Some("alice"),
+        "/api/profile",
+    ))));
     st.apply(UiEvent::Repeat { id: AlertId(1), count: 42, last_seen: Timestamp::from_secs(1_795_000_100) });
     let mut m = StatsMsg { elapsed: 1.0, input_bytes: 1_000_000, ..StatsMsg::default() };
     m.snapshot.engine.packets = 1000;
     m.snapshot.engine.tls_flows = 2;
-    m.hosts = vec![HostStats { name: "shop.lab".into(), addr: Some("10.77.0.2:80".parse().unwrap()), http_requests: 7, credentials: 3, https_redirects: 0, tls_flows: 2 }];
+    m.hosts = vec![HostStats {
+        name: "shop.lab".into(),
+        addr: Some("10.77.0.2:80".parse().unwrap()),
+        http_requests: 7,
+        credentials: 3,
+        https_redirects: 0,
+        tls_flows: 2,
+    }];
     st.apply(UiEvent::Stats(Box::new(m)));
     st
 }
@@ -192,7 +233,14 @@ fn selection_stays_in_bounds_and_enter_esc_switch_views() {
 fn pause_holds_updates_and_resume_applies_them() {
     let mut st = state(Reveal::Redacted);
     st.key(KeyCode::Char('p'), KeyModifiers::NONE);
-    st.apply(UiEvent::NewAlert(Box::new(alert(9, LeakKind::ApiKeyHeader, SecretClass::Token, "k-0123456789abc", None, "/v1"))));
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        9,
+        LeakKind::ApiKeyHeader,
+        SecretClass::Token,
+        "k-0123456789abc",
+        None,
+        "/v1",
+    ))));
     assert_eq!(st.rows.len(), 3);
     assert!(screen(&st, 80, 24).contains("PAUSED"));
     st.key(KeyCode::Char('p'), KeyModifiers::NONE);

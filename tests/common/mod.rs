@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-
 pub use plainsight::synth::{Conversation, Frame};
 
 /// A conversation between two `ip:port` strings.
@@ -56,12 +55,7 @@ pub fn alerts_of(pcap: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
     args.extend_from_slice(extra);
     args.push(pcap.to_str().expect("utf8 path"));
     let o = run(&args);
-    assert!(
-        o.status.success(),
-        "plainsight failed: {:?}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "plainsight failed: {:?}\nstderr: {}", o.status, String::from_utf8_lossy(&o.stderr));
     read_jsonl(&out)
 }
 
