@@ -63,6 +63,24 @@ struct Dir {
     head_ts: Option<Timestamp>,
 }
 
+impl Dir {
+    /// Switch to parsing when `start` begins a message here (TLS only at the very start of a stream).
+    fn enter(&mut self, start: Start, stream_start: bool) -> bool {
+        match start {
+            Start::Request | Start::Response => {
+                self.mode = Mode::Head;
+                self.scanned = 0;
+                true
+            }
+            Start::Tls if stream_start => {
+                self.mode = Mode::Tls;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Per-connection HTTP state (both directions). Lives inside the flow table: small when idle.
 #[derive(Default)]
 pub struct HttpConnection {
@@ -163,16 +181,11 @@ impl HttpConnection {
             let n = dir.buf.len().min(CARRY);
             probe[..n].copy_from_slice(&dir.buf[..n]);
             probe[n..n + take].copy_from_slice(&data[p..p + take]);
-            match classify(&probe[..n + take]) {
-                Start::Request | Start::Response => {
-                    dir.mode = Mode::Head;
-                    dir.scanned = 0;
-                    return p;
-                }
-                Start::Tls if stream_start => {
-                    dir.mode = Mode::Tls;
-                    return p;
-                }
+            let start = classify(&probe[..n + take]);
+            if dir.enter(start, stream_start) {
+                return p;
+            }
+            match start {
                 Start::Maybe if n + take < CARRY => {
                     dir.buf.extend_from_slice(&data[p..p + take]);
                     return p + take;
@@ -185,21 +198,13 @@ impl HttpConnection {
         }
         if dir.boundary {
             dir.boundary = false;
-            match classify(&data[p..]) {
-                Start::Request | Start::Response => {
-                    dir.mode = Mode::Head;
-                    dir.scanned = 0;
-                    return p;
-                }
-                Start::Tls if stream_start => {
-                    dir.mode = Mode::Tls;
-                    return p;
-                }
-                Start::Maybe => {
-                    dir.buf.extend_from_slice(&data[p..]);
-                    return data.len();
-                }
-                _ => {}
+            let start = classify(&data[p..]);
+            if dir.enter(start, stream_start) {
+                return p;
+            }
+            if start == Start::Maybe {
+                dir.buf.extend_from_slice(&data[p..]);
+                return data.len();
             }
         }
         match find_line_start(&data[p..]) {
