@@ -15,6 +15,7 @@ pub mod detect;
 pub mod http;
 pub mod output;
 pub mod pipeline;
+pub mod proto;
 pub mod reassembly;
 pub mod synth;
 pub mod time;
