@@ -1,4 +1,4 @@
-//! The book of leaks: dedup by (secret, kind, server).
+//! The book of leaks: dedup by (secret, kind, server); refused logins by (kind, server).
 //!
 //! A client polling an API with one token 10,000 times is one leak seen 10,000 times, not 10,000
 //! alerts. The book keeps one [`Alert`] per key and raises its count and last-seen on repeats.
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::{Alert, AlertId, AlertSink, Context};
-use crate::detect::{Finding, LeakKind};
+use crate::detect::{Finding, LeakKind, Verdict};
 
 /// What recording a finding did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +44,14 @@ impl AlertBook {
     pub fn record(&mut self, f: &Finding, ctx: &Context, sink: &mut dyn AlertSink) -> Recorded {
         use sha2::{Digest, Sha256};
         self.sightings += 1;
-        let digest: [u8; 32] = Sha256::digest(f.secret.as_bytes()).into();
+        // Refused logins against one server fold into one alert whatever the user and password: a
+        // brute force is one leak with an attempt count, not thousands of lines.
+        let refused = f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused);
+        let digest: [u8; 32] = if refused {
+            Sha256::digest(b"\0refused logins").into()
+        } else {
+            Sha256::digest(f.secret.as_bytes()).into()
+        };
         let key = (f.kind, ctx.server, digest);
         if let Some(&i) = self.index.get(&key) {
             if let Some(a) = self.alerts.get_mut(i) {
@@ -55,6 +62,7 @@ impl AlertBook {
                 if ctx.ts < a.first_seen {
                     a.first_seen = ctx.ts;
                 }
+                a.add_user(f.user.as_deref());
                 sink.on_repeat(a);
                 return Recorded::Repeat(a.id);
             }
@@ -114,6 +122,7 @@ mod tests {
             location: "header Authorization".into(),
             evidence: "Bearer token".into(),
             jwt: None,
+            login: None,
         }
     }
 

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::detect::jwt::JwtInfo;
-use crate::detect::{Confidence, Finding, LeakKind, SecretClass};
+use crate::detect::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, Verdict};
 use crate::time::Timestamp;
 
 /// Where a finding was seen: everything the alert needs beyond the finding itself.
@@ -71,7 +71,15 @@ pub struct Alert {
     pub jwt: Option<JwtInfo>,
     pub excerpt: Arc<[String]>,
     pub message_secrets: Arc<[Secret]>,
+    /// For logins: verdict, TLS context, mechanism.
+    pub login: Option<LoginInfo>,
+    /// Every user name tried (refused logins against one server fold into one alert), at most
+    /// [`MAX_USERS`] of them.
+    pub users: Vec<String>,
 }
+
+/// User names remembered per alert (a brute force tries thousands).
+pub const MAX_USERS: usize = 8;
 
 impl Alert {
     pub fn new(id: AlertId, f: &Finding, ctx: &Context) -> Alert {
@@ -101,6 +109,22 @@ impl Alert {
             jwt: f.jwt.clone(),
             excerpt: ctx.excerpt.clone(),
             message_secrets: ctx.message_secrets.clone(),
+            login: f.login.as_ref().map(|l| LoginInfo { transcript: Vec::new(), ..l.clone() }),
+            users: f.user.iter().cloned().collect(),
+        }
+    }
+
+    /// The server's verdict, for logins.
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.login.as_ref().map(|l| l.verdict)
+    }
+
+    /// A refused login seen again (another attempt against the same server): remember who was tried.
+    pub fn add_user(&mut self, user: Option<&str>) {
+        if let Some(u) = user {
+            if self.users.len() < MAX_USERS && !self.users.iter().any(|x| x == u) {
+                self.users.push(u.to_string());
+            }
         }
     }
 
@@ -155,8 +179,40 @@ impl Alert {
                 format!("log in at http://{host}{path} as '{user}' with password '{secret}'")
             }
             LeakKind::UrlToken => format!("curl '{url}'"),
+            LeakKind::HttpProxyBasic => {
+                format!("curl -x 'http://{user}:{secret}@{}' 'http://example.com/'", self.server)
+            }
+            _ => self.login_replay(&user, &secret),
         };
         self.scrub(&cmd, reveal)
+    }
+
+    /// The replay of a login of another protocol: the client command that logs in with it.
+    fn login_replay(&self, user: &str, secret: &str) -> String {
+        let (ip, port) = (self.server.ip(), self.server.port());
+        let host = match ip {
+            std::net::IpAddr::V6(_) => format!("[{ip}]"),
+            std::net::IpAddr::V4(_) => ip.to_string(),
+        };
+        match self.kind {
+            LeakKind::FtpLogin => format!("curl -u '{user}:{secret}' 'ftp://{host}:{port}/'"),
+            LeakKind::TelnetLogin => format!("telnet {ip} {port}, then log in as '{user}' with password '{secret}'"),
+            LeakKind::Pop3Login => format!("curl -u '{user}:{secret}' 'pop3://{host}:{port}/'"),
+            LeakKind::ImapLogin => format!("curl -u '{user}:{secret}' 'imap://{host}:{port}/INBOX'"),
+            LeakKind::SmtpAuth => {
+                format!(
+                    "curl -u '{user}:{secret}' --mail-from '{user}' --mail-rcpt 'victim@example.com' -T mail.txt 'smtp://{host}:{port}'"
+                )
+            }
+            LeakKind::LdapSimpleBind => format!("ldapsearch -x -H 'ldap://{host}:{port}' -D '{user}' -w '{secret}'"),
+            LeakKind::SnmpCommunity => format!("snmpwalk -v2c -c '{secret}' '{host}:{port}'"),
+            LeakKind::RedisAuth if user.is_empty() => format!("redis-cli -h {ip} -p {port} -a '{secret}'"),
+            LeakKind::RedisAuth => format!("redis-cli -h {ip} -p {port} --user '{user}' --pass '{secret}'"),
+            LeakKind::MqttConnect => format!("mosquitto_sub -h {ip} -p {port} -u '{user}' -P '{secret}' -t '#' -v"),
+            LeakKind::PostgresCleartext => format!("PGPASSWORD='{secret}' psql -h {ip} -p {port} -U '{user}'"),
+            LeakKind::Socks5Login => format!("curl --socks5 '{user}:{secret}@{host}:{port}' 'http://example.com/'"),
+            _ => String::new(),
+        }
     }
 
     /// The serialisable view written by every sink. The only way out of an alert.
@@ -184,6 +240,13 @@ impl Alert {
             capture: self.capture.to_string(),
             replay: self.replay_command(reveal),
             jwt: self.jwt.clone(),
+            protocol: self.kind.protocol(),
+            verdict: self.verdict(),
+            starttls: self.login.as_ref().and_then(|l| match l.tls {
+                crate::detect::TlsNote::OfferedNotUsed => Some("offered_not_used"),
+                crate::detect::TlsNote::NotOffered => None,
+            }),
+            users: self.users.clone(),
         }
     }
 }
@@ -213,6 +276,14 @@ pub struct AlertRecord {
     pub capture: String,
     pub replay: String,
     pub jwt: Option<JwtInfo>,
+    /// `http`, `ftp`, `telnet`, `pop3`, `imap`, `smtp`, `ldap`, `snmp`, `redis`, `mqtt`, `postgres`, `socks5`.
+    pub protocol: &'static str,
+    /// For logins: `accepted`, `refused` or `unknown`; null for the other kinds.
+    pub verdict: Option<Verdict>,
+    /// `offered_not_used` when the server offered STARTTLS and the client logged in without it.
+    pub starttls: Option<&'static str>,
+    /// User names seen for this leak (several for a brute force folded into one alert).
+    pub users: Vec<String>,
 }
 
 /// Push-model consumer of alerts (JSON lines, report, TUI, test collectors).

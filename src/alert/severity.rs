@@ -9,12 +9,14 @@
 //! - **medium**: an expired or not-yet-valid JWT (it shows the scheme and the claims, and a server that
 //!   does not check `exp` still takes it), and authentication material that is not directly replayable
 //!   (Digest, NTLM, Negotiate).
+//! - a login the server **refused** is **medium** whatever its secret: it is not the password, but it
+//!   may be a near miss, and a thousand of them are a brute force in progress.
 //! - **low**: low-confidence findings (shown only with `--include-low`).
 
 use serde::Serialize;
 
 use crate::detect::jwt::Validity;
-use crate::detect::{Confidence, Finding, SecretClass};
+use crate::detect::{Confidence, Finding, SecretClass, Verdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +31,10 @@ impl Severity {
     pub fn of(f: &Finding) -> Severity {
         if f.confidence == Confidence::Low {
             return Severity::Low;
+        }
+        if f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused) {
+            // A refused password is not the password (but maybe a near miss, or a brute force going on).
+            return Severity::Medium;
         }
         match f.class {
             SecretClass::Password => Severity::Critical,

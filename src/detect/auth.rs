@@ -1,11 +1,12 @@
 //! `Authorization` and `Proxy-Authorization`: Bearer (JWT or opaque), Basic (decoded), Digest, NTLM,
-//! Negotiate and any other scheme, and a bare token with no scheme.
+//! Negotiate and any other scheme, and a bare token with no scheme. Basic in `Proxy-Authorization` is a
+//! proxy login (`http_proxy_basic`), whose verdict the pipeline takes from the response (407 or not).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
 use super::common::{looks_like_token, password_finding, token_finding};
-use super::{Confidence, Finding, LeakKind, SecretClass};
+use super::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
 use crate::http::Headers;
 use crate::time::Timestamp;
 
@@ -33,7 +34,21 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
             }
             Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, "Bearer", ts))
         }
-        "basic" => Some(basic(rest, location)),
+        "basic" => {
+            let mut f = basic(rest, location);
+            if header == "Proxy-Authorization" && f.kind == LeakKind::BasicAuth {
+                // A proxy login: its verdict (407 or not) comes with the response, filled in by the pipeline.
+                f.kind = LeakKind::HttpProxyBasic;
+                f.evidence = "proxy Basic authentication: base64 of user:password".into();
+                f.login = Some(LoginInfo {
+                    mechanism: "Basic",
+                    verdict: Verdict::Unknown,
+                    tls: TlsNote::NotOffered,
+                    transcript: Vec::new(),
+                });
+            }
+            Some(f)
+        }
         "digest" => {
             let user = param(rest, "username");
             Some(material(value, user, location, "Digest authentication (response hash, no plaintext password)"))
@@ -83,6 +98,7 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
                 location,
                 evidence: format!("authorization scheme {}", super::common::short(scheme, 32)),
                 jwt: None,
+                login: None,
             })
         }
     }
@@ -119,6 +135,7 @@ fn basic(b64: &str, location: String) -> Finding {
             location,
             evidence: "Basic scheme with a value that is not base64 of user:password".into(),
             jwt: None,
+            login: None,
         },
     }
 }
@@ -133,6 +150,7 @@ fn material(value: &str, user: Option<String>, location: String, evidence: &str)
         location,
         evidence: evidence.to_string(),
         jwt: None,
+        login: None,
     }
 }
 

@@ -287,6 +287,7 @@ pub fn token_finding(
         location,
         evidence,
         jwt: info,
+        login: None,
     }
 }
 
@@ -306,6 +307,7 @@ pub fn password_finding(
         location,
         evidence,
         jwt: None,
+        login: None,
     }
 }
 

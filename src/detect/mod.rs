@@ -8,6 +8,7 @@
 
 pub mod api_key;
 pub mod auth;
+pub mod cleartext;
 pub mod common;
 pub mod cookie;
 pub mod jwt;
@@ -18,6 +19,7 @@ pub mod url;
 use serde::Serialize;
 
 use crate::http::{Request, RequestLine, Response};
+pub use crate::proto::{TlsNote, Verdict};
 use crate::time::Timestamp;
 
 /// The kinds of leak, as written in alerts (`snake_case`).
@@ -36,6 +38,18 @@ pub enum LeakKind {
     UrlToken,
     LoginResponseToken,
     JwtOther,
+    HttpProxyBasic,
+    FtpLogin,
+    TelnetLogin,
+    Pop3Login,
+    ImapLogin,
+    SmtpAuth,
+    LdapSimpleBind,
+    SnmpCommunity,
+    RedisAuth,
+    MqttConnect,
+    PostgresCleartext,
+    Socks5Login,
 }
 
 impl LeakKind {
@@ -53,7 +67,42 @@ impl LeakKind {
             LeakKind::UrlToken => "url_token",
             LeakKind::LoginResponseToken => "login_response_token",
             LeakKind::JwtOther => "jwt_other",
+            LeakKind::HttpProxyBasic => "http_proxy_basic",
+            LeakKind::FtpLogin => "ftp_login",
+            LeakKind::TelnetLogin => "telnet_login",
+            LeakKind::Pop3Login => "pop3_login",
+            LeakKind::ImapLogin => "imap_login",
+            LeakKind::SmtpAuth => "smtp_auth",
+            LeakKind::LdapSimpleBind => "ldap_simple_bind",
+            LeakKind::SnmpCommunity => "snmp_community",
+            LeakKind::RedisAuth => "redis_auth",
+            LeakKind::MqttConnect => "mqtt_connect",
+            LeakKind::PostgresCleartext => "postgres_cleartext",
+            LeakKind::Socks5Login => "socks5_login",
         }
+    }
+
+    /// The protocol a kind of leak crossed in (`http` for the HTTP kinds).
+    pub fn protocol(self) -> &'static str {
+        match self {
+            LeakKind::FtpLogin => "ftp",
+            LeakKind::TelnetLogin => "telnet",
+            LeakKind::Pop3Login => "pop3",
+            LeakKind::ImapLogin => "imap",
+            LeakKind::SmtpAuth => "smtp",
+            LeakKind::LdapSimpleBind => "ldap",
+            LeakKind::SnmpCommunity => "snmp",
+            LeakKind::RedisAuth => "redis",
+            LeakKind::MqttConnect => "mqtt",
+            LeakKind::PostgresCleartext => "postgres",
+            LeakKind::Socks5Login => "socks5",
+            _ => "http",
+        }
+    }
+
+    /// Kinds that are logins with a server verdict (other protocols, and proxy Basic with its 407).
+    pub fn is_login(self) -> bool {
+        self.protocol() != "http" || self == LeakKind::HttpProxyBasic
     }
 }
 
@@ -94,6 +143,19 @@ pub struct Finding {
     pub evidence: String,
     /// JWT analysis when the secret is (or carries) a JWT.
     pub jwt: Option<jwt::JwtInfo>,
+    /// For logins (other protocols, proxy Basic): the server's verdict, TLS context, the exchange.
+    pub login: Option<LoginInfo>,
+}
+
+/// What a login finding knows beyond its secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoginInfo {
+    /// `USER/PASS`, `AUTH PLAIN`, `simple bind`...
+    pub mechanism: &'static str,
+    pub verdict: Verdict,
+    pub tls: TlsNote,
+    /// The exchange as sniffed (contains the secret; scrubbed at output time).
+    pub transcript: Vec<String>,
 }
 
 /// Which detectors run, and knobs.

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use crate::alert::{AlertBook, AlertSink, Context, Secret};
 use crate::decode::{self, DecodeError, Decoded, LinkType};
 use crate::detect::{self, Finding};
-use crate::http::{self, HttpConnection, HttpHandler, Request, RequestLine, Response};
+use crate::http::{self, HttpConnection, HttpHandler, Protocol, Request, RequestLine, Response};
+use crate::proto::{self, probe};
 use crate::reassembly::{self, CloseReason, FlowInfo, Reassembler, Side, StreamHandler};
 use crate::time::Timestamp;
 
@@ -37,7 +38,26 @@ pub struct Config {
 pub struct FlowState {
     http: HttpConnection,
     tls_counted: bool,
+    app: App,
+    /// Proxy logins waiting for the proxy's answer (407 or not).
+    pending_proxy: Vec<(Finding, Context)>,
 }
+
+/// Which application parser a connection goes to. Every connection starts by being offered to both
+/// the HTTP parser and the prober of the other protocols; the first to recognise it keeps it.
+#[derive(Default)]
+enum App {
+    #[default]
+    Probing,
+    /// HTTP (or TLS, or not recognised by the prober: the HTTP parser keeps scanning, as always).
+    Http,
+    Proto(Box<dyn proto::Session + Send>),
+    /// Recognised as nothing of ours: ignored at no cost.
+    Ignored,
+}
+
+/// Proxy logins waiting for a verdict, per connection (a client pipelining more is not waited for).
+const MAX_PENDING_PROXY: usize = 16;
 
 /// How often (in capture time) idle flows are expired. One second keeps `advance_time` off the
 /// per-packet path while bounding how long a dead flow holds memory past its timeout.
@@ -69,7 +89,14 @@ struct Det {
     capture: Arc<str>,
     findings: Vec<Finding>,
     tls_flows: u64,
+    /// The first bytes of connections not yet recognised (one prober reused: flows are probed one
+    /// segment at a time, and a prober's bytes are taken out when it decides).
+    probes: std::collections::HashMap<reassembly::FlowId, probe::Prober>,
 }
+
+/// Connections being probed at once; past this a new one goes straight to HTTP (bounded memory under
+/// a flood of connections that never say enough).
+const MAX_PROBING: usize = 65_536;
 
 impl Engine {
     pub fn new(cfg: Config) -> Engine {
@@ -87,6 +114,7 @@ impl Engine {
                     capture: Arc::from(""),
                     findings: Vec::new(),
                     tls_flows: 0,
+                    probes: std::collections::HashMap::new(),
                 },
             },
         }
@@ -184,19 +212,197 @@ struct Driver<'a> {
 
 impl StreamHandler<FlowState> for Driver<'_> {
     fn on_data(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, data: &[u8], ts: Timestamp) {
-        let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
-        let mut m = Messages { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
-        state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
+        let Inner { http_cfg, http_stats, det, stats, .. } = &mut *self.inner;
+        match &mut state.app {
+            App::Http => {
+                let mut m = Messages {
+                    det,
+                    flow,
+                    tls_counted: &mut state.tls_counted,
+                    pending_proxy: &mut state.pending_proxy,
+                    sink: &mut *self.sink,
+                };
+                state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
+            }
+            App::Proto(session) => {
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
+                session.on_data(from, data, ts, &mut out);
+            }
+            App::Ignored => {}
+            App::Probing => {
+                let mut m = Messages {
+                    det,
+                    flow,
+                    tls_counted: &mut state.tls_counted,
+                    pending_proxy: &mut state.pending_proxy,
+                    sink: &mut *self.sink,
+                };
+                state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
+                let http = state.http.protocol();
+                if matches!(http, Protocol::Http | Protocol::Tls { .. }) {
+                    det.probes.remove(&flow.id);
+                    state.app = App::Http;
+                    return;
+                }
+                if !det.probes.contains_key(&flow.id) && det.probes.len() >= MAX_PROBING {
+                    stats.probes_abandoned += 1;
+                    state.app = App::Http;
+                    return;
+                }
+                let prober = det.probes.entry(flow.id).or_default();
+                match prober.feed(from, data, flow.client.port(), flow.server.port()) {
+                    probe::Decision::NeedMore => {}
+                    probe::Decision::No => {
+                        det.probes.remove(&flow.id);
+                        state.app = if http == Protocol::Other { App::Ignored } else { App::Http };
+                    }
+                    probe::Decision::Proto(p) => {
+                        let chunks = prober.take_chunks();
+                        det.probes.remove(&flow.id);
+                        *stats.proto_flows.entry(p.as_str()).or_insert(0) += 1;
+                        // The HTTP parser saw nothing of its own: free what it buffered.
+                        state.http = HttpConnection::default();
+                        let mut session = proto::session(p);
+                        let mut out =
+                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
+                        for (side, bytes) in &chunks {
+                            session.on_data(*side, bytes, ts, &mut out);
+                        }
+                        state.app = App::Proto(session);
+                    }
+                }
+            }
+        }
     }
     fn on_gap(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, len: u64, ts: Timestamp) {
         let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
-        let mut m = Messages { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
-        state.http.on_gap(http_cfg, http_stats, from, len, ts, &mut m);
+        match &mut state.app {
+            App::Proto(session) => session.on_gap(from, len),
+            App::Ignored => {}
+            App::Http | App::Probing => {
+                if matches!(state.app, App::Probing) {
+                    // A gap before the protocol was recognised: HTTP resynchronises on its own.
+                    det.probes.remove(&flow.id);
+                    state.app = App::Http;
+                }
+                let mut m = Messages {
+                    det,
+                    flow,
+                    tls_counted: &mut state.tls_counted,
+                    pending_proxy: &mut state.pending_proxy,
+                    sink: &mut *self.sink,
+                };
+                state.http.on_gap(http_cfg, http_stats, from, len, ts, &mut m);
+            }
+        }
     }
     fn on_close(&mut self, flow: &FlowInfo, state: &mut FlowState, _reason: CloseReason, ts: Timestamp) {
         let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
-        let mut m = Messages { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
-        state.http.on_close(http_cfg, http_stats, ts, &mut m);
+        det.probes.remove(&flow.id);
+        match &mut state.app {
+            App::Proto(session) => {
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
+                session.on_close(ts, &mut out);
+            }
+            App::Ignored => {}
+            App::Http | App::Probing => {
+                let mut m = Messages {
+                    det,
+                    flow,
+                    tls_counted: &mut state.tls_counted,
+                    pending_proxy: &mut state.pending_proxy,
+                    sink: &mut *self.sink,
+                };
+                state.http.on_close(http_cfg, http_stats, ts, &mut m);
+                // Proxy logins never answered.
+                for (f, ctx) in std::mem::take(&mut state.pending_proxy) {
+                    det.book.record(&f, &ctx, &mut *self.sink);
+                }
+            }
+        }
+    }
+}
+
+/// The login handler of a connection of another protocol: detection and the book.
+struct ProtoOut<'a> {
+    det: &'a mut Det,
+    flow: &'a FlowInfo,
+    tls_counted: &'a mut bool,
+    sink: &'a mut dyn AlertSink,
+}
+
+impl proto::LoginSink for ProtoOut<'_> {
+    fn on_login(&mut self, login: proto::Login) {
+        self.det.findings.clear();
+        detect::cleartext::detect(&login, login.ts, &mut self.det.findings);
+        if !self.det.cfg.include_low_confidence {
+            self.det.findings.retain(|f| f.confidence != detect::Confidence::Low);
+        }
+        if self.det.findings.is_empty() {
+            return;
+        }
+        let server = self.flow.server;
+        self.det.hosts.on_credentials(None, server, self.det.findings.len() as u64);
+        let ctx = context(
+            &self.det.findings,
+            &self.det.capture,
+            login.ts,
+            self.flow.client,
+            server,
+            None,
+            None,
+            None,
+            login.transcript,
+        );
+        for f in &self.det.findings {
+            self.det.book.record(f, &ctx, &mut *self.sink);
+        }
+        self.det.findings.clear();
+    }
+
+    fn on_tls(&mut self) {
+        if !*self.tls_counted {
+            *self.tls_counted = true;
+            self.det.tls_flows += 1;
+            self.det.hosts.on_tls(None, self.flow.server);
+        }
+    }
+}
+
+/// The alert context of one message: where it was seen, and every secret in it (scrubbed from every
+/// text field of every alert of that message).
+#[allow(clippy::too_many_arguments)]
+fn context(
+    findings: &[Finding],
+    capture: &Arc<str>,
+    ts: Timestamp,
+    client: SocketAddr,
+    server: SocketAddr,
+    host: Option<String>,
+    method: Option<String>,
+    path: Option<String>,
+    excerpt: Vec<String>,
+) -> Context {
+    let secrets: Vec<Secret> = findings
+        .iter()
+        .map(|f| {
+            if f.class == detect::SecretClass::Password {
+                Secret::password(f.secret.clone())
+            } else {
+                Secret::new(f.secret.clone())
+            }
+        })
+        .collect();
+    Context {
+        ts,
+        client,
+        server,
+        host,
+        method,
+        path,
+        capture: capture.clone(),
+        excerpt: Arc::from(excerpt),
+        message_secrets: Arc::from(secrets),
     }
 }
 
@@ -205,6 +411,7 @@ struct Messages<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
+    pending_proxy: &'a mut Vec<(Finding, Context)>,
     sink: &'a mut dyn AlertSink,
 }
 
@@ -228,31 +435,14 @@ impl Messages<'_> {
         path: Option<String>,
         excerpt: Vec<String>,
     ) {
-        let secrets: Vec<Secret> = self
-            .det
-            .findings
-            .iter()
-            .map(|f| {
-                if f.class == detect::SecretClass::Password {
-                    Secret::password(f.secret.clone())
-                } else {
-                    Secret::new(f.secret.clone())
-                }
-            })
-            .collect();
-        let ctx = Context {
-            ts,
-            client,
-            server,
-            host,
-            method,
-            path,
-            capture: self.det.capture.clone(),
-            excerpt: Arc::from(excerpt),
-            message_secrets: Arc::from(secrets),
-        };
+        let ctx = context(&self.det.findings, &self.det.capture, ts, client, server, host, method, path, excerpt);
         let findings = std::mem::take(&mut self.det.findings);
         for f in &findings {
+            if f.kind == detect::LeakKind::HttpProxyBasic && self.pending_proxy.len() < MAX_PENDING_PROXY {
+                // Its verdict comes with the proxy's response.
+                self.pending_proxy.push((f.clone(), ctx.clone()));
+                continue;
+            }
             self.det.book.record(f, &ctx, &mut *self.sink);
         }
         self.det.findings = findings;
@@ -306,6 +496,19 @@ impl HttpHandler for Messages<'_> {
 
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>) {
         let (server, client) = self.ends(from);
+        if !self.pending_proxy.is_empty() && resp.status >= 200 {
+            // The answer to the oldest proxy login: 407 is a refusal, anything else got past the proxy.
+            let (mut f, ctx) = self.pending_proxy.remove(0);
+            if let Some(l) = f.login.as_mut() {
+                l.verdict = if resp.status == 407 { detect::Verdict::Refused } else { detect::Verdict::Accepted };
+            }
+            f.evidence = format!(
+                "{}, {}",
+                f.evidence,
+                if resp.status == 407 { "refused by the proxy (407)" } else { "accepted by the proxy" }
+            );
+            self.det.book.record(&f, &ctx, &mut *self.sink);
+        }
         let host = req.and_then(|r| r.host.clone());
         if (300..400).contains(&resp.status) {
             if let Some(loc) = resp.headers.get("location") {

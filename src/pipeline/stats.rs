@@ -24,6 +24,12 @@ pub struct EngineStats {
     /// Packets of unsupported link types, by DLT number.
     pub unsupported_links: BTreeMap<u32, u64>,
     pub tls_flows: u64,
+    /// Connections recognised as one of the other protocols (FTP, IMAP, ...), by protocol.
+    pub proto_flows: BTreeMap<&'static str, u64>,
+    /// Connections handed to HTTP undecided because too many were being probed at once.
+    pub probes_abandoned: u64,
+    /// UDP datagrams read as SNMP.
+    pub snmp_messages: u64,
     #[serde(skip)]
     pub first_ts: Option<Timestamp>,
     #[serde(skip)]

@@ -152,6 +152,22 @@ pub trait Session {
     fn on_close(&mut self, ts: Timestamp, out: &mut dyn LoginSink);
 }
 
+/// A new session parser for a recognised protocol.
+pub fn session(p: Proto) -> Box<dyn Session + Send> {
+    match p {
+        Proto::Telnet => Box::new(telnet::Telnet::default()),
+        _ => Box::new(Nothing),
+    }
+}
+
+/// Stand-in while a parser is being written: sees nothing.
+struct Nothing;
+impl Session for Nothing {
+    fn on_data(&mut self, _: Side, _: &[u8], _: Timestamp, _: &mut dyn LoginSink) {}
+    fn on_gap(&mut self, _: Side, _: u64) {}
+    fn on_close(&mut self, _: Timestamp, _: &mut dyn LoginSink) {}
+}
+
 /// Appends one transcript line, bounded in count and length.
 pub fn push_transcript(t: &mut Vec<String>, prefix: &str, line: &[u8]) {
     if t.len() >= MAX_TRANSCRIPT {

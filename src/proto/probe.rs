@@ -1,1 +1,339 @@
-//! (being written)
+//! Recognising a connection's protocol by its first bytes, on any port.
+//!
+//! Each side's first bytes are compared with what each protocol must start with: the server's greeting
+//! (`220` FTP or SMTP, `+OK` POP3, `* OK` IMAP, telnet option negotiation) or the client's first message
+//! (a RESP array, an MQTT CONNECT, a PostgreSQL startup packet, a SOCKS5 greeting, an LDAP message, an
+//! FTP/POP3/IMAP/SMTP command when the capture starts mid-stream). Ports only break ties (FTP and SMTP
+//! both greet with `220`) and confirm weak signatures (a bare SOCKS5 greeting is three bytes).
+//!
+//! The prober keeps the first [`MAX_PROBE`] bytes of the connection, both directions in arrival order,
+//! so that the chosen parser sees the conversation from its start.
+
+use super::Proto;
+use crate::reassembly::Side;
+
+/// Bytes kept while deciding. Every signature is visible in the first message of a side.
+pub const MAX_PROBE: usize = 1024;
+
+/// Bytes of each side's start that signatures are matched against.
+const FIRST_BYTES: usize = 256;
+
+/// What the prober concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Proto(Proto),
+    /// Not decided yet: more bytes may tell.
+    NeedMore,
+    /// None of ours.
+    No,
+}
+
+#[derive(Debug, Default)]
+pub struct Prober {
+    chunks: Vec<(Side, Vec<u8>)>,
+    total: usize,
+    first: [Vec<u8>; 2],
+}
+
+fn starts_ci(d: &[u8], p: &[u8]) -> bool {
+    d.len() >= p.len() && d[..p.len()].eq_ignore_ascii_case(p)
+}
+
+fn has_ci(d: &[u8], needle: &[u8]) -> bool {
+    d.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// A telnet command: IAC then WILL/WONT/DO/DONT or SB.
+fn telnet_negotiation(d: &[u8]) -> bool {
+    matches!(d, [255, 250..=254, ..])
+}
+
+/// The first word of a command line (up to a space or the line end).
+fn word(d: &[u8]) -> &[u8] {
+    let end = d.iter().position(|&b| b == b' ' || b == b'\r' || b == b'\n').unwrap_or(d.len());
+    &d[..end]
+}
+
+/// An IMAP command: `tag SP command`, the tag an atom.
+fn imap_command(d: &[u8]) -> bool {
+    let tag = word(d);
+    if tag.is_empty() || tag.len() > 16 || !tag.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'.') {
+        return false;
+    }
+    let rest = d.get(tag.len() + 1..).unwrap_or_default();
+    let cmd = word(rest);
+    [&b"LOGIN"[..], b"CAPABILITY", b"AUTHENTICATE", b"STARTTLS", b"ID", b"NOOP", b"SELECT", b"LIST"]
+        .iter()
+        .any(|c| cmd.eq_ignore_ascii_case(c))
+}
+
+/// A BER LDAPMessage: SEQUENCE, length, INTEGER message id, then an application tag of a request.
+fn ldap_message(d: &[u8]) -> Option<bool> {
+    if d.first() != Some(&0x30) {
+        return Some(false);
+    }
+    let l = *d.get(1)?;
+    let off = match l {
+        0..=0x7f => 2,
+        0x81..=0x84 => 2 + usize::from(l & 0x7f),
+        _ => return Some(false),
+    };
+    if d.get(off)? != &0x02 {
+        return Some(false);
+    }
+    let idlen = usize::from(*d.get(off + 1)?);
+    if idlen == 0 || idlen > 4 {
+        return Some(false);
+    }
+    let op = *d.get(off + 2 + idlen)?;
+    // bindRequest, unbind, search, modify, add, delete, modDN, compare, abandon, extended.
+    Some(matches!(op, 0x60 | 0x42 | 0x63 | 0x66 | 0x68 | 0x4a | 0x6c | 0x6e | 0x50 | 0x77))
+}
+
+/// An MQTT CONNECT: type 1, a remaining length, then the protocol name "MQTT" or "MQIsdp".
+fn mqtt_connect(d: &[u8]) -> Option<bool> {
+    if d.first() != Some(&0x10) {
+        return Some(false);
+    }
+    let mut i = 1;
+    loop {
+        let b = *d.get(i)?;
+        i += 1;
+        if b & 0x80 == 0 {
+            break;
+        }
+        if i > 4 {
+            return Some(false);
+        }
+    }
+    let name = d.get(i..i + 8)?;
+    Some(name.starts_with(b"\x00\x04MQTT") || name.starts_with(b"\x00\x06MQIsdp"))
+}
+
+/// A PostgreSQL first message: int32 length, int32 protocol 3.0, SSLRequest or GSSENCRequest.
+fn postgres_start(d: &[u8]) -> Option<bool> {
+    let len = u32::from_be_bytes(d.get(..4)?.try_into().ok()?);
+    let code = u32::from_be_bytes(d.get(4..8)?.try_into().ok()?);
+    Some(match code {
+        196_608 => (9..=10_000).contains(&len),
+        80_877_103 | 80_877_104 => len == 8,
+        _ => false,
+    })
+}
+
+/// A RESP array of bulk strings (`*2\r\n$4\r\nAUTH`), or an inline AUTH/HELLO.
+fn redis_command(d: &[u8], port: u16) -> bool {
+    if let [b'*', n, rest @ ..] = d {
+        if n.is_ascii_digit() {
+            let after = rest.iter().position(|&b| b == b'\n').map(|i| &rest[i + 1..]);
+            return after.is_some_and(|a| a.first() == Some(&b'$'));
+        }
+    }
+    port == 6379 && (starts_ci(d, b"AUTH ") || starts_ci(d, b"HELLO "))
+}
+
+impl Prober {
+    /// Remember `data` and try to decide.
+    pub fn feed(&mut self, from: Side, data: &[u8], client_port: u16, server_port: u16) -> Decision {
+        let room = MAX_PROBE.saturating_sub(self.total);
+        let take = &data[..data.len().min(room)];
+        self.total += take.len();
+        if !take.is_empty() {
+            self.chunks.push((from, take.to_vec()));
+            let f = &mut self.first[from.index()];
+            let r = FIRST_BYTES.saturating_sub(f.len());
+            f.extend_from_slice(&take[..take.len().min(r)]);
+        }
+        let d = decide(&self.first[0], &self.first[1], client_port, server_port);
+        if d == Decision::NeedMore && self.total >= MAX_PROBE {
+            return Decision::No;
+        }
+        d
+    }
+
+    /// The bytes seen so far, in arrival order, to replay into the chosen parser.
+    pub fn take_chunks(&mut self) -> Vec<(Side, Vec<u8>)> {
+        std::mem::take(&mut self.chunks)
+    }
+}
+
+/// Decide from the first bytes of each side (`client`, `server`) and the ports.
+pub fn decide(client: &[u8], server: &[u8], client_port: u16, port: u16) -> Decision {
+    let _ = client_port;
+    // Server greetings.
+    if !server.is_empty() {
+        if telnet_negotiation(server) {
+            return Decision::Proto(Proto::Telnet);
+        }
+        if starts_ci(server, b"+OK") {
+            return Decision::Proto(Proto::Pop3);
+        }
+        if starts_ci(server, b"* OK") || starts_ci(server, b"* PREAUTH") {
+            return Decision::Proto(Proto::Imap);
+        }
+        if server.len() >= 4 && &server[..3] == b"220" && matches!(server[3], b' ' | b'-') {
+            let line = &server[..server.iter().position(|&b| b == b'\n').unwrap_or(server.len())];
+            if has_ci(line, b"SMTP") || has_ci(line, b"postfix") || has_ci(line, b"exim") || has_ci(line, b"mail") {
+                return Decision::Proto(Proto::Smtp);
+            }
+            if has_ci(line, b"FTP") {
+                return Decision::Proto(Proto::Ftp);
+            }
+            let w = word(client);
+            if [&b"EHLO"[..], b"HELO", b"LHLO"].iter().any(|c| w.eq_ignore_ascii_case(c)) {
+                return Decision::Proto(Proto::Smtp);
+            }
+            if [&b"USER"[..], b"AUTH", b"FEAT", b"SYST", b"OPTS", b"PASS"].iter().any(|c| w.eq_ignore_ascii_case(c)) {
+                return Decision::Proto(if w.eq_ignore_ascii_case(b"AUTH") && port != 21 && port != 990 {
+                    Proto::Smtp
+                } else {
+                    Proto::Ftp
+                });
+            }
+            return match port {
+                21 | 2121 => Decision::Proto(Proto::Ftp),
+                25 | 465 | 587 | 2525 => Decision::Proto(Proto::Smtp),
+                _ if client.is_empty() => Decision::NeedMore,
+                _ => Decision::No,
+            };
+        }
+        if port == 23 && client.is_empty() {
+            return Decision::NeedMore;
+        }
+        if port == 23 && (has_ci(server, b"login:") || has_ci(server, b"password:")) {
+            return Decision::Proto(Proto::Telnet);
+        }
+    }
+    // Client first messages.
+    if !client.is_empty() {
+        if telnet_negotiation(client) {
+            return Decision::Proto(Proto::Telnet);
+        }
+        if redis_command(client, port) {
+            return Decision::Proto(Proto::Redis);
+        }
+        match mqtt_connect(client) {
+            Some(true) => return Decision::Proto(Proto::Mqtt),
+            None => return Decision::NeedMore,
+            Some(false) => {}
+        }
+        match postgres_start(client) {
+            Some(true) => return Decision::Proto(Proto::Postgres),
+            None if client[0] == 0 => return Decision::NeedMore,
+            _ => {}
+        }
+        match ldap_message(client) {
+            Some(true) => return Decision::Proto(Proto::Ldap),
+            None => return Decision::NeedMore,
+            Some(false) => {}
+        }
+        if let [5, n, methods @ ..] = client {
+            let n = usize::from(*n);
+            if n >= 1 && methods.len() >= n && methods[..n].iter().all(|&m| m <= 0x09 || m >= 0x80) {
+                return Decision::Proto(Proto::Socks5);
+            }
+            if methods.len() < n {
+                return Decision::NeedMore;
+            }
+        }
+        // Commands of the text protocols, when the greeting was not captured.
+        let w = word(client);
+        let is = |c: &[u8]| w.eq_ignore_ascii_case(c);
+        if is(b"EHLO") || is(b"HELO") {
+            return Decision::Proto(Proto::Smtp);
+        }
+        if is(b"STLS") || is(b"CAPA") || is(b"APOP") {
+            return Decision::Proto(Proto::Pop3);
+        }
+        if is(b"USER") || is(b"PASS") {
+            return Decision::Proto(if port == 110 { Proto::Pop3 } else { Proto::Ftp });
+        }
+        if is(b"AUTH") {
+            return match port {
+                110 => Decision::Proto(Proto::Pop3),
+                21 => Decision::Proto(Proto::Ftp),
+                _ => Decision::Proto(Proto::Smtp),
+            };
+        }
+        if imap_command(client) {
+            return Decision::Proto(Proto::Imap);
+        }
+        if !client.contains(&b'\n')
+            && client.len() < 64
+            && server.is_empty()
+            && client.iter().all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\r')
+        {
+            // A command line still arriving (a 36-byte MSS, or one character per segment).
+            return Decision::NeedMore;
+        }
+        return Decision::No;
+    }
+    // A server greeting too short to tell yet, or nothing at all yet.
+    if server.len() < 8 { Decision::NeedMore } else { Decision::No }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(client: &[u8], server: &[u8], port: u16) -> Decision {
+        decide(client, server, 40000, port)
+    }
+    use Decision::{NeedMore, No};
+
+    #[test]
+    fn greetings_name_the_protocol_on_any_port() {
+        assert_eq!(d(b"", b"220 (vsFTPd 3.0.3)\r\n", 2100), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"", b"220 mail.lab ESMTP Postfix\r\n", 2500), Decision::Proto(Proto::Smtp));
+        assert_eq!(d(b"", b"+OK Dovecot ready.\r\n", 9110), Decision::Proto(Proto::Pop3));
+        assert_eq!(d(b"", b"* OK [CAPABILITY IMAP4rev1] ready\r\n", 9143), Decision::Proto(Proto::Imap));
+        assert_eq!(d(b"", &[255, 251, 1, 255, 251, 3], 2323), Decision::Proto(Proto::Telnet));
+    }
+
+    #[test]
+    fn a_bare_220_is_told_apart_by_the_client_command_or_the_port() {
+        assert_eq!(d(b"", b"220 ready\r\n", 4000), NeedMore);
+        assert_eq!(d(b"EHLO x\r\n", b"220 ready\r\n", 4000), Decision::Proto(Proto::Smtp));
+        assert_eq!(d(b"USER bob\r\n", b"220 ready\r\n", 4000), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"", b"220 ready\r\n", 21), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"", b"220 ready\r\n", 587), Decision::Proto(Proto::Smtp));
+    }
+
+    #[test]
+    fn client_first_messages_name_the_binary_protocols() {
+        assert_eq!(d(b"*2\r\n$4\r\nAUTH\r\n$3\r\nabc\r\n", b"", 7000), Decision::Proto(Proto::Redis));
+        let mqtt = b"\x10\x1a\x00\x04MQTT\x04\xc2\x00\x3c";
+        assert_eq!(d(mqtt, b"", 8883), Decision::Proto(Proto::Mqtt));
+        let pg = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+        assert_eq!(d(&pg, b"", 6000), Decision::Proto(Proto::Postgres));
+        let bind = [0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00];
+        assert_eq!(d(&bind, b"", 32681), Decision::Proto(Proto::Ldap));
+        assert_eq!(d(&[5, 2, 0, 2], b"", 1080), Decision::Proto(Proto::Socks5));
+        assert_eq!(d(b"a001 LOGIN bob pw\r\n", b"", 1430), Decision::Proto(Proto::Imap));
+    }
+
+    #[test]
+    fn other_traffic_is_not_ours() {
+        assert_eq!(d(b"SSH-2.0-OpenSSH_9.2\r\n", b"", 22), No);
+        assert_eq!(d(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", b"", 443), No);
+        assert_eq!(d(b"", b"SSH-2.0-OpenSSH_9.2\r\n", 22), No);
+        assert_eq!(d(b"random binary \x00\x01\x02 data\n", b"", 9999), No);
+    }
+
+    #[test]
+    fn the_prober_is_bounded_and_replays_in_order() {
+        let mut p = Prober::default();
+        assert_eq!(p.feed(Side::Client, b"US", 40000, 21), NeedMore);
+        assert_eq!(p.feed(Side::Client, b"ER bob\r\n", 40000, 21), Decision::Proto(Proto::Ftp));
+        let c = p.take_chunks();
+        assert_eq!(c.len(), 2);
+        let mut q = Prober::default();
+        let junk = vec![b'x'; 100];
+        let mut last = NeedMore;
+        for _ in 0..100 {
+            last = q.feed(Side::Server, &junk, 40000, 23);
+        }
+        assert_eq!(last, No);
+        assert!(q.total <= MAX_PROBE);
+    }
+}

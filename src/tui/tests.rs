@@ -28,6 +28,7 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         location: "header Authorization".into(),
         evidence: "Bearer".into(),
         jwt,
+        login: None,
     };
     let ctx = Context {
         ts: Timestamp::from_secs(1_795_000_000 + id as i64),

@@ -1,0 +1,117 @@
+//! Logins of the classic cleartext protocols (the `proto` stage) as findings.
+//!
+//! The protocol parsers already know the user, the secret, the mechanism and the server's verdict; this
+//! detector decides what it means: which kind, how sure, and what class of secret (a password, a bearer
+//! token from SASL XOAUTH2/OAUTHBEARER, or only a hash, which is material: crackable offline, not
+//! replayable). JWTs handed over as passwords or tokens (MQTT brokers, XOAUTH2) get their analysis.
+
+use super::common::{is_attack_payload, short};
+use super::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
+use crate::proto::{Cred, Login, Proto};
+
+/// The alert kind of a protocol's logins.
+pub fn kind(p: Proto) -> LeakKind {
+    match p {
+        Proto::Ftp => LeakKind::FtpLogin,
+        Proto::Telnet => LeakKind::TelnetLogin,
+        Proto::Pop3 => LeakKind::Pop3Login,
+        Proto::Imap => LeakKind::ImapLogin,
+        Proto::Smtp => LeakKind::SmtpAuth,
+        Proto::Ldap => LeakKind::LdapSimpleBind,
+        Proto::Snmp => LeakKind::SnmpCommunity,
+        Proto::Redis => LeakKind::RedisAuth,
+        Proto::Mqtt => LeakKind::MqttConnect,
+        Proto::Postgres => LeakKind::PostgresCleartext,
+        Proto::Socks5 => LeakKind::Socks5Login,
+    }
+}
+
+fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accepted => "accepted by the server",
+        Verdict::Refused => "refused by the server",
+        Verdict::Unknown => "no answer seen",
+    }
+}
+
+/// One finding for one login (none when there is no secret).
+pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
+    if l.secret.is_empty() {
+        return;
+    }
+    let kind = kind(l.proto);
+    let (class, what) = match l.cred {
+        Cred::Password if l.proto == Proto::Snmp => (SecretClass::Password, "community string"),
+        Cred::Password => (SecretClass::Password, "password"),
+        Cred::Token => (SecretClass::Token, "bearer token"),
+        Cred::HashOnly => (SecretClass::Material, "hash only, no password: crackable offline, not replayable"),
+    };
+    let jwt = if class == SecretClass::Token || super::jwt::is_jwt(&l.secret) {
+        super::jwt::analyse(&l.secret, ts)
+    } else {
+        None
+    };
+    let confidence =
+        if class == SecretClass::Password && is_attack_payload(&l.secret) { Confidence::Low } else { Confidence::High };
+    let mut evidence =
+        format!("{} {} ({what}), {}", l.proto.as_str().to_uppercase(), l.mechanism, verdict_text(l.verdict));
+    if l.tls == TlsNote::OfferedNotUsed {
+        evidence.push_str("; the server offered STARTTLS and the client did not use it");
+    }
+    out.push(Finding {
+        kind,
+        class,
+        confidence,
+        secret: l.secret.clone(),
+        user: l.user.as_deref().filter(|u| !u.is_empty()).map(|u| short(u, 256)),
+        location: l.mechanism.to_string(),
+        evidence,
+        jwt,
+        login: Some(LoginInfo {
+            mechanism: l.mechanism,
+            verdict: l.verdict,
+            tls: l.tls,
+            transcript: l.transcript.clone(),
+        }),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    fn login(proto: Proto, cred: Cred, secret: &str, verdict: Verdict) -> Login {
+        Login {
+            proto,
+            mechanism: "USER/PASS",
+            user: Some("alice".into()),
+            secret: secret.into(),
+            cred,
+            verdict,
+            tls: TlsNote::OfferedNotUsed,
+            ts: Timestamp::from_secs(1),
+            transcript: vec!["C: USER alice".into()],
+        }
+    }
+
+    #[test]
+    fn a_login_becomes_a_finding_of_its_protocol_kind_with_verdict_and_starttls_note() {
+        let mut out = Vec::new();
+        detect(&login(Proto::Ftp, Cred::Password, "s3cret-pw", Verdict::Refused), Timestamp::from_secs(1), &mut out);
+        let f = &out[0];
+        assert_eq!((f.kind, f.class, f.user.as_deref()), (LeakKind::FtpLogin, SecretClass::Password, Some("alice")));
+        assert!(f.evidence.contains("refused") && f.evidence.contains("STARTTLS"), "{}", f.evidence);
+        assert!(!f.evidence.contains("s3cret-pw"));
+        assert_eq!(f.login.as_ref().map(|l| l.verdict), Some(Verdict::Refused));
+    }
+
+    #[test]
+    fn hashes_are_material_and_empty_secrets_nothing() {
+        let mut out = Vec::new();
+        detect(&login(Proto::Postgres, Cred::HashOnly, "md5abc", Verdict::Accepted), Timestamp::ZERO, &mut out);
+        assert_eq!(out[0].class, SecretClass::Material);
+        detect(&login(Proto::Ftp, Cred::Password, "", Verdict::Accepted), Timestamp::ZERO, &mut out);
+        assert_eq!(out.len(), 1);
+    }
+}
