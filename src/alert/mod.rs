@@ -119,6 +119,21 @@ impl Alert {
         self.login.as_ref().map(|l| l.verdict)
     }
 
+    /// The verdict of a login alert as a sentence, with the attempts folded into it.
+    pub fn verdict_line(&self) -> Option<String> {
+        let v = self.verdict()?;
+        let mut s = match v {
+            Verdict::Accepted => "accepted by the server: these credentials work".to_string(),
+            Verdict::Refused if self.count > 1 => format!("refused by the server, {} attempts", self.count),
+            Verdict::Refused => "refused by the server".to_string(),
+            Verdict::Unknown => "no answer from the server seen".to_string(),
+        };
+        if v == Verdict::Refused && !self.users.is_empty() {
+            s.push_str(&format!(" (users {})", self.users.join(", ")));
+        }
+        Some(s)
+    }
+
     /// A refused login seen again (another attempt against the same server): remember who was tried.
     pub fn add_user(&mut self, user: Option<&str>) {
         if let Some(u) = user {

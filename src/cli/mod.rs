@@ -91,6 +91,10 @@ pub struct ReadArgs {
     /// Show the leaks in the terminal UI (stays open after the files are read; q quits).
     #[arg(long)]
     pub tui: bool,
+    /// Write the alert file when the run ends instead of as leaks are found: one line per leak with its
+    /// final count, last_seen and users (a brute force folded into one alert shows its attempts).
+    #[arg(long, requires = "alerts")]
+    pub alerts_at_end: bool,
     /// Analysis threads for files: flows are sharded across them (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -35,8 +35,8 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let mut sink_null = NullSink;
     let outcome = {
         let sink: &mut dyn AlertSink = match jsonl.as_mut() {
-            Some(j) => j,
-            None => &mut sink_null,
+            Some(j) if !args.alerts_at_end => j,
+            _ => &mut sink_null,
         };
         if threads > 1 {
             let mut sharded = Sharded::new(&cfg, threads).context("cannot start analysis threads")?;
@@ -62,7 +62,14 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(j) = jsonl.take() {
+    if let Some(mut j) = jsonl.take() {
+        if args.alerts_at_end {
+            let mut all: Vec<&plainsight::alert::Alert> = outcome.alerts.iter().collect();
+            all.sort_by_key(|a| a.id);
+            for a in all {
+                j.on_new(a);
+            }
+        }
         j.finish().context("cannot write alert file")?;
     }
     if !args.no_report {

@@ -104,6 +104,9 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
                     format!("seen once, {}", r.first_seen)
                 };
                 let _ = writeln!(s, "           {times}");
+                if let Some(v) = a.verdict_line() {
+                    let _ = writeln!(s, "           {v}");
+                }
                 if !r.evidence.is_empty() {
                     let _ = writeln!(s, "           {}", r.evidence);
                 }

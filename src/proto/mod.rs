@@ -92,6 +92,17 @@ pub enum Verdict {
     Unknown,
 }
 
+impl Verdict {
+    /// In a few letters (the TUI's table).
+    pub fn short(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Refused => "refused",
+            Verdict::Unknown => "no answer",
+        }
+    }
+}
+
 /// What the secret of a login is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -38,6 +38,12 @@ fn clock(a: &Alert) -> String {
 
 /// JWT validity, short: "59m left", "expired", "no exp".
 pub fn jwt_short(a: &Alert) -> String {
+    if a.jwt.is_none() {
+        if let Some(v) = a.verdict() {
+            // Logins: the server's verdict is what tells whether the secret works.
+            return v.short().into();
+        }
+    }
     match a.jwt.as_ref().map(|j| &j.validity) {
         Some(Validity::Valid { remaining_secs, .. }) => format!("{} left", short_dur(*remaining_secs)),
         Some(Validity::Expired { .. }) => "expired".into(),
@@ -154,7 +160,12 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         .map(|r| {
             let a = &r.alert;
             let rec_path = a.path.as_deref().map(|p| a.scrub(p, st.reveal)).unwrap_or_default();
-            let hostpath = format!("{}{}", a.host.as_deref().unwrap_or(""), rec_path);
+            let hostpath = if a.kind.protocol() == "http" {
+                format!("{}{}", a.host.as_deref().unwrap_or(""), rec_path)
+            } else {
+                // Other protocols have no host or path: the protocol and how the login was sent.
+                format!("{} {}", a.kind.protocol(), a.location)
+            };
             let ends = if wide {
                 format!("{} -> {}", a.client, a.server)
             } else {
@@ -214,6 +225,16 @@ pub fn https_note(kind: LeakKind) -> &'static str {
             "Over HTTPS this login body would be encrypted: a sniffer sees only the server name (SNI) and sizes."
         }
         LeakKind::LoginResponseToken => "Over HTTPS the response handing out this token would be encrypted end to end.",
+        LeakKind::SnmpCommunity => {
+            "SNMPv3 with authPriv authenticates with a key and encrypts the request: no community string crosses the wire."
+        }
+        LeakKind::TelnetLogin => "Over SSH the whole session, login included, would be encrypted.",
+        LeakKind::HttpProxyBasic => {
+            "A proxy reached over TLS (an HTTPS proxy) would have kept this Proxy-Authorization header encrypted."
+        }
+        k if k.protocol() != "http" => {
+            "Over TLS (STARTTLS, or the protocol's TLS port) this login would be encrypted: a sniffer sees only the handshake."
+        }
         _ => {
             "Over HTTPS these headers would be encrypted: a sniffer on the path sees only the server name (SNI), never the credential."
         }
@@ -236,9 +257,14 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         ]),
         Line::from(format!("{}  {}", a.location, rec.evidence)),
         Line::from(format!("secret {}  fingerprint {}", rec.secret, rec.fingerprint)),
+    ];
+    if let Some(v) = a.verdict_line() {
+        lines.push(Line::styled(format!("verdict: {v}"), bold));
+    }
+    lines.extend([
         Line::raw(""),
         Line::styled("What an attacker on the network sees:", bold),
-    ];
+    ]);
     for l in a.excerpt.iter() {
         lines.push(Line::styled(format!("  {}", a.scrub(l, st.reveal)), Style::default().fg(Color::Cyan)));
     }
