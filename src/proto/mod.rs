@@ -15,6 +15,7 @@
 //! keep at most [`MAX_TRANSCRIPT`] transcript lines per login. This stage knows nothing of detection:
 //! what a login means (kind, severity) is decided by `detect`.
 
+pub mod ber;
 pub mod lines;
 pub mod probe;
 pub mod sasl;

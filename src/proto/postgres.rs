@@ -1,1 +1,488 @@
-//! (being written)
+//! PostgreSQL (frontend/backend protocol 3.0): cleartext, MD5 and SCRAM password exchanges, with the
+//! verdict of AuthenticationOk or ErrorResponse; SSLRequest/GSSENCRequest.
+//!
+//! The client's first message has no type byte (int32 length, int32 code): a StartupMessage (user,
+//! database), an SSLRequest or GSSENCRequest (answered by one byte: `S`/`G` means what follows is
+//! encrypted, so parsing stops; `N` means the client goes on in the clear with a StartupMessage), or a
+//! CancelRequest. Every later message is a type byte and an int32 length; messages are framed per
+//! direction by [`super::ber::Framer`] (buffered up to `MAX_LINE`, longer ones skipped), and a length
+//! below 4 or beyond 1 GiB, or an unknown protocol version, means it is not PostgreSQL.
+//!
+//! The server's `R` Authentication request says what the next PasswordMessage (`p`) holds: after code 3
+//! the cleartext password (a [`Cred::Password`] login), after code 5 `md5` + hash (HashOnly), after code
+//! 10 the SASL exchange, whose client-final-message carries the SCRAM proof `p=` (HashOnly). `R` 0
+//! (AuthenticationOk) is Accepted, an ErrorResponse Refused (its SQLSTATE, e.g. 28P01, goes in the
+//! transcript).
+
+use super::ber::{self, Frame, Framer, Recent};
+use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, text};
+use crate::reassembly::Side;
+use crate::time::Timestamp;
+
+const PROTO_3: u32 = 196_608;
+const SSL_REQUEST: u32 = 80_877_103;
+const GSSENC_REQUEST: u32 = 80_877_104;
+const CANCEL_REQUEST: u32 = 80_877_102;
+/// Longest message length we believe (PostgreSQL caps most messages at 1 GiB).
+const MAX_LEN: u32 = 1 << 30;
+/// Longest startup packet (PostgreSQL's own limit is 10000).
+const MAX_STARTUP: u32 = 10_000;
+
+#[derive(Default, Debug)]
+pub struct Postgres {
+    dirs: [Framer; 2],
+    st: State,
+}
+
+#[derive(Default, Debug)]
+struct State {
+    recent: Recent,
+    /// The client's startup phase is over (its messages now have a type byte).
+    client_typed: bool,
+    /// The server is to answer an SSLRequest/GSSENCRequest with one byte.
+    server_byte: bool,
+    user: Option<String>,
+    /// The last Authentication request code.
+    auth: u32,
+    sasl_mech: &'static str,
+    pending: Option<Login>,
+    done: bool,
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    let x = b.get(at..at + 4)?;
+    Some(u32::from_be_bytes([*x.first()?, *x.get(1)?, *x.get(2)?, *x.get(3)?]))
+}
+
+fn typed_len(h: &[u8]) -> ber::Len {
+    let Some(&t) = h.first() else { return ber::Len::Need };
+    if !t.is_ascii_alphabetic() {
+        return ber::Len::Bad;
+    }
+    match be32(h, 1) {
+        None if h.len() < 5 => ber::Len::Need,
+        None => ber::Len::Bad,
+        Some(n) if !(4..=MAX_LEN).contains(&n) => ber::Len::Bad,
+        Some(n) => ber::Len::Is(1 + n as usize),
+    }
+}
+
+fn startup_len(h: &[u8]) -> ber::Len {
+    match be32(h, 0) {
+        None if h.len() < 4 => ber::Len::Need,
+        Some(n) if (8..=MAX_STARTUP).contains(&n) => ber::Len::Is(n as usize),
+        _ => ber::Len::Bad,
+    }
+}
+
+/// A NUL-terminated string and the rest.
+fn cstr(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = memchr::memchr(0, b)?;
+    Some((b.get(..i)?, b.get(i + 1..)?))
+}
+
+fn auth_name(code: u32) -> &'static str {
+    match code {
+        0 => "AuthenticationOk",
+        2 => "AuthenticationKerberosV5",
+        3 => "AuthenticationCleartextPassword",
+        5 => "AuthenticationMD5Password",
+        7 => "AuthenticationGSS",
+        8 => "AuthenticationGSSContinue",
+        9 => "AuthenticationSSPI",
+        10 => "AuthenticationSASL",
+        11 => "AuthenticationSASLContinue",
+        12 => "AuthenticationSASLFinal",
+        _ => "Authentication?",
+    }
+}
+
+fn server_type_name(t: u8) -> &'static str {
+    match t {
+        b'S' => "ParameterStatus",
+        b'K' => "BackendKeyData",
+        b'Z' => "ReadyForQuery",
+        b'T' => "RowDescription",
+        b'D' => "DataRow",
+        b'C' => "CommandComplete",
+        b'N' => "NoticeResponse",
+        b'A' => "NotificationResponse",
+        _ => "message",
+    }
+}
+
+fn client_type_name(t: u8) -> &'static str {
+    match t {
+        b'Q' => "Query",
+        b'P' => "Parse",
+        b'B' => "Bind",
+        b'E' => "Execute",
+        b'S' => "Sync",
+        b'X' => "Terminate",
+        _ => "message",
+    }
+}
+
+impl State {
+    fn len(&self, side: Side, h: &[u8]) -> ber::Len {
+        match side {
+            Side::Client if !self.client_typed => startup_len(h),
+            Side::Server if self.server_byte => match h.first() {
+                None => ber::Len::Need,
+                Some(b'S' | b'N' | b'G') => ber::Len::Is(1),
+                Some(_) => typed_len(h),
+            },
+            _ => typed_len(h),
+        }
+    }
+
+    fn line(&mut self, side: Side, line: &str) {
+        let prefix = if side == Side::Client { "C: " } else { "S: " };
+        self.recent.push(prefix, line.as_bytes(), self.pending.iter_mut());
+    }
+
+    fn login(&mut self, mechanism: &'static str, secret: String, cred: Cred, ts: Timestamp, out: &mut dyn LoginSink) {
+        if let Some(old) = self.pending.take() {
+            out.on_login(old);
+        }
+        self.pending = Some(Login {
+            proto: Proto::Postgres,
+            mechanism,
+            user: self.user.clone(),
+            secret,
+            cred,
+            verdict: Verdict::Unknown,
+            tls: TlsNote::NotOffered,
+            ts,
+            transcript: self.recent.snapshot(),
+        });
+    }
+
+    fn verdict(&mut self, v: Verdict, out: &mut dyn LoginSink) {
+        if let Some(l) = self.pending.take() {
+            out.on_login(Login { verdict: v, ..l });
+        }
+    }
+
+    /// One message; `false`: not PostgreSQL (or nothing more to parse) for this direction.
+    fn on_message(&mut self, side: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        if self.done {
+            return false;
+        }
+        match side {
+            Side::Client if !self.client_typed => self.startup(m),
+            Side::Client => self.client(m, ts, out),
+            Side::Server if self.server_byte && m.len() == 1 => {
+                self.server_byte = false;
+                match m.first() {
+                    Some(b'S') => {
+                        self.line(side, "S (TLS accepted)");
+                        self.done = true;
+                        out.on_tls();
+                        false
+                    }
+                    Some(b'G') => {
+                        self.line(side, "G (GSSAPI encryption accepted)");
+                        self.done = true;
+                        out.on_tls();
+                        false
+                    }
+                    _ => {
+                        self.line(side, "N (encryption refused)");
+                        true
+                    }
+                }
+            }
+            Side::Server => {
+                self.server_byte = false;
+                self.server(m, out)
+            }
+        }
+    }
+
+    fn startup(&mut self, m: &[u8]) -> bool {
+        let Some(code) = be32(m, 4) else { return false };
+        let body = m.get(8..).unwrap_or_default();
+        match code {
+            SSL_REQUEST => {
+                self.line(Side::Client, "SSLRequest");
+                self.server_byte = true;
+                true
+            }
+            GSSENC_REQUEST => {
+                self.line(Side::Client, "GSSENCRequest");
+                self.server_byte = true;
+                true
+            }
+            CANCEL_REQUEST => {
+                self.line(Side::Client, "CancelRequest");
+                false
+            }
+            PROTO_3 => {
+                let mut rest = body;
+                let mut summary = String::from("startup");
+                while let Some((k, r)) = cstr(rest) {
+                    if k.is_empty() {
+                        break;
+                    }
+                    let Some((v, r)) = cstr(r) else { break };
+                    rest = r;
+                    match k {
+                        b"user" => {
+                            self.user = Some(text(v)).filter(|u| !u.is_empty());
+                            summary.push_str(&format!(" user={}", text(v)));
+                        }
+                        b"database" | b"application_name" => {
+                            summary.push_str(&format!(" {}={}", text(k), text(v)));
+                        }
+                        _ => {}
+                    }
+                }
+                self.line(Side::Client, &summary);
+                self.client_typed = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn client(&mut self, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        let Some(&t) = m.first() else { return false };
+        let body = m.get(5..).unwrap_or_default();
+        if t != b'p' {
+            self.line(Side::Client, client_type_name(t));
+            return true;
+        }
+        let side = Side::Client;
+        match self.auth {
+            3 => {
+                let pw = cstr(body).map_or(body, |(s, _)| s);
+                self.line(side, &format!("PasswordMessage \"{}\"", text(pw)));
+                if !pw.is_empty() {
+                    self.login("password message", text(pw), Cred::Password, ts, out);
+                }
+            }
+            5 => {
+                let h = cstr(body).map_or(body, |(s, _)| s);
+                self.line(side, &format!("PasswordMessage {}", text(h)));
+                if !h.is_empty() {
+                    self.login("md5", text(h), Cred::HashOnly, ts, out);
+                }
+            }
+            10 => {
+                // SASLInitialResponse: mechanism, int32 length, client-first-message.
+                let Some((mech, rest)) = cstr(body) else { return false };
+                self.sasl_mech = if mech.ends_with(b"-PLUS") { "SCRAM-SHA-256-PLUS" } else { "SCRAM-SHA-256" };
+                let first = rest.get(4..).unwrap_or_default();
+                self.line(side, &format!("SASLInitialResponse {} {}", text(mech), text(first)));
+            }
+            11 => {
+                // SASLResponse: client-final-message `c=...,r=...,p=proof`.
+                self.line(side, &format!("SASLResponse {}", text(body)));
+                let proof = body.split(|&b| b == b',').find_map(|f| f.strip_prefix(b"p="));
+                if let Some(p) = proof.filter(|p| !p.is_empty()) {
+                    let mech = if self.sasl_mech.is_empty() { "SCRAM-SHA-256" } else { self.sasl_mech };
+                    self.login(mech, text(p), Cred::HashOnly, ts, out);
+                }
+            }
+            _ => self.line(side, &format!("PasswordMessage ({} bytes)", body.len())),
+        }
+        true
+    }
+
+    fn server(&mut self, m: &[u8], out: &mut dyn LoginSink) -> bool {
+        let Some(&t) = m.first() else { return false };
+        let body = m.get(5..).unwrap_or_default();
+        match t {
+            b'R' => {
+                let Some(code) = be32(body, 0) else { return false };
+                let extra = match code {
+                    10 => {
+                        let mechs: Vec<String> = body
+                            .get(4..)
+                            .unwrap_or_default()
+                            .split(|&b| b == 0)
+                            .filter(|s| !s.is_empty())
+                            .map(text)
+                            .collect();
+                        format!(" {}", mechs.join(","))
+                    }
+                    _ => String::new(),
+                };
+                self.line(Side::Server, &format!("{}{extra}", auth_name(code)));
+                match code {
+                    0 => self.verdict(Verdict::Accepted, out),
+                    12 => {}
+                    c => self.auth = c,
+                }
+            }
+            b'E' => {
+                let (mut code, mut msg) = (&b""[..], &b""[..]);
+                let mut rest = body;
+                while let Some((&f, r)) = rest.split_first() {
+                    if f == 0 {
+                        break;
+                    }
+                    let Some((v, r)) = cstr(r) else { break };
+                    rest = r;
+                    match f {
+                        b'C' => code = v,
+                        b'M' => msg = v,
+                        _ => {}
+                    }
+                }
+                self.line(Side::Server, &format!("ErrorResponse {} {}", text(code), text(msg)));
+                self.verdict(Verdict::Refused, out);
+            }
+            _ => self.line(Side::Server, server_type_name(t)),
+        }
+        true
+    }
+}
+
+impl Session for Postgres {
+    fn on_data(&mut self, from: Side, mut data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let i = if from == Side::Client { 0 } else { 1 };
+        let (dirs, st) = (&mut self.dirs, &mut self.st);
+        let Some(dir) = dirs.get_mut(i) else { return };
+        while !st.done {
+            let Some(fr) = dir.next(&mut data, |h| st.len(from, h)) else { break };
+            let ok = match fr {
+                Frame::Data(n) => match data.split_at_checked(n) {
+                    Some((m, rest)) => {
+                        data = rest;
+                        st.on_message(from, m, ts, out)
+                    }
+                    None => false,
+                },
+                Frame::Buf => st.on_message(from, dir.buf(), ts, out),
+            };
+            if !ok {
+                dir.kill();
+            }
+        }
+    }
+
+    fn on_gap(&mut self, from: Side, len: u64) {
+        let i = if from == Side::Client { 0 } else { 1 };
+        if let Some(d) = self.dirs.get_mut(i) {
+            d.gap(len);
+        }
+    }
+
+    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
+        if let Some(l) = self.st.pending.take() {
+            out.on_login(l);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{C, S, run_both};
+    use super::*;
+
+    fn untyped(code: u32, body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend(code.to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+    fn startup(user: &str, db: &str) -> Vec<u8> {
+        untyped(PROTO_3, format!("user\0{user}\0database\0{db}\0\0").as_bytes())
+    }
+    fn msg(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![t];
+        v.extend(((body.len() + 4) as u32).to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+    fn auth(code: u32, extra: &[u8]) -> Vec<u8> {
+        msg(b'R', &[&code.to_be_bytes()[..], extra].concat())
+    }
+    fn error(code: &str, m: &str) -> Vec<u8> {
+        msg(b'E', format!("SFATAL\0C{code}\0M{m}\0\0").as_bytes())
+    }
+    fn summary(got: &super::super::Logins) -> Vec<(&'static str, Option<&str>, &str, Verdict)> {
+        got.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.verdict)).collect()
+    }
+
+    #[test]
+    fn cleartext_password_accepted() {
+        let ok = [auth(0, b""), msg(b'S', b"server_version\x0016\0"), msg(b'Z', b"I")].concat();
+        let conv: &[(Side, &[u8])] =
+            &[(C, &startup("alice", "shop")), (S, &auth(3, b"")), (C, &msg(b'p', b"hunter2\0")), (S, &ok)];
+        let got = run_both(Postgres::default, conv);
+        assert_eq!(summary(&got), vec![("password message", Some("alice"), "hunter2", Verdict::Accepted)]);
+        let t = &got.logins[0].transcript;
+        assert_eq!(t[0], "C: startup user=alice database=shop");
+        assert_eq!(t[1], "S: AuthenticationCleartextPassword");
+        assert_eq!(got.logins[0].ts, Timestamp::from_secs(1_002));
+    }
+
+    #[test]
+    fn md5_refused_with_28p01() {
+        let hash = b"md5a3556571e93b0d20722ba62be61e8c2d\0";
+        let err = error("28P01", "password authentication failed for user \"bob\"");
+        let conv: &[(Side, &[u8])] =
+            &[(C, &startup("bob", "db")), (S, &auth(5, b"\x01\x02\x03\x04")), (C, &msg(b'p', hash)), (S, &err)];
+        let got = run_both(Postgres::default, conv);
+        assert_eq!(summary(&got), vec![("md5", Some("bob"), "md5a3556571e93b0d20722ba62be61e8c2d", Verdict::Refused)]);
+        assert_eq!(got.logins[0].cred, Cred::HashOnly);
+        assert!(got.logins[0].transcript.iter().any(|l| l.contains("28P01")));
+    }
+
+    #[test]
+    fn scram_gives_the_client_proof_as_hash_only() {
+        let first = b"n,,n=,r=rOprNGfwEbeRWgbNEkqO";
+        let init = [&b"SCRAM-SHA-256\0"[..], &(first.len() as u32).to_be_bytes(), first].concat();
+        let fin = b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+        let conv: &[(Side, &[u8])] = &[
+            (C, &startup("carol", "app")),
+            (S, &auth(10, b"SCRAM-SHA-256\0\0")),
+            (C, &msg(b'p', &init)),
+            (S, &auth(11, b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")),
+            (C, &msg(b'p', fin)),
+            (S, &[auth(12, b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="), auth(0, b"")].concat()),
+        ];
+        let got = run_both(Postgres::default, conv);
+        assert_eq!(
+            summary(&got),
+            vec![("SCRAM-SHA-256", Some("carol"), "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", Verdict::Accepted)]
+        );
+        assert_eq!(got.logins[0].cred, Cred::HashOnly);
+    }
+
+    #[test]
+    fn ssl_request_accepted_stops_parsing() {
+        let conv: &[(Side, &[u8])] = &[(C, &untyped(SSL_REQUEST, b"")), (S, b"S"), (C, b"\x16\x03\x01\x02\x00\x01")];
+        let got = run_both(Postgres::default, conv);
+        assert!(got.tls);
+        assert!(got.logins.is_empty());
+    }
+
+    #[test]
+    fn ssl_request_refused_then_cleartext_login() {
+        let conv: &[(Side, &[u8])] = &[
+            (C, &untyped(SSL_REQUEST, b"")),
+            (S, b"N"),
+            (C, &startup("dave", "x")),
+            (S, &auth(3, b"")),
+            (C, &msg(b'p', b"pw\0")),
+            (S, &error("28P01", "password authentication failed")),
+        ];
+        let got = run_both(Postgres::default, conv);
+        assert!(!got.tls);
+        assert_eq!(summary(&got), vec![("password message", Some("dave"), "pw", Verdict::Refused)]);
+        assert_eq!(got.logins[0].tls, TlsNote::NotOffered);
+    }
+
+    #[test]
+    fn unanswered_password_is_unknown_and_non_postgres_ignored() {
+        let conv: &[(Side, &[u8])] = &[(C, &startup("e", "x")), (S, &auth(3, b"")), (C, &msg(b'p', b"pw\0"))];
+        let got = run_both(Postgres::default, conv);
+        assert_eq!(summary(&got), vec![("password message", Some("e"), "pw", Verdict::Unknown)]);
+        let got = run_both(Postgres::default, &[(C, b"GET / HTTP/1.1\r\n\r\n")]);
+        assert!(got.logins.is_empty());
+    }
+}

@@ -1,1 +1,530 @@
-//! (being written)
+//! Redis (RESP2/RESP3): `AUTH password`, `AUTH user password` (Redis 6 ACL) and `HELLO 3 AUTH user
+//! password`, in RESP arrays or inline commands, with the verdict from the matching reply.
+//!
+//! Both directions are parsed as a stream of lines and bulk strings. A bulk string is kept only when it
+//! is a short argument near the start of a command (where a command name, user and password are); any
+//! other bulk (a `SET` value, a `GET` reply) is skipped by its declared length, never buffered. Replies
+//! are matched to commands in order, as Redis answers them (pipelining): a small bounded FIFO remembers
+//! which commands await a reply, and the reply to an `AUTH`/`HELLO AUTH` gives its verdict (`+OK` or, for
+//! `HELLO`, a map: Accepted; `-ERR`, `-WRONGPASS`...: Refused). Nested RESP3 aggregates are walked
+//! with a bounded stack; push messages (`>`) and attributes (`|`) answer no command. A line that is not
+//! RESP on the server side, an absurd length or a gap makes the parser ignore that direction.
+
+use std::collections::VecDeque;
+
+use super::ber::Recent;
+use super::{Cred, Login, LoginSink, MAX_LINE, Proto, Session, TlsNote, Verdict, text};
+use crate::reassembly::Side;
+use crate::time::Timestamp;
+
+/// Commands awaiting a reply that we remember.
+const MAX_FIFO: usize = 64;
+/// Arguments of one command that we keep (command name, user, password... are at the start).
+const MAX_ARGS: usize = 8;
+/// Longest argument we keep.
+const MAX_ARG: u64 = 1024;
+/// Redis' own limit on a bulk string (`proto-max-bulk-len`).
+const MAX_BULK: i64 = 512 * 1024 * 1024;
+/// Most elements in one aggregate we accept.
+const MAX_ELEMS: i64 = 1 << 24;
+/// Nesting depth of replies we follow.
+const MAX_DEPTH: usize = 16;
+
+/// What the stream reader hands to the protocol state.
+enum Event<'a> {
+    /// A line without `\r\n` (`None`: longer than [`MAX_LINE`], skipped).
+    Line(Option<&'a [u8]>),
+    /// The end of a bulk string (its content if kept).
+    Bulk(Option<&'a [u8]>),
+}
+
+/// What the protocol state wants next.
+enum Action {
+    Continue,
+    /// A bulk string of this many bytes follows (then `\r\n`); keep it or skip it.
+    Bulk {
+        len: u64,
+        keep: bool,
+    },
+    /// Not Redis: ignore the rest of this direction.
+    Die,
+}
+
+/// Lines and bulk strings of one direction.
+#[derive(Default, Debug)]
+struct Stream {
+    line: Vec<u8>,
+    line_skip: bool,
+    /// Bytes of the current bulk string still to come, its trailing `\r\n` included.
+    bulk_left: u64,
+    /// Bytes of the current bulk string to keep (its content, without `\r\n`).
+    keep_left: u64,
+    keep: Option<Vec<u8>>,
+    dead: bool,
+}
+
+impl Stream {
+    fn feed(&mut self, mut data: &[u8], mut f: impl FnMut(Event) -> Action) {
+        while !data.is_empty() && !self.dead {
+            let action = if self.bulk_left > 0 {
+                let n = self.bulk_left.min(data.len() as u64) as usize;
+                let (chunk, rest) = data.split_at_checked(n).unwrap_or((data, &[]));
+                data = rest;
+                self.bulk_left -= n as u64;
+                if let Some(k) = self.keep.as_mut() {
+                    let m = self.keep_left.min(chunk.len() as u64) as usize;
+                    k.extend_from_slice(chunk.get(..m).unwrap_or_default());
+                    self.keep_left -= m as u64;
+                }
+                if self.bulk_left > 0 {
+                    continue;
+                }
+                let kept = self.keep.take();
+                f(Event::Bulk(kept.as_deref()))
+            } else {
+                match memchr::memchr(b'\n', data) {
+                    None => {
+                        if !self.line_skip {
+                            if self.line.len() + data.len() > MAX_LINE {
+                                self.line.clear();
+                                self.line_skip = true;
+                            } else {
+                                self.line.extend_from_slice(data);
+                            }
+                        }
+                        return;
+                    }
+                    Some(i) => {
+                        let head = data.get(..i).unwrap_or_default();
+                        data = data.get(i + 1..).unwrap_or_default();
+                        if self.line_skip {
+                            self.line_skip = false;
+                            self.line.clear();
+                            f(Event::Line(None))
+                        } else if self.line.is_empty() {
+                            f(Event::Line(Some(head.strip_suffix(b"\r").unwrap_or(head))))
+                        } else if self.line.len() + head.len() > MAX_LINE {
+                            self.line.clear();
+                            f(Event::Line(None))
+                        } else {
+                            let mut line = std::mem::take(&mut self.line);
+                            line.extend_from_slice(head);
+                            let a = f(Event::Line(Some(line.strip_suffix(b"\r").unwrap_or(&line))));
+                            line.clear();
+                            self.line = line;
+                            a
+                        }
+                    }
+                }
+            };
+            match action {
+                Action::Continue => {}
+                Action::Die => self.dead = true,
+                Action::Bulk { len, keep } => {
+                    self.bulk_left = len.saturating_add(2);
+                    self.keep_left = if keep { len } else { 0 };
+                    self.keep = keep.then(|| Vec::with_capacity(len as usize));
+                }
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        self.dead = true;
+        self.line.clear();
+        self.keep = None;
+    }
+}
+
+/// An argument of a command.
+#[derive(Debug)]
+enum Arg {
+    Kept(Vec<u8>),
+    Skipped,
+}
+
+/// A command awaiting its reply.
+#[derive(Debug)]
+enum Awaiting {
+    Other,
+    Login(Box<Login>),
+}
+
+#[derive(Default, Debug)]
+struct State {
+    recent: Recent,
+    fifo: VecDeque<Awaiting>,
+    // Client: the command being read.
+    args_left: u64,
+    args: Vec<Arg>,
+    nargs: u64,
+    // Server: the reply being read.
+    stack: Vec<(u64, bool)>,
+    /// Type byte of the reply being read and whether it answers a command.
+    top: (u8, bool),
+}
+
+fn parse_int(b: &[u8]) -> Option<i64> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+impl State {
+    fn line(&mut self, side: Side, line: &str) {
+        let prefix = if side == Side::Client { "C: " } else { "S: " };
+        let pending = self.fifo.iter_mut().filter_map(|a| match a {
+            Awaiting::Login(l) => Some(l.as_mut()),
+            Awaiting::Other => None,
+        });
+        self.recent.push(prefix, line.as_bytes(), pending);
+    }
+
+    fn client(&mut self, ev: Event, ts: Timestamp, out: &mut dyn LoginSink) -> Action {
+        match ev {
+            Event::Line(None) => {
+                if self.args_left > 0 {
+                    return Action::Die;
+                }
+                self.await_reply(Awaiting::Other, out);
+                Action::Continue
+            }
+            Event::Line(Some(l)) if self.args_left > 0 => {
+                let Some(len) = l.strip_prefix(b"$").and_then(parse_int) else { return Action::Die };
+                if len > MAX_BULK {
+                    return Action::Die;
+                }
+                if len < 0 {
+                    self.arg(Arg::Kept(Vec::new()), ts, out);
+                    return Action::Continue;
+                }
+                let len = len as u64;
+                Action::Bulk { len, keep: self.args.len() < MAX_ARGS && len <= MAX_ARG }
+            }
+            Event::Line(Some(l)) => {
+                if let Some(n) = l.strip_prefix(b"*") {
+                    let Some(n) = parse_int(n) else { return Action::Die };
+                    if n > MAX_ELEMS {
+                        return Action::Die;
+                    }
+                    if n > 0 {
+                        self.args_left = n as u64;
+                        self.nargs = n as u64;
+                        self.args.clear();
+                    }
+                    return Action::Continue;
+                }
+                let words: Vec<Arg> = l
+                    .split(|b| b.is_ascii_whitespace())
+                    .filter(|w| !w.is_empty())
+                    .map(|w| Arg::Kept(w.to_vec()))
+                    .collect();
+                if !words.is_empty() {
+                    self.nargs = words.len() as u64;
+                    self.args = words;
+                    self.command(ts, out);
+                }
+                Action::Continue
+            }
+            Event::Bulk(kept) => {
+                let arg = match kept {
+                    Some(k) => Arg::Kept(k.to_vec()),
+                    None => Arg::Skipped,
+                };
+                self.arg(arg, ts, out);
+                Action::Continue
+            }
+        }
+    }
+
+    fn arg(&mut self, arg: Arg, ts: Timestamp, out: &mut dyn LoginSink) {
+        if self.args.len() < MAX_ARGS {
+            self.args.push(arg);
+        }
+        self.args_left = self.args_left.saturating_sub(1);
+        if self.args_left == 0 {
+            self.command(ts, out);
+        }
+    }
+
+    fn kept(&self, i: usize) -> Option<&[u8]> {
+        match self.args.get(i)? {
+            Arg::Kept(k) => Some(k),
+            Arg::Skipped => None,
+        }
+    }
+
+    /// A complete command in `self.args`.
+    fn command(&mut self, ts: Timestamp, out: &mut dyn LoginSink) {
+        let name = self.kept(0).map(<[u8]>::to_ascii_uppercase).unwrap_or_default();
+        let login = match name.as_slice() {
+            b"AUTH" if self.nargs == 2 => self.kept(1).map(|p| ("AUTH", None, text(p))),
+            b"AUTH" if self.nargs == 3 => match (self.kept(1), self.kept(2)) {
+                (Some(u), Some(p)) => Some(("AUTH", Some(text(u)), text(p))),
+                _ => None,
+            },
+            b"HELLO" => {
+                let at = (2..self.args.len().saturating_sub(2))
+                    .find(|&i| self.kept(i).is_some_and(|a| a.eq_ignore_ascii_case(b"AUTH")));
+                at.and_then(|i| match (self.kept(i + 1), self.kept(i + 2)) {
+                    (Some(u), Some(p)) => Some(("HELLO AUTH", Some(text(u)), text(p))),
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
+        let summary = match &login {
+            Some(_) => {
+                // The whole (short) command: it carries the secret, the alert stage scrubs it.
+                let parts: Vec<String> = self
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Kept(k) => text(k),
+                        Arg::Skipped => "<long>".into(),
+                    })
+                    .collect();
+                parts.join(" ")
+            }
+            None => format!("{} ({} args)", text(&name), self.nargs.saturating_sub(1)),
+        };
+        self.line(Side::Client, &summary);
+        let awaiting = match login {
+            Some((mechanism, user, secret)) if !secret.is_empty() => Awaiting::Login(Box::new(Login {
+                proto: Proto::Redis,
+                mechanism,
+                user: user.filter(|u| !u.is_empty()),
+                secret,
+                cred: Cred::Password,
+                verdict: Verdict::Unknown,
+                tls: TlsNote::NotOffered,
+                ts,
+                transcript: self.recent.snapshot(),
+            })),
+            _ => Awaiting::Other,
+        };
+        self.args.clear();
+        self.nargs = 0;
+        self.await_reply(awaiting, out);
+    }
+
+    fn await_reply(&mut self, a: Awaiting, out: &mut dyn LoginSink) {
+        if self.fifo.len() >= MAX_FIFO {
+            if let Some(Awaiting::Login(l)) = self.fifo.pop_front() {
+                out.on_login(*l);
+            }
+        }
+        self.fifo.push_back(a);
+    }
+
+    fn server(&mut self, ev: Event, out: &mut dyn LoginSink) -> Action {
+        let l = match ev {
+            Event::Bulk(_) => {
+                self.element_done(out);
+                return Action::Continue;
+            }
+            Event::Line(None) => {
+                // An overlong simple string: one element.
+                self.element_done(out);
+                return Action::Continue;
+            }
+            Event::Line(Some(l)) => l,
+        };
+        let Some((&t, rest)) = l.split_first() else { return Action::Die };
+        if self.stack.is_empty() {
+            self.top = (t, t != b'>' && t != b'|');
+            let summary = match t {
+                b'+' | b'-' | b'!' => l,
+                _ => l.get(..l.len().min(24)).unwrap_or_default(),
+            };
+            self.line(Side::Server, &text(summary));
+        }
+        match t {
+            b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => {
+                self.element_done(out);
+                Action::Continue
+            }
+            b'$' | b'!' | b'=' => match parse_int(rest) {
+                Some(n) if n > MAX_BULK => Action::Die,
+                Some(n) if n < 0 => {
+                    self.element_done(out);
+                    Action::Continue
+                }
+                Some(n) => Action::Bulk { len: n as u64, keep: false },
+                None => Action::Die,
+            },
+            b'*' | b'~' | b'>' | b'%' | b'|' => match parse_int(rest) {
+                Some(n) if n > MAX_ELEMS => Action::Die,
+                Some(n) if n <= 0 => {
+                    self.element_done(out);
+                    Action::Continue
+                }
+                Some(n) => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        return Action::Die;
+                    }
+                    let n = if t == b'%' || t == b'|' { n as u64 * 2 } else { n as u64 };
+                    // An attribute precedes the element it describes: that element is still to come.
+                    self.stack.push((n, t == b'|'));
+                    Action::Continue
+                }
+                None => Action::Die,
+            },
+            _ => Action::Die,
+        }
+    }
+
+    /// One element (scalar or completed aggregate) ended.
+    fn element_done(&mut self, out: &mut dyn LoginSink) {
+        loop {
+            let Some(top) = self.stack.last_mut() else {
+                if self.top.1 {
+                    self.reply(out);
+                }
+                return;
+            };
+            top.0 = top.0.saturating_sub(1);
+            if top.0 > 0 {
+                return;
+            }
+            let attribute = top.1;
+            self.stack.pop();
+            if attribute {
+                // The attribute map ended; the element it annotates follows and counts instead.
+                return;
+            }
+        }
+    }
+
+    /// A complete top-level reply.
+    fn reply(&mut self, out: &mut dyn LoginSink) {
+        if let Some(Awaiting::Login(l)) = self.fifo.pop_front() {
+            let verdict = if matches!(self.top.0, b'-' | b'!') { Verdict::Refused } else { Verdict::Accepted };
+            out.on_login(Login { verdict, ..*l });
+        }
+    }
+}
+
+#[derive(Default, Debug)]
+pub struct Redis {
+    client: Stream,
+    server: Stream,
+    st: State,
+}
+
+impl Session for Redis {
+    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let st = &mut self.st;
+        match from {
+            Side::Client => self.client.feed(data, |ev| st.client(ev, ts, out)),
+            Side::Server => self.server.feed(data, |ev| st.server(ev, out)),
+        }
+    }
+
+    fn on_gap(&mut self, from: Side, _len: u64) {
+        match from {
+            Side::Client => self.client.kill(),
+            Side::Server => self.server.kill(),
+        }
+    }
+
+    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
+        for a in self.st.fifo.drain(..) {
+            if let Awaiting::Login(l) = a {
+                out.on_login(*l);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{C, S, run_both};
+    use super::*;
+
+    fn resp(args: &[&[u8]]) -> Vec<u8> {
+        let mut v = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            v.extend(format!("${}\r\n", a.len()).bytes());
+            v.extend_from_slice(a);
+            v.extend_from_slice(b"\r\n");
+        }
+        v
+    }
+
+    fn summary(got: &super::super::Logins) -> Vec<(&'static str, Option<&str>, &str, Verdict)> {
+        got.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.verdict)).collect()
+    }
+
+    #[test]
+    fn resp_auth_with_password_accepted() {
+        let got = run_both(Redis::default, &[(C, &resp(&[b"AUTH", b"password"])), (S, b"+OK\r\n")]);
+        assert_eq!(summary(&got), vec![("AUTH", None, "password", Verdict::Accepted)]);
+        assert_eq!(got.logins[0].transcript, vec!["C: AUTH password".to_string(), "S: +OK".to_string()]);
+    }
+
+    #[test]
+    fn acl_auth_refused_with_wrongpass() {
+        let wrong = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+        let got = run_both(Redis::default, &[(C, &resp(&[b"auth", b"alice", b"pw"])), (S, wrong)]);
+        assert_eq!(summary(&got), vec![("AUTH", Some("alice"), "pw", Verdict::Refused)]);
+    }
+
+    #[test]
+    fn hello_auth_answered_by_a_map() {
+        let cmd = resp(&[b"HELLO", b"3", b"AUTH", b"bob", b"s3cret", b"SETNAME", b"app"]);
+        let reply = b"%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$5\r\nproto\r\n:3\r\n";
+        let got = run_both(Redis::default, &[(C, &cmd), (S, reply)]);
+        assert_eq!(summary(&got), vec![("HELLO AUTH", Some("bob"), "s3cret", Verdict::Accepted)]);
+    }
+
+    #[test]
+    fn inline_auth_and_pipelined_replies_are_matched_in_order() {
+        let big = vec![b'v'; 20_000];
+        let mut c = resp(&[b"SET", b"k", &big]);
+        c.extend(b"AUTH first\r\n");
+        c.extend(resp(&[b"GET", b"k"]));
+        c.extend(resp(&[b"AUTH", b"second"]));
+        let mut s = b"+OK\r\n-ERR invalid password\r\n".to_vec();
+        s.extend(format!("${}\r\n", big.len()).bytes());
+        s.extend(&big);
+        s.extend(b"\r\n*2\r\n*1\r\n:1\r\n$-1\r\n+OK\r\n");
+        let got = run_both(Redis::default, &[(C, &c), (S, &s)]);
+        assert_eq!(
+            summary(&got),
+            vec![("AUTH", None, "first", Verdict::Refused), ("AUTH", None, "second", Verdict::Accepted)]
+        );
+    }
+
+    #[test]
+    fn unanswered_auth_is_unknown_at_close() {
+        let got = run_both(Redis::default, &[(C, b"AUTH pw\r\n")]);
+        assert_eq!(summary(&got), vec![("AUTH", None, "pw", Verdict::Unknown)]);
+    }
+
+    #[test]
+    fn push_messages_do_not_answer_commands() {
+        let got = run_both(
+            Redis::default,
+            &[(C, &resp(&[b"AUTH", b"pw"])), (S, b">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n-ERR no\r\n")],
+        );
+        assert_eq!(summary(&got), vec![("AUTH", None, "pw", Verdict::Refused)]);
+    }
+
+    #[test]
+    fn non_resp_server_traffic_is_ignored() {
+        let got = run_both(Redis::default, &[(C, b"AUTH pw\r\n"), (S, b"HTTP/1.1 400 Bad\r\n+OK\r\n")]);
+        assert_eq!(summary(&got), vec![("AUTH", None, "pw", Verdict::Unknown)]);
+        let got = run_both(Redis::default, &[(C, b"*99999999999\r\n$4\r\nAUTH\r\n")]);
+        assert!(got.logins.is_empty());
+    }
+
+    #[test]
+    fn fifo_is_bounded() {
+        let mut c = Vec::new();
+        for i in 0..200 {
+            c.extend(format!("AUTH p{i}\r\n").bytes());
+        }
+        let got = run_both(Redis::default, &[(C, &c)]);
+        assert_eq!(got.logins.len(), 200);
+        assert!(got.logins.iter().all(|l| l.verdict == Verdict::Unknown));
+    }
+}

@@ -1,0 +1,370 @@
+//! A tiny BER reader (LDAP, SNMP), plus the two helpers the binary parsers share: per-direction
+//! message framing ([`Framer`]) and a bounded transcript of recent messages ([`Recent`]).
+//!
+//! BER: only what LDAP and SNMP use on the wire. Single-byte tags (a high tag number form is a parse
+//! failure), definite lengths in short form or long form of up to 4 length bytes. An indefinite length
+//! (`0x80`, allowed by BER but never sent by LDAP or SNMP implementations) is treated as "not this
+//! protocol": the caller gives up.
+//!
+//! Framing: a binary message split across segments is buffered up to [`MAX_LINE`] bytes; a longer one
+//! is skipped by its declared length without being buffered; a header the protocol's length function
+//! calls invalid kills the direction (everything after it is ignored).
+
+use std::collections::VecDeque;
+
+use super::{Login, MAX_LINE, MAX_TRANSCRIPT, push_transcript};
+
+/// What a protocol's length function says about the start of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Len {
+    /// The header is incomplete.
+    Need,
+    /// Not this protocol (absurd length, wrong tag...).
+    Bad,
+    /// The whole message (header included) is this many bytes (at least 1).
+    Is(usize),
+}
+
+/// Where [`Framer::next`] found a complete message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// The first `n` bytes of the data passed in (not consumed: the caller splits them off).
+    Data(usize),
+    /// In [`Framer::buf`] (valid until the next call).
+    Buf,
+}
+
+/// Per-direction message framing.
+#[derive(Default, Debug)]
+pub struct Framer {
+    buf: Vec<u8>,
+    /// Bytes of an overlong message still to drop.
+    skip: u64,
+    /// The direction was given up.
+    dead: bool,
+    /// `buf` holds a message handed out by the last call.
+    full: bool,
+}
+
+impl Framer {
+    /// The next complete message at the front of `data` (or completed by it), consuming what it buffers
+    /// or skips. `None`: `data` is used up (or the direction is dead).
+    pub fn next(&mut self, data: &mut &[u8], len: impl Fn(&[u8]) -> Len) -> Option<Frame> {
+        if self.full {
+            self.buf.clear();
+            self.full = false;
+        }
+        loop {
+            if self.dead {
+                *data = &[];
+                return None;
+            }
+            if self.skip > 0 {
+                let n = self.skip.min(data.len() as u64) as usize;
+                self.skip -= n as u64;
+                *data = data.get(n..).unwrap_or_default();
+                if self.skip > 0 {
+                    return None;
+                }
+            }
+            if data.is_empty() {
+                return None;
+            }
+            if self.buf.is_empty() {
+                match len(data) {
+                    Len::Bad | Len::Is(0) => self.dead = true,
+                    Len::Is(n) if n > MAX_LINE => self.skip = n as u64,
+                    Len::Is(n) if n <= data.len() => return Some(Frame::Data(n)),
+                    _ if data.len() > MAX_LINE => self.dead = true,
+                    _ => {
+                        self.buf.extend_from_slice(data);
+                        *data = &[];
+                        return None;
+                    }
+                }
+            } else {
+                match len(&self.buf) {
+                    Len::Bad | Len::Is(0) => self.dead = true,
+                    Len::Need if self.buf.len() >= MAX_LINE => self.dead = true,
+                    Len::Need => {
+                        // Headers are a few bytes: complete them one byte at a time.
+                        if let Some((&b, rest)) = data.split_first() {
+                            self.buf.push(b);
+                            *data = rest;
+                        }
+                    }
+                    Len::Is(n) if n > MAX_LINE => {
+                        self.skip = n.saturating_sub(self.buf.len()) as u64;
+                        self.buf.clear();
+                    }
+                    Len::Is(n) if n < self.buf.len() => self.dead = true,
+                    Len::Is(n) => {
+                        let take = (n - self.buf.len()).min(data.len());
+                        let (head, rest) = data.split_at(take);
+                        self.buf.extend_from_slice(head);
+                        *data = rest;
+                        if self.buf.len() == n {
+                            self.full = true;
+                            return Some(Frame::Buf);
+                        }
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The buffered message after [`Frame::Buf`].
+    pub fn buf(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Ignore the rest of this direction.
+    pub fn kill(&mut self) {
+        self.dead = true;
+        self.buf.clear();
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// Forget a partial message (after a gap). A gap inside a skipped message shortens the skip.
+    pub fn gap(&mut self, len: u64) {
+        self.buf.clear();
+        self.full = false;
+        if self.skip > 0 {
+            self.skip = self.skip.saturating_sub(len);
+        } else if !self.dead {
+            // We no longer know where the next message starts.
+            self.dead = true;
+        }
+    }
+}
+
+/// Feeds `data` to `framer` and calls `f` with every complete message; `f` returning `false` gives up
+/// on the direction.
+pub fn drive(framer: &mut Framer, mut data: &[u8], len: impl Fn(&[u8]) -> Len, mut f: impl FnMut(&[u8]) -> bool) {
+    while let Some(fr) = framer.next(&mut data, &len) {
+        let ok = match fr {
+            Frame::Data(n) => match data.split_at_checked(n) {
+                Some((m, rest)) => {
+                    data = rest;
+                    f(m)
+                }
+                None => false,
+            },
+            Frame::Buf => f(framer.buf()),
+        };
+        if !ok {
+            framer.kill();
+        }
+    }
+}
+
+/// The last [`MAX_TRANSCRIPT`] summary lines of a connection, copied into a login when it is created
+/// and extended with the lines that follow until its verdict.
+#[derive(Default, Debug)]
+pub struct Recent {
+    lines: VecDeque<String>,
+}
+
+impl Recent {
+    /// Records one line and appends it to the transcripts of `pending` logins.
+    pub fn push<'a>(&mut self, prefix: &str, line: &[u8], pending: impl Iterator<Item = &'a mut Login>) {
+        let mut one = Vec::with_capacity(1);
+        push_transcript(&mut one, prefix, line);
+        let Some(s) = one.pop() else { return };
+        for l in pending {
+            if l.transcript.len() < MAX_TRANSCRIPT {
+                l.transcript.push(s.clone());
+            }
+        }
+        if self.lines.len() >= MAX_TRANSCRIPT {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(s);
+    }
+
+    /// The lines so far (for a new login).
+    pub fn snapshot(&self) -> Vec<String> {
+        self.lines.iter().cloned().collect()
+    }
+}
+
+/// The total length of the TLV at the start of `data`, tag and length included.
+pub fn tlv_len(data: &[u8]) -> Len {
+    let Some(&tag) = data.first() else { return Len::Need };
+    if tag & 0x1f == 0x1f {
+        return Len::Bad;
+    }
+    let Some(&l0) = data.get(1) else { return Len::Need };
+    if l0 < 0x80 {
+        return Len::Is(2 + l0 as usize);
+    }
+    let nbytes = (l0 & 0x7f) as usize;
+    if nbytes == 0 || nbytes > 4 {
+        return Len::Bad;
+    }
+    let Some(lb) = data.get(2..2 + nbytes) else { return Len::Need };
+    let n = lb.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+    Len::Is(2 + nbytes + n)
+}
+
+/// Reads TLVs one after the other from a byte string.
+#[derive(Clone, Copy, Debug)]
+pub struct Reader<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Reader { data }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The tag of the next TLV, if any.
+    pub fn peek_tag(&self) -> Option<u8> {
+        self.data.first().copied()
+    }
+
+    /// The next TLV: its tag and its value. `None` on a malformed or truncated TLV.
+    pub fn tlv(&mut self) -> Option<(u8, &'a [u8])> {
+        let Len::Is(n) = tlv_len(self.data) else { return None };
+        let whole = self.data.get(..n)?;
+        let hdr = match whole.get(1)? {
+            l if *l < 0x80 => 2,
+            l => 2 + (l & 0x7f) as usize,
+        };
+        let tag = *whole.first()?;
+        self.data = self.data.get(n..)?;
+        Some((tag, whole.get(hdr..)?))
+    }
+
+    /// The next TLV, which must have tag `tag`.
+    pub fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
+        match self.tlv()? {
+            (t, v) if t == tag => Some(v),
+            _ => None,
+        }
+    }
+
+    /// An INTEGER (tag 0x02) or ENUMERATED (0x0a) that fits an i64.
+    pub fn int(&mut self) -> Option<i64> {
+        let (tag, v) = self.tlv()?;
+        if tag != 0x02 && tag != 0x0a {
+            return None;
+        }
+        int_value(v)
+    }
+}
+
+/// A two's complement big-endian integer of 1 to 8 bytes.
+pub fn int_value(v: &[u8]) -> Option<i64> {
+    if v.is_empty() || v.len() > 8 {
+        return None;
+    }
+    let neg = v.first().is_some_and(|b| b & 0x80 != 0);
+    let init: i64 = if neg { -1 } else { 0 };
+    Some(v.iter().fold(init, |acc, &b| (acc << 8) | b as i64))
+}
+
+/// Test helper: encodes TLVs.
+#[cfg(test)]
+pub mod enc {
+    pub fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let n = value.len();
+        if n < 0x80 {
+            out.push(n as u8);
+        } else if n < 0x100 {
+            out.extend_from_slice(&[0x81, n as u8]);
+        } else if n < 0x10000 {
+            out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+        } else {
+            out.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        }
+        out.extend_from_slice(value);
+        out
+    }
+
+    pub fn int(tag: u8, v: i64) -> Vec<u8> {
+        let bytes = v.to_be_bytes();
+        let mut start = 0;
+        while start < 7 {
+            let (b, next) = (bytes[start], bytes[start + 1]);
+            if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+                start += 1;
+            } else {
+                break;
+            }
+        }
+        tlv(tag, &bytes[start..])
+    }
+
+    pub fn seq(tag: u8, parts: &[Vec<u8>]) -> Vec<u8> {
+        tlv(tag, &parts.concat())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_short_and_long_lengths_and_integers() {
+        let big = vec![7u8; 300];
+        let mut data = enc::int(0x02, -129);
+        data.extend(enc::tlv(0x04, &big));
+        data.extend(enc::int(0x0a, 49));
+        let mut r = Reader::new(&data);
+        assert_eq!(r.int(), Some(-129));
+        assert_eq!(r.expect(0x04), Some(&big[..]));
+        assert_eq!(r.int(), Some(49));
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn indefinite_or_oversized_lengths_are_bad() {
+        assert_eq!(tlv_len(&[0x30, 0x80]), Len::Bad);
+        assert_eq!(tlv_len(&[0x30, 0x85, 1, 1, 1, 1, 1]), Len::Bad);
+        assert_eq!(tlv_len(&[0x1f, 0x01]), Len::Bad);
+        assert_eq!(tlv_len(&[0x30, 0x82, 0x01]), Len::Need);
+        assert_eq!(Reader::new(&[0x04, 0x05, 1, 2]).tlv(), None);
+    }
+
+    fn frames(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, bool) {
+        let mut f = Framer::default();
+        let mut got = Vec::new();
+        for c in chunks {
+            let mut data: &[u8] = c;
+            while let Some(fr) = f.next(&mut data, tlv_len) {
+                match fr {
+                    Frame::Data(n) => {
+                        let (m, rest) = data.split_at(n);
+                        got.push(m.to_vec());
+                        data = rest;
+                    }
+                    Frame::Buf => got.push(f.buf().to_vec()),
+                }
+            }
+        }
+        (got, f.is_dead())
+    }
+
+    #[test]
+    fn framer_reassembles_and_skips_overlong_messages() {
+        let a = enc::tlv(0x30, b"hello");
+        let big = enc::tlv(0x30, &vec![0u8; MAX_LINE + 5]);
+        let b = enc::tlv(0x30, b"x");
+        let all = [a.clone(), big, b.clone()].concat();
+        let want = vec![a, b];
+        assert_eq!(frames(&[&all]), (want.clone(), false));
+        let bytes: Vec<&[u8]> = all.chunks(1).collect();
+        assert_eq!(frames(&bytes), (want, false));
+        assert!(frames(&[&[0x30, 0x80, 0, 0]]).1);
+    }
+}
