@@ -1,1 +1,458 @@
-//! (being written)
+//! FTP control connection (RFC 959, AUTH TLS from RFC 4217): `USER`/`PASS` and `ACCT` in clear.
+//!
+//! The client side is read as commands, one per line (`PASS` takes the rest of the line as is, since a
+//! password may hold spaces). The server side is read as replies: `ddd text` is a final reply, `ddd-`
+//! opens a multi-line reply that only a line `ddd ` with the same code closes (lines in between are
+//! text, even if they start with another code). FTP clients do not pipeline logins in practice, so the
+//! next final reply after `PASS` is its answer: 230/202 accept it, 4xx/5xx refuse it, 331/332 (and
+//! 1xx) mean "more to come" and keep it waiting; after 331/332 the following `ACCT` joins the attempt
+//! instead of ending it.
+//!
+//! `ACCT` is a secret too: it is reported as its own [`Login`] with mechanism `ACCT` (user = the last
+//! `USER`), with the verdict of the reply to it; the `PASS` waiting on 332 gets that same verdict.
+//! Anonymous logins are reported like any other (the "password" is an e-mail address, still sent in
+//! clear); an empty `PASS` carries no secret and reports nothing.
+//!
+//! TLS: a `211` FEAT reply listing `AUTH TLS`/`AUTH SSL` marks later logins
+//! [`TlsNote::OfferedNotUsed`]; `AUTH TLS` (or SSL, TLS-C, TLS-P) answered 234 ends the parse.
+
+use super::lines::LineBuf;
+use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, push_transcript, text};
+use crate::reassembly::Side;
+use crate::time::Timestamp;
+
+/// Logins waiting for one reply (a PASS answered 332 plus its ACCT); more is not FTP.
+const MAX_PENDING: usize = 4;
+
+/// One FTP control connection.
+#[derive(Default, Debug)]
+pub struct Ftp {
+    client: LineBuf,
+    server: LineBuf,
+    st: State,
+}
+
+#[derive(Default, Debug)]
+struct State {
+    transcript: Vec<String>,
+    /// The last `USER` argument.
+    user: Option<String>,
+    /// Attempts waiting for their verdict (verdict Unknown, transcript filled when emitted).
+    pending: Vec<Login>,
+    /// The server answered the pending attempt with 331/332 (or 1xx): the next ACCT belongs to it.
+    more: bool,
+    /// The client asked `AUTH TLS` and the reply is not in yet.
+    auth_tls: bool,
+    tls_offered: bool,
+    /// Inside a multi-line reply opened with this code.
+    multi: Option<[u8; 3]>,
+    /// AUTH TLS accepted: the rest is ciphertext.
+    upgraded: bool,
+}
+
+/// The reply code of a line and whether it opens a multi-line reply (`ddd-`).
+fn reply_code(line: &[u8]) -> Option<([u8; 3], bool)> {
+    let c: [u8; 3] = line.get(..3)?.try_into().ok()?;
+    if !c.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    match line.get(3) {
+        None | Some(b' ') => Some((c, false)),
+        Some(b'-') => Some((c, true)),
+        Some(_) => None,
+    }
+}
+
+fn code_num(c: [u8; 3]) -> u16 {
+    c.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
+}
+
+impl State {
+    fn flush(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
+        for mut l in self.pending.drain(..) {
+            l.verdict = verdict;
+            l.transcript = self.transcript.clone();
+            out.on_login(l);
+        }
+        self.more = false;
+    }
+
+    fn attempt(&mut self, mechanism: &'static str, secret: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let secret = text(secret);
+        if secret.is_empty() {
+            return;
+        }
+        if self.pending.len() >= MAX_PENDING {
+            self.flush(Verdict::Unknown, out);
+        }
+        self.pending.push(Login {
+            proto: Proto::Ftp,
+            mechanism,
+            user: self.user.clone(),
+            secret,
+            cred: Cred::Password,
+            verdict: Verdict::Unknown,
+            tls: if self.tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
+            ts,
+            transcript: Vec::new(),
+        });
+        self.more = false;
+    }
+
+    fn client_line(&mut self, line: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        if self.upgraded {
+            return;
+        }
+        let (cmd, arg) = match memchr::memchr(b' ', line) {
+            Some(i) => (line.get(..i).unwrap_or_default(), line.get(i + 1..).unwrap_or_default()),
+            None => (line, &b""[..]),
+        };
+        let cmd = cmd.to_ascii_uppercase();
+        let joins_pending = self.more && cmd == b"ACCT";
+        if !self.pending.is_empty() && !joins_pending {
+            self.flush(Verdict::Unknown, out);
+        }
+        push_transcript(&mut self.transcript, "C: ", line);
+        match cmd.as_slice() {
+            b"USER" => self.user = Some(text(arg.trim_ascii())).filter(|u| !u.is_empty()),
+            b"PASS" => self.attempt("USER/PASS", arg, ts, out),
+            b"ACCT" => self.attempt("ACCT", arg, ts, out),
+            b"AUTH" => {
+                let a = arg.trim_ascii().to_ascii_uppercase();
+                self.auth_tls = matches!(a.as_slice(), b"TLS" | b"SSL" | b"TLS-C" | b"TLS-P");
+            }
+            _ => {}
+        }
+    }
+
+    fn server_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
+        if self.upgraded {
+            return;
+        }
+        push_transcript(&mut self.transcript, "S: ", line);
+        if let Some(open) = self.multi {
+            match reply_code(line) {
+                Some((c, false)) if c == open => {
+                    self.multi = None;
+                    self.reply(c, out);
+                }
+                _ => self.reply_text(open, line),
+            }
+            return;
+        }
+        match reply_code(line) {
+            Some((c, true)) => self.multi = Some(c),
+            Some((c, false)) => self.reply(c, out),
+            None => {}
+        }
+    }
+
+    /// A line inside a multi-line reply: FEAT lists ` AUTH TLS`.
+    fn reply_text(&mut self, code: [u8; 3], line: &[u8]) {
+        if &code != b"211" {
+            return;
+        }
+        let mut t = line.trim_ascii();
+        if let Some((c, true)) = reply_code(t) {
+            if c == code {
+                t = t.get(4..).unwrap_or_default().trim_ascii();
+            }
+        }
+        let t = t.to_ascii_uppercase();
+        if t.starts_with(b"AUTH ")
+            && (memchr::memmem::find(&t, b"TLS").is_some() || memchr::memmem::find(&t, b"SSL").is_some())
+        {
+            self.tls_offered = true;
+        }
+    }
+
+    fn reply(&mut self, code: [u8; 3], out: &mut dyn LoginSink) {
+        let n = code_num(code);
+        if std::mem::take(&mut self.auth_tls) && n == 234 {
+            self.flush(Verdict::Unknown, out);
+            self.upgraded = true;
+            out.on_tls();
+            return;
+        }
+        if self.pending.is_empty() {
+            return;
+        }
+        match n {
+            230 | 202 => self.flush(Verdict::Accepted, out),
+            100..=199 | 331 | 332 => self.more = true,
+            400..=599 => self.flush(Verdict::Refused, out),
+            _ => {}
+        }
+    }
+}
+
+impl Session for Ftp {
+    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let Ftp { client, server, st } = self;
+        if st.upgraded {
+            return;
+        }
+        match from {
+            Side::Client => client.feed(data, |l| st.client_line(l, ts, out)),
+            Side::Server => server.feed(data, |l| st.server_line(l, out)),
+        }
+    }
+
+    fn on_gap(&mut self, from: Side, _len: u64) {
+        match from {
+            Side::Client => self.client.clear(),
+            Side::Server => {
+                self.server.clear();
+                self.st.multi = None;
+            }
+        }
+    }
+
+    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
+        self.st.flush(Verdict::Unknown, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::testutil::{C, S, run_both};
+
+    const GREETING: &[u8] = b"220 (vsFTPd 3.0.3)\r\n";
+
+    #[test]
+    fn accepted_login_gives_user_password_and_transcript() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"USER alice\r\n"),
+                (S, b"331 Please specify the password.\r\n"),
+                (C, b"PASS s3cret pass\r\n"),
+                (S, b"230 Login successful.\r\n"),
+                (C, b"SYST\r\n"),
+                (S, b"215 UNIX Type: L8\r\n"),
+            ],
+        );
+        assert_eq!(out.logins.len(), 1);
+        let l = &out.logins[0];
+        assert_eq!(l.proto, Proto::Ftp);
+        assert_eq!(l.mechanism, "USER/PASS");
+        assert_eq!(l.user.as_deref(), Some("alice"));
+        assert_eq!(l.secret, "s3cret pass");
+        assert_eq!(l.cred, Cred::Password);
+        assert_eq!(l.verdict, Verdict::Accepted);
+        assert_eq!(l.tls, TlsNote::NotOffered);
+        assert_eq!(l.ts, Timestamp::from_secs(1_003));
+        assert_eq!(
+            l.transcript,
+            vec![
+                "S: 220 (vsFTPd 3.0.3)",
+                "C: USER alice",
+                "S: 331 Please specify the password.",
+                "C: PASS s3cret pass",
+                "S: 230 Login successful."
+            ]
+        );
+        assert!(!out.tls);
+    }
+
+    #[test]
+    fn refused_login_then_retry_gives_two_logins() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"USER alice\r\n"),
+                (S, b"331 Please specify the password.\r\n"),
+                (C, b"PASS wrong\r\n"),
+                (S, b"530 Login incorrect.\r\n"),
+                (C, b"user alice\r\n"),
+                (S, b"331 Please specify the password.\r\n"),
+                (C, b"pass right\r\n"),
+                (S, b"230 Login successful.\r\n"),
+            ],
+        );
+        let got: Vec<_> = out.logins.iter().map(|l| (l.user.as_deref(), l.secret.as_str(), l.verdict)).collect();
+        assert_eq!(got, vec![(Some("alice"), "wrong", Verdict::Refused), (Some("alice"), "right", Verdict::Accepted)]);
+    }
+
+    #[test]
+    fn login_without_reply_is_unknown_at_close() {
+        let out = run_both(
+            Ftp::default,
+            &[(S, GREETING), (C, b"USER bob\r\n"), (S, b"331 Password?\r\n"), (C, b"PASS pw\r\n")],
+        );
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].verdict, Verdict::Unknown);
+        assert_eq!(out.logins[0].secret, "pw");
+    }
+
+    #[test]
+    fn unanswered_login_is_emitted_unknown_when_the_next_command_comes() {
+        let out = run_both(
+            Ftp::default,
+            &[(C, b"USER bob\r\n"), (C, b"PASS first\r\n"), (C, b"PASS second\r\n"), (S, b"530 Login incorrect.\r\n")],
+        );
+        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict)).collect();
+        assert_eq!(got, vec![("first", Verdict::Unknown), ("second", Verdict::Refused)]);
+    }
+
+    #[test]
+    fn anonymous_login_is_reported() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"USER anonymous\r\n"),
+                (S, b"331 Please specify the password.\r\n"),
+                (C, b"PASS guest@example.com\r\n"),
+                (S, b"230 Login successful.\r\n"),
+            ],
+        );
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].user.as_deref(), Some("anonymous"));
+        assert_eq!(out.logins[0].secret, "guest@example.com");
+    }
+
+    #[test]
+    fn empty_pass_and_user_alone_report_nothing() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"USER ftp\r\n"),
+                (S, b"331 Please specify the password.\r\n"),
+                (C, b"PASS\r\n"),
+                (S, b"230 Login successful.\r\n"),
+                (C, b"USER carol\r\n"),
+                (S, b"331 Please specify the password.\r\n"),
+                (C, b"QUIT\r\n"),
+                (S, b"221 Goodbye.\r\n"),
+            ],
+        );
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn acct_is_its_own_login_and_shares_the_verdict() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, b"220 mainframe FTP ready\r\n"),
+                (C, b"USER dave\r\n"),
+                (S, b"331 Send password please.\r\n"),
+                (C, b"PASS pw1\r\n"),
+                (S, b"332 Need account for login.\r\n"),
+                (C, b"ACCT billing42\r\n"),
+                (S, b"230 User logged in.\r\n"),
+            ],
+        );
+        let got: Vec<_> =
+            out.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.verdict)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("USER/PASS", Some("dave"), "pw1", Verdict::Accepted),
+                ("ACCT", Some("dave"), "billing42", Verdict::Accepted)
+            ]
+        );
+    }
+
+    #[test]
+    fn auth_tls_accepted_stops_parsing_and_reports_tls() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"AUTH TLS\r\n"),
+                (S, b"234 Proceeding with negotiation.\r\n"),
+                (C, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\nPASS not-a-pass\r\n"),
+                (S, b"\x16\x03\x03\x00\x7a\x02\r\n230 x\r\n"),
+            ],
+        );
+        assert!(out.tls);
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn auth_tls_refused_keeps_parsing() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"AUTH TLS\r\n"),
+                (S, b"530 Please login with USER and PASS.\r\n"),
+                (C, b"USER alice\r\n"),
+                (S, b"331 Please specify the password.\r\n"),
+                (C, b"PASS pw\r\n"),
+                (S, b"230 Login successful.\r\n"),
+            ],
+        );
+        assert!(!out.tls);
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].verdict, Verdict::Accepted);
+    }
+
+    #[test]
+    fn login_after_feat_offered_auth_tls_is_offered_not_used() {
+        let out = run_both(Ftp::default, &[
+            (S, GREETING),
+            (C, b"FEAT\r\n"),
+            (S, b"211-Features:\r\n AUTH SSL\r\n AUTH TLS\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n PBSZ\r\n PROT\r\n"),
+            (S, b" REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n"),
+            (C, b"USER alice\r\n"),
+            (S, b"331 Please specify the password.\r\n"),
+            (C, b"PASS pw\r\n"),
+            (S, b"230 Login successful.\r\n"),
+        ]);
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].tls, TlsNote::OfferedNotUsed);
+        assert_eq!(out.logins[0].verdict, Verdict::Accepted);
+    }
+
+    #[test]
+    fn feat_without_auth_tls_leaves_not_offered() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"FEAT\r\n"),
+                (S, b"211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n211 End\r\n"),
+                (C, b"USER alice\r\nPASS pw\r\n"),
+                (S, b"331 Please specify the password.\r\n230 Login successful.\r\n"),
+            ],
+        );
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].tls, TlsNote::NotOffered);
+        assert_eq!(out.logins[0].verdict, Verdict::Accepted);
+    }
+
+    #[test]
+    fn multi_line_reply_ends_only_at_its_own_code() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, b"220-Welcome to the archive\r\n220-530 users beware\r\n220 ready\r\n"),
+                (C, b"USER alice\r\n"),
+                (S, b"331 Password required for alice\r\n"),
+                (C, b"PASS pw\r\n"),
+                (S, b"230-Last login: yesterday\r\n530 is just text here\r\n230 User alice logged in\r\n"),
+            ],
+        );
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].verdict, Verdict::Accepted);
+    }
+
+    #[test]
+    fn gap_drops_the_partial_line() {
+        let mut f = Ftp::default();
+        let mut out = crate::proto::Logins::default();
+        let ts = Timestamp::from_secs(1);
+        f.on_data(C, b"USER alice\r\nPASS sec", ts, &mut out);
+        f.on_gap(C, 100);
+        f.on_data(C, b"ret\r\n", ts, &mut out);
+        f.on_close(ts, &mut out);
+        assert!(out.logins.is_empty());
+    }
+}

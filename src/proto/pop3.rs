@@ -1,1 +1,668 @@
-//! (being written)
+//! POP3 (RFC 1939, CAPA/STLS from RFC 2449 and RFC 2595, AUTH from RFC 5034): `USER`/`PASS`, `APOP`
+//! and SASL `AUTH` logins.
+//!
+//! POP3 replies say `+OK` or `-ERR` but not what they answer, and clients may pipeline (RFC 2449), so
+//! every client command queues what its reply will be ([`Expect`]) and every `+OK`/`-ERR` takes the
+//! oldest one. That also tells which `+OK` opens a multi-line reply (CAPA, RETR, TOP, LIST and UIDL
+//! without argument, bare AUTH): its lines, up to the line `.`, are data, not replies (a mail body
+//! holding `-ERR` or `+OK` must not decide a login). A `CAPA` reply listing `STLS` marks later logins
+//! [`TlsNote::OfferedNotUsed`]; `STLS` answered `+OK` ends the parse.
+//!
+//! During `AUTH` the client sends SASL responses, not commands, until the server's final `+OK`/`-ERR`
+//! (`+ ` lines are continuations). The SASL side is [`SaslExchange`], which this module also provides
+//! to `imap` and `smtp` (the three differ only in how the server prompts): PLAIN, LOGIN (user then
+//! password, the user possibly on the AUTH line), XOAUTH2 and OAUTHBEARER (a token), CRAM-MD5 (user and
+//! the HMAC digest, [`Cred::HashOnly`]); `*` cancels. APOP reports the digest as [`Cred::HashOnly`].
+
+use std::collections::VecDeque;
+
+use super::lines::LineBuf;
+use super::sasl::{self, Decoded, Mech, b64};
+use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, push_transcript, text};
+use crate::reassembly::Side;
+use crate::time::Timestamp;
+
+/// Commands whose reply is still to come; a longer queue means we lost track (gap), the oldest go.
+const MAX_QUEUE: usize = 32;
+
+/// A SASL mechanism, as far as the credentials it carries go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Plain,
+    Login,
+    XOauth2,
+    OauthBearer,
+    CramMd5,
+    /// SCRAM, DIGEST-MD5, GSSAPI, EXTERNAL...: followed (its responses are not commands), not reported.
+    Other,
+}
+
+impl Kind {
+    pub(super) fn parse(name: &[u8]) -> Kind {
+        if name.eq_ignore_ascii_case(b"CRAM-MD5") {
+            return Kind::CramMd5;
+        }
+        match Mech::parse(name) {
+            Mech::Plain => Kind::Plain,
+            Mech::Login => Kind::Login,
+            Mech::XOauth2 => Kind::XOauth2,
+            Mech::OauthBearer => Kind::OauthBearer,
+            Mech::HashOnly | Mech::Other => Kind::Other,
+        }
+    }
+}
+
+/// The mechanism strings of one protocol for PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, CRAM-MD5.
+pub(super) type Names = [&'static str; 5];
+/// POP3 and SMTP say `AUTH <mech>`.
+pub(super) const AUTH_NAMES: Names = ["AUTH PLAIN", "AUTH LOGIN", "AUTH XOAUTH2", "AUTH OAUTHBEARER", "AUTH CRAM-MD5"];
+
+/// The client side of one SASL exchange (POP3 AUTH, IMAP AUTHENTICATE, SMTP AUTH).
+#[derive(Debug)]
+pub(super) struct SaslExchange {
+    kind: Kind,
+    /// AUTH LOGIN: the user name, once given.
+    user: Option<String>,
+    have_user: bool,
+    /// A credential was taken: what may still come is the empty (or `*`) answer to an error challenge.
+    taken: bool,
+}
+
+/// What one client response line did to a [`SaslExchange`].
+#[derive(Debug)]
+pub(super) enum Step {
+    /// Nothing to report yet (or nothing decodable): keep reading responses.
+    More,
+    /// A credential crossed. The exchange goes on until the server's final answer.
+    Cred(Decoded),
+    /// The client cancelled (`*`).
+    Cancelled,
+    /// After the credential, a line that is no SASL response: the exchange is over, read it as a command.
+    NotMine,
+}
+
+impl SaslExchange {
+    pub(super) fn new(kind: Kind) -> Self {
+        SaslExchange { kind, user: None, have_user: false, taken: false }
+    }
+
+    pub(super) fn mechanism(&self, names: &Names) -> &'static str {
+        let [plain, login, xoauth2, oauthbearer, cram] = *names;
+        match self.kind {
+            Kind::Plain | Kind::Other => plain,
+            Kind::Login => login,
+            Kind::XOauth2 => xoauth2,
+            Kind::OauthBearer => oauthbearer,
+            Kind::CramMd5 => cram,
+        }
+    }
+
+    /// The initial response sent with the command (`=` is an empty one).
+    pub(super) fn initial(&mut self, resp: &[u8]) -> Step {
+        self.decode(resp.trim_ascii())
+    }
+
+    /// One client line during the exchange.
+    pub(super) fn response(&mut self, line: &[u8]) -> Step {
+        let t = line.trim_ascii();
+        if self.taken {
+            let ack = t.is_empty() || t == b"*" || b64(t).is_some_and(|d| d.len() <= 1);
+            return if ack { Step::More } else { Step::NotMine };
+        }
+        if t == b"*" {
+            return Step::Cancelled;
+        }
+        self.decode(t)
+    }
+
+    fn decode(&mut self, t: &[u8]) -> Step {
+        let decoded = match self.kind {
+            Kind::Plain => sasl::plain(t),
+            Kind::XOauth2 | Kind::OauthBearer => sasl::oauth(t),
+            Kind::Login => {
+                let Some(raw) = b64(t) else { return Step::More };
+                if !self.have_user {
+                    self.have_user = true;
+                    self.user = Some(text(&raw)).filter(|u| !u.is_empty());
+                    return Step::More;
+                }
+                Some(Decoded { user: self.user.clone(), secret: text(&raw), cred: Cred::Password })
+                    .filter(|d| !d.secret.is_empty())
+            }
+            Kind::CramMd5 => b64(t).and_then(|raw| {
+                // "user hexdigest"; the user name may hold spaces, the digest does not.
+                let s = text(&raw);
+                let (user, digest) = s.rsplit_once(' ')?;
+                let (user, digest) = (user.trim(), digest.trim());
+                (!digest.is_empty()).then(|| Decoded {
+                    user: Some(user.to_string()).filter(|u| !u.is_empty()),
+                    secret: digest.to_string(),
+                    cred: Cred::HashOnly,
+                })
+            }),
+            Kind::Other => None,
+        };
+        match decoded {
+            Some(d) => {
+                self.taken = true;
+                Step::Cred(d)
+            }
+            None => Step::More,
+        }
+    }
+}
+
+/// What the reply to a queued command is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Single,
+    /// `+OK` opens a multi-line reply.
+    Multi,
+    /// The CAPA multi-line reply.
+    Capa,
+    /// The verdict of the pending login (PASS, APOP).
+    Login,
+    /// The final answer of an AUTH exchange.
+    Auth,
+    Stls,
+}
+
+/// One POP3 connection.
+#[derive(Default, Debug)]
+pub struct Pop3 {
+    client: LineBuf,
+    server: LineBuf,
+    st: State,
+}
+
+#[derive(Default, Debug)]
+struct State {
+    transcript: Vec<String>,
+    user: Option<String>,
+    pending: Option<Login>,
+    queue: VecDeque<Expect>,
+    sasl: Option<SaslExchange>,
+    /// Inside a multi-line reply; `true` for CAPA.
+    body: Option<bool>,
+    tls_offered: bool,
+    upgraded: bool,
+}
+
+/// `line` starts with `word`, case-insensitively.
+fn starts_ci(line: &[u8], word: &[u8]) -> bool {
+    line.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word))
+}
+
+/// Splits `word rest` at the first space.
+pub(super) fn split_word(line: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b' ', line) {
+        Some(i) => (line.get(..i).unwrap_or_default(), line.get(i + 1..).unwrap_or_default()),
+        None => (line, &b""[..]),
+    }
+}
+
+/// Splits `CMD rest` at the first space; the command upper-cased.
+fn command(line: &[u8]) -> (Vec<u8>, &[u8]) {
+    let (w, rest) = split_word(line);
+    (w.to_ascii_uppercase(), rest)
+}
+
+impl State {
+    fn emit(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
+        if let Some(mut l) = self.pending.take() {
+            l.verdict = verdict;
+            l.transcript = self.transcript.clone();
+            out.on_login(l);
+        }
+    }
+
+    fn attempt(&mut self, mechanism: &'static str, d: Decoded, ts: Timestamp, out: &mut dyn LoginSink) {
+        if d.secret.is_empty() {
+            return;
+        }
+        self.emit(Verdict::Unknown, out);
+        self.pending = Some(Login {
+            proto: Proto::Pop3,
+            mechanism,
+            user: d.user,
+            secret: d.secret,
+            cred: d.cred,
+            verdict: Verdict::Unknown,
+            tls: if self.tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
+            ts,
+            transcript: Vec::new(),
+        });
+    }
+
+    fn expect(&mut self, e: Expect) {
+        if self.queue.len() >= MAX_QUEUE {
+            self.queue.pop_front();
+        }
+        self.queue.push_back(e);
+    }
+
+    fn client_line(&mut self, line: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        if self.upgraded {
+            return;
+        }
+        if let Some(x) = self.sasl.as_mut() {
+            match x.response(line) {
+                Step::More => return push_transcript(&mut self.transcript, "C: ", line),
+                Step::Cred(d) => {
+                    let mech = x.mechanism(&AUTH_NAMES);
+                    push_transcript(&mut self.transcript, "C: ", line);
+                    return self.attempt(mech, d, ts, out);
+                }
+                Step::Cancelled => {
+                    self.sasl = None;
+                    return push_transcript(&mut self.transcript, "C: ", line);
+                }
+                Step::NotMine => self.sasl = None,
+            }
+        }
+        self.emit(Verdict::Unknown, out);
+        push_transcript(&mut self.transcript, "C: ", line);
+        let (cmd, arg) = command(line);
+        let e = match cmd.as_slice() {
+            b"USER" => {
+                self.user = Some(text(arg.trim_ascii())).filter(|u| !u.is_empty());
+                Expect::Single
+            }
+            b"PASS" => {
+                let d = Decoded { user: self.user.clone(), secret: text(arg), cred: Cred::Password };
+                self.attempt("USER/PASS", d, ts, out);
+                Expect::Login
+            }
+            b"APOP" => {
+                let (name, digest) = split_word(arg.trim_ascii());
+                let d = Decoded {
+                    user: Some(text(name)).filter(|u| !u.is_empty()),
+                    secret: text(digest.trim_ascii()),
+                    cred: Cred::HashOnly,
+                };
+                self.attempt("APOP", d, ts, out);
+                Expect::Login
+            }
+            b"AUTH" if arg.trim_ascii().is_empty() => Expect::Multi,
+            b"AUTH" => {
+                let (mech, initial) = command(arg.trim_ascii());
+                let mut x = SaslExchange::new(Kind::parse(&mech));
+                if !initial.trim_ascii().is_empty() {
+                    if let Step::Cred(d) = x.initial(initial) {
+                        let m = x.mechanism(&AUTH_NAMES);
+                        self.attempt(m, d, ts, out);
+                    }
+                }
+                self.sasl = Some(x);
+                Expect::Auth
+            }
+            b"STLS" => Expect::Stls,
+            b"CAPA" => Expect::Capa,
+            b"RETR" | b"TOP" => Expect::Multi,
+            b"LIST" | b"UIDL" if arg.trim_ascii().is_empty() => Expect::Multi,
+            _ => Expect::Single,
+        };
+        self.expect(e);
+    }
+
+    fn server_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
+        if self.upgraded {
+            return;
+        }
+        if let Some(capa) = self.body {
+            if line == b"." {
+                self.body = None;
+            } else if capa {
+                push_transcript(&mut self.transcript, "S: ", line);
+                if line.trim_ascii().eq_ignore_ascii_case(b"STLS") {
+                    self.tls_offered = true;
+                }
+            }
+            return;
+        }
+        push_transcript(&mut self.transcript, "S: ", line);
+        let ok = starts_ci(line, b"+OK");
+        if !ok && !starts_ci(line, b"-ERR") {
+            // `+ ` continuations of an AUTH exchange, or noise.
+            return;
+        }
+        let Some(e) = self.queue.pop_front() else { return }; // greeting
+        match e {
+            Expect::Single => {}
+            Expect::Multi | Expect::Capa if ok => self.body = Some(e == Expect::Capa),
+            Expect::Multi | Expect::Capa => {}
+            Expect::Login | Expect::Auth => {
+                if e == Expect::Auth {
+                    self.sasl = None;
+                }
+                self.emit(if ok { Verdict::Accepted } else { Verdict::Refused }, out);
+            }
+            Expect::Stls if ok => {
+                self.emit(Verdict::Unknown, out);
+                self.upgraded = true;
+                out.on_tls();
+            }
+            Expect::Stls => {}
+        }
+    }
+}
+
+impl Session for Pop3 {
+    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let Pop3 { client, server, st } = self;
+        if st.upgraded {
+            return;
+        }
+        match from {
+            Side::Client => client.feed(data, |l| st.client_line(l, ts, out)),
+            Side::Server => server.feed(data, |l| st.server_line(l, out)),
+        }
+    }
+
+    fn on_gap(&mut self, from: Side, _len: u64) {
+        match from {
+            Side::Client => self.client.clear(),
+            Side::Server => self.server.clear(),
+        }
+    }
+
+    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
+        self.st.emit(Verdict::Unknown, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::testutil::{C, S, run_both};
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    const GREETING: &[u8] = b"+OK Dovecot ready.\r\n";
+
+    fn b(s: &[u8]) -> String {
+        STANDARD.encode(s)
+    }
+
+    fn summary(out: &crate::proto::Logins) -> Vec<(&'static str, Option<&str>, &str, Cred, Verdict)> {
+        out.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.cred, l.verdict)).collect()
+    }
+
+    #[test]
+    fn user_pass_accepted() {
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"USER alice\r\n"),
+                (S, b"+OK\r\n"),
+                (C, b"PASS s3cret\r\n"),
+                (S, b"+OK Logged in.\r\n"),
+                (C, b"STAT\r\n"),
+                (S, b"+OK 2 3012\r\n"),
+            ],
+        );
+        assert_eq!(summary(&out), vec![("USER/PASS", Some("alice"), "s3cret", Cred::Password, Verdict::Accepted)]);
+        let l = &out.logins[0];
+        assert_eq!(l.proto, Proto::Pop3);
+        assert_eq!(l.tls, TlsNote::NotOffered);
+        assert_eq!(l.ts, Timestamp::from_secs(1_003));
+        assert_eq!(
+            l.transcript,
+            vec!["S: +OK Dovecot ready.", "C: USER alice", "S: +OK", "C: PASS s3cret", "S: +OK Logged in."]
+        );
+    }
+
+    #[test]
+    fn refused_then_retry_on_one_connection() {
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"USER alice\r\n"),
+                (S, b"+OK\r\n"),
+                (C, b"PASS wrong\r\n"),
+                (S, b"-ERR [AUTH] Authentication failed.\r\n"),
+                (C, b"user alice\r\n"),
+                (S, b"+OK\r\n"),
+                (C, b"pass right\r\n"),
+                (S, b"+OK Logged in.\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("USER/PASS", Some("alice"), "wrong", Cred::Password, Verdict::Refused),
+                ("USER/PASS", Some("alice"), "right", Cred::Password, Verdict::Accepted),
+            ]
+        );
+    }
+
+    #[test]
+    fn unanswered_login_is_unknown_at_close() {
+        let out = run_both(Pop3::default, &[(S, GREETING), (C, b"USER bob\r\n"), (S, b"+OK\r\n"), (C, b"PASS pw\r\n")]);
+        assert_eq!(summary(&out), vec![("USER/PASS", Some("bob"), "pw", Cred::Password, Verdict::Unknown)]);
+    }
+
+    #[test]
+    fn pipelined_user_pass_take_their_own_replies() {
+        let out = run_both(Pop3::default, &[
+            (S, GREETING),
+            (C, b"CAPA\r\nUSER bob\r\nPASS pw\r\n"),
+            (S, b"+OK\r\nUSER\r\n-ERR not a reply\r\nPIPELINING\r\n.\r\n+OK\r\n-ERR [AUTH] Authentication failed.\r\n"),
+        ]);
+        assert_eq!(summary(&out), vec![("USER/PASS", Some("bob"), "pw", Cred::Password, Verdict::Refused)]);
+    }
+
+    #[test]
+    fn empty_pass_and_user_alone_report_nothing() {
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"USER bob\r\n"),
+                (S, b"+OK\r\n"),
+                (C, b"PASS\r\n"),
+                (S, b"-ERR No password given.\r\n"),
+                (C, b"QUIT\r\n"),
+                (S, b"+OK Logging out\r\n"),
+            ],
+        );
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn apop_reports_the_digest_as_hash_only() {
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+                (C, b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"),
+                (S, b"+OK maildrop has 1 message (369 octets)\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![("APOP", Some("mrose"), "c4c9334bac560ecc979e58001b3e22fb", Cred::HashOnly, Verdict::Accepted)]
+        );
+    }
+
+    #[test]
+    fn auth_plain_inline_and_after_continuation() {
+        let ir = format!("AUTH PLAIN {}\r\n", b(b"\0alice\0pw1"));
+        let later = format!("{}\r\n", b(b"\0alice\0pw2"));
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, ir.as_bytes()),
+                (S, b"-ERR [AUTH] Authentication failed.\r\n"),
+                (C, b"AUTH PLAIN\r\n"),
+                (S, b"+ \r\n"),
+                (C, later.as_bytes()),
+                (S, b"+OK Logged in.\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("AUTH PLAIN", Some("alice"), "pw1", Cred::Password, Verdict::Refused),
+                ("AUTH PLAIN", Some("alice"), "pw2", Cred::Password, Verdict::Accepted),
+            ]
+        );
+    }
+
+    #[test]
+    fn auth_login_with_prompts_and_with_inline_user() {
+        let (u, p) = (format!("{}\r\n", b(b"alice")), format!("{}\r\n", b(b"pw1")));
+        let inline = format!("AUTH LOGIN {}\r\n", b(b"bob"));
+        let p2 = format!("{}\r\n", b(b"pw2"));
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"AUTH LOGIN\r\n"),
+                (S, b"+ VXNlcm5hbWU6\r\n"),
+                (C, u.as_bytes()),
+                (S, b"+ UGFzc3dvcmQ6\r\n"),
+                (C, p.as_bytes()),
+                (S, b"-ERR [AUTH] Authentication failed.\r\n"),
+                (C, inline.as_bytes()),
+                (S, b"+ UGFzc3dvcmQ6\r\n"),
+                (C, p2.as_bytes()),
+                (S, b"+OK Logged in.\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("AUTH LOGIN", Some("alice"), "pw1", Cred::Password, Verdict::Refused),
+                ("AUTH LOGIN", Some("bob"), "pw2", Cred::Password, Verdict::Accepted),
+            ]
+        );
+    }
+
+    #[test]
+    fn auth_xoauth2_and_oauthbearer_give_tokens() {
+        let x = format!("AUTH XOAUTH2 {}\r\n", b(b"user=bob@example.com\x01auth=Bearer ya29.tok\x01\x01"));
+        let o = format!(
+            "{}\r\n",
+            b(b"n,a=bob@example.com,\x01host=pop.example.com\x01port=110\x01auth=Bearer abc.def\x01\x01")
+        );
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, x.as_bytes()),
+                (S, b"+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\r\n"),
+                (C, b"\r\n"),
+                (S, b"-ERR [AUTH] Invalid credentials\r\n"),
+                (C, b"AUTH OAUTHBEARER\r\n"),
+                (S, b"+ \r\n"),
+                (C, o.as_bytes()),
+                (S, b"+OK Logged in.\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("AUTH XOAUTH2", Some("bob@example.com"), "ya29.tok", Cred::Token, Verdict::Refused),
+                ("AUTH OAUTHBEARER", Some("bob@example.com"), "abc.def", Cred::Token, Verdict::Accepted),
+            ]
+        );
+    }
+
+    #[test]
+    fn auth_cram_md5_is_hash_only() {
+        let r = format!("{}\r\n", b(b"tim b913a602c7eda7a495b4e6e7334d3890"));
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"AUTH CRAM-MD5\r\n"),
+                (S, b"+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"),
+                (C, r.as_bytes()),
+                (S, b"+OK Logged in.\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![("AUTH CRAM-MD5", Some("tim"), "b913a602c7eda7a495b4e6e7334d3890", Cred::HashOnly, Verdict::Accepted)]
+        );
+    }
+
+    #[test]
+    fn client_star_cancels_the_exchange() {
+        let u = format!("{}\r\n", b(b"alice"));
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"AUTH LOGIN\r\n"),
+                (S, b"+ VXNlcm5hbWU6\r\n"),
+                (C, u.as_bytes()),
+                (S, b"+ UGFzc3dvcmQ6\r\n"),
+                (C, b"*\r\n"),
+                (S, b"-ERR Authentication aborted\r\n"),
+                (C, b"QUIT\r\n"),
+                (S, b"+OK Logging out\r\n"),
+            ],
+        );
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn stls_accepted_stops_parsing() {
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"STLS\r\n"),
+                (S, b"+OK Begin TLS negotiation now.\r\n"),
+                (C, b"\x16\x03\x01\x00\xa5\x01\r\nUSER x\r\nPASS y\r\n"),
+                (S, b"+OK\r\n+OK\r\n"),
+            ],
+        );
+        assert!(out.tls);
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn login_after_capa_offered_stls_is_offered_not_used() {
+        let out = run_both(Pop3::default, &[
+            (S, GREETING),
+            (C, b"CAPA\r\n"),
+            (S, b"+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\nSTLS\r\nUSER\r\nSASL PLAIN\r\n.\r\n"),
+            (C, b"USER alice\r\n"),
+            (S, b"+OK\r\n"),
+            (C, b"PASS pw\r\n"),
+            (S, b"+OK Logged in.\r\n"),
+        ]);
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].tls, TlsNote::OfferedNotUsed);
+        assert!(!out.tls);
+    }
+
+    #[test]
+    fn retr_body_is_not_read_as_replies() {
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, GREETING),
+                (C, b"USER alice\r\n"),
+                (S, b"+OK\r\n"),
+                (C, b"PASS pw\r\n"),
+                (S, b"+OK Logged in.\r\n"),
+                (C, b"RETR 1\r\n"),
+                (S, b"+OK 120 octets\r\nSubject: hi\r\n\r\n-ERR this is text\r\nSTLS\r\n..\r\n.\r\n"),
+                (C, b"USER bob\r\nPASS pw2\r\n"),
+                (S, b"-ERR Unknown command.\r\n-ERR Unknown command.\r\n"),
+            ],
+        );
+        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict, l.tls)).collect();
+        assert_eq!(
+            got,
+            vec![("pw", Verdict::Accepted, TlsNote::NotOffered), ("pw2", Verdict::Refused, TlsNote::NotOffered)]
+        );
+    }
+}
