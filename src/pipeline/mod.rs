@@ -497,15 +497,17 @@ impl HttpHandler for Messages<'_> {
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>) {
         let (server, client) = self.ends(from);
         if !self.pending_proxy.is_empty() && resp.status >= 200 {
-            // The answer to the oldest proxy login: 407 is a refusal, anything else got past the proxy.
+            // The answer to the oldest proxy login: 407 is a refusal (and 401, which tinyproxy sends for
+            // wrong credentials); anything else got past the proxy.
+            let refused = matches!(resp.status, 401 | 407);
             let (mut f, ctx) = self.pending_proxy.remove(0);
             if let Some(l) = f.login.as_mut() {
-                l.verdict = if resp.status == 407 { detect::Verdict::Refused } else { detect::Verdict::Accepted };
+                l.verdict = if refused { detect::Verdict::Refused } else { detect::Verdict::Accepted };
             }
             f.evidence = format!(
                 "{}, {}",
                 f.evidence,
-                if resp.status == 407 { "refused by the proxy (407)" } else { "accepted by the proxy" }
+                if refused { "refused by the proxy" } else { "accepted by the proxy" }
             );
             self.det.book.record(&f, &ctx, &mut *self.sink);
         }

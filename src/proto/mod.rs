@@ -168,6 +168,12 @@ pub trait Session {
 pub fn session(p: Proto) -> Box<dyn Session + Send> {
     match p {
         Proto::Telnet => Box::new(telnet::Telnet::default()),
+        Proto::Ftp => Box::new(ftp::Ftp::default()),
+        Proto::Pop3 => Box::new(pop3::Pop3::default()),
+        Proto::Ldap => Box::new(ldap::Ldap::default()),
+        Proto::Mqtt => Box::new(mqtt::Mqtt::default()),
+        Proto::Postgres => Box::new(postgres::Postgres::default()),
+        Proto::Redis => Box::new(redis::Redis::default()),
         _ => Box::new(Nothing),
     }
 }
