@@ -215,10 +215,13 @@ rocommunity $SNMP_RO 10.77.0.0/24
 rwcommunity $SNMP_RW 10.77.0.0/24
 createUser psv3user SHA "Snmpv3-auth-pass" AES "Snmpv3-priv-pass"
 rouser psv3user priv
+sysDescr lab SNMP agent (net-snmp)
+sysName agent.services.lab
 sysLocation lab rack 7
 sysContact lab@services.lab
 EOF
-    SNMP_PERSISTENT_DIR="$d/persist" $S snmpd -f -Lo -C -c "$d/snmpd.conf" -p "$d/snmpd.pid" udp:10.77.0.2:161 \
+    # The address comes from agentaddress only: naming it again on the command line fails to bind twice.
+    MIBS= SNMP_PERSISTENT_DIR="$d/persist" $S snmpd -f -Lo -C -c "$d/snmpd.conf" -p "$d/snmpd.pid" \
         >>"$WORK/snmp.log" 2>&1 &
     for _ in $(seq 1 100); do
         $C snmpget -m '' -v2c -c "$SNMP_RO" -t 0.2 -r 0 10.77.0.2 1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 && return 0
