@@ -504,10 +504,15 @@ EOF
 }
 scenario_proxy() {
     ok $C curl -sf -o /dev/null -x "http://$PROXY_USER:$PROXY_PW@10.77.0.2:8888" http://10.77.0.2:8000/
+    # tinyproxy 1.11 answers wrong credentials with 401 Unauthorized (and WWW-Authenticate), missing ones
+    # with 407 Proxy Authentication Required: both are refusals.
+    proxy_code "http://$PROXY_USER:wrong-proxy-pass@10.77.0.2:8888" 401
+    proxy_code "http://10.77.0.2:8888" 407
+}
+proxy_code() { # proxy URL, expected status
     local code
-    code=$($C curl -s -o /dev/null -w '%{http_code}' -x "http://$PROXY_USER:wrong-proxy-pass@10.77.0.2:8888" \
-        http://10.77.0.2:8000/)
-    [[ $code == 407 ]] || { echo "tinyproxy answered $code, not 407" >&2; exit 1; }
+    code=$($C curl -s -o /dev/null -w '%{http_code}' -x "$1" http://10.77.0.2:8000/)
+    [[ $code == "$2" ]] || { echo "tinyproxy answered $code, not $2, through $1" >&2; exit 1; }
 }
 truth_proxy() {
     truth proxy <<EOF
@@ -516,7 +521,8 @@ truth_proxy() {
   {"kind": "http_proxy_basic", "server": "10.77.0.2:8888", "user": "$PROXY_USER", "secret": "wrong-proxy-pass", "verdict": "refused"}
  ],
  "negatives": [
-  "the 407 Proxy Authentication Required answer and its Proxy-Authenticate challenge",
+  "the wrong credentials are refused by tinyproxy with 401 Unauthorized (WWW-Authenticate), not 407: the verdict is refused all the same",
+  "a request through the proxy without Proxy-Authorization, refused with 407 Proxy Authentication Required and a Proxy-Authenticate challenge: no credentials",
   "the forwarded request from tinyproxy to 10.77.0.2:8000 goes over the loopback: it is not in the capture"
  ]}
 EOF
