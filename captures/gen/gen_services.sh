@@ -50,6 +50,15 @@ chmod 755 "$WORK" # the postgres user must reach its data directory inside
 SOCKS_USER=pssocks
 SOCKS_USER_MADE=
 cleanup() {
+    # Stop every server and client and wait until they are gone (postgres, dante's children), so that
+    # nothing still runs from the temporary directory when it is removed.
+    local ns pids
+    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
+    for _ in $(seq 1 100); do
+        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
+        [[ -z $pids ]] && break
+        sleep 0.1
+    done
     netns_down
     if [[ -n $SOCKS_USER_MADE ]]; then userdel "$SOCKS_USER" 2>/dev/null || true; fi
     rm -rf "$WORK"
@@ -277,7 +286,10 @@ scenario_redis() {
     local r=(redis-cli -h 10.77.0.2 -p 6379 --no-auth-warning)
     ok $C "${r[@]}" -a "$REDIS_PASS" PING
     # redis-cli exits 0 even when AUTH fails; the reply says WRONGPASS.
-    { $C "${r[@]}" -a 'wrong-redis-pass' PING 2>&1 || true; } | tee -a "$WORK/clients.log" | grep -q WRONGPASS
+    local reply
+    reply=$($C "${r[@]}" -a 'wrong-redis-pass' PING 2>&1 || true)
+    echo "$reply" >>"$WORK/clients.log"
+    [[ $reply == *WRONGPASS* ]] || { echo "redis took the wrong password: $reply" >&2; exit 1; }
     ok $C "${r[@]}" --user alice --pass "$REDIS_ALICE_PW" SET greeting 'AUTH is not a password here'
     ok $C python3 - "$REDIS_BOB_PW" <<'PY'
 import socket, sys
