@@ -10,7 +10,7 @@
 //! segment inside a literal only shortens it; elsewhere it resets that direction.
 //!
 //! During `AUTHENTICATE` the client lines are SASL responses until the tagged answer (server `+ `
-//! lines are continuations); the decoding is [`super::pop3::SaslExchange`] (PLAIN, LOGIN, XOAUTH2,
+//! lines are continuations); the decoding is `pop3::SaslExchange` (PLAIN, LOGIN, XOAUTH2,
 //! OAUTHBEARER, CRAM-MD5, `*` cancels). A `CAPABILITY` list with `STARTTLS` (untagged, or in a
 //! `[CAPABILITY ...]` code of the greeting or of an `OK`) marks later logins
 //! [`TlsNote::OfferedNotUsed`]; `tag STARTTLS` answered `tag OK` ends the parse.

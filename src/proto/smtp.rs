@@ -9,7 +9,7 @@
 //!
 //! The message itself is not commands: from `DATA` to the line `.` (or until DATA is answered with
 //! anything but 354) client lines are skipped, and after `BDAT n` the next `n` bytes are; a mail that
-//! quotes `AUTH PLAIN ...` is no login. The SASL exchange is [`super::pop3::SaslExchange`]: PLAIN
+//! quotes `AUTH PLAIN ...` is no login. The SASL exchange is `pop3::SaslExchange`: PLAIN
 //! (inline or after `334`), LOGIN (user possibly inline), XOAUTH2/OAUTHBEARER, CRAM-MD5; `*` cancels.
 
 use std::collections::VecDeque;
