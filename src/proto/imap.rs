@@ -1,1 +1,640 @@
-//! (being written)
+//! IMAP4 (RFC 3501/9051, LITERAL+ from RFC 7888, SASL-IR from RFC 4959): `LOGIN` and `AUTHENTICATE`.
+//!
+//! Client commands are `tag NAME args`; the answer is the server's tagged line with the same tag
+//! (`OK` accepts, `NO`/`BAD` refuse), so no queue is needed. Arguments are atoms, quoted strings
+//! (`\"` and `\\` escapes) or literals: a line ending in `{n}` or `{n+}` is followed by exactly `n` raw
+//! bytes and then the rest of the same command line. Both directions go through that literal layer
+//! before the line splitter: client literals of a `LOGIN` are captured (up to
+//! [`MAX_LINE`](super::MAX_LINE)), any other literal (APPEND of a whole message) and every server literal
+//! (`* 1 FETCH (BODY[] {1234}`) is skipped unread, so a mail quoting `a1 LOGIN x y` is no login. A lost
+//! segment inside a literal only shortens it; elsewhere it resets that direction.
+//!
+//! During `AUTHENTICATE` the client lines are SASL responses until the tagged answer (server `+ `
+//! lines are continuations); the decoding is `pop3::SaslExchange` (PLAIN, LOGIN, XOAUTH2,
+//! OAUTHBEARER, CRAM-MD5, `*` cancels). A `CAPABILITY` list with `STARTTLS` (untagged, or in a
+//! `[CAPABILITY ...]` code of the greeting or of an `OK`) marks later logins
+//! [`TlsNote::OfferedNotUsed`]; `tag STARTTLS` answered `tag OK` ends the parse.
+
+use super::lines::LineBuf;
+use super::pop3::{Kind, Names, SaslExchange, Step, split_word};
+use super::sasl::Decoded;
+use super::{Cred, Login, LoginSink, MAX_LINE, Proto, Session, TlsNote, Verdict, push_transcript, text};
+use crate::reassembly::Side;
+use crate::time::Timestamp;
+
+const NAMES: Names = [
+    "AUTHENTICATE PLAIN",
+    "AUTHENTICATE LOGIN",
+    "AUTHENTICATE XOAUTH2",
+    "AUTHENTICATE OAUTHBEARER",
+    "AUTHENTICATE CRAM-MD5",
+];
+
+/// Arguments kept of one command (tag, name, and a few more: LOGIN needs four).
+const MAX_ARGS: usize = 8;
+
+/// One IMAP connection.
+#[derive(Default, Debug)]
+pub struct Imap {
+    client: LineBuf,
+    server: LineBuf,
+    st: State,
+}
+
+#[derive(Default, Debug)]
+struct State {
+    transcript: Vec<String>,
+    /// A login waiting for the tagged answer, and its tag.
+    pending: Option<(Login, Vec<u8>)>,
+    sasl: Option<(SaslExchange, Vec<u8>)>,
+    starttls_tag: Option<Vec<u8>>,
+    /// The command being read: its arguments so far.
+    args: Vec<Vec<u8>>,
+    /// A literal interrupted the command line: the next line continues it.
+    in_cmd: bool,
+    /// Bytes lost inside the command: do not act on it.
+    broken: bool,
+    /// Client literal bytes still to come, whether they are kept, and the kept bytes.
+    c_lit: u64,
+    capture: bool,
+    lit: Vec<u8>,
+    /// Server literal bytes still to skip; the server line after a literal continues a response.
+    s_lit: u64,
+    s_cont: bool,
+    tls_offered: bool,
+    upgraded: bool,
+    /// The timestamp of the data being handled (the literal of a password may end the command).
+    ts: Timestamp,
+}
+
+/// The `{n}` / `{n+}` literal announcement ending `line`, if any.
+fn literal_suffix(line: &[u8]) -> Option<u64> {
+    let body = line.strip_suffix(b"}")?;
+    let open = memchr::memrchr(b'{', body)?;
+    let n = body.get(open + 1..)?;
+    let n = n.strip_suffix(b"+").unwrap_or(n);
+    if n.is_empty() || n.len() > 12 || !n.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(n).ok()?.parse().ok()
+}
+
+/// Appends the atoms and quoted strings of `line` to `args` (at most [`MAX_ARGS`]); a trailing literal
+/// announcement is not an argument (its bytes come next).
+fn tokenize(line: &[u8], args: &mut Vec<Vec<u8>>) {
+    let line = match literal_suffix(line) {
+        Some(_) => line.get(..memchr::memrchr(b'{', line).unwrap_or(0)).unwrap_or_default(),
+        None => line,
+    };
+    let mut it = line.iter().copied().peekable();
+    while args.len() < MAX_ARGS {
+        while it.next_if_eq(&b' ').is_some() {}
+        let Some(first) = it.next() else { return };
+        let mut tok = Vec::new();
+        if first == b'"' {
+            while let Some(b) = it.next() {
+                match b {
+                    b'"' => break,
+                    b'\\' => tok.extend(it.next()),
+                    _ => tok.push(b),
+                }
+            }
+        } else {
+            tok.push(first);
+            while let Some(b) = it.next_if(|&b| b != b' ') {
+                tok.push(b);
+            }
+        }
+        args.push(tok);
+    }
+}
+
+/// A `CAPABILITY` list in `line` that names `STARTTLS`.
+fn offers_starttls(line: &[u8]) -> bool {
+    let up = line.to_ascii_uppercase();
+    memchr::memmem::find(&up, b"CAPABILITY").is_some()
+        && up.split(|&b| b == b' ' || b == b'[' || b == b']').any(|w| w == b"STARTTLS")
+}
+
+impl State {
+    fn emit(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
+        if let Some((mut l, _)) = self.pending.take() {
+            l.verdict = verdict;
+            l.transcript = self.transcript.clone();
+            out.on_login(l);
+        }
+    }
+
+    fn attempt(&mut self, mechanism: &'static str, d: Decoded, tag: Vec<u8>, out: &mut dyn LoginSink) {
+        if d.secret.is_empty() {
+            return;
+        }
+        self.emit(Verdict::Unknown, out);
+        let login = Login {
+            proto: Proto::Imap,
+            mechanism,
+            user: d.user,
+            secret: d.secret,
+            cred: d.cred,
+            verdict: Verdict::Unknown,
+            tls: if self.tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
+            ts: self.ts,
+            transcript: Vec::new(),
+        };
+        self.pending = Some((login, tag));
+    }
+
+    fn is_login(&self) -> bool {
+        self.args.get(1).is_some_and(|n| n.eq_ignore_ascii_case(b"LOGIN"))
+    }
+
+    /// A client literal ended: a kept one is the next argument.
+    fn literal_done(&mut self) {
+        if self.capture && self.args.len() < MAX_ARGS {
+            self.args.push(std::mem::take(&mut self.lit));
+        }
+        self.lit.clear();
+        self.capture = false;
+    }
+
+    fn client_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
+        if self.upgraded {
+            return;
+        }
+        if !self.in_cmd {
+            if let Some((x, tag)) = self.sasl.as_mut() {
+                match x.response(line) {
+                    Step::More => return push_transcript(&mut self.transcript, "C: ", line),
+                    Step::Cred(d) => {
+                        let (mech, tag) = (x.mechanism(&NAMES), tag.clone());
+                        push_transcript(&mut self.transcript, "C: ", line);
+                        return self.attempt(mech, d, tag, out);
+                    }
+                    Step::Cancelled => {
+                        self.sasl = None;
+                        return push_transcript(&mut self.transcript, "C: ", line);
+                    }
+                    Step::NotMine => self.sasl = None,
+                }
+            }
+            self.emit(Verdict::Unknown, out);
+            self.args.clear();
+            self.broken = false;
+        }
+        push_transcript(&mut self.transcript, "C: ", line);
+        tokenize(line, &mut self.args);
+        if let Some(n) = literal_suffix(line) {
+            self.in_cmd = true;
+            self.capture = self.is_login() && n <= MAX_LINE as u64;
+            self.c_lit = n;
+            if n == 0 {
+                self.literal_done();
+            }
+            return;
+        }
+        self.in_cmd = false;
+        if !self.broken {
+            self.command(out);
+        }
+    }
+
+    fn command(&mut self, out: &mut dyn LoginSink) {
+        let (Some(tag), Some(name)) = (self.args.first(), self.args.get(1)) else { return };
+        let (tag, name) = (tag.clone(), name.to_ascii_uppercase());
+        match name.as_slice() {
+            b"LOGIN" => {
+                let (Some(user), Some(pass)) = (self.args.get(2), self.args.get(3)) else { return };
+                let d = Decoded {
+                    user: Some(text(user)).filter(|u| !u.is_empty()),
+                    secret: text(pass),
+                    cred: Cred::Password,
+                };
+                self.attempt("LOGIN", d, tag, out);
+            }
+            b"AUTHENTICATE" => {
+                let Some(mech) = self.args.get(2) else { return };
+                let mut x = SaslExchange::new(Kind::parse(mech));
+                if let Some(initial) = self.args.get(3) {
+                    if let Step::Cred(d) = x.initial(initial) {
+                        let m = x.mechanism(&NAMES);
+                        self.attempt(m, d, tag.clone(), out);
+                    }
+                }
+                self.sasl = Some((x, tag));
+            }
+            b"STARTTLS" => self.starttls_tag = Some(tag),
+            _ => {}
+        }
+    }
+
+    fn server_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
+        if self.upgraded {
+            return;
+        }
+        let cont = std::mem::take(&mut self.s_cont);
+        if let Some(n) = literal_suffix(line) {
+            self.s_lit = n;
+            self.s_cont = true;
+        }
+        if cont {
+            // The rest of a response after a literal: not a response of its own.
+            return;
+        }
+        push_transcript(&mut self.transcript, "S: ", line);
+        if offers_starttls(line) {
+            self.tls_offered = true;
+        }
+        let (tag, rest) = split_word(line);
+        if tag == b"*" || tag.starts_with(b"+") {
+            return;
+        }
+        let (status, _) = split_word(rest);
+        let status = status.to_ascii_uppercase();
+        let ok = status == b"OK";
+        if !ok && status != b"NO" && status != b"BAD" {
+            return;
+        }
+        if self.pending.as_ref().is_some_and(|(_, t)| t == tag) {
+            self.emit(if ok { Verdict::Accepted } else { Verdict::Refused }, out);
+        }
+        if self.sasl.as_ref().is_some_and(|(_, t)| t == tag) {
+            self.sasl = None;
+        }
+        if self.in_cmd && self.args.first().is_some_and(|t| t == tag) {
+            // A synchronizing literal refused: the client will not send it.
+            self.in_cmd = false;
+            self.c_lit = 0;
+            self.literal_done();
+            self.args.clear();
+        }
+        if self.starttls_tag.as_deref() == Some(tag) {
+            self.starttls_tag = None;
+            if ok {
+                self.emit(Verdict::Unknown, out);
+                self.upgraded = true;
+                out.on_tls();
+            }
+        }
+    }
+}
+
+impl Session for Imap {
+    fn on_data(&mut self, from: Side, mut data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let Imap { client, server, st } = self;
+        st.ts = ts;
+        while !data.is_empty() && !st.upgraded {
+            let lit = if from == Side::Client { st.c_lit } else { st.s_lit };
+            if lit > 0 {
+                let n = usize::try_from(lit).unwrap_or(usize::MAX).min(data.len());
+                let (head, rest) = data.split_at(n);
+                data = rest;
+                if from == Side::Server {
+                    st.s_lit -= n as u64;
+                    continue;
+                }
+                st.c_lit -= n as u64;
+                if st.capture {
+                    st.lit.extend_from_slice(head);
+                }
+                if st.c_lit == 0 {
+                    st.literal_done();
+                }
+                continue;
+            }
+            // One line at a time: a line may announce a literal, raw bytes that are no lines.
+            let end = memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1);
+            let (head, rest) = data.split_at(end);
+            data = rest;
+            match from {
+                Side::Client => client.feed(head, |l| st.client_line(l, out)),
+                Side::Server => server.feed(head, |l| st.server_line(l, out)),
+            }
+        }
+    }
+
+    fn on_gap(&mut self, from: Side, len: u64) {
+        let st = &mut self.st;
+        match from {
+            Side::Client if st.c_lit > len => {
+                st.c_lit -= len;
+                st.broken = true;
+                st.capture = false;
+                st.lit.clear();
+            }
+            Side::Client => {
+                self.client.clear();
+                st.c_lit = 0;
+                st.capture = false;
+                st.lit.clear();
+                st.in_cmd = false;
+                st.args.clear();
+            }
+            Side::Server if st.s_lit > len => st.s_lit -= len,
+            Side::Server => {
+                self.server.clear();
+                st.s_lit = 0;
+                st.s_cont = false;
+            }
+        }
+    }
+
+    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
+        self.st.emit(Verdict::Unknown, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::testutil::{C, S, run_both};
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    const GREETING_TLS: &[u8] = b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN] Dovecot ready.\r\n";
+    const GREETING: &[u8] =
+        b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN AUTH=LOGIN] Dovecot ready.\r\n";
+
+    fn b(s: &[u8]) -> String {
+        STANDARD.encode(s)
+    }
+
+    fn summary(out: &crate::proto::Logins) -> Vec<(&'static str, Option<&str>, &str, Cred, Verdict)> {
+        out.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.cred, l.verdict)).collect()
+    }
+
+    #[test]
+    fn login_with_atoms_accepted() {
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a001 LOGIN alice s3cret\r\n"),
+                (S, b"a001 OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT] Logged in\r\n"),
+                (C, b"a002 SELECT INBOX\r\n"),
+                (S, b"* 3 EXISTS\r\na002 OK [READ-WRITE] Select completed.\r\n"),
+            ],
+        );
+        assert_eq!(summary(&out), vec![("LOGIN", Some("alice"), "s3cret", Cred::Password, Verdict::Accepted)]);
+        let l = &out.logins[0];
+        assert_eq!((l.proto, l.tls, l.ts), (Proto::Imap, TlsNote::NotOffered, Timestamp::from_secs(1_001)));
+        assert_eq!(l.transcript.len(), 3);
+        assert_eq!(l.transcript[1], "C: a001 LOGIN alice s3cret");
+    }
+
+    #[test]
+    fn quoted_strings_with_escapes() {
+        let out = run_both(
+            Imap::default,
+            &[(S, GREETING), (C, b"A1 login \"alice smith\" \"pa ss\\\"w\\\\rd\"\r\n"), (S, b"A1 OK Logged in\r\n")],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![("LOGIN", Some("alice smith"), "pa ss\"w\\rd", Cred::Password, Verdict::Accepted)]
+        );
+    }
+
+    #[test]
+    fn synchronizing_and_non_synchronizing_literals() {
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a1 LOGIN {5}\r\n"),
+                (S, b"+ OK\r\n"),
+                (C, b"alice {8}\r\n"),
+                (S, b"+ OK\r\n"),
+                (C, b"p{w} \"xy\r\n"),
+                (S, b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, b"a2 LOGIN {3+}\r\nbob {4+}\r\npw 2\r\n"),
+                (S, b"a2 OK Logged in\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("LOGIN", Some("alice"), "p{w} \"xy", Cred::Password, Verdict::Refused),
+                ("LOGIN", Some("bob"), "pw 2", Cred::Password, Verdict::Accepted),
+            ]
+        );
+    }
+
+    #[test]
+    fn refused_then_retry_and_bad_is_refused() {
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a1 LOGIN alice wrong\r\n"),
+                (S, b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, b"a2 LOGIN alice \"\"\r\n"),
+                (S, b"a2 BAD Error in IMAP command LOGIN: Invalid arguments.\r\n"),
+                (C, b"a3 LOGIN alice right\r\n"),
+                (S, b"a3 BAD Too many invalid IMAP commands.\r\n"),
+                (C, b"a4 LOGIN alice right\r\n"),
+                (S, b"a4 OK Logged in\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("LOGIN", Some("alice"), "wrong", Cred::Password, Verdict::Refused),
+                ("LOGIN", Some("alice"), "right", Cred::Password, Verdict::Refused),
+                ("LOGIN", Some("alice"), "right", Cred::Password, Verdict::Accepted),
+            ]
+        );
+    }
+
+    #[test]
+    fn unanswered_login_is_unknown_at_close_and_other_tags_do_not_decide() {
+        let out = run_both(
+            Imap::default,
+            &[(S, GREETING), (C, b"a1 LOGIN carol pw\r\n"), (S, b"* BYE shutting down\r\nzz OK not yours\r\n")],
+        );
+        assert_eq!(summary(&out), vec![("LOGIN", Some("carol"), "pw", Cred::Password, Verdict::Unknown)]);
+    }
+
+    #[test]
+    fn authenticate_plain_with_sasl_ir_and_after_continuation() {
+        let ir = format!("a1 AUTHENTICATE PLAIN {}\r\n", b(b"\0alice\0pw1"));
+        let later = format!("{}\r\n", b(b"\0alice\0pw2"));
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, ir.as_bytes()),
+                (S, b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, b"a2 AUTHENTICATE PLAIN\r\n"),
+                (S, b"+ \r\n"),
+                (C, later.as_bytes()),
+                (S, b"a2 OK [CAPABILITY IMAP4rev1] Logged in\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("AUTHENTICATE PLAIN", Some("alice"), "pw1", Cred::Password, Verdict::Refused),
+                ("AUTHENTICATE PLAIN", Some("alice"), "pw2", Cred::Password, Verdict::Accepted),
+            ]
+        );
+    }
+
+    #[test]
+    fn authenticate_login_xoauth2_oauthbearer_cram_md5() {
+        let (u, p) = (format!("{}\r\n", b(b"alice")), format!("{}\r\n", b(b"pw1")));
+        let x = format!("a2 AUTHENTICATE XOAUTH2 {}\r\n", b(b"user=bob@example.com\x01auth=Bearer ya29.t\x01\x01"));
+        let o = format!("{}\r\n", b(b"n,a=bob@example.com,\x01host=imap\x01port=143\x01auth=Bearer ob.t\x01\x01"));
+        let c = format!("{}\r\n", b(b"tim b913a602c7eda7a495b4e6e7334d3890"));
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a1 AUTHENTICATE LOGIN\r\n"),
+                (S, b"+ VXNlcm5hbWU6\r\n"),
+                (C, u.as_bytes()),
+                (S, b"+ UGFzc3dvcmQ6\r\n"),
+                (C, p.as_bytes()),
+                (S, b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, x.as_bytes()),
+                (S, b"+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\r\n"),
+                (C, b"\r\n"),
+                (S, b"a2 NO [AUTHENTICATIONFAILED] Invalid credentials\r\n"),
+                (C, b"a3 AUTHENTICATE OAUTHBEARER\r\n"),
+                (S, b"+ \r\n"),
+                (C, o.as_bytes()),
+                (S, b"a3 NO [AUTHENTICATIONFAILED] Invalid credentials\r\n"),
+                (C, b"a4 AUTHENTICATE CRAM-MD5\r\n"),
+                (S, b"+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"),
+                (C, c.as_bytes()),
+                (S, b"a4 OK Logged in\r\n"),
+            ],
+        );
+        assert_eq!(
+            summary(&out),
+            vec![
+                ("AUTHENTICATE LOGIN", Some("alice"), "pw1", Cred::Password, Verdict::Refused),
+                ("AUTHENTICATE XOAUTH2", Some("bob@example.com"), "ya29.t", Cred::Token, Verdict::Refused),
+                ("AUTHENTICATE OAUTHBEARER", Some("bob@example.com"), "ob.t", Cred::Token, Verdict::Refused),
+                (
+                    "AUTHENTICATE CRAM-MD5",
+                    Some("tim"),
+                    "b913a602c7eda7a495b4e6e7334d3890",
+                    Cred::HashOnly,
+                    Verdict::Accepted
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn client_star_cancels_authenticate() {
+        let u = format!("{}\r\n", b(b"alice"));
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a1 AUTHENTICATE LOGIN\r\n"),
+                (S, b"+ VXNlcm5hbWU6\r\n"),
+                (C, u.as_bytes()),
+                (S, b"+ UGFzc3dvcmQ6\r\n"),
+                (C, b"*\r\n"),
+                (S, b"a1 BAD Authentication aborted by client.\r\n"),
+                (C, b"a2 LOGOUT\r\n"),
+                (S, b"* BYE Logging out\r\na2 OK Logout completed.\r\n"),
+            ],
+        );
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn starttls_accepted_stops_parsing() {
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING_TLS),
+                (C, b"a1 STARTTLS\r\n"),
+                (S, b"a1 OK Begin TLS negotiation now.\r\n"),
+                (C, b"\x16\x03\x01\x02\x00\x01\r\na2 LOGIN alice pw\r\n"),
+                (S, b"a2 OK x\r\n"),
+            ],
+        );
+        assert!(out.tls);
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn login_after_offered_starttls_is_offered_not_used() {
+        let greeting =
+            run_both(Imap::default, &[(S, GREETING_TLS), (C, b"a1 LOGIN alice pw\r\n"), (S, b"a1 OK Logged in\r\n")]);
+        let untagged = run_both(
+            Imap::default,
+            &[
+                (S, b"* OK IMAP4rev1 Service Ready\r\n"),
+                (C, b"a0 CAPABILITY\r\n"),
+                (S, b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\na0 OK CAPABILITY completed\r\n"),
+                (C, b"a1 LOGIN alice pw\r\n"),
+                (S, b"a1 NO Logins disabled\r\n"),
+            ],
+        );
+        for out in [greeting, untagged] {
+            assert_eq!(out.logins.len(), 1);
+            assert_eq!(out.logins[0].tls, TlsNote::OfferedNotUsed);
+            assert!(!out.tls);
+        }
+    }
+
+    #[test]
+    fn server_literals_are_skipped() {
+        let body = b"Subject: hi\r\n\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na2 NO fake {99}\r\n";
+        let fetch = [format!("* 1 FETCH (BODY[] {{{}}}\r\n", body.len()).as_bytes(), body, b")\r\n"].concat();
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a1 LOGIN alice pw\r\n"),
+                (S, b"a1 OK Logged in\r\n"),
+                (C, b"a2 FETCH 1 BODY[]\r\n"),
+                (S, &fetch),
+                (S, b"a2 OK Fetch completed.\r\n"),
+                (C, b"a3 LOGIN bob pw2\r\n"),
+                (S, b"a3 BAD Already logged in\r\n"),
+            ],
+        );
+        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict, l.tls)).collect();
+        assert_eq!(
+            got,
+            vec![("pw", Verdict::Accepted, TlsNote::NotOffered), ("pw2", Verdict::Refused, TlsNote::NotOffered)]
+        );
+    }
+
+    #[test]
+    fn appended_message_is_not_read_as_commands() {
+        let msg = b"From: a@example.org\r\n\r\nx1 LOGIN mallory notapass\r\n";
+        let append = [format!("a2 APPEND INBOX {{{}+}}\r\n", msg.len()).as_bytes(), msg, b"\r\n"].concat();
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, &append),
+                (S, b"a2 NO Not logged in\r\n"),
+                (C, b"a3 LOGOUT\r\n"),
+                (S, b"a3 OK bye\r\n"),
+            ],
+        );
+        assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn refused_synchronizing_literal_is_not_awaited() {
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a1 LOGIN {5000000}\r\n"),
+                (S, b"a1 NO Literal too large\r\n"),
+                (C, b"a2 LOGIN alice pw\r\n"),
+                (S, b"a2 OK Logged in\r\n"),
+            ],
+        );
+        assert_eq!(summary(&out), vec![("LOGIN", Some("alice"), "pw", Cred::Password, Verdict::Accepted)]);
+    }
+}

@@ -2,14 +2,14 @@
 //! and SASL `AUTH` logins.
 //!
 //! POP3 replies say `+OK` or `-ERR` but not what they answer, and clients may pipeline (RFC 2449), so
-//! every client command queues what its reply will be ([`Expect`]) and every `+OK`/`-ERR` takes the
+//! every client command queues what its reply will be (`Expect`) and every `+OK`/`-ERR` takes the
 //! oldest one. That also tells which `+OK` opens a multi-line reply (CAPA, RETR, TOP, LIST and UIDL
 //! without argument, bare AUTH): its lines, up to the line `.`, are data, not replies (a mail body
 //! holding `-ERR` or `+OK` must not decide a login). A `CAPA` reply listing `STLS` marks later logins
 //! [`TlsNote::OfferedNotUsed`]; `STLS` answered `+OK` ends the parse.
 //!
 //! During `AUTH` the client sends SASL responses, not commands, until the server's final `+OK`/`-ERR`
-//! (`+ ` lines are continuations). The SASL side is [`SaslExchange`], which this module also provides
+//! (`+ ` lines are continuations). The SASL side is `SaslExchange`, which this module also provides
 //! to `imap` and `smtp` (the three differ only in how the server prompts): PLAIN, LOGIN (user then
 //! password, the user possibly on the AUTH line), XOAUTH2 and OAUTHBEARER (a token), CRAM-MD5 (user and
 //! the HMAC digest, [`Cred::HashOnly`]); `*` cancels. APOP reports the digest as [`Cred::HashOnly`].
