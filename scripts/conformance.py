@@ -34,7 +34,7 @@ PROTO_KINDS = {"FTP": "ftp_login", "TELNET": "telnet_login", "POP3": "pop3_login
                "REDIS": "redis_auth", "MQTT": "mqtt_connect", "SOCKS5": "socks5_login"}
 HASH_WORDS = ("NTLM", "MYSQL", "PGSQL", "NETNTLMV1")
 PROTO_NOTHING = ("no pass", "no password", "without auth", "empty argument", "username-only",
-                 "announced but never", "no credentials")
+                 "announced but never", "no credentials", "empty password", "(anonymous")
 NEGATIVE_HINTS = ("tracking", "not session", "not auth", "not a credential", "no secret", "(empty",
                   "no credentials", "no password", "preferences", "not count")
 
@@ -84,6 +84,8 @@ def expectations(text):
             else:
                 m = re.search(r" / (\S+)", seg)
                 secret = m.group(1) if m else None
+            if "brute force" in low or (secret and ".." in secret and not secret.endswith("...")):
+                secret = None  # a brute force: one alert of refused attempts, no single password
             exp.append(({PROTO_KINDS[word]}, secret))
     return exp
 
@@ -122,7 +124,11 @@ def main():
         ok = code in (0, 2)
         hit = 0
         for ks, secret in exp:
-            good = any(k in ks for k in kinds) and (secret is None or secret in secrets)
+            if secret and secret.endswith("..."):  # the manifest cut a long value short
+                known = any(x.startswith(secret[:-3]) for x in secrets)
+            else:
+                known = secret is None or secret in secrets
+            good = any(k in ks for k in kinds) and known
             hit += good
             ok &= good
         if not exp and alerts:

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::{Alert, AlertId, AlertSink, Context};
-use crate::detect::{Finding, LeakKind, Verdict};
+use crate::detect::{Finding, LeakKind};
 
 /// What recording a finding did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,17 +42,8 @@ impl AlertBook {
 
     /// Record one sighting and tell the sink.
     pub fn record(&mut self, f: &Finding, ctx: &Context, sink: &mut dyn AlertSink) -> Recorded {
-        use sha2::{Digest, Sha256};
         self.sightings += 1;
-        // Refused logins against one server fold into one alert whatever the user and password: a
-        // brute force is one leak with an attempt count, not thousands of lines.
-        let refused = f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused);
-        let digest: [u8; 32] = if refused {
-            Sha256::digest(b"\0refused logins").into()
-        } else {
-            Sha256::digest(f.secret.as_bytes()).into()
-        };
-        let key = (f.kind, ctx.server, digest);
+        let key = Alert::dedup_key(f, ctx.server);
         if let Some(&i) = self.index.get(&key) {
             if let Some(a) = self.alerts.get_mut(i) {
                 a.count += 1;

@@ -114,6 +114,31 @@ impl Alert {
         }
     }
 
+    /// What makes two sightings one leak: (kind, server, SHA-256 of the secret). Refused logins against
+    /// one server fold into one alert whatever the user and password: a brute force is one leak with an
+    /// attempt count, not thousands of lines.
+    pub fn dedup_key(f: &Finding, server: SocketAddr) -> (LeakKind, SocketAddr, [u8; 32]) {
+        use sha2::{Digest, Sha256};
+        let refused = f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused);
+        let digest: [u8; 32] = if refused {
+            Sha256::digest(b"\0refused logins").into()
+        } else {
+            Sha256::digest(f.secret.as_bytes()).into()
+        };
+        (f.kind, server, digest)
+    }
+
+    /// [`Alert::dedup_key`] of an alert (the merged book of `read --threads`).
+    pub fn key(&self) -> (LeakKind, SocketAddr, [u8; 32]) {
+        use sha2::{Digest, Sha256};
+        let digest: [u8; 32] = if self.verdict() == Some(Verdict::Refused) {
+            Sha256::digest(b"\0refused logins").into()
+        } else {
+            Sha256::digest(self.secret.expose().as_bytes()).into()
+        };
+        (self.kind, self.server, digest)
+    }
+
     /// The server's verdict, for logins.
     pub fn verdict(&self) -> Option<Verdict> {
         self.login.as_ref().map(|l| l.verdict)

@@ -504,11 +504,8 @@ impl HttpHandler for Messages<'_> {
             if let Some(l) = f.login.as_mut() {
                 l.verdict = if refused { detect::Verdict::Refused } else { detect::Verdict::Accepted };
             }
-            f.evidence = format!(
-                "{}, {}",
-                f.evidence,
-                if refused { "refused by the proxy" } else { "accepted by the proxy" }
-            );
+            f.evidence =
+                format!("{}, {}", f.evidence, if refused { "refused by the proxy" } else { "accepted by the proxy" });
             self.det.book.record(&f, &ctx, &mut *self.sink);
         }
         let host = req.and_then(|r| r.host.clone());

@@ -39,7 +39,8 @@ enum Msg {
 
 enum AlertMsg {
     New(usize, Box<Alert>),
-    Repeat(usize, AlertId, Timestamp),
+    /// A repeat, with the user of that sighting (refused logins remember who was tried).
+    Repeat(usize, AlertId, Timestamp, Option<String>),
 }
 
 struct WorkerSink(usize, Sender<AlertMsg>);
@@ -48,7 +49,7 @@ impl AlertSink for WorkerSink {
         let _ = self.1.send(AlertMsg::New(self.0, Box::new(a.clone())));
     }
     fn on_repeat(&mut self, a: &Alert) {
-        let _ = self.1.send(AlertMsg::Repeat(self.0, a.id, a.last_seen));
+        let _ = self.1.send(AlertMsg::Repeat(self.0, a.id, a.last_seen, a.users.last().cloned()));
     }
 }
 
@@ -59,11 +60,11 @@ struct Worker {
     handle: JoinHandle<Engine>,
 }
 
-/// The merged book: one alert per (kind, server, secret) across workers.
+/// The merged book: one alert per [`Alert::key`] across workers.
 #[derive(Default)]
 struct Merger {
     alerts: Vec<Alert>,
-    by_key: HashMap<(LeakKind, SocketAddr, String), usize>,
+    by_key: HashMap<(LeakKind, SocketAddr, [u8; 32]), usize>,
     by_worker: HashMap<(usize, AlertId), usize>,
 }
 
@@ -71,11 +72,14 @@ impl Merger {
     fn apply(&mut self, m: AlertMsg, sink: &mut dyn AlertSink) {
         match m {
             AlertMsg::New(w, a) => {
-                let key = (a.kind, a.server, a.secret.expose().to_string());
+                let key = a.key();
                 if let Some(&i) = self.by_key.get(&key) {
                     self.by_worker.insert((w, a.id), i);
                     let g = &mut self.alerts[i];
                     g.count += 1;
+                    for u in &a.users {
+                        g.add_user(Some(u));
+                    }
                     g.first_seen = g.first_seen.min(a.first_seen);
                     g.last_seen = g.last_seen.max(a.last_seen);
                     sink.on_repeat(g);
@@ -89,10 +93,11 @@ impl Merger {
                 sink.on_new(&a);
                 self.alerts.push(a);
             }
-            AlertMsg::Repeat(w, id, ts) => {
+            AlertMsg::Repeat(w, id, ts, user) => {
                 if let Some(&i) = self.by_worker.get(&(w, id)) {
                     if let Some(g) = self.alerts.get_mut(i) {
                         g.count += 1;
+                        g.add_user(user.as_deref());
                         g.last_seen = g.last_seen.max(ts);
                         sink.on_repeat(g);
                     }

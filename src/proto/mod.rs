@@ -174,6 +174,8 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Mqtt => Box::new(mqtt::Mqtt::default()),
         Proto::Postgres => Box::new(postgres::Postgres::default()),
         Proto::Redis => Box::new(redis::Redis::default()),
+        Proto::Imap => Box::new(imap::Imap::default()),
+        Proto::Smtp => Box::new(smtp::Smtp::default()),
         _ => Box::new(Nothing),
     }
 }

@@ -197,11 +197,14 @@ pub fn decide(client: &[u8], server: &[u8], client_port: u16, port: u16) -> Deci
                 _ => Decision::No,
             };
         }
+        // A server that greets with a login prompt is a telnet-style login, whatever the port (servers
+        // that skip option negotiation, and `nc -l` backdoors, do).
+        let t = server.trim_ascii_end().to_ascii_lowercase();
+        if [&b"login:"[..], b"username:", b"password:"].iter().any(|p| t.ends_with(p)) {
+            return Decision::Proto(Proto::Telnet);
+        }
         if port == 23 && client.is_empty() {
             return Decision::NeedMore;
-        }
-        if port == 23 && (has_ci(server, b"login:") || has_ci(server, b"password:")) {
-            return Decision::Proto(Proto::Telnet);
         }
     }
     // Client first messages.
@@ -288,6 +291,8 @@ mod tests {
         assert_eq!(d(b"", b"+OK Dovecot ready.\r\n", 9110), Decision::Proto(Proto::Pop3));
         assert_eq!(d(b"", b"* OK [CAPABILITY IMAP4rev1] ready\r\n", 9143), Decision::Proto(Proto::Imap));
         assert_eq!(d(b"", &[255, 251, 1, 255, 251, 3], 2323), Decision::Proto(Proto::Telnet));
+        assert_eq!(d(b"", b"login:", 2323), Decision::Proto(Proto::Telnet));
+        assert_eq!(d(b"", b"\r\nUser Access Verification\r\n\r\nPassword: ", 23), Decision::Proto(Proto::Telnet));
     }
 
     #[test]

@@ -261,10 +261,7 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     if let Some(v) = a.verdict_line() {
         lines.push(Line::styled(format!("verdict: {v}"), bold));
     }
-    lines.extend([
-        Line::raw(""),
-        Line::styled("What an attacker on the network sees:", bold),
-    ]);
+    lines.extend([Line::raw(""), Line::styled("What an attacker on the network sees:", bold)]);
     for l in a.excerpt.iter() {
         lines.push(Line::styled(format!("  {}", a.scrub(l, st.reveal)), Style::default().fg(Color::Cyan)));
     }
