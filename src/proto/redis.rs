@@ -527,4 +527,20 @@ mod tests {
         assert_eq!(got.logins.len(), 200);
         assert!(got.logins.iter().all(|l| l.verdict == Verdict::Unknown));
     }
+
+    #[test]
+    fn mutated_conversations_never_panic_and_chunking_agrees() {
+        let conv: Vec<(Side, Vec<u8>)> = vec![
+            (C, resp(&[b"AUTH", b"alice", b"pw"])),
+            (S, b"-WRONGPASS no\r\n".to_vec()),
+            (C, resp(&[b"HELLO", b"3", b"AUTH", b"bob", b"s3cret"])),
+            (S, b"%1\r\n$6\r\nserver\r\n|1\r\n+a\r\n+b\r\n*1\r\n:1\r\n".to_vec()),
+            (C, b"AUTH pw\r\n".to_vec()),
+            (S, b"+OK\r\n".to_vec()),
+        ];
+        for c in super::super::ber::enc::mutations(&conv, 400) {
+            let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+            run_both(Redis::default, &refs);
+        }
+    }
 }

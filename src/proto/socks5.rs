@@ -8,8 +8,7 @@
 //! connection carries tunnelled data: parsing stops. An accepted login is held until the request that
 //! follows it (or the end of the connection), so that its transcript names the destination. SOCKS4
 //! (first byte 4) carries no password and is ignored, as is anything else that does not look like
-//! SOCKS5. Each direction buffers at most
-//! [`MAX_BUF`] bytes (a SOCKS5 message is at most 515).
+//! SOCKS5. Each direction buffers at most [`MAX_BUF`] bytes (a SOCKS5 message is at most 515).
 
 use super::ber::Recent;
 use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, text};
@@ -330,5 +329,21 @@ mod tests {
         assert!(run_both(Socks5::default, conv).logins.is_empty());
         let socks4 = [&[4, 1, 0, 80, 10, 0, 0, 1][..], b"user\0"].concat();
         assert!(run_both(Socks5::default, &[(C, &socks4), (C, &auth(b"a", b"b"))]).logins.is_empty());
+    }
+
+    #[test]
+    fn mutated_conversations_never_panic_and_chunking_agrees() {
+        let conv: Vec<(Side, Vec<u8>)> = vec![
+            (C, vec![5, 2, 0, 2]),
+            (S, vec![5, 2]),
+            (C, auth(b"alice", b"pw")),
+            (S, vec![1, 0]),
+            (C, connect_host("example.com", 80)),
+            (S, vec![5, 0, 0, 1, 10, 0, 0, 1, 0x1f, 0x90]),
+        ];
+        for c in super::super::ber::enc::mutations(&conv, 400) {
+            let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+            run_both(Socks5::default, &refs);
+        }
     }
 }
