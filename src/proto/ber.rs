@@ -129,13 +129,14 @@ impl Framer {
         self.dead
     }
 
-    /// Forget a partial message (after a gap). A gap inside a skipped message shortens the skip.
+    /// After a gap: a gap inside a skipped message shortens the skip; anywhere else we no longer know
+    /// where the next message starts, and the direction is given up.
     pub fn gap(&mut self, len: u64) {
         self.buf.clear();
         self.full = false;
-        if self.skip > 0 {
-            self.skip = self.skip.saturating_sub(len);
-        } else if !self.dead {
+        if self.skip > 0 && len <= self.skip {
+            self.skip -= len;
+        } else {
             // We no longer know where the next message starts.
             self.dead = true;
         }
@@ -406,5 +407,19 @@ mod tests {
         let bytes: Vec<&[u8]> = all.chunks(1).collect();
         assert_eq!(frames(&bytes), (want, false));
         assert!(frames(&[&[0x30, 0x80, 0, 0]]).1);
+    }
+
+    #[test]
+    fn a_gap_inside_a_skipped_message_keeps_sync_elsewhere_kills() {
+        let mut f = Framer::default();
+        let big = enc::tlv(0x30, &vec![0u8; MAX_LINE + 100]);
+        let mut data: &[u8] = &big[..10];
+        assert_eq!(f.next(&mut data, tlv_len), None);
+        f.gap(50);
+        let rest = [&big[60..], &enc::tlv(0x30, b"ok")[..]].concat();
+        let mut data: &[u8] = &rest;
+        assert_eq!(f.next(&mut data, tlv_len), Some(Frame::Data(4)));
+        f.gap(1);
+        assert!(f.is_dead());
     }
 }

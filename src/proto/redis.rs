@@ -129,6 +129,17 @@ impl Stream {
         }
     }
 
+    /// After a gap: inside a bulk string the stream stays in sync (the bulk is then treated as
+    /// skipped); anywhere else the next line boundary is unknown and the direction is given up.
+    fn gap(&mut self, len: u64) {
+        if self.bulk_left > 0 && len < self.bulk_left {
+            self.bulk_left -= len;
+            self.keep = None;
+        } else {
+            self.kill();
+        }
+    }
+
     fn kill(&mut self) {
         self.dead = true;
         self.line.clear();
@@ -419,10 +430,10 @@ impl Session for Redis {
         }
     }
 
-    fn on_gap(&mut self, from: Side, _len: u64) {
+    fn on_gap(&mut self, from: Side, len: u64) {
         match from {
-            Side::Client => self.client.kill(),
-            Side::Server => self.server.kill(),
+            Side::Client => self.client.gap(len),
+            Side::Server => self.server.gap(len),
         }
     }
 
@@ -515,6 +526,21 @@ mod tests {
         assert_eq!(summary(&got), vec![("AUTH", None, "pw", Verdict::Unknown)]);
         let got = run_both(Redis::default, &[(C, b"*99999999999\r\n$4\r\nAUTH\r\n")]);
         assert!(got.logins.is_empty());
+    }
+
+    #[test]
+    fn a_gap_inside_a_large_value_keeps_replies_in_sync() {
+        let mut r = Redis::default();
+        let mut out = super::super::Logins::default();
+        let ts = Timestamp::from_secs(1);
+        r.on_data(C, b"GET k\r\nAUTH pw\r\n", ts, &mut out);
+        r.on_data(S, b"$100000\r\n", ts, &mut out);
+        r.on_data(S, &[b'x'; 1000], ts, &mut out);
+        r.on_gap(S, 50_000);
+        r.on_data(S, &vec![b'x'; 49_000], ts, &mut out);
+        r.on_data(S, b"\r\n-ERR invalid password\r\n", ts, &mut out);
+        let v: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict)).collect();
+        assert_eq!(v, vec![("pw", Verdict::Refused)]);
     }
 
     #[test]
