@@ -129,13 +129,14 @@ impl Framer {
         self.dead
     }
 
-    /// Forget a partial message (after a gap). A gap inside a skipped message shortens the skip.
+    /// After a gap: a gap inside a skipped message shortens the skip; anywhere else we no longer know
+    /// where the next message starts, and the direction is given up.
     pub fn gap(&mut self, len: u64) {
         self.buf.clear();
         self.full = false;
-        if self.skip > 0 {
-            self.skip = self.skip.saturating_sub(len);
-        } else if !self.dead {
+        if self.skip > 0 && len <= self.skip {
+            self.skip -= len;
+        } else {
             // We no longer know where the next message starts.
             self.dead = true;
         }
@@ -207,8 +208,11 @@ pub fn tlv_len(data: &[u8]) -> Len {
         return Len::Bad;
     }
     let Some(lb) = data.get(2..2 + nbytes) else { return Len::Need };
-    let n = lb.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
-    Len::Is(2 + nbytes + n)
+    let n = lb.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64);
+    match usize::try_from(n) {
+        Ok(n) => Len::Is(n.saturating_add(2 + nbytes)),
+        Err(_) => Len::Bad,
+    }
 }
 
 /// Reads TLVs one after the other from a byte string.
@@ -308,6 +312,43 @@ pub mod enc {
     pub fn seq(tag: u8, parts: &[Vec<u8>]) -> Vec<u8> {
         tlv(tag, &parts.concat())
     }
+
+    /// Deterministic pseudo-random variants of a conversation (a byte changed, some cut off, random
+    /// bytes appended) for no-panic tests.
+    pub fn mutations(
+        conv: &[(crate::reassembly::Side, Vec<u8>)],
+        n: usize,
+    ) -> Vec<Vec<(crate::reassembly::Side, Vec<u8>)>> {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let mut c = conv.to_vec();
+            for _ in 0..1 + next() % 3 {
+                let i = next() as usize % c.len();
+                let m = &mut c[i].1;
+                match next() % 4 {
+                    0 if !m.is_empty() => {
+                        let at = next() as usize % m.len();
+                        m[at] = next() as u8;
+                    }
+                    1 if !m.is_empty() => {
+                        let keep = next() as usize % m.len();
+                        m.truncate(keep);
+                    }
+                    2 => m.extend((0..next() % 40).map(|_| next() as u8)),
+                    _ => *m = (0..next() % 64).map(|_| next() as u8).collect(),
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -366,5 +407,19 @@ mod tests {
         let bytes: Vec<&[u8]> = all.chunks(1).collect();
         assert_eq!(frames(&bytes), (want, false));
         assert!(frames(&[&[0x30, 0x80, 0, 0]]).1);
+    }
+
+    #[test]
+    fn a_gap_inside_a_skipped_message_keeps_sync_elsewhere_kills() {
+        let mut f = Framer::default();
+        let big = enc::tlv(0x30, &vec![0u8; MAX_LINE + 100]);
+        let mut data: &[u8] = &big[..10];
+        assert_eq!(f.next(&mut data, tlv_len), None);
+        f.gap(50);
+        let rest = [&big[60..], &enc::tlv(0x30, b"ok")[..]].concat();
+        let mut data: &[u8] = &rest;
+        assert_eq!(f.next(&mut data, tlv_len), Some(Frame::Data(4)));
+        f.gap(1);
+        assert!(f.is_dead());
     }
 }

@@ -427,4 +427,20 @@ mod tests {
         let got = run_both(Ldap::default, &[(C, &[0x30, 0x80, 0x02, 0x01, 0x01, 0, 0])]);
         assert!(got.logins.is_empty());
     }
+
+    #[test]
+    fn mutated_conversations_never_panic_and_chunking_agrees() {
+        let conv: Vec<(Side, Vec<u8>)> = vec![
+            (C, simple_bind(1, "cn=admin,dc=example,dc=com", "secret")),
+            (S, result(1, 0x61, 0)),
+            (C, sasl_bind(2, "PLAIN", b"\0alice\0pw1")),
+            (S, result(2, 0x61, 49)),
+            (C, msg(3, seq(0x77, &[tlv(0x80, STARTTLS_OID)]))),
+            (S, msg(3, seq(0x78, &[int(0x0a, 0), tlv(0x04, b""), tlv(0x04, b"")]))),
+        ];
+        for c in super::super::ber::enc::mutations(&conv, 400) {
+            let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+            run_both(Ldap::default, &refs);
+        }
+    }
 }

@@ -350,4 +350,18 @@ mod tests {
         let got = run_both(Mqtt::default, &[(C, &packet(0x10, b"\x00\x04HTTP\x04\xc2"))]);
         assert!(got.logins.is_empty());
     }
+
+    #[test]
+    fn mutated_conversations_never_panic_and_chunking_agrees() {
+        let conv: Vec<(Side, Vec<u8>)> = vec![
+            (C, connect(b"MQTT", 5, Some(b"bob"), Some(b"s3"), true)),
+            (S, vec![0x20, 3, 0, 0x86, 0]),
+            (C, connect(b"MQTT", 4, Some(b"alice"), Some(b"pw"), false)),
+            (S, vec![0x20, 2, 0, 0]),
+        ];
+        for c in super::super::ber::enc::mutations(&conv, 400) {
+            let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+            run_both(Mqtt::default, &refs);
+        }
+    }
 }

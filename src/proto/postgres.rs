@@ -485,4 +485,20 @@ mod tests {
         let got = run_both(Postgres::default, &[(C, b"GET / HTTP/1.1\r\n\r\n")]);
         assert!(got.logins.is_empty());
     }
+
+    #[test]
+    fn mutated_conversations_never_panic_and_chunking_agrees() {
+        let conv: Vec<(Side, Vec<u8>)> = vec![
+            (C, untyped(SSL_REQUEST, b"")),
+            (S, b"N".to_vec()),
+            (C, startup("dave", "x")),
+            (S, auth(3, b"")),
+            (C, msg(b'p', b"pw\0")),
+            (S, error("28P01", "password authentication failed")),
+        ];
+        for c in super::super::ber::enc::mutations(&conv, 400) {
+            let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+            run_both(Postgres::default, &refs);
+        }
+    }
 }

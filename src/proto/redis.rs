@@ -129,6 +129,17 @@ impl Stream {
         }
     }
 
+    /// After a gap: inside a bulk string the stream stays in sync (the bulk is then treated as
+    /// skipped); anywhere else the next line boundary is unknown and the direction is given up.
+    fn gap(&mut self, len: u64) {
+        if self.bulk_left > 0 && len < self.bulk_left {
+            self.bulk_left -= len;
+            self.keep = None;
+        } else {
+            self.kill();
+        }
+    }
+
     fn kill(&mut self) {
         self.dead = true;
         self.line.clear();
@@ -419,10 +430,10 @@ impl Session for Redis {
         }
     }
 
-    fn on_gap(&mut self, from: Side, _len: u64) {
+    fn on_gap(&mut self, from: Side, len: u64) {
         match from {
-            Side::Client => self.client.kill(),
-            Side::Server => self.server.kill(),
+            Side::Client => self.client.gap(len),
+            Side::Server => self.server.gap(len),
         }
     }
 
@@ -518,6 +529,21 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_inside_a_large_value_keeps_replies_in_sync() {
+        let mut r = Redis::default();
+        let mut out = super::super::Logins::default();
+        let ts = Timestamp::from_secs(1);
+        r.on_data(C, b"GET k\r\nAUTH pw\r\n", ts, &mut out);
+        r.on_data(S, b"$100000\r\n", ts, &mut out);
+        r.on_data(S, &[b'x'; 1000], ts, &mut out);
+        r.on_gap(S, 50_000);
+        r.on_data(S, &vec![b'x'; 49_000], ts, &mut out);
+        r.on_data(S, b"\r\n-ERR invalid password\r\n", ts, &mut out);
+        let v: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict)).collect();
+        assert_eq!(v, vec![("pw", Verdict::Refused)]);
+    }
+
+    #[test]
     fn fifo_is_bounded() {
         let mut c = Vec::new();
         for i in 0..200 {
@@ -526,5 +552,21 @@ mod tests {
         let got = run_both(Redis::default, &[(C, &c)]);
         assert_eq!(got.logins.len(), 200);
         assert!(got.logins.iter().all(|l| l.verdict == Verdict::Unknown));
+    }
+
+    #[test]
+    fn mutated_conversations_never_panic_and_chunking_agrees() {
+        let conv: Vec<(Side, Vec<u8>)> = vec![
+            (C, resp(&[b"AUTH", b"alice", b"pw"])),
+            (S, b"-WRONGPASS no\r\n".to_vec()),
+            (C, resp(&[b"HELLO", b"3", b"AUTH", b"bob", b"s3cret"])),
+            (S, b"%1\r\n$6\r\nserver\r\n|1\r\n+a\r\n+b\r\n*1\r\n:1\r\n".to_vec()),
+            (C, b"AUTH pw\r\n".to_vec()),
+            (S, b"+OK\r\n".to_vec()),
+        ];
+        for c in super::super::ber::enc::mutations(&conv, 400) {
+            let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+            run_both(Redis::default, &refs);
+        }
     }
 }
