@@ -54,6 +54,13 @@ impl AlertBook {
                     a.first_seen = ctx.ts;
                 }
                 a.add_user(f.user.as_deref());
+                // A later answer settles a login first seen without one (an SNMP request answered
+                // after a retry, a server that answered the second attempt).
+                if let (Some(l), Some(new)) = (a.login.as_mut(), f.login.as_ref()) {
+                    if l.verdict == crate::detect::Verdict::Unknown && new.verdict == crate::detect::Verdict::Accepted {
+                        l.verdict = new.verdict;
+                    }
+                }
                 sink.on_repeat(a);
                 return Recorded::Repeat(a.id);
             }

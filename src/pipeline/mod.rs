@@ -92,6 +92,39 @@ struct Det {
     /// The first bytes of connections not yet recognised (one prober reused: flows are probed one
     /// segment at a time, and a prober's bytes are taken out when it decides).
     probes: std::collections::HashMap<reassembly::FlowId, probe::Prober>,
+    /// SNMP requests waiting for their answer.
+    snmp: proto::snmp::Tracker,
+    /// Reused buffer of SNMP logins to record.
+    snmp_out: Vec<proto::snmp::SnmpLogin>,
+}
+
+impl Det {
+    /// Record SNMP logins (community strings), draining `got`.
+    fn record_snmp(&mut self, got: &mut Vec<proto::snmp::SnmpLogin>, sink: &mut dyn AlertSink) {
+        for sl in got.drain(..) {
+            self.findings.clear();
+            detect::cleartext::detect(&sl.login, sl.login.ts, &mut self.findings);
+            if self.findings.is_empty() {
+                continue;
+            }
+            self.hosts.on_credentials(None, sl.agent, self.findings.len() as u64);
+            let ctx = context(
+                &self.findings,
+                &self.capture,
+                sl.login.ts,
+                sl.manager,
+                sl.agent,
+                None,
+                None,
+                None,
+                sl.login.transcript,
+            );
+            for f in &self.findings {
+                self.book.record(f, &ctx, sink);
+            }
+        }
+        self.findings.clear();
+    }
 }
 
 /// Connections being probed at once; past this a new one goes straight to HTTP (bounded memory under
@@ -115,6 +148,8 @@ impl Engine {
                     findings: Vec::new(),
                     tls_flows: 0,
                     probes: std::collections::HashMap::new(),
+                    snmp: proto::snmp::Tracker::default(),
+                    snmp_out: Vec::new(),
                 },
             },
         }
@@ -143,7 +178,22 @@ impl Engine {
                 let mut d = Driver { inner: &mut self.inner, sink };
                 self.reasm.process(&seg, ts, &mut d);
             }
-            Ok(Decoded::Udp(_)) => st.udp_datagrams += 1,
+            Ok(Decoded::Udp(d)) => {
+                st.udp_datagrams += 1;
+                // SNMP is the one UDP protocol with credentials we read: a BER SEQUENCE first. It needs
+                // no flow table: each message carries its community, and the tracker of unanswered
+                // requests is bounded.
+                if d.payload.first() == Some(&0x30) {
+                    let Inner { det, stats, .. } = &mut self.inner;
+                    let mut got = std::mem::take(&mut det.snmp_out);
+                    det.snmp.on_datagram(d.src, d.dst, d.payload, ts, &mut |l| got.push(l));
+                    if !got.is_empty() {
+                        stats.snmp_messages += got.len() as u64;
+                    }
+                    det.record_snmp(&mut got, sink);
+                    det.snmp_out = got;
+                }
+            }
             Ok(Decoded::Fragment) => st.ip_fragments += 1,
             Ok(Decoded::OtherIp(_)) => st.other_ip += 1,
             Ok(Decoded::NotIp(_)) => st.not_ip += 1,
@@ -162,6 +212,11 @@ impl Engine {
         }
         if ts.micros_since(self.inner.stats.last_advance) >= ADVANCE_EVERY_MICROS {
             self.inner.stats.last_advance = ts;
+            let det = &mut self.inner.det;
+            let mut got = std::mem::take(&mut det.snmp_out);
+            det.snmp.advance(ts, &mut |l| got.push(l));
+            det.record_snmp(&mut got, sink);
+            det.snmp_out = got;
             let mut d = Driver { inner: &mut self.inner, sink };
             self.reasm.advance_time(ts, &mut d);
         }
@@ -172,6 +227,11 @@ impl Engine {
         let now = self.inner.stats.last_ts.unwrap_or_default();
         let mut d = Driver { inner: &mut self.inner, sink };
         self.reasm.finish(now, &mut d);
+        let det = &mut self.inner.det;
+        let mut got = std::mem::take(&mut det.snmp_out);
+        det.snmp.finish(&mut |l| got.push(l));
+        det.record_snmp(&mut got, sink);
+        det.snmp_out = got;
     }
 
     /// Warnings raised since the last call (each at most once per run).

@@ -176,13 +176,16 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Redis => Box::new(redis::Redis::default()),
         Proto::Imap => Box::new(imap::Imap::default()),
         Proto::Smtp => Box::new(smtp::Smtp::default()),
-        _ => Box::new(Nothing),
+        Proto::Socks5 => Box::new(socks5::Socks5::default()),
+        // SNMP is UDP: its messages go to `snmp::Tracker`, never to a stream session. A TCP connection
+        // is never recognised as SNMP by the prober; should one be, it is ignored.
+        Proto::Snmp => Box::new(Ignore),
     }
 }
 
-/// Stand-in while a parser is being written: sees nothing.
-struct Nothing;
-impl Session for Nothing {
+/// A session that reads nothing (see [`session`]).
+struct Ignore;
+impl Session for Ignore {
     fn on_data(&mut self, _: Side, _: &[u8], _: Timestamp, _: &mut dyn LoginSink) {}
     fn on_gap(&mut self, _: Side, _: u64) {}
     fn on_close(&mut self, _: Timestamp, _: &mut dyn LoginSink) {}
