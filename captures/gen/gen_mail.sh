@@ -244,7 +244,8 @@ esac
 printf '$ logout\n'
 EOF
 chmod 755 "$WORK/login.sh"
-$S "$BUSYBOX" telnetd -F -b 10.77.0.2:23 -l "$WORK/login.sh" &
+printf 'lab-router\n' >"$WORK/issue.net" # instead of the host's /etc/issue.net
+$S "$BUSYBOX" telnetd -F -b 10.77.0.2:23 -f "$WORK/issue.net" -l "$WORK/login.sh" &
 
 # ---------------------------------------------------------------- wait for every port
 wait_port() { # host port
