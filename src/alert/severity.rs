@@ -11,12 +11,13 @@
 //!   (Digest, NTLM, Negotiate).
 //! - a login the server **refused** is **medium** whatever its secret: it is not the password, but it
 //!   may be a near miss, and a thousand of them are a brute force in progress.
+//! - an anonymous FTP login is **medium**: its password is an e-mail address by convention.
 //! - **low**: low-confidence findings (shown only with `--include-low`).
 
 use serde::Serialize;
 
 use crate::detect::jwt::Validity;
-use crate::detect::{Confidence, Finding, SecretClass, Verdict};
+use crate::detect::{Confidence, Finding, LeakKind, SecretClass, Verdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,6 +35,12 @@ impl Severity {
         }
         if f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused) {
             // A refused password is not the password (but maybe a near miss, or a brute force going on).
+            return Severity::Medium;
+        }
+        if f.kind == LeakKind::FtpLogin
+            && f.user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("anonymous") || u.eq_ignore_ascii_case("ftp"))
+        {
+            // Anonymous FTP: the "password" is an e-mail address by convention. Still in clear, not a key.
             return Severity::Medium;
         }
         match f.class {

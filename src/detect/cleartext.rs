@@ -55,6 +55,11 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
         if class == SecretClass::Password && is_attack_payload(&l.secret) { Confidence::Low } else { Confidence::High };
     let mut evidence =
         format!("{} {} ({what}), {}", l.proto.as_str().to_uppercase(), l.mechanism, verdict_text(l.verdict));
+    if l.proto == Proto::Ftp
+        && l.user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("anonymous") || u.eq_ignore_ascii_case("ftp"))
+    {
+        evidence.push_str("; anonymous login (the password is an e-mail address by convention)");
+    }
     if l.tls == TlsNote::OfferedNotUsed {
         evidence.push_str("; the server offered STARTTLS and the client did not use it");
     }
