@@ -181,6 +181,11 @@ impl Alert {
         for s in self.message_secrets.iter() {
             out = redact::scrub(&out, s);
         }
+        // Basic and SASL carry credentials in base64: scrub those runs too.
+        out = redact::scrub_base64(&out, &self.secret);
+        for s in self.message_secrets.iter() {
+            out = redact::scrub_base64(&out, s);
+        }
         out
     }
 

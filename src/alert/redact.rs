@@ -109,6 +109,42 @@ pub fn scrub(text: &str, secret: &Secret) -> String {
     out
 }
 
+/// `text` with every base64 run that decodes to something containing `secret` replaced by the secret's
+/// redacted form: `Authorization: Basic dXNlcjpwYXNz` and SASL `AHVzZXIAcGFzcw==` carry a password
+/// without spelling it, and a sniffed request shown in the UI must not hand it over in base64.
+pub fn scrub_base64(text: &str, secret: &Secret) -> String {
+    use base64::Engine as _;
+    let s = secret.expose().as_bytes();
+    if s.len() < 3 || text.len() < 8 {
+        return text.to_string();
+    }
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=' || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_b64) {
+        out.push_str(&rest[..start]);
+        let run_len = rest[start..].find(|c: char| !is_b64(c)).unwrap_or(rest.len() - start);
+        let run = &rest[start..start + run_len];
+        let decoded = if run.len() >= 8 {
+            let t = run.trim_end_matches('=');
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(t)
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t))
+                .ok()
+        } else {
+            None
+        };
+        if decoded.is_some_and(|d| d.windows(s.len()).any(|w| w == s)) {
+            out.push_str(&secret.redacted());
+        } else {
+            out.push_str(run);
+        }
+        rest = &rest[start + run_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -124,6 +160,19 @@ fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_that_carries_the_secret_is_scrubbed_and_other_base64_kept() {
+        use base64::Engine as _;
+        let pw = Secret::password("S3cure:Adm1n!".into());
+        let basic = base64::engine::general_purpose::STANDARD.encode("admin:S3cure:Adm1n!");
+        let sasl = base64::engine::general_purpose::STANDARD.encode("\0admin\0S3cure:Adm1n!");
+        let text = format!("Authorization: Basic {basic} / C: AUTH PLAIN {sasl} / ETag: aGVsbG8gd29ybGQ=");
+        let out = scrub_base64(&text, &pw);
+        assert!(!out.contains(&basic) && !out.contains(&sasl), "{out}");
+        assert!(out.contains("aGVsbG8gd29ybGQ="), "unrelated base64 kept: {out}");
+        assert!(out.contains(&pw.redacted()));
+    }
 
     #[test]
     fn fingerprint_is_stable_12_hex_of_sha256() {

@@ -41,7 +41,14 @@ pub struct FlowState {
     app: App,
     /// Proxy logins waiting for the proxy's answer (407 or not).
     pending_proxy: Vec<(Finding, Context)>,
+    /// Secrets of earlier logins on this connection: a transcript can show a retry's earlier attempt,
+    /// which must be scrubbed too.
+    seen_secrets: Vec<Secret>,
 }
+
+/// Earlier secrets remembered per connection for scrubbing (a brute force on one connection keeps
+/// only the last ones; its transcripts are bounded too).
+const MAX_SEEN_SECRETS: usize = 32;
 
 /// Which application parser a connection goes to. Every connection starts by being offered to both
 /// the HTTP parser and the prober of the other protocols; the first to recognise it keeps it.
@@ -285,7 +292,13 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
             }
             App::Proto(session) => {
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
+                let mut out = ProtoOut {
+                    det,
+                    flow,
+                    tls_counted: &mut state.tls_counted,
+                    seen: &mut state.seen_secrets,
+                    sink: &mut *self.sink,
+                };
                 session.on_data(from, data, ts, &mut out);
             }
             App::Ignored => {}
@@ -323,8 +336,13 @@ impl StreamHandler<FlowState> for Driver<'_> {
                         // The HTTP parser saw nothing of its own: free what it buffered.
                         state.http = HttpConnection::default();
                         let mut session = proto::session(p);
-                        let mut out =
-                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
+                        let mut out = ProtoOut {
+                            det,
+                            flow,
+                            tls_counted: &mut state.tls_counted,
+                            seen: &mut state.seen_secrets,
+                            sink: &mut *self.sink,
+                        };
                         for (side, bytes) in &chunks {
                             session.on_data(*side, bytes, ts, &mut out);
                         }
@@ -361,7 +379,13 @@ impl StreamHandler<FlowState> for Driver<'_> {
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(session) => {
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, sink: &mut *self.sink };
+                let mut out = ProtoOut {
+                    det,
+                    flow,
+                    tls_counted: &mut state.tls_counted,
+                    seen: &mut state.seen_secrets,
+                    sink: &mut *self.sink,
+                };
                 session.on_close(ts, &mut out);
             }
             App::Ignored => {}
@@ -388,6 +412,7 @@ struct ProtoOut<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
+    seen: &'a mut Vec<Secret>,
     sink: &'a mut dyn AlertSink,
 }
 
@@ -403,7 +428,7 @@ impl proto::LoginSink for ProtoOut<'_> {
         }
         let server = self.flow.server;
         self.det.hosts.on_credentials(None, server, self.det.findings.len() as u64);
-        let ctx = context(
+        let mut ctx = context(
             &self.det.findings,
             &self.det.capture,
             login.ts,
@@ -414,6 +439,17 @@ impl proto::LoginSink for ProtoOut<'_> {
             None,
             login.transcript,
         );
+        if !self.seen.is_empty() {
+            let mut all: Vec<Secret> = ctx.message_secrets.to_vec();
+            all.extend(self.seen.iter().cloned());
+            ctx.message_secrets = Arc::from(all);
+        }
+        for s in ctx.message_secrets.iter().take(self.det.findings.len()) {
+            if self.seen.len() >= MAX_SEEN_SECRETS {
+                self.seen.remove(0);
+            }
+            self.seen.push(s.clone());
+        }
         for f in &self.det.findings {
             self.det.book.record(f, &ctx, &mut *self.sink);
         }
