@@ -195,7 +195,7 @@ impl Engine {
                     let mut got = std::mem::take(&mut det.snmp_out);
                     det.snmp.on_datagram(d.src, d.dst, d.payload, ts, &mut |l| got.push(l));
                     if !got.is_empty() {
-                        stats.snmp_messages += got.len() as u64;
+                        stats.snmp_logins += got.len() as u64;
                     }
                     det.record_snmp(&mut got, sink);
                     det.snmp_out = got;

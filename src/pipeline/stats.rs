@@ -28,8 +28,8 @@ pub struct EngineStats {
     pub proto_flows: BTreeMap<&'static str, u64>,
     /// Connections handed to HTTP undecided because too many were being probed at once.
     pub probes_abandoned: u64,
-    /// UDP datagrams read as SNMP.
-    pub snmp_messages: u64,
+    /// SNMP logins (community strings) reported by the tracker.
+    pub snmp_logins: u64,
     #[serde(skip)]
     pub first_ts: Option<Timestamp>,
     #[serde(skip)]
@@ -65,6 +65,11 @@ impl StatsSnapshot {
         e.other_ip += oe.other_ip;
         e.not_ip += oe.not_ip;
         e.tls_flows += oe.tls_flows;
+        e.probes_abandoned += oe.probes_abandoned;
+        e.snmp_logins += oe.snmp_logins;
+        for (k, v) in &oe.proto_flows {
+            *e.proto_flows.entry(k).or_insert(0) += v;
+        }
         for (k, v) in &oe.malformed {
             *e.malformed.entry(k.clone()).or_insert(0) += v;
         }
@@ -152,6 +157,14 @@ impl StatsSnapshot {
             s,
             "http bodies capped:   {} (decompression errors {})",
             h.bodies_truncated, h.decompression_errors
+        );
+        let protos: Vec<String> = e.proto_flows.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        let _ = writeln!(
+            s,
+            "other protocols:      {} (snmp logins {}, undecided for lack of room {})",
+            if protos.is_empty() { "none".to_string() } else { protos.join(", ") },
+            e.snmp_logins,
+            e.probes_abandoned
         );
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
         let _ = writeln!(s, "leaks:                {} ({} sightings)", self.leaks, self.sightings);
