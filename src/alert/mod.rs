@@ -153,7 +153,7 @@ impl Alert {
             Verdict::Refused => "refused by the server".to_string(),
             Verdict::Unknown => "no answer from the server seen".to_string(),
         };
-        if v == Verdict::Refused && !self.users.is_empty() {
+        if v == Verdict::Refused && self.count > 1 && !self.users.is_empty() {
             s.push_str(&format!(" (users {})", self.users.join(", ")));
         }
         Some(s)
@@ -204,6 +204,9 @@ impl Alert {
         let url = format!("http://{host}{path}");
         let secret = self.shown_secret(reveal);
         let user = self.user.clone().unwrap_or_default();
+        if self.verdict() == Some(Verdict::Refused) {
+            return "nothing to replay: the server refused it (the user name, and a password that may be a near miss, still crossed in clear)".to_string();
+        }
         let cmd = match self.kind {
             LeakKind::BearerJwt | LeakKind::BearerOpaque | LeakKind::JwtOther => {
                 format!("curl -H 'Authorization: Bearer {secret}' '{url}'")

@@ -87,13 +87,17 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
             let _ = writeln!(s, "== {name} ({addr}): {n} leak{} ==", if n == 1 { "" } else { "s" });
             for a in list {
                 let r = a.record(reveal);
+                // HTTP leaks name the request; the other protocols their protocol and mechanism.
+                let (what, at) = if r.protocol == "http" {
+                    (r.method.as_deref().unwrap_or("-").to_string(), r.path.as_deref().unwrap_or("-").to_string())
+                } else {
+                    (r.protocol.to_string(), r.location.clone())
+                };
                 let _ = writeln!(
                     s,
-                    "  {:<8} {:<20} {} {} from {}",
+                    "  {:<8} {:<20} {what} {at} from {}",
                     r.severity.as_str().to_uppercase(),
                     r.kind.as_str(),
-                    r.method.as_deref().unwrap_or("-"),
-                    r.path.as_deref().unwrap_or("-"),
                     r.client,
                 );
                 let user = r.user.as_deref().map(|u| format!("user {u}, ")).unwrap_or_default();
@@ -104,8 +108,11 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
                     format!("seen once, {}", r.first_seen)
                 };
                 let _ = writeln!(s, "           {times}");
-                if let Some(v) = a.verdict_line() {
-                    let _ = writeln!(s, "           {v}");
+                // One attempt's verdict is in the evidence; attempts folded together are told here.
+                if a.count > 1 {
+                    if let Some(v) = a.verdict_line() {
+                        let _ = writeln!(s, "           {v}");
+                    }
                 }
                 if !r.evidence.is_empty() {
                     let _ = writeln!(s, "           {}", r.evidence);
