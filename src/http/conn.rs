@@ -129,6 +129,12 @@ fn keep_response_body(h: &Headers) -> bool {
 }
 
 impl HttpConnection {
+    /// A request or status line (or a TLS record) has been recognised in either direction, even if its
+    /// head is not complete yet: the connection is HTTP (or TLS) from here on.
+    pub fn recognised(&self) -> bool {
+        self.saw_http || self.tls || self.dirs.iter().any(|d| matches!(d.mode, Mode::Head | Mode::Body | Mode::Tls))
+    }
+
     pub fn protocol(&self) -> Protocol {
         if self.tls {
             Protocol::Tls { sni: None }

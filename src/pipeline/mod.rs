@@ -312,7 +312,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 };
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
                 let http = state.http.protocol();
-                if matches!(http, Protocol::Http | Protocol::Tls { .. }) {
+                if state.http.recognised() {
                     det.probes.remove(&flow.id);
                     state.app = App::Http;
                     return;
