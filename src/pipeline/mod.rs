@@ -323,7 +323,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     return;
                 }
                 let prober = det.probes.entry(flow.id).or_default();
-                match prober.feed(from, data, flow.client.port(), flow.server.port()) {
+                match prober.feed(from, data, flow.server.port()) {
                     probe::Decision::NeedMore => {}
                     probe::Decision::No => {
                         det.probes.remove(&flow.id);

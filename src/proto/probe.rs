@@ -134,7 +134,7 @@ fn redis_command(d: &[u8], port: u16) -> bool {
 
 impl Prober {
     /// Remember `data` and try to decide.
-    pub fn feed(&mut self, from: Side, data: &[u8], client_port: u16, server_port: u16) -> Decision {
+    pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
         let room = MAX_PROBE.saturating_sub(self.total);
         let take = &data[..data.len().min(room)];
         self.total += take.len();
@@ -144,7 +144,7 @@ impl Prober {
             let r = FIRST_BYTES.saturating_sub(f.len());
             f.extend_from_slice(&take[..take.len().min(r)]);
         }
-        let d = decide(&self.first[0], &self.first[1], client_port, server_port);
+        let d = decide(&self.first[0], &self.first[1], server_port);
         if d == Decision::NeedMore && self.total >= MAX_PROBE {
             return Decision::No;
         }
@@ -157,9 +157,8 @@ impl Prober {
     }
 }
 
-/// Decide from the first bytes of each side (`client`, `server`) and the ports.
-pub fn decide(client: &[u8], server: &[u8], client_port: u16, port: u16) -> Decision {
-    let _ = client_port;
+/// Decide from the first bytes of each side (`client`, `server`) and the server's port.
+pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
     // Server greetings.
     if !server.is_empty() {
         if telnet_negotiation(server) {
@@ -280,7 +279,7 @@ mod tests {
     use super::*;
 
     fn d(client: &[u8], server: &[u8], port: u16) -> Decision {
-        decide(client, server, 40000, port)
+        decide(client, server, port)
     }
     use Decision::{NeedMore, No};
 
@@ -328,15 +327,15 @@ mod tests {
     #[test]
     fn the_prober_is_bounded_and_replays_in_order() {
         let mut p = Prober::default();
-        assert_eq!(p.feed(Side::Client, b"US", 40000, 21), NeedMore);
-        assert_eq!(p.feed(Side::Client, b"ER bob\r\n", 40000, 21), Decision::Proto(Proto::Ftp));
+        assert_eq!(p.feed(Side::Client, b"US", 21), NeedMore);
+        assert_eq!(p.feed(Side::Client, b"ER bob\r\n", 21), Decision::Proto(Proto::Ftp));
         let c = p.take_chunks();
         assert_eq!(c.len(), 2);
         let mut q = Prober::default();
         let junk = vec![b'x'; 100];
         let mut last = NeedMore;
         for _ in 0..100 {
-            last = q.feed(Side::Server, &junk, 40000, 23);
+            last = q.feed(Side::Server, &junk, 23);
         }
         assert_eq!(last, No);
         assert!(q.total <= MAX_PROBE);
