@@ -2,6 +2,8 @@
 //!
 //! Needs root (network namespaces, capture privileges), `ip`, `curl` and `python3`; skips with a message
 //! otherwise. CI runs as root. Addresses live only inside namespaces this test creates (and loopback).
+//! The protocol tests also drive real FTP, Redis and SNMP servers and clients (pyftpdlib, redis-server and
+//! redis-cli, snmpd and snmpget; `scripts/deps.sh --test` installs them) and skip when one is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -74,6 +76,18 @@ impl Drop for Cleanup {
 
 /// Start `plainsight live` (optionally inside a netns) and wait until the capture is open.
 fn start_live(netns: Option<&str>, iface: &str, filter: &str, alerts: &std::path::Path, secs: u32) -> Child {
+    start_live_with(netns, iface, filter, alerts, secs, &[])
+}
+
+/// [`start_live`] with extra arguments (`--reveal`).
+fn start_live_with(
+    netns: Option<&str>,
+    iface: &str,
+    filter: &str,
+    alerts: &std::path::Path,
+    secs: u32,
+    extra: &[&str],
+) -> Child {
     let mut cmd = match netns {
         Some(ns) => {
             let mut c = Command::new("ip");
@@ -85,6 +99,7 @@ fn start_live(netns: Option<&str>, iface: &str, filter: &str, alerts: &std::path
     cmd.args(["live", "-i", iface, "--no-tui", "-f", filter, "--alerts"])
         .arg(alerts)
         .args(["--duration", &secs.to_string(), "--stats"])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn plainsight live");
@@ -290,4 +305,254 @@ fn live_drops_root_to_nobody_and_sigterm_stops_cleanly_with_a_summary() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&alerts).expect("alert file").permissions()) & 0o777;
     assert_eq!(mode, 0o600);
+}
+
+/// Two fresh namespaces `{tag}s{id}` (server, `{net}.2`) and `{tag}c{id}` (client, `{net}.1`) joined by a
+/// veth (`{tag}v{id}s` on the server side, where plainsight captures). The guard deletes both namespaces,
+/// after killing the processes pushed onto it, even when the test panics.
+struct Pair {
+    srv: String,
+    cli: String,
+    veth: String,
+    guard: Cleanup,
+}
+
+fn two_namespaces(tag: &str, net: &str) -> Pair {
+    let id = std::process::id() % 100_000;
+    let (srv, cli) = (format!("{tag}s{id}"), format!("{tag}c{id}"));
+    let (vs, vc) = (format!("{tag}v{id}s"), format!("{tag}v{id}c"));
+    let guard =
+        Cleanup(vec![format!("ip netns del {srv} 2>/dev/null"), format!("ip netns del {cli} 2>/dev/null")], vec![]);
+    assert!(sh(&format!(
+        "set -e; ip netns add {srv}; ip netns add {cli}; \
+         ip link add {vs} type veth peer name {vc}; \
+         ip link set {vs} netns {srv}; ip link set {vc} netns {cli}; \
+         ip -n {srv} addr add {net}.2/24 dev {vs}; ip -n {cli} addr add {net}.1/24 dev {vc}; \
+         ip -n {srv} link set {vs} up; ip -n {cli} link set {vc} up; \
+         ip -n {srv} link set lo up; ip -n {cli} link set lo up"
+    )));
+    Pair { srv, cli, veth: vs, guard }
+}
+
+impl Pair {
+    /// Start `argv` inside the server namespace, quiet, killed by the guard.
+    fn serve(&mut self, argv: &[&str], envs: &[(&str, &str)]) {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.srv])
+            .args(argv)
+            .envs(envs.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {argv:?}: {e}"));
+        self.guard.1.push(child);
+    }
+
+    /// Wait (at most 5 s) until something listens on `proto` (`t` or `u`) port `port` in the server namespace.
+    fn wait_listening(&self, proto: char, port: u16) {
+        for _ in 0..100 {
+            if sh(&format!("ip netns exec {} ss -Hln{proto} 'sport = :{port}' | grep -q .", self.srv)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("nothing listening on {proto} port {port} in {}", self.srv);
+    }
+
+    /// Run a shell command in the client namespace; its output.
+    fn client(&self, cmd: &str) -> std::process::Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.cli, "sh", "-c", cmd])
+            .stdin(Stdio::null())
+            .output()
+            .expect("client command")
+    }
+}
+
+/// The alerts of `kind`, in the order they were written.
+fn of_kind<'a>(got: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    got.iter().filter(|a| a["kind"] == kind).collect()
+}
+
+/// A python3 interpreter that has pyftpdlib (Debian's `python3-pyftpdlib` goes to the system python3,
+/// which a pyenv or venv `python3` earlier on PATH does not see).
+fn python_with_pyftpdlib() -> Option<&'static str> {
+    ["python3", "/usr/bin/python3"].into_iter().find(|py| sh(&format!("{py} -c 'import pyftpdlib' 2>/dev/null")))
+}
+
+/// A real FTP server (pyftpdlib) with one user; `auth_failed_timeout` shortened from 3 s so the test is quick.
+const FTP_SERVER_PY: &str = r#"
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+host, port, user, password, home = sys.argv[1:6]
+auth = DummyAuthorizer()
+auth.add_user(user, password, home, perm="elr")
+class Handler(FTPHandler):
+    authorizer = auth
+    auth_failed_timeout = 0.1
+FTPServer((host, int(port)), Handler).serve_forever()
+"#;
+
+/// A real FTP client (ftplib): a refused login on one connection, then an accepted one on another.
+const FTP_CLIENT_PY: &str = r#"
+import ftplib, sys
+host, user, wrong, right = sys.argv[1:5]
+f = ftplib.FTP(host, timeout=5)
+try:
+    f.login(user, wrong)
+    sys.exit("the wrong password was accepted")
+except ftplib.error_perm as e:
+    assert str(e).startswith("530"), e
+f.close()
+f = ftplib.FTP(host, timeout=5)
+print(f.login(user, right))
+f.pwd()
+f.quit()
+"#;
+
+#[test]
+fn live_ftp_login_with_its_verdict() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    if !have("ss") {
+        eprintln!("skipped: ss not installed");
+        return;
+    }
+    let Some(py) = python_with_pyftpdlib() else {
+        eprintln!("skipped: pyftpdlib not installed (python3-pyftpdlib, scripts/deps.sh --test)");
+        return;
+    };
+    let mut pair = two_namespaces("pf", "10.232.0");
+    let home = tempdir();
+    let home_s = home.path().to_str().expect("utf8 path");
+    pair.serve(&[py, "-c", FTP_SERVER_PY, "10.232.0.2", "21", "alice", "Ftp-Alice-live1", home_s], &[]);
+    pair.wait_listening('t', 21);
+
+    let dir = tempdir();
+    let alerts = dir.path().join("ftp.jsonl");
+    let mut live = start_live_with(Some(&pair.srv), &pair.veth, "tcp port 21", &alerts, 4, &["--reveal"]);
+    let o = pair.client(&format!(
+        "python3 -c '{}' 10.232.0.2 alice wrong-Alice-guess Ftp-Alice-live1",
+        FTP_CLIENT_PY.replace('\'', r"'\''")
+    ));
+    assert!(o.status.success(), "ftp client: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("230"), "{o:?}");
+    assert_eq!(wait_exit(&mut live, Duration::from_secs(20)), Some(0));
+
+    let got = read_jsonl(&alerts);
+    let ftp = of_kind(&got, "ftp_login");
+    assert_eq!(ftp.len(), 2, "{got:?}");
+    let (refused, accepted) = (ftp[0], ftp[1]);
+    assert_eq!(refused["verdict"], "refused", "{refused}");
+    assert_eq!(refused["secret"], "wrong-Alice-guess", "{refused}");
+    assert_eq!(accepted["verdict"], "accepted", "{accepted}");
+    assert_eq!(accepted["secret"], "Ftp-Alice-live1", "{accepted}");
+    for a in &ftp {
+        assert_eq!(a["user"], "alice", "{a}");
+        assert_eq!(a["protocol"], "ftp", "{a}");
+        assert_eq!(a["server"], "10.232.0.2:21", "{a}");
+        assert_eq!(a["redacted"], false, "{a}");
+        assert_eq!(a["count"], 1, "{a}");
+        assert!(a["starttls"].is_null(), "pyftpdlib without TLS offers no AUTH TLS: {a}");
+        assert_eq!(a["capture"], format!("iface:{}", pair.veth), "{a}");
+    }
+    assert_eq!(got.len(), 2, "nothing else crossed: {got:?}");
+}
+
+/// snmpd's whole configuration: one read-only community, answered only from the client's subnet. No
+/// AgentX master (it would want /var/agentx), persistent state in the test's directory (`SNMP_PERSISTENT_DIR`).
+const SNMPD_CONF: &str = "agentAddress udp:10.233.0.2:161\nrocommunity Lab-ro-live-C0mm 10.233.0.0/24\nmaster no\n";
+
+#[test]
+fn live_redis_auth_and_snmp_community_are_seen() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    for c in ["ss", "redis-server", "redis-cli", "snmpd", "snmpget"] {
+        if !have(c) {
+            eprintln!("skipped: {c} not installed (scripts/deps.sh --test)");
+            return;
+        }
+    }
+    let mut pair = two_namespaces("pr", "10.233.0");
+    let state = tempdir();
+    let state_s = state.path().to_str().expect("utf8 path");
+    pair.serve(
+        &[
+            "redis-server",
+            "--port",
+            "6379",
+            "--bind",
+            "10.233.0.2",
+            "--requirepass",
+            "Redis-live-pass-1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            state_s,
+        ],
+        &[],
+    );
+    let conf = state.path().join("snmpd.conf");
+    std::fs::write(&conf, SNMPD_CONF).expect("write snmpd.conf");
+    let pid = state.path().join("snmpd.pid");
+    pair.serve(
+        &["snmpd", "-f", "-Le", "-C", "-c", conf.to_str().expect("utf8"), "-p", pid.to_str().expect("utf8")],
+        &[("SNMP_PERSISTENT_DIR", state_s)],
+    );
+    pair.wait_listening('t', 6379);
+    pair.wait_listening('u', 161);
+
+    let dir = tempdir();
+    let alerts = dir.path().join("redis-snmp.jsonl");
+    let filter = "tcp port 6379 or udp port 161";
+    let mut live = start_live_with(Some(&pair.srv), &pair.veth, filter, &alerts, 4, &["--reveal"]);
+    let redis =
+        |pass: &str| pair.client(&format!("redis-cli --no-auth-warning -h 10.233.0.2 -p 6379 -a '{pass}' PING"));
+    let o = redis("wrong-redis-guess");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("WRONGPASS"), "{o:?}");
+    let o = redis("Redis-live-pass-1");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "PONG", "{o:?}");
+    // sysName.0; the agent drops a wrong community without a word (the request times out).
+    let snmp = |community: &str| {
+        pair.client(&format!("snmpget -v2c -c '{community}' -t 1 -r 0 -On 10.233.0.2 1.3.6.1.2.1.1.5.0"))
+    };
+    let o = snmp("guessed-public");
+    assert!(!o.status.success(), "a wrong community was answered: {o:?}");
+    let o = snmp("Lab-ro-live-C0mm");
+    assert!(o.status.success(), "snmpget: {o:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with(".1.3.6.1.2.1.1.5.0 = STRING:"), "{o:?}");
+    assert_eq!(wait_exit(&mut live, Duration::from_secs(20)), Some(0));
+
+    let got = read_jsonl(&alerts);
+    let r = of_kind(&got, "redis_auth");
+    assert_eq!(r.len(), 2, "{got:?}");
+    assert_eq!((&r[0]["secret"], &r[0]["verdict"]), (&"wrong-redis-guess".into(), &"refused".into()), "{}", r[0]);
+    assert_eq!((&r[1]["secret"], &r[1]["verdict"]), (&"Redis-live-pass-1".into(), &"accepted".into()), "{}", r[1]);
+    for a in &r {
+        assert!(a["user"].is_null(), "requirepass has no user: {a}");
+        assert_eq!(a["protocol"], "redis", "{a}");
+        assert_eq!(a["server"], "10.233.0.2:6379", "{a}");
+    }
+    let s = of_kind(&got, "snmp_community");
+    assert_eq!(s.len(), 2, "{got:?}");
+    let by = |c: &str| s.iter().find(|a| a["secret"] == c).unwrap_or_else(|| panic!("no alert for {c}: {got:?}"));
+    assert_eq!(by("guessed-public")["verdict"], "unknown", "unanswered: {got:?}");
+    assert_eq!(by("Lab-ro-live-C0mm")["verdict"], "accepted", "answered by the agent: {got:?}");
+    for a in &s {
+        assert_eq!(a["protocol"], "snmp", "{a}");
+        assert_eq!(a["server"], "10.233.0.2:161", "{a}");
+        assert_eq!(a["count"], 1, "the agent's GetResponse carries the community back, not a second leak: {a}");
+    }
+    assert_eq!(got.len(), 4, "nothing else: {got:?}");
 }
