@@ -31,5 +31,13 @@ if [[ $(id -u) -ne 0 ]]; then
     fi
 fi
 echo "plainsight: installing ${missing[*]}" >&2
+# The test servers (redis-server, snmpd) are started by the tests themselves, in namespaces: keep
+# Debian's maintainer scripts from starting them as system services (policy-rc.d exit 101), and
+# remove that policy again afterwards when it was ours.
+PRC=/usr/sbin/policy-rc.d
+if [[ ! -e $PRC ]]; then
+    "${SUDO[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' > $PRC && chmod 755 $PRC"
+    trap '"${SUDO[@]}" rm -f "$PRC"' EXIT
+fi
 "${SUDO[@]}" apt-get update -qq >&2
 DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
