@@ -134,8 +134,9 @@ impl Det {
     }
 }
 
-/// Connections being probed at once; past this a new one goes straight to HTTP (bounded memory under
-/// a flood of connections that never say enough).
+/// Connections being probed at once; past this a new one is probed on its first segment alone and, if
+/// that does not decide, goes to HTTP (bounded memory under a flood of connections that never say
+/// enough).
 const MAX_PROBING: usize = 65_536;
 
 impl Engine {
@@ -317,13 +318,17 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     state.app = App::Http;
                     return;
                 }
-                if !det.probes.contains_key(&flow.id) && det.probes.len() >= MAX_PROBING {
-                    stats.probes_abandoned += 1;
-                    state.app = App::Http;
-                    return;
-                }
-                let prober = det.probes.entry(flow.id).or_default();
+                // With the table full (a flood of connections that never say enough), a new connection is
+                // still probed on this segment alone, keeping nothing: a login after the flood whose first
+                // segment names its protocol (a `220 ... FTP` greeting) is still recognised.
+                let full = !det.probes.contains_key(&flow.id) && det.probes.len() >= MAX_PROBING;
+                let mut one_shot = probe::Prober::default();
+                let prober = if full { &mut one_shot } else { det.probes.entry(flow.id).or_default() };
                 match prober.feed(from, data, flow.client.port(), flow.server.port()) {
+                    probe::Decision::NeedMore if full => {
+                        stats.probes_abandoned += 1;
+                        state.app = App::Http;
+                    }
                     probe::Decision::NeedMore => {}
                     probe::Decision::No => {
                         det.probes.remove(&flow.id);
