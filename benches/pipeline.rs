@@ -3,6 +3,8 @@
 //! `cargo bench --bench pipeline` (add `-- --warm-up-time 1 --measurement-time 3` for a quick run).
 //! Frames are built once with `plainsight::synth` and replayed from memory, so the figures measure the
 //! analysis alone (no I/O): decode, detectors on typical requests, and the engine end to end.
+//! `probe` and `proto` time the prober on a connection's first bytes and each session parser on a
+//! realistic conversation (`cargo bench --bench pipeline -- 'probe|proto'`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -247,5 +249,340 @@ fn bench_engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_decode, bench_reassembly, bench_http, bench_detect, bench_engine);
+/// One side's bytes of a conversation, split as TCP would carry them (1460-byte segments).
+type Conv = Vec<(plainsight::reassembly::Side, Vec<u8>)>;
+
+fn conv_bytes(conv: &Conv) -> u64 {
+    conv.iter().map(|(_, d)| d.len() as u64).sum()
+}
+
+/// `messages` from one side in segments of at most 1460 bytes, pipelined as a client would.
+fn segments(side: plainsight::reassembly::Side, data: &[u8], out: &mut Conv) {
+    for seg in data.chunks(1460) {
+        out.push((side, seg.to_vec()));
+    }
+}
+
+fn text_conv(lines: &[(bool, &str)]) -> Conv {
+    use plainsight::reassembly::Side;
+    let mut out = Conv::new();
+    for (client, l) in lines {
+        segments(if *client { Side::Client } else { Side::Server }, l.as_bytes(), &mut out);
+    }
+    out
+}
+
+fn ftp_conv() -> Conv {
+    text_conv(&[
+        (false, "220 (vsFTPd 3.0.3)\r\n"),
+        (true, "USER alice\r\n"),
+        (false, "331 Please specify the password.\r\n"),
+        (true, "PASS s3cret-ftp\r\n"),
+        (false, "230 Login successful.\r\n"),
+        (true, "SYST\r\n"),
+        (false, "215 UNIX Type: L8\r\n"),
+        (true, "FEAT\r\n"),
+        (false, "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n211 End\r\n"),
+        (true, "PWD\r\n"),
+        (false, "257 \"/home/alice\" is the current directory\r\n"),
+        (true, "TYPE I\r\n"),
+        (false, "200 Switching to Binary mode.\r\n"),
+        (true, "PASV\r\n"),
+        (false, "227 Entering Passive Mode (10,0,0,21,195,80).\r\n"),
+        (true, "LIST\r\n"),
+        (false, "150 Here comes the directory listing.\r\n"),
+        (false, "226 Directory send OK.\r\n"),
+        (true, "QUIT\r\n"),
+        (false, "221 Goodbye.\r\n"),
+    ])
+}
+
+/// LOGIN, SELECT, then FETCH of 20 messages of 4 KiB as literals.
+fn imap_conv() -> Conv {
+    use plainsight::reassembly::Side;
+    let mut c = text_conv(&[
+        (
+            false,
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS] Dovecot ready.\r\n",
+        ),
+        (true, "a001 LOGIN alice \"s3cret imap\"\r\n"),
+        (false, "a001 OK [CAPABILITY IMAP4rev1 SORT THREAD=REFERENCES MULTIAPPEND UNSELECT CHILDREN] Logged in\r\n"),
+        (true, "a002 SELECT INBOX\r\n"),
+        (
+            false,
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n* 20 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1700000000] UIDs valid\r\n* OK [UIDNEXT 21] Predicted next UID\r\na002 OK [READ-WRITE] Select completed.\r\n",
+        ),
+        (true, "a003 FETCH 1:20 (FLAGS BODY.PEEK[])\r\n"),
+    ]);
+    let body: String = (0..4096).map(|i| if i % 64 == 63 { '\n' } else { (b'a' + (i % 26) as u8) as char }).collect();
+    let mut fetch = Vec::new();
+    for i in 1..=20 {
+        fetch.extend_from_slice(format!("* {i} FETCH (FLAGS (\\Seen) BODY[] {{{}}}\r\n", body.len()).as_bytes());
+        fetch.extend_from_slice(body.as_bytes());
+        fetch.extend_from_slice(b")\r\n");
+    }
+    fetch.extend_from_slice(b"a003 OK Fetch completed.\r\n");
+    segments(Side::Server, &fetch, &mut c);
+    c.extend(text_conv(&[(true, "a004 LOGOUT\r\n"), (false, "* BYE Logging out\r\na004 OK Logout completed.\r\n")]));
+    c
+}
+
+/// EHLO, AUTH PLAIN, then one 10 KiB mail through DATA.
+fn smtp_conv() -> Conv {
+    use base64::Engine as _;
+    use plainsight::reassembly::Side;
+    let plain = base64::engine::general_purpose::STANDARD.encode(b"\0alice@example.org\0s3cret-smtp");
+    let auth = format!("AUTH PLAIN {plain}\r\n");
+    let mut c = text_conv(&[
+        (false, "220 mail.example.org ESMTP Postfix (Debian/GNU)\r\n"),
+        (true, "EHLO client.example.org\r\n"),
+        (
+            false,
+            "250-mail.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-AUTH PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 DSN\r\n",
+        ),
+        (true, &auth),
+        (false, "235 2.7.0 Authentication successful\r\n"),
+        (true, "MAIL FROM:<alice@example.org>\r\n"),
+        (false, "250 2.1.0 Ok\r\n"),
+        (true, "RCPT TO:<bob@example.com>\r\n"),
+        (false, "250 2.1.5 Ok\r\n"),
+        (true, "DATA\r\n"),
+        (false, "354 End data with <CR><LF>.<CR><LF>\r\n"),
+    ]);
+    let mut mail = String::from(
+        "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.com>\r\nSubject: quarterly report\r\nDate: Mon, 1 Dec 2025 10:00:00 +0000\r\nMessage-ID: <1@example.org>\r\n\r\n",
+    );
+    while mail.len() < 10 * 1024 {
+        mail.push_str("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt.\r\n");
+    }
+    mail.push_str(".\r\n");
+    segments(Side::Client, mail.as_bytes(), &mut c);
+    c.extend(text_conv(&[
+        (false, "250 2.0.0 Ok: queued as 4F2A81C0042\r\n"),
+        (true, "QUIT\r\n"),
+        (false, "221 2.0.0 Bye\r\n"),
+    ]));
+    c
+}
+
+/// A BER TLV (definite length).
+fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = value.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else if n < 0x100 {
+        v.extend([0x81, n as u8]);
+    } else {
+        v.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(value);
+    v
+}
+
+fn ldap_msg(id: u8, op: Vec<u8>) -> Vec<u8> {
+    tlv(0x30, &[tlv(0x02, &[id]), op].concat())
+}
+
+/// Simple bind, then a subtree search answered by 100 entries of a few attributes.
+fn ldap_conv() -> Conv {
+    use plainsight::reassembly::Side;
+    let mut c = Conv::new();
+    let bind = ldap_msg(
+        1,
+        tlv(0x60, &[tlv(0x02, &[3]), tlv(0x04, b"cn=admin,dc=example,dc=com"), tlv(0x80, b"s3cret-ldap")].concat()),
+    );
+    let ok = |id: u8, app: u8| ldap_msg(id, tlv(app, &[tlv(0x0a, &[0]), tlv(0x04, b""), tlv(0x04, b"")].concat()));
+    c.push((Side::Client, bind));
+    c.push((Side::Server, ok(1, 0x61)));
+    let search = ldap_msg(
+        2,
+        tlv(
+            0x63,
+            &[
+                tlv(0x04, b"dc=example,dc=com"),
+                tlv(0x0a, &[2]),
+                tlv(0x0a, &[0]),
+                tlv(0x02, &[0]),
+                tlv(0x02, &[0]),
+                tlv(0x01, &[0]),
+                tlv(0x87, b"objectClass"),
+                tlv(0x30, b""),
+            ]
+            .concat(),
+        ),
+    );
+    c.push((Side::Client, search));
+    let mut entries = Vec::new();
+    for i in 0..100 {
+        let dn = format!("uid=user{i},ou=people,dc=example,dc=com");
+        let attr = |name: &str, val: &str| {
+            tlv(0x30, &[tlv(0x04, name.as_bytes()), tlv(0x31, &tlv(0x04, val.as_bytes()))].concat())
+        };
+        let attrs = [
+            attr("objectClass", "inetOrgPerson"),
+            attr("cn", &format!("User Number {i}")),
+            attr("sn", &format!("Number{i}")),
+            attr("mail", &format!("user{i}@example.com")),
+            attr("description", "A person in the directory, with a reasonably long description line."),
+        ]
+        .concat();
+        entries.extend(ldap_msg(2, tlv(0x64, &[tlv(0x04, dn.as_bytes()), tlv(0x30, &attrs)].concat())));
+    }
+    entries.extend(ok(2, 0x65));
+    segments(Side::Server, &entries, &mut c);
+    c.push((Side::Client, ldap_msg(3, tlv(0x42, b""))));
+    c
+}
+
+fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend(format!("${}\r\n", a.len()).bytes());
+        v.extend_from_slice(a);
+        v.extend(b"\r\n");
+    }
+    v
+}
+
+/// AUTH, then 1000 pipelined commands (SET and GET alternating, 64-byte values).
+fn redis_conv() -> Conv {
+    use plainsight::reassembly::Side;
+    let mut c = Conv::new();
+    c.push((Side::Client, resp(&[b"AUTH", b"s3cret-redis"])));
+    c.push((Side::Server, b"+OK\r\n".to_vec()));
+    let value = [b'v'; 64];
+    let (mut req, mut rep) = (Vec::new(), Vec::new());
+    for i in 0..1000 {
+        let key = format!("session:{}", i / 2);
+        if i % 2 == 0 {
+            req.extend(resp(&[b"SET", key.as_bytes(), &value]));
+            rep.extend(b"+OK\r\n");
+        } else {
+            req.extend(resp(&[b"GET", key.as_bytes()]));
+            rep.extend(format!("${}\r\n", value.len()).bytes());
+            rep.extend(value);
+            rep.extend(b"\r\n");
+        }
+    }
+    segments(Side::Client, &req, &mut c);
+    segments(Side::Server, &rep, &mut c);
+    c
+}
+
+fn mqtt_packet(b0: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![b0];
+    let mut n = body.len();
+    loop {
+        let mut x = (n % 128) as u8;
+        n /= 128;
+        if n > 0 {
+            x |= 0x80;
+        }
+        v.push(x);
+        if n == 0 {
+            break;
+        }
+    }
+    v.extend_from_slice(body);
+    v
+}
+
+fn lstr(s: &[u8]) -> Vec<u8> {
+    [&(s.len() as u16).to_be_bytes()[..], s].concat()
+}
+
+/// MQTT 3.1.1 CONNECT with a password, CONNACK, then 1000 QoS 0 PUBLISH of 100 bytes.
+fn mqtt_conv() -> Conv {
+    use plainsight::reassembly::Side;
+    let mut c = Conv::new();
+    let mut b = lstr(b"MQTT");
+    b.extend([4, 0xc2, 0, 60]);
+    b.extend(lstr(b"sensor-1"));
+    b.extend(lstr(b"alice"));
+    b.extend(lstr(b"s3cret-mqtt"));
+    c.push((Side::Client, mqtt_packet(0x10, &b)));
+    c.push((Side::Server, vec![0x20, 2, 0, 0]));
+    let mut pubs = Vec::new();
+    for i in 0..1000 {
+        let topic = format!("sensors/{}/temperature", i % 16);
+        pubs.extend(mqtt_packet(0x30, &[lstr(topic.as_bytes()), vec![b'7'; 100]].concat()));
+    }
+    segments(Side::Client, &pubs, &mut c);
+    c
+}
+
+struct CountLogins(usize);
+impl plainsight::proto::LoginSink for CountLogins {
+    fn on_login(&mut self, _: plainsight::proto::Login) {
+        self.0 += 1;
+    }
+}
+
+fn bench_probe(c: &mut Criterion) {
+    use plainsight::proto::probe::{Decision, Prober};
+    use plainsight::reassembly::Side;
+    let http = format!("GET /static/app-1.js HTTP/1.1\r\nHost: shop.lab\r\n{BROWSER_HEADERS}\r\n");
+    let ftp = b"220 (vsFTPd 3.0.3)\r\n";
+    let mut g = c.benchmark_group("probe");
+    g.throughput(Throughput::Bytes(http.len() as u64));
+    g.bench_function("first_http_segment", |b| {
+        b.iter(|| {
+            let mut p = Prober::default();
+            let d = p.feed(Side::Client, black_box(http.as_bytes()), 8080);
+            assert_eq!(d, Decision::No);
+            black_box(d)
+        })
+    });
+    g.throughput(Throughput::Bytes(ftp.len() as u64));
+    g.bench_function("ftp_greeting", |b| {
+        b.iter(|| {
+            let mut p = Prober::default();
+            let d = p.feed(Side::Server, black_box(ftp), 2121);
+            assert!(matches!(d, Decision::Proto(_)));
+            black_box(p.take_chunks())
+        })
+    });
+    g.finish();
+}
+
+fn bench_proto(c: &mut Criterion) {
+    use plainsight::proto::{Proto, session};
+    let convs = [
+        ("ftp_login_list", Proto::Ftp, ftp_conv()),
+        ("imap_login_select_fetch_20x4k", Proto::Imap, imap_conv()),
+        ("smtp_auth_plain_data_10k", Proto::Smtp, smtp_conv()),
+        ("ldap_bind_search_100_entries", Proto::Ldap, ldap_conv()),
+        ("redis_auth_1000_get_set", Proto::Redis, redis_conv()),
+        ("mqtt_connect_1000_publish", Proto::Mqtt, mqtt_conv()),
+    ];
+    let mut g = c.benchmark_group("proto");
+    for (name, p, conv) in &convs {
+        // Each conversation must yield its one login: the bench measures a parser that works.
+        let run = || {
+            let mut s = session(*p);
+            let mut out = CountLogins(0);
+            for (i, (side, data)) in conv.iter().enumerate() {
+                s.on_data(*side, black_box(data), Timestamp(i as i64), &mut out);
+            }
+            s.on_close(Timestamp(conv.len() as i64), &mut out);
+            out.0
+        };
+        assert_eq!(run(), 1, "{name}: one login expected");
+        g.throughput(Throughput::Bytes(conv_bytes(conv)));
+        g.bench_function(*name, |b| b.iter(|| black_box(run())));
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_decode,
+    bench_reassembly,
+    bench_http,
+    bench_detect,
+    bench_engine,
+    bench_probe,
+    bench_proto
+);
 criterion_main!(benches);

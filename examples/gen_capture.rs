@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --release --example gen_capture -- http  OUT.pcap [MEGABYTES] [FLOWS]
 //! cargo run --release --example gen_capture -- flood OUT.pcap [FLOWS]
+//! cargo run --release --example gen_capture -- protos OUT.pcap [MEGABYTES] [CONCURRENT]
+//! cargo run --release --example gen_capture -- greetings OUT.pcap [FLOWS]
 //! ```
 //! `http`: interleaved keep-alive HTTP/1.1 flows (Content-Length and chunked bodies of 200 B to 64 KiB,
 //! several content types), ~3% of requests carrying a credential (Bearer JWT, Basic, session cookie,
@@ -10,6 +12,13 @@
 //! Writes OUT.truth.json: `{"credentials": N, "split": M, "secrets": [...]}`.
 //! `flood`: FLOWS one-packet flows (SYNs from distinct ports) plus one slow-drip flow that sends a
 //! Bearer request one byte every 1000 packets: memory must stay flat and the drip still be found.
+//! `protos`: FTP, IMAP, SMTP and Redis sessions (CONCURRENT interleaved at a time, 4 servers per
+//! protocol), each with one login of a distinct password, one in eight refused, around ordinary work
+//! (FTP LIST, IMAP FETCH of 4 KiB messages, a 2-16 KiB mail through DATA, pipelined GET/SET). Writes
+//! OUT.truth.json with the expected alerts: one per accepted login, one per (protocol, server) with
+//! refusals, and `sightings` (the sum of the alerts' counts: every login).
+//! `greetings`: FLOWS connections to port 2000 whose server only sends `220 ` and which never close
+//! (the prober can never decide), then one FTP login that must still be found.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -196,14 +205,236 @@ fn flood(out: &str, flows: usize) {
     eprintln!("{out}: {flows} one-packet flows and a slow drip flow ({sent} bytes dripped)");
 }
 
+/// The steps of a conversation: (from the client, bytes).
+type Steps = Vec<(bool, Vec<u8>)>;
+
+/// One session of `protos`: its protocol (index), its steps and its password.
+fn proto_session(rng: &mut Rng, n: usize, refused: bool) -> (usize, Steps, String) {
+    use base64::Engine as _;
+    let proto = n % 4;
+    let pw = format!("pw{n}-{:08x}", rng.next() as u32);
+    let user = format!("user{n}");
+    let t = |c: bool, s: &str| (c, s.as_bytes().to_vec());
+    let mut steps = Vec::new();
+    match proto {
+        0 => {
+            steps.push(t(false, "220 (vsFTPd 3.0.3)\r\n"));
+            steps.push(t(true, &format!("USER {user}\r\n")));
+            steps.push(t(false, "331 Please specify the password.\r\n"));
+            steps.push(t(true, &format!("PASS {pw}\r\n")));
+            if refused {
+                steps.push(t(false, "530 Login incorrect.\r\n"));
+            } else {
+                steps.push(t(false, "230 Login successful.\r\n"));
+                steps.push(t(true, "SYST\r\n"));
+                steps.push(t(false, "215 UNIX Type: L8\r\n"));
+                for d in 0..1 + rng.below(4) {
+                    steps.push(t(true, &format!("CWD /srv/data/{d}\r\n")));
+                    steps.push(t(false, "250 Directory successfully changed.\r\n"));
+                    steps.push(t(true, "PASV\r\n"));
+                    steps.push(t(false, "227 Entering Passive Mode (10,60,0,21,195,80).\r\n"));
+                    steps.push(t(true, "LIST\r\n"));
+                    steps.push(t(false, "150 Here comes the directory listing.\r\n226 Directory send OK.\r\n"));
+                }
+            }
+            steps.push(t(true, "QUIT\r\n"));
+            steps.push(t(false, "221 Goodbye.\r\n"));
+        }
+        1 => {
+            steps.push(t(
+                false,
+                "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE STARTTLS] Dovecot ready.\r\n",
+            ));
+            steps.push(t(true, &format!("a1 LOGIN {user} {pw}\r\n")));
+            if refused {
+                steps.push(t(false, "a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"));
+            } else {
+                steps.push(t(false, "a1 OK [CAPABILITY IMAP4rev1] Logged in\r\n"));
+                steps.push(t(true, "a2 SELECT INBOX\r\n"));
+                steps.push(t(false, "* FLAGS (\\Answered \\Seen)\r\n* 8 EXISTS\r\n* 0 RECENT\r\na2 OK [READ-WRITE] Select completed.\r\n"));
+                steps.push(t(true, "a3 FETCH 1:8 (FLAGS BODY.PEEK[])\r\n"));
+                let mut f = Vec::new();
+                for i in 1..=8 {
+                    let len = 1024 + rng.below(4096) as usize;
+                    f.extend_from_slice(format!("* {i} FETCH (FLAGS (\\Seen) BODY[] {{{len}}}\r\n").as_bytes());
+                    f.extend((0..len).map(|j| if j % 72 == 71 { b'\n' } else { b'a' + (j % 26) as u8 }));
+                    f.extend_from_slice(b")\r\n");
+                }
+                f.extend_from_slice(b"a3 OK Fetch completed.\r\n");
+                steps.push((false, f));
+            }
+            steps.push(t(true, "a4 LOGOUT\r\n"));
+            steps.push(t(false, "* BYE Logging out\r\na4 OK Logout completed.\r\n"));
+        }
+        2 => {
+            steps.push(t(false, "220 mail.lab ESMTP Postfix\r\n"));
+            steps.push(t(true, "EHLO client.lab\r\n"));
+            steps.push(t(
+                false,
+                "250-mail.lab\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
+            ));
+            let b64 = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pw}"));
+            steps.push(t(true, &format!("AUTH PLAIN {b64}\r\n")));
+            if refused {
+                steps.push(t(false, "535 5.7.8 Error: authentication failed\r\n"));
+            } else {
+                steps.push(t(false, "235 2.7.0 Authentication successful\r\n"));
+                steps.push(t(true, &format!("MAIL FROM:<{user}@lab>\r\n")));
+                steps.push(t(false, "250 2.1.0 Ok\r\n"));
+                steps.push(t(true, "RCPT TO:<ops@lab>\r\n"));
+                steps.push(t(false, "250 2.1.5 Ok\r\n"));
+                steps.push(t(true, "DATA\r\n"));
+                steps.push(t(false, "354 End data with <CR><LF>.<CR><LF>\r\n"));
+                let mut m = format!("From: <{user}@lab>\r\nTo: <ops@lab>\r\nSubject: report {n}\r\n\r\n").into_bytes();
+                let size = 2048 + rng.below(14 * 1024) as usize;
+                while m.len() < size {
+                    m.extend_from_slice(
+                        b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n",
+                    );
+                }
+                m.extend_from_slice(b".\r\n");
+                steps.push((true, m));
+                steps.push(t(false, "250 2.0.0 Ok: queued\r\n"));
+            }
+            steps.push(t(true, "QUIT\r\n"));
+            steps.push(t(false, "221 2.0.0 Bye\r\n"));
+        }
+        _ => {
+            let resp = |args: &[&[u8]]| {
+                let mut v = format!("*{}\r\n", args.len()).into_bytes();
+                for a in args {
+                    v.extend(format!("${}\r\n", a.len()).bytes());
+                    v.extend_from_slice(a);
+                    v.extend(b"\r\n");
+                }
+                v
+            };
+            steps.push((true, resp(&[b"AUTH", pw.as_bytes()])));
+            if refused {
+                steps.push(t(false, "-WRONGPASS invalid username-password pair or user is disabled.\r\n"));
+            } else {
+                steps.push(t(false, "+OK\r\n"));
+                let (mut req, mut rep) = (Vec::new(), Vec::new());
+                let value = [b'v'; 48];
+                for k in 0..50 + rng.below(200) {
+                    let key = format!("cache:{n}:{k}");
+                    req.extend(resp(&[b"SET", key.as_bytes(), &value]));
+                    req.extend(resp(&[b"GET", key.as_bytes()]));
+                    rep.extend(b"+OK\r\n$48\r\n");
+                    rep.extend(value);
+                    rep.extend(b"\r\n");
+                }
+                steps.push((true, req));
+                steps.push((false, rep));
+            }
+            steps.push((true, resp(&[b"QUIT"])));
+            steps.push(t(false, "+OK\r\n"));
+        }
+    }
+    (proto, steps, pw)
+}
+
+fn protos(out: &str, megabytes: u64, concurrent: usize) {
+    let mut w = PcapWriter::new(BufWriter::new(File::create(out).expect("create")), LinkType::ETHERNET, 262_144)
+        .expect("header");
+    let mut rng = Rng(0x5eed_9876_0000_0002);
+    let mut ts = 1_795_000_000_000_000i64;
+    let mut bytes = 0u64;
+    let ports = [21u16, 143, 587, 6379];
+    let names = ["ftp", "imap", "smtp", "redis"];
+    let mut accepted: Vec<String> = Vec::new();
+    let mut refused = [[0u64; 4]; 4];
+    let mut sessions = 0usize;
+    let mut active: Vec<(Conversation, Steps, usize)> = Vec::new();
+    loop {
+        while active.len() < concurrent && bytes < megabytes * 1_000_000 {
+            let n = sessions;
+            sessions += 1;
+            let is_refused = rng.below(8) == 0;
+            let (proto, steps, pw) = proto_session(&mut rng, n, is_refused);
+            let server_no = (n / 4) % 4;
+            if is_refused {
+                refused[proto][server_no] += 1;
+            } else {
+                accepted.push(pw);
+            }
+            let server = SocketAddr::from(([10, 60, proto as u8, server_no as u8 + 1], ports[proto]));
+            let mut c = Conversation::new(addr(n, false), server);
+            c.handshake();
+            bytes += write(&mut w, c.take(), &mut ts);
+            active.push((c, steps, 0));
+        }
+        if active.is_empty() {
+            break;
+        }
+        let i = rng.below(active.len() as u64) as usize;
+        let (c, steps, next) = &mut active[i];
+        let (client, data) = &steps[*next];
+        c.send(*client, data, 1460);
+        *next += 1;
+        let done = *next == steps.len();
+        if done {
+            c.close();
+        }
+        bytes += write(&mut w, c.take(), &mut ts);
+        if done {
+            active.swap_remove(i);
+        }
+    }
+    w.into_inner().flush().expect("flush");
+    let groups = refused.iter().flatten().filter(|&&r| r > 0).count();
+    let refusals: u64 = refused.iter().flatten().sum();
+    let by_proto: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .zip(refused.iter())
+        .map(|(n, r)| (n.to_string(), serde_json::json!(r.iter().sum::<u64>())))
+        .collect();
+    let truth = serde_json::json!({
+        "sessions": sessions, "bytes": bytes, "accepted": accepted.len(), "refused": refusals,
+        "refused_by_proto": by_proto, "alerts": accepted.len() + groups, "sightings": sessions,
+        "secrets": accepted,
+    });
+    std::fs::write(format!("{}.truth.json", out.trim_end_matches(".pcap")), truth.to_string()).expect("truth");
+    eprintln!(
+        "{out}: {bytes} bytes of frames, {sessions} sessions ({} accepted, {refusals} refused in {groups} groups): expect {} alerts, counts summing to {sessions}",
+        accepted.len(),
+        accepted.len() + groups
+    );
+}
+
+fn greetings(out: &str, flows: usize) {
+    let mut w = PcapWriter::new(BufWriter::new(File::create(out).expect("create")), LinkType::ETHERNET, 262_144)
+        .expect("header");
+    let mut ts = 1_795_000_000_000_000i64;
+    for i in 0..flows {
+        let srv = SocketAddr::from(([10, 70, (i % 200) as u8, 1], 2000));
+        let mut c = Conversation::new(addr(i, false), srv);
+        c.handshake();
+        c.server(b"220 ");
+        write(&mut w, c.take(), &mut ts);
+    }
+    let mut c = Conversation::new("10.9.9.9:40000".parse().expect("addr"), "10.9.9.1:21".parse().expect("addr"));
+    c.handshake();
+    c.server(b"220 (vsFTPd 3.0.3)\r\n").client(b"USER late\r\n").server(b"331 Password?\r\n");
+    c.client(b"PASS still-found-after-flood\r\n").server(b"230 Login successful.\r\n").close();
+    write(&mut w, c.take(), &mut ts);
+    w.into_inner().flush().expect("flush");
+    eprintln!("{out}: {flows} connections greeted with a bare `220 `, then one FTP login");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     match (args.first().map(String::as_str), args.get(1)) {
         (Some("http"), Some(out)) => http(out, arg(2, 300), arg(3, 6400) as usize),
         (Some("flood"), Some(out)) => flood(out, arg(2, 200_000) as usize),
+        (Some("protos"), Some(out)) => protos(out, arg(2, 50), arg(3, 256) as usize),
+        (Some("greetings"), Some(out)) => greetings(out, arg(2, 200_000) as usize),
         _ => {
-            eprintln!("usage: gen_capture http OUT.pcap [MEGABYTES] [FLOWS] | flood OUT.pcap [FLOWS]");
+            eprintln!(
+                "usage: gen_capture http OUT.pcap [MEGABYTES] [FLOWS] | flood OUT.pcap [FLOWS] | \
+                 protos OUT.pcap [MEGABYTES] [CONCURRENT] | greetings OUT.pcap [FLOWS]"
+            );
             std::process::exit(2);
         }
     }

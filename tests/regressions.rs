@@ -48,3 +48,38 @@ fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
         assert!(f.evidence.len() < 200, "{} chars: {}", f.evidence.len(), &f.evidence[..80]);
     }
 }
+
+/// gen_capture `greetings`: with MAX_PROBING connections stuck undecided (servers that send only
+/// `220 `), every later connection went straight to HTTP, so an FTP login after the flood was missed.
+/// A new connection is now probed on its first segment even when the table of probers is full.
+#[test]
+fn an_ftp_login_after_a_flood_of_undecided_connections_is_still_found() {
+    use plainsight::alert::NullSink;
+    use plainsight::decode::LinkType;
+    use plainsight::pipeline::{Config, Engine};
+    use plainsight::synth::Conversation;
+    use std::net::SocketAddr;
+    let mut e = Engine::new(Config::default());
+    let mut sink = NullSink;
+    let mut ts = 1_795_000_000_000_000i64;
+    let mut feed = |e: &mut Engine, c: &mut Conversation| {
+        for f in c.take() {
+            ts += 1;
+            e.process(LinkType::ETHERNET, Timestamp(ts), &f.data, &mut sink);
+        }
+    };
+    for i in 0..70_000u32 {
+        // More connections than the prober table holds.
+        let client = SocketAddr::from(([10, 1, (i >> 16) as u8, (i >> 8) as u8], 1024 + (i & 0xff) as u16));
+        let mut c = Conversation::new(client, "10.2.0.1:2000".parse().unwrap());
+        c.handshake().server(b"220 ");
+        feed(&mut e, &mut c);
+    }
+    let mut c = Conversation::new("10.9.9.9:40000".parse().unwrap(), "10.9.9.1:21".parse().unwrap());
+    c.handshake().server(b"220 (vsFTPd 3.0.3)\r\n").client(b"USER late\r\n").server(b"331 Password?\r\n");
+    c.client(b"PASS after-the-flood\r\n").server(b"230 Login successful.\r\n").close();
+    feed(&mut e, &mut c);
+    assert_eq!(e.stats().leaks, 1);
+    // The flood's connections past the table's size were abandoned to HTTP; the FTP one was not.
+    assert_eq!(e.stats().engine.probes_abandoned, 70_000 - plainsight::pipeline::MAX_PROBING as u64);
+}

@@ -39,11 +39,16 @@ pub struct FlowState {
     http: HttpConnection,
     tls_counted: bool,
     app: App,
-    /// Proxy logins waiting for the proxy's answer (407 or not).
-    pending_proxy: Vec<(Finding, Context)>,
-    /// Secrets of earlier logins on this connection: a transcript can show a retry's earlier attempt,
-    /// which must be scrubbed too.
-    seen_secrets: Vec<Secret>,
+    /// Proxy logins waiting for the proxy's answer (407 or not). Boxed: most flows never have one, and
+    /// every byte of `FlowState` is paid by every flow in the table.
+    pending_proxy: Option<Box<Vec<(Finding, Context)>>>,
+}
+
+/// A connection of another protocol: its session parser, and the secrets of its earlier logins (a
+/// transcript can show a retry's earlier attempt, which must be scrubbed too).
+struct ProtoConn {
+    session: Box<dyn proto::Session + Send>,
+    seen: Vec<Secret>,
 }
 
 /// Earlier secrets remembered per connection for scrubbing (a brute force on one connection keeps
@@ -58,7 +63,7 @@ enum App {
     Probing,
     /// HTTP (or TLS, or not recognised by the prober: the HTTP parser keeps scanning, as always).
     Http,
-    Proto(Box<dyn proto::Session + Send>),
+    Proto(Box<ProtoConn>),
     /// Recognised as nothing of ours: ignored at no cost.
     Ignored,
 }
@@ -134,9 +139,10 @@ impl Det {
     }
 }
 
-/// Connections being probed at once; past this a new one goes straight to HTTP (bounded memory under
-/// a flood of connections that never say enough).
-const MAX_PROBING: usize = 65_536;
+/// Connections being probed at once; past this a new one is probed on its first segment alone and, if
+/// that does not decide, goes to HTTP (bounded memory under a flood of connections that never say
+/// enough).
+pub const MAX_PROBING: usize = 16_384;
 
 impl Engine {
     pub fn new(cfg: Config) -> Engine {
@@ -291,14 +297,9 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 };
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
             }
-            App::Proto(session) => {
-                let mut out = ProtoOut {
-                    det,
-                    flow,
-                    tls_counted: &mut state.tls_counted,
-                    seen: &mut state.seen_secrets,
-                    sink: &mut *self.sink,
-                };
+            App::Proto(pc) => {
+                let ProtoConn { session, seen } = &mut **pc;
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, sink: &mut *self.sink };
                 session.on_data(from, data, ts, &mut out);
             }
             App::Ignored => {}
@@ -317,13 +318,17 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     state.app = App::Http;
                     return;
                 }
-                if !det.probes.contains_key(&flow.id) && det.probes.len() >= MAX_PROBING {
-                    stats.probes_abandoned += 1;
-                    state.app = App::Http;
-                    return;
-                }
-                let prober = det.probes.entry(flow.id).or_default();
+                // With the table full (a flood of connections that never say enough), a new connection is
+                // still probed on this segment alone, keeping nothing: a login after the flood whose first
+                // segment names its protocol (a `220 ... FTP` greeting) is still recognised.
+                let full = !det.probes.contains_key(&flow.id) && det.probes.len() >= MAX_PROBING;
+                let mut one_shot = probe::Prober::default();
+                let prober = if full { &mut one_shot } else { det.probes.entry(flow.id).or_default() };
                 match prober.feed(from, data, flow.server.port()) {
+                    probe::Decision::NeedMore if full => {
+                        stats.probes_abandoned += 1;
+                        state.app = App::Http;
+                    }
                     probe::Decision::NeedMore => {}
                     probe::Decision::No => {
                         det.probes.remove(&flow.id);
@@ -335,18 +340,14 @@ impl StreamHandler<FlowState> for Driver<'_> {
                         *stats.proto_flows.entry(p.as_str()).or_insert(0) += 1;
                         // The HTTP parser saw nothing of its own: free what it buffered.
                         state.http = HttpConnection::default();
-                        let mut session = proto::session(p);
-                        let mut out = ProtoOut {
-                            det,
-                            flow,
-                            tls_counted: &mut state.tls_counted,
-                            seen: &mut state.seen_secrets,
-                            sink: &mut *self.sink,
-                        };
+                        let mut pc = Box::new(ProtoConn { session: proto::session(p), seen: Vec::new() });
+                        let ProtoConn { session, seen } = &mut *pc;
+                        let mut out =
+                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, sink: &mut *self.sink };
                         for (side, bytes) in &chunks {
                             session.on_data(*side, bytes, ts, &mut out);
                         }
-                        state.app = App::Proto(session);
+                        state.app = App::Proto(pc);
                     }
                 }
             }
@@ -355,7 +356,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
     fn on_gap(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, len: u64, ts: Timestamp) {
         let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
         match &mut state.app {
-            App::Proto(session) => session.on_gap(from, len),
+            App::Proto(pc) => pc.session.on_gap(from, len),
             App::Ignored => {}
             App::Http | App::Probing => {
                 if matches!(state.app, App::Probing) {
@@ -378,14 +379,9 @@ impl StreamHandler<FlowState> for Driver<'_> {
         let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
         det.probes.remove(&flow.id);
         match &mut state.app {
-            App::Proto(session) => {
-                let mut out = ProtoOut {
-                    det,
-                    flow,
-                    tls_counted: &mut state.tls_counted,
-                    seen: &mut state.seen_secrets,
-                    sink: &mut *self.sink,
-                };
+            App::Proto(pc) => {
+                let ProtoConn { session, seen } = &mut **pc;
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, sink: &mut *self.sink };
                 session.on_close(ts, &mut out);
             }
             App::Ignored => {}
@@ -399,7 +395,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 };
                 state.http.on_close(http_cfg, http_stats, ts, &mut m);
                 // Proxy logins never answered.
-                for (f, ctx) in std::mem::take(&mut state.pending_proxy) {
+                for (f, ctx) in state.pending_proxy.take().map(|b| *b).unwrap_or_default() {
                     det.book.record(&f, &ctx, &mut *self.sink);
                 }
             }
@@ -507,7 +503,7 @@ struct Messages<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
-    pending_proxy: &'a mut Vec<(Finding, Context)>,
+    pending_proxy: &'a mut Option<Box<Vec<(Finding, Context)>>>,
     sink: &'a mut dyn AlertSink,
 }
 
@@ -534,10 +530,13 @@ impl Messages<'_> {
         let ctx = context(&self.det.findings, &self.det.capture, ts, client, server, host, method, path, excerpt);
         let findings = std::mem::take(&mut self.det.findings);
         for f in &findings {
-            if f.kind == detect::LeakKind::HttpProxyBasic && self.pending_proxy.len() < MAX_PENDING_PROXY {
-                // Its verdict comes with the proxy's response.
-                self.pending_proxy.push((f.clone(), ctx.clone()));
-                continue;
+            if f.kind == detect::LeakKind::HttpProxyBasic {
+                let pending = self.pending_proxy.get_or_insert_with(Default::default);
+                if pending.len() < MAX_PENDING_PROXY {
+                    // Its verdict comes with the proxy's response.
+                    pending.push((f.clone(), ctx.clone()));
+                    continue;
+                }
             }
             self.det.book.record(f, &ctx, &mut *self.sink);
         }
@@ -592,11 +591,12 @@ impl HttpHandler for Messages<'_> {
 
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>) {
         let (server, client) = self.ends(from);
-        if !self.pending_proxy.is_empty() && resp.status >= 200 {
+        let waiting = self.pending_proxy.as_mut().filter(|p| !p.is_empty());
+        if let Some(pending) = waiting.filter(|_| resp.status >= 200) {
             // The answer to the oldest proxy login: 407 is a refusal (and 401, which tinyproxy sends for
             // wrong credentials); anything else got past the proxy.
             let refused = matches!(resp.status, 401 | 407);
-            let (mut f, ctx) = self.pending_proxy.remove(0);
+            let (mut f, ctx) = pending.remove(0);
             if let Some(l) = f.login.as_mut() {
                 l.verdict = if refused { detect::Verdict::Refused } else { detect::Verdict::Accepted };
             }
