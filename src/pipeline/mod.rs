@@ -40,7 +40,8 @@ pub struct FlowState {
     tls_counted: bool,
     app: App,
     /// Proxy logins waiting for the proxy's answer (407 or not). Boxed: most flows never have one, and
-    /// every byte of `FlowState` is paid by every flow in the table.
+    /// every byte of `FlowState` is paid by every flow in the table (8 bytes here, 24 for a bare `Vec`).
+    #[allow(clippy::box_collection)]
     pending_proxy: Option<Box<Vec<(Finding, Context)>>>,
 }
 
@@ -503,6 +504,7 @@ struct Messages<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
+    #[allow(clippy::box_collection)]
     pending_proxy: &'a mut Option<Box<Vec<(Finding, Context)>>>,
     sink: &'a mut dyn AlertSink,
 }
