@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Login, MAX_LINE, MAX_TRANSCRIPT, push_transcript};
+use super::{Login, MAX_LINE, MAX_TRANSCRIPT};
 
 /// What a protocol's length function says about the start of a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,23 +173,28 @@ pub struct Recent {
 impl Recent {
     /// Records one line and appends it to the transcripts of `pending` logins.
     pub fn push<'a>(&mut self, prefix: &str, line: &[u8], pending: impl Iterator<Item = &'a mut Login>) {
-        let mut one = Vec::with_capacity(1);
-        push_transcript(&mut one, prefix, line);
-        let Some(s) = one.pop() else { return };
+        // Once full, the oldest line's buffer is reused: a long session costs no allocation per message.
+        let mut s =
+            if self.lines.len() >= MAX_TRANSCRIPT { self.lines.pop_front().unwrap_or_default() } else { String::new() };
+        s.clear();
+        super::transcript_line(&mut s, prefix, line);
         for l in pending {
             if l.transcript.len() < MAX_TRANSCRIPT {
                 l.transcript.push(s.clone());
             }
         }
-        if self.lines.len() >= MAX_TRANSCRIPT {
-            self.lines.pop_front();
-        }
         self.lines.push_back(s);
     }
 
-    /// The lines so far (for a new login).
+    /// Fewer lines than a transcript holds: new lines add context rather than replace old ones.
+    pub fn has_room(&self) -> bool {
+        self.lines.len() < MAX_TRANSCRIPT
+    }
+
+    /// The lines so far, for a new login: the last ones, leaving room for the server's answer.
     pub fn snapshot(&self) -> Vec<String> {
-        self.lines.iter().cloned().collect()
+        let keep = MAX_TRANSCRIPT - 2;
+        self.lines.iter().skip(self.lines.len().saturating_sub(keep)).cloned().collect()
     }
 }
 

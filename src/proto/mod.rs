@@ -197,6 +197,13 @@ pub fn push_transcript(t: &mut Vec<String>, prefix: &str, line: &[u8]) {
         return;
     }
     let mut s = String::with_capacity(prefix.len() + line.len().min(MAX_TRANSCRIPT_LINE));
+    transcript_line(&mut s, prefix, line);
+    t.push(s);
+}
+
+/// One transcript line written into `s`: the prefix, then at most [`MAX_TRANSCRIPT_LINE`] bytes of
+/// `line` with anything unprintable shown as `.`.
+pub fn transcript_line(s: &mut String, prefix: &str, line: &[u8]) {
     s.push_str(prefix);
     for &b in line.iter().take(MAX_TRANSCRIPT_LINE) {
         s.push(if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' });
@@ -204,7 +211,6 @@ pub fn push_transcript(t: &mut Vec<String>, prefix: &str, line: &[u8]) {
     if line.len() > MAX_TRANSCRIPT_LINE {
         s.push('…');
     }
-    t.push(s);
 }
 
 /// A bytes-to-text conversion for user names and secrets: lossy UTF-8, control characters kept out.

@@ -180,6 +180,11 @@ fn parse_int(b: &[u8]) -> Option<i64> {
 }
 
 impl State {
+    /// Whether lines are still worth recording: the transcript has room, or a login awaits its reply.
+    fn recording(&self) -> bool {
+        self.recent.has_room() || self.fifo.iter().any(|a| matches!(a, Awaiting::Login(_)))
+    }
+
     fn line(&mut self, side: Side, line: &str) {
         let prefix = if side == Side::Client { "C: " } else { "S: " };
         let pending = self.fifo.iter_mut().filter_map(|a| match a {
@@ -208,7 +213,14 @@ impl State {
                     return Action::Continue;
                 }
                 let len = len as u64;
-                Action::Bulk { len, keep: self.args.len() < MAX_ARGS && len <= MAX_ARG }
+                // The command name is kept, and the arguments of AUTH and HELLO only: a GET or SET
+                // costs no copy of its key and value.
+                let wanted = match self.args.first() {
+                    None => true,
+                    Some(Arg::Kept(name)) => name.eq_ignore_ascii_case(b"AUTH") || name.eq_ignore_ascii_case(b"HELLO"),
+                    Some(Arg::Skipped) => false,
+                };
+                Action::Bulk { len, keep: wanted && self.args.len() < MAX_ARGS && len <= MAX_ARG }
             }
             Event::Line(Some(l)) => {
                 if let Some(n) = l.strip_prefix(b"*") {
@@ -265,8 +277,12 @@ impl State {
 
     /// A complete command in `self.args`.
     fn command(&mut self, ts: Timestamp, out: &mut dyn LoginSink) {
-        let name = self.kept(0).map(<[u8]>::to_ascii_uppercase).unwrap_or_default();
-        let login = match name.as_slice() {
+        let name: &[u8] = match self.kept(0) {
+            Some(n) if n.eq_ignore_ascii_case(b"AUTH") => b"AUTH",
+            Some(n) if n.eq_ignore_ascii_case(b"HELLO") => b"HELLO",
+            _ => b"",
+        };
+        let login = match name {
             b"AUTH" if self.nargs == 2 => self.kept(1).map(|p| ("AUTH", None, text(p))),
             b"AUTH" if self.nargs == 3 => match (self.kept(1), self.kept(2)) {
                 (Some(u), Some(p)) => Some(("AUTH", Some(text(u)), text(p))),
@@ -295,9 +311,14 @@ impl State {
                     .collect();
                 parts.join(" ")
             }
-            None => format!("{} ({} args)", text(&name), self.nargs.saturating_sub(1)),
+            // Other commands are summarised while the transcript has room or a login awaits its reply:
+            // a busy cache connection costs no allocation per command once its first lines are kept.
+            None if !self.recording() => String::new(),
+            None => format!("{} ({} args)", self.kept(0).map(text).unwrap_or_default(), self.nargs.saturating_sub(1)),
         };
-        self.line(Side::Client, &summary);
+        if !summary.is_empty() {
+            self.line(Side::Client, &summary);
+        }
         let awaiting = match login {
             Some((mechanism, user, secret)) if !secret.is_empty() => Awaiting::Login(Box::new(Login {
                 proto: Proto::Redis,
@@ -342,11 +363,13 @@ impl State {
         let Some((&t, rest)) = l.split_first() else { return Action::Die };
         if self.stack.is_empty() {
             self.top = (t, t != b'>' && t != b'|');
-            let summary = match t {
-                b'+' | b'-' | b'!' => l,
-                _ => l.get(..l.len().min(24)).unwrap_or_default(),
-            };
-            self.line(Side::Server, &text(summary));
+            if self.recording() {
+                let summary = match t {
+                    b'+' | b'-' | b'!' => l,
+                    _ => l.get(..l.len().min(24)).unwrap_or_default(),
+                };
+                self.line(Side::Server, &text(summary));
+            }
         }
         match t {
             b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => {
@@ -568,5 +591,30 @@ mod tests {
             let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
             run_both(Redis::default, &refs);
         }
+    }
+}
+
+#[cfg(test)]
+mod transcript_tests {
+    use super::super::testutil::{C, S, run_both};
+    use super::*;
+
+    #[test]
+    fn an_auth_after_a_long_session_has_its_command_and_reply_in_the_transcript() {
+        let mut conv: Vec<(Side, Vec<u8>)> = Vec::new();
+        for i in 0..100 {
+            conv.push((C, format!("*2\r\n$3\r\nGET\r\n$4\r\nk{i:03}\r\n").into_bytes()));
+            conv.push((S, b"$1\r\nv\r\n".to_vec()));
+        }
+        conv.push((C, b"*2\r\n$4\r\nAUTH\r\n$10\r\nlate-pass1\r\n".to_vec()));
+        conv.push((S, b"+OK\r\n".to_vec()));
+        let refs: Vec<(Side, &[u8])> = conv.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+        let got = run_both(Redis::default, &refs);
+        assert_eq!(got.logins.len(), 1);
+        let t = &got.logins[0].transcript;
+        assert!(t.len() <= super::super::MAX_TRANSCRIPT);
+        assert!(t.iter().any(|l| l.contains("AUTH late-pass1")), "{t:?}");
+        assert_eq!(t.last().map(String::as_str), Some("S: +OK"), "{t:?}");
+        assert!(t.iter().any(|l| l.starts_with("C: GET")), "earlier commands give context: {t:?}");
     }
 }
