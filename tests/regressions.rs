@@ -6,6 +6,11 @@ use plainsight::detect::{Config, detect_request};
 use plainsight::http::{Body, Headers, Request};
 use plainsight::time::Timestamp;
 
+/// The `proto` fuzz target's harness: regression inputs replay through exactly the same checks.
+#[path = "../fuzz/harness/proto.rs"]
+#[allow(dead_code)]
+mod proto_harness;
+
 /// fuzz/artifacts/detect/crash-cb4fb291: `X-Token: key hea` was reported as an API key whose
 /// "secret" then appeared inside the fixed evidence text "API key header". A value with spaces is
 /// not a key.
