@@ -53,3 +53,11 @@ fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
         assert!(f.evidence.len() < 200, "{} chars: {}", f.evidence.len(), &f.evidence[..80]);
     }
 }
+
+/// fuzz/artifacts/proto/crash-cb8c9c85: a PostgreSQL PasswordMessage whose password is only control
+/// characters (`\r`) gave a login with an empty secret (the raw bytes were checked, not the text).
+#[test]
+fn fuzz_proto_postgres_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-postgres-control-password"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
