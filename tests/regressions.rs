@@ -61,3 +61,32 @@ fn fuzz_proto_postgres_password_of_control_characters_is_no_login() {
     let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-postgres-control-password"));
     assert!(logins.is_empty(), "{logins:?}");
 }
+
+/// Same class as the PostgreSQL one (found reading the parsers after it, replayed through the fuzz
+/// harness): an LDAP simple bind whose password is one control character gave an empty secret.
+#[test]
+fn fuzz_proto_ldap_simple_bind_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-ldap-simple-control-secret"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
+
+/// An LDAP SASL PLAIN bind whose password is one control character gave an empty secret.
+#[test]
+fn fuzz_proto_ldap_sasl_plain_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-ldap-plain-control-secret"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
+
+/// An MQTT CONNECT whose password is one control character gave an empty secret.
+#[test]
+fn fuzz_proto_mqtt_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-mqtt-control-secret"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
+
+/// An SNMP v2c trap whose community is one control character was reported with an empty secret (the
+/// harness sends every payload to the SNMP tracker too, and checks its logins).
+#[test]
+fn fuzz_proto_snmp_community_of_control_characters_is_no_login() {
+    proto_harness::run(include_bytes!("../fuzz/regressions/proto-snmp-control-secret"));
+}
