@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 SECS=${1:-600}; shift || true
-TARGETS=("$@"); [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(decode capture_file reassembly http detect pipeline)
+TARGETS=("$@"); [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(decode capture_file reassembly http detect pipeline proto)
 export RUSTC_BOOTSTRAP=1
 for t in "${TARGETS[@]}"; do
     mkdir -p "corpus/$t"

@@ -6,6 +6,11 @@ use plainsight::detect::{Config, detect_request};
 use plainsight::http::{Body, Headers, Request};
 use plainsight::time::Timestamp;
 
+/// The `proto` fuzz target's harness: regression inputs replay through exactly the same checks.
+#[path = "../fuzz/harness/proto.rs"]
+#[allow(dead_code)]
+mod proto_harness;
+
 /// fuzz/artifacts/detect/crash-cb4fb291: `X-Token: key hea` was reported as an API key whose
 /// "secret" then appeared inside the fixed evidence text "API key header". A value with spaces is
 /// not a key.
@@ -82,4 +87,41 @@ fn an_ftp_login_after_a_flood_of_undecided_connections_is_still_found() {
     assert_eq!(e.stats().leaks, 1);
     // The flood's connections past the table's size were abandoned to HTTP; the FTP one was not.
     assert_eq!(e.stats().engine.probes_abandoned, 70_000 - plainsight::pipeline::MAX_PROBING as u64);
+}
+
+/// fuzz/artifacts/proto/crash-cb8c9c85: a PostgreSQL PasswordMessage whose password is only control
+/// characters (`\r`) gave a login with an empty secret (the raw bytes were checked, not the text).
+#[test]
+fn fuzz_proto_postgres_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-postgres-control-password"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
+
+/// Same class as the PostgreSQL one (found reading the parsers after it, replayed through the fuzz
+/// harness): an LDAP simple bind whose password is one control character gave an empty secret.
+#[test]
+fn fuzz_proto_ldap_simple_bind_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-ldap-simple-control-secret"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
+
+/// An LDAP SASL PLAIN bind whose password is one control character gave an empty secret.
+#[test]
+fn fuzz_proto_ldap_sasl_plain_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-ldap-plain-control-secret"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
+
+/// An MQTT CONNECT whose password is one control character gave an empty secret.
+#[test]
+fn fuzz_proto_mqtt_password_of_control_characters_is_no_login() {
+    let logins = proto_harness::run(include_bytes!("../fuzz/regressions/proto-mqtt-control-secret"));
+    assert!(logins.is_empty(), "{logins:?}");
+}
+
+/// An SNMP v2c trap whose community is one control character was reported with an empty secret (the
+/// harness sends every payload to the SNMP tracker too, and checks its logins).
+#[test]
+fn fuzz_proto_snmp_community_of_control_characters_is_no_login() {
+    proto_harness::run(include_bytes!("../fuzz/regressions/proto-snmp-control-secret"));
 }

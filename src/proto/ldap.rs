@@ -233,6 +233,10 @@ impl State {
                 return true;
             }
         };
+        // A password of control characters only leaves no secret: no login.
+        if secret.is_empty() {
+            return true;
+        }
         // A new bind with the same messageID replaces an unanswered one.
         if let Some(i) = self.pending.iter().position(|(pid, _)| *pid == id) {
             let (_, old) = self.pending.remove(i);

@@ -169,7 +169,7 @@ impl State {
                 }
                 self.line(side, &summary);
                 self.level = c.level;
-                if let Some(pw) = c.password.filter(|p| !p.is_empty()) {
+                if let Some(pw) = c.password.map(text).filter(|p| !p.is_empty()) {
                     if let Some(old) = self.pending.take() {
                         out.on_login(old);
                     }
@@ -177,7 +177,7 @@ impl State {
                         proto: Proto::Mqtt,
                         mechanism: "CONNECT",
                         user: c.user.map(text).filter(|u| !u.is_empty()),
-                        secret: text(pw),
+                        secret: pw,
                         cred: Cred::Password,
                         verdict: Verdict::Unknown,
                         tls: TlsNote::NotOffered,

@@ -142,6 +142,10 @@ impl State {
     }
 
     fn login(&mut self, mechanism: &'static str, secret: String, cred: Cred, ts: Timestamp, out: &mut dyn LoginSink) {
+        // Raw bytes that were only control characters leave no secret: no login.
+        if secret.is_empty() {
+            return;
+        }
         if let Some(old) = self.pending.take() {
             out.on_login(old);
         }

@@ -145,7 +145,8 @@ impl Tracker {
     ) {
         self.advance(ts, out);
         let Some(m) = parse(payload) else { return };
-        if m.community.is_empty() {
+        // An empty community, or one of control characters only, is no secret.
+        if text(&m.community).is_empty() {
             return;
         }
         let line = summary(&m);

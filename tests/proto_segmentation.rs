@@ -1,0 +1,179 @@
+//! Session parsers against TCP segmentation: for realistic login conversations, any split of each
+//! message into chunks gives the same logins (user, secret, verdict) as feeding every message whole.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use proptest::prelude::*;
+
+use plainsight::proto::{self, Logins, Proto, Verdict};
+use plainsight::reassembly::Side;
+use plainsight::time::Timestamp;
+
+const C: Side = Side::Client;
+const S: Side = Side::Server;
+
+type Conv = Vec<(Side, Vec<u8>)>;
+type Key = (Option<String>, String, Verdict);
+
+fn m(side: Side, b: &[u8]) -> (Side, Vec<u8>) {
+    (side, b.to_vec())
+}
+
+/// A BER TLV with a short or 0x81 length.
+fn tlv(tag: u8, v: &[u8]) -> Vec<u8> {
+    let mut o = vec![tag];
+    if v.len() < 0x80 {
+        o.push(v.len() as u8);
+    } else {
+        o.extend([0x81, v.len() as u8]);
+    }
+    o.extend_from_slice(v);
+    o
+}
+
+fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
+    parts.concat()
+}
+
+fn lstr(s: &[u8]) -> Vec<u8> {
+    let mut o = (s.len() as u16).to_be_bytes().to_vec();
+    o.extend_from_slice(s);
+    o
+}
+
+/// The conversations, each with the logins it must give.
+fn conversations() -> Vec<(Proto, Conv, Vec<Key>)> {
+    let k = |u: Option<&str>, s: &str, v| (u.map(str::to_string), s.to_string(), v);
+    // ldapsearch -x -D cn=admin,dc=example,dc=com -w secret: bindRequest(1) v3, then success.
+    let bind = tlv(
+        0x30,
+        &cat(&[
+            tlv(0x02, &[1]),
+            tlv(0x60, &cat(&[tlv(0x02, &[3]), tlv(0x04, b"cn=admin,dc=example,dc=com"), tlv(0x80, b"secret")])),
+        ]),
+    );
+    let bound =
+        tlv(0x30, &cat(&[tlv(0x02, &[1]), tlv(0x61, &cat(&[tlv(0x0a, &[0]), tlv(0x04, b""), tlv(0x04, b"")]))]));
+    let unbind = tlv(0x30, &cat(&[tlv(0x02, &[2]), tlv(0x42, b"")]));
+    // mosquitto_pub -u sensor -P hunter2: CONNECT v3.1.1, clean session, user and password; CONNACK 0.
+    let body = cat(&[lstr(b"MQTT"), vec![4, 0xc2, 0, 60], lstr(b"sensor-1"), lstr(b"sensor"), lstr(b"hunter2")]);
+    let connect = cat(&[vec![0x10, body.len() as u8], body]);
+    vec![
+        (
+            Proto::Ftp,
+            vec![
+                m(S, b"220 ProFTPD 1.3.8 Server ready.\r\n"),
+                m(C, b"USER alice\r\n"),
+                m(S, b"331 Password required for alice\r\n"),
+                m(C, b"PASS wrong\r\n"),
+                m(S, b"530 Login incorrect.\r\n"),
+                m(C, b"USER alice\r\n"),
+                m(S, b"331 Password required for alice\r\n"),
+                m(C, b"PASS s3cret\r\n"),
+                m(S, b"230 User alice logged in\r\n"),
+                m(C, b"QUIT\r\n"),
+                m(S, b"221 Goodbye.\r\n"),
+            ],
+            vec![k(Some("alice"), "wrong", Verdict::Refused), k(Some("alice"), "s3cret", Verdict::Accepted)],
+        ),
+        (
+            Proto::Imap,
+            vec![
+                m(S, b"* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] Dovecot ready.\r\n"),
+                m(C, b"a001 CAPABILITY\r\n"),
+                m(S, b"* CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN\r\na001 OK Pre-login capabilities listed.\r\n"),
+                m(C, b"a002 LOGIN bob \"pa ss\"\r\n"),
+                m(S, b"a002 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                m(C, b"a003 LOGIN alice s3cret\r\n"),
+                m(S, b"a003 OK [CAPABILITY IMAP4rev1] Logged in\r\n"),
+                m(C, b"a004 LOGOUT\r\n"),
+            ],
+            vec![k(Some("bob"), "pa ss", Verdict::Refused), k(Some("alice"), "s3cret", Verdict::Accepted)],
+        ),
+        (
+            Proto::Smtp,
+            vec![
+                m(S, b"220 mail.example.com ESMTP Postfix\r\n"),
+                m(C, b"EHLO client.example.com\r\n"),
+                m(S, b"250-mail.example.com\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"),
+                // \0alice\0s3cret
+                m(C, b"AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n"),
+                m(S, b"235 2.7.0 Authentication successful\r\n"),
+                m(C, b"QUIT\r\n"),
+                m(S, b"221 2.0.0 Bye\r\n"),
+            ],
+            vec![k(Some("alice"), "s3cret", Verdict::Accepted)],
+        ),
+        (
+            Proto::Ldap,
+            vec![(C, bind), (S, bound), (C, unbind)],
+            vec![k(Some("cn=admin,dc=example,dc=com"), "secret", Verdict::Accepted)],
+        ),
+        (
+            Proto::Mqtt,
+            vec![(C, connect), m(S, &[0x20, 2, 0, 0]), m(C, &[0xe0, 0])],
+            vec![k(Some("sensor"), "hunter2", Verdict::Accepted)],
+        ),
+        (
+            Proto::Redis,
+            vec![
+                m(C, b"*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n"),
+                m(S, b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
+                m(C, b"*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$8\r\npassword\r\n"),
+                m(S, b"+OK\r\n"),
+                m(C, b"*1\r\n$4\r\nPING\r\n"),
+                m(S, b"+PONG\r\n"),
+            ],
+            vec![k(None, "wrong", Verdict::Refused), k(Some("default"), "password", Verdict::Accepted)],
+        ),
+    ]
+}
+
+/// Feeds each message cut at `cuts[i]` (positions inside message i), then closes.
+fn feed(p: Proto, conv: &Conv, cuts: &[Vec<usize>]) -> Vec<Key> {
+    let mut s = proto::session(p);
+    let mut out = Logins::default();
+    for (i, (side, msg)) in conv.iter().enumerate() {
+        let ts = Timestamp::from_secs(1_000 + i as i64);
+        let mut at: Vec<usize> =
+            cuts.get(i).map(|c| c.iter().map(|&x| x % (msg.len() + 1)).collect()).unwrap_or_default();
+        at.push(0);
+        at.push(msg.len());
+        at.sort_unstable();
+        at.dedup();
+        for w in at.windows(2) {
+            s.on_data(*side, &msg[w[0]..w[1]], ts, &mut out);
+        }
+    }
+    s.on_close(Timestamp::from_secs(2_000), &mut out);
+    out.logins.into_iter().map(|l| (l.user, l.secret, l.verdict)).collect()
+}
+
+#[test]
+fn whole_messages_give_the_expected_logins() {
+    for (p, conv, want) in conversations() {
+        assert_eq!(feed(p, &conv, &[]), want, "{p:?}");
+    }
+}
+
+#[test]
+fn one_byte_at_a_time_gives_the_same_logins() {
+    for (p, conv, want) in conversations() {
+        let cuts: Vec<Vec<usize>> = conv.iter().map(|(_, m)| (1..m.len()).collect()).collect();
+        assert_eq!(feed(p, &conv, &cuts), want, "{p:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn any_split_of_each_message_gives_the_same_logins(
+        which in 0usize..6,
+        cuts in proptest::collection::vec(proptest::collection::vec(0usize..4096, 0..12), 11),
+    ) {
+        let convs = conversations();
+        let (p, conv, want) = &convs[which % convs.len()];
+        prop_assert_eq!(&feed(*p, conv, &cuts), want, "{:?}", p);
+    }
+}
