@@ -16,24 +16,34 @@ impl<W: Write> AlertLines<W> {
     }
 }
 
-/// `2026-11-23T10:00:01.000000Z HIGH bearer_jwt 10.0.0.1:50000 -> 10.0.0.2:80 shop.lab GET /api user=alice secret=eyJhbGciOi…[..] jwt: replayable for 59 min`
+/// `2026-11-23T10:00:01.000000Z HIGH bearer_jwt 10.0.0.1:50000 -> 10.0.0.2:80 shop.lab GET /api user=alice secret=eyJhbGciOi…[..] jwt: replayable for 59 min`,
+/// `2026-12-01T17:04:27.781111Z CRITICAL ftp_login 10.77.0.1:44852 -> 10.77.0.2:21 - ftp USER/PASS user=alice secret=…[15 chars, fp ed0916a37284] fp=ed0916a37284 verdict=accepted`
 pub fn line(a: &Alert, reveal: Reveal) -> String {
     let r = a.record(reveal);
+    // HTTP leaks name host, method and path; the other protocols their protocol and mechanism.
+    let (host, what, at) = if r.protocol == "http" {
+        (r.host.as_deref().unwrap_or("-"), r.method.as_deref().unwrap_or("-"), r.path.as_deref().unwrap_or("-"))
+    } else {
+        ("-", r.protocol, r.location.as_str())
+    };
     let mut s = format!(
-        "{} {} {} {} -> {} {} {} {}",
+        "{} {} {} {} -> {} {host} {what} {at}",
         r.first_seen,
         r.severity.as_str().to_uppercase(),
         r.kind.as_str(),
         r.client,
         r.server,
-        r.host.as_deref().unwrap_or("-"),
-        r.method.as_deref().unwrap_or("-"),
-        r.path.as_deref().unwrap_or("-"),
     );
     if let Some(u) = &r.user {
         s.push_str(&format!(" user={u}"));
     }
     s.push_str(&format!(" secret={} fp={}", r.secret, r.fingerprint));
+    if let Some(v) = r.verdict {
+        s.push_str(&format!(" verdict={}", v.short().replace(' ', "-")));
+    }
+    if let Some(t) = r.starttls {
+        s.push_str(&format!(" starttls={t}"));
+    }
     if let Some(j) = &a.jwt {
         s.push_str(&format!(" jwt: {}", crate::output::report::validity_text(j)));
     }
@@ -56,5 +66,48 @@ impl<W: Write> AlertSink for AlertLines<W> {
 impl AlertLines<io::Stdout> {
     pub fn stdout(reveal: Reveal) -> Self {
         AlertLines::new(io::stdout(), reveal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::alert::{AlertId, Context, Secret};
+    use crate::proto::{Cred, Login, Proto, TlsNote, Verdict};
+    use crate::time::Timestamp;
+
+    #[test]
+    fn a_login_line_names_protocol_mechanism_verdict_and_starttls_without_the_password() {
+        let login = Login {
+            proto: Proto::Imap,
+            mechanism: "LOGIN",
+            user: Some("grace".into()),
+            secret: "Gr@ce-1906-pass".into(),
+            cred: Cred::Password,
+            verdict: Verdict::Accepted,
+            tls: TlsNote::OfferedNotUsed,
+            ts: Timestamp::from_secs(1_795_000_000),
+            transcript: vec![],
+        };
+        let mut f = Vec::new();
+        crate::detect::cleartext::detect(&login, login.ts, &mut f);
+        let ctx = Context {
+            ts: login.ts,
+            client: "10.0.0.1:50000".parse().unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+            server: "10.0.0.2:143".parse().unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+            host: None,
+            method: None,
+            path: None,
+            capture: Arc::from("t.pcap"),
+            excerpt: Arc::from(Vec::<String>::new()),
+            message_secrets: Arc::from(vec![Secret::password(login.secret.clone())]),
+        };
+        let a = Alert::new(AlertId(1), &f[0], &ctx);
+        let l = line(&a, Reveal::Redacted);
+        assert!(l.contains("imap_login 10.0.0.1:50000 -> 10.0.0.2:143 - imap LOGIN user=grace"), "{l}");
+        assert!(l.contains("verdict=accepted") && l.contains("starttls=offered_not_used"), "{l}");
+        assert!(!l.contains("Gr@ce-1906-pass"), "{l}");
     }
 }
