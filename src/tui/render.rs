@@ -154,7 +154,7 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     if wide {
         header.push("Secret");
     }
-    header.extend(["#", "JWT"]);
+    header.extend(["#", "Status"]);
     let table_rows: Vec<TRow> = rows
         .iter()
         .map(|r| {
