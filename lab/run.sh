@@ -6,7 +6,8 @@
 #   lab/run.sh --clean    remove what a killed lab left behind
 #
 # A private network in two namespaces joined by a veth pair (nothing leaves the machine): the shop
-# (lab/shop.py, issues a JWT at login) on 10.77.0.2, the victim (lab/victim.py) on 10.77.0.1, and
+# (lab/shop.py, issues a JWT at login) and its FTP server for order reports (lab/ftpd.py, pyftpdlib)
+# on 10.77.0.2, the victim (lab/victim.py) on 10.77.0.1, and
 # plainsight's terminal UI sniffing the link with --reveal, so students see the secrets in full.
 # Quit the UI with q; everything is torn down on exit.
 set -euo pipefail
@@ -20,6 +21,11 @@ MODE=http; [[ "${1:-}" == "--https" ]] && MODE=https
 
 "$ROOT/captures/gen/setup.sh"
 "$ROOT/scripts/deps.sh"
+# The FTP server and FTP over TLS: Debian's pyftpdlib and pyOpenSSL, run with Debian's python3.
+for p in python3-pyftpdlib python3-openssl; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
+done
 BIN="$ROOT/target/release/plainsight"
 [[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release --quiet)
 
@@ -31,8 +37,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.lab" -addext "
 echo "10.77.0.2 shop.lab" > "$WORK/hosts"
 $S python3 "$HERE/shop.py" --host 10.77.0.2 --port 80 >/dev/null 2>&1 &
 $S python3 "$HERE/shop.py" --host 10.77.0.2 --port 443 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >/dev/null 2>&1 &
+if [[ $MODE == https ]]; then
+    $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >/dev/null 2>&1 &
+else
+    $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 >/dev/null 2>&1 &
+fi
 wait_http http://10.77.0.2/ready
 # The victim resolves shop.lab through its own hosts file (a mount namespace of its own).
 $C unshare -m sh -c "mount --bind '$WORK/hosts' /etc/hosts && exec python3 '$HERE/victim.py' '$MODE://shop.lab'" 2>/dev/null &
 # plainsight in the server's namespace, on the shop's side of the link.
-$S "$BIN" live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443' "${@:2}"
+$S "$BIN" live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443 or tcp port 21' "${@:2}"

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""The victim of the training lab: logs in to the shop and uses its API, again and again.
+"""The victim of the training lab: logs in to the shop and uses its API, again and again, and uploads
+its order report to the shop's FTP server (mistyping the password now and then).
 
-    victim.py http://shop.lab        (plain HTTP: everything is visible on the wire)
-    victim.py https://shop.lab       (HTTPS: nothing is)
+    victim.py http://shop.lab        (plain HTTP and FTP: everything is visible on the wire)
+    victim.py https://shop.lab       (HTTPS and FTP over TLS: nothing is)
 """
+import ftplib
+import io
 import json
 import ssl
 import sys
@@ -24,6 +27,23 @@ def call(path, data=None, headers=None):
         return r.read(), r.headers
 
 
+def upload_report(user, pw, typo):
+    """FTP login (a typo first, every third round: the server refuses it) and one small upload."""
+    tls = base.startswith("https")
+    ftp = ftplib.FTP_TLS(context=ctx, timeout=5) if tls else ftplib.FTP(timeout=5)
+    ftp.connect(urllib.parse.urlsplit(base).hostname, 21)
+    if typo:
+        try:
+            ftp.login(user, pw[:-1] + "?")  # the mistyped password (refused)
+        except ftplib.error_perm:
+            pass
+    ftp.login(user, pw)  # FTP_TLS sends AUTH TLS first
+    if tls:
+        ftp.prot_p()
+    ftp.storbinary("STOR orders-%s.csv" % user, io.BytesIO(b"order,total\n1001,42.00\n"))
+    ftp.quit()
+
+
 i = 0
 while True:
     user, pw = users[i % len(users)]
@@ -35,6 +55,7 @@ while True:
             call("/api/orders", headers={"Authorization": "Bearer " + token})
             call("/api/profile", headers={"Authorization": "Bearer " + token, "Cookie": cookie})
             time.sleep(1)
+        upload_report(user, pw, typo=(i % 3 == 0))
     except Exception as e:  # the lab keeps going whatever happens
         print("victim:", e, file=sys.stderr)
         time.sleep(1)

@@ -140,7 +140,7 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     );
     if rows.is_empty() {
         let msg = if st.rows.is_empty() {
-            "No credential seen in clear text yet. Anything sent over plain HTTP will appear here."
+            "No credential seen in clear text yet. Anything sent without TLS (HTTP, FTP, Telnet, mail, LDAP, ...) will appear here."
         } else {
             "No leak matches the filter (Esc clears it)."
         };
