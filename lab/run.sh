@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training lab: watch a token being stolen from the wire. Needs root (network namespaces).
 #
-#   lab/run.sh            victim uses plain HTTP: plainsight shows every password and token, live
-#   lab/run.sh --https    the same victim over HTTPS: plainsight sees only TLS, nothing to steal
+#   lab/run.sh            victim uses plain HTTP and FTP: plainsight shows every password and token, live
+#   lab/run.sh --https    the same victim over HTTPS and FTP over TLS: plainsight sees only TLS
 #   lab/run.sh --clean    remove what a killed lab left behind
 #
 # A private network in two namespaces joined by a veth pair (nothing leaves the machine): the shop
