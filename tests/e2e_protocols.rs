@@ -293,3 +293,11 @@ fn alerts_at_end_needs_an_alert_file() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--alerts"), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn an_upload_that_starts_like_a_login_on_a_data_connection_is_not_a_login() {
+    // A passive FTP data connection (a high port, the client sends the file, the server says nothing).
+    let file = b"USER root\r\nPASS toor\r\n# notes for the ops team\r\n".repeat(40);
+    let frames = talk("10.9.2.2:40123", &[c(&file)], 1448, false);
+    assert!(run_on(&frames, &["--threads", "1"]).is_empty());
+}

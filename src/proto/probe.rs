@@ -238,27 +238,52 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
                 return Decision::NeedMore;
             }
         }
-        // Commands of the text protocols, when the greeting was not captured.
+        // Commands of the text protocols, when the greeting was not captured (a capture that starts
+        // mid-connection). On the protocol's own port the command is enough; elsewhere the server's
+        // answer must confirm it, because an upload on an FTP data connection can start with `USER`.
         let w = word(client);
         let is = |c: &[u8]| w.eq_ignore_ascii_case(c);
+        let code_reply =
+            server.len() >= 4 && server[..3].iter().all(u8::is_ascii_digit) && matches!(server[3], b' ' | b'-');
+        let pop_reply = starts_ci(server, b"+OK") || starts_ci(server, b"-ERR") || starts_ci(server, b"+ ");
+        let imap_reply = starts_ci(server, b"* ")
+            || starts_ci(server, b"+ ")
+            || server.strip_prefix(word(client)).is_some_and(|r| r.first() == Some(&b' '));
+        let confirm = |well_known: bool, reply: bool, p: Proto| {
+            if well_known || reply {
+                Decision::Proto(p)
+            } else if server.is_empty() {
+                Decision::NeedMore
+            } else {
+                Decision::No
+            }
+        };
+        let smtp_port = matches!(port, 25 | 465 | 587 | 2525);
         if is(b"EHLO") || is(b"HELO") {
-            return Decision::Proto(Proto::Smtp);
+            return confirm(smtp_port, code_reply, Proto::Smtp);
         }
         if is(b"STLS") || is(b"CAPA") || is(b"APOP") {
-            return Decision::Proto(Proto::Pop3);
+            return confirm(port == 110, pop_reply, Proto::Pop3);
         }
         if is(b"USER") || is(b"PASS") {
-            return Decision::Proto(if port == 110 { Proto::Pop3 } else { Proto::Ftp });
+            if port == 110 || pop_reply {
+                return Decision::Proto(Proto::Pop3);
+            }
+            return confirm(port == 21, code_reply, Proto::Ftp);
         }
         if is(b"AUTH") {
+            let arg = word(client.get(5..).unwrap_or_default());
+            let ftp_tls = arg.eq_ignore_ascii_case(b"TLS") || arg.eq_ignore_ascii_case(b"SSL");
             return match port {
                 110 => Decision::Proto(Proto::Pop3),
                 21 => Decision::Proto(Proto::Ftp),
-                _ => Decision::Proto(Proto::Smtp),
+                _ if smtp_port => Decision::Proto(Proto::Smtp),
+                _ if pop_reply => Decision::Proto(Proto::Pop3),
+                _ => confirm(false, code_reply, if ftp_tls { Proto::Ftp } else { Proto::Smtp }),
             };
         }
         if imap_command(client) {
-            return Decision::Proto(Proto::Imap);
+            return confirm(port == 143, imap_reply, Proto::Imap);
         }
         if !client.contains(&b'\n')
             && client.len() < 64
@@ -313,7 +338,21 @@ mod tests {
         let bind = [0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00];
         assert_eq!(d(&bind, b"", 32681), Decision::Proto(Proto::Ldap));
         assert_eq!(d(&[5, 2, 0, 2], b"", 1080), Decision::Proto(Proto::Socks5));
-        assert_eq!(d(b"a001 LOGIN bob pw\r\n", b"", 1430), Decision::Proto(Proto::Imap));
+        assert_eq!(d(b"a001 LOGIN bob pw\r\n", b"", 143), Decision::Proto(Proto::Imap));
+    }
+
+    #[test]
+    fn a_command_without_a_greeting_off_its_port_needs_the_server_to_confirm() {
+        // Mid-stream pick-ups: the server's answer confirms the protocol.
+        assert_eq!(d(b"USER bob\r\n", b"", 2100), NeedMore);
+        assert_eq!(d(b"USER bob\r\n", b"331 Password required\r\n", 2100), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"USER bob\r\n", b"+OK send PASS\r\n", 1100), Decision::Proto(Proto::Pop3));
+        assert_eq!(d(b"a001 LOGIN bob pw\r\n", b"a001 OK done\r\n", 1430), Decision::Proto(Proto::Imap));
+        assert_eq!(d(b"AUTH PLAIN AGJvYgBwdw==\r\n", b"235 ok\r\n", 2600), Decision::Proto(Proto::Smtp));
+        // An upload on an FTP data connection whose file starts like a login: the server never answers.
+        assert_eq!(d(b"USER root\nPASS toor\n", b"", 40123), NeedMore);
+        assert_eq!(d(b"USER root\nPASS toor\n", b"HTTP/1.1 400 Bad Request\r\n", 40123), No);
+        assert_eq!(d(b"USER bob\r\n", b"", 21), Decision::Proto(Proto::Ftp));
     }
 
     #[test]
