@@ -301,3 +301,26 @@ fn an_upload_that_starts_like_a_login_on_a_data_connection_is_not_a_login() {
     let frames = talk("10.9.2.2:40123", &[c(&file)], 1448, false);
     assert!(run_on(&frames, &["--threads", "1"]).is_empty());
 }
+
+#[test]
+fn a_login_refused_because_tls_is_required_then_upgraded_says_it_was_sent_before_the_upgrade() {
+    let hello = [0x16, 3, 1, 0, 0x40, 1, 0, 0, 0x3c, 3, 3];
+    let frames = talk(
+        "10.9.3.2:143",
+        &[
+            s(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n"),
+            c(b"a1 LOGIN grace Gr4ce-in-clear\r\n"),
+            s(b"a1 NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure connections.\r\n"),
+            c(b"a2 STARTTLS\r\n"),
+            s(b"a2 OK Begin TLS negotiation now.\r\n"),
+            c(&hello),
+            c(b"a3 LOGIN grace encrypted-now\r\n"),
+        ],
+        36,
+        false,
+    );
+    let alerts = run_on(&frames, &["--threads", "1"]);
+    assert_eq!(logins(&alerts), vec![tuple("imap_login", "grace", "Gr4ce-in-clear", "refused")]);
+    assert_eq!(alerts[0]["starttls"], "sent_before_upgrade");
+    assert!(alerts[0]["evidence"].as_str().unwrap().contains("before the session upgraded to TLS"));
+}

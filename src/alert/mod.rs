@@ -292,6 +292,7 @@ impl Alert {
             verdict: self.verdict(),
             starttls: self.login.as_ref().and_then(|l| match l.tls {
                 crate::detect::TlsNote::OfferedNotUsed => Some("offered_not_used"),
+                crate::detect::TlsNote::SentBeforeUpgrade => Some("sent_before_upgrade"),
                 crate::detect::TlsNote::NotOffered => None,
             }),
             users: self.users.clone(),
@@ -328,7 +329,8 @@ pub struct AlertRecord {
     pub protocol: &'static str,
     /// For logins: `accepted`, `refused` or `unknown`; null for the other kinds.
     pub verdict: Option<Verdict>,
-    /// `offered_not_used` when the server offered STARTTLS and the client logged in without it.
+    /// `offered_not_used` when the server offered STARTTLS and the client logged in without it;
+    /// `sent_before_upgrade` when the login crossed in clear and the session upgraded to TLS after it.
     pub starttls: Option<&'static str>,
     /// User names seen for this leak (several for a brute force folded into one alert).
     pub users: Vec<String>,

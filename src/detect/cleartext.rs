@@ -60,8 +60,10 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
     {
         evidence.push_str("; anonymous login (the password is an e-mail address by convention)");
     }
-    if l.tls == TlsNote::OfferedNotUsed {
-        evidence.push_str("; the server offered STARTTLS and the client did not use it");
+    match l.tls {
+        TlsNote::OfferedNotUsed => evidence.push_str("; the server offered STARTTLS and the client did not use it"),
+        TlsNote::SentBeforeUpgrade => evidence.push_str("; sent in clear before the session upgraded to TLS"),
+        TlsNote::NotOffered => {}
     }
     out.push(Finding {
         kind,

@@ -50,7 +50,14 @@ pub struct FlowState {
 struct ProtoConn {
     session: Box<dyn proto::Session + Send>,
     seen: Vec<Secret>,
+    /// Refused logins held until the connection says what comes next: a client that sent its password,
+    /// was told TLS is required and then upgraded (`NO [PRIVACYREQUIRED]`, then STARTTLS) leaked that
+    /// password before the upgrade, and its alert says so.
+    held: Vec<proto::Login>,
 }
+
+/// Refused logins held per connection (a client retrying in clear flushes them).
+const MAX_HELD: usize = 4;
 
 /// Earlier secrets remembered per connection for scrubbing (a brute force on one connection keeps
 /// only the last ones; its transcripts are bounded too).
@@ -299,8 +306,9 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
             }
             App::Proto(pc) => {
-                let ProtoConn { session, seen } = &mut **pc;
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, sink: &mut *self.sink };
+                let ProtoConn { session, seen, held } = &mut **pc;
+                let mut out =
+                    ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, held, sink: &mut *self.sink };
                 session.on_data(from, data, ts, &mut out);
             }
             App::Ignored => {}
@@ -341,10 +349,17 @@ impl StreamHandler<FlowState> for Driver<'_> {
                         *stats.proto_flows.entry(p.as_str()).or_insert(0) += 1;
                         // The HTTP parser saw nothing of its own: free what it buffered.
                         state.http = HttpConnection::default();
-                        let mut pc = Box::new(ProtoConn { session: proto::session(p), seen: Vec::new() });
-                        let ProtoConn { session, seen } = &mut *pc;
-                        let mut out =
-                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, sink: &mut *self.sink };
+                        let mut pc =
+                            Box::new(ProtoConn { session: proto::session(p), seen: Vec::new(), held: Vec::new() });
+                        let ProtoConn { session, seen, held } = &mut *pc;
+                        let mut out = ProtoOut {
+                            det,
+                            flow,
+                            tls_counted: &mut state.tls_counted,
+                            seen,
+                            held,
+                            sink: &mut *self.sink,
+                        };
                         for (side, bytes) in &chunks {
                             session.on_data(*side, bytes, ts, &mut out);
                         }
@@ -381,9 +396,11 @@ impl StreamHandler<FlowState> for Driver<'_> {
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(pc) => {
-                let ProtoConn { session, seen } = &mut **pc;
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, sink: &mut *self.sink };
+                let ProtoConn { session, seen, held } = &mut **pc;
+                let mut out =
+                    ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, held, sink: &mut *self.sink };
                 session.on_close(ts, &mut out);
+                out.release_held();
             }
             App::Ignored => {}
             App::Http | App::Probing => {
@@ -410,11 +427,19 @@ struct ProtoOut<'a> {
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
     seen: &'a mut Vec<Secret>,
+    held: &'a mut Vec<proto::Login>,
     sink: &'a mut dyn AlertSink,
 }
 
-impl proto::LoginSink for ProtoOut<'_> {
-    fn on_login(&mut self, login: proto::Login) {
+impl ProtoOut<'_> {
+    /// Record the held refused logins (the connection went on in clear, or ended).
+    fn release_held(&mut self) {
+        for l in std::mem::take(self.held) {
+            self.record(l);
+        }
+    }
+
+    fn record(&mut self, login: proto::Login) {
         self.det.findings.clear();
         detect::cleartext::detect(&login, login.ts, &mut self.det.findings);
         if !self.det.cfg.include_low_confidence {
@@ -452,8 +477,24 @@ impl proto::LoginSink for ProtoOut<'_> {
         }
         self.det.findings.clear();
     }
+}
+
+impl proto::LoginSink for ProtoOut<'_> {
+    fn on_login(&mut self, login: proto::Login) {
+        self.release_held();
+        if login.verdict == proto::Verdict::Refused && self.held.len() < MAX_HELD {
+            self.held.push(login);
+        } else {
+            self.record(login);
+        }
+    }
 
     fn on_tls(&mut self) {
+        // The refused logins just before the upgrade were sent in clear first.
+        for mut l in std::mem::take(self.held) {
+            l.tls = proto::TlsNote::SentBeforeUpgrade;
+            self.record(l);
+        }
         if !*self.tls_counted {
             *self.tls_counted = true;
             self.det.tls_flows += 1;

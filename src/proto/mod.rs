@@ -125,6 +125,9 @@ pub enum TlsNote {
     NotOffered,
     /// The server offered STARTTLS (STLS, AUTH TLS...) and the client logged in without using it.
     OfferedNotUsed,
+    /// The login was sent in clear, refused, and the session then upgraded to TLS (a server that
+    /// requires TLS before authentication, a client that only upgrades when told to).
+    SentBeforeUpgrade,
 }
 
 /// One login attempt seen on the wire.
