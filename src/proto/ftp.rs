@@ -14,10 +14,10 @@
 //! clear); an empty `PASS` carries no secret and reports nothing.
 //!
 //! TLS: a `211` FEAT reply listing `AUTH TLS`/`AUTH SSL` marks later logins
-//! [`TlsNote::OfferedNotUsed`]; `AUTH TLS` (or SSL, TLS-C, TLS-P) answered 234 ends the parse.
+//! [`super::TlsNote::OfferedNotUsed`]; `AUTH TLS` (or SSL, TLS-C, TLS-P) answered 234 ends the parse.
 
 use super::lines::LineBuf;
-use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, push_transcript, text};
+use super::{Cred, Login, LoginSink, Proto, Session, Verdict, push_transcript, text};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -85,17 +85,15 @@ impl State {
         if self.pending.len() >= MAX_PENDING {
             self.flush(Verdict::Unknown, out);
         }
-        self.pending.push(Login {
-            proto: Proto::Ftp,
+        self.pending.push(Login::attempt(
+            Proto::Ftp,
             mechanism,
-            user: self.user.clone(),
+            self.user.clone(),
             secret,
-            cred: Cred::Password,
-            verdict: Verdict::Unknown,
-            tls: if self.tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
+            Cred::Password,
+            self.tls_offered,
             ts,
-            transcript: Vec::new(),
-        });
+        ));
         self.more = false;
     }
 
@@ -216,6 +214,7 @@ impl Session for Ftp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::TlsNote;
     use crate::proto::testutil::{C, S, run_both};
 
     const GREETING: &[u8] = b"220 (vsFTPd 3.0.3)\r\n";

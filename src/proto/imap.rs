@@ -18,7 +18,7 @@
 use super::lines::LineBuf;
 use super::pop3::{Kind, Names, SaslExchange, Step, split_word};
 use super::sasl::Decoded;
-use super::{Cred, Login, LoginSink, MAX_LINE, Proto, Session, TlsNote, Verdict, push_transcript, text};
+use super::{Cred, Login, LoginSink, MAX_LINE, Proto, Session, Verdict, push_transcript, text};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -118,10 +118,8 @@ fn offers_starttls(line: &[u8]) -> bool {
 
 impl State {
     fn emit(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
-        if let Some((mut l, _)) = self.pending.take() {
-            l.verdict = verdict;
-            l.transcript = self.transcript.clone();
-            out.on_login(l);
+        if let Some((l, _)) = self.pending.take() {
+            l.settle(verdict, &self.transcript, out);
         }
     }
 
@@ -130,17 +128,7 @@ impl State {
             return;
         }
         self.emit(Verdict::Unknown, out);
-        let login = Login {
-            proto: Proto::Imap,
-            mechanism,
-            user: d.user,
-            secret: d.secret,
-            cred: d.cred,
-            verdict: Verdict::Unknown,
-            tls: if self.tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
-            ts: self.ts,
-            transcript: Vec::new(),
-        };
+        let login = Login::attempt(Proto::Imap, mechanism, d.user, d.secret, d.cred, self.tls_offered, self.ts);
         self.pending = Some((login, tag));
     }
 
@@ -346,6 +334,7 @@ impl Session for Imap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::TlsNote;
     use crate::proto::testutil::{C, S, run_both};
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;

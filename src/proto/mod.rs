@@ -194,6 +194,39 @@ impl Session for Ignore {
     fn on_close(&mut self, _: Timestamp, _: &mut dyn LoginSink) {}
 }
 
+impl Login {
+    /// A login attempt waiting for the server's answer (its verdict is set when the answer comes).
+    #[allow(clippy::too_many_arguments)]
+    pub fn attempt(
+        proto: Proto,
+        mechanism: &'static str,
+        user: Option<String>,
+        secret: String,
+        cred: Cred,
+        tls_offered: bool,
+        ts: Timestamp,
+    ) -> Login {
+        Login {
+            proto,
+            mechanism,
+            user,
+            secret,
+            cred,
+            verdict: Verdict::Unknown,
+            tls: if tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
+            ts,
+            transcript: Vec::new(),
+        }
+    }
+
+    /// Settle the login with the server's answer and the exchange so far, and hand it out.
+    pub fn settle(mut self, verdict: Verdict, transcript: &[String], out: &mut dyn LoginSink) {
+        self.verdict = verdict;
+        self.transcript = transcript.to_vec();
+        out.on_login(self);
+    }
+}
+
 /// Appends one transcript line, bounded in count and length.
 pub fn push_transcript(t: &mut Vec<String>, prefix: &str, line: &[u8]) {
     if t.len() >= MAX_TRANSCRIPT {

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use super::lines::LineBuf;
 use super::sasl::{self, Decoded, Mech, b64};
-use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, push_transcript, text};
+use super::{Cred, Login, LoginSink, Proto, Session, Verdict, push_transcript, text};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -209,10 +209,8 @@ fn command(line: &[u8]) -> (Vec<u8>, &[u8]) {
 
 impl State {
     fn emit(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
-        if let Some(mut l) = self.pending.take() {
-            l.verdict = verdict;
-            l.transcript = self.transcript.clone();
-            out.on_login(l);
+        if let Some(l) = self.pending.take() {
+            l.settle(verdict, &self.transcript, out);
         }
     }
 
@@ -221,17 +219,7 @@ impl State {
             return;
         }
         self.emit(Verdict::Unknown, out);
-        self.pending = Some(Login {
-            proto: Proto::Pop3,
-            mechanism,
-            user: d.user,
-            secret: d.secret,
-            cred: d.cred,
-            verdict: Verdict::Unknown,
-            tls: if self.tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
-            ts,
-            transcript: Vec::new(),
-        });
+        self.pending = Some(Login::attempt(Proto::Pop3, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts));
     }
 
     fn expect(&mut self, e: Expect) {
@@ -374,6 +362,7 @@ impl Session for Pop3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::TlsNote;
     use crate::proto::testutil::{C, S, run_both};
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use super::lines::LineBuf;
 use super::pop3::{AUTH_NAMES, Kind, SaslExchange, Step, split_word};
 use super::sasl::Decoded;
-use super::{Login, LoginSink, Proto, Session, TlsNote, Verdict, push_transcript};
+use super::{Login, LoginSink, Proto, Session, Verdict, push_transcript};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -73,10 +73,8 @@ fn reply_code(line: &[u8]) -> Option<(u16, bool)> {
 
 impl State {
     fn emit(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
-        if let Some(mut l) = self.pending.take() {
-            l.verdict = verdict;
-            l.transcript = self.transcript.clone();
-            out.on_login(l);
+        if let Some(l) = self.pending.take() {
+            l.settle(verdict, &self.transcript, out);
         }
     }
 
@@ -85,17 +83,7 @@ impl State {
             return;
         }
         self.emit(Verdict::Unknown, out);
-        self.pending = Some(Login {
-            proto: Proto::Smtp,
-            mechanism,
-            user: d.user,
-            secret: d.secret,
-            cred: d.cred,
-            verdict: Verdict::Unknown,
-            tls: if self.tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
-            ts,
-            transcript: Vec::new(),
-        });
+        self.pending = Some(Login::attempt(Proto::Smtp, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts));
     }
 
     fn expect(&mut self, e: Expect) {
@@ -248,6 +236,7 @@ impl Session for Smtp {
 mod tests {
     use super::*;
     use crate::proto::Cred;
+    use crate::proto::TlsNote;
     use crate::proto::testutil::{C, S, run_both};
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
