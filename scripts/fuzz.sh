@@ -9,6 +9,8 @@ cd "$(dirname "$0")/../fuzz"
 SECS=${1:-600}; shift || true
 TARGETS=("$@"); [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(decode capture_file reassembly http detect pipeline proto)
 export RUSTC_BOOTSTRAP=1
+# The whole-engine target starts from the bundled captures (HTTP and the other protocols).
+python3 ../scripts/fuzz-seeds.py >/dev/null
 for t in "${TARGETS[@]}"; do
     mkdir -p "corpus/$t"
     echo "== $t: ${SECS}s"
