@@ -16,7 +16,7 @@
 //! TLS: a `211` FEAT reply listing `AUTH TLS`/`AUTH SSL` marks later logins
 //! [`super::TlsNote::OfferedNotUsed`]; `AUTH TLS` (or SSL, TLS-C, TLS-P) answered 234 ends the parse.
 
-use super::lines::LineBuf;
+use super::lines::{Keyword, LineBuf, contains_ci, split_word, starts_ci};
 use super::{Cred, Login, LoginSink, Proto, Session, Verdict, push_transcript, text};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -101,12 +101,9 @@ impl State {
         if self.upgraded {
             return;
         }
-        let (cmd, arg) = match memchr::memchr(b' ', line) {
-            Some(i) => (line.get(..i).unwrap_or_default(), line.get(i + 1..).unwrap_or_default()),
-            None => (line, &b""[..]),
-        };
-        let cmd = cmd.to_ascii_uppercase();
-        let joins_pending = self.more && cmd == b"ACCT";
+        let (cmd, arg) = split_word(line);
+        let cmd = Keyword::new(cmd);
+        let joins_pending = self.more && cmd.as_slice() == b"ACCT";
         if !self.pending.is_empty() && !joins_pending {
             self.flush(Verdict::Unknown, out);
         }
@@ -116,7 +113,7 @@ impl State {
             b"PASS" => self.attempt("USER/PASS", arg, ts, out),
             b"ACCT" => self.attempt("ACCT", arg, ts, out),
             b"AUTH" => {
-                let a = arg.trim_ascii().to_ascii_uppercase();
+                let a = Keyword::new(arg.trim_ascii());
                 self.auth_tls = matches!(a.as_slice(), b"TLS" | b"SSL" | b"TLS-C" | b"TLS-P");
             }
             _ => {}
@@ -156,10 +153,7 @@ impl State {
                 t = t.get(4..).unwrap_or_default().trim_ascii();
             }
         }
-        let t = t.to_ascii_uppercase();
-        if t.starts_with(b"AUTH ")
-            && (memchr::memmem::find(&t, b"TLS").is_some() || memchr::memmem::find(&t, b"SSL").is_some())
-        {
+        if starts_ci(t, b"AUTH ") && (contains_ci(t, b"TLS") || contains_ci(t, b"SSL")) {
             self.tls_offered = true;
         }
     }

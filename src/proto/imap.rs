@@ -10,14 +10,15 @@
 //! segment inside a literal only shortens it; elsewhere it resets that direction.
 //!
 //! During `AUTHENTICATE` the client lines are SASL responses until the tagged answer (server `+ `
-//! lines are continuations); the decoding is `pop3::SaslExchange` (PLAIN, LOGIN, XOAUTH2,
+//! lines are continuations); the decoding is `sasl::SaslExchange` (PLAIN, LOGIN, XOAUTH2,
 //! OAUTHBEARER, CRAM-MD5, `*` cancels). A `CAPABILITY` list with `STARTTLS` (untagged, or in a
 //! `[CAPABILITY ...]` code of the greeting or of an `OK`) marks later logins
 //! [`TlsNote::OfferedNotUsed`]; `tag STARTTLS` answered `tag OK` ends the parse.
 
 use super::lines::LineBuf;
-use super::pop3::{Kind, Names, SaslExchange, Step, split_word};
+use super::lines::{Keyword, contains_ci, split_word};
 use super::sasl::Decoded;
+use super::sasl::{Kind, Names, SaslExchange, Step};
 use super::{Cred, Login, LoginSink, MAX_LINE, Proto, Session, Verdict, push_transcript, text};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -111,9 +112,8 @@ fn tokenize(line: &[u8], args: &mut Vec<Vec<u8>>) {
 
 /// A `CAPABILITY` list in `line` that names `STARTTLS`.
 fn offers_starttls(line: &[u8]) -> bool {
-    let up = line.to_ascii_uppercase();
-    memchr::memmem::find(&up, b"CAPABILITY").is_some()
-        && up.split(|&b| b == b' ' || b == b'[' || b == b']').any(|w| w == b"STARTTLS")
+    contains_ci(line, b"CAPABILITY")
+        && line.split(|&b| b == b' ' || b == b'[' || b == b']').any(|w| w.eq_ignore_ascii_case(b"STARTTLS"))
 }
 
 impl State {
@@ -237,9 +237,9 @@ impl State {
             return;
         }
         let (status, _) = split_word(rest);
-        let status = status.to_ascii_uppercase();
-        let ok = status == b"OK";
-        if !ok && status != b"NO" && status != b"BAD" {
+        let status = Keyword::new(status);
+        let ok = status.as_slice() == b"OK";
+        if !ok && !matches!(status.as_slice(), b"NO" | b"BAD") {
             return;
         }
         if self.pending.as_ref().is_some_and(|(_, t)| t == tag) {

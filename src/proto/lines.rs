@@ -6,6 +6,51 @@
 
 use super::MAX_LINE;
 
+/// `line` starts with `prefix`, ASCII case-insensitively.
+pub fn starts_ci(line: &[u8], prefix: &[u8]) -> bool {
+    line.get(..prefix.len()).is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+}
+
+/// `hay` contains `needle`, ASCII case-insensitively (no copy: protocol keywords are short).
+pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Splits `word rest` at the first space.
+pub fn split_word(line: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b' ', line) {
+        Some(i) => (line.get(..i).unwrap_or_default(), line.get(i + 1..).unwrap_or_default()),
+        None => (line, &b""[..]),
+    }
+}
+
+/// A command word upper-cased on the stack, to `match` on without allocating per line. Commands and
+/// statuses are short; a longer word is no keyword and compares equal to none.
+pub struct Keyword {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Keyword {
+    pub fn new(w: &[u8]) -> Keyword {
+        let mut k = Keyword { buf: [0; 16], len: 0 };
+        if w.len() <= k.buf.len() {
+            k.buf[..w.len()].copy_from_slice(w);
+            k.buf[..w.len()].make_ascii_uppercase();
+            k.len = w.len();
+        } else {
+            // Longer than any keyword: a value no keyword equals.
+            k.buf = [0xff; 16];
+            k.len = k.buf.len();
+        }
+        k
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
 #[derive(Default, Debug)]
 pub struct LineBuf {
     buf: Vec<u8>,
@@ -90,6 +135,17 @@ mod tests {
         let long = vec![b'a'; MAX_LINE + 10];
         let got = lines(&[&long[..100], &long[100..], b"\r\nPASS x\r\n"]);
         assert_eq!(got, vec![b"PASS x".to_vec()]);
+    }
+
+    #[test]
+    fn keywords_compare_upper_cased_and_overlong_words_match_nothing() {
+        assert_eq!(Keyword::new(b"uSeR").as_slice(), b"USER");
+        assert_eq!(Keyword::new(b"").as_slice(), b"");
+        assert_ne!(Keyword::new(b"AUTHENTICATEAUTHENTICATE").as_slice(), b"AUTHENTICATEAUTHENTICATE");
+        assert!(starts_ci(b"+ok ready", b"+OK") && !starts_ci(b"+O", b"+OK"));
+        assert!(contains_ci(b"* OK [capability IMAP4rev1]", b"CAPABILITY") && !contains_ci(b"x", b""));
+        assert_eq!(split_word(b"AUTH PLAIN x"), (&b"AUTH"[..], &b"PLAIN x"[..]));
+        assert_eq!(split_word(b"QUIT"), (&b"QUIT"[..], &b""[..]));
     }
 
     #[test]

@@ -9,148 +9,19 @@
 //! [`TlsNote::OfferedNotUsed`]; `STLS` answered `+OK` ends the parse.
 //!
 //! During `AUTH` the client sends SASL responses, not commands, until the server's final `+OK`/`-ERR`
-//! (`+ ` lines are continuations). The SASL side is `SaslExchange`, which this module also provides
-//! to `imap` and `smtp` (the three differ only in how the server prompts): PLAIN, LOGIN (user then
-//! password, the user possibly on the AUTH line), XOAUTH2 and OAUTHBEARER (a token), CRAM-MD5 (user and
-//! the HMAC digest, [`Cred::HashOnly`]); `*` cancels. APOP reports the digest as [`Cred::HashOnly`].
+//! (`+ ` lines are continuations). The SASL side is `sasl::SaslExchange`, shared with `imap` and `smtp`
+//! (the three differ only in how the server prompts). APOP reports the digest as [`Cred::HashOnly`].
 
 use std::collections::VecDeque;
 
-use super::lines::LineBuf;
-use super::sasl::{self, Decoded, Mech, b64};
+use super::lines::{Keyword, LineBuf, split_word, starts_ci};
+use super::sasl::{AUTH_NAMES, Decoded, Kind, SaslExchange, Step};
 use super::{Cred, Login, LoginSink, Proto, Session, Verdict, push_transcript, text};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
 /// Commands whose reply is still to come; a longer queue means we lost track (gap), the oldest go.
 const MAX_QUEUE: usize = 32;
-
-/// A SASL mechanism, as far as the credentials it carries go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
-    Plain,
-    Login,
-    XOauth2,
-    OauthBearer,
-    CramMd5,
-    /// SCRAM, DIGEST-MD5, GSSAPI, EXTERNAL...: followed (its responses are not commands), not reported.
-    Other,
-}
-
-impl Kind {
-    pub(super) fn parse(name: &[u8]) -> Kind {
-        if name.eq_ignore_ascii_case(b"CRAM-MD5") {
-            return Kind::CramMd5;
-        }
-        match Mech::parse(name) {
-            Mech::Plain => Kind::Plain,
-            Mech::Login => Kind::Login,
-            Mech::XOauth2 => Kind::XOauth2,
-            Mech::OauthBearer => Kind::OauthBearer,
-            Mech::HashOnly | Mech::Other => Kind::Other,
-        }
-    }
-}
-
-/// The mechanism strings of one protocol for PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, CRAM-MD5.
-pub(super) type Names = [&'static str; 5];
-/// POP3 and SMTP say `AUTH <mech>`.
-pub(super) const AUTH_NAMES: Names = ["AUTH PLAIN", "AUTH LOGIN", "AUTH XOAUTH2", "AUTH OAUTHBEARER", "AUTH CRAM-MD5"];
-
-/// The client side of one SASL exchange (POP3 AUTH, IMAP AUTHENTICATE, SMTP AUTH).
-#[derive(Debug)]
-pub(super) struct SaslExchange {
-    kind: Kind,
-    /// AUTH LOGIN: the user name, once given.
-    user: Option<String>,
-    have_user: bool,
-    /// A credential was taken: what may still come is the empty (or `*`) answer to an error challenge.
-    taken: bool,
-}
-
-/// What one client response line did to a [`SaslExchange`].
-#[derive(Debug)]
-pub(super) enum Step {
-    /// Nothing to report yet (or nothing decodable): keep reading responses.
-    More,
-    /// A credential crossed. The exchange goes on until the server's final answer.
-    Cred(Decoded),
-    /// The client cancelled (`*`).
-    Cancelled,
-    /// After the credential, a line that is no SASL response: the exchange is over, read it as a command.
-    NotMine,
-}
-
-impl SaslExchange {
-    pub(super) fn new(kind: Kind) -> Self {
-        SaslExchange { kind, user: None, have_user: false, taken: false }
-    }
-
-    pub(super) fn mechanism(&self, names: &Names) -> &'static str {
-        let [plain, login, xoauth2, oauthbearer, cram] = *names;
-        match self.kind {
-            Kind::Plain | Kind::Other => plain,
-            Kind::Login => login,
-            Kind::XOauth2 => xoauth2,
-            Kind::OauthBearer => oauthbearer,
-            Kind::CramMd5 => cram,
-        }
-    }
-
-    /// The initial response sent with the command (`=` is an empty one).
-    pub(super) fn initial(&mut self, resp: &[u8]) -> Step {
-        self.decode(resp.trim_ascii())
-    }
-
-    /// One client line during the exchange.
-    pub(super) fn response(&mut self, line: &[u8]) -> Step {
-        let t = line.trim_ascii();
-        if self.taken {
-            let ack = t.is_empty() || t == b"*" || b64(t).is_some_and(|d| d.len() <= 1);
-            return if ack { Step::More } else { Step::NotMine };
-        }
-        if t == b"*" {
-            return Step::Cancelled;
-        }
-        self.decode(t)
-    }
-
-    fn decode(&mut self, t: &[u8]) -> Step {
-        let decoded = match self.kind {
-            Kind::Plain => sasl::plain(t),
-            Kind::XOauth2 | Kind::OauthBearer => sasl::oauth(t),
-            Kind::Login => {
-                let Some(raw) = b64(t) else { return Step::More };
-                if !self.have_user {
-                    self.have_user = true;
-                    self.user = Some(text(&raw)).filter(|u| !u.is_empty());
-                    return Step::More;
-                }
-                Some(Decoded { user: self.user.clone(), secret: text(&raw), cred: Cred::Password })
-                    .filter(|d| !d.secret.is_empty())
-            }
-            Kind::CramMd5 => b64(t).and_then(|raw| {
-                // "user hexdigest"; the user name may hold spaces, the digest does not.
-                let s = text(&raw);
-                let (user, digest) = s.rsplit_once(' ')?;
-                let (user, digest) = (user.trim(), digest.trim());
-                (!digest.is_empty()).then(|| Decoded {
-                    user: Some(user.to_string()).filter(|u| !u.is_empty()),
-                    secret: digest.to_string(),
-                    cred: Cred::HashOnly,
-                })
-            }),
-            Kind::Other => None,
-        };
-        match decoded {
-            Some(d) => {
-                self.taken = true;
-                Step::Cred(d)
-            }
-            None => Step::More,
-        }
-    }
-}
 
 /// What the reply to a queued command is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,23 +59,9 @@ struct State {
     upgraded: bool,
 }
 
-/// `line` starts with `word`, case-insensitively.
-fn starts_ci(line: &[u8], word: &[u8]) -> bool {
-    line.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word))
-}
-
-/// Splits `word rest` at the first space.
-pub(super) fn split_word(line: &[u8]) -> (&[u8], &[u8]) {
-    match memchr::memchr(b' ', line) {
-        Some(i) => (line.get(..i).unwrap_or_default(), line.get(i + 1..).unwrap_or_default()),
-        None => (line, &b""[..]),
-    }
-}
-
-/// Splits `CMD rest` at the first space; the command upper-cased.
-fn command(line: &[u8]) -> (Vec<u8>, &[u8]) {
+fn command(line: &[u8]) -> (Keyword, &[u8]) {
     let (w, rest) = split_word(line);
-    (w.to_ascii_uppercase(), rest)
+    (Keyword::new(w), rest)
 }
 
 impl State {
@@ -273,8 +130,8 @@ impl State {
             }
             b"AUTH" if arg.trim_ascii().is_empty() => Expect::Multi,
             b"AUTH" => {
-                let (mech, initial) = command(arg.trim_ascii());
-                let mut x = SaslExchange::new(Kind::parse(&mech));
+                let (mech, initial) = split_word(arg.trim_ascii());
+                let mut x = SaslExchange::new(Kind::parse(mech));
                 if !initial.trim_ascii().is_empty() {
                     if let Step::Cred(d) = x.initial(initial) {
                         let m = x.mechanism(&AUTH_NAMES);

@@ -10,6 +10,7 @@
 //! so that the chosen parser sees the conversation from its start.
 
 use super::Proto;
+use super::lines::{contains_ci, starts_ci};
 use crate::reassembly::Side;
 
 /// Bytes kept while deciding. Every signature is visible in the first message of a side.
@@ -33,14 +34,6 @@ pub struct Prober {
     chunks: Vec<(Side, Vec<u8>)>,
     total: usize,
     first: [Vec<u8>; 2],
-}
-
-fn starts_ci(d: &[u8], p: &[u8]) -> bool {
-    d.len() >= p.len() && d[..p.len()].eq_ignore_ascii_case(p)
-}
-
-fn has_ci(d: &[u8], needle: &[u8]) -> bool {
-    d.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// A telnet command: IAC then WILL/WONT/DO/DONT or SB.
@@ -172,10 +165,14 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         if server.len() >= 4 && &server[..3] == b"220" && matches!(server[3], b' ' | b'-') {
             let line = &server[..server.iter().position(|&b| b == b'\n').unwrap_or(server.len())];
-            if has_ci(line, b"SMTP") || has_ci(line, b"postfix") || has_ci(line, b"exim") || has_ci(line, b"mail") {
+            if contains_ci(line, b"SMTP")
+                || contains_ci(line, b"postfix")
+                || contains_ci(line, b"exim")
+                || contains_ci(line, b"mail")
+            {
                 return Decision::Proto(Proto::Smtp);
             }
-            if has_ci(line, b"FTP") {
+            if contains_ci(line, b"FTP") {
                 return Decision::Proto(Proto::Ftp);
             }
             let w = word(client);

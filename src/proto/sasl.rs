@@ -1,6 +1,8 @@
-//! SASL initial responses shared by POP3, IMAP and SMTP (and LDAP SASL binds): PLAIN, LOGIN, XOAUTH2,
-//! OAUTHBEARER, decoded from base64 to a user and a password or token. CRAM-MD5 and the like carry a
-//! challenge response only.
+//! SASL shared by POP3, IMAP and SMTP (and LDAP SASL binds): PLAIN, LOGIN, XOAUTH2, OAUTHBEARER
+//! responses decoded from base64 to a user and a password or token; CRAM-MD5 and the like carry a
+//! challenge response only. [`SaslExchange`] follows the client side of one exchange: PLAIN, LOGIN
+//! (user then password, the user possibly on the command line), XOAUTH2 and OAUTHBEARER (a token),
+//! CRAM-MD5 (user and the HMAC digest, [`Cred::HashOnly`]); `*` cancels.
 
 use base64::Engine;
 
@@ -90,6 +92,133 @@ pub fn oauth(resp: &[u8]) -> Option<Decoded> {
     }
     let token = token.filter(|t| !t.is_empty())?;
     Some(Decoded { user: user.filter(|u| !u.is_empty()), secret: token, cred: Cred::Token })
+}
+
+/// A SASL mechanism, as far as the credentials it carries go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Plain,
+    Login,
+    XOauth2,
+    OauthBearer,
+    CramMd5,
+    /// SCRAM, DIGEST-MD5, GSSAPI, EXTERNAL...: followed (its responses are not commands), not reported.
+    Other,
+}
+
+impl Kind {
+    pub fn parse(name: &[u8]) -> Kind {
+        if name.eq_ignore_ascii_case(b"CRAM-MD5") {
+            return Kind::CramMd5;
+        }
+        match Mech::parse(name) {
+            Mech::Plain => Kind::Plain,
+            Mech::Login => Kind::Login,
+            Mech::XOauth2 => Kind::XOauth2,
+            Mech::OauthBearer => Kind::OauthBearer,
+            Mech::HashOnly | Mech::Other => Kind::Other,
+        }
+    }
+}
+
+/// The mechanism strings of one protocol for PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, CRAM-MD5.
+pub type Names = [&'static str; 5];
+/// POP3 and SMTP say `AUTH <mech>`.
+pub const AUTH_NAMES: Names = ["AUTH PLAIN", "AUTH LOGIN", "AUTH XOAUTH2", "AUTH OAUTHBEARER", "AUTH CRAM-MD5"];
+
+/// The client side of one SASL exchange (POP3 AUTH, IMAP AUTHENTICATE, SMTP AUTH).
+#[derive(Debug)]
+pub struct SaslExchange {
+    kind: Kind,
+    /// AUTH LOGIN: the user name, once given.
+    user: Option<String>,
+    have_user: bool,
+    /// A credential was taken: what may still come is the empty (or `*`) answer to an error challenge.
+    taken: bool,
+}
+
+/// What one client response line did to a [`SaslExchange`].
+#[derive(Debug)]
+pub enum Step {
+    /// Nothing to report yet (or nothing decodable): keep reading responses.
+    More,
+    /// A credential crossed. The exchange goes on until the server's final answer.
+    Cred(Decoded),
+    /// The client cancelled (`*`).
+    Cancelled,
+    /// After the credential, a line that is no SASL response: the exchange is over, read it as a command.
+    NotMine,
+}
+
+impl SaslExchange {
+    pub fn new(kind: Kind) -> Self {
+        SaslExchange { kind, user: None, have_user: false, taken: false }
+    }
+
+    pub fn mechanism(&self, names: &Names) -> &'static str {
+        let [plain, login, xoauth2, oauthbearer, cram] = *names;
+        match self.kind {
+            Kind::Plain | Kind::Other => plain,
+            Kind::Login => login,
+            Kind::XOauth2 => xoauth2,
+            Kind::OauthBearer => oauthbearer,
+            Kind::CramMd5 => cram,
+        }
+    }
+
+    /// The initial response sent with the command (`=` is an empty one).
+    pub fn initial(&mut self, resp: &[u8]) -> Step {
+        self.decode(resp.trim_ascii())
+    }
+
+    /// One client line during the exchange.
+    pub fn response(&mut self, line: &[u8]) -> Step {
+        let t = line.trim_ascii();
+        if self.taken {
+            let ack = t.is_empty() || t == b"*" || b64(t).is_some_and(|d| d.len() <= 1);
+            return if ack { Step::More } else { Step::NotMine };
+        }
+        if t == b"*" {
+            return Step::Cancelled;
+        }
+        self.decode(t)
+    }
+
+    fn decode(&mut self, t: &[u8]) -> Step {
+        let decoded = match self.kind {
+            Kind::Plain => plain(t),
+            Kind::XOauth2 | Kind::OauthBearer => oauth(t),
+            Kind::Login => {
+                let Some(raw) = b64(t) else { return Step::More };
+                if !self.have_user {
+                    self.have_user = true;
+                    self.user = Some(text(&raw)).filter(|u| !u.is_empty());
+                    return Step::More;
+                }
+                Some(Decoded { user: self.user.clone(), secret: text(&raw), cred: Cred::Password })
+                    .filter(|d| !d.secret.is_empty())
+            }
+            Kind::CramMd5 => b64(t).and_then(|raw| {
+                // "user hexdigest"; the user name may hold spaces, the digest does not.
+                let s = text(&raw);
+                let (user, digest) = s.rsplit_once(' ')?;
+                let (user, digest) = (user.trim(), digest.trim());
+                (!digest.is_empty()).then(|| Decoded {
+                    user: Some(user.to_string()).filter(|u| !u.is_empty()),
+                    secret: digest.to_string(),
+                    cred: Cred::HashOnly,
+                })
+            }),
+            Kind::Other => None,
+        };
+        match decoded {
+            Some(d) => {
+                self.taken = true;
+                Step::Cred(d)
+            }
+            None => Step::More,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,14 +9,15 @@
 //!
 //! The message itself is not commands: from `DATA` to the line `.` (or until DATA is answered with
 //! anything but 354) client lines are skipped, and after `BDAT n` the next `n` bytes are; a mail that
-//! quotes `AUTH PLAIN ...` is no login. The SASL exchange is `pop3::SaslExchange`: PLAIN
+//! quotes `AUTH PLAIN ...` is no login. The SASL exchange is `sasl::SaslExchange`: PLAIN
 //! (inline or after `334`), LOGIN (user possibly inline), XOAUTH2/OAUTHBEARER, CRAM-MD5; `*` cancels.
 
 use std::collections::VecDeque;
 
 use super::lines::LineBuf;
-use super::pop3::{AUTH_NAMES, Kind, SaslExchange, Step, split_word};
+use super::lines::{Keyword, split_word};
 use super::sasl::Decoded;
+use super::sasl::{AUTH_NAMES, Kind, SaslExchange, Step};
 use super::{Login, LoginSink, Proto, Session, Verdict, push_transcript};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -123,7 +124,7 @@ impl State {
         self.emit(Verdict::Unknown, out);
         push_transcript(&mut self.transcript, "C: ", line);
         let (cmd, arg) = split_word(line);
-        let cmd = cmd.to_ascii_uppercase();
+        let cmd = Keyword::new(cmd);
         let e = match cmd.as_slice() {
             b"EHLO" | b"HELO" | b"LHLO" => Expect::Ehlo,
             b"AUTH" => {
