@@ -43,7 +43,7 @@ enum Iac {
 }
 
 /// Strips telnet commands from one direction; yields data bytes, with `\n` for every end of line.
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Decoder {
     st: Iac,
 }
@@ -101,6 +101,8 @@ pub struct Telnet {
     state: State,
     /// The end of the server's output since the last state change.
     window: Vec<u8>,
+    /// The same, lower-cased as it arrives: prompts and verdict words are matched in it without a copy.
+    lower: Vec<u8>,
     typed: Vec<u8>,
     user: Option<String>,
     pending: Option<Login>,
@@ -133,16 +135,29 @@ impl Telnet {
     fn server_byte(&mut self, b: u8) {
         if self.window.len() >= WINDOW {
             self.window.drain(..WINDOW / 2);
+            self.lower.drain(..WINDOW / 2);
         }
         self.window.push(b);
+        self.lower.push(b.to_ascii_lowercase());
+    }
+
+    fn clear_window(&mut self) {
+        self.window.clear();
+        self.lower.clear();
     }
 
     /// Look at the server's output after new bytes arrived.
     fn server_check(&mut self, out: &mut dyn LoginSink) {
-        let lower = self.window.to_ascii_lowercase();
+        let lower = &self.lower;
+        let pass_prompt = ends_with_prompt(lower, PASS_PROMPTS);
+        let login_prompt = ends_with_prompt(lower, LOGIN_PROMPTS);
+        let refused = login_prompt || REFUSALS.iter().any(|r| contains(lower, r));
+        let accepted = contains(lower, b"last login")
+            || contains(lower, b"welcome")
+            || ends_with_prompt(lower, &[b"$", b"#", b">", b"%"]);
         match self.state {
             State::Idle | State::AwaitPass | State::User => {
-                if ends_with_prompt(&lower, PASS_PROMPTS) {
+                if pass_prompt {
                     let line = self.last_line().to_vec();
                     push_transcript(&mut self.transcript, "S: ", &line);
                     if self.state == State::Idle {
@@ -150,24 +165,20 @@ impl Telnet {
                     }
                     self.state = State::Pass;
                     self.typed.clear();
-                    self.window.clear();
-                } else if self.state == State::Idle && ends_with_prompt(&lower, LOGIN_PROMPTS) {
+                    self.clear_window();
+                } else if self.state == State::Idle && login_prompt {
                     let line = self.last_line().to_vec();
                     push_transcript(&mut self.transcript, "S: ", &line);
                     self.state = State::User;
                     self.typed.clear();
-                    self.window.clear();
+                    self.clear_window();
                 }
             }
             State::Pass => {}
             State::Verdict => {
-                let w = &lower;
-                let verdict = if REFUSALS.iter().any(|r| contains(w, r)) || ends_with_prompt(w, LOGIN_PROMPTS) {
+                let verdict = if refused {
                     Some(Verdict::Refused)
-                } else if contains(w, b"last login")
-                    || contains(w, b"welcome")
-                    || ends_with_prompt(w, &[b"$", b"#", b">", b"%"])
-                {
+                } else if accepted {
                     Some(Verdict::Accepted)
                 } else {
                     None
@@ -184,11 +195,11 @@ impl Telnet {
                     }
                     self.state = State::Idle;
                     // A refusal usually ends with a fresh `login:` prompt: look at it again as Idle.
-                    if v == Verdict::Refused && ends_with_prompt(&lower, LOGIN_PROMPTS) {
+                    if v == Verdict::Refused && login_prompt {
                         self.transcript.clear();
                         self.server_check(out);
                     } else {
-                        self.window.clear();
+                        self.clear_window();
                         self.transcript.clear();
                     }
                 }
@@ -230,7 +241,7 @@ impl Telnet {
                     });
                     self.state = State::Verdict;
                 }
-                self.window.clear();
+                self.clear_window();
             }
             0x08 | 0x7f => {
                 self.typed.pop();
@@ -245,24 +256,18 @@ impl Telnet {
 
 impl Session for Telnet {
     fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let mut bytes = Vec::new();
+        // The decoders are a few bytes of state: copied out so that decoding can feed `self` directly.
         match from {
             Side::Server => {
-                let mut dec = std::mem::take(&mut self.server);
-                dec.feed(data, |b| bytes.push(b));
+                let mut dec = self.server;
+                dec.feed(data, |b| self.server_byte(b));
                 self.server = dec;
-                for b in bytes {
-                    self.server_byte(b);
-                }
                 self.server_check(out);
             }
             Side::Client => {
-                let mut dec = std::mem::take(&mut self.client);
-                dec.feed(data, |b| bytes.push(b));
+                let mut dec = self.client;
+                dec.feed(data, |b| self.client_byte(b, ts, out));
                 self.client = dec;
-                for b in bytes {
-                    self.client_byte(b, ts, out);
-                }
             }
         }
     }
