@@ -51,15 +51,7 @@ impl AlertBook {
                     a.last_seen = ctx.ts;
                 }
                 if ctx.ts < a.first_seen {
-                    a.first_seen = ctx.ts;
-                    if a.verdict() == Some(crate::detect::Verdict::Refused) {
-                        // A refused-login group shows its earliest attempt, whatever order they came in.
-                        a.secret = Alert::new(a.id, f, ctx).secret;
-                        a.user = f.user.clone();
-                        a.client = ctx.client;
-                        a.excerpt = ctx.excerpt.clone();
-                        a.message_secrets = ctx.message_secrets.clone();
-                    }
+                    a.earlier_sighting(&Alert::new(a.id, f, ctx));
                 }
                 a.add_user(f.user.as_deref());
                 // A later answer settles a login first seen without one (an SNMP request answered

@@ -78,6 +78,14 @@ pub struct Alert {
     pub users: Vec<String>,
 }
 
+/// (kind, server, SHA-256 of the secret), the digest of a fixed string for refused logins.
+fn key_of(kind: LeakKind, server: SocketAddr, refused: bool, secret: &str) -> (LeakKind, SocketAddr, [u8; 32]) {
+    use sha2::{Digest, Sha256};
+    let digest: [u8; 32] =
+        if refused { Sha256::digest(b"\0refused logins").into() } else { Sha256::digest(secret.as_bytes()).into() };
+    (kind, server, digest)
+}
+
 /// User names remembered per alert (a brute force tries thousands).
 pub const MAX_USERS: usize = 8;
 
@@ -118,25 +126,30 @@ impl Alert {
     /// one server fold into one alert whatever the user and password: a brute force is one leak with an
     /// attempt count, not thousands of lines.
     pub fn dedup_key(f: &Finding, server: SocketAddr) -> (LeakKind, SocketAddr, [u8; 32]) {
-        use sha2::{Digest, Sha256};
         let refused = f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused);
-        let digest: [u8; 32] = if refused {
-            Sha256::digest(b"\0refused logins").into()
-        } else {
-            Sha256::digest(f.secret.as_bytes()).into()
-        };
-        (f.kind, server, digest)
+        key_of(f.kind, server, refused, &f.secret)
     }
 
     /// [`Alert::dedup_key`] of an alert (the merged book of `read --threads`).
     pub fn key(&self) -> (LeakKind, SocketAddr, [u8; 32]) {
-        use sha2::{Digest, Sha256};
-        let digest: [u8; 32] = if self.verdict() == Some(Verdict::Refused) {
-            Sha256::digest(b"\0refused logins").into()
-        } else {
-            Sha256::digest(self.secret.expose().as_bytes()).into()
-        };
-        (self.kind, self.server, digest)
+        key_of(self.kind, self.server, self.verdict() == Some(Verdict::Refused), self.secret.expose())
+    }
+
+    /// Another sighting of this leak seen earlier than its first: a refused-login group shows its
+    /// earliest attempt (secret, user, client, exchange), whatever order the attempts were recorded in
+    /// (connections closing out of order, several `read --threads` workers).
+    pub fn earlier_sighting(&mut self, earlier: &Alert) {
+        if earlier.first_seen >= self.first_seen {
+            return;
+        }
+        self.first_seen = earlier.first_seen;
+        if self.verdict() == Some(Verdict::Refused) {
+            self.secret = earlier.secret.clone();
+            self.user = earlier.user.clone();
+            self.client = earlier.client;
+            self.excerpt = earlier.excerpt.clone();
+            self.message_secrets = earlier.message_secrets.clone();
+        }
     }
 
     /// The server's verdict, for logins.

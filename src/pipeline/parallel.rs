@@ -77,19 +77,10 @@ impl Merger {
                     self.by_worker.insert((w, a.id), i);
                     let g = &mut self.alerts[i];
                     g.count += 1;
-                    let earliest = a.first_seen < g.first_seen;
                     for u in &a.users {
                         g.add_user(Some(u));
                     }
-                    if earliest && g.verdict() == Some(crate::detect::Verdict::Refused) {
-                        // A refused-login group shows its earliest attempt, whichever worker saw it first.
-                        g.secret = a.secret.clone();
-                        g.user = a.user.clone();
-                        g.client = a.client;
-                        g.excerpt = a.excerpt.clone();
-                        g.message_secrets = a.message_secrets.clone();
-                    }
-                    g.first_seen = g.first_seen.min(a.first_seen);
+                    g.earlier_sighting(&a);
                     g.last_seen = g.last_seen.max(a.last_seen);
                     sink.on_repeat(g);
                     return;
