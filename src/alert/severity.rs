@@ -17,7 +17,7 @@
 use serde::Serialize;
 
 use crate::detect::jwt::Validity;
-use crate::detect::{Confidence, Finding, LeakKind, SecretClass, Verdict};
+use crate::detect::{Confidence, Finding, SecretClass, Verdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,10 +37,7 @@ impl Severity {
             // A refused password is not the password (but maybe a near miss, or a brute force going on).
             return Severity::Medium;
         }
-        if f.kind == LeakKind::FtpLogin
-            && f.user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("anonymous") || u.eq_ignore_ascii_case("ftp"))
-        {
-            // Anonymous FTP: the "password" is an e-mail address by convention. Still in clear, not a key.
+        if crate::detect::cleartext::is_anonymous_ftp(f.kind, f.user.as_deref()) {
             return Severity::Medium;
         }
         match f.class {

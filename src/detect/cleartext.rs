@@ -26,6 +26,13 @@ pub fn kind(p: Proto) -> LeakKind {
     }
 }
 
+/// An anonymous FTP login: its "password" is an e-mail address by convention (still in clear, but no
+/// key to anything; severity medium).
+pub fn is_anonymous_ftp(kind: LeakKind, user: Option<&str>) -> bool {
+    kind == LeakKind::FtpLogin
+        && user.is_some_and(|u| u.eq_ignore_ascii_case("anonymous") || u.eq_ignore_ascii_case("ftp"))
+}
+
 fn verdict_text(v: Verdict) -> &'static str {
     match v {
         Verdict::Accepted => "accepted by the server",
@@ -55,9 +62,7 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
         if class == SecretClass::Password && is_attack_payload(&l.secret) { Confidence::Low } else { Confidence::High };
     let mut evidence =
         format!("{} {} ({what}), {}", l.proto.as_str().to_uppercase(), l.mechanism, verdict_text(l.verdict));
-    if l.proto == Proto::Ftp
-        && l.user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("anonymous") || u.eq_ignore_ascii_case("ftp"))
-    {
+    if is_anonymous_ftp(kind, l.user.as_deref()) {
         evidence.push_str("; anonymous login (the password is an e-mail address by convention)");
     }
     match l.tls {

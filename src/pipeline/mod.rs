@@ -636,15 +636,9 @@ impl HttpHandler for Messages<'_> {
         let (server, client) = self.ends(from);
         let waiting = self.pending_proxy.as_mut().filter(|p| !p.is_empty());
         if let Some(pending) = waiting.filter(|_| resp.status >= 200) {
-            // The answer to the oldest proxy login: 407 is a refusal (and 401, which tinyproxy sends for
-            // wrong credentials); anything else got past the proxy.
-            let refused = matches!(resp.status, 401 | 407);
+            // The answer to the oldest proxy login.
             let (mut f, ctx) = pending.remove(0);
-            if let Some(l) = f.login.as_mut() {
-                l.verdict = if refused { detect::Verdict::Refused } else { detect::Verdict::Accepted };
-            }
-            f.evidence =
-                format!("{}, {}", f.evidence, if refused { "refused by the proxy" } else { "accepted by the proxy" });
+            detect::auth::proxy_answered(&mut f, resp.status);
             self.det.book.record(&f, &ctx, &mut *self.sink);
         }
         let host = req.and_then(|r| r.host.clone());
