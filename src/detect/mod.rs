@@ -99,11 +99,6 @@ impl LeakKind {
             _ => "http",
         }
     }
-
-    /// Kinds that are logins with a server verdict (other protocols, and proxy Basic with its 407).
-    pub fn is_login(self) -> bool {
-        self.protocol() != "http" || self == LeakKind::HttpProxyBasic
-    }
 }
 
 /// How sure a detector is that the value is a live credential.

@@ -95,11 +95,6 @@ impl LineBuf {
         }
     }
 
-    /// Bytes of an unfinished line (a prompt without a newline, such as `Password:`).
-    pub fn partial(&self) -> &[u8] {
-        &self.buf
-    }
-
     /// Forget a partial line (after a gap).
     pub fn clear(&mut self) {
         self.buf.clear();
@@ -146,14 +141,5 @@ mod tests {
         assert!(contains_ci(b"* OK [capability IMAP4rev1]", b"CAPABILITY") && !contains_ci(b"x", b""));
         assert_eq!(split_word(b"AUTH PLAIN x"), (&b"AUTH"[..], &b"PLAIN x"[..]));
         assert_eq!(split_word(b"QUIT"), (&b"QUIT"[..], &b""[..]));
-    }
-
-    #[test]
-    fn partial_line_is_visible() {
-        let mut lb = LineBuf::default();
-        lb.feed(b"login: ", |_| {});
-        assert_eq!(lb.partial(), b"login: ");
-        lb.clear();
-        assert_eq!(lb.partial(), b"");
     }
 }
