@@ -227,6 +227,40 @@ impl Login {
     }
 }
 
+/// What a line protocol keeps of the login in progress (POP3, SMTP): the exchange so far, the login
+/// waiting for the server's answer, and whether the server offered STARTTLS.
+#[derive(Default, Debug)]
+pub struct InProgress {
+    pub transcript: Vec<String>,
+    pub pending: Option<Login>,
+    pub tls_offered: bool,
+}
+
+impl InProgress {
+    /// The server answered (or the next command came first: `Verdict::Unknown`).
+    pub fn settle(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
+        if let Some(l) = self.pending.take() {
+            l.settle(verdict, &self.transcript, out);
+        }
+    }
+
+    /// A credential crossed: it waits for its answer (one left waiting is settled as unknown first).
+    pub fn attempt(
+        &mut self,
+        proto: Proto,
+        mechanism: &'static str,
+        d: sasl::Decoded,
+        ts: Timestamp,
+        out: &mut dyn LoginSink,
+    ) {
+        if d.secret.is_empty() {
+            return;
+        }
+        self.settle(Verdict::Unknown, out);
+        self.pending = Some(Login::attempt(proto, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts));
+    }
+}
+
 /// Appends one transcript line, bounded in count and length.
 pub fn push_transcript(t: &mut Vec<String>, prefix: &str, line: &[u8]) {
     if t.len() >= MAX_TRANSCRIPT {

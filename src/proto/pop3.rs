@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 
 use super::lines::{Keyword, LineBuf, split_word, starts_ci};
 use super::sasl::{AUTH_NAMES, Decoded, Kind, SaslExchange, Step};
-use super::{Cred, Login, LoginSink, Proto, Session, Verdict, push_transcript, text};
+use super::{Cred, InProgress, LoginSink, Proto, Session, Verdict, push_transcript, text};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -48,14 +48,13 @@ pub struct Pop3 {
 
 #[derive(Default, Debug)]
 struct State {
-    transcript: Vec<String>,
+    /// The exchange, the login waiting for its answer, the STARTTLS offer.
+    lg: InProgress,
     user: Option<String>,
-    pending: Option<Login>,
     queue: VecDeque<Expect>,
     sasl: Option<SaslExchange>,
     /// Inside a multi-line reply; `true` for CAPA.
     body: Option<bool>,
-    tls_offered: bool,
     upgraded: bool,
 }
 
@@ -65,20 +64,6 @@ fn command(line: &[u8]) -> (Keyword, &[u8]) {
 }
 
 impl State {
-    fn emit(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.settle(verdict, &self.transcript, out);
-        }
-    }
-
-    fn attempt(&mut self, mechanism: &'static str, d: Decoded, ts: Timestamp, out: &mut dyn LoginSink) {
-        if d.secret.is_empty() {
-            return;
-        }
-        self.emit(Verdict::Unknown, out);
-        self.pending = Some(Login::attempt(Proto::Pop3, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts));
-    }
-
     fn expect(&mut self, e: Expect) {
         if self.queue.len() >= MAX_QUEUE {
             self.queue.pop_front();
@@ -92,21 +77,21 @@ impl State {
         }
         if let Some(x) = self.sasl.as_mut() {
             match x.response(line) {
-                Step::More => return push_transcript(&mut self.transcript, "C: ", line),
+                Step::More => return push_transcript(&mut self.lg.transcript, "C: ", line),
                 Step::Cred(d) => {
                     let mech = x.mechanism(&AUTH_NAMES);
-                    push_transcript(&mut self.transcript, "C: ", line);
-                    return self.attempt(mech, d, ts, out);
+                    push_transcript(&mut self.lg.transcript, "C: ", line);
+                    return self.lg.attempt(Proto::Pop3, mech, d, ts, out);
                 }
                 Step::Cancelled => {
                     self.sasl = None;
-                    return push_transcript(&mut self.transcript, "C: ", line);
+                    return push_transcript(&mut self.lg.transcript, "C: ", line);
                 }
                 Step::NotMine => self.sasl = None,
             }
         }
-        self.emit(Verdict::Unknown, out);
-        push_transcript(&mut self.transcript, "C: ", line);
+        self.lg.settle(Verdict::Unknown, out);
+        push_transcript(&mut self.lg.transcript, "C: ", line);
         let (cmd, arg) = command(line);
         let e = match cmd.as_slice() {
             b"USER" => {
@@ -115,7 +100,7 @@ impl State {
             }
             b"PASS" => {
                 let d = Decoded { user: self.user.clone(), secret: text(arg), cred: Cred::Password };
-                self.attempt("USER/PASS", d, ts, out);
+                self.lg.attempt(Proto::Pop3, "USER/PASS", d, ts, out);
                 Expect::Login
             }
             b"APOP" => {
@@ -125,7 +110,7 @@ impl State {
                     secret: text(digest.trim_ascii()),
                     cred: Cred::HashOnly,
                 };
-                self.attempt("APOP", d, ts, out);
+                self.lg.attempt(Proto::Pop3, "APOP", d, ts, out);
                 Expect::Login
             }
             b"AUTH" if arg.trim_ascii().is_empty() => Expect::Multi,
@@ -135,7 +120,7 @@ impl State {
                 if !initial.trim_ascii().is_empty() {
                     if let Step::Cred(d) = x.initial(initial) {
                         let m = x.mechanism(&AUTH_NAMES);
-                        self.attempt(m, d, ts, out);
+                        self.lg.attempt(Proto::Pop3, m, d, ts, out);
                     }
                 }
                 self.sasl = Some(x);
@@ -158,14 +143,14 @@ impl State {
             if line == b"." {
                 self.body = None;
             } else if capa {
-                push_transcript(&mut self.transcript, "S: ", line);
+                push_transcript(&mut self.lg.transcript, "S: ", line);
                 if line.trim_ascii().eq_ignore_ascii_case(b"STLS") {
-                    self.tls_offered = true;
+                    self.lg.tls_offered = true;
                 }
             }
             return;
         }
-        push_transcript(&mut self.transcript, "S: ", line);
+        push_transcript(&mut self.lg.transcript, "S: ", line);
         let ok = starts_ci(line, b"+OK");
         if !ok && !starts_ci(line, b"-ERR") {
             // `+ ` continuations of an AUTH exchange, or noise.
@@ -180,10 +165,10 @@ impl State {
                 if e == Expect::Auth {
                     self.sasl = None;
                 }
-                self.emit(if ok { Verdict::Accepted } else { Verdict::Refused }, out);
+                self.lg.settle(if ok { Verdict::Accepted } else { Verdict::Refused }, out);
             }
             Expect::Stls if ok => {
-                self.emit(Verdict::Unknown, out);
+                self.lg.settle(Verdict::Unknown, out);
                 self.upgraded = true;
                 out.on_tls();
             }
@@ -212,7 +197,7 @@ impl Session for Pop3 {
     }
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.emit(Verdict::Unknown, out);
+        self.st.lg.settle(Verdict::Unknown, out);
     }
 }
 

@@ -16,9 +16,8 @@ use std::collections::VecDeque;
 
 use super::lines::LineBuf;
 use super::lines::{Keyword, split_word};
-use super::sasl::Decoded;
 use super::sasl::{AUTH_NAMES, Kind, SaslExchange, Step};
-use super::{Login, LoginSink, Proto, Session, Verdict, push_transcript};
+use super::{InProgress, LoginSink, Proto, Session, Verdict, push_transcript};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -46,15 +45,14 @@ pub struct Smtp {
 
 #[derive(Default, Debug)]
 struct State {
-    transcript: Vec<String>,
-    pending: Option<Login>,
+    /// The exchange, the login waiting for its answer, the STARTTLS offer.
+    lg: InProgress,
     queue: VecDeque<Expect>,
     sasl: Option<SaslExchange>,
     /// Client lines are message content (after DATA) until `.`.
     body: bool,
     /// Set by `BDAT n`: bytes the client sends raw after this line.
     bdat: u64,
-    tls_offered: bool,
     upgraded: bool,
 }
 
@@ -73,20 +71,6 @@ fn reply_code(line: &[u8]) -> Option<(u16, bool)> {
 }
 
 impl State {
-    fn emit(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.settle(verdict, &self.transcript, out);
-        }
-    }
-
-    fn attempt(&mut self, mechanism: &'static str, d: Decoded, ts: Timestamp, out: &mut dyn LoginSink) {
-        if d.secret.is_empty() {
-            return;
-        }
-        self.emit(Verdict::Unknown, out);
-        self.pending = Some(Login::attempt(Proto::Smtp, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts));
-    }
-
     fn expect(&mut self, e: Expect) {
         if self.queue.len() >= MAX_QUEUE {
             self.queue.pop_front();
@@ -101,28 +85,28 @@ impl State {
         if self.body {
             if line == b"." {
                 self.body = false;
-                push_transcript(&mut self.transcript, "C: ", line);
+                push_transcript(&mut self.lg.transcript, "C: ", line);
                 self.expect(Expect::Other);
             }
             return;
         }
         if let Some(x) = self.sasl.as_mut() {
             match x.response(line) {
-                Step::More => return push_transcript(&mut self.transcript, "C: ", line),
+                Step::More => return push_transcript(&mut self.lg.transcript, "C: ", line),
                 Step::Cred(d) => {
                     let mech = x.mechanism(&AUTH_NAMES);
-                    push_transcript(&mut self.transcript, "C: ", line);
-                    return self.attempt(mech, d, ts, out);
+                    push_transcript(&mut self.lg.transcript, "C: ", line);
+                    return self.lg.attempt(Proto::Smtp, mech, d, ts, out);
                 }
                 Step::Cancelled => {
                     self.sasl = None;
-                    return push_transcript(&mut self.transcript, "C: ", line);
+                    return push_transcript(&mut self.lg.transcript, "C: ", line);
                 }
                 Step::NotMine => self.sasl = None,
             }
         }
-        self.emit(Verdict::Unknown, out);
-        push_transcript(&mut self.transcript, "C: ", line);
+        self.lg.settle(Verdict::Unknown, out);
+        push_transcript(&mut self.lg.transcript, "C: ", line);
         let (cmd, arg) = split_word(line);
         let cmd = Keyword::new(cmd);
         let e = match cmd.as_slice() {
@@ -133,7 +117,7 @@ impl State {
                 if !initial.trim_ascii().is_empty() {
                     if let Step::Cred(d) = x.initial(initial) {
                         let m = x.mechanism(&AUTH_NAMES);
-                        self.attempt(m, d, ts, out);
+                        self.lg.attempt(Proto::Smtp, m, d, ts, out);
                     }
                 }
                 self.sasl = Some(x);
@@ -158,12 +142,12 @@ impl State {
         if self.upgraded {
             return;
         }
-        push_transcript(&mut self.transcript, "S: ", line);
+        push_transcript(&mut self.lg.transcript, "S: ", line);
         let Some((code, more)) = reply_code(line) else { return };
         if code == 250 && self.queue.front() == Some(&Expect::Ehlo) {
             let (kw, _) = split_word(line.get(4..).unwrap_or_default().trim_ascii());
             if kw.eq_ignore_ascii_case(b"STARTTLS") {
-                self.tls_offered = true;
+                self.lg.tls_offered = true;
             }
         }
         if more || code == 334 {
@@ -175,13 +159,13 @@ impl State {
             Expect::Auth => {
                 self.sasl = None;
                 match code {
-                    200..=299 => self.emit(Verdict::Accepted, out),
-                    400..=599 => self.emit(Verdict::Refused, out),
+                    200..=299 => self.lg.settle(Verdict::Accepted, out),
+                    400..=599 => self.lg.settle(Verdict::Refused, out),
                     _ => {}
                 }
             }
             Expect::StartTls if code == 220 => {
-                self.emit(Verdict::Unknown, out);
+                self.lg.settle(Verdict::Unknown, out);
                 self.upgraded = true;
                 out.on_tls();
             }
@@ -229,7 +213,7 @@ impl Session for Smtp {
     }
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.emit(Verdict::Unknown, out);
+        self.st.lg.settle(Verdict::Unknown, out);
     }
 }
 
