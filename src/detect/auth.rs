@@ -1,9 +1,6 @@
 //! `Authorization` and `Proxy-Authorization`: Bearer (JWT or opaque), Basic (decoded), Digest, NTLM,
 //! Negotiate and any other scheme, and a bare token with no scheme. Basic in `Proxy-Authorization` is a
-//! proxy login (`http_proxy_basic`), whose verdict the pipeline takes from the response (407 or not).
-
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+//! proxy login (`http_proxy_basic`), settled by [`proxy_answered`] when the proxy answers (407 or not).
 
 use super::common::{looks_like_token, password_finding, token_finding};
 use super::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
@@ -116,8 +113,7 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
 
 fn basic(b64: &str, location: String) -> Finding {
     let compact: String = b64.split_whitespace().collect();
-    let decoded = STANDARD.decode(&compact).or_else(|_| STANDARD_NO_PAD.decode(compact.trim_end_matches('=')));
-    match decoded.ok().map(|d| String::from_utf8_lossy(&d).into_owned()) {
+    match crate::proto::sasl::b64(compact.as_bytes()).map(|d| String::from_utf8_lossy(&d).into_owned()) {
         Some(text) if text.contains(':') => {
             let (user, pass) = text.split_once(':').unwrap_or((&text, ""));
             if pass.is_empty() {

@@ -43,15 +43,21 @@ pub struct Decoded {
     pub cred: Cred,
 }
 
-/// Base64 (standard alphabet, padding optional, surrounding spaces ignored).
+/// Base64 (standard alphabet, padding optional, surrounding spaces ignored): SASL responses, and the
+/// `Authorization: Basic` value of the HTTP detectors.
 pub fn b64(data: &[u8]) -> Option<Vec<u8>> {
     let t = data.trim_ascii();
     if t.is_empty() || t == b"=" {
         return Some(Vec::new());
     }
+    // Padded, or not (or wrongly: what clients and servers accept in practice).
+    let mut unpadded = t;
+    while let Some(u) = unpadded.strip_suffix(b"=") {
+        unpadded = u;
+    }
     base64::engine::general_purpose::STANDARD
         .decode(t)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(unpadded))
         .ok()
 }
 
