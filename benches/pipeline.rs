@@ -1,7 +1,7 @@
 //! Per-stage and whole-pipeline throughput on synthetic keep-alive HTTP traffic.
 //!
 //! `cargo bench --bench pipeline` (add `-- --warm-up-time 1 --measurement-time 3` for a quick run).
-//! Frames are built once with `plainsight::synth` and replayed from memory, so the figures measure the
+//! Frames are built once with `plainsight_synth` and replayed from memory, so the figures measure the
 //! analysis alone (no I/O): decode, detectors on typical requests, and the engine end to end.
 //! `probe` and `proto` time the prober on a connection's first bytes and each session parser on a
 //! realistic conversation (`cargo bench --bench pipeline -- 'probe|proto'`).
@@ -17,8 +17,8 @@ use plainsight::decode::{self, LinkType};
 use plainsight::detect;
 use plainsight::http::{Body, Headers, Request};
 use plainsight::pipeline::{Config, Engine};
-use plainsight::synth::{Conversation, Frame, jwt};
 use plainsight::time::Timestamp;
+use plainsight_synth::{Conversation, Frame, jwt};
 
 const BROWSER_HEADERS: &str = "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n\
 Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\n\

@@ -26,8 +26,8 @@ use std::net::SocketAddr;
 
 use plainsight::capture::writer::PcapWriter;
 use plainsight::decode::LinkType;
-use plainsight::synth::{Conversation, Frame, SYN, jwt, tcp_frame};
 use plainsight::time::Timestamp;
+use plainsight_synth::{Conversation, Frame, SYN, jwt, tcp_frame};
 
 struct Rng(u64);
 impl Rng {

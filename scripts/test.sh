@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
-cargo test --locked --all-targets "$@"
+cargo test --locked --workspace --all-targets "$@"

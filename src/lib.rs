@@ -17,6 +17,5 @@ pub mod output;
 pub mod pipeline;
 pub mod proto;
 pub mod reassembly;
-pub mod synth;
 pub mod time;
 pub mod tui;

@@ -8,8 +8,8 @@ use std::path::Path;
 use plainsight::capture::writer::{PcapNgWriter, PcapWriter};
 use plainsight::capture::{CaptureError, FileReader};
 use plainsight::decode::LinkType;
-use plainsight::synth::tcp_frame;
 use plainsight::time::Timestamp;
+use plainsight_synth::tcp_frame;
 
 fn frame(port: u16, payload: &[u8]) -> Vec<u8> {
     tcp_frame("10.0.0.1:40000".parse().unwrap(), format!("10.0.0.2:{port}").parse().unwrap(), 1, 1, 0x18, payload)

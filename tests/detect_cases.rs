@@ -5,8 +5,8 @@
 use base64::Engine as _;
 use plainsight::detect::{Config, Finding, LeakKind, SecretClass, detect_request, detect_response, jwt::Validity};
 use plainsight::http::{Body, Headers, Request, RequestLine, Response};
-use plainsight::synth::jwt;
 use plainsight::time::Timestamp;
+use plainsight_synth::jwt;
 
 const NOW: i64 = 1_795_000_000;
 

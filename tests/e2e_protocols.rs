@@ -8,7 +8,7 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
-use plainsight::synth::Frame;
+use plainsight_synth::Frame;
 
 /// A conversation on `server` (`ip:port`): each message `(from_client, bytes)` in segments of `mss`
 /// bytes; with `reorder`, the segments of every message are sent last first.

@@ -163,7 +163,7 @@ fn live_on_a_veth_between_two_namespaces_reports_curl_leaks() {
          ip -n {srv} link set {vs} up; ip -n {cli} link set {vc} up; \
          ip -n {srv} link set lo up; ip -n {cli} link set lo up"
     )));
-    let token = plainsight::synth::jwt(JWT_CLAIMS_EXP_FAR);
+    let token = plainsight_synth::jwt(JWT_CLAIMS_EXP_FAR);
     let server = Command::new("ip")
         .args(["netns", "exec", &srv, "python3", "-c", SERVER_PY, "10.231.0.2", "8080", &token])
         .spawn()
@@ -197,7 +197,7 @@ fn live_on_loopback_reports_curl_leaks_and_stops_on_duration() {
         return;
     }
     let port = 20_000 + (std::process::id() % 20_000) as u16;
-    let token = plainsight::synth::jwt(JWT_CLAIMS_EXP_FAR);
+    let token = plainsight_synth::jwt(JWT_CLAIMS_EXP_FAR);
     let server = Command::new("python3")
         .args(["-c", SERVER_PY, "127.0.0.1", &port.to_string(), &token])
         .spawn()

@@ -34,7 +34,7 @@ fn fuzz_detect_api_key_header_with_spaces_is_not_a_key() {
 #[test]
 fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
     let long = "x".repeat(5000);
-    let token = plainsight::synth::jwt(&format!(r#"{{"sub":"{long}"}}"#));
+    let token = plainsight_synth::jwt(&format!(r#"{{"sub":"{long}"}}"#));
     let req = Request {
         method: "GET".into(),
         target: "/".into(),
@@ -62,7 +62,7 @@ fn an_ftp_login_after_a_flood_of_undecided_connections_is_still_found() {
     use plainsight::alert::NullSink;
     use plainsight::decode::LinkType;
     use plainsight::pipeline::{Config, Engine};
-    use plainsight::synth::Conversation;
+    use plainsight_synth::Conversation;
     use std::net::SocketAddr;
     let mut e = Engine::new(Config::default());
     let mut sink = NullSink;

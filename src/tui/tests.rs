@@ -50,7 +50,7 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
 
 fn state(reveal: Reveal) -> UiState {
     let mut st = UiState::new("demo.pcap", RunState::Reading, reveal);
-    let jwt_tok = crate::synth::jwt(r#"{"sub":"alice","roles":["admin"],"exp":1795003600}"#);
+    let jwt_tok = plainsight_synth::jwt(r#"{"sub":"alice","roles":["admin"],"exp":1795003600}"#);
     st.apply(UiEvent::NewAlert(Box::new(alert(
         1,
         LeakKind::BearerOpaque,

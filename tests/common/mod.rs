@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use plainsight::synth::{Conversation, Frame};
+pub use plainsight_synth::{Conversation, Frame};
 
 /// A conversation between two `ip:port` strings.
 pub fn conv(client: &str, server: &str) -> Conversation {
@@ -69,4 +69,15 @@ pub fn kinds(alerts: &[serde_json::Value]) -> Vec<String> {
     let mut v: Vec<String> = alerts.iter().map(|a| a["kind"].as_str().unwrap_or("?").to_string()).collect();
     v.sort();
     v
+}
+
+/// A prerequisite of a test is missing (a tool, root, `../shared`): under CI (`CI` set) that is a failure,
+/// because a test that cannot run proves nothing; elsewhere the test says it skipped and returns.
+/// Use as `let Some(x) = have(...) else { return };` or `if missing(..) { return }`.
+pub fn missing(reason: &str) -> bool {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("prerequisite missing under CI: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+    true
 }

@@ -1,6 +1,6 @@
 //! Synthetic traffic: TCP conversations built frame by frame.
 //!
-//! Not a pipeline stage: a test and benchmark kit. Tests use it to control segmentation, order, loss
+//! Not part of plainsight's library: a test and benchmark kit (a dev-dependency). Tests use it to control segmentation, order, loss
 //! and retransmission exactly; benches and the capture generator (`examples/gen_capture.rs`) use it to
 //! produce large realistic captures with known ground truth. Frames are Ethernet + IPv4/IPv6 + TCP, built
 //! with etherparse (an implementation independent of our decoder, so the two check each other).
@@ -155,8 +155,15 @@ pub fn jwt(claims_json: &str) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let p = URL_SAFE_NO_PAD.encode(claims_json.as_bytes());
-    let s = URL_SAFE_NO_PAD.encode(crate::alert::fingerprint(claims_json).as_bytes());
+    // The "signature" is 12 hex digits of SHA-256 of the claims: deterministic, and not a real MAC.
+    let s = URL_SAFE_NO_PAD.encode(fingerprint(claims_json).as_bytes());
     format!("{h}.{p}.{s}")
+}
+
+/// 12 hex digits of SHA-256 (the same digest plainsight prints as a secret's fingerprint).
+fn fingerprint(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

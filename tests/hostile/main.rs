@@ -1,0 +1,7 @@
+//! The adversarial suite: what whoever controls the traffic, or whoever wrote a capture file, can do to
+//! plainsight, and the promise of THREAT_MODEL.md that stops it. One module per class of attack; the
+//! traffic comes from the attacker's generator (`examples/gen_hostile`, whose builders these tests
+//! share) beside the truth generators of `captures/gen`.
+
+#[path = "../common/mod.rs"]
+mod common;
