@@ -17,5 +17,6 @@ pub mod output;
 pub mod pipeline;
 pub mod proto;
 pub mod reassembly;
+pub mod secret;
 pub mod time;
 pub mod tui;

@@ -133,7 +133,7 @@ mod tests {
             method: Some("GET".into()),
             path: Some("/x".into()),
             capture: Arc::from("t.pcap"),
-            excerpt: Arc::from(Vec::<String>::new()),
+            excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
             message_secrets: Arc::from(vec![Secret::new("tok-123456789".into())]),
         }
     }

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::detect::jwt::JwtInfo;
 use crate::detect::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, Verdict};
+use crate::secret::Text;
 use crate::time::Timestamp;
 
 /// Where a finding was seen: everything the alert needs beyond the finding itself.
@@ -38,7 +39,7 @@ pub struct Context {
     pub path: Option<String>,
     pub capture: Arc<str>,
     /// Request line and headers as they crossed the wire (raw; scrubbed at output time).
-    pub excerpt: Arc<[String]>,
+    pub excerpt: Arc<[Text]>,
     /// Every secret found in the same message (scrubbed from every text field of every alert of it).
     pub message_secrets: Arc<[Secret]>,
 }
@@ -69,7 +70,7 @@ pub struct Alert {
     pub evidence: String,
     pub capture: Arc<str>,
     pub jwt: Option<JwtInfo>,
-    pub excerpt: Arc<[String]>,
+    pub excerpt: Arc<[Text]>,
     pub message_secrets: Arc<[Secret]>,
     /// For logins: verdict, TLS context, mechanism.
     pub login: Option<LoginInfo>,

@@ -10,13 +10,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-/// Whether outputs show secrets in full (`--reveal`, for training labs) or redacted (the default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Reveal {
-    #[default]
-    Redacted,
-    Full,
-}
+pub use crate::secret::Reveal;
 
 /// A captured secret. `Debug` and `Display` never print it, so a log line, a panic message or a
 /// `{:?}` in a test failure cannot leak it; [`Secret::expose`] is the one explicit way to read it.

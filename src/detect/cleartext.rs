@@ -83,7 +83,7 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
             mechanism: l.mechanism,
             verdict: l.verdict,
             tls: l.tls,
-            transcript: l.transcript.clone(),
+            transcript: l.transcript.iter().map(|t| crate::secret::Text::lit(t.as_str())).collect(),
         }),
     });
 }

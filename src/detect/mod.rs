@@ -150,7 +150,7 @@ pub struct LoginInfo {
     pub verdict: Verdict,
     pub tls: TlsNote,
     /// The exchange as sniffed (contains the secret; scrubbed at output time).
-    pub transcript: Vec<String>,
+    pub transcript: Vec<crate::secret::Text>,
 }
 
 /// Which detectors run, and knobs.

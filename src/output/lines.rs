@@ -101,7 +101,7 @@ mod tests {
             method: None,
             path: None,
             capture: Arc::from("t.pcap"),
-            excerpt: Arc::from(Vec::<String>::new()),
+            excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
             message_secrets: Arc::from(vec![Secret::password(login.secret.clone())]),
         };
         let a = Alert::new(AlertId(1), &f[0], &ctx);

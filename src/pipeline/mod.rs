@@ -21,6 +21,7 @@ use crate::detect::{self, Finding};
 use crate::http::{self, HttpConnection, HttpHandler, Protocol, Request, RequestLine, Response};
 use crate::proto::{self, probe};
 use crate::reassembly::{self, CloseReason, FlowInfo, Reassembler, Side, StreamHandler};
+use crate::secret::Text;
 use crate::time::Timestamp;
 
 /// Every knob of the engine.
@@ -137,7 +138,7 @@ impl Det {
                 None,
                 None,
                 None,
-                sl.login.transcript,
+                sl.login.transcript.iter().map(|t| Text::lit(t.as_str())).collect(),
             );
             for f in &self.findings {
                 self.book.record(f, &ctx, sink);
@@ -459,7 +460,7 @@ impl ProtoOut<'_> {
             None,
             None,
             None,
-            login.transcript,
+            login.transcript.iter().map(|t| Text::lit(t.as_str())).collect(),
         );
         if !self.seen.is_empty() {
             let mut all: Vec<Secret> = ctx.message_secrets.to_vec();
@@ -515,7 +516,7 @@ fn context(
     host: Option<String>,
     method: Option<String>,
     path: Option<String>,
-    excerpt: Vec<String>,
+    excerpt: Vec<Text>,
 ) -> Context {
     let secrets: Vec<Secret> = findings
         .iter()
@@ -568,7 +569,7 @@ impl Messages<'_> {
         host: Option<String>,
         method: Option<String>,
         path: Option<String>,
-        excerpt: Vec<String>,
+        excerpt: Vec<Text>,
     ) {
         let ctx = context(&self.det.findings, &self.det.capture, ts, client, server, host, method, path, excerpt);
         let findings = std::mem::take(&mut self.det.findings);
@@ -592,9 +593,9 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn excerpt(first_line: String, headers: &http::Headers) -> Vec<String> {
+fn excerpt(first_line: String, headers: &http::Headers) -> Vec<Text> {
     let mut out = Vec::with_capacity(headers.0.len() + 1);
-    out.push(first_line);
+    out.push(Text::lit(first_line));
     for (name, value) in headers.iter().take(EXCERPT_MAX_LINES) {
         let mut line = format!("{name}: {}", String::from_utf8_lossy(value));
         if line.len() > EXCERPT_MAX_LINE {
@@ -605,7 +606,7 @@ fn excerpt(first_line: String, headers: &http::Headers) -> Vec<String> {
             line.truncate(cut);
             line.push('…');
         }
-        out.push(line);
+        out.push(Text::lit(line));
     }
     out
 }
@@ -626,8 +627,8 @@ impl HttpHandler for Messages<'_> {
             // The body as it crossed the wire (its start): a login form is the most telling part.
             let body = String::from_utf8_lossy(&req.body.data[..req.body.data.len().min(EXCERPT_MAX_LINE)])
                 .replace(['\r', '\n'], " ");
-            ex.push(String::new());
-            ex.push(body);
+            ex.push(Text::new());
+            ex.push(Text::lit(body));
         }
         self.record(req.ts, client, server, host, Some(req.method.clone()), Some(req.target.clone()), ex);
     }

@@ -263,7 +263,10 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     }
     lines.extend([Line::raw(""), Line::styled("What an attacker on the network sees:", bold)]);
     for l in a.excerpt.iter() {
-        lines.push(Line::styled(format!("  {}", a.scrub(l, st.reveal)), Style::default().fg(Color::Cyan)));
+        lines.push(Line::styled(
+            format!("  {}", a.scrub(&l.render(Reveal::Full), st.reveal)),
+            Style::default().fg(Color::Cyan),
+        ));
     }
     if let Some(j) = &a.jwt {
         lines.push(Line::raw(""));

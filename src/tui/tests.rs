@@ -39,9 +39,9 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         path: Some(path.into()),
         capture: Arc::from("demo.pcap"),
         excerpt: Arc::from(vec![
-            format!("GET {path} HTTP/1.1"),
-            "Host: shop.lab".to_string(),
-            format!("Authorization: Bearer {secret}"),
+            crate::secret::Text::lit(format!("GET {path} HTTP/1.1")),
+            crate::secret::Text::lit("Host: shop.lab"),
+            crate::secret::Text::lit(format!("Authorization: Bearer {secret}")),
         ]),
         message_secrets: Arc::from(vec![Secret::new(secret.into())]),
     };

@@ -1,0 +1,276 @@
+//! Secrets as typed values, and text built from parts with secret slots.
+//!
+//! A foundation module (like `time`): every stage that finds or shows a secret uses these types. The
+//! parser that finds a secret wraps it in a [`Secret`] at once; any text that contains one (a request
+//! excerpt, a login transcript, a path with a token in its query, a replay command) is a [`Text`]: literal
+//! parts and [`Part::Secret`] slots, built by whoever knows the structure (the HTTP excerpt builder knows
+//! which header values carry credentials, the FTP parser knows what follows `PASS`). Outputs render a
+//! [`Text`] once with a [`Reveal`] decision; the slot decides how the secret is shown, in one function
+//! ([`Secret::shown`]).
+//!
+//! Why not scrub finished text (search for the secret, replace it)? Because the blanked spot tells what
+//! it blanked: a password equal to a word of the template (`password`, `Basic`), to the user name, the
+//! host or a path segment blanks that word everywhere; encodings the search did not think of (lower-case
+//! percent escapes, JSON `\u00e4`, base64 split by spaces) pass through; a secret cut at a length limit
+//! is not found. A slot has none of these problems: its redacted form depends only on the secret's
+//! length and fingerprint, and nothing around it is ever edited.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+/// Whether outputs show secrets in full (`--reveal`, for training labs) or redacted (the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Reveal {
+    #[default]
+    Redacted,
+    Full,
+}
+
+/// A captured secret. `Debug` and `Display` never print it, so a log line, a panic message or a `{:?}`
+/// in a test failure cannot leak it; [`Secret::expose`] is the one explicit way to read it. Cheap to
+/// clone (shared).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    pub fn new(s: &str) -> Secret {
+        Secret(Arc::from(s))
+    }
+
+    /// From wire bytes (lossy UTF-8: a byte that is not UTF-8 becomes U+FFFD).
+    pub fn from_bytes(b: &[u8]) -> Secret {
+        Secret(Arc::from(String::from_utf8_lossy(b)))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Length in characters (what the redacted form tells).
+    pub fn chars(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    /// 12 hex digits of SHA-256: stable across runs and machines, so alerts of two captures (or a SIEM
+    /// and a ticket) can be correlated without either holding the secret.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.0)
+    }
+
+    /// `…[11 chars, fp 48486e1514e8]`: the length and the fingerprint, nothing else. No prefix, even
+    /// for a JWT: any character of a secret is part of the secret, and a prefix would make the redacted
+    /// form depend on more than length and fingerprint.
+    pub fn redacted(&self) -> String {
+        format!("…[{} chars, fp {}]", self.chars(), self.fingerprint())
+    }
+
+    /// How a slot shows its secret: the one place that decides.
+    pub fn shown(&self, reveal: Reveal) -> Cow<'_, str> {
+        match reveal {
+            Reveal::Full => Cow::Borrowed(&self.0),
+            Reveal::Redacted => Cow::Owned(self.redacted()),
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// 12 hex digits of SHA-256.
+pub fn fingerprint(secret: &str) -> String {
+    use fmt::Write as _;
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut s = String::with_capacity(12);
+    for b in digest.iter().take(6) {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// One part of a [`Text`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// Text shown as is (still attacker-controlled: terminal sinks sanitise it).
+    Lit(String),
+    /// A secret, shown by [`Secret::shown`].
+    Secret(Secret),
+}
+
+/// Text made of literal parts and secret slots. The only way to get a string out is [`Text::render`],
+/// which takes the [`Reveal`] decision.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Text(Vec<Part>);
+
+impl Text {
+    pub fn new() -> Text {
+        Text(Vec::new())
+    }
+
+    /// A text with no secret in it.
+    pub fn lit(s: impl Into<String>) -> Text {
+        let s = s.into();
+        if s.is_empty() { Text(Vec::new()) } else { Text(vec![Part::Lit(s)]) }
+    }
+
+    /// A text that is one secret.
+    pub fn secret(s: Secret) -> Text {
+        Text(vec![Part::Secret(s)])
+    }
+
+    pub fn push_lit(&mut self, s: &str) -> &mut Text {
+        if s.is_empty() {
+            return self;
+        }
+        match self.0.last_mut() {
+            Some(Part::Lit(l)) => l.push_str(s),
+            _ => self.0.push(Part::Lit(s.to_string())),
+        }
+        self
+    }
+
+    pub fn push_secret(&mut self, s: Secret) -> &mut Text {
+        self.0.push(Part::Secret(s));
+        self
+    }
+
+    pub fn push_text(&mut self, t: &Text) -> &mut Text {
+        for p in &t.0 {
+            match p {
+                Part::Lit(l) => self.push_lit(l),
+                Part::Secret(s) => self.push_secret(s.clone()),
+            };
+        }
+        self
+    }
+
+    pub fn parts(&self) -> &[Part] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether any part is a secret.
+    pub fn has_secret(&self) -> bool {
+        self.0.iter().any(|p| matches!(p, Part::Secret(_)))
+    }
+
+    /// The secrets of this text, in order.
+    pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
+        self.0.iter().filter_map(|p| match p {
+            Part::Secret(s) => Some(s),
+            Part::Lit(_) => None,
+        })
+    }
+
+    /// The literal text only, secret slots left out (for filters and sorting that must not see secrets).
+    pub fn literal_only(&self) -> String {
+        let mut out = String::new();
+        for p in &self.0 {
+            if let Part::Lit(l) = p {
+                out.push_str(l);
+            }
+        }
+        out
+    }
+
+    /// The text with every slot rendered by [`Secret::shown`]. Linear in the size of the parts.
+    pub fn render(&self, reveal: Reveal) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out, reveal);
+        out
+    }
+
+    pub fn render_into(&self, out: &mut String, reveal: Reveal) {
+        for p in &self.0 {
+            match p {
+                Part::Lit(l) => out.push_str(l),
+                Part::Secret(s) => out.push_str(&s.shown(reveal)),
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Text({:?})", self.render(Reveal::Redacted))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::lit(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::lit(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_stable_12_hex_of_sha256() {
+        // sha256("password") = 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8
+        assert_eq!(fingerprint("password"), "5e884898da28");
+    }
+
+    #[test]
+    fn redacted_form_is_length_and_fingerprint_only_even_for_a_jwt() {
+        let jwt = Secret::new("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl");
+        let r = jwt.redacted();
+        assert_eq!(r, format!("…[{} chars, fp {}]", jwt.chars(), jwt.fingerprint()));
+        assert!(!r.contains("eyJ"), "{r}");
+    }
+
+    #[test]
+    fn debug_and_display_of_a_secret_never_show_it() {
+        let s = Secret::new("s3cr3t-value-that-is-long");
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+        assert!(!format!("{s}").contains("s3cr3t"));
+        let t = Text::secret(s);
+        assert!(!format!("{t:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_slot_equal_to_the_literal_around_it_leaves_the_literal_alone() {
+        // The password is "login" and the path is /login: the path must not be touched.
+        let pw = Secret::new("login");
+        let mut t = Text::lit("POST /login user=login password=");
+        t.push_secret(pw.clone());
+        let r = t.render(Reveal::Redacted);
+        assert_eq!(r, format!("POST /login user=login password={}", pw.redacted()));
+        assert_eq!(t.render(Reveal::Full), "POST /login user=login password=login");
+    }
+
+    #[test]
+    fn adjacent_literals_coalesce_and_secrets_are_listed_in_order() {
+        let mut t = Text::new();
+        t.push_lit("a").push_lit("b").push_secret(Secret::new("x1")).push_lit("c").push_secret(Secret::new("x2"));
+        assert_eq!(t.parts().len(), 4);
+        let s: Vec<&str> = t.secrets().map(Secret::expose).collect();
+        assert_eq!(s, ["x1", "x2"]);
+        assert_eq!(t.literal_only(), "abc");
+    }
+}
