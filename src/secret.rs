@@ -110,6 +110,10 @@ pub enum Part {
     Lit(String),
     /// A secret, shown by [`Secret::shown`].
     Secret(Secret),
+    /// A user name as typed: shown as is, unless whoever owns the connection finds it is really a secret
+    /// (a password typed at the user prompt, a token sent as the user) and turns it into a slot with
+    /// [`Text::mask_user`]. The parser marks where user names are; nothing searches text for them.
+    User(String),
 }
 
 /// Text made of literal parts and secret slots. The only way to get a string out is [`Text::render`],
@@ -149,14 +153,47 @@ impl Text {
         self
     }
 
+    /// A user name (see [`Part::User`]).
+    pub fn push_user(&mut self, u: &str) -> &mut Text {
+        self.0.push(Part::User(u.to_string()));
+        self
+    }
+
+    /// A text that is one user name.
+    pub fn user(u: &str) -> Text {
+        Text(vec![Part::User(u.to_string())])
+    }
+
     pub fn push_text(&mut self, t: &Text) -> &mut Text {
         for p in &t.0 {
             match p {
                 Part::Lit(l) => self.push_lit(l),
                 Part::Secret(s) => self.push_secret(s.clone()),
+                Part::User(u) => self.push_user(u),
             };
         }
         self
+    }
+
+    /// Every user-name part equal to `user` becomes a slot showing `as_secret` (the user name was
+    /// really a secret). Returns how many parts changed.
+    pub fn mask_user(&mut self, user: &str, as_secret: &Secret) -> usize {
+        let mut n = 0;
+        for p in &mut self.0 {
+            if matches!(p, Part::User(u) if u == user) {
+                *p = Part::Secret(as_secret.clone());
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The user names of this text, in order.
+    pub fn users(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter_map(|p| match p {
+            Part::User(u) => Some(u.as_str()),
+            _ => None,
+        })
     }
 
     pub fn parts(&self) -> &[Part] {
@@ -176,7 +213,7 @@ impl Text {
     pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
         self.0.iter().filter_map(|p| match p {
             Part::Secret(s) => Some(s),
-            Part::Lit(_) => None,
+            _ => None,
         })
     }
 
@@ -184,7 +221,7 @@ impl Text {
     pub fn literal_only(&self) -> String {
         let mut out = String::new();
         for p in &self.0 {
-            if let Part::Lit(l) = p {
+            if let Part::Lit(l) | Part::User(l) = p {
                 out.push_str(l);
             }
         }
@@ -201,7 +238,7 @@ impl Text {
     pub fn render_into(&self, out: &mut String, reveal: Reveal) {
         for p in &self.0 {
             match p {
-                Part::Lit(l) => out.push_str(l),
+                Part::Lit(l) | Part::User(l) => out.push_str(l),
                 Part::Secret(s) => out.push_str(&s.shown(reveal)),
             }
         }
@@ -272,5 +309,14 @@ mod tests {
         let s: Vec<&str> = t.secrets().map(Secret::expose).collect();
         assert_eq!(s, ["x1", "x2"]);
         assert_eq!(t.literal_only(), "abc");
+    }
+
+    #[test]
+    fn a_user_part_becomes_a_slot_only_where_it_was_marked() {
+        let pw = Secret::new("hunter2");
+        let mut t = Text::lit("C: USER ");
+        t.push_user("hunter2").push_lit(" (hunter2 in literal text stays)");
+        assert_eq!(t.mask_user("hunter2", &pw), 1);
+        assert_eq!(t.render(Reveal::Redacted), format!("C: USER {} (hunter2 in literal text stays)", pw.redacted()));
     }
 }
