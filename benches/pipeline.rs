@@ -214,7 +214,7 @@ fn bench_detect(c: &mut Criterion) {
     let with_jwt = request(&[("Authorization", bearer_value.as_str())]);
     let mut g = c.benchmark_group("detect");
     g.throughput(Throughput::Elements(1));
-    let mut out = Vec::new();
+    let mut out = detect::Found::default();
     g.bench_function("request_without_credentials", |b| {
         b.iter(|| {
             out.clear();

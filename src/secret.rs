@@ -110,6 +110,10 @@ pub enum Part {
     Lit(String),
     /// A secret, shown by [`Secret::shown`].
     Secret(Secret),
+    /// A secret whose wire form differs from its value (a password inside `Basic` base64, a
+    /// percent-encoded form field): redacted as the secret (its length and fingerprint, the same as its
+    /// alert's), revealed as the wire bytes (the excerpt shows what crossed).
+    Wire { secret: Secret, wire: Secret },
     /// A user name as typed: shown as is, unless whoever owns the connection finds it is really a secret
     /// (a password typed at the user prompt, a token sent as the user) and turns it into a slot with
     /// [`Text::mask_user`]. The parser marks where user names are; nothing searches text for them.
@@ -153,6 +157,16 @@ impl Text {
         self
     }
 
+    /// A slot for `secret` whose wire form is `wire` (see [`Part::Wire`]).
+    pub fn push_wire(&mut self, secret: Secret, wire: Secret) -> &mut Text {
+        if secret == wire {
+            self.0.push(Part::Secret(secret));
+        } else {
+            self.0.push(Part::Wire { secret, wire });
+        }
+        self
+    }
+
     /// A user name (see [`Part::User`]).
     pub fn push_user(&mut self, u: &str) -> &mut Text {
         self.0.push(Part::User(u.to_string()));
@@ -170,6 +184,7 @@ impl Text {
                 Part::Lit(l) => self.push_lit(l),
                 Part::Secret(s) => self.push_secret(s.clone()),
                 Part::User(u) => self.push_user(u),
+                Part::Wire { secret, wire } => self.push_wire(secret.clone(), wire.clone()),
             };
         }
         self
@@ -206,13 +221,13 @@ impl Text {
 
     /// Whether any part is a secret.
     pub fn has_secret(&self) -> bool {
-        self.0.iter().any(|p| matches!(p, Part::Secret(_)))
+        self.0.iter().any(|p| matches!(p, Part::Secret(_) | Part::Wire { .. }))
     }
 
     /// The secrets of this text, in order.
     pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
         self.0.iter().filter_map(|p| match p {
-            Part::Secret(s) => Some(s),
+            Part::Secret(s) | Part::Wire { secret: s, .. } => Some(s),
             _ => None,
         })
     }
@@ -240,6 +255,10 @@ impl Text {
             match p {
                 Part::Lit(l) | Part::User(l) => out.push_str(l),
                 Part::Secret(s) => out.push_str(&s.shown(reveal)),
+                Part::Wire { secret, wire } => match reveal {
+                    Reveal::Full => out.push_str(wire.expose()),
+                    Reveal::Redacted => out.push_str(&secret.redacted()),
+                },
             }
         }
     }

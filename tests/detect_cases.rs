@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
-use plainsight::detect::{Config, Finding, LeakKind, SecretClass, detect_request, detect_response, jwt::Validity};
+use plainsight::detect::{
+    Config, Finding, Found, LeakKind, SecretClass, detect_request, detect_response, jwt::Validity,
+};
 use plainsight::http::{Body, Headers, Request, RequestLine, Response};
 use plainsight::time::Timestamp;
 use plainsight_synth::jwt;
@@ -33,19 +35,19 @@ fn resp(headers: &[(&str, &str)], body: &str) -> Response {
 }
 
 fn on_req(r: &Request) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut out = Found::default();
     detect_request(&Config::default(), r, Timestamp::from_secs(NOW), &mut out);
-    for f in &out {
-        assert!(!f.evidence.contains(&f.secret), "evidence contains the secret: {}", f.evidence);
+    for f in &out.findings {
+        assert!(!f.evidence.contains(f.secret.expose()), "evidence contains the secret: {}", f.evidence);
     }
-    out
+    out.findings
 }
 
 fn on_resp(r: &Response) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut out = Found::default();
     let line = RequestLine { method: "POST".into(), target: "/login".into(), host: Some("h".into()) };
     detect_response(&Config::default(), r, Some(&line), Timestamp::from_secs(NOW), &mut out);
-    out
+    out.findings
 }
 
 fn kinds(f: &[Finding]) -> Vec<LeakKind> {
@@ -58,11 +60,11 @@ fn bearer_scheme_in_any_case_with_jwt_or_opaque_token() {
     for scheme in ["Bearer", "bearer", "BEARER"] {
         let f = on_req(&req("GET", "/", &[("Authorization", &format!("{scheme} {t}"))], ""));
         assert_eq!(kinds(&f), vec![LeakKind::BearerJwt]);
-        assert_eq!(f[0].user.as_deref(), Some("alice"));
+        assert_eq!(f[0].plain_user().as_deref(), Some("alice"));
     }
     let f = on_req(&req("GET", "/", &[("Authorization", "Bearer mF_9.B5f-4.1JqM")], ""));
     assert_eq!(kinds(&f), vec![LeakKind::BearerOpaque]);
-    assert_eq!(f[0].secret, "mF_9.B5f-4.1JqM");
+    assert_eq!(f[0].secret.expose(), "mF_9.B5f-4.1JqM");
 }
 
 #[test]
@@ -70,7 +72,7 @@ fn basic_is_decoded_split_at_first_colon_and_tolerates_extra_spaces() {
     let b = base64::engine::general_purpose::STANDARD.encode("bob:pa:ss word");
     let f = on_req(&req("GET", "/", &[("Authorization", &format!("Basic   {b}"))], ""));
     assert_eq!(kinds(&f), vec![LeakKind::BasicAuth]);
-    assert_eq!((f[0].user.as_deref(), f[0].secret.as_str()), (Some("bob"), "pa:ss word"));
+    assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("bob"), "pa:ss word"));
     assert_eq!(f[0].class, SecretClass::Password);
 }
 
@@ -78,7 +80,7 @@ fn basic_is_decoded_split_at_first_colon_and_tolerates_extra_spaces() {
 fn digest_ntlm_and_unknown_schemes_are_other_auth() {
     let f = on_req(&req("GET", "/", &[("Authorization", r#"Digest username="carol", realm="r", response="abc""#)], ""));
     assert_eq!(kinds(&f), vec![LeakKind::OtherAuth]);
-    assert_eq!(f[0].user.as_deref(), Some("carol"));
+    assert_eq!(f[0].plain_user().as_deref(), Some("carol"));
     assert_eq!(f[0].class, SecretClass::Material);
     let f = on_req(&req("GET", "/", &[("Proxy-Authorization", "NTLM TlRMTVNTUAADAAAAGAAYAEAAAAA=")], ""));
     assert_eq!(kinds(&f), vec![LeakKind::OtherAuth]);
@@ -99,7 +101,7 @@ fn api_key_headers_and_jwt_in_any_header() {
     let t = jwt(r#"{"sub":"svc"}"#);
     let f = on_req(&req("GET", "/", &[("X-Forwarded-Identity", &format!("token={t}"))], ""));
     assert_eq!(kinds(&f), vec![LeakKind::ApiKeyHeader]);
-    assert_eq!(f[0].secret, t);
+    assert_eq!(f[0].secret.expose(), t);
     assert!(f[0].jwt.is_some());
 }
 
@@ -160,7 +162,7 @@ fn urlencoded_login_with_user_beside_the_password() {
         "email=a%40b.c&pwd=s%C3%A9cret%21&csrf_token=zzz",
     ));
     assert_eq!(kinds(&f), vec![LeakKind::FormLogin]);
-    assert_eq!((f[0].user.as_deref(), f[0].secret.as_str()), (Some("a@b.c"), "sécret!"));
+    assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("a@b.c"), "sécret!"));
 }
 
 #[test]
@@ -172,7 +174,7 @@ fn json_login_nested_two_levels() {
         r#"{"data":{"user":{"email":"e@x.io","password":"pw-123456"}}}"#,
     ));
     assert_eq!(kinds(&f), vec![LeakKind::JsonLogin]);
-    assert_eq!((f[0].user.as_deref(), f[0].secret.as_str()), (Some("e@x.io"), "pw-123456"));
+    assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("e@x.io"), "pw-123456"));
 }
 
 #[test]
@@ -180,7 +182,7 @@ fn multipart_login() {
     let body = "--XyZ\r\nContent-Disposition: form-data; name=\"login\"\r\n\r\nmike\r\n--XyZ\r\nContent-Disposition: form-data; name=\"passwd\"\r\n\r\nm1ke-pass\r\n--XyZ\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\n\r\n\x7fPNG\r\n--XyZ--\r\n";
     let f = on_req(&req("POST", "/login", &[("Content-Type", "multipart/form-data; boundary=XyZ")], body));
     assert_eq!(kinds(&f), vec![LeakKind::FormLogin]);
-    assert_eq!((f[0].user.as_deref(), f[0].secret.as_str()), (Some("mike"), "m1ke-pass"));
+    assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("mike"), "m1ke-pass"));
 }
 
 #[test]
@@ -202,7 +204,7 @@ fn oauth_password_grant_and_client_secret() {
     assert_eq!(kinds(&f), vec![LeakKind::FormLogin, LeakKind::FormLogin]);
     assert_eq!(f[0].class, SecretClass::Password);
     assert!(f[0].evidence.contains("OAuth2 password grant"));
-    assert_eq!((f[1].class, f[1].secret.as_str()), (SecretClass::Token, "cs-0123456789"));
+    assert_eq!((f[1].class, f[1].secret.expose()), (SecretClass::Token, "cs-0123456789"));
 }
 
 #[test]
@@ -216,14 +218,14 @@ fn empty_password_and_attack_payloads_are_not_credentials() {
     assert!(f.is_empty(), "{f:?}");
     let f = on_req(&req("GET", "/search?q=x&pass=;cat%20/etc/passwd", &[], ""));
     assert!(f.is_empty(), "{f:?}");
-    let mut out = Vec::new();
+    let mut out = Found::default();
     detect_request(
         &Config { include_low_confidence: true },
         &req("GET", "/search?pass=;cat%20/etc/passwd", &[], ""),
         Timestamp(0),
         &mut out,
     );
-    assert_eq!(out.len(), 1, "with --include-low the payload is reported, at low confidence");
+    assert_eq!(out.findings.len(), 1, "with --include-low the payload is reported, at low confidence");
 }
 
 #[test]
@@ -243,7 +245,7 @@ fn password_reset_links_and_hint_fields_are_not_passwords() {
 fn tokens_in_urls_and_in_location_headers() {
     let f = on_req(&req("GET", "/cb?access_token=at-9f8e7d6c5b&state=xyz&nextToken=page2abcdef", &[], ""));
     assert_eq!(kinds(&f), vec![LeakKind::UrlToken]);
-    assert_eq!(f[0].secret, "at-9f8e7d6c5b");
+    assert_eq!(f[0].secret.expose(), "at-9f8e7d6c5b");
     let f = on_req(&req("GET", "/login.php?user=u&PASSWORD=00000000", &[], ""));
     assert_eq!((kinds(&f), f[0].class), (vec![LeakKind::UrlToken], SecretClass::Password));
     let f = on_resp(&Response { status: 302, ..resp(&[("Location", "https://app/cb#x?id_token=abc.def.ghi123")], "") });

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use plainsight::detect::{Config, detect_request};
+use plainsight::detect::{Config, Found, detect_request};
 use plainsight::http::{Body, Headers, Request};
 use plainsight::time::Timestamp;
 
@@ -24,9 +24,9 @@ fn fuzz_detect_api_key_header_with_spaces_is_not_a_key() {
         body: Body::default(),
         ts: Timestamp(0),
     };
-    let mut out = Vec::new();
+    let mut out = Found::default();
     detect_request(&Config { include_low_confidence: true }, &req, Timestamp(0), &mut out);
-    assert!(out.is_empty(), "{out:?}");
+    assert!(out.findings.is_empty(), "{:?}", out.findings);
 }
 
 /// fuzz/artifacts/detect/crash-b994de2f: evidence quoted the authorization scheme and the JWT `sub`
@@ -46,10 +46,10 @@ fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
         body: Body::default(),
         ts: Timestamp(0),
     };
-    let mut out = Vec::new();
+    let mut out = Found::default();
     detect_request(&Config { include_low_confidence: true }, &req, Timestamp(0), &mut out);
-    assert_eq!(out.len(), 2);
-    for f in &out {
+    assert_eq!(out.findings.len(), 2);
+    for f in &out.findings {
         assert!(f.evidence.len() < 200, "{} chars: {}", f.evidence.len(), &f.evidence[..80]);
     }
 }

@@ -40,11 +40,12 @@ fuzz_target!(|data: &[u8]| {
     let resp =
         Response { status: 200, reason: "OK".into(), version: 1, headers: Headers(headers), body: b, ts: Timestamp(0) };
     let cfg = Config { include_low_confidence: true };
-    let mut out = Vec::new();
+    let mut out = plainsight::detect::Found::default();
     detect_request(&cfg, &req, Timestamp(1_795_000_000_000_000), &mut out);
     let line = RequestLine { method: "GET".into(), target, host: None };
     detect_response(&cfg, &resp, Some(&line), Timestamp(0), &mut out);
-    for f in &out {
+    let _ = plainsight::detect::excerpt::request(&req, &out);
+    for f in &out.findings {
         // Evidence is built from fixed words, the auth scheme and JWT claims, never from the secret.
         // (Checking `!evidence.contains(secret)` here only finds secrets the fuzzer made equal to those
         // fixed words, e.g. "ation scheme"; redaction of real secrets is tested in tests/golden.rs.)

@@ -53,7 +53,7 @@ impl AlertBook {
                 if ctx.ts < a.first_seen {
                     a.earlier_sighting(&Alert::new(a.id, f, ctx));
                 }
-                a.add_user(f.user.as_deref());
+                a.add_user(f.user.as_ref());
                 // A later answer settles a login first seen without one (an SNMP request answered
                 // after a retry, a server that answered the second attempt).
                 if let (Some(l), Some(new)) = (a.login.as_mut(), f.login.as_ref()) {
@@ -115,12 +115,13 @@ mod tests {
             kind,
             class: SecretClass::Token,
             confidence: Confidence::High,
-            secret: secret.into(),
+            secret: Secret::new(secret),
             user: None,
             location: "header Authorization".into(),
             evidence: "Bearer token".into(),
             jwt: None,
             login: None,
+            span: None,
         }
     }
 
@@ -134,7 +135,6 @@ mod tests {
             path: Some("/x".into()),
             capture: Arc::from("t.pcap"),
             excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
-            message_secrets: Arc::from(vec![Secret::new("tok-123456789".into())]),
         }
     }
 
@@ -181,7 +181,9 @@ mod tests {
         let mut book = AlertBook::default();
         let mut sink = Collector::default();
         let mut c = ctx(0, "10.0.0.2:80");
-        c.path = Some("/x?access_token=tok-123456789".into());
+        let mut path = crate::secret::Text::lit("/x?access_token=");
+        path.push_secret(Secret::new("tok-123456789"));
+        c.path = Some(path);
         book.record(&finding("tok-123456789", LeakKind::UrlToken), &c, &mut sink);
         let rec = book.alerts()[0].record(crate::alert::Reveal::Redacted);
         let json = serde_json::to_string(&rec).unwrap();

@@ -3,19 +3,20 @@
 //! A detector's [`Finding`] says *what* leaked; the alert adds *where* (flow, host, path, capture file,
 //! capture time) and *how bad* (severity), and folds repeats of the same leak into one record.
 //!
-//! Redaction is the alert stage's job so that no sink can forget it: an [`Alert`] keeps the secret in a
-//! [`Secret`] (whose `Debug` never shows it), and the only way to turn an alert into text or JSON is
-//! [`Alert::record`], which takes the [`Reveal`] decision explicitly. Every free-text field that could
-//! carry a secret (the path, the request excerpt, the replay command) is scrubbed of every secret seen in
-//! the same message, not just the alert's own: a URL token must not leak through the path of the Bearer
-//! alert raised by the same request.
+//! Redaction is by construction, and the alert stage renders it once: the secret is a [`Secret`] (whose
+//! `Debug` never shows it), and every field that could hold one (the user name, the path, the request
+//! excerpt, the login transcript, the replay command) is a [`Text`] whose secret slots were placed by
+//! the stage that knew the structure (detect, proto). The only way to turn an alert into text or JSON is
+//! [`Alert::record`] (and the renderers built on it), which takes the [`Reveal`] decision explicitly;
+//! nothing ever searches finished text for a secret. So the redacted output of an alert depends on its
+//! secrets' lengths and fingerprints only: a password equal to the host, the user name, a path segment
+//! or a word of the template changes nothing around it.
 
 mod book;
-mod redact;
 mod severity;
 
+pub use crate::secret::{Reveal, Secret, Text, fingerprint};
 pub use book::{AlertBook, Recorded};
-pub use redact::{Reveal, Secret, fingerprint, redact, redact_fully};
 pub use severity::Severity;
 
 use std::net::SocketAddr;
@@ -25,7 +26,6 @@ use serde::Serialize;
 
 use crate::detect::jwt::JwtInfo;
 use crate::detect::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, Verdict};
-use crate::secret::Text;
 use crate::time::Timestamp;
 
 /// Where a finding was seen: everything the alert needs beyond the finding itself.
@@ -36,12 +36,12 @@ pub struct Context {
     pub server: SocketAddr,
     pub host: Option<String>,
     pub method: Option<String>,
-    pub path: Option<String>,
+    /// The request target, its credentials as slots.
+    pub path: Option<Text>,
     pub capture: Arc<str>,
-    /// Request line and headers as they crossed the wire (raw; scrubbed at output time).
+    /// The message as it crossed the wire (request line and headers, or a login's exchange), its
+    /// credentials as slots.
     pub excerpt: Arc<[Text]>,
-    /// Every secret found in the same message (scrubbed from every text field of every alert of it).
-    pub message_secrets: Arc<[Secret]>,
 }
 
 /// Identity of one leak for the run (the index in the [`AlertBook`]).
@@ -63,20 +63,19 @@ pub struct Alert {
     pub server: SocketAddr,
     pub host: Option<String>,
     pub method: Option<String>,
-    pub path: Option<String>,
-    pub user: Option<String>,
+    pub path: Option<Text>,
+    pub user: Option<Text>,
     pub secret: Secret,
     pub location: String,
     pub evidence: String,
     pub capture: Arc<str>,
     pub jwt: Option<JwtInfo>,
     pub excerpt: Arc<[Text]>,
-    pub message_secrets: Arc<[Secret]>,
     /// For logins: verdict, TLS context, mechanism.
     pub login: Option<LoginInfo>,
     /// Every user name tried (refused logins against one server fold into one alert), at most
     /// [`MAX_USERS`] of them.
-    pub users: Vec<String>,
+    pub users: Vec<Text>,
 }
 
 /// (kind, server, SHA-256 of the secret), the digest of a fixed string for refused logins.
@@ -107,17 +106,12 @@ impl Alert {
             method: ctx.method.clone(),
             path: ctx.path.clone(),
             user: f.user.clone(),
-            secret: if f.class == SecretClass::Password {
-                Secret::password(f.secret.clone())
-            } else {
-                Secret::new(f.secret.clone())
-            },
+            secret: f.secret.clone(),
             location: f.location.clone(),
             evidence: f.evidence.clone(),
             capture: ctx.capture.clone(),
             jwt: f.jwt.clone(),
             excerpt: ctx.excerpt.clone(),
-            message_secrets: ctx.message_secrets.clone(),
             login: f.login.as_ref().map(|l| LoginInfo { transcript: Vec::new(), ..l.clone() }),
             users: f.user.iter().cloned().collect(),
         }
@@ -128,7 +122,7 @@ impl Alert {
     /// attempt count, not thousands of lines.
     pub fn dedup_key(f: &Finding, server: SocketAddr) -> (LeakKind, SocketAddr, [u8; 32]) {
         let refused = f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused);
-        key_of(f.kind, server, refused, &f.secret)
+        key_of(f.kind, server, refused, f.secret.expose())
     }
 
     /// [`Alert::dedup_key`] of an alert (the merged book of `read --threads`).
@@ -149,7 +143,6 @@ impl Alert {
             self.user = earlier.user.clone();
             self.client = earlier.client;
             self.excerpt = earlier.excerpt.clone();
-            self.message_secrets = earlier.message_secrets.clone();
         }
     }
 
@@ -159,7 +152,7 @@ impl Alert {
     }
 
     /// The verdict of a login alert as a sentence, with the attempts folded into it.
-    pub fn verdict_line(&self) -> Option<String> {
+    pub fn verdict_line(&self, reveal: Reveal) -> Option<String> {
         let v = self.verdict()?;
         let mut s = match v {
             Verdict::Accepted => "accepted by the server: these credentials work".to_string(),
@@ -168,16 +161,17 @@ impl Alert {
             Verdict::Unknown => "no answer from the server seen".to_string(),
         };
         if v == Verdict::Refused && self.count > 1 && !self.users.is_empty() {
-            s.push_str(&format!(" (users {})", self.users.join(", ")));
+            let users: Vec<String> = self.users.iter().map(|u| u.render(reveal)).collect();
+            s.push_str(&format!(" (users {})", users.join(", ")));
         }
         Some(s)
     }
 
     /// A refused login seen again (another attempt against the same server): remember who was tried.
-    pub fn add_user(&mut self, user: Option<&str>) {
+    pub fn add_user(&mut self, user: Option<&Text>) {
         if let Some(u) = user {
             if self.users.len() < MAX_USERS && !self.users.iter().any(|x| x == u) {
-                self.users.push(u.to_string());
+                self.users.push(u.clone());
             }
         }
     }
@@ -186,93 +180,98 @@ impl Alert {
         self.secret.fingerprint()
     }
 
-    /// `text` with every secret of this alert's message replaced by its redacted form (unless revealing).
-    pub fn scrub(&self, text: &str, reveal: Reveal) -> String {
-        if reveal == Reveal::Full {
-            return text.to_string();
-        }
-        let mut out = redact::scrub(text, &self.secret);
-        for s in self.message_secrets.iter() {
-            out = redact::scrub(&out, s);
-        }
-        // Basic and SASL carry credentials in base64: scrub those runs too.
-        out = redact::scrub_base64(&out, &self.secret);
-        for s in self.message_secrets.iter() {
-            out = redact::scrub_base64(&out, s);
-        }
-        out
-    }
-
     /// The secret as outputs show it.
     pub fn shown_secret(&self, reveal: Reveal) -> String {
-        match reveal {
-            Reveal::Full => self.secret.expose().to_string(),
-            Reveal::Redacted => self.secret.redacted(),
-        }
+        self.secret.shown(reveal).into_owned()
     }
 
-    /// What an attacker on the path can do with this leak: the command that replays it.
+    /// The request target (path and query) as outputs show it.
+    pub fn shown_path(&self, reveal: Reveal) -> Option<String> {
+        self.path.as_ref().map(|p| p.render(reveal))
+    }
+
+    /// The user name as outputs show it (a slot when it was really a secret).
+    pub fn shown_user(&self, reveal: Reveal) -> Option<String> {
+        self.user.as_ref().map(|u| u.render(reveal))
+    }
+
+    /// What an attacker on the path can do with this leak: the command that replays it. Every value
+    /// that came from the wire is quoted for the shell as one word (a cookie named `x'; rm -rf ~; '` must
+    /// not turn a copied command into another one), the secret rendered once by its slot.
     pub fn replay_command(&self, reveal: Reveal) -> String {
-        let host = self.host.clone().unwrap_or_else(|| self.server.to_string());
-        let path = self.path.clone().unwrap_or_else(|| "/".to_string());
-        let url = format!("http://{host}{path}");
-        let secret = self.shown_secret(reveal);
-        let user = self.user.clone().unwrap_or_default();
         if self.verdict() == Some(Verdict::Refused) {
             return "nothing to replay: the server refused it (the user name, and a password that may be a near miss, still crossed in clear)".to_string();
         }
-        let cmd = match self.kind {
+        let q = shell_quote;
+        let host = self.host.clone().unwrap_or_else(|| self.server.to_string());
+        let path = self.shown_path(reveal).unwrap_or_else(|| "/".to_string());
+        let url = format!("http://{host}{path}");
+        let secret = self.shown_secret(reveal);
+        let user = self.shown_user(reveal).unwrap_or_default();
+        match self.kind {
             LeakKind::BearerJwt | LeakKind::BearerOpaque | LeakKind::JwtOther => {
-                format!("curl -H 'Authorization: Bearer {secret}' '{url}'")
+                format!("curl -H {} {}", q(&format!("Authorization: Bearer {secret}")), q(&url))
             }
             // The token was handed out here; it is used against the API that issued it.
-            LeakKind::LoginResponseToken => format!("curl -H 'Authorization: Bearer {secret}' 'http://{host}/'"),
-            LeakKind::BasicAuth => format!("curl -u '{user}:{secret}' '{url}'"),
-            LeakKind::OtherAuth => format!("curl -H 'Authorization: <captured {}>' '{url}'", self.location),
+            LeakKind::LoginResponseToken => {
+                format!("curl -H {} {}", q(&format!("Authorization: Bearer {secret}")), q(&format!("http://{host}/")))
+            }
+            LeakKind::BasicAuth => format!("curl -u {} {}", q(&format!("{user}:{secret}")), q(&url)),
+            LeakKind::OtherAuth => {
+                format!("curl -H {} {}", q(&format!("Authorization: <captured {}>", self.location)), q(&url))
+            }
             LeakKind::ApiKeyHeader => {
                 let name = self.location.strip_prefix("header ").unwrap_or("X-API-Key");
-                format!("curl -H '{name}: {secret}' '{url}'")
+                format!("curl -H {} {}", q(&format!("{name}: {secret}")), q(&url))
             }
             LeakKind::CookieToken | LeakKind::SetCookieInsecure => {
-                let name = self.location.split_whitespace().last().unwrap_or("session");
-                format!("curl -b '{name}={secret}' 'http://{host}/'")
+                let name = self.location.split_once(' ').map_or("session", |(_, n)| n);
+                format!("curl -b {} {}", q(&format!("{name}={secret}")), q(&format!("http://{host}/")))
             }
             LeakKind::FormLogin | LeakKind::JsonLogin => {
-                format!("log in at http://{host}{path} as '{user}' with password '{secret}'")
+                format!("log in at http://{host}{path} as {} with password {}", q(&user), q(&secret))
             }
-            LeakKind::UrlToken => format!("curl '{url}'"),
+            LeakKind::UrlToken => format!("curl {}", q(&url)),
             LeakKind::HttpProxyBasic => {
-                format!("curl -x 'http://{user}:{secret}@{}' 'http://example.com/'", self.server)
+                format!("curl -x {} 'http://example.com/'", q(&format!("http://{user}:{secret}@{}", self.server)))
             }
             _ => self.login_replay(&user, &secret),
-        };
-        self.scrub(&cmd, reveal)
+        }
     }
 
     /// The replay of a login of another protocol: the client command that logs in with it.
     fn login_replay(&self, user: &str, secret: &str) -> String {
+        let q = shell_quote;
         let (ip, port) = (self.server.ip(), self.server.port());
         let host = match ip {
             std::net::IpAddr::V6(_) => format!("[{ip}]"),
             std::net::IpAddr::V4(_) => ip.to_string(),
         };
+        let up = q(&format!("{user}:{secret}"));
         match self.kind {
-            LeakKind::FtpLogin => format!("curl -u '{user}:{secret}' 'ftp://{host}:{port}/'"),
-            LeakKind::TelnetLogin => format!("telnet {ip} {port}, then log in as '{user}' with password '{secret}'"),
-            LeakKind::Pop3Login => format!("curl -u '{user}:{secret}' 'pop3://{host}:{port}/'"),
-            LeakKind::ImapLogin => format!("curl -u '{user}:{secret}' 'imap://{host}:{port}/INBOX'"),
-            LeakKind::SmtpAuth => {
-                format!(
-                    "curl -u '{user}:{secret}' --mail-from '{user}' --mail-rcpt 'victim@example.com' -T mail.txt 'smtp://{host}:{port}'"
-                )
+            LeakKind::FtpLogin => format!("curl -u {up} 'ftp://{host}:{port}/'"),
+            LeakKind::TelnetLogin => {
+                format!("telnet {ip} {port}, then log in as {} with password {}", q(user), q(secret))
             }
-            LeakKind::LdapSimpleBind => format!("ldapsearch -x -H 'ldap://{host}:{port}' -D '{user}' -w '{secret}'"),
-            LeakKind::SnmpCommunity => format!("snmpwalk -v2c -c '{secret}' '{host}:{port}'"),
-            LeakKind::RedisAuth if user.is_empty() => format!("redis-cli -h {ip} -p {port} -a '{secret}'"),
-            LeakKind::RedisAuth => format!("redis-cli -h {ip} -p {port} --user '{user}' --pass '{secret}'"),
-            LeakKind::MqttConnect => format!("mosquitto_sub -h {ip} -p {port} -u '{user}' -P '{secret}' -t '#' -v"),
-            LeakKind::PostgresCleartext => format!("PGPASSWORD='{secret}' psql -h {ip} -p {port} -U '{user}'"),
-            LeakKind::Socks5Login => format!("curl --socks5 '{user}:{secret}@{host}:{port}' 'http://example.com/'"),
+            LeakKind::Pop3Login => format!("curl -u {up} 'pop3://{host}:{port}/'"),
+            LeakKind::ImapLogin => format!("curl -u {up} 'imap://{host}:{port}/INBOX'"),
+            LeakKind::SmtpAuth => format!(
+                "curl -u {up} --mail-from {} --mail-rcpt 'victim@example.com' -T mail.txt 'smtp://{host}:{port}'",
+                q(user)
+            ),
+            LeakKind::LdapSimpleBind => {
+                format!("ldapsearch -x -H 'ldap://{host}:{port}' -D {} -w {}", q(user), q(secret))
+            }
+            LeakKind::SnmpCommunity => format!("snmpwalk -v2c -c {} '{host}:{port}'", q(secret)),
+            LeakKind::RedisAuth if user.is_empty() => format!("redis-cli -h {ip} -p {port} -a {}", q(secret)),
+            LeakKind::RedisAuth => format!("redis-cli -h {ip} -p {port} --user {} --pass {}", q(user), q(secret)),
+            LeakKind::MqttConnect => {
+                format!("mosquitto_sub -h {ip} -p {port} -u {} -P {} -t '#' -v", q(user), q(secret))
+            }
+            LeakKind::PostgresCleartext => format!("PGPASSWORD={} psql -h {ip} -p {port} -U {}", q(secret), q(user)),
+            LeakKind::Socks5Login => {
+                format!("curl --socks5 {} 'http://example.com/'", q(&format!("{user}:{secret}@{host}:{port}")))
+            }
             _ => String::new(),
         }
     }
@@ -290,15 +289,15 @@ impl Alert {
             count: self.count,
             client: self.client.to_string(),
             server: self.server.to_string(),
-            host: self.host.as_deref().map(|h| self.scrub(h, reveal)),
+            host: self.host.clone(),
             method: self.method.clone(),
-            path: self.path.as_deref().map(|p| self.scrub(p, reveal)),
-            user: self.user.clone(),
+            path: self.shown_path(reveal),
+            user: self.shown_user(reveal),
             secret: self.shown_secret(reveal),
             redacted: reveal == Reveal::Redacted,
             fingerprint: self.fingerprint(),
             location: self.location.clone(),
-            evidence: self.scrub(&self.evidence, reveal),
+            evidence: self.evidence.clone(),
             capture: self.capture.to_string(),
             replay: self.replay_command(reveal),
             jwt: self.jwt.clone(),
@@ -309,9 +308,24 @@ impl Alert {
                 crate::detect::TlsNote::SentBeforeUpgrade => Some("sent_before_upgrade"),
                 crate::detect::TlsNote::NotOffered => None,
             }),
-            users: self.users.clone(),
+            users: self.users.iter().map(|u| u.render(reveal)).collect(),
         }
     }
+}
+
+/// `s` as one single-quoted shell word (`'` written as `'\''`).
+pub fn shell_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// One line of the alert file (documented in docs/alerts.md; field order is stable).

@@ -37,7 +37,7 @@ impl Severity {
             // A refused password is not the password (but maybe a near miss, or a brute force going on).
             return Severity::Medium;
         }
-        if crate::detect::cleartext::is_anonymous_ftp(f.kind, f.user.as_deref()) {
+        if crate::detect::cleartext::is_anonymous_ftp(f.kind, f.plain_user().as_deref()) {
             return Severity::Medium;
         }
         match f.class {

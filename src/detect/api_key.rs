@@ -3,8 +3,8 @@
 //! The list below is matched case-insensitively and ignoring `-`/`_`. CSRF tokens (`X-CSRF-Token`,
 //! `X-XSRF-Token`) are not credentials: they only prove a page was loaded, and they are not in it.
 
-use super::common::{norm_buf, token_finding};
-use super::{Finding, LeakKind, jwt};
+use super::common::{norm_buf, token_finding, trim_range};
+use super::{Field, Found, LeakKind, Span, jwt};
 use crate::http::Headers;
 use crate::time::Timestamp;
 
@@ -48,9 +48,9 @@ pub const API_KEY_HEADERS: &[&str] = &[
 const SKIP: &[&str] =
     &["authorization", "proxyauthorization", "cookie", "xcsrftoken", "xxsrftoken", "csrftoken", "referer"];
 
-pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
+pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
     let mut buf = [0u8; 48];
-    for (name, value) in headers.iter() {
+    for (i, (name, value)) in headers.0.iter().enumerate() {
         let n = norm_buf(name, &mut buf);
         if SKIP.contains(&n) {
             continue;
@@ -60,51 +60,61 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
         if !is_key_header && !could_hold_key(value) {
             continue;
         }
-        let v = String::from_utf8_lossy(value);
-        let v = v.trim();
+        let r = trim_range(value, 0..value.len());
+        let v = String::from_utf8_lossy(&value[r.clone()]);
+        let span = Span::new(Field::Header(i), r);
         if is_key_header {
-            // A key is one token: a value with spaces is prose or a placeholder, not a credential.
+            // Whatever it holds, a key header's value is not shown.
+            out.masks.push(span.clone());
             if v.len() >= 6 && !v.contains(char::is_whitespace) {
-                out.push(token_finding(
+                let f = token_finding(
                     LeakKind::ApiKeyHeader,
                     LeakKind::ApiKeyHeader,
-                    v,
+                    &v,
                     None,
-                    format!("header {name}"),
+                    format!("header {}", super::common::short(name, 64)),
                     "API key header",
                     ts,
-                ));
+                );
+                out.push(f.at(span));
             }
             continue;
         }
-        if let Some(what) = super::common::known_key_format(v) {
-            out.push(token_finding(
+        if let Some(what) = super::common::known_key_format(&v) {
+            let f = token_finding(
                 LeakKind::ApiKeyHeader,
                 LeakKind::ApiKeyHeader,
-                v,
+                &v,
                 None,
-                format!("header {name}"),
+                format!("header {}", super::common::short(name, 64)),
                 what,
                 ts,
-            ));
+            );
+            out.push(f.at(span));
             continue;
         }
-        // Any other header whose value is, or contains, a JWT.
         if value.len() >= 16 && memchr::memmem::find(value, b"eyJ").is_some() {
             for (s, e) in jwt::find_all(value) {
                 let tok = String::from_utf8_lossy(&value[s..e]);
-                out.push(token_finding(
+                let f = token_finding(
                     LeakKind::ApiKeyHeader,
                     LeakKind::ApiKeyHeader,
                     &tok,
                     None,
-                    format!("header {name}"),
+                    format!("header {}", super::common::short(name, 64)),
                     "token in a custom header:",
                     ts,
-                ));
+                );
+                out.push(f.at(Span::new(Field::Header(i), s..e)));
             }
         }
     }
+}
+
+/// Whether a header's value carries a credential by its name alone (its value is never shown).
+pub fn is_key_header(name: &str) -> bool {
+    let mut buf = [0u8; 48];
+    API_KEY_HEADERS.contains(&norm_buf(name, &mut buf))
 }
 
 /// Cheap pre-check for a JWT (`eyJ`) or a well-known key prefix in a header value.

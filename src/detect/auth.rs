@@ -2,18 +2,31 @@
 //! Negotiate and any other scheme, and a bare token with no scheme. Basic in `Proxy-Authorization` is a
 //! proxy login (`http_proxy_basic`), settled by [`proxy_answered`] when the proxy answers (407 or not).
 
-use super::common::{looks_like_token, password_finding, token_finding};
-use super::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
+use std::ops::Range;
+
+use super::common::{looks_like_token, password_finding, token_finding, trim_range, user_text};
+use super::{Confidence, Field, Finding, Found, LeakKind, LoginInfo, SecretClass, Span, TlsNote, Verdict};
 use crate::http::Headers;
+use crate::secret::Secret;
 use crate::time::Timestamp;
 
-pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
-    for name in ["Authorization", "Proxy-Authorization"] {
-        for v in headers.get_all(name) {
-            let v = String::from_utf8_lossy(v);
-            if let Some(f) = one(name, v.trim(), ts) {
-                out.push(f);
-            }
+pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
+    for (i, (name, v)) in headers.0.iter().enumerate() {
+        let header = if name.eq_ignore_ascii_case("authorization") {
+            "Authorization"
+        } else if name.eq_ignore_ascii_case("proxy-authorization") {
+            "Proxy-Authorization"
+        } else {
+            continue;
+        };
+        let value = trim_range(v, 0..v.len());
+        if let Some(f) = one(header, i, v, value, ts) {
+            out.push(f);
+        }
+        // Whatever the scheme, the value after it carries the credential: never shown.
+        let (_, rest) = split_scheme(v, trim_range(v, 0..v.len()));
+        if !rest.is_empty() {
+            out.masks.push(Span::new(Field::Header(i), rest));
         }
     }
 }
@@ -28,21 +41,40 @@ pub fn proxy_answered(f: &mut Finding, status: u16) {
     f.evidence = format!("{}, {}", f.evidence, if refused { "refused by the proxy" } else { "accepted by the proxy" });
 }
 
-fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
+/// `Scheme rest`: the scheme's range and the rest's range (trimmed) within `value`.
+pub fn split_scheme(v: &[u8], value: Range<usize>) -> (Range<usize>, Range<usize>) {
+    let b = &v[value.clone()];
+    match b.iter().position(|c| c.is_ascii_whitespace()) {
+        Some(k) => (value.start..value.start + k, trim_range(v, value.start + k..value.end)),
+        None => (value.start..value.start, value),
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Passwords that say "the user name is the credential": services that take an API key or token as
+/// the Basic user name ask clients to send one of these (or nothing) as the password.
+const DUMMY_PASSWORDS: &[&str] =
+    &["x-oauth-basic", "x", "X", "api_token", "apitoken", "token", "api", "unused", "none"];
+
+fn one(header: &str, i: usize, v: &[u8], value: Range<usize>, ts: Timestamp) -> Option<Finding> {
     let location = format!("header {header}");
-    let (scheme, rest) = match value.split_once(char::is_whitespace) {
-        Some((s, r)) => (s, r.trim()),
-        None => ("", value),
-    };
+    let (scheme_r, rest_r) = split_scheme(v, value.clone());
+    let scheme = lossy(&v[scheme_r]);
+    let rest = lossy(&v[rest_r.clone()]);
+    let span = |r: Range<usize>| Span::new(Field::Header(i), r);
     match scheme.to_ascii_lowercase().as_str() {
         "bearer" => {
             if rest.is_empty() {
                 return None;
             }
-            Some(token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, rest, None, location, "Bearer", ts))
+            let f = token_finding(LeakKind::BearerJwt, LeakKind::BearerOpaque, &rest, None, location, "Bearer", ts);
+            Some(f.at(span(rest_r)))
         }
         "basic" => {
-            let mut f = basic(rest, location);
+            let mut f = basic(&rest, location).at(span(rest_r));
             if header == "Proxy-Authorization" && f.kind == LeakKind::BasicAuth {
                 // A proxy login: its verdict (407 or not) comes with the response, filled in by the pipeline.
                 f.kind = LeakKind::HttpProxyBasic;
@@ -57,55 +89,67 @@ fn one(header: &str, value: &str, ts: Timestamp) -> Option<Finding> {
             Some(f)
         }
         "digest" => {
-            let user = param(rest, "username");
-            Some(material(value, user, location, "Digest authentication (response hash, no plaintext password)"))
+            let user = param(&rest, "username");
+            let f = material(
+                &lossy(&v[value.clone()]),
+                user.as_deref(),
+                location,
+                "Digest authentication (response hash, no plaintext password)",
+            );
+            Some(f.at(span(value)))
         }
-        "ntlm" | "negotiate" => Some(material(
-            value,
-            None,
-            location,
-            &format!("{} authentication (challenge-response material)", super::common::short(scheme, 16)),
-        )),
+        "ntlm" | "negotiate" => Some(
+            material(
+                &lossy(&v[value.clone()]),
+                None,
+                location,
+                &format!("{} authentication (challenge-response material)", super::common::short(&scheme, 16)),
+            )
+            .at(span(value)),
+        ),
         "" => {
             // A bare value with no scheme: some APIs send the token alone.
-            if !looks_like_token(rest) {
+            if !looks_like_token(&rest) {
                 return None;
             }
-            Some(token_finding(
+            let f = token_finding(
                 LeakKind::BearerJwt,
                 LeakKind::BearerOpaque,
-                rest,
+                &rest,
                 None,
                 location,
                 "token without scheme",
                 ts,
-            ))
+            );
+            Some(f.at(span(rest_r)))
         }
         _ => {
             if rest.is_empty() {
                 return None;
             }
-            if super::jwt::is_jwt(rest) {
-                return Some(token_finding(
+            if super::jwt::is_jwt(&rest) {
+                let f = token_finding(
                     LeakKind::BearerJwt,
                     LeakKind::BearerOpaque,
-                    rest,
+                    &rest,
                     None,
                     location,
-                    &format!("{} scheme", super::common::short(scheme, 32)),
+                    &format!("{} scheme", super::common::short(&scheme, 32)),
                     ts,
-                ));
+                );
+                return Some(f.at(span(rest_r)));
             }
             Some(Finding {
                 kind: LeakKind::OtherAuth,
                 class: SecretClass::Token,
                 confidence: Confidence::Medium,
-                secret: value.to_string(),
+                secret: Secret::from_bytes(&v[value.clone()]),
                 user: None,
                 location,
-                evidence: format!("authorization scheme {}", super::common::short(scheme, 32)),
+                evidence: format!("authorization scheme {}", super::common::short(&scheme, 32)),
                 jwt: None,
                 login: None,
+                span: Some(span(value)),
             })
         }
     }
@@ -116,10 +160,29 @@ fn basic(b64: &str, location: String) -> Finding {
     match crate::proto::sasl::b64(compact.as_bytes()).map(|d| String::from_utf8_lossy(&d).into_owned()) {
         Some(text) if text.contains(':') => {
             let (user, pass) = text.split_once(':').unwrap_or((&text, ""));
+            if (pass.is_empty() || DUMMY_PASSWORDS.contains(&pass)) && !user.is_empty() {
+                // `sk_live_...:` (Stripe), `TOKEN:x-oauth-basic` (GitHub): the user name is the key.
+                return Finding {
+                    kind: LeakKind::BasicAuth,
+                    class: SecretClass::Token,
+                    confidence: Confidence::High,
+                    secret: Secret::new(user),
+                    user: None,
+                    location,
+                    evidence: if pass.is_empty() {
+                        "Basic authentication with the credential as the user name (empty password)".into()
+                    } else {
+                        "Basic authentication with the credential as the user name (placeholder password)".into()
+                    },
+                    jwt: None,
+                    login: None,
+                    span: None,
+                };
+            }
             if pass.is_empty() {
                 return material(
                     &format!("Basic {b64}"),
-                    Some(user.to_string()),
+                    Some(user),
                     location,
                     "Basic authentication with an empty password",
                 );
@@ -127,7 +190,7 @@ fn basic(b64: &str, location: String) -> Finding {
             password_finding(
                 LeakKind::BasicAuth,
                 pass,
-                Some(user.to_string()),
+                Some(user),
                 location,
                 "Basic authentication: base64 of user:password".into(),
             )
@@ -136,27 +199,29 @@ fn basic(b64: &str, location: String) -> Finding {
             kind: LeakKind::OtherAuth,
             class: SecretClass::Token,
             confidence: Confidence::Medium,
-            secret: b64.to_string(),
+            secret: Secret::new(b64),
             user: None,
             location,
             evidence: "Basic scheme with a value that is not base64 of user:password".into(),
             jwt: None,
             login: None,
+            span: None,
         },
     }
 }
 
-fn material(value: &str, user: Option<String>, location: String, evidence: &str) -> Finding {
+fn material(value: &str, user: Option<&str>, location: String, evidence: &str) -> Finding {
     Finding {
         kind: LeakKind::OtherAuth,
         class: SecretClass::Material,
         confidence: Confidence::High,
-        secret: value.to_string(),
-        user,
+        secret: Secret::new(value),
+        user: user_text(user),
         location,
         evidence: evidence.to_string(),
         jwt: None,
         login: None,
+        span: None,
     }
 }
 
@@ -178,16 +243,16 @@ mod tests {
 
     fn proxy_login() -> Finding {
         let h = Headers(vec![("Proxy-Authorization".into(), b"Basic cHJveHl1c2VyOnMzY3JldC1wdw==".to_vec())]);
-        let mut out = Vec::new();
+        let mut out = Found::default();
         detect(&h, Timestamp::ZERO, &mut out);
-        out.remove(0)
+        out.findings.remove(0)
     }
 
     #[test]
     fn proxy_basic_waits_for_the_proxy_407_and_401_refuse_other_statuses_accept() {
         let f = proxy_login();
         assert_eq!(
-            (f.kind, f.user.as_deref(), f.secret.as_str()),
+            (f.kind, f.plain_user().as_deref(), f.secret.expose()),
             (LeakKind::HttpProxyBasic, Some("proxyuser"), "s3cret-pw")
         );
         assert_eq!(f.login.as_ref().map(|l| l.verdict), Some(Verdict::Unknown));

@@ -74,8 +74,8 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
         kind,
         class,
         confidence,
-        secret: l.secret.clone(),
-        user: l.user.as_deref().filter(|u| !u.is_empty()).map(|u| short(u, 256)),
+        secret: crate::secret::Secret::new(&l.secret),
+        user: l.user.as_deref().filter(|u| !u.is_empty()).map(|u| crate::secret::Text::user(&short(u, 256))),
         location: l.mechanism.to_string(),
         evidence,
         jwt,
@@ -85,6 +85,7 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
             tls: l.tls,
             transcript: l.transcript.iter().map(|t| crate::secret::Text::lit(t.as_str())).collect(),
         }),
+        span: None,
     });
 }
 
@@ -112,9 +113,13 @@ mod tests {
         let mut out = Vec::new();
         detect(&login(Proto::Ftp, Cred::Password, "s3cret-pw", Verdict::Refused), Timestamp::from_secs(1), &mut out);
         let f = &out[0];
-        assert_eq!((f.kind, f.class, f.user.as_deref()), (LeakKind::FtpLogin, SecretClass::Password, Some("alice")));
+        assert_eq!(
+            (f.kind, f.class, f.plain_user().as_deref()),
+            (LeakKind::FtpLogin, SecretClass::Password, Some("alice"))
+        );
         assert!(f.evidence.contains("refused") && f.evidence.contains("STARTTLS"), "{}", f.evidence);
         assert!(!f.evidence.contains("s3cret-pw"));
+        assert_eq!(f.secret.expose(), "s3cret-pw");
         assert_eq!(f.login.as_ref().map(|l| l.verdict), Some(Verdict::Refused));
     }
 

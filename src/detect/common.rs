@@ -1,7 +1,10 @@
 //! Shared helpers of the detectors: field-name rules, decoding, payload checks.
 
+use std::ops::Range;
+
 use super::jwt::{self, JwtInfo};
 use super::{Confidence, Finding, LeakKind, SecretClass};
+use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
 
 /// Lower-case `name` and drop everything but letters and digits (`X-Api-Key` -> `xapikey`,
@@ -182,16 +185,64 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `a=1&b=2` into decoded pairs (bounded: a query of 10,000 parameters is not a login).
+/// One `name=value` of a query or form, decoded, with the byte range of its value on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub name: String,
+    pub value: String,
+    pub range: Range<usize>,
+}
+
+/// Parameters kept per query or form (a query of 10,000 parameters is not a login).
+pub const MAX_PAIRS: usize = 512;
+
+/// `a=1&b=2` (bytes at offset `base` of their field) into decoded pairs with the span of each value.
+pub fn pairs(b: &[u8], base: usize) -> Vec<Pair> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for p in b.split(|&c| c == b'&') {
+        let start = at;
+        at += p.len() + 1;
+        if p.is_empty() {
+            continue;
+        }
+        if out.len() >= MAX_PAIRS {
+            break;
+        }
+        let (k, v, voff) = match memchr::memchr(b'=', p) {
+            Some(eq) => (&p[..eq], &p[eq + 1..], eq + 1),
+            None => (p, &p[p.len()..], p.len()),
+        };
+        let name = percent_decode_bytes(k, true);
+        let value = percent_decode_bytes(v, true);
+        out.push(Pair { name, value, range: base + start + voff..base + start + p.len() });
+    }
+    out
+}
+
+/// [`percent_decode`] over bytes.
+pub fn percent_decode_bytes(b: &[u8], plus_is_space: bool) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => percent_decode(s, plus_is_space),
+        Err(_) => percent_decode(&String::from_utf8_lossy(b), plus_is_space),
+    }
+}
+
+/// `a=1&b=2` into decoded pairs (bounded).
 pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .take(512)
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (percent_decode(k, true), percent_decode(v, true)),
-            None => (percent_decode(p, true), String::new()),
-        })
-        .collect()
+    pairs(s.as_bytes(), 0).into_iter().map(|p| (p.name, p.value)).collect()
+}
+
+/// The trimmed part of `b[range]` (ASCII whitespace off both ends), as a range.
+pub fn trim_range(b: &[u8], range: Range<usize>) -> Range<usize> {
+    let (mut s, mut e) = (range.start, range.end.min(b.len()));
+    while s < e && b[s].is_ascii_whitespace() {
+        s += 1;
+    }
+    while e > s && b[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    s..e
 }
 
 /// A value plausible as a token: long enough, no spaces, not a word or a number.
@@ -258,7 +309,7 @@ pub fn token_finding(
     kind_jwt: LeakKind,
     kind_opaque: LeakKind,
     secret: &str,
-    user: Option<String>,
+    user: Option<Text>,
     location: String,
     evidence: &str,
     ts: Timestamp,
@@ -282,19 +333,21 @@ pub fn token_finding(
         kind,
         class: SecretClass::Token,
         confidence,
-        secret: secret.to_string(),
-        user: user.or_else(|| info.as_ref().and_then(|j| j.sub.clone())),
+        secret: Secret::new(secret),
+        // A JWT's `sub` names who the token is for: plain text, not a user name that could be a secret.
+        user: user.or_else(|| info.as_ref().and_then(|j| j.sub.as_deref()).map(|s| Text::lit(short(s, 256)))),
         location,
         evidence,
         jwt: info,
         login: None,
+        span: None,
     }
 }
 
 pub fn password_finding(
     kind: LeakKind,
     password: &str,
-    user: Option<String>,
+    user: Option<&str>,
     location: String,
     evidence: String,
 ) -> Finding {
@@ -302,12 +355,39 @@ pub fn password_finding(
         kind,
         class: SecretClass::Password,
         confidence: if is_attack_payload(password) { Confidence::Low } else { Confidence::High },
-        secret: password.to_string(),
-        user: user.filter(|u| !u.is_empty()),
+        secret: Secret::new(password),
+        user: user_text(user),
         location,
         evidence,
         jwt: None,
         login: None,
+        span: None,
+    }
+}
+
+/// A user name as found (bounded: a hostile one can be any length), `None` when empty.
+pub fn user_text(user: Option<&str>) -> Option<Text> {
+    user.filter(|u| !u.is_empty()).map(|u| Text::user(&short(u, 256)))
+}
+
+/// Whether a user name is really a secret by its shape: a JWT, a key of a known format, or a long
+/// token-like value (an API key sent as the Basic user, a GitHub token as the FTP user).
+pub fn user_is_secret_shaped(u: &str) -> bool {
+    let uuid = u.len() == 36 && u.bytes().enumerate().all(|(i, b)| matches!(i, 8 | 13 | 18 | 23) == (b == b'-'));
+    let long_token = u.len() >= 24
+        && !uuid
+        && looks_like_token(u)
+        && !u.contains('@')
+        && u.bytes().any(|b| b.is_ascii_digit())
+        && u.bytes().any(|b| b.is_ascii_alphabetic());
+    jwt::is_jwt(u) || known_key_format(u).is_some() || long_token
+}
+
+/// Turn every user-name part of `u` that is shaped as a secret into a slot.
+pub fn mask_secret_user(u: &mut Text) {
+    let shaped: Vec<String> = u.users().filter(|x| user_is_secret_shaped(x)).map(str::to_string).collect();
+    for x in shaped {
+        u.mask_user(&x, &Secret::new(&x));
     }
 }
 

@@ -14,8 +14,10 @@
 //! also send it back over HTTP); with `Secure` it is still a `cookie_token`, since this response
 //! carried it in clear. Cookies being deleted (empty value, `Max-Age=0`, an expiry in 1970) are not.
 
-use super::common::token_finding;
-use super::{Finding, LeakKind, jwt};
+use std::ops::Range;
+
+use super::common::{token_finding, trim_range};
+use super::{Field, Found, LeakKind, Span, jwt};
 use crate::http::Headers;
 use crate::time::Timestamp;
 
@@ -72,8 +74,26 @@ pub const NOT_CREDENTIAL: &[&str] = &[
     "gdpr",
 ];
 pub const SESSION_MARKS: &[&str] = &[
-    "session", "sess", "sid", "token", "jwt", "auth", "access", "refresh", "remember", "login", "logged", "ticket",
-    "apikey", "api_key",
+    "session",
+    "sess",
+    "sid",
+    "token",
+    "jwt",
+    "auth",
+    "access",
+    "refresh",
+    "remember",
+    "login",
+    "logged",
+    "ticket",
+    "apikey",
+    "api_key",
+    // ASP.NET Core (`.AspNetCore.Cookies`, `.AspNetCore.Identity.Application`), Keycloak
+    // (`KEYCLOAK_IDENTITY`), ColdFusion (`CFID`/`CFTOKEN`): session cookies whose names say none of
+    // the words above.
+    "aspnetcore",
+    "identity",
+    "cfid",
 ];
 
 const MIN_VALUE: usize = 8;
@@ -96,38 +116,68 @@ pub fn is_credential(name: &str, value: &str) -> bool {
     SESSION_MARKS.iter().any(|m| l.contains(m)) || jwt::is_jwt(value)
 }
 
-fn unquote(v: &str) -> &str {
-    v.trim().trim_matches('"')
+/// The value's range without surrounding whitespace and quotes.
+fn unquote(b: &[u8], r: Range<usize>) -> Range<usize> {
+    let r = trim_range(b, r);
+    if r.end - r.start >= 2 && b[r.start] == b'"' && b[r.end - 1] == b'"' { r.start + 1..r.end - 1 } else { r }
 }
 
-pub fn detect_request(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
-    for v in headers.get_all("cookie") {
-        let v = String::from_utf8_lossy(v);
-        for pair in v.split(';').take(200) {
-            let Some((name, value)) = pair.split_once('=') else { continue };
-            let (name, value) = (name.trim(), unquote(value));
-            if is_credential(name, value) {
-                out.push(token_finding(
+/// Cookies per header looked at (a hostile header may hold thousands).
+const MAX_COOKIES: usize = 200;
+
+/// `name=value; name=value`: (name, value range) of each pair of a Cookie header.
+pub fn cookie_pairs(b: &[u8]) -> Vec<(String, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for pair in b.split(|&c| c == b';').take(MAX_COOKIES) {
+        let start = at;
+        at += pair.len() + 1;
+        let Some(eq) = memchr::memchr(b'=', pair) else { continue };
+        let name = String::from_utf8_lossy(&b[trim_range(b, start..start + eq)]).into_owned();
+        out.push((name, unquote(b, start + eq + 1..start + pair.len())));
+    }
+    out
+}
+
+pub fn detect_request(headers: &Headers, ts: Timestamp, out: &mut Found) {
+    for (i, (hname, v)) in headers.0.iter().enumerate() {
+        if !hname.eq_ignore_ascii_case("cookie") {
+            continue;
+        }
+        for (name, r) in cookie_pairs(v) {
+            let value = String::from_utf8_lossy(&v[r.clone()]);
+            if is_credential(&name, &value) {
+                let f = token_finding(
                     LeakKind::CookieToken,
                     LeakKind::CookieToken,
-                    value,
+                    &value,
                     None,
-                    format!("cookie {name}"),
+                    format!("cookie {}", super::common::short(&name, 64)),
                     "session cookie",
                     ts,
-                ));
+                );
+                out.push(f.at(Span::new(Field::Header(i), r)));
             }
         }
     }
 }
 
-pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>) {
-    for v in headers.get_all("set-cookie") {
-        let v = String::from_utf8_lossy(v);
+pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Found) {
+    for (i, (hname, raw)) in headers.0.iter().enumerate() {
+        if !hname.eq_ignore_ascii_case("set-cookie") {
+            continue;
+        }
+        let first_end = memchr::memchr(b';', raw).unwrap_or(raw.len());
+        let Some(eq) = memchr::memchr(b'=', &raw[..first_end]) else { continue };
+        let name_s = String::from_utf8_lossy(&raw[trim_range(raw, 0..eq)]).into_owned();
+        let vr = unquote(raw, eq + 1..first_end);
+        let value_s = String::from_utf8_lossy(&raw[vr.clone()]).into_owned();
+        let span = Span::new(Field::Header(i), vr);
+        let (name, value) = (super::common::short(&name_s, 64), value_s.as_str());
+        let v = String::from_utf8_lossy(raw);
         let mut parts = v.split(';');
-        let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else { continue };
-        let (name, value) = (name.trim(), unquote(value));
-        if !is_credential(name, value) || value.eq_ignore_ascii_case("deleted") {
+        parts.next();
+        if !is_credential(&name_s, value) || value.eq_ignore_ascii_case("deleted") {
             continue;
         }
         let mut secure = false;
@@ -182,6 +232,6 @@ pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Vec<Finding>)
         if secure {
             f.kind = LeakKind::CookieToken;
         }
-        out.push(f);
+        out.push(f.at(span));
     }
 }

@@ -2,17 +2,12 @@
 //! requests. A password-like field *name* with a non-empty value is a login; the user-like field beside
 //! it names the user. `client_secret` and `refresh_token` in a token request are secrets too (tokens).
 
-use serde_json::Value;
-
-use super::common::{is_password_name, is_user_name, norm, parse_pairs, password_finding, token_finding};
-use super::{Finding, LeakKind};
+use super::common::{Pair, is_password_name, is_user_name, norm, pairs, password_finding, token_finding};
+use super::json::{self, Json};
+use super::{Field, Found, LeakKind, Span};
 use crate::http::Request;
 use crate::time::Timestamp;
 
-/// JSON nesting walked; a login is never deeper, a hostile body may be.
-const MAX_DEPTH: usize = 10;
-/// JSON values visited per body.
-const MAX_NODES: usize = 5000;
 /// Multipart parts looked at.
 const MAX_PARTS: usize = 64;
 
@@ -33,16 +28,14 @@ fn body_type(req: &Request) -> Option<(BodyType, Option<String>)> {
             return Some((BodyType::Json, None));
         }
         if ct.contains("multipart/form-data") {
-            let b =
-                ct.split(';').find_map(|p| p.trim().strip_prefix("boundary=")).map(|b| b.trim_matches('"').to_string());
             // The boundary is case-sensitive: take it from the original header.
             let orig =
                 req.headers.get("content-type").map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
-            let b2 = orig.split(';').find_map(|p| {
+            let b = orig.split(';').find_map(|p| {
                 let p = p.trim();
                 p.get(..9).filter(|k| k.eq_ignore_ascii_case("boundary=")).map(|_| p[9..].trim_matches('"').to_string())
             });
-            return Some((BodyType::Multipart, b2.or(b)));
+            return Some((BodyType::Multipart, b));
         }
     }
     // No (useful) content type: sniff.
@@ -57,103 +50,129 @@ fn body_type(req: &Request) -> Option<(BodyType, Option<String>)> {
     None
 }
 
-pub fn detect(req: &Request, ts: Timestamp, out: &mut Vec<Finding>) {
+pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
     if req.body.data.is_empty() {
         return;
     }
     let Some((ty, boundary)) = body_type(req) else { return };
+    let body = req.body.data.as_slice();
     match ty {
         BodyType::Form => {
-            let text = String::from_utf8_lossy(&req.body.data);
-            fields(&parse_pairs(text.trim()), LeakKind::FormLogin, "form", ts, out);
+            let r = super::common::trim_range(body, 0..body.len());
+            fields(&pairs(&body[r.clone()], r.start), LeakKind::FormLogin, "form", ts, out);
         }
         BodyType::Multipart => {
             if let Some(b) = boundary {
-                fields(&multipart(&req.body.data, &b), LeakKind::FormLogin, "multipart", ts, out);
+                fields(&multipart(body, &b), LeakKind::FormLogin, "multipart", ts, out);
             }
         }
         BodyType::Json => {
-            if let Ok(v) = serde_json::from_slice::<Value>(&req.body.data) {
-                let mut nodes = 0;
-                json(&v, "", 0, &mut nodes, ts, out);
+            if let Some(v) = json::parse(body) {
+                walk(&v, "", ts, out);
             }
         }
     }
 }
 
+fn body_span(r: &std::ops::Range<usize>) -> Span {
+    Span::new(Field::Body, r.clone())
+}
+
 /// Flat fields (form or multipart): one finding per password-like field, plus OAuth secrets.
-fn fields(pairs: &[(String, String)], kind: LeakKind, what: &str, ts: Timestamp, out: &mut Vec<Finding>) {
-    let user = pairs.iter().find(|(k, v)| is_user_name(k) && !v.is_empty()).map(|(_, v)| v.clone());
-    let grant = pairs.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v.as_str());
-    for (k, v) in pairs {
-        if v.is_empty() {
-            continue;
-        }
-        if is_password_name(k) {
+fn fields(pairs: &[Pair], kind: LeakKind, what: &str, ts: Timestamp, out: &mut Found) {
+    let user = pairs.iter().find(|p| is_user_name(&p.name) && !p.value.is_empty()).map(|p| p.value.as_str());
+    let grant = pairs.iter().find(|p| p.name == "grant_type").map(|p| p.value.as_str());
+    for p in pairs {
+        let k = super::common::short(&p.name, 64);
+        if is_password_name(&p.name) {
+            // Masked whatever its value: a password field is never shown.
+            out.masks.push(body_span(&p.range));
+            if p.value.is_empty() {
+                continue;
+            }
             let ev = match grant {
                 Some("password") => "OAuth2 password grant: user password in the token request".to_string(),
                 _ => format!("login {what} with a password field"),
             };
-            out.push(password_finding(kind, v, user.clone(), format!("{what} field {k}"), ev));
-        } else if matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") && v.len() >= 6 {
-            let ev = if norm(k) == "clientsecret" {
+            out.push(password_finding(kind, &p.value, user, format!("{what} field {k}"), ev).at(body_span(&p.range)));
+        } else if matches!(norm(&p.name).as_str(), "clientsecret" | "refreshtoken") {
+            out.masks.push(body_span(&p.range));
+            if p.value.len() < 6 {
+                continue;
+            }
+            let ev = if norm(&p.name) == "clientsecret" {
                 "OAuth2 client secret in a token request"
             } else {
                 "OAuth2 refresh token in a token request"
             };
-            out.push(token_finding(kind, kind, v, user.clone(), format!("{what} field {k}"), ev, ts));
+            let f = token_finding(
+                kind,
+                kind,
+                &p.value,
+                super::common::user_text(user),
+                format!("{what} field {k}"),
+                ev,
+                ts,
+            );
+            out.push(f.at(body_span(&p.range)));
         }
     }
 }
 
 /// Walk JSON: in every object, password-like keys with a string value, the user-like sibling as user.
-fn json(v: &Value, path: &str, depth: usize, nodes: &mut usize, ts: Timestamp, out: &mut Vec<Finding>) {
-    *nodes += 1;
-    if depth > MAX_DEPTH || *nodes > MAX_NODES {
-        return;
-    }
+fn walk(v: &Json, path: &str, ts: Timestamp, out: &mut Found) {
     match v {
-        Value::Object(m) => {
+        Json::Object(m) => {
             let user = m
                 .iter()
                 .find(|(k, v)| is_user_name(k) && v.as_str().is_some_and(|s| !s.is_empty()))
-                .and_then(|(_, v)| v.as_str().map(str::to_string));
-            let graphql = m.get("query").and_then(Value::as_str).is_some_and(|q| q.contains("mutation"));
+                .and_then(|(_, v)| v.as_str())
+                .or_else(|| sibling_user(m));
+            let graphql = m.iter().any(|(k, v)| k == "query" && v.as_str().is_some_and(|q| q.contains("mutation")));
             for (k, val) in m {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    super::common::short(k, 64)
+                } else {
+                    format!("{path}.{}", super::common::short(k, 64))
+                };
                 match val {
-                    Value::String(s) if !s.is_empty() && is_password_name(k) => {
+                    Json::Str(s, r) if is_password_name(k) => {
+                        out.masks.push(body_span(r));
+                        if s.is_empty() {
+                            continue;
+                        }
                         let ev = if path.contains("variables") || graphql {
                             "GraphQL login variables with a password"
                         } else {
                             "JSON login with a password field"
                         };
-                        out.push(password_finding(
-                            LeakKind::JsonLogin,
-                            s,
-                            user.clone().or_else(|| sibling_user(m)),
-                            format!("json field {p}"),
-                            ev.to_string(),
-                        ));
+                        let f =
+                            password_finding(LeakKind::JsonLogin, s, user, format!("json field {p}"), ev.to_string());
+                        out.push(f.at(body_span(r)));
                     }
-                    Value::String(s) if s.len() >= 6 && matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") => {
-                        out.push(token_finding(
+                    Json::Str(s, r) if matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") => {
+                        out.masks.push(body_span(r));
+                        if s.len() < 6 {
+                            continue;
+                        }
+                        let f = token_finding(
                             LeakKind::JsonLogin,
                             LeakKind::JsonLogin,
                             s,
-                            user.clone(),
+                            super::common::user_text(user),
                             format!("json field {p}"),
                             "OAuth2 secret in a JSON token request",
                             ts,
-                        ));
+                        );
+                        out.push(f.at(body_span(r)));
                     }
-                    _ => json(val, &p, depth + 1, nodes, ts, out),
+                    _ => walk(val, &p, ts, out),
                 }
             }
         }
-        Value::Array(a) => {
+        Json::Array(a) => {
             for (i, x) in a.iter().enumerate().take(256) {
-                json(x, &format!("{path}[{i}]"), depth + 1, nodes, ts, out);
+                walk(x, &format!("{path}[{i}]"), ts, out);
             }
         }
         _ => {}
@@ -161,34 +180,54 @@ fn json(v: &Value, path: &str, depth: usize, nodes: &mut usize, ts: Timestamp, o
 }
 
 /// A user in a nested object next to the password's object (`{"user":{"email":..},"password":..}`).
-fn sibling_user(m: &serde_json::Map<String, Value>) -> Option<String> {
-    m.values().find_map(|v| match v {
-        Value::Object(inner) => inner
-            .iter()
-            .find(|(k, v)| is_user_name(k) && v.is_string())
-            .and_then(|(_, v)| v.as_str().map(str::to_string)),
+fn sibling_user(m: &[(String, Json)]) -> Option<&str> {
+    m.iter().find_map(|(_, v)| match v {
+        Json::Object(inner) => {
+            inner.iter().find(|(k, v)| is_user_name(k) && v.as_str().is_some()).and_then(|(_, v)| v.as_str())
+        }
         _ => None,
     })
 }
 
-/// `multipart/form-data` parts as (name, value) pairs (file parts skipped).
-fn multipart(body: &[u8], boundary: &str) -> Vec<(String, String)> {
+/// `multipart/form-data` parts as pairs with the span of each value (file parts skipped).
+fn multipart(body: &[u8], boundary: &str) -> Vec<Pair> {
     let delim = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
+    let finder = memchr::memmem::Finder::new(delim.as_bytes());
+    let mut starts: Vec<usize> = finder.find_iter(body).take(MAX_PARTS + 1).collect();
+    // A body cut short has no closing delimiter: its last part ends with the body.
+    starts.push(body.len());
     let mut out = Vec::new();
-    for part in text.split(delim.as_str()).skip(1).take(MAX_PARTS) {
-        if part.starts_with("--") {
+    for w in starts.windows(2) {
+        let (s, e) = ((w[0] + delim.len()).min(w[1]), w[1]);
+        let part = &body[s..e];
+        if part.starts_with(b"--") {
             break;
         }
-        let part = part.trim_start_matches(['\r', '\n']);
-        let Some((head, value)) = part.split_once("\r\n\r\n").or_else(|| part.split_once("\n\n")) else { continue };
-        let disp = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")).unwrap_or("");
+        let Some((head_end, sep)) = memchr::memmem::find(part, b"\r\n\r\n")
+            .map(|i| (i, 4))
+            .or_else(|| memchr::memmem::find(part, b"\n\n").map(|i| (i, 2)))
+        else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..head_end]);
+        let disp = head.lines().find(|l| l.to_ascii_lowercase().contains("content-disposition")).unwrap_or("");
         if disp.contains("filename=") {
             continue;
         }
         let Some(name) = disp.split(';').find_map(|p| p.trim().strip_prefix("name=")) else { continue };
-        let value = value.strip_suffix("\r\n").or_else(|| value.strip_suffix('\n')).unwrap_or(value);
-        out.push((name.trim_matches('"').to_string(), value.to_string()));
+        let mut vs = s + head_end + sep;
+        let mut ve = e;
+        if body[vs..ve].ends_with(b"\r\n") {
+            ve -= 2;
+        } else if body[vs..ve].ends_with(b"\n") {
+            ve -= 1;
+        }
+        vs = vs.min(ve);
+        out.push(Pair {
+            name: name.trim_matches('"').to_string(),
+            value: String::from_utf8_lossy(&body[vs..ve]).into_owned(),
+            range: vs..ve,
+        });
     }
     out
 }

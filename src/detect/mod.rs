@@ -5,12 +5,20 @@
 //! finding carries the secret itself; redaction is the alert stage's job, and `evidence` never contains
 //! the secret. Within one message a secret is reported once per kind, and a JWT already claimed by a
 //! specific detector is not reported again as `jwt_other`.
+//!
+//! A finding carries its secret as a typed [`Secret`] and, for HTTP, the [`Span`] of its wire form in
+//! the message, so that [`excerpt`] can show the message with a slot there (never by searching text for
+//! the value). Findings dropped for low confidence leave their span behind as a mask
+//! ([`Found::masks`]): a value not worth an alert is still not shown in another alert's excerpt.
+//! Detection is linear in the size of the message.
 
 pub mod api_key;
 pub mod auth;
 pub mod cleartext;
 pub mod common;
 pub mod cookie;
+pub mod excerpt;
+pub mod json;
 pub mod jwt;
 pub mod login;
 pub mod response_token;
@@ -18,8 +26,11 @@ pub mod url;
 
 use serde::Serialize;
 
+use std::ops::Range;
+
 use crate::http::{Request, RequestLine, Response};
 pub use crate::proto::{TlsNote, Verdict};
+use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
 
 /// The kinds of leak, as written in alerts (`snake_case`).
@@ -122,16 +133,41 @@ pub enum SecretClass {
     Material,
 }
 
+/// Which part of an HTTP message a [`Span`] is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// The request target.
+    Target,
+    /// The value of the header at this index of [`crate::http::Headers`].
+    Header(usize),
+    /// The (decoded) body as kept by the HTTP stage.
+    Body,
+}
+
+/// Where a secret's wire form lies in a message: a byte range of one field.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub field: Field,
+    pub range: Range<usize>,
+}
+
+impl Span {
+    pub fn new(field: Field, range: Range<usize>) -> Span {
+        Span { field, range }
+    }
+}
+
 /// One credential found in one message. The pipeline adds flow and capture context to make an alert.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
     pub kind: LeakKind,
     pub class: SecretClass,
     pub confidence: Confidence,
-    /// The secret itself (a token, a password, a cookie value). Redacted by the alert stage.
-    pub secret: String,
-    /// User name when known (Basic user, login form user field, JWT `sub`).
-    pub user: Option<String>,
+    /// The secret itself (a token, a password, a cookie value), decoded.
+    pub secret: Secret,
+    /// User name when known (Basic user, login form user field, JWT `sub`): a [`Text`] because it may
+    /// turn out to be a secret itself (a token sent as the user name), shown as a slot then.
+    pub user: Option<Text>,
     /// Where in the message: `header Authorization`, `cookie sid`, `form field password`, `query access_token`.
     pub location: String,
     /// Short human text, must not contain the secret.
@@ -140,6 +176,42 @@ pub struct Finding {
     pub jwt: Option<jwt::JwtInfo>,
     /// For logins (other protocols, proxy Basic): the server's verdict, TLS context, the exchange.
     pub login: Option<LoginInfo>,
+    /// HTTP: where the secret's wire form lies in the message (its slot in the excerpt).
+    pub span: Option<Span>,
+}
+
+impl Finding {
+    /// The finding, located at `span`.
+    pub fn at(mut self, span: Span) -> Finding {
+        self.span = Some(span);
+        self
+    }
+
+    /// The user name as plain text when it is one (not a secret): for rules on well-known user names.
+    pub fn plain_user(&self) -> Option<String> {
+        self.user.as_ref().filter(|u| !u.has_secret()).map(Text::literal_only)
+    }
+}
+
+/// What the detectors found in one message: findings, and the spans of credential-bearing values that
+/// are not findings (dropped for low confidence, or masked by structure) but must not be shown either.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub findings: Vec<Finding>,
+    pub masks: Vec<Span>,
+}
+
+impl Found {
+    pub fn clear(&mut self) {
+        self.findings.clear();
+        self.masks.clear();
+    }
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+    }
+    pub fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
 }
 
 /// What a login finding knows beyond its secret.
@@ -161,70 +233,84 @@ pub struct Config {
 }
 
 /// Run every request detector.
-pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Vec<Finding>) {
-    let start = out.len();
+pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Found) {
+    let start = out.findings.len();
     auth::detect(&req.headers, ts, out);
     api_key::detect(&req.headers, ts, out);
     cookie::detect_request(&req.headers, ts, out);
     login::detect(req, ts, out);
-    url::detect(&req.target, "request", ts, out);
+    url::detect(&req.target, "request", Field::Target, ts, out);
+    url::userinfo(&req.target, out);
     jwt_other(req, ts, out, start);
     finish(cfg, out, start);
 }
 
+/// A login of another protocol (`proto`) as a finding, through the same rules as every other finding.
+pub fn detect_login(cfg: &Config, l: &crate::proto::Login, out: &mut Found) {
+    let start = out.findings.len();
+    cleartext::detect(l, l.ts, &mut out.findings);
+    finish(cfg, out, start);
+}
+
 /// Run every response detector. `req` is the request it answers when known.
-pub fn detect_response(
-    cfg: &Config,
-    resp: &Response,
-    _req: Option<&RequestLine>,
-    ts: Timestamp,
-    out: &mut Vec<Finding>,
-) {
-    let start = out.len();
+pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>, ts: Timestamp, out: &mut Found) {
+    let start = out.findings.len();
     cookie::detect_response(&resp.headers, ts, out);
-    for loc in resp.headers.get_all("location") {
-        url::detect(&String::from_utf8_lossy(loc), "header Location", ts, out);
+    for (i, (name, loc)) in resp.headers.0.iter().enumerate() {
+        if name.eq_ignore_ascii_case("location") {
+            // A header value that is not UTF-8 is not a URL anyone follows.
+            if let Ok(loc) = std::str::from_utf8(loc) {
+                url::detect(loc, "header Location", Field::Header(i), ts, out);
+            }
+        }
     }
     response_token::detect(resp, ts, out);
     finish(cfg, out, start);
 }
 
 /// JWTs anywhere else in a request (target, body), by shape, that no specific detector claimed.
-fn jwt_other(req: &Request, ts: Timestamp, out: &mut Vec<Finding>, start: usize) {
-    let mut found: Vec<String> = Vec::new();
-    for hay in [req.target.as_bytes(), req.body.data.as_slice()] {
+fn jwt_other(req: &Request, ts: Timestamp, out: &mut Found, start: usize) {
+    for (field, hay) in [(Field::Target, req.target.as_bytes()), (Field::Body, req.body.data.as_slice())] {
         if hay.len() < 16 || memchr::memmem::find(hay, b"eyJ").is_none() {
             continue;
         }
         for (s, e) in jwt::find_all(hay) {
-            found.push(String::from_utf8_lossy(&hay[s..e]).into_owned());
+            let tok = String::from_utf8_lossy(&hay[s..e]);
+            if out.findings[start..].iter().any(|f| f.secret.expose().contains(tok.as_ref())) {
+                continue;
+            }
+            let f = common::token_finding(
+                LeakKind::JwtOther,
+                LeakKind::JwtOther,
+                &tok,
+                None,
+                "request target or body".into(),
+                "JWT in the request:",
+                ts,
+            );
+            out.push(f.at(Span::new(field, s..e)));
         }
-    }
-    for tok in found {
-        if out[start..].iter().any(|f| f.secret.contains(tok.as_str())) {
-            continue;
-        }
-        out.push(common::token_finding(
-            LeakKind::JwtOther,
-            LeakKind::JwtOther,
-            &tok,
-            None,
-            "request target or body".into(),
-            "JWT in the request:",
-            ts,
-        ));
     }
 }
 
-/// Drop low-confidence findings unless asked for, and repeats of one (kind, secret) in a message.
-fn finish(cfg: &Config, out: &mut Vec<Finding>, start: usize) {
-    let mut i = start;
-    while i < out.len() {
-        let dup = out[start..i].iter().any(|f| f.kind == out[i].kind && f.secret == out[i].secret);
-        if dup || (!cfg.include_low_confidence && out[i].confidence == Confidence::Low) {
-            out.remove(i);
-        } else {
-            i += 1;
+/// The rules every finding of a message goes through, in one place: repeats of one (kind, secret) are
+/// dropped; low-confidence findings are dropped unless asked for, their span kept as a mask; a user name
+/// that is really a secret (shaped as a token or a key) becomes a slot. Linear in the findings.
+pub fn finish(cfg: &Config, out: &mut Found, start: usize) {
+    let mut seen: std::collections::HashSet<(LeakKind, Secret)> = std::collections::HashSet::new();
+    let mut kept = Vec::with_capacity(out.findings.len() - start);
+    for mut f in out.findings.drain(start..) {
+        if !seen.insert((f.kind, f.secret.clone())) {
+            continue;
         }
+        if !cfg.include_low_confidence && f.confidence == Confidence::Low {
+            out.masks.extend(f.span.take());
+            continue;
+        }
+        if let Some(u) = f.user.as_mut() {
+            common::mask_secret_user(u);
+        }
+        kept.push(f);
     }
+    out.findings.extend(kept);
 }

@@ -3,14 +3,12 @@
 //! *shows* a token (documentation) is not a login response; the jwt.io example token is low confidence
 //! wherever it appears.
 
-use serde_json::Value;
-
 use super::common::{norm, token_finding};
-use super::{Finding, LeakKind, jwt};
+use super::json::{self, Json};
+use super::{Field, Found, LeakKind, Span, jwt};
 use crate::http::Response;
 use crate::time::Timestamp;
 
-/// Normalised JSON keys whose string value is a token handed to the client.
 pub const TOKEN_KEYS: &[&str] = &[
     "token",
     "accesstoken",
@@ -30,26 +28,23 @@ pub const TOKEN_KEYS: &[&str] = &[
     "clientsecret",
 ];
 
-const MAX_DEPTH: usize = 8;
-const MAX_NODES: usize = 5000;
-
-pub fn detect(resp: &Response, ts: Timestamp, out: &mut Vec<Finding>) {
-    // JWTs in any response header other than Set-Cookie (the cookie detector owns that).
-    for (name, value) in resp.headers.iter() {
+pub fn detect(resp: &Response, ts: Timestamp, out: &mut Found) {
+    for (i, (name, value)) in resp.headers.0.iter().enumerate() {
         if name.eq_ignore_ascii_case("set-cookie") || value.len() < 16 {
             continue;
         }
         for (s, e) in jwt::find_all(value) {
             let tok = String::from_utf8_lossy(&value[s..e]);
-            out.push(token_finding(
+            let f = token_finding(
                 LeakKind::LoginResponseToken,
                 LeakKind::LoginResponseToken,
                 &tok,
                 None,
-                format!("response header {name}"),
+                format!("response header {}", super::common::short(name, 64)),
                 "token handed out in a response header:",
                 ts,
-            ));
+            );
+            out.push(f.at(Span::new(Field::Header(i), s..e)));
         }
     }
     let body = &resp.body.data;
@@ -64,27 +59,27 @@ pub fn detect(resp: &Response, ts: Timestamp, out: &mut Vec<Finding>) {
     if !jsonish {
         return;
     }
-    let Ok(v) = serde_json::from_slice::<Value>(body) else { return };
-    let mut nodes = 0;
-    walk(&v, "", 0, &mut nodes, ts, out);
+    if let Some(v) = json::parse(body) {
+        walk(&v, "", ts, out);
+    }
 }
 
-fn walk(v: &Value, path: &str, depth: usize, nodes: &mut usize, ts: Timestamp, out: &mut Vec<Finding>) {
-    *nodes += 1;
-    if depth > MAX_DEPTH || *nodes > MAX_NODES {
-        return;
-    }
+fn walk(v: &Json, path: &str, ts: Timestamp, out: &mut Found) {
     match v {
-        Value::Object(m) => {
+        Json::Object(m) => {
             for (k, val) in m {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    super::common::short(k, 64)
+                } else {
+                    format!("{path}.{}", super::common::short(k, 64))
+                };
                 match val {
-                    Value::String(s)
-                        if s.len() >= 8
-                            && !s.contains(char::is_whitespace)
-                            && TOKEN_KEYS.contains(&norm(k).as_str()) =>
-                    {
-                        out.push(token_finding(
+                    Json::Str(s, r) if TOKEN_KEYS.contains(&norm(k).as_str()) => {
+                        out.masks.push(Span::new(Field::Body, r.clone()));
+                        if s.len() < 8 || s.contains(char::is_whitespace) {
+                            continue;
+                        }
+                        let f = token_finding(
                             LeakKind::LoginResponseToken,
                             LeakKind::LoginResponseToken,
                             s,
@@ -92,15 +87,16 @@ fn walk(v: &Value, path: &str, depth: usize, nodes: &mut usize, ts: Timestamp, o
                             format!("json field {p}"),
                             "token handed out in a response body:",
                             ts,
-                        ));
+                        );
+                        out.push(f.at(Span::new(Field::Body, r.clone())));
                     }
-                    _ => walk(val, &p, depth + 1, nodes, ts, out),
+                    _ => walk(val, &p, ts, out),
                 }
             }
         }
-        Value::Array(a) => {
+        Json::Array(a) => {
             for (i, x) in a.iter().enumerate().take(256) {
-                walk(x, &format!("{path}[{i}]"), depth + 1, nodes, ts, out);
+                walk(x, &format!("{path}[{i}]"), ts, out);
             }
         }
         _ => {}

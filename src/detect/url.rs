@@ -6,8 +6,8 @@
 //! and expire within minutes, and a sniffer that sees one usually also sees the token it is traded for.
 //! Values under 6 characters (except passwords) are not secrets; attack payloads are low confidence.
 
-use super::common::{is_attack_payload, norm, parse_pairs, password_finding, token_finding};
-use super::{Confidence, Finding, LeakKind};
+use super::common::{is_attack_payload, norm, pairs, password_finding, token_finding, trim_range};
+use super::{Confidence, Field, Found, LeakKind, Span};
 use crate::time::Timestamp;
 
 pub const TOKEN_PARAMS: &[&str] = &[
@@ -72,9 +72,11 @@ fn classify_norm(n: &str) -> Option<bool> {
     None
 }
 
-/// Findings for the query of `url` (a path with query, or an absolute URL).
-pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
-    let Some((_, query)) = url.split_once('?') else { return };
+/// Findings for the query of `url` (a path with query, or an absolute URL), which is `field` of its
+/// message.
+pub fn detect(url: &str, where_: &str, field: Field, ts: Timestamp, out: &mut Found) {
+    let Some(q) = url.find('?') else { return };
+    let query = &url[q + 1..];
     let query = query.split('#').next().unwrap_or(query);
     // Decide on the raw names first: decoding every parameter of every URL would cost allocations on
     // the common path (`?v=123`), and credential parameter names are never percent-encoded in practice.
@@ -86,11 +88,15 @@ pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
     if !interesting {
         return;
     }
-    for (k, v) in parse_pairs(query) {
-        let v = v.trim();
-        let Some(is_password) = classify(&k) else {
+    let base = q + 1;
+    for p in pairs(query.as_bytes(), base) {
+        let r = trim_range(url.as_bytes(), p.range.clone());
+        let span = Span::new(field, r);
+        let v = p.value.trim();
+        let k = super::common::short(&p.name, 64);
+        let Some(is_password) = classify(&p.name) else {
             if let Some(what) = super::common::known_key_format(v) {
-                out.push(token_finding(
+                let f = token_finding(
                     LeakKind::UrlToken,
                     LeakKind::UrlToken,
                     v,
@@ -98,22 +104,26 @@ pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
                     format!("{where_} query {k}"),
                     &format!("{what} in a URL"),
                     ts,
-                ));
+                );
+                out.push(f.at(span));
             }
             continue;
         };
+        // A credential-named parameter is never shown, whatever its value.
+        out.masks.push(span.clone());
         if v.is_empty() {
             continue;
         }
         let location = format!("{where_} query {k}");
         if is_password {
-            out.push(password_finding(
+            let f = password_finding(
                 LeakKind::UrlToken,
                 v,
                 None,
                 location,
                 "password in a URL (also ends up in proxy and server logs)".into(),
-            ));
+            );
+            out.push(f.at(span));
         } else if v.len() >= 6 {
             let mut f = token_finding(
                 LeakKind::UrlToken,
@@ -127,7 +137,37 @@ pub fn detect(url: &str, where_: &str, ts: Timestamp, out: &mut Vec<Finding>) {
             if is_attack_payload(v) {
                 f.confidence = Confidence::Low;
             }
-            out.push(f);
+            out.push(f.at(span));
         }
     }
+}
+
+/// The `user:password@` of an absolute-form request target (`GET http://u:p@host/ HTTP/1.1`, as sent
+/// to proxies): the password is a finding, and its span a slot wherever the target is shown.
+pub fn userinfo(target: &str, out: &mut Found) {
+    let Some(rest_at) = target.find("://").map(|i| i + 3) else { return };
+    let rest = &target[rest_at..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some(at) = authority.rfind('@') else { return };
+    let info = &authority[..at];
+    let (user, pass_off) = match info.find(':') {
+        Some(c) => (&info[..c], c + 1),
+        None => return,
+    };
+    let r = rest_at + pass_off..rest_at + at;
+    let pass = super::common::percent_decode(&target[r.clone()], false);
+    let span = Span::new(Field::Target, r);
+    out.masks.push(span.clone());
+    if pass.is_empty() {
+        return;
+    }
+    let user = super::common::percent_decode(user, false);
+    let f = password_finding(
+        LeakKind::UrlToken,
+        &pass,
+        Some(&user),
+        "request target userinfo".into(),
+        "password in the URL's user:password@ (also ends up in proxy logs)".into(),
+    );
+    out.push(f.at(span));
 }

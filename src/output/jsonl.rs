@@ -59,10 +59,7 @@ impl AlertSink for JsonLines {
             return;
         }
         let rec = alert.record(self.reveal);
-        let res = serde_json::to_writer(&mut self.out, &rec)
-            .map_err(io::Error::other)
-            .and_then(|()| self.out.write_all(b"\n"))
-            .and_then(|()| self.out.flush());
+        let res = super::term::to_json_line(&mut self.out, &rec).and_then(|()| self.out.flush());
         match res {
             Ok(()) => self.written += 1,
             Err(e) => self.error = Some(e),

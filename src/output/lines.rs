@@ -19,12 +19,17 @@ impl<W: Write> AlertLines<W> {
 /// `2026-11-23T10:00:01.000000Z HIGH bearer_jwt 10.0.0.1:50000 -> 10.0.0.2:80 shop.lab GET /api user=alice secret=eyJhbGciOi…[..] jwt: replayable for 59 min`,
 /// `2026-12-01T17:04:27.781111Z CRITICAL ftp_login 10.77.0.1:44852 -> 10.77.0.2:21 - ftp USER/PASS user=alice secret=…[15 chars, fp ed0916a37284] fp=ed0916a37284 verdict=accepted`
 pub fn line(a: &Alert, reveal: Reveal) -> String {
+    use super::term::{self, clean};
     let r = a.record(reveal);
     // HTTP leaks name host, method and path; the other protocols their protocol and mechanism.
     let (host, what, at) = if r.protocol == "http" {
-        (r.host.as_deref().unwrap_or("-"), r.method.as_deref().unwrap_or("-"), r.path.as_deref().unwrap_or("-"))
+        (
+            clean(r.host.as_deref().unwrap_or("-"), term::HOST),
+            clean(r.method.as_deref().unwrap_or("-"), 16),
+            clean(r.path.as_deref().unwrap_or("-"), term::PATH),
+        )
     } else {
-        ("-", r.protocol, r.location.as_str())
+        ("-".to_string(), r.protocol.to_string(), clean(&r.location, term::NAME))
     };
     let mut s = format!(
         "{} {} {} {} -> {} {host} {what} {at}",
@@ -35,9 +40,9 @@ pub fn line(a: &Alert, reveal: Reveal) -> String {
         r.server,
     );
     if let Some(u) = &r.user {
-        s.push_str(&format!(" user={u}"));
+        s.push_str(&format!(" user={}", clean(u, term::USER)));
     }
-    s.push_str(&format!(" secret={} fp={}", r.secret, r.fingerprint));
+    s.push_str(&format!(" secret={} fp={}", clean(&r.secret, term::SECRET), r.fingerprint));
     if let Some(v) = r.verdict {
         s.push_str(&format!(" verdict={}", v.short().replace(' ', "-")));
     }
@@ -45,7 +50,7 @@ pub fn line(a: &Alert, reveal: Reveal) -> String {
         s.push_str(&format!(" starttls={t}"));
     }
     if let Some(j) = &a.jwt {
-        s.push_str(&format!(" jwt: {}", crate::output::report::validity_text(j)));
+        s.push_str(&format!(" jwt: {}", clean(&crate::output::report::validity_text(j), term::EVIDENCE)));
     }
     s
 }
@@ -74,7 +79,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::alert::{AlertId, Context, Secret};
+    use crate::alert::{AlertId, Context};
     use crate::proto::{Cred, Login, Proto, TlsNote, Verdict};
     use crate::time::Timestamp;
 
@@ -102,7 +107,6 @@ mod tests {
             path: None,
             capture: Arc::from("t.pcap"),
             excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
-            message_secrets: Arc::from(vec![Secret::password(login.secret.clone())]),
         };
         let a = Alert::new(AlertId(1), &f[0], &ctx);
         let l = line(&a, Reveal::Redacted);

@@ -4,7 +4,9 @@
 //!   with mode 0600 because it holds evidence about other people's credentials.
 //! - [`report`]: the end-of-run report, leaks grouped by server with what an attacker can do with each.
 //! - [`lines::AlertLines`]: one human line per new leak, for `live --no-tui` and pipes.
+//! - [`term`]: the one sanitiser every text sink (and the TUI) passes attacker-chosen text through.
 
 pub mod jsonl;
 pub mod lines;
 pub mod report;
+pub mod term;

@@ -1,9 +1,11 @@
 //! The end-of-run report: every leak grouped by server, each with what an attacker on the path can do
-//! with it. Plain text (no colour codes) so that it pastes into tickets and CI logs unchanged.
+//! with it. Plain text (no colour codes) so that it pastes into tickets and CI logs unchanged. Every
+//! field passes through [`term::clean`]: what the traffic chose cannot drive the terminal or forge lines.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::term::{self, clean};
 use crate::alert::{Alert, Reveal, Severity};
 use crate::detect::jwt::{JwtInfo, Validity};
 use crate::pipeline::HostStats;
@@ -72,7 +74,7 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
             severity_counts(alerts)
         );
         if reveal == Reveal::Redacted {
-            let _ = writeln!(s, "Secrets are redacted (prefix and fingerprint); --reveal shows them in full.");
+            let _ = writeln!(s, "Secrets are redacted (length and fingerprint); --reveal shows them in full.");
         }
         // Group by server, most severe first.
         let mut groups: BTreeMap<(String, String), Vec<&Alert>> = BTreeMap::new();
@@ -84,14 +86,15 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
             list.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
             let n = list.len();
             let _ = writeln!(s);
-            let _ = writeln!(s, "== {name} ({addr}): {n} leak{} ==", if n == 1 { "" } else { "s" });
+            let _ =
+                writeln!(s, "== {} ({addr}): {n} leak{} ==", clean(&name, term::HOST), if n == 1 { "" } else { "s" });
             for a in list {
                 let r = a.record(reveal);
                 // HTTP leaks name the request; the other protocols their protocol and mechanism.
                 let (what, at) = if r.protocol == "http" {
-                    (r.method.as_deref().unwrap_or("-").to_string(), r.path.as_deref().unwrap_or("-").to_string())
+                    (clean(r.method.as_deref().unwrap_or("-"), 16), clean(r.path.as_deref().unwrap_or("-"), term::PATH))
                 } else {
-                    (r.protocol.to_string(), r.location.clone())
+                    (r.protocol.to_string(), clean(&r.location, term::NAME))
                 };
                 let _ = writeln!(
                     s,
@@ -100,8 +103,13 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
                     r.kind.as_str(),
                     r.client,
                 );
-                let user = r.user.as_deref().map(|u| format!("user {u}, ")).unwrap_or_default();
-                let _ = writeln!(s, "           {user}{} {}", r.location, r.secret);
+                let user = r.user.as_deref().map(|u| format!("user {}, ", clean(u, term::USER))).unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "           {user}{} {}",
+                    clean(&r.location, term::NAME),
+                    clean(&r.secret, term::SECRET)
+                );
                 let times = if a.count > 1 {
                     format!("seen {} times, {} .. {}", a.count, r.first_seen, r.last_seen)
                 } else {
@@ -110,21 +118,21 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
                 let _ = writeln!(s, "           {times}");
                 // One attempt's verdict is in the evidence; attempts folded together are told here.
                 if a.count > 1 {
-                    if let Some(v) = a.verdict_line() {
-                        let _ = writeln!(s, "           {v}");
+                    if let Some(v) = a.verdict_line(reveal) {
+                        let _ = writeln!(s, "           {}", clean(&v, term::LINE));
                     }
                 }
                 if !r.evidence.is_empty() {
-                    let _ = writeln!(s, "           {}", r.evidence);
+                    let _ = writeln!(s, "           {}", clean(&r.evidence, term::EVIDENCE));
                 }
                 if let Some(j) = &a.jwt {
-                    let _ = writeln!(s, "           JWT: {}", jwt_summary(j));
+                    let _ = writeln!(s, "           JWT: {}", clean(&jwt_summary(j), term::LINE));
                 }
-                let _ = writeln!(s, "           attacker on the path: {}", r.replay);
+                let _ = writeln!(s, "           attacker on the path: {}", clean(&r.replay, term::SECRET));
             }
         }
     }
-    let tls_hosts: Vec<&str> = hosts.iter().filter(|h| h.tls_flows > 0).map(|h| h.name.as_str()).collect();
+    let tls_hosts: Vec<String> = hosts.iter().filter(|h| h.tls_flows > 0).map(|h| clean(&h.name, term::HOST)).collect();
     if tls_flows > 0 {
         let _ = writeln!(s);
         let _ = writeln!(

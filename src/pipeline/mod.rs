@@ -15,9 +15,9 @@ pub use stats::{EngineStats, StatsSnapshot};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::alert::{AlertBook, AlertSink, Context, Secret};
+use crate::alert::{AlertBook, AlertSink, Context};
 use crate::decode::{self, DecodeError, Decoded, LinkType};
-use crate::detect::{self, Finding};
+use crate::detect::{self, Finding, Found};
 use crate::http::{self, HttpConnection, HttpHandler, Protocol, Request, RequestLine, Response};
 use crate::proto::{self, probe};
 use crate::reassembly::{self, CloseReason, FlowInfo, Reassembler, Side, StreamHandler};
@@ -46,11 +46,9 @@ pub struct FlowState {
     pending_proxy: Option<Box<Vec<(Finding, Context)>>>,
 }
 
-/// A connection of another protocol: its session parser, and the secrets of its earlier logins (a
-/// transcript can show a retry's earlier attempt, which must be scrubbed too).
+/// A connection of another protocol: its session parser.
 struct ProtoConn {
     session: Box<dyn proto::Session + Send>,
-    seen: Vec<Secret>,
     /// Refused logins held until the connection says what comes next: a client that sent its password,
     /// was told TLS is required and then upgraded (`NO [PRIVACYREQUIRED]`, then STARTTLS) leaked that
     /// password before the upgrade, and its alert says so.
@@ -59,10 +57,6 @@ struct ProtoConn {
 
 /// Refused logins held per connection (a client retrying in clear flushes them).
 const MAX_HELD: usize = 4;
-
-/// Earlier secrets remembered per connection for scrubbing (a brute force on one connection keeps
-/// only the last ones; its transcripts are bounded too).
-const MAX_SEEN_SECRETS: usize = 32;
 
 /// Which application parser a connection goes to. Every connection starts by being offered to both
 /// the HTTP parser and the prober of the other protocols; the first to recognise it keeps it.
@@ -84,10 +78,6 @@ const MAX_PENDING_PROXY: usize = 16;
 /// per-packet path while bounding how long a dead flow holds memory past its timeout.
 const ADVANCE_EVERY_MICROS: i64 = 1_000_000;
 
-/// Header lines kept for an alert's excerpt (the TUI detail view), and their length.
-const EXCERPT_MAX_LINES: usize = 40;
-const EXCERPT_MAX_LINE: usize = 512;
-
 /// The whole analysis for one packet stream. Alerts are remembered across files in its [`AlertBook`].
 pub struct Engine {
     reasm: Reassembler<FlowState>,
@@ -108,7 +98,7 @@ struct Det {
     book: AlertBook,
     hosts: HostTable,
     capture: Arc<str>,
-    findings: Vec<Finding>,
+    found: Found,
     tls_flows: u64,
     /// The first bytes of connections not yet recognised (one prober reused: flows are probed one
     /// segment at a time, and a prober's bytes are taken out when it decides).
@@ -123,14 +113,13 @@ impl Det {
     /// Record SNMP logins (community strings), draining `got`.
     fn record_snmp(&mut self, got: &mut Vec<proto::snmp::SnmpLogin>, sink: &mut dyn AlertSink) {
         for sl in got.drain(..) {
-            self.findings.clear();
-            detect::cleartext::detect(&sl.login, sl.login.ts, &mut self.findings);
-            if self.findings.is_empty() {
+            self.found.clear();
+            detect::detect_login(&self.cfg, &sl.login, &mut self.found);
+            if self.found.is_empty() {
                 continue;
             }
-            self.hosts.on_credentials(None, sl.agent, self.findings.len() as u64);
+            self.hosts.on_credentials(None, sl.agent, self.found.findings.len() as u64);
             let ctx = context(
-                &self.findings,
                 &self.capture,
                 sl.login.ts,
                 sl.manager,
@@ -138,13 +127,13 @@ impl Det {
                 None,
                 None,
                 None,
-                sl.login.transcript.iter().map(|t| Text::lit(t.as_str())).collect(),
+                sl.login.transcript.iter().map(|t| Text::secret(crate::secret::Secret::new(t))).collect(),
             );
-            for f in &self.findings {
+            for f in &self.found.findings {
                 self.book.record(f, &ctx, sink);
             }
         }
-        self.findings.clear();
+        self.found.clear();
     }
 }
 
@@ -167,7 +156,7 @@ impl Engine {
                     book: cfg.max_alerts.map(AlertBook::new).unwrap_or_default(),
                     hosts: HostTable::default(),
                     capture: Arc::from(""),
-                    findings: Vec::new(),
+                    found: Found::default(),
                     tls_flows: 0,
                     probes: std::collections::HashMap::new(),
                     snmp: proto::snmp::Tracker::default(),
@@ -307,9 +296,8 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
             }
             App::Proto(pc) => {
-                let ProtoConn { session, seen, held } = &mut **pc;
-                let mut out =
-                    ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, held, sink: &mut *self.sink };
+                let ProtoConn { session, held } = &mut **pc;
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, held, sink: &mut *self.sink };
                 session.on_data(from, data, ts, &mut out);
             }
             App::Ignored => {}
@@ -350,17 +338,10 @@ impl StreamHandler<FlowState> for Driver<'_> {
                         *stats.proto_flows.entry(p.as_str()).or_insert(0) += 1;
                         // The HTTP parser saw nothing of its own: free what it buffered.
                         state.http = HttpConnection::default();
-                        let mut pc =
-                            Box::new(ProtoConn { session: proto::session(p), seen: Vec::new(), held: Vec::new() });
-                        let ProtoConn { session, seen, held } = &mut *pc;
-                        let mut out = ProtoOut {
-                            det,
-                            flow,
-                            tls_counted: &mut state.tls_counted,
-                            seen,
-                            held,
-                            sink: &mut *self.sink,
-                        };
+                        let mut pc = Box::new(ProtoConn { session: proto::session(p), held: Vec::new() });
+                        let ProtoConn { session, held } = &mut *pc;
+                        let mut out =
+                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, held, sink: &mut *self.sink };
                         for (side, bytes) in &chunks {
                             session.on_data(*side, bytes, ts, &mut out);
                         }
@@ -397,9 +378,8 @@ impl StreamHandler<FlowState> for Driver<'_> {
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(pc) => {
-                let ProtoConn { session, seen, held } = &mut **pc;
-                let mut out =
-                    ProtoOut { det, flow, tls_counted: &mut state.tls_counted, seen, held, sink: &mut *self.sink };
+                let ProtoConn { session, held } = &mut **pc;
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, held, sink: &mut *self.sink };
                 session.on_close(ts, &mut out);
                 out.release_held();
             }
@@ -427,7 +407,6 @@ struct ProtoOut<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
-    seen: &'a mut Vec<Secret>,
     held: &'a mut Vec<proto::Login>,
     sink: &'a mut dyn AlertSink,
 }
@@ -441,42 +420,22 @@ impl ProtoOut<'_> {
     }
 
     fn record(&mut self, login: proto::Login) {
-        self.det.findings.clear();
-        detect::cleartext::detect(&login, login.ts, &mut self.det.findings);
-        if !self.det.cfg.include_low_confidence {
-            self.det.findings.retain(|f| f.confidence != detect::Confidence::Low);
-        }
-        if self.det.findings.is_empty() {
+        let det = &mut *self.det;
+        det.found.clear();
+        detect::detect_login(&det.cfg, &login, &mut det.found);
+        if det.found.is_empty() {
             return;
         }
         let server = self.flow.server;
-        self.det.hosts.on_credentials(None, server, self.det.findings.len() as u64);
-        let mut ctx = context(
-            &self.det.findings,
-            &self.det.capture,
-            login.ts,
-            self.flow.client,
-            server,
-            None,
-            None,
-            None,
-            login.transcript.iter().map(|t| Text::lit(t.as_str())).collect(),
-        );
-        if !self.seen.is_empty() {
-            let mut all: Vec<Secret> = ctx.message_secrets.to_vec();
-            all.extend(self.seen.iter().cloned());
-            ctx.message_secrets = Arc::from(all);
+        det.hosts.on_credentials(None, server, det.found.findings.len() as u64);
+        // Until the protocol parsers place their own slots, a whole transcript line is one slot: shown
+        // only when revealing.
+        let excerpt = login.transcript.iter().map(|t| Text::secret(crate::secret::Secret::new(t))).collect();
+        let ctx = context(&det.capture, login.ts, self.flow.client, server, None, None, None, excerpt);
+        for f in &det.found.findings {
+            det.book.record(f, &ctx, &mut *self.sink);
         }
-        for s in ctx.message_secrets.iter().take(self.det.findings.len()) {
-            if self.seen.len() >= MAX_SEEN_SECRETS {
-                self.seen.remove(0);
-            }
-            self.seen.push(s.clone());
-        }
-        for f in &self.det.findings {
-            self.det.book.record(f, &ctx, &mut *self.sink);
-        }
-        self.det.findings.clear();
+        det.found.clear();
     }
 }
 
@@ -504,41 +463,20 @@ impl proto::LoginSink for ProtoOut<'_> {
     }
 }
 
-/// The alert context of one message: where it was seen, and every secret in it (scrubbed from every
-/// text field of every alert of that message).
+/// The alert context of one message: where it was seen, and the message as it crossed (its
+/// credentials as slots).
 #[allow(clippy::too_many_arguments)]
 fn context(
-    findings: &[Finding],
     capture: &Arc<str>,
     ts: Timestamp,
     client: SocketAddr,
     server: SocketAddr,
     host: Option<String>,
     method: Option<String>,
-    path: Option<String>,
+    path: Option<Text>,
     excerpt: Vec<Text>,
 ) -> Context {
-    let secrets: Vec<Secret> = findings
-        .iter()
-        .map(|f| {
-            if f.class == detect::SecretClass::Password {
-                Secret::password(f.secret.clone())
-            } else {
-                Secret::new(f.secret.clone())
-            }
-        })
-        .collect();
-    Context {
-        ts,
-        client,
-        server,
-        host,
-        method,
-        path,
-        capture: capture.clone(),
-        excerpt: Arc::from(excerpt),
-        message_secrets: Arc::from(secrets),
-    }
+    Context { ts, client, server, host, method, path, capture: capture.clone(), excerpt: Arc::from(excerpt) }
 }
 
 /// The HTTP handler of one flow: runs the detectors on each message and records alerts.
@@ -568,12 +506,12 @@ impl Messages<'_> {
         server: SocketAddr,
         host: Option<String>,
         method: Option<String>,
-        path: Option<String>,
+        path: Option<Text>,
         excerpt: Vec<Text>,
     ) {
-        let ctx = context(&self.det.findings, &self.det.capture, ts, client, server, host, method, path, excerpt);
-        let findings = std::mem::take(&mut self.det.findings);
-        for f in &findings {
+        let ctx = context(&self.det.capture, ts, client, server, host, method, path, excerpt);
+        let found = std::mem::take(&mut self.det.found);
+        for f in &found.findings {
             if f.kind == detect::LeakKind::HttpProxyBasic {
                 let pending = self.pending_proxy.get_or_insert_with(Default::default);
                 if pending.len() < MAX_PENDING_PROXY {
@@ -584,8 +522,8 @@ impl Messages<'_> {
             }
             self.det.book.record(f, &ctx, &mut *self.sink);
         }
-        self.det.findings = findings;
-        self.det.findings.clear();
+        self.det.found = found;
+        self.det.found.clear();
     }
 }
 
@@ -593,44 +531,20 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn excerpt(first_line: String, headers: &http::Headers) -> Vec<Text> {
-    let mut out = Vec::with_capacity(headers.0.len() + 1);
-    out.push(Text::lit(first_line));
-    for (name, value) in headers.iter().take(EXCERPT_MAX_LINES) {
-        let mut line = format!("{name}: {}", String::from_utf8_lossy(value));
-        if line.len() > EXCERPT_MAX_LINE {
-            let mut cut = EXCERPT_MAX_LINE;
-            while !line.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            line.truncate(cut);
-            line.push('…');
-        }
-        out.push(Text::lit(line));
-    }
-    out
-}
-
 impl HttpHandler for Messages<'_> {
     fn on_request(&mut self, from: Side, req: &Request) {
         let (client, server) = self.ends(from);
         let host = req.headers.get("host").map(lossy);
         self.det.hosts.on_request(host.as_deref(), server);
-        self.det.findings.clear();
-        detect::detect_request(&self.det.cfg, req, req.ts, &mut self.det.findings);
-        if self.det.findings.is_empty() {
+        self.det.found.clear();
+        detect::detect_request(&self.det.cfg, req, req.ts, &mut self.det.found);
+        if self.det.found.is_empty() {
             return;
         }
-        self.det.hosts.on_credentials(host.as_deref(), server, self.det.findings.len() as u64);
-        let mut ex = excerpt(format!("{} {} HTTP/1.{}", req.method, req.target, req.version), &req.headers);
-        if !req.body.data.is_empty() {
-            // The body as it crossed the wire (its start): a login form is the most telling part.
-            let body = String::from_utf8_lossy(&req.body.data[..req.body.data.len().min(EXCERPT_MAX_LINE)])
-                .replace(['\r', '\n'], " ");
-            ex.push(Text::new());
-            ex.push(Text::lit(body));
-        }
-        self.record(req.ts, client, server, host, Some(req.method.clone()), Some(req.target.clone()), ex);
+        self.det.hosts.on_credentials(host.as_deref(), server, self.det.found.findings.len() as u64);
+        let ex = detect::excerpt::request(req, &self.det.found);
+        let path = detect::excerpt::target(&req.target, &self.det.found);
+        self.record(req.ts, client, server, host, Some(req.method.clone()), Some(path), ex);
     }
 
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>) {
@@ -650,15 +564,15 @@ impl HttpHandler for Messages<'_> {
                 }
             }
         }
-        self.det.findings.clear();
-        detect::detect_response(&self.det.cfg, resp, req, resp.ts, &mut self.det.findings);
-        if self.det.findings.is_empty() {
+        self.det.found.clear();
+        detect::detect_response(&self.det.cfg, resp, req, resp.ts, &mut self.det.found);
+        if self.det.found.is_empty() {
             return;
         }
-        self.det.hosts.on_credentials(host.as_deref(), server, self.det.findings.len() as u64);
-        let ex = excerpt(format!("HTTP/1.{} {} {}", resp.version, resp.status, resp.reason), &resp.headers);
+        self.det.hosts.on_credentials(host.as_deref(), server, self.det.found.findings.len() as u64);
+        let ex = detect::excerpt::response(resp, &self.det.found);
         let method = req.map(|r| r.method.clone());
-        let path = req.map(|r| r.target.clone());
+        let path = req.map(|r| detect::excerpt::target_alone(&r.target));
         self.record(resp.ts, client, server, host, method, path, ex);
     }
 

@@ -40,7 +40,7 @@ enum Msg {
 enum AlertMsg {
     New(usize, Box<Alert>),
     /// A repeat, with the user of that sighting (refused logins remember who was tried).
-    Repeat(usize, AlertId, Timestamp, Option<String>),
+    Repeat(usize, AlertId, Timestamp, Option<crate::secret::Text>),
 }
 
 struct WorkerSink(usize, Sender<AlertMsg>);
@@ -97,7 +97,7 @@ impl Merger {
                 if let Some(&i) = self.by_worker.get(&(w, id)) {
                     if let Some(g) = self.alerts.get_mut(i) {
                         g.count += 1;
-                        g.add_user(user.as_deref());
+                        g.add_user(user.as_ref());
                         g.last_seen = g.last_seen.max(ts);
                         sink.on_repeat(g);
                     }

@@ -11,6 +11,7 @@ use crate::alert::{Alert, Reveal, Severity};
 use crate::detect::LeakKind;
 use crate::detect::jwt::Validity;
 use crate::output::report::jwt_summary;
+use crate::output::term::{self, clean};
 
 fn sev_style(s: Severity) -> Style {
     match s {
@@ -100,7 +101,7 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let progress = s.progress.map(|p| format!(" {:.0}%", p * 100.0)).unwrap_or_default();
     let line1 = Line::from(vec![
         Span::styled("plainsight ", Style::default().add_modifier(Modifier::BOLD)),
-        Span::raw(format!("{} ", st.source)),
+        Span::raw(format!("{} ", clean(&st.source, term::NAME))),
         state,
         Span::raw(format!("{progress}  {}", fmt_elapsed(s.elapsed))),
     ]);
@@ -116,11 +117,11 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     ));
     let mut lines = vec![line1, line2];
     if let Some(e) = &st.error {
-        lines.push(Line::styled(format!("error: {e}"), Style::default().fg(Color::Red)));
+        lines.push(Line::styled(format!("error: {}", clean(e, term::LINE)), Style::default().fg(Color::Red)));
     } else if st.reveal == Reveal::Full {
         lines.push(Line::styled("--reveal: secrets shown in full", Style::default().fg(Color::Magenta)));
     } else {
-        lines.push(Line::styled("secrets redacted (prefix + fingerprint)", Style::default().fg(Color::DarkGray)));
+        lines.push(Line::styled("secrets redacted (length + fingerprint)", Style::default().fg(Color::DarkGray)));
     }
     f.render_widget(Paragraph::new(lines), area);
 }
@@ -159,12 +160,12 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         .iter()
         .map(|r| {
             let a = &r.alert;
-            let rec_path = a.path.as_deref().map(|p| a.scrub(p, st.reveal)).unwrap_or_default();
+            let rec_path = a.shown_path(st.reveal).unwrap_or_default();
             let hostpath = if a.kind.protocol() == "http" {
-                format!("{}{}", a.host.as_deref().unwrap_or(""), rec_path)
+                format!("{}{}", clean(a.host.as_deref().unwrap_or(""), term::HOST), clean(&rec_path, term::PATH))
             } else {
                 // Other protocols have no host or path: the protocol and how the login was sent.
-                format!("{} {}", a.kind.protocol(), a.location)
+                format!("{} {}", a.kind.protocol(), clean(&a.location, term::NAME))
             };
             let ends = if wide {
                 format!("{} -> {}", a.client, a.server)
@@ -178,10 +179,10 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 Cell::from(a.kind.as_str()),
                 Cell::from(ends),
                 Cell::from(hostpath),
-                Cell::from(a.user.clone().unwrap_or_default()),
+                Cell::from(clean(&a.shown_user(st.reveal).unwrap_or_default(), term::USER)),
             ];
             if wide {
-                cells.push(Cell::from(a.shown_secret(st.reveal)));
+                cells.push(Cell::from(clean(&a.shown_secret(st.reveal), term::SECRET)));
             }
             cells.push(Cell::from(a.count.to_string()));
             cells.push(Cell::from(jwt_short(a)));
@@ -255,29 +256,29 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
             Span::styled(a.kind.as_str(), bold),
             Span::raw(format!("  {} -> {}  seen {}x", a.client, a.server, a.count)),
         ]),
-        Line::from(format!("{}  {}", a.location, rec.evidence)),
-        Line::from(format!("secret {}  fingerprint {}", rec.secret, rec.fingerprint)),
+        Line::from(format!("{}  {}", clean(&a.location, term::NAME), clean(&rec.evidence, term::EVIDENCE))),
+        Line::from(format!("secret {}  fingerprint {}", clean(&rec.secret, term::SECRET), rec.fingerprint)),
     ];
-    if let Some(v) = a.verdict_line() {
-        lines.push(Line::styled(format!("verdict: {v}"), bold));
+    if let Some(v) = a.verdict_line(st.reveal) {
+        lines.push(Line::styled(format!("verdict: {}", clean(&v, term::LINE)), bold));
     }
     lines.extend([Line::raw(""), Line::styled("What an attacker on the network sees:", bold)]);
     for l in a.excerpt.iter() {
         lines.push(Line::styled(
-            format!("  {}", a.scrub(&l.render(Reveal::Full), st.reveal)),
+            format!("  {}", clean(&l.render(st.reveal), term::LINE)),
             Style::default().fg(Color::Cyan),
         ));
     }
     if let Some(j) = &a.jwt {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(format!("JWT: {}", jwt_summary(j)), bold));
-        for l in j.header_json.lines().chain(j.claims_json.lines()) {
-            lines.push(Line::raw(format!("  {l}")));
+        lines.push(Line::styled(format!("JWT: {}", clean(&jwt_summary(j), term::LINE)), bold));
+        for l in j.header_json.lines().chain(j.claims_json.lines()).take(64) {
+            lines.push(Line::raw(format!("  {}", clean(l, term::LINE))));
         }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Replay:", bold));
-    lines.push(Line::raw(format!("  {}", rec.replay)));
+    lines.push(Line::raw(format!("  {}", clean(&rec.replay, term::SECRET))));
     lines.push(Line::raw(""));
     lines.push(Line::styled(https_note(a.kind), Style::default().fg(Color::Green)));
     f.render_widget(Clear, area);
@@ -308,7 +309,7 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 Style::default()
             });
             TRow::new(vec![
-                Cell::from(h.name.clone()),
+                Cell::from(clean(&h.name, term::HOST)),
                 Cell::from(h.addr.map(|a| a.to_string()).unwrap_or_default()),
                 Cell::from(h.http_requests.to_string()),
                 creds,

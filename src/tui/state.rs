@@ -144,13 +144,15 @@ impl UiState {
                     return true;
                 }
                 let a = &r.alert;
+                // What the screen shows: secrets as their slots render (the filter must not find a
+                // redacted secret by its value).
                 let hay = format!(
                     "{} {} {} {} {} {} {} {}",
                     a.kind.as_str(),
                     a.severity,
                     a.host.as_deref().unwrap_or(""),
-                    a.path.as_deref().map(|p| a.scrub(p, self.reveal)).unwrap_or_default(),
-                    a.user.as_deref().unwrap_or(""),
+                    a.shown_path(self.reveal).unwrap_or_default(),
+                    a.shown_user(self.reveal).unwrap_or_default(),
                     a.client,
                     a.server,
                     a.location

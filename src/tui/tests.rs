@@ -9,7 +9,7 @@ use ratatui::backend::TestBackend;
 use super::event::{StatsMsg, UiEvent};
 use super::render::draw;
 use super::state::{RunState, Sort, UiState, View};
-use crate::alert::{Alert, AlertId, Context, Reveal, Secret};
+use crate::alert::{Alert, AlertId, Context, Reveal, Secret, Text};
 use crate::detect::{Confidence, Finding, LeakKind, SecretClass, jwt};
 use crate::pipeline::HostStats;
 use crate::time::Timestamp;
@@ -23,13 +23,17 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         kind,
         class,
         confidence: Confidence::High,
-        secret: secret.into(),
-        user: user.map(str::to_string),
+        secret: Secret::new(secret),
+        user: user.map(Text::user),
         location: "header Authorization".into(),
         evidence: "Bearer".into(),
         jwt,
         login: None,
+        span: None,
     };
+    // The excerpt as the detect stage builds it: the credential is a slot.
+    let mut auth = Text::lit("Authorization: Bearer ");
+    auth.push_secret(Secret::new(secret));
     let ctx = Context {
         ts: Timestamp::from_secs(1_795_000_000 + id as i64),
         client: "10.77.0.1:43000".parse().unwrap(),
@@ -38,12 +42,7 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         method: Some("GET".into()),
         path: Some(path.into()),
         capture: Arc::from("demo.pcap"),
-        excerpt: Arc::from(vec![
-            crate::secret::Text::lit(format!("GET {path} HTTP/1.1")),
-            crate::secret::Text::lit("Host: shop.lab"),
-            crate::secret::Text::lit(format!("Authorization: Bearer {secret}")),
-        ]),
-        message_secrets: Arc::from(vec![Secret::new(secret.into())]),
+        excerpt: Arc::from(vec![Text::lit(format!("GET {path} HTTP/1.1")), Text::lit("Host: shop.lab"), auth]),
     };
     Alert::new(AlertId(id), &f, &ctx)
 }
