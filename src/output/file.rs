@@ -12,7 +12,7 @@
 //! | nothing | created, then `fchmod` 0600 (whatever the umask: 0277 would leave 0400, 0000 more than 0600) |
 //! | a regular file of ours with one link | truncated (`ftruncate`) and `fchmod` 0600 through the descriptor |
 //! | a regular file of another user, or with other names (hard links) | refused |
-//! | a FIFO, a device, owned by us | written as it is: never truncated nor chmodded (`/dev/null`, a forwarder's FIFO) |
+//! | a FIFO, a device, owned by us, or the null device | written as it is: never truncated nor chmodded (`/dev/null`, a forwarder's FIFO) |
 //! | a FIFO, a device, a socket owned by another user | refused |
 //! | a symbolic link, a directory, a socket | refused |
 //!
@@ -57,11 +57,11 @@ pub fn create_private(path: &Path) -> Result<File, OutputFileError> {
     let file = match open_write(path, true, true) {
         Ok(f) => f,
         Err(e) => match e.raw_os_error() {
-            // ELOOP from O_NOFOLLOW; EACCES when the kernel's own guard (fs.protected_symlinks) refuses
-            // first a link planted by another user in a sticky world-writable directory.
-            Some(libc::ELOOP | libc::EACCES) if is_symlink(path) => {
-                return Err(OutputFileError::Symlink { path: path.into() });
-            }
+            Some(libc::ELOOP) if is_symlink(path) => return Err(OutputFileError::Symlink { path: path.into() }),
+            // The kernel's own guards (fs.protected_symlinks, fs.protected_regular) may refuse first, with
+            // EACCES, a link or a file planted by another user in a sticky world-writable directory: name
+            // what is there (the message only: the open has failed either way).
+            Some(libc::EACCES) => return Err(name_refusal(path).unwrap_or_else(|| io_err(e))),
             Some(libc::EISDIR) => return Err(OutputFileError::Directory { path: path.into() }),
             Some(libc::ENXIO) => return open_unread_fifo(path, e),
             _ => return Err(io_err(e)),
@@ -95,6 +95,12 @@ fn is_symlink(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
+/// What we would have refused at `path`, looked at by name, only to word an open that already failed.
+fn name_refusal(path: &Path) -> Option<OutputFileError> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    check_kind_and_owner(path, &meta).err()
+}
+
 /// The checks, on what the descriptor refers to; then the only changes we make, through it.
 fn make_private(path: &Path, file: &File) -> Result<(), OutputFileError> {
     let io_err = |error: io::Error| OutputFileError::Io { path: path.to_path_buf(), error };
@@ -121,6 +127,11 @@ fn check_kind_and_owner(path: &Path, meta: &std::fs::Metadata) -> Result<(), Out
     }
     if ft.is_dir() {
         return Err(OutputFileError::Directory { path: path.into() });
+    }
+    // The null device discards what it is given: anyone's, it cannot leak (`--alerts /dev/null` as a
+    // user who does not own it).
+    if ft.is_char_device() && meta.rdev() == nix::sys::stat::makedev(1, 3) {
+        return Ok(());
     }
     if meta.uid() != nix::unistd::geteuid().as_raw() {
         return Err(OutputFileError::NotOurs { path: path.into(), uid: meta.uid() });
