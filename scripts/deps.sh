@@ -3,13 +3,14 @@
 #   scripts/deps.sh          build and run: libpcap
 #   scripts/deps.sh --test   also what the test suite drives: tcpdump, tmux, iproute2, curl, python3, and
 #                            the real servers and clients of tests/live.rs: pyftpdlib (FTP), redis-server
-#                            and redis-cli, snmpd and snmpget (about 7 MB of packages in all)
+#                            and redis-cli, snmpd and snmpget, setcap and setpriv (tests/hostile/privileges.rs:
+#                            libcap2-bin, util-linux) (about 7 MB of packages in all)
 # Runs apt-get directly as root, through sudo otherwise. Idempotent and quiet when nothing is missing.
 set -euo pipefail
 
 pkgs=(libpcap-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    pkgs+=(tcpdump tmux iproute2 curl python3 openssl python3-pyftpdlib redis-server snmpd snmp)
+    pkgs+=(tcpdump tmux iproute2 curl python3 openssl python3-pyftpdlib redis-server snmpd snmp libcap2-bin util-linux)
 fi
 
 missing=()

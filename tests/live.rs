@@ -297,6 +297,13 @@ fn live_drops_root_to_nobody_and_sigterm_stops_cleanly_with_a_summary() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(uid_line.split_whitespace().skip(1).all(|u| u == "65534"), "still privileged: {uid_line}");
+    // And without a capability left (tests/hostile/privileges.rs checks every set and thread, and the setcap
+    // route).
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    for set in ["CapEff:", "CapPrm:"] {
+        let line = status.lines().find(|l| l.starts_with(set)).unwrap_or("");
+        assert!(line.ends_with("0000000000000000"), "capabilities kept: {line}");
+    }
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM).expect("kill");
     let code = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(code, Some(0));

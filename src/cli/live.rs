@@ -22,24 +22,74 @@ use plainsight::pipeline::Engine;
 
 use super::{EXIT_LEAK, LiveArgs};
 
-/// Drop root after the capture is open, as tcpdump -Z does: a parser bug must not run as root.
+/// Once the capture is open nothing needs a privilege any more (the alert file is open too): give them
+/// all up, so that a parser bug exploited by hostile traffic runs with none. Started as root, switch to
+/// `user` (as tcpdump -Z does); started with file capabilities (`setcap cap_net_raw,cap_net_admin=eip`),
+/// the capabilities stay effective for the whole run unless dropped. In both cases every capability set
+/// is then emptied and checked empty, and no_new_privs set so that nothing can regain one (a setuid or
+/// file-capability program run later). Failing any step is an error: we do not capture privileged.
+/// Returns the user switched to, if any.
 fn drop_privileges(user: &str) -> anyhow::Result<Option<String>> {
     use nix::unistd::{Uid, User, setgid, setgroups, setuid};
-    if !Uid::effective().is_root() || user == "root" {
-        return Ok(None);
+    // Capabilities belong to each thread: dropped here, before any other thread exists, the capture and
+    // analysis threads start with none. A thread started earlier would keep its own (refuse, then).
+    if let Some(n) = threads() {
+        anyhow::ensure!(n == 1, "privileges must be dropped before threads start ({n} threads)");
     }
-    let Some(u) = User::from_name(user).with_context(|| format!("cannot look up user {user}"))? else {
-        if user == "nobody" {
-            // The default user may not exist on minimal systems: keep going, but say so.
-            eprintln!("plainsight: warning: user 'nobody' does not exist; still running as root");
-            return Ok(None);
+    let mut who = None;
+    if Uid::effective().is_root() && user != "root" {
+        match User::from_name(user).with_context(|| format!("cannot look up user {user}"))? {
+            Some(u) => {
+                setgroups(&[u.gid]).context("setgroups")?;
+                setgid(u.gid).context("setgid")?;
+                setuid(u.uid).context("setuid")?;
+                who = Some(u.name);
+            }
+            // The default user may not exist on minimal systems: keep going as root without
+            // capabilities, and say so.
+            None if user == "nobody" => {
+                eprintln!("plainsight: warning: user 'nobody' does not exist; still running as root")
+            }
+            None => anyhow::bail!("no such user: {user} (--user)"),
         }
-        anyhow::bail!("no such user: {user} (--user)");
-    };
-    setgroups(&[u.gid]).context("setgroups")?;
-    setgid(u.gid).context("setgid")?;
-    setuid(u.uid).context("setuid")?;
-    Ok(Some(u.name))
+    }
+    drop_capabilities()?;
+    Ok(who)
+}
+
+/// Empty the ambient, inheritable, permitted and effective sets, check them empty, set no_new_privs.
+/// setuid away from root clears permitted and effective already unless SECBIT_KEEP_CAPS is set, but not
+/// the inheritable set: nothing is left to that rule.
+fn drop_capabilities() -> anyhow::Result<()> {
+    use caps::CapSet;
+    const SETS: [CapSet; 4] = [CapSet::Ambient, CapSet::Inheritable, CapSet::Permitted, CapSet::Effective];
+    for set in SETS {
+        caps::clear(None, set).map_err(|e| anyhow::anyhow!("cannot drop {set:?} capabilities: {e}"))?;
+    }
+    for set in SETS {
+        let left = caps::read(None, set).map_err(|e| anyhow::anyhow!("cannot read {set:?} capabilities: {e}"))?;
+        anyhow::ensure!(left.is_empty(), "{set:?} capabilities still held after dropping them: {left:?}");
+    }
+    // The kernel's own account, every bit (the crate reads only the capabilities it knows by name).
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for l in status.lines() {
+            if let Some((name, mask)) = l.split_once(':') {
+                if ["CapInh", "CapPrm", "CapEff", "CapAmb"].contains(&name) {
+                    let mask = mask.trim();
+                    anyhow::ensure!(mask.bytes().all(|b| b == b'0'), "{name} still {mask} after dropping capabilities");
+                }
+            }
+        }
+    }
+    nix::sys::prctl::set_no_new_privs().context("cannot set no_new_privs")?;
+    anyhow::ensure!(nix::sys::prctl::get_no_new_privs().context("cannot read no_new_privs")?, "no_new_privs not set");
+    Ok(())
+}
+
+/// Threads of this process, from /proc (None where it cannot be read).
+fn threads() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|n| n.trim().parse().ok())
 }
 
 pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
@@ -59,9 +109,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         Some(p) if use_tui && p.as_os_str() == "-" => {
             anyhow::bail!("--alerts - cannot share the terminal with the UI: give a file, or --no-tui")
         }
-        Some(p) => {
-            Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?)
-        }
+        Some(p) => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");

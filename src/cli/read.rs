@@ -22,9 +22,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let common = &args.common;
     let reveal = common.reveal();
     let mut jsonl = match &common.alerts {
-        Some(p) => {
-            Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?)
-        }
+        Some(p) => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
@@ -156,9 +154,7 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let common = args.common.clone();
     let reveal = common.reveal();
     let mut jsonl = match &common.alerts {
-        Some(p) if p.as_os_str() != "-" => {
-            Some(JsonLines::create(p, reveal).with_context(|| format!("{}: cannot create alert file", p.display()))?)
-        }
+        Some(p) if p.as_os_str() != "-" => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
         Some(_) => anyhow::bail!("--alerts - cannot share the terminal with --tui: give a file"),
         None => None,
     };

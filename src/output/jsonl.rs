@@ -1,11 +1,10 @@
 //! The alert file: JSON lines, first sighting of each leak written (and flushed) at once.
 
-use std::fs::{self, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::alert::{Alert, AlertSink, Reveal};
+use crate::output::file::{OutputFileError, create_private};
 
 /// Writes one JSON object per new leak. Write errors are kept (not panicked on) and reported at the end;
 /// a closed pipe (`plainsight ... --alerts - | head`) stops the writing quietly.
@@ -17,15 +16,13 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
-    /// `-` is standard output; anything else is a file created (or truncated) with mode 0600.
-    pub fn create(path: &Path, reveal: Reveal) -> io::Result<JsonLines> {
+    /// `-` is standard output; anything else is opened by [`create_private`]: a new or own regular file
+    /// (mode 0600, truncated), or a FIFO or device of ours; links and other users' files are refused.
+    pub fn create(path: &Path, reveal: Reveal) -> Result<JsonLines, OutputFileError> {
         let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
             Box::new(io::stdout())
         } else {
-            let f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-            // `mode` only applies when the file is created: tighten an existing file too.
-            fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
-            Box::new(BufWriter::new(f))
+            Box::new(BufWriter::new(create_private(path)?))
         };
         Ok(JsonLines { out, reveal, error: None, written: 0 })
     }

@@ -2,10 +2,13 @@
 //!
 //! - [`jsonl::JsonLines`]: the alert file, one JSON object per leak per line (docs/alerts.md), created
 //!   with mode 0600 because it holds evidence about other people's credentials.
+//! - [`file::create_private`]: how every file plainsight writes is opened (no symbolic link followed, no
+//!   other user's file written, 0600 whatever the umask).
 //! - [`report`]: the end-of-run report, leaks grouped by server with what an attacker can do with each.
 //! - [`lines::AlertLines`]: one human line per new leak, for `live --no-tui` and pipes.
 //! - [`term`]: the one sanitiser every text sink (and the TUI) passes attacker-chosen text through.
 
+pub mod file;
 pub mod jsonl;
 pub mod lines;
 pub mod report;
