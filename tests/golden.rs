@@ -46,12 +46,14 @@ fn plainsight(args: &[&str]) -> std::process::Output {
 }
 
 fn alerts(name: &str, reveal: bool) -> Vec<Value> {
+    alerts_with(name, if reveal { &["--reveal"] } else { &[] })
+}
+
+fn alerts_with(name: &str, extra: &[&str]) -> Vec<Value> {
     let cap = format!("captures/{name}.pcap");
     // At the end of the run, so that counts (a brute force's attempts) are final.
     let mut args = vec!["read", "-q", "--threads", "1", "--no-report", "--alerts-at-end", "--alerts", "-"];
-    if reveal {
-        args.push("--reveal");
-    }
+    args.extend_from_slice(extra);
     args.push(&cap);
     let o = plainsight(&args);
     assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
@@ -81,22 +83,24 @@ fn matches_hash_only(t: &Value, a: &Value) -> bool {
     a["server"] == t["server"] && a["user"] == t["user"] && a["class"] == "material" && a["location"] == t["mechanism"]
 }
 
-/// A capture's truth set against its alerts (`--reveal`): each truth leak (and hash-only login) with the
-/// alert it matched, the truth entries nothing matched, and the alerts no truth entry claimed.
+/// A capture's truth set against its alerts (`--reveal`): each truth leak (and hash-only login, and with
+/// `include_low` each low-confidence finding) with the alert it matched, the truth entries nothing
+/// matched, and the alerts no truth entry claimed.
 struct Paired {
     pairs: Vec<(Value, Value)>,
     unmatched: Vec<String>,
     extra: Vec<Value>,
 }
 
-fn pair_with_truth(name: &str) -> Paired {
+fn pair_with_truth(name: &str, include_low: bool) -> Paired {
     let t = truth(name);
-    let got = alerts(name, true);
+    let got = alerts_with(name, if include_low { &["--reveal", "--include-low"] } else { &["--reveal"] });
     let mut used = vec![false; got.len()];
     let mut p = Paired { pairs: Vec::new(), unmatched: Vec::new(), extra: Vec::new() };
     let leaks = t["leaks"].as_array().expect("leaks").iter().map(|l| (l, false));
     let hashes = t["hash_only"].as_array().into_iter().flatten().map(|h| (h, true));
-    for (entry, hash_only) in leaks.chain(hashes) {
+    let low = t["low_confidence"].as_array().into_iter().flatten().filter(|_| include_low).map(|l| (l, false));
+    for (entry, hash_only) in leaks.chain(hashes).chain(low) {
         let fits = |a: &Value| if hash_only { matches_hash_only(entry, a) } else { matches(entry, a) };
         match got.iter().enumerate().position(|(i, a)| !used[i] && fits(a)) {
             Some(i) => {
@@ -114,7 +118,7 @@ fn pair_with_truth(name: &str) -> Paired {
 #[test]
 fn every_bundled_capture_gives_exactly_its_ground_truth() {
     for name in CAPTURES {
-        let p = pair_with_truth(name);
+        let p = pair_with_truth(name, false);
         assert!(p.unmatched.is_empty(), "{name}: {}\ngot: {:#?}", p.unmatched.join("\n"), alerts(name, true));
         assert!(p.extra.is_empty(), "{name}: unexpected alerts: {:#?}", p.extra);
     }
@@ -155,7 +159,7 @@ fn every_truth_leak_gets_its_documented_severity_and_evidence() {
     let mut wrong = Vec::new();
     let mut checked = 0;
     for name in CAPTURES {
-        for (t, a) in pair_with_truth(name).pairs {
+        for (t, a) in pair_with_truth(name, false).pairs {
             checked += 1;
             for m in pinned_mismatches(&t, &a) {
                 wrong.push(format!("{name}: {m}\n  truth: {t}"));
@@ -164,6 +168,24 @@ fn every_truth_leak_gets_its_documented_severity_and_evidence() {
     }
     assert!(checked > 0);
     assert!(wrong.is_empty(), "{} departures from the truth:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// `--include-low` adds exactly the truth's low-confidence findings (an attack payload in a password
+/// parameter), each rated low with its evidence, and changes nothing else.
+#[test]
+fn include_low_adds_exactly_the_low_confidence_truth_rated_low() {
+    let mut low = 0;
+    for name in CAPTURES {
+        let p = pair_with_truth(name, true);
+        assert!(p.unmatched.is_empty(), "{name}: {}", p.unmatched.join("\n"));
+        assert!(p.extra.is_empty(), "{name}: unexpected alerts with --include-low: {:#?}", p.extra);
+        for (t, a) in &p.pairs {
+            let m = pinned_mismatches(t, a);
+            assert!(m.is_empty(), "{name}: {}\n  truth: {t}", m.join("\n"));
+            low += usize::from(t["severity"] == "low");
+        }
+    }
+    assert!(low > 0, "no truth file lists a low-confidence finding");
 }
 
 /// The check above can fail: a wrong severity, a missing phrase and a truth entry that pins nothing are

@@ -186,13 +186,16 @@ $(shop_login judy judy-Pa55 10.77.0.2:80 shop.lab /login form)
   {"kind": "api_key_header", "user": "judy", $at, "method": "GET", "path": "/search", "jwt_sub": "judy", "severity": "high", "evidence_has": ["custom header", "HS256", "sub judy"]},
   {"kind": "jwt_other", "user": "judy", $at, "method": "GET", "path": null, "jwt_sub": "judy", "severity": "high", "evidence_has": ["JWT", "HS256", "sub judy"]}
  ],
+ "low_confidence": [
+  {"kind": "url_token", "secret": ";cat /etc/passwd", "user": null, $at, "method": "GET", "path": "/search?q=shoes&pass=;cat%20/etc/passwd", "severity": "low", "evidence_has": ["password in a URL"]}
+ ],
  "negatives": [
   "login page HTML mentions password, token and Bearer",
   "documentation page with the jwt.io example token",
   "csrf_token form field and XSRF-TOKEN cookie",
   "_ga tracking cookie",
   "a login with an empty password (mallory)",
-  "?pass=;cat /etc/passwd attack payload in a search URL",
+  "?pass=;cat /etc/passwd attack payload in a search URL (low confidence: only with --include-low)",
   "a static stylesheet"
  ]
 }
