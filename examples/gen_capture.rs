@@ -9,14 +9,17 @@
 //! `http`: interleaved keep-alive HTTP/1.1 flows (Content-Length and chunked bodies of 200 B to 64 KiB,
 //! several content types), ~3% of requests carrying a credential (Bearer JWT, Basic, session cookie,
 //! form login, API key, URL token), a fifth of those sent in 64-byte segments so the secret is split.
-//! Writes OUT.truth.json: `{"credentials": N, "split": M, "secrets": [...]}`.
+//! Writes OUT.truth.json: `{"credentials": N, "split": M, "secrets": [...], "expected": [...]}`, where
+//! `expected` gives each planted secret its alert kind and the severity of README's rules (every server
+//! answers 200, so passwords are critical; the JWTs expire a day after the capture starts, so high).
 //! `flood`: FLOWS one-packet flows (SYNs from distinct ports) plus one slow-drip flow that sends a
 //! Bearer request one byte every 1000 packets: memory must stay flat and the drip still be found.
 //! `protos`: FTP, IMAP, SMTP and Redis sessions (CONCURRENT interleaved at a time, 4 servers per
 //! protocol), each with one login of a distinct password, one in eight refused, around ordinary work
 //! (FTP LIST, IMAP FETCH of 4 KiB messages, a 2-16 KiB mail through DATA, pipelined GET/SET). Writes
-//! OUT.truth.json with the expected alerts: one per accepted login, one per (protocol, server) with
-//! refusals, and `sightings` (the sum of the alerts' counts: every login).
+//! OUT.truth.json with the expected alerts: one per accepted login (`expected`: secret, kind, critical),
+//! one per (protocol, server) with refusals (`refused_groups`: kind, server, count, medium), and
+//! `sightings` (the sum of the alerts' counts: every login).
 //! `greetings`: FLOWS connections to port 2000 whose server only sends `220 ` and which never close
 //! (the prober can never decide), then one FTP login that must still be found.
 
@@ -73,6 +76,7 @@ fn http(out: &str, megabytes: u64, flows: usize) {
     let mut ts = 1_795_000_000_000_000i64;
     let mut bytes = 0u64;
     let mut secrets: Vec<String> = Vec::new();
+    let mut expected: Vec<serde_json::Value> = Vec::new();
     let mut split = 0usize;
     for c in convs.iter_mut() {
         c.handshake();
@@ -100,6 +104,7 @@ fn http(out: &str, megabytes: u64, flows: usize) {
                 0 => {
                     let t = jwt(&format!(r#"{{"sub":"user{id}","exp":1795090000}}"#));
                     extra = format!("Authorization: Bearer {t}\r\n");
+                    expected.push(serde_json::json!({"secret": t, "kind": "bearer_jwt", "severity": "high"}));
                     secrets.push(t);
                 }
                 1 => {
@@ -109,11 +114,13 @@ fn http(out: &str, megabytes: u64, flows: usize) {
                         "Authorization: Basic {}\r\n",
                         base64::engine::general_purpose::STANDARD.encode(format!("user{id}:{p}"))
                     );
+                    expected.push(serde_json::json!({"secret": p, "kind": "basic_auth", "severity": "critical"}));
                     secrets.push(p);
                 }
                 2 => {
                     let s = format!("sess{id:08}{:016x}", rng.next());
                     extra = format!("Cookie: _ga=GA1.2.3.4; sessionid={s}\r\n");
+                    expected.push(serde_json::json!({"secret": s, "kind": "cookie_token", "severity": "high"}));
                     secrets.push(s);
                 }
                 3 => {
@@ -122,16 +129,19 @@ fn http(out: &str, megabytes: u64, flows: usize) {
                     target = "/login".into();
                     body = format!("username=user{id}&password={p}");
                     extra = "Content-Type: application/x-www-form-urlencoded\r\n".into();
+                    expected.push(serde_json::json!({"secret": p, "kind": "form_login", "severity": "critical"}));
                     secrets.push(p);
                 }
                 4 => {
                     let k = format!("key-{id}-{:016x}", rng.next());
                     extra = format!("X-API-Key: {k}\r\n");
+                    expected.push(serde_json::json!({"secret": k, "kind": "api_key_header", "severity": "high"}));
                     secrets.push(k);
                 }
                 _ => {
                     let t = format!("at{id}x{:016x}", rng.next());
                     target = format!("/feed?access_token={t}&page=1");
+                    expected.push(serde_json::json!({"secret": t, "kind": "url_token", "severity": "high"}));
                     secrets.push(t);
                 }
             }
@@ -174,7 +184,7 @@ fn http(out: &str, megabytes: u64, flows: usize) {
         bytes += write(&mut w, c.take(), &mut ts);
     }
     w.into_inner().flush().expect("flush");
-    let truth = serde_json::json!({"credentials": secrets.len(), "split": split, "requests": req_no, "bytes": bytes, "secrets": secrets});
+    let truth = serde_json::json!({"credentials": secrets.len(), "split": split, "requests": req_no, "bytes": bytes, "secrets": secrets, "expected": expected});
     std::fs::write(format!("{}.truth.json", out.trim_end_matches(".pcap")), truth.to_string()).expect("truth");
     eprintln!("{out}: {bytes} bytes of frames, {req_no} requests, {} credentials ({split} split)", secrets.len());
 }
@@ -342,7 +352,9 @@ fn protos(out: &str, megabytes: u64, concurrent: usize) {
     let mut bytes = 0u64;
     let ports = [21u16, 143, 587, 6379];
     let names = ["ftp", "imap", "smtp", "redis"];
+    let kinds = ["ftp_login", "imap_login", "smtp_auth", "redis_auth"];
     let mut accepted: Vec<String> = Vec::new();
+    let mut expected: Vec<serde_json::Value> = Vec::new();
     let mut refused = [[0u64; 4]; 4];
     let mut sessions = 0usize;
     let mut active: Vec<(Conversation, Steps, usize)> = Vec::new();
@@ -356,6 +368,7 @@ fn protos(out: &str, megabytes: u64, concurrent: usize) {
             if is_refused {
                 refused[proto][server_no] += 1;
             } else {
+                expected.push(serde_json::json!({"secret": pw, "kind": kinds[proto], "severity": "critical"}));
                 accepted.push(pw);
             }
             let server = SocketAddr::from(([10, 60, proto as u8, server_no as u8 + 1], ports[proto]));
@@ -389,10 +402,19 @@ fn protos(out: &str, megabytes: u64, concurrent: usize) {
         .zip(refused.iter())
         .map(|(n, r)| (n.to_string(), serde_json::json!(r.iter().sum::<u64>())))
         .collect();
+    // Refused logins against one server fold into one alert, medium whatever the password.
+    let refused_groups: Vec<serde_json::Value> = (0..4)
+        .flat_map(|p| (0..4).map(move |s| (p, s)))
+        .filter(|&(p, s)| refused[p][s] > 0)
+        .map(|(p, s)| {
+            let server = SocketAddr::from(([10, 60, p as u8, s as u8 + 1], ports[p]));
+            serde_json::json!({"kind": kinds[p], "server": server.to_string(), "count": refused[p][s], "severity": "medium"})
+        })
+        .collect();
     let truth = serde_json::json!({
         "sessions": sessions, "bytes": bytes, "accepted": accepted.len(), "refused": refusals,
         "refused_by_proto": by_proto, "alerts": accepted.len() + groups, "sightings": sessions,
-        "secrets": accepted,
+        "secrets": accepted, "expected": expected, "refused_groups": refused_groups,
     });
     std::fs::write(format!("{}.truth.json", out.trim_end_matches(".pcap")), truth.to_string()).expect("truth");
     eprintln!(

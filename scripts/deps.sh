@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Install the system packages plainsight needs, only those missing (Debian/Ubuntu, apt-get).
 #   scripts/deps.sh          build and run: libpcap
-#   scripts/deps.sh --test   also what the test suite drives: tcpdump, tmux, iproute2, curl, python3, and
-#                            the real servers and clients of tests/live.rs: pyftpdlib (FTP), redis-server
-#                            and redis-cli, snmpd and snmpget, setcap and setpriv (tests/hostile/privileges.rs:
-#                            libcap2-bin, util-linux) (about 7 MB of packages in all)
+#   scripts/deps.sh --test   also what the test suite drives: tcpdump, tmux, iproute2 (ip, ss), curl,
+#                            python3, util-linux (setpriv), libcap2-bin (setcap: tests/hostile/privileges.rs),
+#                            and the real servers and clients of tests/live.rs: pyftpdlib (FTP), redis-server
+#                            and redis-cli, snmpd and snmpget (about 7 MB of packages in all). Under CI a test
+#                            whose prerequisite is missing fails (tests/common::missing), so everything a test
+#                            needs is listed here.
 # Runs apt-get directly as root, through sudo otherwise. Idempotent and quiet when nothing is missing.
 set -euo pipefail
 
 pkgs=(libpcap-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    pkgs+=(tcpdump tmux iproute2 curl python3 openssl python3-pyftpdlib redis-server snmpd snmp libcap2-bin util-linux)
+    pkgs+=(tcpdump tmux iproute2 curl python3 openssl util-linux libcap2-bin python3-pyftpdlib redis-server redis-tools snmpd snmp)
 fi
 
 missing=()

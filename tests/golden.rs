@@ -1,6 +1,10 @@
 //! The bundled captures (made by captures/gen with real clients and servers): their alerts are exactly
-//! the ground truth, pinned byte for byte by golden files, and no output path leaks a secret.
+//! the ground truth, with the severity and evidence the truth pins; pinned byte for byte by golden files;
+//! and no output path leaks a secret.
 //!
+//! The truth files (`captures/*.truth.json`, see captures/README.md) are written by the generators from
+//! what they sent and how the servers answered, never from plainsight's output, so a wrong severity or
+//! verdict fails here even when the golden files were blessed with it.
 //! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites tests/golden/*.jsonl after a deliberate change.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -42,12 +46,14 @@ fn plainsight(args: &[&str]) -> std::process::Output {
 }
 
 fn alerts(name: &str, reveal: bool) -> Vec<Value> {
+    alerts_with(name, if reveal { &["--reveal"] } else { &[] })
+}
+
+fn alerts_with(name: &str, extra: &[&str]) -> Vec<Value> {
     let cap = format!("captures/{name}.pcap");
     // At the end of the run, so that counts (a brute force's attempts) are final.
     let mut args = vec!["read", "-q", "--threads", "1", "--no-report", "--alerts-at-end", "--alerts", "-"];
-    if reveal {
-        args.push("--reveal");
-    }
+    args.extend_from_slice(extra);
     args.push(&cap);
     let o = plainsight(&args);
     assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
@@ -77,30 +83,126 @@ fn matches_hash_only(t: &Value, a: &Value) -> bool {
     a["server"] == t["server"] && a["user"] == t["user"] && a["class"] == "material" && a["location"] == t["mechanism"]
 }
 
+/// A capture's truth set against its alerts (`--reveal`): each truth leak (and hash-only login, and with
+/// `include_low` each low-confidence finding) with the alert it matched, the truth entries nothing
+/// matched, and the alerts no truth entry claimed.
+struct Paired {
+    pairs: Vec<(Value, Value)>,
+    unmatched: Vec<String>,
+    extra: Vec<Value>,
+}
+
+fn pair_with_truth(name: &str, include_low: bool) -> Paired {
+    let t = truth(name);
+    let got = alerts_with(name, if include_low { &["--reveal", "--include-low"] } else { &["--reveal"] });
+    let mut used = vec![false; got.len()];
+    let mut p = Paired { pairs: Vec::new(), unmatched: Vec::new(), extra: Vec::new() };
+    let leaks = t["leaks"].as_array().expect("leaks").iter().map(|l| (l, false));
+    let hashes = t["hash_only"].as_array().into_iter().flatten().map(|h| (h, true));
+    let low = t["low_confidence"].as_array().into_iter().flatten().filter(|_| include_low).map(|l| (l, false));
+    for (entry, hash_only) in leaks.chain(hashes).chain(low) {
+        let fits = |a: &Value| if hash_only { matches_hash_only(entry, a) } else { matches(entry, a) };
+        match got.iter().enumerate().position(|(i, a)| !used[i] && fits(a)) {
+            Some(i) => {
+                used[i] = true;
+                p.pairs.push((entry.clone(), got[i].clone()));
+            }
+            None if hash_only => p.unmatched.push(format!("hash-only login not reported as material: {entry}")),
+            None => p.unmatched.push(format!("expected leak not reported: {entry}")),
+        }
+    }
+    p.extra = got.iter().zip(&used).filter(|(_, u)| !**u).map(|(a, _)| a.clone()).collect();
+    p
+}
+
 #[test]
 fn every_bundled_capture_gives_exactly_its_ground_truth() {
     for name in CAPTURES {
-        let t = truth(name);
-        let want = t["leaks"].as_array().expect("leaks");
-        let got = alerts(name, true);
-        let mut used = vec![false; got.len()];
-        for leak in want {
-            let i = got.iter().enumerate().position(|(i, a)| !used[i] && matches(leak, a));
-            match i {
-                Some(i) => used[i] = true,
-                None => panic!("{name}: expected leak not reported: {leak}\ngot: {got:#?}"),
-            }
-        }
-        for h in t["hash_only"].as_array().into_iter().flatten() {
-            let i = got.iter().enumerate().position(|(i, a)| !used[i] && matches_hash_only(h, a));
-            match i {
-                Some(i) => used[i] = true,
-                None => panic!("{name}: hash-only login not reported as material: {h}\ngot: {got:#?}"),
-            }
-        }
-        let extra: Vec<&Value> = got.iter().zip(&used).filter(|(_, u)| !**u).map(|(a, _)| a).collect();
-        assert!(extra.is_empty(), "{name}: unexpected alerts: {extra:#?}");
+        let p = pair_with_truth(name, false);
+        assert!(p.unmatched.is_empty(), "{name}: {}\ngot: {:#?}", p.unmatched.join("\n"), alerts(name, true));
+        assert!(p.extra.is_empty(), "{name}: unexpected alerts: {:#?}", p.extra);
     }
+}
+
+const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+
+/// How `alert` departs from what the truth entry `t` pins: its `severity` (the documented rule applied by
+/// the generator to what it sent) and `evidence_has` (phrases the evidence must contain, compared
+/// case-insensitively). A truth entry without them is a departure too: every leak pins both.
+fn pinned_mismatches(t: &Value, alert: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    match t["severity"].as_str() {
+        Some(s) if SEVERITIES.contains(&s) => {
+            if alert["severity"] != s {
+                out.push(format!("severity {} where the truth says {s}", alert["severity"]));
+            }
+        }
+        _ => out.push(format!("truth entry without a valid severity: {}", t["severity"])),
+    }
+    let evidence = alert["evidence"].as_str().unwrap_or_default().to_lowercase();
+    match t["evidence_has"].as_array() {
+        Some(phrases) if !phrases.is_empty() => {
+            for ph in phrases {
+                let ph = ph.as_str().unwrap_or_default();
+                if ph.is_empty() || !evidence.contains(&ph.to_lowercase()) {
+                    out.push(format!("evidence {} lacks {ph:?}", alert["evidence"]));
+                }
+            }
+        }
+        _ => out.push("truth entry without evidence_has phrases".into()),
+    }
+    out
+}
+
+#[test]
+fn every_truth_leak_gets_its_documented_severity_and_evidence() {
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for name in CAPTURES {
+        for (t, a) in pair_with_truth(name, false).pairs {
+            checked += 1;
+            for m in pinned_mismatches(&t, &a) {
+                wrong.push(format!("{name}: {m}\n  truth: {t}"));
+            }
+        }
+    }
+    assert!(checked > 0);
+    assert!(wrong.is_empty(), "{} departures from the truth:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// `--include-low` adds exactly the truth's low-confidence findings (an attack payload in a password
+/// parameter), each rated low with its evidence, and changes nothing else.
+#[test]
+fn include_low_adds_exactly_the_low_confidence_truth_rated_low() {
+    let mut low = 0;
+    for name in CAPTURES {
+        let p = pair_with_truth(name, true);
+        assert!(p.unmatched.is_empty(), "{name}: {}", p.unmatched.join("\n"));
+        assert!(p.extra.is_empty(), "{name}: unexpected alerts with --include-low: {:#?}", p.extra);
+        for (t, a) in &p.pairs {
+            let m = pinned_mismatches(t, a);
+            assert!(m.is_empty(), "{name}: {}\n  truth: {t}", m.join("\n"));
+            low += usize::from(t["severity"] == "low");
+        }
+    }
+    assert!(low > 0, "no truth file lists a low-confidence finding");
+}
+
+/// The check above can fail: a wrong severity, a missing phrase and a truth entry that pins nothing are
+/// each reported.
+#[test]
+fn pinned_severity_and_evidence_catch_a_wrong_alert() {
+    let t = serde_json::json!({"severity": "medium", "evidence_has": ["FTP USER/PASS", "refused by the server"]});
+    let right =
+        serde_json::json!({"severity": "medium", "evidence": "FTP USER/PASS (password), REFUSED by the server"});
+    assert!(pinned_mismatches(&t, &right).is_empty(), "{:?}", pinned_mismatches(&t, &right));
+    let wrong =
+        serde_json::json!({"severity": "critical", "evidence": "FTP USER/PASS (password), accepted by the server"});
+    let m = pinned_mismatches(&t, &wrong);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(m[0].contains("severity") && m[1].contains("refused by the server"), "{m:?}");
+    let bare = serde_json::json!({"kind": "ftp_login"});
+    assert_eq!(pinned_mismatches(&bare, &right).len(), 2);
 }
 
 #[test]

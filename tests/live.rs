@@ -1,9 +1,10 @@
 //! Live capture end to end: real servers, real curl, `plainsight live` on a real interface.
 //!
-//! Needs root (network namespaces, capture privileges), `ip`, `curl` and `python3`; skips with a message
-//! otherwise. CI runs as root. Addresses live only inside namespaces this test creates (and loopback).
-//! The protocol tests also drive real FTP, Redis and SNMP servers and clients (pyftpdlib, redis-server and
-//! redis-cli, snmpd and snmpget; `scripts/deps.sh --test` installs them) and skip when one is missing.
+//! Needs root (network namespaces, capture privileges), `ip`, `curl` and `python3` (some tests `setpriv`
+//! and `ss` too). Addresses live only inside namespaces this test creates (and loopback). The protocol
+//! tests also drive real FTP, Redis and SNMP servers and clients (pyftpdlib, redis-server and redis-cli,
+//! snmpd and snmpget). `scripts/deps.sh --test` installs them all; a test without one calls
+//! `common::missing`: it fails under CI (which runs as root) and says it skipped elsewhere.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -25,16 +26,18 @@ fn have(cmd: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn skip_reason() -> Option<String> {
+/// A prerequisite of every live test is absent (root, `ip`, `curl`, `python3`) or one of `extra` tools is:
+/// [`missing`] says so (and fails under CI). Use as `if unprepared(&[]) { return }`.
+fn unprepared(extra: &[&str]) -> bool {
     if !nix::unistd::Uid::effective().is_root() {
-        return Some("not root".into());
+        return missing("not root (live capture and network namespaces need root)");
     }
-    for c in ["ip", "curl", "python3"] {
+    for c in ["ip", "curl", "python3"].iter().chain(extra) {
         if !have(c) {
-            return Some(format!("{c} not installed"));
+            return missing(&format!("{c} not installed (scripts/deps.sh --test)"));
         }
     }
-    None
+    false
 }
 
 fn sh(cmd: &str) -> bool {
@@ -146,8 +149,7 @@ fn wait_port(ns_prefix: &str, host: &str, port: u16) {
 
 #[test]
 fn live_on_a_veth_between_two_namespaces_reports_curl_leaks() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    if unprepared(&[]) {
         return;
     }
     let id = std::process::id() % 100_000;
@@ -192,8 +194,7 @@ fn live_on_a_veth_between_two_namespaces_reports_curl_leaks() {
 
 #[test]
 fn live_on_loopback_reports_curl_leaks_and_stops_on_duration() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    if unprepared(&[]) {
         return;
     }
     let port = 20_000 + (std::process::id() % 20_000) as u16;
@@ -221,8 +222,7 @@ fn live_on_loopback_reports_curl_leaks_and_stops_on_duration() {
 
 #[test]
 fn live_errors_are_clear() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    if unprepared(&["setpriv"]) {
         return;
     }
     let o = run(&["live", "-i", "nosuchif0", "--no-tui", "--duration", "1"]);
@@ -244,27 +244,24 @@ fn live_errors_are_clear() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is down"), "{}", String::from_utf8_lossy(&o.stderr));
 
     // Without privileges: the error names the capabilities and the setcap command.
-    if have("setpriv") {
-        let o = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
-            .arg(bin())
-            .args(["live", "-i", "lo", "--no-tui", "--duration", "1"])
-            .output()
-            .expect("run setpriv");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        assert!(err.contains("CAP_NET_RAW") && err.contains("setcap"), "{err}");
-    }
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
+        .arg(bin())
+        .args(["live", "-i", "lo", "--no-tui", "--duration", "1"])
+        .output()
+        .expect("run setpriv");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("CAP_NET_RAW") && err.contains("setcap"), "{err}");
 }
 
 #[test]
 fn live_drops_root_to_nobody_and_sigterm_stops_cleanly_with_a_summary() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    if unprepared(&[]) {
         return;
     }
     if nix::unistd::User::from_name("nobody").ok().flatten().is_none() {
-        eprintln!("skipped: no user nobody");
+        missing("no user nobody (the user live drops root to)");
         return;
     }
     let dir = tempdir();
@@ -422,16 +419,11 @@ f.quit()
 
 #[test]
 fn live_ftp_login_with_its_verdict() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
-        return;
-    }
-    if !have("ss") {
-        eprintln!("skipped: ss not installed");
+    if unprepared(&["ss"]) {
         return;
     }
     let Some(py) = python_with_pyftpdlib() else {
-        eprintln!("skipped: pyftpdlib not installed (python3-pyftpdlib, scripts/deps.sh --test)");
+        missing("pyftpdlib not installed (python3-pyftpdlib, scripts/deps.sh --test)");
         return;
     };
     let mut pair = two_namespaces("pf", "10.232.0");
@@ -477,15 +469,8 @@ const SNMPD_CONF: &str = "agentAddress udp:10.233.0.2:161\nrocommunity Lab-ro-li
 
 #[test]
 fn live_redis_auth_and_snmp_community_are_seen() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    if unprepared(&["ss", "redis-server", "redis-cli", "snmpd", "snmpget"]) {
         return;
-    }
-    for c in ["ss", "redis-server", "redis-cli", "snmpd", "snmpget"] {
-        if !have(c) {
-            eprintln!("skipped: {c} not installed (scripts/deps.sh --test)");
-            return;
-        }
     }
     let mut pair = two_namespaces("pr", "10.233.0");
     let state = tempdir();

@@ -1,4 +1,4 @@
-//! The real binary in a real terminal (tmux): keys in, screen out. Skips when tmux is missing.
+//! The real binary in a real terminal (tmux): keys in, screen out. Without tmux: `common::missing`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -45,7 +45,7 @@ fn keys(name: &str, k: &[&str]) {
 #[test]
 fn read_tui_on_the_demo_capture_navigates_views_and_quits() {
     if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed (scripts/deps.sh --test installs it)");
+        common::missing("tmux is not installed (scripts/deps.sh --test installs it)");
         return;
     }
     let name = format!("plainsight-test-{}", std::process::id());

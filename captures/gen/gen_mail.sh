@@ -323,19 +323,25 @@ f.quit()
 PY
 }
 
+# Severity follows the documented rules (README "Severity"): critical for a password the server accepted,
+# medium for a refused one and for the anonymous login. `evidence_has`: phrases the alert's evidence must
+# contain (case-insensitive): the mechanism, the server's verdict, STARTTLS when the client saw it offered.
+# Neither curl nor ftplib asks FEAT before logging in, so no FTP alert can know AUTH TLS was on offer.
+FTP_ACCEPTED='"severity": "critical", "evidence_has": ["FTP USER/PASS", "accepted by the server"]'
+FTP_REFUSED='"severity": "medium", "evidence_has": ["FTP USER/PASS", "refused by the server"]'
 truth_ftp() {
     local brute_json
     brute_json=$(printf '%s\n' "${BRUTE[@]}" | $PY -c 'import json,sys;print(json.dumps(sys.stdin.read().split()))')
     cat <<EOF
 {
  "leaks": [
-  {"kind": "ftp_login", "server": "10.77.0.2:21", "user": "alice", "secret": "Ftp-Alice-2024!", "verdict": "accepted"},
-  {"kind": "ftp_login", "server": "[fd77::2]:21", "user": "bob", "secret": "b0b-likes-ftp", "verdict": "refused"},
-  {"kind": "ftp_login", "server": "[fd77::2]:21", "user": "bob", "secret": "b0b-likes-FTP", "verdict": "accepted"},
-  {"kind": "ftp_login", "server": "10.77.0.2:21", "user": "admin", "secret": "${BRUTE[0]}", "secrets": $brute_json, "verdict": "refused", "count": 12}
+  {"kind": "ftp_login", "server": "10.77.0.2:21", "user": "alice", "secret": "Ftp-Alice-2024!", "verdict": "accepted", $FTP_ACCEPTED},
+  {"kind": "ftp_login", "server": "[fd77::2]:21", "user": "bob", "secret": "b0b-likes-ftp", "verdict": "refused", $FTP_REFUSED},
+  {"kind": "ftp_login", "server": "[fd77::2]:21", "user": "bob", "secret": "b0b-likes-FTP", "verdict": "accepted", $FTP_ACCEPTED},
+  {"kind": "ftp_login", "server": "10.77.0.2:21", "user": "anonymous", "secret": "mirror-bot@example.org", "verdict": "accepted", "severity": "medium", "evidence_has": ["FTP USER/PASS", "accepted by the server", "anonymous"]},
+  {"kind": "ftp_login", "server": "10.77.0.2:21", "user": "admin", "secret": "${BRUTE[0]}", "secrets": $brute_json, "verdict": "refused", "count": 12, $FTP_REFUSED}
  ],
  "negatives": [
-  "the anonymous login (user anonymous, password mirror-bot@example.org): public access, not a credential",
   "the AUTH TLS session of user tess (password tls-only-Tess-1): everything after AUTH TLS is ciphertext",
   "the passive data connections: a listing, a README, and notes.txt whose text contains the lines 'USER root' and 'PASS toor' (file content, not a login)"
  ]
@@ -384,9 +390,9 @@ truth_telnet() {
     cat <<'EOF'
 {
  "leaks": [
-  {"kind": "telnet_login", "server": "10.77.0.2:23", "user": "bob", "secret": "R0uter-Admin", "verdict": "refused"},
-  {"kind": "telnet_login", "server": "10.77.0.2:23", "user": "bob", "secret": "R0uter-Adm1n", "verdict": "accepted"},
-  {"kind": "telnet_login", "server": "10.77.0.2:23", "user": "carol", "secret": "Tulip-9876", "verdict": "accepted"}
+  {"kind": "telnet_login", "server": "10.77.0.2:23", "user": "bob", "secret": "R0uter-Admin", "verdict": "refused", "severity": "medium", "evidence_has": ["Telnet login prompt", "refused by the server"]},
+  {"kind": "telnet_login", "server": "10.77.0.2:23", "user": "bob", "secret": "R0uter-Adm1n", "verdict": "accepted", "severity": "critical", "evidence_has": ["Telnet login prompt", "accepted by the server"]},
+  {"kind": "telnet_login", "server": "10.77.0.2:23", "user": "carol", "secret": "Tulip-9876", "verdict": "accepted", "severity": "critical", "evidence_has": ["Telnet login prompt", "accepted by the server"]}
  ],
  "negatives": [
   "carol's password as typed, with the erased character: 'Tulip-9875', 'Tulip-98756' or a DEL byte inside the secret",
@@ -452,21 +458,27 @@ PY
         -T "$WORK/msg2.eml" smtp://10.77.0.2:587/mail.lab
 }
 
+# dovecot and aiosmtpd offer STARTTLS. The client sees the offer in IMAP's greeting, in SMTP's EHLO
+# answer and in POP3's CAPA answer, which curl asks for and poplib (erin) does not.
 truth_mail() {
-    cat <<'EOF'
+    local ok='"verdict": "accepted", "severity": "critical"' ko='"verdict": "refused", "severity": "medium"'
+    local yes='"accepted by the server"' no='"refused by the server"' tls='"offered STARTTLS"'
+    cat <<EOF
 {
  "leaks": [
-  {"kind": "pop3_login", "server": "10.77.0.2:110", "user": "erin", "secret": "Erin-pop3-pass", "verdict": "accepted"},
-  {"kind": "pop3_login", "server": "10.77.0.2:110", "user": "frank", "secret": "frank-SASL-plain-5", "verdict": "accepted"},
-  {"kind": "pop3_login", "server": "10.77.0.2:110", "user": "erin", "secret": "Erin-pop3-guess", "verdict": "refused"},
-  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "grace", "secret": "Gr@ce \"Hopper\" 1906", "verdict": "accepted"},
-  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "grace", "secret": "Grace-Hopper-1906", "verdict": "refused"},
-  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "heidi", "secret": "heidi-imap-IR-77", "verdict": "accepted"},
-  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "ivan", "secret": "ivan-auth-LOGIN-3", "verdict": "accepted"},
-  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "judy", "secret": "judy-smtp-PLAIN-8", "verdict": "accepted"},
-  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "kim", "secret": "kim-smtp-LOGIN-2", "verdict": "accepted"},
-  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "kim", "secret": "kim-smtp-login-2", "verdict": "refused"}
+  {"kind": "pop3_login", "server": "10.77.0.2:110", "user": "erin", "secret": "Erin-pop3-pass", $ok, "evidence_has": ["POP3 USER/PASS", $yes]},
+  {"kind": "pop3_login", "server": "10.77.0.2:110", "user": "frank", "secret": "frank-SASL-plain-5", $ok, "evidence_has": ["POP3 AUTH PLAIN", $yes, $tls]},
+  {"kind": "pop3_login", "server": "10.77.0.2:110", "user": "erin", "secret": "Erin-pop3-guess", $ko, "evidence_has": ["POP3 USER/PASS", $no]},
+  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "grace", "secret": "Gr@ce \"Hopper\" 1906", $ok, "evidence_has": ["IMAP LOGIN", $yes, $tls]},
+  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "grace", "secret": "Grace-Hopper-1906", $ko, "evidence_has": ["IMAP LOGIN", $no, $tls]},
+  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "heidi", "secret": "heidi-imap-IR-77", $ok, "evidence_has": ["IMAP AUTHENTICATE PLAIN", $yes, $tls]},
+  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "ivan", "secret": "ivan-auth-LOGIN-3", $ok, "evidence_has": ["IMAP AUTHENTICATE LOGIN", $yes, $tls]},
+  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "judy", "secret": "judy-smtp-PLAIN-8", $ok, "evidence_has": ["SMTP AUTH PLAIN", $yes, $tls]},
+  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "kim", "secret": "kim-smtp-LOGIN-2", $ok, "evidence_has": ["SMTP AUTH LOGIN", $yes, $tls]},
+  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "kim", "secret": "kim-smtp-login-2", $ko, "evidence_has": ["SMTP AUTH LOGIN", $no, $tls]}
  ],
+EOF
+    cat <<'EOF'
  "negatives": [
   "the POP3 STLS, IMAP STARTTLS and SMTP STARTTLS sessions of user tess (password tls-only-Tess-1): the AUTH PLAIN is inside TLS",
   "the SMTP mail body of judy's message: it contains 'password is Summer-Sale-2026', an 'AUTH PLAIN AGtpbQBTdW1tZXItU2FsZS0yMDI2' line and 'USER kim' / 'PASS Summer-Sale-2026' lines, all DATA, not a login",
@@ -499,9 +511,9 @@ truth_tiny_segments() {
     cat <<EOF
 {
  "leaks": [
-  {"kind": "ftp_login", "server": "10.77.0.2:21", "user": "alice", "secret": "Ftp-Alice-2024!", "verdict": "accepted"},
-  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "grace", "secret": "Gr@ce \"Hopper\" 1906", "verdict": "accepted"},
-  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "judy", "secret": "judy-smtp-PLAIN-8", "verdict": "accepted"}
+  {"kind": "ftp_login", "server": "10.77.0.2:21", "user": "alice", "secret": "Ftp-Alice-2024!", "verdict": "accepted", $FTP_ACCEPTED},
+  {"kind": "imap_login", "server": "10.77.0.2:143", "user": "grace", "secret": "Gr@ce \"Hopper\" 1906", "verdict": "accepted", "severity": "critical", "evidence_has": ["IMAP LOGIN", "accepted by the server", "offered STARTTLS"]},
+  {"kind": "smtp_auth", "server": "10.77.0.2:587", "user": "judy", "secret": "judy-smtp-PLAIN-8", "verdict": "accepted", "severity": "critical", "evidence_has": ["SMTP AUTH PLAIN", "accepted by the server", "offered STARTTLS"]}
  ],
  "negatives": [
   "every command, reply and secret is split across several segments (MSS $MSS on both sides)"

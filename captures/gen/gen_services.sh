@@ -95,6 +95,13 @@ record() { # name
     echo "$name.pcap: $(stat -c %s "$OUT/$name.pcap") bytes" >&2
 }
 
+# In the truth, severity follows the documented rules (README "Severity"): critical for a password the
+# server did not refuse, medium for a refused one and for hash-only material. `evidence_has`: phrases the
+# alert's evidence must contain (case-insensitive): the mechanism and the server's verdict.
+OK='"verdict": "accepted", "severity": "critical"'
+KO='"verdict": "refused", "severity": "medium"'
+YES='"accepted by the server"'
+NO='"refused by the server"'
 truth() { # name; JSON on stdin -> captures/NAME.truth.json (normalised)
     cat >"$WORK/truth.json"
     python3 - "$WORK/truth.json" "$OUT/$1.truth.json" <<'PY'
@@ -197,9 +204,9 @@ scenario_ldap() {
 truth_ldap() {
     truth ldap <<EOF
 {"leaks": [
-  {"kind": "ldap_simple_bind", "server": "10.77.0.2:389", "user": "cn=admin,dc=lab", "secret": "$LDAP_ADMIN_PW", "verdict": "accepted"},
-  {"kind": "ldap_simple_bind", "server": "10.77.0.2:389", "user": "uid=alice,ou=people,dc=lab", "secret": "not-alices-password", "verdict": "refused"},
-  {"kind": "ldap_simple_bind", "server": "10.77.0.2:3890", "user": "uid=alice,ou=people,dc=lab", "secret": "$LDAP_ALICE_PW", "verdict": "accepted"}
+  {"kind": "ldap_simple_bind", "server": "10.77.0.2:389", "user": "cn=admin,dc=lab", "secret": "$LDAP_ADMIN_PW", $OK, "evidence_has": ["LDAP simple bind", $YES]},
+  {"kind": "ldap_simple_bind", "server": "10.77.0.2:389", "user": "uid=alice,ou=people,dc=lab", "secret": "not-alices-password", $KO, "evidence_has": ["LDAP simple bind", $NO]},
+  {"kind": "ldap_simple_bind", "server": "10.77.0.2:3890", "user": "uid=alice,ou=people,dc=lab", "secret": "$LDAP_ALICE_PW", $OK, "evidence_has": ["LDAP simple bind", $YES]}
  ],
  "negatives": [
   "the anonymous bind (empty DN, empty password) of ldapsearch -x without -D on 10.77.0.2:389",
@@ -245,12 +252,14 @@ scenario_snmp() {
     ko $C "${g[@]}" -v2c -c "$SNMP_WRONG" 1.3.6.1.2.1.1.1.0
     ok $C "${g[@]}" -v3 -l authPriv -u psv3user -a SHA -A "Snmpv3-auth-pass" -x AES -X "Snmpv3-priv-pass" 1.3.6.1.2.1.1.1.0
 }
+# The agent drops the wrong community without an answer: on the wire it is not refused (verdict unknown),
+# so it is critical like any password the server did not refuse.
 truth_snmp() {
     truth snmp <<EOF
 {"leaks": [
-  {"kind": "snmp_community", "server": "10.77.0.2:161", "user": null, "secret": "$SNMP_RO", "verdict": "accepted"},
-  {"kind": "snmp_community", "server": "10.77.0.2:161", "user": null, "secret": "$SNMP_RW", "verdict": "accepted"},
-  {"kind": "snmp_community", "server": "10.77.0.2:161", "user": null, "secret": "$SNMP_WRONG", "verdict": "unknown"}
+  {"kind": "snmp_community", "server": "10.77.0.2:161", "user": null, "secret": "$SNMP_RO", $OK, "evidence_has": ["SNMP community v1", $YES]},
+  {"kind": "snmp_community", "server": "10.77.0.2:161", "user": null, "secret": "$SNMP_RW", $OK, "evidence_has": ["SNMP community v2c", $YES]},
+  {"kind": "snmp_community", "server": "10.77.0.2:161", "user": null, "secret": "$SNMP_WRONG", "verdict": "unknown", "severity": "critical", "evidence_has": ["SNMP community v2c", "no answer"]}
  ],
  "negatives": [
   "the SNMPv3 authPriv exchange of user psv3user (engine discovery, then an encrypted scoped PDU): no community; the user name is in clear but no password is",
@@ -313,10 +322,10 @@ PY
 truth_redis() {
     truth redis <<EOF
 {"leaks": [
-  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": null, "secret": "$REDIS_PASS", "verdict": "accepted"},
-  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": null, "secret": "wrong-redis-pass", "verdict": "refused"},
-  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": "alice", "secret": "$REDIS_ALICE_PW", "verdict": "accepted"},
-  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": "bob", "secret": "$REDIS_BOB_PW", "verdict": "accepted"}
+  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": null, "secret": "$REDIS_PASS", $OK, "evidence_has": ["Redis AUTH", $YES]},
+  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": null, "secret": "wrong-redis-pass", $KO, "evidence_has": ["Redis AUTH", $NO]},
+  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": "alice", "secret": "$REDIS_ALICE_PW", $OK, "evidence_has": ["Redis AUTH", $YES]},
+  {"kind": "redis_auth", "server": "10.77.0.2:6379", "user": "bob", "secret": "$REDIS_BOB_PW", $OK, "evidence_has": ["Redis HELLO AUTH", $YES]}
  ],
  "negatives": [
   "SET greeting 'AUTH is not a password here': a value that contains AUTH, inside a SET command",
@@ -356,9 +365,9 @@ scenario_mqtt() {
 truth_mqtt() {
     truth mqtt <<EOF
 {"leaks": [
-  {"kind": "mqtt_connect", "server": "10.77.0.2:1883", "user": "sensor1", "secret": "$MQTT_S1_PW", "verdict": "accepted"},
-  {"kind": "mqtt_connect", "server": "10.77.0.2:1883", "user": "sensor2", "secret": "$MQTT_S2_PW", "verdict": "accepted"},
-  {"kind": "mqtt_connect", "server": "10.77.0.2:1883", "user": "sensor1", "secret": "wrong-mqtt-pass", "verdict": "refused"}
+  {"kind": "mqtt_connect", "server": "10.77.0.2:1883", "user": "sensor1", "secret": "$MQTT_S1_PW", $OK, "evidence_has": ["MQTT CONNECT", $YES]},
+  {"kind": "mqtt_connect", "server": "10.77.0.2:1883", "user": "sensor2", "secret": "$MQTT_S2_PW", $OK, "evidence_has": ["MQTT CONNECT", $YES]},
+  {"kind": "mqtt_connect", "server": "10.77.0.2:1883", "user": "sensor1", "secret": "wrong-mqtt-pass", $KO, "evidence_has": ["MQTT CONNECT", $NO]}
  ],
  "negatives": [
   "the CONNECT of client lab-anonymous without user name or password (refused by CONNACK 5, not authorised)",
@@ -428,12 +437,12 @@ scenario_postgres() {
 truth_postgres() {
     truth postgres <<EOF
 {"leaks": [
-  {"kind": "postgres_cleartext", "server": "10.77.0.2:5432", "user": "app_clear", "secret": "$PG_CLEAR_PW", "verdict": "accepted"},
-  {"kind": "postgres_cleartext", "server": "10.77.0.2:5432", "user": "app_clear", "secret": "wrong-pg-pass", "verdict": "refused"}
+  {"kind": "postgres_cleartext", "server": "10.77.0.2:5432", "user": "app_clear", "secret": "$PG_CLEAR_PW", $OK, "evidence_has": ["Postgres password message", $YES]},
+  {"kind": "postgres_cleartext", "server": "10.77.0.2:5432", "user": "app_clear", "secret": "wrong-pg-pass", $KO, "evidence_has": ["Postgres password message", $NO]}
  ],
  "hash_only": [
-  {"server": "10.77.0.2:5432", "user": "app_md5", "mechanism": "md5"},
-  {"server": "10.77.0.2:5432", "user": "app_scram", "mechanism": "SCRAM-SHA-256"}
+  {"server": "10.77.0.2:5432", "user": "app_md5", "mechanism": "md5", "severity": "medium", "evidence_has": ["Postgres md5", "hash only", $YES]},
+  {"server": "10.77.0.2:5432", "user": "app_scram", "mechanism": "SCRAM-SHA-256", "severity": "medium", "evidence_has": ["Postgres SCRAM-SHA-256", "hash only", $YES]}
  ],
  "negatives": [
   "the sslmode=require login of app_tls: SSLRequest, then TLS; its cleartext password ($PG_TLS_PW) is inside the TLS session",
@@ -485,8 +494,8 @@ scenario_socks5() {
 truth_socks5() {
     truth socks5 <<EOF
 {"leaks": [
-  {"kind": "socks5_login", "server": "10.77.0.2:1080", "user": "$SOCKS_USER", "secret": "$SOCKS_PW", "verdict": "accepted"},
-  {"kind": "socks5_login", "server": "10.77.0.2:1080", "user": "$SOCKS_USER", "secret": "wrong-socks-pass", "verdict": "refused"}
+  {"kind": "socks5_login", "server": "10.77.0.2:1080", "user": "$SOCKS_USER", "secret": "$SOCKS_PW", $OK, "evidence_has": ["SOCKS5 username/password", $YES]},
+  {"kind": "socks5_login", "server": "10.77.0.2:1080", "user": "$SOCKS_USER", "secret": "wrong-socks-pass", $KO, "evidence_has": ["SOCKS5 username/password", $NO]}
  ],
  "negatives": [
   "the proxied HTTP request GET / to 10.77.0.2:8000 inside the accepted SOCKS5 tunnel: no credentials"
@@ -529,8 +538,8 @@ proxy_code() { # proxy URL, expected status
 truth_proxy() {
     truth proxy <<EOF
 {"leaks": [
-  {"kind": "http_proxy_basic", "server": "10.77.0.2:8888", "user": "$PROXY_USER", "secret": "$PROXY_PW", "verdict": "accepted"},
-  {"kind": "http_proxy_basic", "server": "10.77.0.2:8888", "user": "$PROXY_USER", "secret": "wrong-proxy-pass", "verdict": "refused"}
+  {"kind": "http_proxy_basic", "server": "10.77.0.2:8888", "user": "$PROXY_USER", "secret": "$PROXY_PW", $OK, "evidence_has": ["proxy Basic authentication", "accepted by the proxy"]},
+  {"kind": "http_proxy_basic", "server": "10.77.0.2:8888", "user": "$PROXY_USER", "secret": "wrong-proxy-pass", $KO, "evidence_has": ["proxy Basic authentication", "refused by the proxy"]}
  ],
  "negatives": [
   "the wrong credentials are refused by tinyproxy with 401 Unauthorized (WWW-Authenticate), not 407: the verdict is refused all the same",
