@@ -120,20 +120,32 @@ pub fn is_user_name(name: &str) -> bool {
 }
 
 /// Values that are attack payloads, not passwords someone typed: injection, traversal, Log4Shell, XSS.
+///
+/// Only the shapes of a payload count, never a lone character: a password may well contain a
+/// backtick, `&&`, `$`, `;` or `|` (random generators use them), and a password rated low confidence is
+/// not reported. A command injection needs a command after its separator (`;cat `, `| id`), a
+/// substitution needs its closing half (`$(id)`, `` `id` `` around a word).
 pub fn is_attack_payload(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
     const MARKS: &[&str] = &[
-        "${jndi",
-        "${env",
+        "${jndi:",
+        "${env:",
+        "${::-",
         ";cat ",
         "|cat ",
-        "`",
-        "$(",
+        "; cat ",
+        "| cat ",
+        "; ls",
+        ";ls ",
+        "; id",
+        "| id",
         "/etc/passwd",
-        "../",
-        "..\\",
+        "/etc/shadow",
+        "../../",
+        "..\\..\\",
         "<script",
         "javascript:",
+        "onerror=",
         "' or ",
         "\" or ",
         "' or'",
@@ -142,12 +154,18 @@ pub fn is_attack_payload(v: &str) -> bool {
         "sleep(",
         "waitfor delay",
         "%00",
-        "{{",
+        "{{7*7",
         "<?php",
         "cmd.exe",
         "/bin/sh",
-        "; ls",
-        "&&",
+        "/bin/bash",
+        "$(id)",
+        "$(whoami)",
+        "`id`",
+        "`whoami`",
+        "&& id",
+        "&& whoami",
+        "&& cat ",
     ];
     MARKS.iter().any(|m| l.contains(m))
 }
@@ -431,6 +449,11 @@ mod tests {
         assert!(is_attack_payload("${jndi:ldap://x/a}"));
         assert!(is_attack_payload("' or 1=1 --"));
         assert!(!is_attack_payload("Hunter2!correct-horse"));
+        // Shell characters alone are not an attack: generated passwords use them.
+        for pw in ["pa`ss", "a&&b$c", "$ecret!", "x;y|z", "S3c$(r)t", "{{braces}}", "../x"] {
+            assert!(!is_attack_payload(pw), "{pw}");
+        }
+        assert!(is_attack_payload("a; cat /etc/hosts") && is_attack_payload("$(id)") && is_attack_payload("`id`"));
     }
 
     #[test]

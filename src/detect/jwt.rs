@@ -144,17 +144,20 @@ pub fn analyse(token: &str, capture_ts: Timestamp) -> Option<JwtInfo> {
     roles.dedup();
     let (iat, nbf, exp) = (num(claims.get("iat")), num(claims.get("nbf")), num(claims.get("exp")));
     let now = capture_ts.secs();
+    // Claims are chosen by whoever minted (or forged) the token: `exp` may be near either end of i64.
+    // Every difference saturates instead of wrapping into a negative "remaining" time.
     let validity = match (exp, nbf) {
         (_, Some(nbf)) if nbf > now => Validity::NotYetValid {
-            in_secs: nbf - now,
-            text: format!("not valid for another {}", human_duration(nbf - now)),
+            in_secs: nbf.saturating_sub(now),
+            text: format!("not valid for another {}", human_duration(nbf.saturating_sub(now))),
         },
-        (Some(exp), _) if exp > now => {
-            Validity::Valid { remaining_secs: exp - now, text: format!("replayable for {}", human_duration(exp - now)) }
-        }
+        (Some(exp), _) if exp > now => Validity::Valid {
+            remaining_secs: exp.saturating_sub(now),
+            text: format!("replayable for {}", human_duration(exp.saturating_sub(now))),
+        },
         (Some(exp), _) => Validity::Expired {
-            ago_secs: now - exp,
-            text: format!("expired {} before capture", human_duration(now - exp)),
+            ago_secs: now.saturating_sub(exp),
+            text: format!("expired {} before capture", human_duration(now.saturating_sub(exp))),
         },
         (None, _) => Validity::NoExpiry { text: "never expires (no exp claim): replayable until revoked".into() },
     };
@@ -285,6 +288,25 @@ mod tests {
         assert!(!is_jwt("eyJub3Rqc29u.cGF5bG9hZA.c2ln"));
         assert!(!is_jwt("a.b.c"));
         assert!(is_jwt(&tok(r#"{"alg":"HS256"}"#, r#"{"sub":"x"}"#)));
+    }
+
+    #[test]
+    fn exp_and_nbf_near_the_i64_limits_saturate_instead_of_wrapping() {
+        for (claims, check) in [
+            (format!(r#"{{"exp":{}}}"#, i64::MIN), "expired"),
+            (format!(r#"{{"exp":{}}}"#, i64::MAX), "valid"),
+            (r#"{"exp":-1e300}"#.to_string(), "expired"),
+            (r#"{"exp":1e300}"#.to_string(), "valid"),
+            (format!(r#"{{"nbf":{}}}"#, i64::MAX), "not yet"),
+        ] {
+            let j = analyse(&tok(r#"{"alg":"HS256"}"#, &claims), Timestamp::from_secs(NOW)).unwrap();
+            match (&j.validity, check) {
+                (Validity::Expired { ago_secs, .. }, "expired") => assert!(*ago_secs > 0, "{claims}: {ago_secs}"),
+                (Validity::Valid { remaining_secs, .. }, "valid") => assert!(*remaining_secs > 0, "{claims}"),
+                (Validity::NotYetValid { in_secs, .. }, "not yet") => assert!(*in_secs > 0, "{claims}"),
+                (v, _) => panic!("{claims}: {v:?}"),
+            }
+        }
     }
 
     #[test]
