@@ -111,12 +111,6 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
     }
 }
 
-/// Whether a header's value carries a credential by its name alone (its value is never shown).
-pub fn is_key_header(name: &str) -> bool {
-    let mut buf = [0u8; 48];
-    API_KEY_HEADERS.contains(&norm_buf(name, &mut buf))
-}
-
 /// Cheap pre-check for a JWT (`eyJ`) or a well-known key prefix in a header value.
 fn could_hold_key(value: &[u8]) -> bool {
     value.len() >= 16

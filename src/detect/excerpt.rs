@@ -26,10 +26,10 @@ pub const MAX_LINE: usize = 512;
 fn sensitive_name(name: &str) -> bool {
     let mut buf = [0u8; 48];
     let n = norm_buf(name, &mut buf);
-    api_key::is_key_header(name)
+    api_key::API_KEY_HEADERS.contains(&n)
         || ["token", "secret", "passw", "apikey", "session", "signature", "credential", "xauth"]
             .iter()
-            .any(|w| n.contains(w))
+            .any(|w| memchr::memmem::find(n.as_bytes(), w.as_bytes()).is_some())
 }
 
 /// Spans that header `i` (`name: value`) carries by structure.
@@ -102,11 +102,12 @@ fn build(t: &mut Text, bytes: &[u8], regions: &[Region<'_>], mut budget: usize, 
     let mut at = 0;
     let lit = |t: &mut Text, b: &[u8], budget: &mut usize| -> bool {
         let take = b.len().min(*budget);
-        let mut s = String::from_utf8_lossy(&b[..take]).into_owned();
-        if flat {
-            s = s.replace(['\r', '\n'], " ");
+        let s = String::from_utf8_lossy(&b[..take]);
+        if flat && memchr::memchr2(b'\r', b'\n', &b[..take]).is_some() {
+            t.push_lit(&s.replace(['\r', '\n'], " "));
+        } else {
+            t.push_lit(&s);
         }
-        t.push_lit(&s);
         *budget -= take;
         take == b.len()
     };

@@ -145,7 +145,11 @@ pub fn detect(url: &str, where_: &str, field: Field, ts: Timestamp, out: &mut Fo
 /// The `user:password@` of an absolute-form request target (`GET http://u:p@host/ HTTP/1.1`, as sent
 /// to proxies): the password is a finding, and its span a slot wherever the target is shown.
 pub fn userinfo(target: &str, out: &mut Found) {
-    let Some(rest_at) = target.find("://").map(|i| i + 3) else { return };
+    // Origin-form targets (`/path`), the common case, have no authority at all.
+    if target.starts_with('/') || target.starts_with('*') {
+        return;
+    }
+    let Some(rest_at) = memchr::memmem::find(target.as_bytes(), b"://").map(|i| i + 3) else { return };
     let rest = &target[rest_at..];
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let Some(at) = authority.rfind('@') else { return };
