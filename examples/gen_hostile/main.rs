@@ -10,6 +10,8 @@
 // Builders shared with tests/hostile: not every item is used by this binary.
 #[allow(dead_code)]
 mod redaction;
+#[allow(dead_code)]
+mod terminal;
 
 type Mode = (&'static str, &'static str, fn(&str, &[u64]) -> std::io::Result<()>);
 
@@ -17,6 +19,7 @@ type Mode = (&'static str, &'static str, fn(&str, &[u64]) -> std::io::Result<()>
 fn modes() -> Vec<Mode> {
     let mut m: Vec<Mode> = Vec::new();
     m.extend(redaction::modes());
+    m.extend(terminal::modes());
     m
 }
 

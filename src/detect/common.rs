@@ -308,11 +308,12 @@ pub fn known_key_format(v: &str) -> Option<&'static str> {
 
 /// At most `n` characters of `s` (with `…` when cut): user-controlled text in evidence stays short.
 pub fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
+    let total = s.chars().count();
+    if total <= n {
         return s.to_string();
     }
     let mut out: String = s.chars().take(n).collect();
-    out.push('…');
+    out.push_str(&format!("…({total} chars)"));
     out
 }
 
