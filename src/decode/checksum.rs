@@ -116,8 +116,8 @@ pub struct Policy {
     mode: Mode,
     slots: Vec<Slot>,
     births: u64,
-    /// The slot found last.
-    last: usize,
+    /// The last two sources marked verifying (0: none; cleared when any source is forgotten).
+    recent: [u128; 2],
     key: (u64, u64),
     warned: bool,
     stats: Stats,
@@ -138,7 +138,7 @@ impl Policy {
             mode,
             slots: Vec::new(),
             births: 0,
-            last: 0,
+            recent: [0; 2],
             key: (k1 | 1, k2),
             warned: false,
             stats: Stats::default(),
@@ -176,7 +176,13 @@ impl Policy {
         if verify(src, dst, proto, span) {
             self.stats.good += 1;
             if self.mode == Mode::Auto {
-                self.slot(src).seen = Seen::Verifying;
+                // Sources just marked verifying stay so until forgotten: skip the table for them
+                // (consecutive segments often come from one source, a response in several segments).
+                let key = addr_key(src);
+                if key != self.recent[0] && key != self.recent[1] {
+                    self.slot(key).seen = Seen::Verifying;
+                    self.recent = [key, self.recent[0]];
+                }
             }
             return true;
         }
@@ -191,7 +197,7 @@ impl Policy {
             self.stats.bad_checksum_dropped += 1;
             return false;
         }
-        let slot = self.slot(src);
+        let slot = self.slot(addr_key(src));
         match slot.seen {
             Seen::Verifying => {
                 self.stats.bad_checksum_dropped += 1;
@@ -222,23 +228,13 @@ impl Policy {
 
     /// The table slot of `src`, filled (undecided) if it was not there, forgetting the oldest of its
     /// bucket when the bucket is full.
-    fn slot(&mut self, src: IpAddr) -> &mut Slot {
+    fn slot(&mut self, addr: u128) -> &mut Slot {
         if self.slots.is_empty() {
             self.slots = vec![Slot::default(); BUCKETS * WAYS];
-        }
-        let addr = match src {
-            // As an IPv4-mapped IPv6 address, so that the two families never collide.
-            IpAddr::V4(a) => (0xffff_u128 << 32) | u128::from(a.to_bits()),
-            IpAddr::V6(a) => a.to_bits(),
-        };
-        // Consecutive segments often come from one source (a response in several segments).
-        if self.slots.get(self.last).is_some_and(|s| s.addr == addr && s.born != 0) {
-            return &mut self.slots[self.last];
         }
         let h = ((addr as u64) ^ ((addr >> 64) as u64) ^ self.key.1).wrapping_mul(self.key.0);
         let b = (h >> 54) as usize % BUCKETS * WAYS;
         if let Some(i) = self.slots[b..b + WAYS].iter().position(|s| s.addr == addr && s.born != 0) {
-            self.last = b + i;
             return &mut self.slots[b + i];
         }
         // Not there: take an empty way, or forget the oldest.
@@ -251,12 +247,20 @@ impl Policy {
         }
         if bucket[pick].born != 0 {
             self.stats.sources_forgotten += 1;
+            self.recent = [0; 2];
         }
         self.births += 1;
-        self.last = b + pick;
         let s = &mut self.slots[b + pick];
         *s = Slot { addr, born: self.births, seen: Seen::Undecided, bad: 0 };
         s
+    }
+}
+
+/// A source address as a table key: IPv4 as IPv4-mapped IPv6, so the two families never collide.
+fn addr_key(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(a) => (0xffff_u128 << 32) | u128::from(a.to_bits()),
+        IpAddr::V6(a) => a.to_bits(),
     }
 }
 
@@ -323,30 +327,27 @@ pub fn sum(data: &[u8]) -> u64 {
     let mut acc: u64 = 0;
     let mut blocks = data.chunks_exact(256);
     for b in &mut blocks {
-        let mut c = false;
-        let mut s = acc;
-        for w in b.chunks_exact(8) {
-            let word = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            (s, c) = carrying_add(s, word, c);
-        }
-        acc = s + u64::from(c);
+        acc = chain(acc, b);
     }
-    let mut quads = blocks.remainder().chunks_exact(32);
-    for b in &mut quads {
-        let mut c = false;
-        let mut s = acc;
-        for w in b.chunks_exact(8) {
-            let word = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            (s, c) = carrying_add(s, word, c);
-        }
-        acc = s + u64::from(c);
+    // The rest (under 256 bytes) in halving steps, each one straight chain: no loop per word.
+    let mut rest = blocks.remainder();
+    if let Some((h, t)) = rest.split_at_checked(128) {
+        (acc, rest) = (chain(acc, h), t);
     }
-    let mut words = quads.remainder().chunks_exact(8);
-    for w in &mut words {
-        acc = add(acc, u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+    if let Some((h, t)) = rest.split_at_checked(64) {
+        (acc, rest) = (chain(acc, h), t);
+    }
+    if let Some((h, t)) = rest.split_at_checked(32) {
+        (acc, rest) = (chain(acc, h), t);
+    }
+    if let Some((h, t)) = rest.split_at_checked(16) {
+        (acc, rest) = (chain(acc, h), t);
+    }
+    if let Some((h, t)) = rest.split_at_checked(8) {
+        (acc, rest) = (chain(acc, h), t);
     }
     // The last 0 to 7 bytes, as 16-bit words (an odd last byte padded with zero), without a copy.
-    let mut pairs = words.remainder().chunks_exact(2);
+    let mut pairs = rest.chunks_exact(2);
     for p in &mut pairs {
         acc = add(acc, u64::from(u16::from_ne_bytes([p[0], p[1]])));
     }
@@ -354,4 +355,16 @@ pub fn sum(data: &[u8]) -> u64 {
         acc = add(acc, u64::from(u16::from_ne_bytes([b, 0])));
     }
     acc
+}
+
+/// `acc` plus the 64-bit words of `b` (a multiple of 8 bytes long), carries wrapped around.
+#[inline(always)]
+fn chain(acc: u64, b: &[u8]) -> u64 {
+    let mut c = false;
+    let mut s = acc;
+    for w in b.chunks_exact(8) {
+        let word = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        (s, c) = carrying_add(s, word, c);
+    }
+    s + u64::from(c)
 }
