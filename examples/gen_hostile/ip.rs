@@ -92,7 +92,8 @@ pub fn break_tcp_checksum(frame: &mut [u8]) {
 /// `reversed` sends the fragments last first.
 pub fn fragmented_basic_auth(v6: bool, reversed: bool) -> Vec<Frame> {
     let (c, s) = if v6 { ("[fd00::10]:41000", "[fd00::80]:80") } else { ("10.0.0.10:41000", "10.0.0.80:80") };
-    let mut conv = Conversation::new(c.parse().unwrap_or_else(|_| unreachable!()), s.parse().unwrap_or_else(|_| unreachable!()));
+    let mut conv =
+        Conversation::new(c.parse().unwrap_or_else(|_| unreachable!()), s.parse().unwrap_or_else(|_| unreachable!()));
     conv.handshake();
     let mut out = conv.take();
     let req = basic_request();
@@ -233,4 +234,3 @@ pub fn modes() -> Vec<Mode> {
         }),
     ]
 }
-
