@@ -156,7 +156,7 @@ impl Policy {
     /// Whether to accept a TCP segment (`proto` 6) or UDP datagram (17) from `src` to `dst` whose
     /// checksum covers `span` (`None`: unverifiable). The first time a source is taken for offloaded, a
     /// warning is pushed to `warnings` (once per run).
-    #[inline]
+    #[inline(always)]
     pub fn admit(
         &mut self,
         src: SocketAddr,
@@ -172,21 +172,32 @@ impl Policy {
             self.stats.unverifiable += 1;
             return true;
         };
-        let (src, dst) = (src.ip(), dst.ip());
-        if verify(src, dst, proto, span) {
+        // The pseudo-header's addresses and the source's table key, straight from the socket addresses.
+        let (addrs, key) = match (src, dst) {
+            (SocketAddr::V4(s), SocketAddr::V4(d)) => {
+                let (s, d) = (s.ip().octets(), d.ip().octets());
+                (ne32(s) + ne32(d), (0xffff_u128 << 32) | u128::from(u32::from_be_bytes(s)))
+            }
+            (SocketAddr::V6(s), SocketAddr::V6(d)) => {
+                (pseudo_v6(&s.ip().octets(), &d.ip().octets()), u128::from_be_bytes(s.ip().octets()))
+            }
+            // One segment cannot have two families: nothing to verify against.
+            _ => {
+                self.stats.unverifiable += 1;
+                return true;
+            }
+        };
+        if check(addrs, proto, span) {
             self.stats.good += 1;
-            if self.mode == Mode::Auto {
-                // Sources just marked verifying stay so until forgotten: skip the table for them
-                // (consecutive segments often come from one source, a response in several segments).
-                let key = addr_key(src);
-                if key != self.recent[0] && key != self.recent[1] {
-                    self.slot(key).seen = Seen::Verifying;
-                    self.recent = [key, self.recent[0]];
-                }
+            // Sources just marked verifying stay so until forgotten: skip the table for them
+            // (consecutive segments often come from one source, a response in several segments).
+            if self.mode == Mode::Auto && key != self.recent[0] && key != self.recent[1] {
+                self.slot(key).seen = Seen::Verifying;
+                self.recent = [key, self.recent[0]];
             }
             return true;
         }
-        self.bad(src, warnings)
+        self.bad(src.ip(), warnings)
     }
 
     /// A bad checksum from `src`: the verdict, and what it teaches about the source.
@@ -267,29 +278,40 @@ fn addr_key(a: IpAddr) -> u128 {
 /// Whether the checksum of a TCP or UDP `segment` (header with its checksum field, and payload) from
 /// `src` to `dst` is right.
 pub fn verify(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) -> bool {
-    // The one's complement sum does not depend on the byte order its words are read in, as long as it
-    // is one order throughout: the pseudo-header is added as native-order 32-bit words of its bytes
-    // as sent (addresses, then zero, protocol and length).
-    let len = segment.len() as u32;
-    let ne = |b: [u8; 4]| u64::from(u32::from_ne_bytes(b));
-    let pseudo = match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => ne(s.octets()) + ne(d.octets()),
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let (s, d) = (s.octets(), d.octets());
-            let mut t = 0;
-            for a in [s, d] {
-                for w in a.chunks_exact(4) {
-                    t += ne([w[0], w[1], w[2], w[3]]);
-                }
-            }
-            t
-        }
+    let addrs = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => ne32(s.octets()) + ne32(d.octets()),
+        (IpAddr::V6(s), IpAddr::V6(d)) => pseudo_v6(&s.octets(), &d.octets()),
         _ => return false,
     };
-    let pseudo = pseudo + ne([0, 0, 0, proto]) + ne(len.to_be_bytes());
-    // Folded to 16 bits the sum must be 0xffff: the 64-bit sum (carries wrapped around) is then a
-    // non-zero multiple of 0xffff, since 2^64 - 1 is one.
+    check(addrs, proto, segment)
+}
+
+/// The checksum test given the pseudo-header's addresses already summed.
+///
+/// The one's complement sum does not depend on the byte order its words are read in, as long as it is
+/// one order throughout: the pseudo-header is added as native-order 32-bit words of its bytes as sent
+/// (addresses, then zero, protocol and length). Folded to 16 bits the total must be 0xffff: the 64-bit
+/// sum (carries wrapped around) is then a non-zero multiple of 0xffff, since 2^64 - 1 is one.
+#[inline(always)]
+fn check(addrs: u64, proto: u8, segment: &[u8]) -> bool {
+    let len = segment.len() as u32;
+    let pseudo = addrs + ne32([0, 0, 0, proto]) + ne32(len.to_be_bytes());
     add(sum(segment), pseudo) % 0xffff == 0
+}
+
+#[inline(always)]
+fn ne32(b: [u8; 4]) -> u64 {
+    u64::from(u32::from_ne_bytes(b))
+}
+
+fn pseudo_v6(s: &[u8; 16], d: &[u8; 16]) -> u64 {
+    let mut t = 0;
+    for a in [s, d] {
+        for w in a.chunks_exact(4) {
+            t += ne32([w[0], w[1], w[2], w[3]]);
+        }
+    }
+    t
 }
 
 /// `u64::carrying_add` (stable only since Rust 1.91), in the form LLVM turns into one `adc`.
@@ -323,6 +345,7 @@ fn fold16(mut v: u64) -> u16 {
 /// One's complement sum of `data` in native-order 16-bit words (RFC 1071), not folded: 64-bit words
 /// added with carry, 32 at a time, which compiles to a chain of `adc` with memory operands on
 /// x86-64 (one instruction per 8 bytes, the least a baseline x86-64 can do: SSE2 needs four per 16).
+#[inline]
 pub fn sum(data: &[u8]) -> u64 {
     let mut acc: u64 = 0;
     let mut blocks = data.chunks_exact(256);

@@ -176,6 +176,7 @@ pub fn ipv6(p: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     Err(DecodeError::Malformed("ipv6 extension header chain"))
 }
 
+#[inline(always)]
 fn transport(proto: u8, src: IpAddr, dst: IpAddr, p: &[u8], verifiable: bool) -> Result<Decoded<'_>, DecodeError> {
     match proto {
         TCP => {
