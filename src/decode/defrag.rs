@@ -12,7 +12,7 @@
 //!   the oldest datagram is dropped (`evicted`). [`Defragmenter::held_bytes`] lets a global memory
 //!   budget include them;
 //! - a datagram longer than 65,535 bytes is malformed (`too_large`), and one cut in more than
-//!   [`MAX_PIECES`] disjoint pieces at once is dropped (`too_fragmented`), so inserting stays cheap;
+//!   [`MAX_PIECES`] pieces at once is dropped (`too_fragmented`), so inserting stays cheap;
 //! - a datagram not complete [`TIMEOUT_MICROS`] of capture time after its first fragment is dropped
 //!   (`timed_out`), as Linux's `ipfrag_time`.
 //!
@@ -36,8 +36,9 @@ pub const MAX_DATAGRAMS: usize = 1024;
 pub const MAX_HELD_BYTES: usize = 4 * 1024 * 1024;
 /// Capture time a datagram may take to complete (Linux's `ipfrag_time`, 30 s).
 pub const TIMEOUT_MICROS: i64 = 30_000_000;
-/// Disjoint pieces of one datagram held at once. Adjacent pieces merge, so fragments arriving in order
-/// make one piece; a 64 KiB datagram over the smallest IPv6 MTU is 52 fragments. Bounds insertion work.
+/// Pieces of one datagram held at once. A fragment continuing the piece before it is appended to it,
+/// so fragments in order make one piece; out of order, a 64 KiB datagram over the smallest IPv6 MTU
+/// is 52 pieces. Bounds the work of each insertion.
 pub const MAX_PIECES: usize = 128;
 /// An IP datagram (IPv4 total length, IPv6 payload length) never exceeds this.
 const MAX_DATAGRAM: usize = 65_535;
@@ -98,8 +99,11 @@ struct Datagram {
     /// The first fragment's header (empty until the fragment at offset 0 arrives).
     header: Vec<u8>,
     next_header_at: usize,
-    /// Disjoint pieces of the fragmentable part, sorted by offset, adjacent ones merged.
+    /// Disjoint pieces of the fragmentable part, sorted by offset (a fragment that continues the
+    /// piece before it is appended to it).
     pieces: Vec<(usize, Vec<u8>)>,
+    /// Bytes of the fragmentable part held (the pieces' lengths).
+    covered: usize,
     /// Length of the fragmentable part, known once the last fragment (MF clear) arrived.
     total: Option<usize>,
     /// Dropped (IPv6 overlap, too large): later fragments are swallowed until it times out.
@@ -181,6 +185,7 @@ impl Defragmenter {
                     header: Vec::new(),
                     next_header_at: 0,
                     pieces: Vec::new(),
+                    covered: 0,
                     total: None,
                     dead: false,
                     bytes: 0,
@@ -232,6 +237,7 @@ impl Defragmenter {
             self.held += f.header.len();
         }
         let added = insert(&mut d.pieces, f.offset, f.data);
+        d.covered += added;
         d.bytes += added;
         self.held += added;
         if d.pieces.len() > MAX_PIECES {
@@ -239,10 +245,8 @@ impl Defragmenter {
             self.kill(&key);
             return None;
         }
-        let complete = match (d.total, d.pieces.as_slice()) {
-            (Some(t), [(0, data)]) => data.len() == t && !d.header.is_empty(),
-            _ => false,
-        };
+        // Complete: the end is known, the pieces (disjoint) cover it all, and the header is there.
+        let complete = d.total.is_some_and(|t| d.covered == t) && !d.header.is_empty();
         if complete {
             let d = self.table.remove(&key)?;
             self.held -= d.bytes;
@@ -258,7 +262,6 @@ impl Defragmenter {
 
     /// The datagram as one IP packet: the first fragment's header with the fragmentation undone.
     fn assemble(&mut self, d: Datagram, proto: u8, v6: bool) -> Option<Vec<u8>> {
-        let data = d.pieces.into_iter().next().map(|(_, v)| v).unwrap_or_default();
         let mut p = d.header;
         if p.len() < 20 || (v6 && p.len() < 40) {
             self.stats.malformed += 1;
@@ -268,10 +271,10 @@ impl Defragmenter {
             // The Next Header that named the Fragment header now names what the fragments carried; the
             // payload length covers the extension headers kept and the data.
             *p.get_mut(d.next_header_at)? = proto;
-            let plen = p.len() - 40 + data.len();
+            let plen = p.len() - 40 + d.covered;
             p[4..6].copy_from_slice(&(plen as u16).to_be_bytes());
         } else {
-            let total = p.len() + data.len();
+            let total = p.len() + d.covered;
             p[2..4].copy_from_slice(&(total as u16).to_be_bytes());
             // No more fragments, offset 0 (DF kept as sent).
             p[6] &= 0x40;
@@ -281,7 +284,10 @@ impl Defragmenter {
             let c = super::checksum::header_checksum(&p);
             p[10..12].copy_from_slice(&c);
         }
-        p.extend_from_slice(&data);
+        p.reserve(d.covered);
+        for (_, piece) in &d.pieces {
+            p.extend_from_slice(piece);
+        }
         if v6 {
             // A Fragment header inside the reassembled datagram would be reassembled again, and again.
             if matches!(ip::ipv6(&p), Ok(Decoded::Fragment(_))) {
@@ -400,17 +406,15 @@ fn insert(pieces: &mut Vec<(usize, Vec<u8>)>, offset: usize, data: &[u8]) -> usi
     let mut added = 0;
     for (lo, hi) in gaps {
         added += hi - lo;
+        let new = &data[lo - offset..hi - offset];
         let at = pieces.partition_point(|(s, _)| *s < lo);
-        pieces.insert(at, (lo, data[lo - offset..hi - offset].to_vec()));
-    }
-    // Merge adjacent pieces (first into the one before it).
-    let mut i = 1;
-    while i < pieces.len() {
-        if pieces[i - 1].0 + pieces[i - 1].1.len() == pieces[i].0 {
-            let (_, next) = pieces.remove(i);
-            pieces[i - 1].1.extend_from_slice(&next);
-        } else {
-            i += 1;
+        // Appended to the piece that ends where it starts (fragments in order make one piece, at an
+        // amortised constant cost per byte); otherwise a piece of its own. Never prepended to a
+        // following piece: that would copy the larger one each time, quadratic for fragments sent
+        // last first. Pieces are put together once, when the datagram is complete.
+        match at.checked_sub(1).and_then(|i| pieces.get_mut(i)) {
+            Some((s, prev)) if *s + prev.len() == lo => prev.extend_from_slice(new),
+            _ => pieces.insert(at, (lo, new.to_vec())),
         }
     }
     added

@@ -747,3 +747,24 @@ fn the_sum_matches_a_plain_rfc_1071_sum_at_every_length_and_alignment() {
         }
     }
 }
+
+#[test]
+fn a_datagram_in_too_many_pieces_at_once_is_dropped_counted() {
+    let payload = vec![b'p'; 8 * 2 * (defrag::MAX_PIECES + 4)];
+    let pkt = ipv4_tcp(&payload);
+    let frags = frag4(&pkt, &vec![8; (pkt.len() - 20) / 8 - 1]);
+    let mut d = Defragmenter::new();
+    // Every other fragment: no two pieces touch.
+    for f in frags.iter().step_by(2) {
+        assert_eq!(push(&mut d, f, 0), None);
+    }
+    assert_eq!(d.stats().too_fragmented, 1);
+    assert_eq!(d.held_bytes(), 0);
+    // Fragments last first do not make more pieces than fragments, and complete.
+    let small = ipv4_tcp(&payload[..400]);
+    let mut rev = frag4(&small, &vec![8; 50]);
+    rev.reverse();
+    let mut d = Defragmenter::new();
+    let out: Vec<_> = rev.iter().filter_map(|f| push(&mut d, f, 0)).collect();
+    assert_eq!(out, vec![small]);
+}
