@@ -768,3 +768,46 @@ fn a_datagram_in_too_many_pieces_at_once_is_dropped_counted() {
     let out: Vec<_> = rev.iter().filter_map(|f| push(&mut d, f, 0)).collect();
     assert_eq!(out, vec![small]);
 }
+
+proptest! {
+    #[test]
+    fn hostile_fragments_never_panic_and_stay_within_the_caps(
+        frags in proptest::collection::vec(
+            (any::<bool>(), 0u8..4, 0u16..8192, any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200), 0u8..3),
+            1..120,
+        ),
+    ) {
+        let mut d = Defragmenter::new();
+        let base4 = ipv4_tcp(b"");
+        let base6 = ipv6_tcp(b"");
+        for (i, (v6, id, off8, more, data, proto)) in frags.into_iter().enumerate() {
+            let proto = [6u8, 17, 44][usize::from(proto)];
+            let pkt = if v6 {
+                let mut p = base6[..40].to_vec();
+                p[6] = 44;
+                p[4..6].copy_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+                p.extend_from_slice(&[proto, 0]);
+                p.extend_from_slice(&((off8 << 3) | u16::from(more)).to_be_bytes());
+                p.extend_from_slice(&u32::from(id).to_be_bytes());
+                p.extend_from_slice(&data);
+                p
+            } else {
+                let mut p = base4[..20].to_vec();
+                p[9] = proto;
+                p[2..4].copy_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+                p[4..6].copy_from_slice(&u16::from(id).to_be_bytes());
+                p[6..8].copy_from_slice(&(off8 | if more { 0x2000 } else { 0 }).to_be_bytes());
+                p.extend_from_slice(&data);
+                p
+            };
+            if let Ok(Decoded::Fragment(f)) = decode(LinkType::RAW, &pkt) {
+                if let Some(whole) = d.push(&f, Timestamp(i as i64 * 1000)) {
+                    prop_assert!(whole.len() <= 65_535 + 40);
+                    let _ = decode(LinkType::RAW, &whole);
+                }
+            }
+            prop_assert!(d.held_bytes() <= defrag::MAX_HELD_BYTES);
+            prop_assert!(d.pending() <= defrag::MAX_DATAGRAMS);
+        }
+    }
+}
