@@ -13,7 +13,8 @@
 //! source addresses and their verdict.
 //!
 //! - a source seen once with a valid checksum is *verifying*: its bad segments are dropped
-//!   (`bad_checksum_dropped`);
+//!   (`bad_checksum_dropped`). A bare ACK or RST does not count as that evidence: Linux checksums those
+//!   in software even where the NIC does the rest;
 //! - a source whose first [`OFFLOAD_AFTER`] checksummed segments were all bad, none good, is
 //!   *offloaded*: its segments are accepted (`checksum_offloaded`) and a warning is raised once per
 //!   run; a valid checksum seen later from it makes it *verifying* (a real offloading host never sends
@@ -191,7 +192,7 @@ impl Policy {
             self.stats.good += 1;
             // Sources just marked verifying stay so until forgotten: skip the table for them
             // (consecutive segments often come from one source, a response in several segments).
-            if self.mode == Mode::Auto && key != self.recent[0] && key != self.recent[1] {
+            if self.mode == Mode::Auto && key != self.recent[0] && key != self.recent[1] && evidence(proto, span) {
                 self.slot(key).seen = Seen::Verifying;
                 self.recent = [key, self.recent[0]];
             }
@@ -265,6 +266,19 @@ impl Policy {
         *s = Slot { addr, born: self.births, seen: Seen::Undecided, bad: 0 };
         s
     }
+}
+
+/// Whether a good checksum on this segment shows that its source does not offload checksums. Not a
+/// bare ACK or RST: Linux computes those in software (replies from TIME_WAIT, resets) even on a host
+/// whose every other segment leaves the checksum to the NIC, so one refused connection on a loopback
+/// capture would otherwise make the host "verifying" and drop all its data.
+fn evidence(proto: u8, span: &[u8]) -> bool {
+    if proto != 6 {
+        return true;
+    }
+    let data_offset = usize::from(span.get(12).map_or(0, |b| b >> 4)) * 4;
+    let syn_or_fin = span.get(13).is_some_and(|f| f & 0x03 != 0);
+    span.len() > data_offset || syn_or_fin
 }
 
 /// A source address as a table key: IPv4 as IPv4-mapped IPv6, so the two families never collide.
@@ -345,7 +359,7 @@ fn fold16(mut v: u64) -> u16 {
 /// One's complement sum of `data` in native-order 16-bit words (RFC 1071), not folded: 64-bit words
 /// added with carry, 32 at a time, which compiles to a chain of `adc` with memory operands on
 /// x86-64 (one instruction per 8 bytes, the least a baseline x86-64 can do: SSE2 needs four per 16).
-#[inline]
+#[inline(always)]
 pub fn sum(data: &[u8]) -> u64 {
     let mut acc: u64 = 0;
     let mut blocks = data.chunks_exact(256);

@@ -811,3 +811,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_good_checksum_on_a_bare_ack_or_rst_does_not_make_an_offloading_host_verifying() {
+    // Linux checksums replies from TIME_WAIT and resets in software, the rest is left to the NIC.
+    let bare = |flags: u8| {
+        let b = PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64).tcp(40000, 80, 1, 100);
+        let b = if flags == TcpFlags::RST { b.rst() } else { b.ack(5) };
+        let mut v = Vec::new();
+        b.write(&mut v, b"").unwrap();
+        v
+    };
+    let mut pol = Policy::new(Mode::Auto);
+    let mut w = Vec::new();
+    assert!(admit(&mut pol, &bare(TcpFlags::RST), &mut w));
+    assert!(admit(&mut pol, &bare(TcpFlags::ACK), &mut w));
+    let data = bad_copy(&ipv4_tcp(b"user=a&password=offloaded"));
+    assert!(admit(&mut pol, &data, &mut w), "still undecided: accepted");
+    // A SYN with a good checksum is evidence.
+    let syn = {
+        let b = PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64).tcp(40000, 80, 1, 100).syn();
+        let mut v = Vec::new();
+        b.write(&mut v, b"").unwrap();
+        v
+    };
+    assert!(admit(&mut pol, &syn, &mut w));
+    assert!(!admit(&mut pol, &data, &mut w));
+}
