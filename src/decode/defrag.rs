@@ -67,6 +67,8 @@ pub struct Stats {
     /// Fragments that cannot be right (a middle one not a multiple of 8 bytes, a second end, a
     /// fragment inside a reassembled IPv6 datagram) and were dropped.
     pub malformed: u64,
+    /// Datagrams still incomplete now (at the end of a run: never completed, dropped with the run).
+    pub incomplete: u64,
 }
 
 impl Stats {
@@ -81,6 +83,7 @@ impl Stats {
         self.too_large += o.too_large;
         self.too_fragmented += o.too_fragmented;
         self.malformed += o.malformed;
+        self.incomplete += o.incomplete;
     }
 }
 
@@ -143,8 +146,9 @@ impl Defragmenter {
         Defragmenter { table: HashMap::new(), order: VecDeque::new(), next_order: 0, held: 0, stats: Stats::default() }
     }
 
-    pub fn stats(&self) -> &Stats {
-        &self.stats
+    /// The counters, with the datagrams incomplete now.
+    pub fn stats(&self) -> Stats {
+        Stats { incomplete: self.table.values().filter(|d| !d.dead).count() as u64, ..self.stats.clone() }
     }
 
     /// Fragment bytes held now (for a global memory budget).

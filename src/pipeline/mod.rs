@@ -295,7 +295,7 @@ impl Engine {
         engine.tls_flows = self.inner.det.tls_flows;
         StatsSnapshot {
             engine,
-            defrag: self.defrag.stats().clone(),
+            defrag: self.defrag.stats(),
             checksums: self.inner.checksums.stats().clone(),
             reassembly: self.reasm.stats().clone(),
             http: self.inner.http_stats.clone(),

@@ -289,7 +289,7 @@ impl Sharded {
         stats.engine.ip_fragments += self.fragments.0;
         stats.engine.packets = (stats.engine.packets + self.fragments.0).saturating_sub(self.reassembled.0);
         stats.engine.bytes = (stats.engine.bytes + self.fragments.1).saturating_sub(self.reassembled.1);
-        stats.defrag.merge(self.defrag.stats());
+        stats.defrag.merge(&self.defrag.stats());
         stats.leaks = self.merger.alerts.len() as u64;
         stats.sightings = self.merger.alerts.iter().map(|a| a.count).sum();
         let mut hosts: Vec<HostStats> = hosts.into_values().collect();

@@ -131,8 +131,8 @@ impl StatsSnapshot {
         let d = &self.defrag;
         let _ = writeln!(
             s,
-            "ip datagrams:         {} reassembled (timed out {}, evicted {}, too large {}, too fragmented {}, malformed fragments {})",
-            d.reassembled, d.timed_out, d.evicted, d.too_large, d.too_fragmented, d.malformed
+            "ip datagrams:         {} reassembled (timed out {}, evicted {}, too large {}, too fragmented {}, malformed fragments {}, incomplete {})",
+            d.reassembled, d.timed_out, d.evicted, d.too_large, d.too_fragmented, d.malformed, d.incomplete
         );
         let _ = writeln!(
             s,
