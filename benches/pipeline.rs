@@ -4,7 +4,9 @@
 //! Frames are built once with `plainsight_synth` and replayed from memory, so the figures measure the
 //! analysis alone (no I/O): decode, detectors on typical requests, and the engine end to end.
 //! `probe` and `proto` time the prober on a connection's first bytes and each session parser on a
-//! realistic conversation (`cargo bench --bench pipeline -- 'probe|proto'`).
+//! realistic conversation (`cargo bench --bench pipeline -- 'probe|proto'`). `checksum` and `defrag`
+//! time TCP checksum verification and IP defragmentation (`cargo bench --bench pipeline --
+//! 'checksum|defrag|engine'`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -81,6 +83,95 @@ fn bench_decode(c: &mut Criterion) {
             }
         })
     });
+    g.finish();
+}
+
+/// TCP checksum verification over the pseudo-header (the one pass over every payload byte that the
+/// default `--checksums auto` adds), alone and through the per-source policy.
+fn bench_checksum(c: &mut Criterion) {
+    use plainsight::decode::checksum::{self, Mode, Policy};
+    use plainsight::decode::{Decoded, TcpSegment};
+    let frames = traffic(50, 20);
+    let segs: Vec<TcpSegment<'_>> = frames
+        .iter()
+        .filter_map(|f| match decode::decode(LinkType::ETHERNET, &f.data) {
+            Ok(Decoded::Tcp(s)) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let covered: u64 = segs.iter().map(|s| s.checksum_span.map_or(0, |b| b.len() as u64)).sum();
+    let mut g = c.benchmark_group("checksum");
+    g.throughput(Throughput::Bytes(covered));
+    g.bench_function("verify_tcp_ipv4", |b| {
+        b.iter(|| {
+            let mut good = 0u32;
+            for s in &segs {
+                if let Some(span) = s.checksum_span {
+                    good += u32::from(checksum::verify(s.src.ip(), s.dst.ip(), 6, black_box(span)));
+                }
+            }
+            assert_eq!(good as usize, segs.len());
+            black_box(good)
+        })
+    });
+    g.bench_function("policy_auto", |b| {
+        let mut p = Policy::new(Mode::Auto);
+        let mut w = Vec::new();
+        b.iter(|| {
+            for s in &segs {
+                black_box(p.admit(s.src, s.dst, 6, black_box(s.checksum_span), &mut w));
+            }
+        })
+    });
+    let one = segs.iter().map(|s| s.checksum_span.unwrap_or_default()).max_by_key(|b| b.len()).unwrap_or_default();
+    g.throughput(Throughput::Bytes(one.len() as u64));
+    g.bench_function("sum_one_full_segment", |b| b.iter(|| black_box(checksum::sum(black_box(one)))));
+    g.finish();
+}
+
+/// IP defragmentation: a 64 KiB datagram in 1,480-byte IPv4 fragments, in order and last first.
+fn bench_defrag(c: &mut Criterion) {
+    use plainsight::decode::Decoded;
+    use plainsight::decode::defrag::Defragmenter;
+    let payload: Vec<u8> = (0..65_000u32).map(|i| (i % 251) as u8).collect();
+    let frame = plainsight_synth::tcp_frame(
+        "10.0.0.1:40000".parse().unwrap(),
+        "10.0.0.2:80".parse().unwrap(),
+        1,
+        1,
+        plainsight_synth::ACK,
+        &payload[..65_000 - 40],
+    );
+    let ip = &frame[14..];
+    let (hdr, data) = ip.split_at(20);
+    let mut frags: Vec<Vec<u8>> = Vec::new();
+    for (i, chunk) in data.chunks(1480).enumerate() {
+        let mut f = hdr.to_vec();
+        f[2..4].copy_from_slice(&((20 + chunk.len()) as u16).to_be_bytes());
+        let more = if (i + 1) * 1480 < data.len() { 0x2000 } else { 0 };
+        f[6..8].copy_from_slice(&(((i * 1480 / 8) as u16) | more).to_be_bytes());
+        f.extend_from_slice(chunk);
+        frags.push(f);
+    }
+    let mut reversed = frags.clone();
+    reversed.reverse();
+    let mut g = c.benchmark_group("defrag");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    for (name, order) in [("ipv4_64k_in_order", &frags), ("ipv4_64k_reversed", &reversed)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut d = Defragmenter::new();
+                let mut out = None;
+                for f in order.iter() {
+                    if let Ok(Decoded::Fragment(fr)) = decode::decode(LinkType::RAW, f) {
+                        out = out.or(d.push(&fr, Timestamp(0)));
+                    }
+                }
+                assert_eq!(out.as_ref().map(|o| o.len()), Some(ip.len()));
+                black_box(out)
+            })
+        });
+    }
     g.finish();
 }
 
@@ -235,6 +326,17 @@ fn bench_engine(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Bytes(bytes(&frames)));
     g.sample_size(10);
+    g.bench_function("keepalive_http_200_flows_checksums_off", |b| {
+        b.iter(|| {
+            let mut e = Engine::new(Config { checksums: plainsight::decode::checksum::Mode::Off, ..Config::default() });
+            let mut sink = NullSink;
+            for f in &frames {
+                e.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut sink);
+            }
+            e.finish(&mut sink);
+            black_box(e.stats().leaks)
+        })
+    });
     g.bench_function("keepalive_http_200_flows", |b| {
         b.iter(|| {
             let mut e = Engine::new(Config::default());
@@ -578,6 +680,8 @@ fn bench_proto(c: &mut Criterion) {
 criterion_group!(
     benches,
     bench_decode,
+    bench_checksum,
+    bench_defrag,
     bench_reassembly,
     bench_http,
     bench_detect,

@@ -12,6 +12,7 @@
 mod redaction;
 #[allow(dead_code)]
 mod terminal;
+mod ip;
 
 type Mode = (&'static str, &'static str, fn(&str, &[u64]) -> std::io::Result<()>);
 
@@ -20,6 +21,7 @@ fn modes() -> Vec<Mode> {
     let mut m: Vec<Mode> = Vec::new();
     m.extend(redaction::modes());
     m.extend(terminal::modes());
+    m.extend(ip::modes());
     m
 }
 

@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
             flags: TcpFlags(c[7] & 0x1f),
             window: 1,
             payload: &payload[..len],
+            checksum_span: None,
         };
         r.process(&seg, Timestamp(ts), &mut Sink);
         assert!(r.buffered_bytes() <= 4096);

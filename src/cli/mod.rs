@@ -76,6 +76,19 @@ pub struct CommonArgs {
     /// Most concurrent TCP flows tracked; the least recently active is evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = 262_144)]
     pub max_flows: usize,
+    /// TCP/UDP checksums: auto drops bad segments from hosts seen sending good ones and accepts those of
+    /// hosts whose every checksum is bad (offload on the capturing host); verify drops every bad one;
+    /// off accepts all.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Checksums::Auto)]
+    pub checksums: Checksums,
+}
+
+/// `--checksums`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksums {
+    Auto,
+    Verify,
+    Off,
 }
 
 #[derive(Args, Debug)]
@@ -167,6 +180,11 @@ impl CommonArgs {
         cfg.http.max_body_bytes = self.max_body;
         cfg.reassembly.max_flows = self.max_flows.max(1);
         cfg.detect.include_low_confidence = self.include_low;
+        cfg.checksums = match self.checksums {
+            Checksums::Auto => plainsight::decode::checksum::Mode::Auto,
+            Checksums::Verify => plainsight::decode::checksum::Mode::Verify,
+            Checksums::Off => plainsight::decode::checksum::Mode::Off,
+        };
         cfg
     }
     pub fn reveal(&self) -> plainsight::alert::Reveal {

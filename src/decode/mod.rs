@@ -4,13 +4,20 @@
 //! payload from the capture buffer, and the reassembler decides whether it must keep a copy (only
 //! out-of-order data is ever copied). A frame that cannot be decoded is a [`DecodeError`], which the
 //! pipeline counts by reason and skips; it never stops the run.
+//!
+//! Two stateful helpers sit beside the views, both bounded and both called by the pipeline before
+//! reassembly: [`defrag::Defragmenter`] rebuilds IP datagrams sent in fragments (the one place that
+//! copies, since fragments are rare), and [`checksum::Policy`] decides which segments to believe when
+//! their TCP/UDP checksum is bad.
 
+pub mod checksum;
+pub mod defrag;
 mod ip;
 mod link;
 
 pub use link::decode;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// A libpcap link-layer header type (DLT / LINKTYPE number as found in the file or on the interface).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,6 +70,10 @@ pub struct TcpSegment<'a> {
     pub flags: TcpFlags,
     pub window: u16,
     pub payload: &'a [u8],
+    /// The bytes the TCP checksum covers (header and payload), when it can be verified; `None` when it
+    /// cannot (cut by the snap length, IPv4 total length 0 as with TSO, an IPv6 jumbogram, a routing
+    /// header or source route that changes the pseudo-header's destination): unverifiable, never bad.
+    pub checksum_span: Option<&'a [u8]>,
 }
 
 /// One UDP datagram, borrowing its payload.
@@ -71,6 +82,30 @@ pub struct UdpDatagram<'a> {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub payload: &'a [u8],
+    /// As [`TcpSegment::checksum_span`]; also `None` for a datagram sent without a checksum (0).
+    pub checksum_span: Option<&'a [u8]>,
+}
+
+/// One IPv4 fragment, or one IPv6 packet with a Fragment extension header (not atomic), borrowing from
+/// the frame: what [`defrag::Defragmenter`] needs to rebuild the datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fragment<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// IPv4 identification (16 bits) or IPv6 fragment identification (32 bits).
+    pub id: u32,
+    /// IPv4 protocol, or the Next Header of the IPv6 Fragment header.
+    pub proto: u8,
+    /// Offset of `data` in the datagram's fragmentable part, in bytes.
+    pub offset: usize,
+    /// More fragments follow (MF).
+    pub more: bool,
+    /// What comes before the fragmentable part: the IPv4 header, or the IPv6 header and the extension
+    /// headers before the Fragment header.
+    pub header: &'a [u8],
+    /// Where, in `header`, the Next Header byte that named the Fragment header is (IPv6; 9 for IPv4).
+    pub next_header_at: usize,
+    pub data: &'a [u8],
 }
 
 /// What a frame turned out to carry.
@@ -78,8 +113,8 @@ pub struct UdpDatagram<'a> {
 pub enum Decoded<'a> {
     Tcp(TcpSegment<'a>),
     Udp(UdpDatagram<'a>),
-    /// An IPv4 or IPv6 fragment (not reassembled; counted).
-    Fragment,
+    /// An IPv4 or IPv6 fragment, for [`defrag::Defragmenter`].
+    Fragment(Fragment<'a>),
     /// IP with another transport protocol (ICMP, ESP, ...).
     OtherIp(u8),
     /// Not IP at all (ARP, LLDP, ...), with its ethertype when known.

@@ -32,6 +32,8 @@ pub struct Config {
     pub detect: detect::Config,
     /// Distinct leaks remembered for dedup.
     pub max_alerts: Option<usize>,
+    /// Which bad-checksum segments to drop (`--checksums`).
+    pub checksums: decode::checksum::Mode,
 }
 
 /// Per-flow state kept inside the reassembler's flow table.
@@ -81,6 +83,7 @@ const ADVANCE_EVERY_MICROS: i64 = 1_000_000;
 /// The whole analysis for one packet stream. Alerts are remembered across files in its [`AlertBook`].
 pub struct Engine {
     reasm: Reassembler<FlowState>,
+    defrag: decode::defrag::Defragmenter,
     inner: Inner,
 }
 
@@ -88,6 +91,7 @@ struct Inner {
     http_cfg: http::Config,
     http_stats: http::Stats,
     stats: EngineStats,
+    checksums: decode::checksum::Policy,
     warnings: Vec<String>,
     det: Det,
 }
@@ -146,10 +150,12 @@ impl Engine {
     pub fn new(cfg: Config) -> Engine {
         Engine {
             reasm: Reassembler::new(cfg.reassembly.clone()),
+            defrag: decode::defrag::Defragmenter::new(),
             inner: Inner {
                 http_cfg: cfg.http.clone(),
                 http_stats: http::Stats::default(),
                 stats: EngineStats::default(),
+                checksums: decode::checksum::Policy::new(cfg.checksums),
                 warnings: Vec::new(),
                 det: Det {
                     cfg: cfg.detect.clone(),
@@ -186,11 +192,18 @@ impl Engine {
         match decode::decode(link, frame) {
             Ok(Decoded::Tcp(seg)) => {
                 st.tcp_segments += 1;
-                let mut d = Driver { inner: &mut self.inner, sink };
-                self.reasm.process(&seg, ts, &mut d);
+                let Inner { checksums, warnings, .. } = &mut self.inner;
+                if checksums.admit(seg.src, seg.dst, 6, seg.checksum_span, warnings) {
+                    let mut d = Driver { inner: &mut self.inner, sink };
+                    self.reasm.process(&seg, ts, &mut d);
+                }
             }
             Ok(Decoded::Udp(d)) => {
                 st.udp_datagrams += 1;
+                let Inner { checksums, warnings, .. } = &mut self.inner;
+                if !checksums.admit(d.src, d.dst, 17, d.checksum_span, warnings) {
+                    return;
+                }
                 // SNMP is the one UDP protocol with credentials we read: a BER SEQUENCE first. It needs
                 // no flow table: each message carries its community, and the tracker of unanswered
                 // requests is bounded.
@@ -205,7 +218,16 @@ impl Engine {
                     det.snmp_out = got;
                 }
             }
-            Ok(Decoded::Fragment) => st.ip_fragments += 1,
+            Ok(Decoded::Fragment(frag)) => {
+                st.ip_fragments += 1;
+                if let Some(whole) = self.defrag.push(&frag, ts) {
+                    // The reassembled datagram is decoded like any packet; it is not one more captured
+                    // packet (its fragments were counted).
+                    self.inner.stats.packets -= 1;
+                    self.inner.stats.bytes -= whole.len() as u64;
+                    self.process(LinkType::RAW, ts, &whole, sink);
+                }
+            }
             Ok(Decoded::OtherIp(_)) => st.other_ip += 1,
             Ok(Decoded::NotIp(_)) => st.not_ip += 1,
             Err(DecodeError::UnsupportedLink(n)) => {
@@ -263,6 +285,8 @@ impl Engine {
         engine.tls_flows = self.inner.det.tls_flows;
         StatsSnapshot {
             engine,
+            defrag: self.defrag.stats(),
+            checksums: self.inner.checksums.stats().clone(),
             reassembly: self.reasm.stats().clone(),
             http: self.inner.http_stats.clone(),
             active_flows: self.reasm.active_flows() as u64,

@@ -6,6 +6,10 @@
 //! is behind: offline, nothing may be dropped. Each worker owns a full [`Engine`]; their alerts come
 //! back over a channel to the reading thread, which merges them in one book, so that the same secret
 //! sent to one server over flows analysed by different workers is still one leak.
+//!
+//! IP fragments are put back together here, on the reading thread, before sharding: a later fragment
+//! has no ports, so only the whole datagram can be sent to its flow's worker. It goes as a frame of
+//! raw-IP link type, decoded there like any packet, so the alerts are those of `--threads 1`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,6 +20,7 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
 use super::{Config, Engine, HostStats, StatsSnapshot};
 use crate::alert::{Alert, AlertId, AlertSink};
+use crate::decode::defrag::Defragmenter;
 use crate::decode::{self, Decoded, LinkType};
 use crate::detect::LeakKind;
 use crate::time::Timestamp;
@@ -112,11 +117,16 @@ pub struct Sharded {
     workers: Vec<Worker>,
     alerts: Receiver<AlertMsg>,
     merger: Merger,
+    defrag: Defragmenter,
+    /// Fragments consumed here (and their bytes), and the datagrams sent on in their place (and
+    /// theirs): the workers count the datagrams as packets, `--stats` counts the frames read.
+    fragments: (u64, u64),
+    reassembled: (u64, u64),
 }
 
 /// Which worker a frame's flow belongs to (both directions alike). Frames that are not TCP go to 0.
-fn shard(link: LinkType, frame: &[u8], n: usize) -> usize {
-    let Ok(Decoded::Tcp(seg)) = decode::decode(link, frame) else { return 0 };
+fn shard(decoded: &Result<Decoded<'_>, decode::DecodeError>, n: usize) -> usize {
+    let Ok(Decoded::Tcp(seg)) = decoded else { return 0 };
     let (a, b) = if seg.src <= seg.dst { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
     // FNV-1a over both endpoints: cheap, deterministic; correctness does not depend on balance.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -168,7 +178,14 @@ impl Sharded {
             })?;
             workers.push(Worker { tx, free: free_rx, cur: Chunk::default(), handle });
         }
-        Ok(Sharded { workers, alerts: arx, merger: Merger::default() })
+        Ok(Sharded {
+            workers,
+            alerts: arx,
+            merger: Merger::default(),
+            defrag: Defragmenter::new(),
+            fragments: (0, 0),
+            reassembled: (0, 0),
+        })
     }
 
     fn send(&mut self, w: usize) {
@@ -197,7 +214,23 @@ impl Sharded {
 
     /// Hand one frame to its flow's worker.
     pub fn process(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
-        let w = shard(link, frame, self.workers.len());
+        let decoded = decode::decode(link, frame);
+        if let Ok(Decoded::Fragment(f)) = decoded {
+            self.fragments.0 += 1;
+            self.fragments.1 += frame.len() as u64;
+            if let Some(whole) = self.defrag.push(&f, ts) {
+                self.reassembled.0 += 1;
+                self.reassembled.1 += whole.len() as u64;
+                let decoded = decode::decode(LinkType::RAW, &whole);
+                self.forward(shard(&decoded, self.workers.len()), LinkType::RAW, ts, &whole, sink);
+            }
+            return;
+        }
+        self.forward(shard(&decoded, self.workers.len()), link, ts, frame, sink);
+    }
+
+    /// Copy one frame into worker `w`'s chunk.
+    fn forward(&mut self, w: usize, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
         let c = &mut self.workers[w].cur;
         let start = c.data.len() as u32;
         c.data.extend_from_slice(frame);
@@ -252,6 +285,11 @@ impl Sharded {
                 }
             }
         }
+        // Fragments never reached a worker; their datagrams did, counted as packets there.
+        stats.engine.ip_fragments += self.fragments.0;
+        stats.engine.packets = (stats.engine.packets + self.fragments.0).saturating_sub(self.reassembled.0);
+        stats.engine.bytes = (stats.engine.bytes + self.fragments.1).saturating_sub(self.reassembled.1);
+        stats.defrag.merge(&self.defrag.stats());
         stats.leaks = self.merger.alerts.len() as u64;
         stats.sightings = self.merger.alerts.iter().map(|a| a.count).sum();
         let mut hosts: Vec<HostStats> = hosts.into_values().collect();

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::decode::{checksum, defrag};
 use crate::http;
 use crate::reassembly;
 use crate::time::Timestamp;
@@ -42,6 +43,8 @@ pub struct EngineStats {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StatsSnapshot {
     pub engine: EngineStats,
+    pub defrag: defrag::Stats,
+    pub checksums: checksum::Stats,
     pub reassembly: reassembly::Stats,
     pub http: http::Stats,
     pub active_flows: u64,
@@ -76,6 +79,8 @@ impl StatsSnapshot {
         for (k, v) in &oe.unsupported_links {
             *e.unsupported_links.entry(*k).or_insert(0) += v;
         }
+        self.defrag.merge(&o.defrag);
+        self.checksums.merge(&o.checksums);
         let (r, or) = (&mut self.reassembly, &o.reassembly);
         r.flows_created += or.flows_created;
         r.flows_closed += or.flows_closed;
@@ -123,6 +128,24 @@ impl StatsSnapshot {
         let _ = writeln!(s, "tcp segments:         {}", e.tcp_segments);
         let _ = writeln!(s, "udp datagrams:        {}", e.udp_datagrams);
         let _ = writeln!(s, "ip fragments:         {}", e.ip_fragments);
+        let d = &self.defrag;
+        let _ = writeln!(
+            s,
+            "ip datagrams:         {} reassembled (timed out {}, evicted {}, too large {}, too fragmented {}, malformed fragments {}, incomplete {})",
+            d.reassembled, d.timed_out, d.evicted, d.too_large, d.too_fragmented, d.malformed, d.incomplete
+        );
+        let _ = writeln!(
+            s,
+            "fragment overlaps:    {} ({} conflicting, {} ipv6 datagrams dropped)",
+            d.overlaps, d.overlap_conflicts, d.overlap_dropped
+        );
+        let c = &self.checksums;
+        let _ = writeln!(s, "checksums:            {} good, {} bad, {} unverifiable", c.good, c.bad, c.unverifiable);
+        let _ = writeln!(
+            s,
+            "bad checksums:        {} dropped, {} accepted as offloaded ({} offloaded sources, {} sources forgotten)",
+            c.bad_checksum_dropped, c.checksum_offloaded, c.offloaded_sources, c.sources_forgotten
+        );
         let _ = writeln!(s, "other / non-ip:       {} / {}", e.other_ip, e.not_ip);
         let _ = writeln!(s, "malformed packets:    {}", self.malformed_total());
         for (why, n) in &e.malformed {

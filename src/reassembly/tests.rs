@@ -44,7 +44,16 @@ fn seg<'a>(src: &str, dst: &str, seq: u32, ack: Option<u32>, flags: u8, payload:
     if ack.is_some() {
         f |= TcpFlags::ACK;
     }
-    TcpSegment { src: a(src), dst: a(dst), seq, ack: ack.unwrap_or(0), flags: TcpFlags(f), window: 65535, payload }
+    TcpSegment {
+        src: a(src),
+        dst: a(dst),
+        seq,
+        ack: ack.unwrap_or(0),
+        flags: TcpFlags(f),
+        window: 65535,
+        payload,
+        checksum_span: None,
+    }
 }
 
 fn ts(n: i64) -> Timestamp {
@@ -182,8 +191,16 @@ fn flood_of_one_packet_flows_stays_at_max_flows_and_counts_evictions() {
     let mut h = Rec::default();
     for i in 0..200_000u32 {
         let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
-        let s =
-            TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::SYN), window: 1, payload: b"" };
+        let s = TcpSegment {
+            src: c,
+            dst: a(S),
+            seq: i,
+            ack: 0,
+            flags: TcpFlags(TcpFlags::SYN),
+            window: 1,
+            payload: b"",
+            checksum_span: None,
+        };
         r.process(&s, ts(i as i64), &mut h);
         assert!(r.embryonic_flows() <= 1000);
     }
@@ -200,8 +217,16 @@ fn flood_of_one_packet_data_flows_stays_at_max_flows_and_counts_evictions() {
     let mut h = Rec::default();
     for i in 0..200_000u32 {
         let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
-        let s =
-            TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::PSH), window: 1, payload: b"x" };
+        let s = TcpSegment {
+            src: c,
+            dst: a(S),
+            seq: i,
+            ack: 0,
+            flags: TcpFlags(TcpFlags::PSH),
+            window: 1,
+            payload: b"x",
+            checksum_span: None,
+        };
         r.process(&s, ts(i as i64), &mut h);
         assert!(r.active_flows() <= 1000);
     }

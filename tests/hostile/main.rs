@@ -9,3 +9,4 @@ mod files;
 mod privileges;
 mod redaction;
 mod terminal;
+mod evasion_ip;
