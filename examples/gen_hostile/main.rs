@@ -7,12 +7,15 @@
 //! ```
 //! Modes are listed by running it without arguments.
 
+mod memory;
+
 type Mode = (&'static str, &'static str, fn(&str, &[u64]) -> std::io::Result<()>);
 
 /// Every mode: name, arguments and what it writes, and the builder.
 fn modes() -> Vec<Mode> {
     #[allow(unused_mut)]
     let mut m: Vec<Mode> = Vec::new();
+    m.extend(memory::modes());
     m
 }
 
