@@ -118,6 +118,15 @@ impl Budget {
     }
 }
 
+/// Why a table charge did not fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Short {
+    /// The flow tables have their whole share of the budget.
+    TableShare,
+    /// The budget is full.
+    Budget,
+}
+
 /// One thread's share of the [`Budget`]: charges and credits are local until the lease runs out or
 /// too much of it is unused. Dropping the account gives everything back.
 #[derive(Debug)]
@@ -193,25 +202,25 @@ impl Account {
     }
 
     /// Charge `n` bytes of flow table, if the tables' share of the budget and the budget have room.
-    pub fn try_charge_table(&mut self, n: usize) -> bool {
+    pub fn try_charge_table(&mut self, n: usize) -> Result<(), Short> {
         let s = self.budget.0.clone();
         let share = s.limit / 100 * TABLE_SHARE_PERCENT;
         let got =
             s.tables.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_add(n).filter(|&t| t <= share));
         if got.is_err() {
-            return false;
+            return Err(Short::TableShare);
         }
         if !self.try_charge(n) {
             s.tables.fetch_sub(n, Ordering::Relaxed);
-            return false;
+            return Err(Short::Budget);
         }
         self.tables += n;
-        true
+        Ok(())
     }
 
     /// Charge `n` bytes of flow table whatever the limits (a table must have room for one entry).
     pub fn charge_table(&mut self, n: usize) {
-        if !self.try_charge_table(n) {
+        if self.try_charge_table(n).is_err() {
             self.budget.0.tables.fetch_add(n, Ordering::Relaxed);
             self.tables += n;
             self.charge(n);
@@ -320,11 +329,15 @@ mod tests {
     fn tables_get_at_most_their_share() {
         let b = Budget::new(100 * LEASE);
         let mut a = b.account();
-        assert!(a.try_charge_table(50 * LEASE));
-        assert!(!a.try_charge_table(1));
-        assert!(a.try_charge(10 * LEASE));
+        assert_eq!(a.try_charge_table(50 * LEASE), Ok(()));
+        assert_eq!(a.try_charge_table(1), Err(Short::TableShare));
+        assert!(a.try_charge(49 * LEASE));
         a.credit_table(LEASE);
-        assert!(a.try_charge_table(LEASE));
+        assert_eq!(a.try_charge_table(2 * LEASE), Err(Short::TableShare));
+        assert_eq!(a.try_charge_table(LEASE), Ok(()));
+        assert!(!a.try_charge(2 * LEASE));
+        a.credit(10 * LEASE);
+        assert_eq!(a.try_charge_table(LEASE), Err(Short::TableShare));
         assert_eq!(b.tables(), 50 * LEASE);
         drop(a);
         assert_eq!((b.used(), b.tables()), (0, 0));

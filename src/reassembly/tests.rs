@@ -52,12 +52,7 @@ fn ts(n: i64) -> Timestamp {
 }
 
 fn small() -> Config {
-    Config {
-        max_flows: 1000,
-        max_ooo_bytes_per_flow: 4096,
-        max_buffered_bytes: 1 << 20,
-        idle_timeout_micros: 60_000_000,
-    }
+    Config { max_flows: 1000, max_ooo_bytes_per_flow: 4096, idle_timeout_micros: 60_000_000 }
 }
 
 #[test]
@@ -93,7 +88,8 @@ fn lost_segment_becomes_a_gap_of_exact_length_at_close_then_the_rest() {
     // bytes 5..9 lost
     r.process(&seg(C, S, 9, None, 0, b"cccc"), ts(3), &mut h);
     assert_eq!(h.data[0], b"aaaa");
-    assert_eq!(r.buffered_bytes(), 4);
+    // Four bytes, and what a buffered run costs besides them.
+    assert_eq!(r.buffered_bytes(), 4 + flow::RUN_OVERHEAD);
     r.process(&seg(C, S, 13, None, TcpFlags::RST, b""), ts(4), &mut h);
     assert_eq!(h.gaps[0], vec![4]);
     assert_eq!(h.data[0], b"aaaa????cccc");
@@ -161,18 +157,20 @@ fn per_flow_cap_gives_a_gap_and_bounds_buffering() {
 }
 
 #[test]
-fn global_cap_bounds_buffering_across_flows() {
-    let cfg = Config { max_buffered_bytes: 10_000, ..small() };
-    let mut r = Reassembler::<u32>::new(cfg);
+fn memory_budget_bounds_buffering_across_flows() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let cfg = Config { max_ooo_bytes_per_flow: 64 * 1024, ..small() };
+    let mut r = Reassembler::<u32>::with_budget(cfg, budget.clone());
     let mut h = Rec::default();
-    for f in 0..50u16 {
+    for f in 0..200u16 {
         let c = format!("10.0.1.{}:{}", f % 200 + 1, 30000 + f);
         r.process(&seg(&c, S, 0, None, TcpFlags::SYN, b""), ts(1), &mut h);
-        for i in 0..10u32 {
-            r.process(&seg(&c, S, 10 + i * 500, None, 0, &[b'q'; 500]), ts(2), &mut h);
-            assert!(r.buffered_bytes() <= 10_000, "{}", r.buffered_bytes());
+        for i in 0..100u32 {
+            r.process(&seg(&c, S, 10 + i * 501, None, 0, &[b'q'; 500]), ts(2), &mut h);
+            assert!(budget.used() <= 1 << 20, "{}", budget.used());
         }
     }
+    assert!(r.stats().memcap_holes_given_up > 0);
     assert!(r.stats().gaps >= 40);
 }
 
