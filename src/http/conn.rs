@@ -50,6 +50,11 @@ struct Msg {
     acc: Acc,
     /// After this message the connection stops being HTTP (101, CONNECT 2xx).
     tunnel: bool,
+    /// A response to a request we do not know (HEAD-ness unknown): its announced body may not follow.
+    /// Decided by the next bytes: a status line means there was none.
+    peek: bool,
+    /// Heap bytes of the parsed head (for the memory budget), kept body aside.
+    cost: usize,
 }
 
 #[derive(Default)]
@@ -86,9 +91,39 @@ impl Dir {
 pub struct HttpConnection {
     dirs: [Dir; 2],
     pending: VecDeque<RequestLine>,
+    /// Heap bytes of `pending`.
+    pending_bytes: usize,
+    /// More requests were pipelined than `max_pending_requests` (or the pending ones were dropped to
+    /// free memory): which request a later response answers is unknown, so responses past the pending
+    /// ones are not paired at all, rather than paired with the wrong request.
+    unpaired: bool,
     saw_http: bool,
     tls: bool,
     started: bool,
+}
+
+/// A reused head buffer larger than this is freed once its head is parsed: a connection that once
+/// sent a 60 KiB head does not keep 60 KiB for the rest of its life.
+const KEEP_BUF: usize = 4096;
+
+/// Allocator header per heap block, for the memory estimates.
+const ALLOC: usize = 16;
+
+fn string_cost(s: &str) -> usize {
+    if s.is_empty() { 0 } else { s.len() + ALLOC }
+}
+
+fn request_line_cost(r: &RequestLine) -> usize {
+    std::mem::size_of::<RequestLine>()
+        + string_cost(&r.method)
+        + string_cost(&r.target)
+        + r.host.as_deref().map_or(0, string_cost)
+}
+
+fn headers_cost(h: &Headers) -> usize {
+    h.0.capacity() * std::mem::size_of::<(String, Vec<u8>)>()
+        + ALLOC
+        + h.0.iter().map(|(n, v)| n.len() + v.len() + 2 * ALLOC).sum::<usize>()
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -129,6 +164,58 @@ fn keep_response_body(h: &Headers) -> bool {
 }
 
 impl HttpConnection {
+    /// Heap bytes this connection holds: partial heads and other carried bytes, parsed heads of messages
+    /// whose body is arriving, kept bodies, the requests awaiting a response. O(1): asked per segment.
+    pub fn held(&self) -> usize {
+        let mut n = self.pending_bytes;
+        for d in &self.dirs {
+            n += d.buf.capacity();
+            if let Some(m) = &d.msg {
+                n += m.cost + m.acc.raw.capacity();
+            }
+        }
+        n
+    }
+
+    /// Memory is short and this connection holds the most: drop partial heads (the parser
+    /// resynchronises on the next message), kept bodies (the message is still reported, its body cut)
+    /// and the requests awaiting responses (later responses are not paired).
+    pub fn shed(&mut self, stats: &mut Stats) {
+        for dir in &mut self.dirs {
+            match dir.mode {
+                Mode::Head if !dir.buf.is_empty() => {
+                    stats.memcap_heads_dropped += 1;
+                    dir.mode = Mode::Resync;
+                    dir.head_ts = None;
+                    dir.boundary = false;
+                }
+                Mode::Tls => {
+                    // The ClientHello being collected: the connection stays TLS-unknown, ignored.
+                    stats.memcap_heads_dropped += 1;
+                    dir.mode = Mode::Other;
+                }
+                Mode::Body => {
+                    if let Some(m) = dir.msg.as_mut().filter(|m| m.acc.raw.capacity() > 0) {
+                        stats.memcap_bodies_dropped += 1;
+                        m.acc.raw = Vec::new();
+                        m.acc.keep = false;
+                        m.acc.truncated = true;
+                    }
+                }
+                _ => {}
+            }
+            if dir.buf.is_empty() || matches!(dir.mode, Mode::Resync | Mode::Other) {
+                dir.buf = Vec::new();
+            }
+        }
+        if !self.pending.is_empty() {
+            stats.memcap_pending_dropped += 1;
+            self.pending = VecDeque::new();
+            self.pending_bytes = 0;
+            self.unpaired = true;
+        }
+    }
+
     /// A request or status line (or a TLS record) has been recognised in either direction, even if its
     /// head is not complete yet: the connection is HTTP (or TLS) from here on.
     pub fn recognised(&self) -> bool {
@@ -170,7 +257,7 @@ impl HttpConnection {
                 Mode::Unknown | Mode::Resync => self.scan(d, data, p, stats),
                 Mode::Tls => self.tls_hello(d, data, p, stats, h),
                 Mode::Head => self.head(d, cfg, stats, from, data, p, ts, h),
-                Mode::Body => self.body(d, cfg, stats, from, data, p, h),
+                Mode::Body => self.body(d, cfg, stats, from, data, p, ts, h),
             };
         }
     }
@@ -346,7 +433,7 @@ impl HttpConnection {
                 self.parse_head(d, cfg, stats, from, &buf[..end], h);
                 let mut buf = buf;
                 buf.clear();
-                if self.dirs[d].buf.is_empty() {
+                if self.dirs[d].buf.is_empty() && buf.capacity() <= KEEP_BUF {
                     self.dirs[d].buf = buf;
                 }
                 p + (end - old)
@@ -393,10 +480,16 @@ impl HttpConnection {
                             target: target.clone(),
                             host: headers.get("host").map(lossy),
                         };
-                        if self.pending.len() >= cfg.max_pending_requests {
-                            self.pending.pop_front();
+                        if !self.unpaired && self.pending.len() >= cfg.max_pending_requests {
+                            // Forgetting the oldest would pair every later response with the wrong
+                            // request (and a HEAD's answer with a body it never has): stop pairing.
+                            self.unpaired = true;
+                            stats.pipeline_overflow += 1;
                         }
-                        self.pending.push_back(line);
+                        if !self.unpaired {
+                            self.pending_bytes += request_line_cost(&line);
+                            self.pending.push_back(line);
+                        }
                         let framing = if header_has_token(&headers, "transfer-encoding", "chunked") {
                             Framing::Chunked(Chunk::Size)
                         } else {
@@ -418,6 +511,8 @@ impl HttpConnection {
                             encoding,
                             acc: Acc { keep: true, ..Acc::default() },
                             tunnel: false,
+                            peek: false,
+                            cost: 0,
                         }
                     }
                     _ => {
@@ -440,6 +535,9 @@ impl HttpConnection {
                         let status = resp.code.unwrap_or(0);
                         let interim = (100..200).contains(&status) && status != 101;
                         let req = if interim { self.pending.front().cloned() } else { self.pending.pop_front() };
+                        if let Some(r) = req.as_ref().filter(|_| !interim) {
+                            self.pending_bytes = self.pending_bytes.saturating_sub(request_line_cost(r));
+                        }
                         let head_req = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
                         let connect_ok = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"))
                             && (200..300).contains(&status);
@@ -461,6 +559,8 @@ impl HttpConnection {
                             };
                         let encoding = Encoding::from_header(headers.get("content-encoding"));
                         let keep = keep_response_body(&headers);
+                        // Whether a body follows depends on the request (HEAD): unknown here.
+                        let peek = req.is_none() && framing != Framing::None;
                         Msg {
                             kind: Kind::Response {
                                 status,
@@ -474,6 +574,8 @@ impl HttpConnection {
                             encoding,
                             acc: Acc { keep, ..Acc::default() },
                             tunnel: status == 101 || connect_ok,
+                            peek,
+                            cost: 0,
                         }
                     }
                     _ => {
@@ -488,6 +590,12 @@ impl HttpConnection {
             }
         };
         self.saw_http = true;
+        let mut msg = msg;
+        msg.cost = std::mem::size_of::<Msg>() + ALLOC + headers_cost(&msg.headers);
+        msg.cost += match &msg.kind {
+            Kind::Request { method, target, .. } => string_cost(method) + string_cost(target),
+            Kind::Response { reason, req, .. } => string_cost(reason) + req.as_ref().map_or(0, request_line_cost),
+        };
         let dir = &mut self.dirs[d];
         dir.boundary = false;
         if msg.framing == Framing::None {
@@ -496,6 +604,58 @@ impl HttpConnection {
         } else {
             dir.mode = Mode::Body;
             dir.msg = Some(Box::new(msg));
+        }
+    }
+
+    /// A response to an unknown request announced a body: if the next bytes are a status line, it had
+    /// none (the answer to a HEAD), and must not eat the next response. Returns `Some(p)` when the
+    /// message is settled without a body or more bytes are needed, `None` when its body starts here.
+    #[allow(clippy::too_many_arguments)]
+    fn peek_body<H: HttpHandler>(
+        &mut self,
+        d: usize,
+        cfg: &Config,
+        stats: &mut Stats,
+        from: Side,
+        data: &[u8],
+        p: usize,
+        ts: Timestamp,
+        h: &mut H,
+    ) -> Option<usize> {
+        /// `HTTP/1.1 ` is enough to tell.
+        const LOOK: usize = 9;
+        let dir = &mut self.dirs[d];
+        let have = dir.buf.len().min(LOOK);
+        let take = (LOOK - have).min(data.len() - p);
+        let mut look = [0u8; LOOK];
+        look[..have].copy_from_slice(&dir.buf[..have]);
+        look[have..have + take].copy_from_slice(&data[p..p + take]);
+        match classify(&look[..have + take]) {
+            Start::Maybe if have + take < LOOK => {
+                dir.buf.extend_from_slice(&data[p..p + take]);
+                Some(p + take)
+            }
+            Start::Response => {
+                // No body: the carried bytes (if any) begin the next head, which the head parser
+                // continues from `buf`.
+                if let Some(msg) = dir.msg.take() {
+                    dir.mode = Mode::Head;
+                    self.emit(d, cfg, stats, from, *msg, h);
+                }
+                Some(p)
+            }
+            _ => {
+                if let Some(m) = dir.msg.as_mut() {
+                    m.peek = false;
+                }
+                let carried = std::mem::take(&mut dir.buf);
+                if !carried.is_empty() {
+                    // The bytes held back are the body's first: feed them first, then the segment.
+                    self.on_data(cfg, stats, from, &carried, ts, h);
+                    return Some(p);
+                }
+                None
+            }
         }
     }
 
@@ -508,8 +668,14 @@ impl HttpConnection {
         from: Side,
         data: &[u8],
         mut p: usize,
+        ts: Timestamp,
         h: &mut H,
     ) -> usize {
+        if p < data.len() && self.dirs[d].msg.as_ref().is_some_and(|m| m.peek) {
+            if let Some(q) = self.peek_body(d, cfg, stats, from, data, p, ts, h) {
+                return q;
+            }
+        }
         let cap = cfg.max_body_bytes;
         let dir = &mut self.dirs[d];
         let Some(msg) = dir.msg.as_mut() else {
@@ -584,6 +750,7 @@ impl HttpConnection {
                         // Trailer fields are kept with the headers (a token can hide there too).
                         if let Some((n, v)) = text.split_once(':') {
                             if msg.headers.0.len() < MAX_HEADERS {
+                                msg.cost += n.trim().len() + v.trim().len() + 2 * ALLOC;
                                 msg.headers.0.push((n.trim().to_string(), v.trim().as_bytes().to_vec()));
                             }
                         }

@@ -129,26 +129,30 @@ impl Dir {
     /// change in cost (which stays within `limit`: a run's spare capacity is not grown past it).
     fn insert(&mut self, rel: u64, payload: &[u8], stats: &mut Stats, limit: usize) -> isize {
         let end = rel + payload.len() as u64;
-        // Pieces of `payload` nobody holds yet; each one after the first starts where a run ends.
-        let mut pieces: [(u64, u64); 4] = [(0, 0); 4];
+        // Pieces of `payload` nobody holds yet: (start, end, the run ending right at start).
+        let mut pieces: [(u64, u64, Option<u64>); 4] = [(0, 0, None); 4];
         let mut n = 0;
-        let mut more: Vec<(u64, u64)> = Vec::new();
+        let mut more: Vec<(u64, u64, Option<u64>)> = Vec::new();
         let mut pos = rel;
+        // The last run seen that ends at or before `pos` (start, end).
+        let mut last: Option<(u64, u64)> = None;
         let before = self.ooo.range(..rel).next_back().map(|(s, d)| (*s, d));
         for (s, d) in before.into_iter().chain(self.ooo.range(rel..end).map(|(s, d)| (*s, d))) {
             let e = s + d.len() as u64;
             if e <= pos {
+                last = Some((s, e));
                 continue;
             }
             if s >= end {
                 break;
             }
             if s > pos {
+                let piece = (pos, s, last.filter(|l| l.1 == pos).map(|l| l.0));
                 if n < pieces.len() {
-                    pieces[n] = (pos, s);
+                    pieces[n] = piece;
                     n += 1;
                 } else {
-                    more.push((pos, s));
+                    more.push(piece);
                 }
             }
             let (os, oe) = (s.max(pos), e.min(end));
@@ -161,27 +165,29 @@ impl Dir {
                 }
             }
             pos = pos.max(e);
+            last = Some((s, e));
         }
         if pos < end {
+            let piece = (pos, end, last.filter(|l| l.1 == pos).map(|l| l.0));
             if n < pieces.len() {
-                pieces[n] = (pos, end);
+                pieces[n] = piece;
                 n += 1;
             } else {
-                more.push((pos, end));
+                more.push(piece);
             }
         }
         let before = self.cost;
-        for (s, e) in pieces[..n].iter().chain(more.iter()) {
-            self.put(*s, &payload[(s - rel) as usize..(e - rel) as usize], limit);
+        for &(s, e, after) in pieces[..n].iter().chain(more.iter()) {
+            self.put(s, &payload[(s - rel) as usize..(e - rel) as usize], after, limit);
         }
         self.cost as isize - before as isize
     }
 
-    /// Store `bytes` (held by no run) at `at`: appended to the run that ends there if it has room,
-    /// else as a new run.
-    fn put(&mut self, at: u64, bytes: &[u8], limit: usize) {
-        if let Some((&s, run)) = self.ooo.range_mut(..at).next_back() {
-            if s + run.len() as u64 == at && run.len() + bytes.len() <= MAX_RUN {
+    /// Store `bytes` (held by no run) at `at`: appended to the run that ends there (`after`, its start)
+    /// if it has room, else as a new run.
+    fn put(&mut self, at: u64, bytes: &[u8], after: Option<u64>, limit: usize) {
+        if let Some(run) = after.and_then(|k| self.ooo.get_mut(&k)) {
+            if run.len() + bytes.len() <= MAX_RUN {
                 let before = run.capacity();
                 let need = run.len() + bytes.len();
                 if need > before {

@@ -285,6 +285,10 @@ impl<S: Default> Reassembler<S> {
     pub fn held_bytes(&self) -> usize {
         self.holding
     }
+    /// The budget this table charges.
+    pub fn budget(&self) -> &Budget {
+        self.mem.budget()
+    }
     /// Bytes this table has charged to the budget (tables and holdings).
     pub fn charged_bytes(&self) -> usize {
         self.mem.used()
