@@ -11,9 +11,13 @@
 //! The budget is an atomic counter behind an [`Arc`], one for every analysis thread of the process.
 //! Each thread charges an [`Account`]: a lease taken from the shared counter in [`LEASE`] steps, so a
 //! charge is a thread-local addition, and the shared counter is touched once per 64 KiB of growth,
-//! never per packet.
+//! never per packet. Each account may hold its share of the budget (the limit divided by the number of
+//! accounts: flows are spread evenly over the threads by their hash), so that a thread under pressure
+//! frees from its own flows and gets back under its own share, whatever the other threads hold: the
+//! threads together never hold more than the budget, and no thread sacrifices its own victim because
+//! another one is full.
 //!
-//! A slice of the budget ([`TABLE_SHARE_PERCENT`]) is all the flow tables themselves (slots, their
+//! A slice of each share ([`TABLE_SHARE_PERCENT`]) is all the flow tables themselves (slots, their
 //! index, the handshake cache) may take: a flood of connections then evicts connections (the least
 //! recently active first) instead of leaving no room for what the remaining flows hold.
 
@@ -30,15 +34,15 @@ pub const DEFAULT_MEMCAP: usize = 128 * 1024 * 1024;
 /// unused (at most two leases) is small against any useful budget.
 pub const LEASE: usize = 64 * 1024;
 
-/// Percent of the budget the flow tables (slots, index, handshake cache) may take.
+/// Percent of an account's share the flow tables (slots, index, handshake cache) may take.
 pub const TABLE_SHARE_PERCENT: usize = 50;
 
 struct Shared {
     limit: usize,
+    /// Accounts alive (analysis threads).
+    accounts: AtomicUsize,
     /// Bytes leased by every account (what they use, plus at most two leases of slack each).
     used: AtomicUsize,
-    /// Bytes of flow tables (part of `used`).
-    tables: AtomicUsize,
     peak: AtomicUsize,
 }
 
@@ -62,8 +66,8 @@ impl Budget {
     pub fn new(limit: usize) -> Budget {
         Budget(Arc::new(Shared {
             limit,
+            accounts: AtomicUsize::new(0),
             used: AtomicUsize::new(0),
-            tables: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
         }))
     }
@@ -79,17 +83,18 @@ impl Budget {
     pub fn peak(&self) -> usize {
         self.0.peak.load(Ordering::Relaxed)
     }
-    /// Bytes of flow tables now.
-    pub fn tables(&self) -> usize {
-        self.0.tables.load(Ordering::Relaxed)
-    }
     /// The budget is exceeded (a charge was forced: nothing was left to free).
     pub fn over(&self) -> bool {
         self.used() > self.0.limit
     }
+    /// What one account may hold: the limit shared evenly by the accounts alive.
+    pub fn share(&self) -> usize {
+        self.0.limit / self.0.accounts.load(Ordering::Relaxed).max(1)
+    }
 
     /// A thread's account on this budget.
     pub fn account(&self) -> Account {
+        self.0.accounts.fetch_add(1, Ordering::Relaxed);
         Account { budget: self.clone(), leased: 0, used: 0, tables: 0 }
     }
 
@@ -121,13 +126,13 @@ impl Budget {
 /// Why a table charge did not fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Short {
-    /// The flow tables have their whole share of the budget.
+    /// The flow tables have their whole part of the share.
     TableShare,
-    /// The budget is full.
+    /// The share (or the budget) is full.
     Budget,
 }
 
-/// One thread's share of the [`Budget`]: charges and credits are local until the lease runs out or
+/// One thread's part of the [`Budget`]: charges and credits are local until the lease runs out or
 /// too much of it is unused. Dropping the account gives everything back.
 #[derive(Debug)]
 pub struct Account {
@@ -148,18 +153,27 @@ impl Account {
     pub fn used(&self) -> usize {
         self.used
     }
-    /// The whole budget is exceeded (by any thread).
+    /// Bytes of flow tables charged to this account.
+    pub fn tables(&self) -> usize {
+        self.tables
+    }
+    /// This account holds more than its share (a charge was forced). Only this account's own flows
+    /// can bring it back: another thread's overshoot is that thread's to free.
     pub fn over(&self) -> bool {
-        self.budget.over()
+        self.used > self.budget.share()
     }
 
-    /// Charge `n` bytes if they fit in the budget; otherwise charge nothing and return false.
+    /// Charge `n` bytes if they fit in this account's share; otherwise charge nothing and return false.
     pub fn try_charge(&mut self, n: usize) -> bool {
         let want = self.used.saturating_add(n);
+        let share = self.budget.share();
+        if want > share {
+            return false;
+        }
         if want > self.leased {
             let short = want - self.leased;
-            // A whole lease when there is room for it, else just what is missing.
-            let step = short.div_ceil(LEASE) * LEASE;
+            // A whole lease when the share has room for it, else just what is missing.
+            let step = (short.div_ceil(LEASE) * LEASE).min(share - self.leased).max(short);
             if self.budget.take(step) {
                 self.leased += step;
             } else if self.budget.take(short) {
@@ -172,13 +186,15 @@ impl Account {
         true
     }
 
-    /// Charge `n` bytes even past the limit (nothing was left to free): the budget shows `over()` until
-    /// enough is credited.
+    /// Charge `n` bytes even past the share (nothing was left to free): `over()` until enough is
+    /// credited.
     pub fn charge(&mut self, n: usize) {
         if !self.try_charge(n) {
             let want = self.used.saturating_add(n);
-            self.budget.force(want - self.leased);
-            self.leased = want;
+            if want > self.leased {
+                self.budget.force(want - self.leased);
+                self.leased = want;
+            }
             self.used = want;
         }
     }
@@ -201,17 +217,13 @@ impl Account {
         }
     }
 
-    /// Charge `n` bytes of flow table, if the tables' share of the budget and the budget have room.
+    /// Charge `n` bytes of flow table, if the tables' part of this account's share and the share have
+    /// room.
     pub fn try_charge_table(&mut self, n: usize) -> Result<(), Short> {
-        let s = self.budget.0.clone();
-        let share = s.limit / 100 * TABLE_SHARE_PERCENT;
-        let got =
-            s.tables.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_add(n).filter(|&t| t <= share));
-        if got.is_err() {
+        if self.tables.saturating_add(n) > self.budget.share() / 100 * TABLE_SHARE_PERCENT {
             return Err(Short::TableShare);
         }
         if !self.try_charge(n) {
-            s.tables.fetch_sub(n, Ordering::Relaxed);
             return Err(Short::Budget);
         }
         self.tables += n;
@@ -221,7 +233,6 @@ impl Account {
     /// Charge `n` bytes of flow table whatever the limits (a table must have room for one entry).
     pub fn charge_table(&mut self, n: usize) {
         if self.try_charge_table(n).is_err() {
-            self.budget.0.tables.fetch_add(n, Ordering::Relaxed);
             self.tables += n;
             self.charge(n);
         }
@@ -231,19 +242,14 @@ impl Account {
     pub fn credit_table(&mut self, n: usize) {
         let n = n.min(self.tables);
         self.tables -= n;
-        let _ = self.budget.0.tables.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(n)));
         self.credit(n);
     }
 }
 
 impl Drop for Account {
     fn drop(&mut self) {
-        let _ = self
-            .budget
-            .0
-            .tables
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(self.tables)));
         self.budget.give_back(self.leased);
+        self.budget.0.accounts.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -279,26 +285,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accounts_of_two_threads_share_one_limit() {
+    fn accounts_of_two_threads_each_hold_at_most_their_share() {
         let b = Budget::new(4 * LEASE);
         let mut a = b.account();
         let mut c = b.account();
+        assert_eq!(b.share(), 2 * LEASE);
         assert!(a.try_charge(LEASE + 1));
-        assert!(c.try_charge(LEASE + 1));
-        // Each took two leases: nothing is left for a third lease, but the unused part of each lease
-        // still serves its own thread.
-        assert_eq!(b.used(), 4 * LEASE);
+        assert!(c.try_charge(2 * LEASE));
         assert!(a.try_charge(LEASE - 1));
-        assert!(!c.try_charge(LEASE));
-        assert!(!b.over());
-        c.charge(LEASE);
-        assert!(b.over());
-        c.credit(2 * LEASE);
-        assert!(!b.over());
+        // a's share is full, whatever the budget holds.
+        assert!(!a.try_charge(1));
+        assert!(!a.over());
+        a.charge(10);
+        assert!(a.over() && b.over());
+        assert!(!c.over());
+        a.credit(10);
+        assert!(!a.over());
+        assert_eq!(b.used(), 4 * LEASE);
         drop(a);
+        // One account left: it may hold the whole budget.
+        assert_eq!(b.share(), 4 * LEASE);
+        assert!(c.try_charge(2 * LEASE));
         drop(c);
         assert_eq!(b.used(), 0);
-        assert!(b.peak() > 4 * LEASE);
+        assert!(b.peak() >= 4 * LEASE);
     }
 
     #[test]
@@ -326,7 +336,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_get_at_most_their_share() {
+    fn tables_get_at_most_their_part_of_the_share() {
         let b = Budget::new(100 * LEASE);
         let mut a = b.account();
         assert_eq!(a.try_charge_table(50 * LEASE), Ok(()));
@@ -338,9 +348,8 @@ mod tests {
         assert!(!a.try_charge(2 * LEASE));
         a.credit(10 * LEASE);
         assert_eq!(a.try_charge_table(LEASE), Err(Short::TableShare));
-        assert_eq!(b.tables(), 50 * LEASE);
         drop(a);
-        assert_eq!((b.used(), b.tables()), (0, 0));
+        assert_eq!(b.used(), 0);
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //!   two segments (its head is partial for a whole round of the flood).
 //! - `flow-flood N`: N connections of one data segment each (no handshake: picked up mid-stream);
 //!   half-way through, the victim connection, its two segments swapped with 1,000 flood flows between.
+//! - `benign FLOWS SEGS [BYTES]`: not an attack, the reference for fixed overhead: FLOWS downloads side
+//!   by side, each an image of SEGS in-order segments of BYTES (1460 by default; nothing buffered,
+//!   nothing kept). Small segments fill the reader's chunks with as many frames as a flood does.
 //! - `head-pipeline`: one connection with 70 pipelined requests (past the 64 pending requests HTTP
 //!   pairs), five of them HEAD (answered with a Content-Length and no body), a Bearer token in request
 //!   68 and a session cookie set by responses 10 and 70 (see [`PIPELINE_REQUESTS`]).
@@ -54,6 +57,9 @@ pub fn modes() -> Vec<(&'static str, &'static str, Builder)> {
         }),
         ("flow-flood", "N: one-segment flows, plus a victim", |out, a| {
             to_file(out, |w| flow_flood(w, arg(a, 0, 1_000_000)))
+        }),
+        ("benign", "FLOWS SEGS [BYTES=1460]: in-order downloads (the reference for fixed overhead)", |out, a| {
+            to_file(out, |w| benign(w, arg(a, 0, 64), arg(a, 1, 1000), arg(a, 2, 1460) as usize))
         }),
         ("head-pipeline", "70 pipelined requests, HEADs past the pending cap, cookies after", |out, _| {
             to_file(out, head_pipeline)
@@ -258,6 +264,27 @@ pub fn flow_flood<W: Write>(w: &mut Capture<W>, n: u64) -> io::Result<()> {
             victim_finish(w, &mut v)?;
         }
         flooder(i).client_at(w, 0, b"x")?;
+    }
+    Ok(())
+}
+
+/// See the module docs.
+pub fn benign<W: Write>(w: &mut Capture<W>, flows: u64, segs: u64, bytes: usize) -> io::Result<()> {
+    let mut conns: Vec<Conn> = (0..flows).map(flooder).collect();
+    let chunk = vec![b'i'; bytes.clamp(1, 1460)];
+    for c in &mut conns {
+        c.handshake(w)?;
+        c.client(w, b"GET /image.png HTTP/1.1\r\nHost: benign.lab\r\n\r\n")?;
+        let len = segs * chunk.len() as u64;
+        c.server(w, format!("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {len}\r\n\r\n").as_bytes())?;
+    }
+    for _ in 0..segs {
+        for c in &mut conns {
+            c.server(w, &chunk)?;
+        }
+    }
+    for c in &mut conns {
+        c.close(w)?;
     }
     Ok(())
 }

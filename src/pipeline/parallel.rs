@@ -6,13 +6,20 @@
 //! is behind: offline, nothing may be dropped. Each worker owns a full [`Engine`]; their alerts come
 //! back over a channel to the reading thread, which merges them in one book, so that the same secret
 //! sent to one server over flows analysed by different workers is still one leak.
+//!
+//! Everything is bounded, whatever the number of threads: the workers share one memory budget (the
+//! config's [`crate::memory::Budget`], cloned), `--max-flows` and the alert book's size are split
+//! between them, the alert channel holds [`ALERT_QUEUE`] alerts, and the merged book remembers at most
+//! as many leaks as one book (past that, leaks are still emitted, counted in `alerts_not_deduped`).
+//! A worker blocked on a full alert channel never deadlocks with a reader blocked on that worker's
+//! full frame channel: the reader waits on both, and keeps merging alerts while it waits.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use crossbeam_channel::{Receiver, Select, Sender, bounded};
 
 use super::{Config, Engine, HostStats, StatsSnapshot};
 use crate::alert::{Alert, AlertId, AlertSink};
@@ -22,8 +29,19 @@ use crate::time::Timestamp;
 
 /// Frame bytes per chunk handed to a worker.
 const CHUNK_BYTES: usize = 256 * 1024;
+/// Frames per chunk at most (a chunk of small frames is sent before its index outgrows this): with its
+/// 24-byte entries, a chunk's index is at most 96 KiB beside its 256 KiB of frames.
+const CHUNK_FRAMES: usize = CHUNK_BYTES / 64;
 /// Chunks in flight per worker before the reader waits.
 const IN_FLIGHT: usize = 8;
+/// What the chunks handed to one worker may take at once, fixed whatever the traffic: those queued,
+/// the one it is analysing and the one being filled, each with its frames and its index.
+pub const MAX_IN_FLIGHT_BYTES: usize = (IN_FLIGHT + 2) * (CHUNK_BYTES + CHUNK_FRAMES * 24);
+/// Alerts in flight from the workers to the reading thread (a few hundred KiB at most): a capture
+/// full of distinct secrets slows the workers down to the merging speed instead of queueing them all.
+pub const ALERT_QUEUE: usize = 1024;
+/// Distinct leaks the merged book remembers, as one engine's book does by default.
+const MAX_MERGED: usize = 100_000;
 
 #[derive(Default)]
 struct Chunk {
@@ -60,21 +78,41 @@ struct Worker {
     handle: JoinHandle<Engine>,
 }
 
-/// The merged book: one alert per [`Alert::key`] across workers.
-#[derive(Default)]
+/// The merged book: one alert per [`Alert::key`] across workers, at most `max` of them.
 struct Merger {
     alerts: Vec<Alert>,
     by_key: HashMap<(LeakKind, SocketAddr, [u8; 32]), usize>,
     by_worker: HashMap<(usize, AlertId), usize>,
+    max: usize,
+    /// Workers' alert ids remembered (each worker's book is bounded, so is this).
+    max_ids: usize,
+    /// New leaks emitted but not remembered (the book was full).
+    overflow: u64,
+    /// Ids given to leaks not remembered.
+    next_unremembered: u64,
 }
 
 impl Merger {
+    fn new(max: usize, workers: usize) -> Merger {
+        Merger {
+            alerts: Vec::new(),
+            by_key: HashMap::new(),
+            by_worker: HashMap::new(),
+            max,
+            max_ids: max.saturating_mul(workers.max(1)),
+            overflow: 0,
+            next_unremembered: max as u64 + 1,
+        }
+    }
+
     fn apply(&mut self, m: AlertMsg, sink: &mut dyn AlertSink) {
         match m {
             AlertMsg::New(w, a) => {
                 let key = a.key();
                 if let Some(&i) = self.by_key.get(&key) {
-                    self.by_worker.insert((w, a.id), i);
+                    if self.by_worker.len() < self.max_ids {
+                        self.by_worker.insert((w, a.id), i);
+                    }
                     let g = &mut self.alerts[i];
                     g.count += 1;
                     for u in &a.users {
@@ -86,8 +124,18 @@ impl Merger {
                     return;
                 }
                 let mut a = *a;
+                if self.alerts.len() >= self.max {
+                    // Still reported, never hidden; its repeats are not folded into it.
+                    self.overflow += 1;
+                    a.id = AlertId(self.next_unremembered);
+                    self.next_unremembered += 1;
+                    sink.on_new(&a);
+                    return;
+                }
                 let i = self.alerts.len();
-                self.by_worker.insert((w, a.id), i);
+                if self.by_worker.len() < self.max_ids {
+                    self.by_worker.insert((w, a.id), i);
+                }
                 a.id = AlertId(i as u64 + 1);
                 self.by_key.insert(key, i);
                 sink.on_new(&a);
@@ -112,6 +160,8 @@ pub struct Sharded {
     workers: Vec<Worker>,
     alerts: Receiver<AlertMsg>,
     merger: Merger,
+    /// Alerts taken from the channel where no sink was at hand (a file's start), merged next.
+    later: Vec<AlertMsg>,
 }
 
 /// Which worker a frame's flow belongs to (both directions alike). Frames that are not TCP go to 0.
@@ -139,12 +189,18 @@ fn shard(link: LinkType, frame: &[u8], n: usize) -> usize {
 impl Sharded {
     pub fn new(cfg: &Config, n: usize) -> std::io::Result<Sharded> {
         let n = n.max(1);
-        let (atx, arx) = unbounded();
+        let (atx, arx) = bounded(ALERT_QUEUE);
+        // Flows are spread evenly by the hash: each worker gets its part of the flow and alert caps
+        // (the memory budget is shared as it is).
+        let max_alerts = cfg.max_alerts.unwrap_or(MAX_MERGED);
+        let mut wcfg = cfg.clone();
+        wcfg.reassembly.max_flows = (cfg.reassembly.max_flows / n).max(1);
+        wcfg.max_alerts = Some((max_alerts / n).max(1));
         let mut workers = Vec::with_capacity(n);
         for w in 0..n {
             let (tx, rx) = bounded::<Msg>(IN_FLIGHT);
             let (free_tx, free_rx) = bounded::<Chunk>(IN_FLIGHT + 1);
-            let mut engine = Engine::new(cfg.clone());
+            let mut engine = Engine::new(wcfg.clone());
             let atx = atx.clone();
             let handle = std::thread::Builder::new().name(format!("analysis-{w}")).spawn(move || {
                 let mut sink = WorkerSink(w, atx);
@@ -168,20 +224,52 @@ impl Sharded {
             })?;
             workers.push(Worker { tx, free: free_rx, cur: Chunk::default(), handle });
         }
-        Ok(Sharded { workers, alerts: arx, merger: Merger::default() })
+        Ok(Sharded { workers, alerts: arx, merger: Merger::new(max_alerts, n), later: Vec::new() })
     }
 
-    fn send(&mut self, w: usize) {
+    /// Hand `msg` to worker `w`, taking alerts while it is busy (it may be waiting for room in the
+    /// alert channel to finish the chunk that keeps its own channel full): merged into `sink`, or, with
+    /// no sink at hand, kept for the next merge.
+    fn deliver(&mut self, w: usize, msg: Msg, mut sink: Option<&mut dyn AlertSink>) {
+        let Sharded { workers, alerts, merger, later } = self;
+        let tx = &workers[w].tx;
+        let mut msg = Some(msg);
+        while let Some(m) = msg.take() {
+            let mut sel = Select::new();
+            let s = sel.send(tx);
+            let r = sel.recv(alerts);
+            let op = sel.select();
+            if op.index() == s {
+                // A worker that is gone (it panicked) loses the chunk; the run reports what it has.
+                let _ = op.send(tx, m);
+            } else if op.index() == r {
+                match op.recv(alerts) {
+                    Ok(a) => match sink.as_deref_mut() {
+                        Some(sink) => merger.apply(a, sink),
+                        None => later.push(a),
+                    },
+                    // Every worker is gone: nobody will take it.
+                    Err(_) => return,
+                }
+                msg = Some(m);
+            }
+        }
+    }
+
+    fn send(&mut self, w: usize, sink: &mut dyn AlertSink) {
         let worker = &mut self.workers[w];
         if worker.cur.index.is_empty() {
             return;
         }
         let next = worker.free.try_recv().unwrap_or_default();
         let full = std::mem::replace(&mut worker.cur, next);
-        let _ = worker.tx.send(Msg::Frames(full));
+        self.deliver(w, Msg::Frames(full), Some(sink));
     }
 
     fn drain(&mut self, sink: &mut dyn AlertSink) {
+        for m in std::mem::take(&mut self.later) {
+            self.merger.apply(m, sink);
+        }
         while let Ok(m) = self.alerts.try_recv() {
             self.merger.apply(m, sink);
         }
@@ -190,8 +278,9 @@ impl Sharded {
     /// Start of a capture file (alerts name it).
     pub fn set_capture_name(&mut self, name: &str) {
         let name: Arc<str> = Arc::from(name);
-        for w in &self.workers {
-            let _ = w.tx.send(Msg::File(name.clone()));
+        for w in 0..self.workers.len() {
+            // No sink here: alerts taken while waiting are merged at the next chance.
+            self.deliver(w, Msg::File(name.clone()), None);
         }
     }
 
@@ -199,11 +288,22 @@ impl Sharded {
     pub fn process(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
         let w = shard(link, frame, self.workers.len());
         let c = &mut self.workers[w].cur;
+        if !c.index.is_empty() && c.data.len() + frame.len() > c.data.capacity() {
+            // Send rather than grow: a chunk's buffer stays the size it was made (`Vec` would double
+            // it, and every chunk in flight with it).
+            self.send(w, sink);
+            self.drain(sink);
+        }
+        let c = &mut self.workers[w].cur;
+        if c.data.capacity() == 0 {
+            c.data.reserve_exact(CHUNK_BYTES);
+            c.index.reserve_exact(CHUNK_FRAMES);
+        }
         let start = c.data.len() as u32;
         c.data.extend_from_slice(frame);
         c.index.push((link, ts, start, frame.len() as u32));
-        if c.data.len() >= CHUNK_BYTES {
-            self.send(w);
+        if c.data.len() >= CHUNK_BYTES || c.index.len() >= CHUNK_FRAMES {
+            self.send(w, sink);
             self.drain(sink);
         }
     }
@@ -211,8 +311,8 @@ impl Sharded {
     /// End of a file: every worker closes its flows.
     pub fn end_of_file(&mut self, sink: &mut dyn AlertSink) {
         for w in 0..self.workers.len() {
-            self.send(w);
-            let _ = self.workers[w].tx.send(Msg::EndOfFile);
+            self.send(w, &mut *sink);
+            self.deliver(w, Msg::EndOfFile, Some(&mut *sink));
         }
         self.drain(sink);
     }
@@ -220,15 +320,22 @@ impl Sharded {
     /// Stop the workers; return the merged alerts, counters and hosts.
     pub fn finish(mut self, sink: &mut dyn AlertSink) -> (Vec<Alert>, StatsSnapshot, Vec<HostStats>, Vec<String>) {
         self.end_of_file(sink);
-        let mut engines = Vec::new();
-        for w in self.workers {
+        let mut handles = Vec::new();
+        for w in std::mem::take(&mut self.workers) {
             drop(w.tx);
-            if let Ok(e) = w.handle.join() {
+            handles.push(w.handle);
+        }
+        // Until every worker has finished (and dropped its end of the channel): a worker flushing its
+        // flows may still be waiting for room in the alert channel.
+        self.drain(sink);
+        for m in self.alerts.iter() {
+            self.merger.apply(m, sink);
+        }
+        let mut engines = Vec::new();
+        for h in handles {
+            if let Ok(e) = h.join() {
                 engines.push(e);
             }
-        }
-        while let Ok(m) = self.alerts.try_recv() {
-            self.merger.apply(m, sink);
         }
         let mut stats = StatsSnapshot::default();
         let mut hosts: HashMap<String, HostStats> = HashMap::new();
@@ -252,7 +359,8 @@ impl Sharded {
                 }
             }
         }
-        stats.leaks = self.merger.alerts.len() as u64;
+        stats.leaks = self.merger.alerts.len() as u64 + self.merger.overflow;
+        stats.alerts_not_deduped += self.merger.overflow;
         stats.sightings = self.merger.alerts.iter().map(|a| a.count).sum();
         let mut hosts: Vec<HostStats> = hosts.into_values().collect();
         hosts.sort_by(|a, b| b.credentials.cmp(&a.credentials).then_with(|| a.name.cmp(&b.name)));
