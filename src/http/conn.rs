@@ -886,3 +886,127 @@ fn content_length(h: &Headers) -> Result<Option<u64>, ()> {
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Responses with the `X-For` header naming the request they answer, and what they were paired with.
+    #[derive(Default)]
+    struct Pairs {
+        requests: usize,
+        responses: Vec<(String, Option<String>, Vec<u8>)>,
+    }
+
+    impl HttpHandler for Pairs {
+        fn on_request(&mut self, _from: Side, _req: &Request) {
+            self.requests += 1;
+        }
+        fn on_response(&mut self, _from: Side, resp: &Response, req: Option<&RequestLine>) {
+            let answers = String::from_utf8_lossy(resp.headers.get("x-for").unwrap_or_default()).into_owned();
+            self.responses.push((answers, req.map(|r| r.target.clone()), resp.body.data.clone()));
+        }
+    }
+
+    /// `n` pipelined requests (those in `heads` are HEAD), then their answers: a HEAD's announces a
+    /// body it does not send.
+    fn pipeline(n: usize, heads: &[usize]) -> (Vec<u8>, Vec<u8>) {
+        let (mut reqs, mut resps) = (Vec::new(), Vec::new());
+        for i in 1..=n {
+            let head = heads.contains(&i);
+            let method = if head { "HEAD" } else { "GET" };
+            reqs.extend_from_slice(format!("{method} /r{i} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes());
+            let body = if head { String::new() } else { format!("body {i}") };
+            let len = if head { 5000 } else { body.len() };
+            resps.extend_from_slice(
+                format!("HTTP/1.1 200 OK\r\nX-For: /r{i}\r\nContent-Length: {len}\r\n\r\n{body}").as_bytes(),
+            );
+        }
+        (reqs, resps)
+    }
+
+    fn run(reqs: &[u8], resps: &[u8], piece: usize) -> (Pairs, Stats) {
+        let cfg = Config::default();
+        let mut c = HttpConnection::default();
+        let mut st = Stats::default();
+        let mut h = Pairs::default();
+        for p in reqs.chunks(piece) {
+            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+        }
+        for p in resps.chunks(piece) {
+            c.on_data(&cfg, &mut st, Side::Server, p, Timestamp(2), &mut h);
+        }
+        c.on_close(&cfg, &mut st, Timestamp(3), &mut h);
+        (h, st)
+    }
+
+    #[test]
+    fn past_the_pending_cap_responses_are_unpaired_never_paired_with_another_request() {
+        let (reqs, resps) = pipeline(70, &[65, 66, 67, 68, 69]);
+        // Whole segments, and one byte at a time (a status line split anywhere).
+        for piece in [1460, 1] {
+            let (h, st) = run(&reqs, &resps, piece);
+            assert_eq!(h.requests, 70);
+            assert_eq!(st.pipeline_overflow, 1);
+            assert_eq!(h.responses.len(), 70, "piece {piece}: responses lost");
+            for (answers, paired, _) in &h.responses {
+                assert!(
+                    paired.is_none() || paired.as_deref() == Some(answers.as_str()),
+                    "{answers} paired with {paired:?}"
+                );
+            }
+            assert_eq!(h.responses.iter().filter(|r| r.1.is_some()).count(), 64);
+            // The GET answers past the HEADs kept their bodies.
+            assert_eq!(h.responses[69].2, b"body 70");
+        }
+    }
+
+    #[test]
+    fn a_response_to_an_unknown_request_keeps_its_body_when_no_status_line_follows() {
+        // Picked up mid-stream: no request seen. A body starting like a status line would be taken for
+        // one; anything else is the body.
+        let resps = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 204 No Content\r\n\r\n";
+        for piece in [1460, 1] {
+            let (h, _) = run(b"", resps, piece);
+            assert_eq!(h.responses.len(), 2, "piece {piece}");
+            assert_eq!(h.responses[0].2, b"ok");
+        }
+    }
+
+    #[test]
+    fn shedding_drops_the_partial_head_and_the_parser_resynchronises() {
+        let cfg = Config::default();
+        let mut c = HttpConnection::default();
+        let mut st = Stats::default();
+        let mut h = Pairs::default();
+        let mut partial = b"GET /big HTTP/1.1\r\nX-Pad: ".to_vec();
+        partial.resize(30_000, b'a');
+        for p in partial.chunks(1460) {
+            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+        }
+        assert!(c.held() >= 30_000);
+        c.shed(&mut st);
+        assert_eq!(c.held(), 0);
+        assert_eq!(st.memcap_heads_dropped, 1);
+        // The rest of the dropped head is skipped; the next request is parsed.
+        c.on_data(&cfg, &mut st, Side::Client, b"aaaa\r\n\r\nGET /next HTTP/1.1\r\n\r\n", Timestamp(2), &mut h);
+        assert_eq!(h.requests, 1);
+    }
+
+    #[test]
+    fn a_large_head_buffer_is_freed_once_its_head_is_parsed() {
+        let cfg = Config::default();
+        let mut c = HttpConnection::default();
+        let mut st = Stats::default();
+        let mut h = Pairs::default();
+        let mut req = b"GET /big HTTP/1.1\r\nX-Pad: ".to_vec();
+        req.resize(30_000, b'a');
+        req.extend_from_slice(b"\r\n\r\n");
+        for p in req.chunks(1460) {
+            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+        }
+        assert_eq!(h.requests, 1);
+        // Only the pending request line remains.
+        assert!(c.held() < 256, "{}", c.held());
+    }
+}
