@@ -166,6 +166,7 @@ fn keep_response_body(h: &Headers) -> bool {
 impl HttpConnection {
     /// Heap bytes this connection holds: partial heads and other carried bytes, parsed heads of messages
     /// whose body is arriving, kept bodies, the requests awaiting a response. O(1): asked per segment.
+    #[inline]
     pub fn held(&self) -> usize {
         let mut n = self.pending_bytes;
         for d in &self.dirs {

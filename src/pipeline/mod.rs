@@ -400,6 +400,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
             }
         }
     }
+    #[inline]
     fn held(&self, flow: &FlowInfo, state: &FlowState) -> usize {
         let probing = match state.app {
             App::Probing => self.inner.det.probes.get(&flow.id).map_or(0, |p| p.held() + PROBE_ENTRY),

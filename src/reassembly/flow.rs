@@ -243,6 +243,7 @@ impl Dir {
     }
 
     /// The receiver acknowledged up to `ack` (offset): bytes before it that we never saw are a gap.
+    #[inline]
     pub fn acked(&mut self, ack: u64, out: &mut dyn Deliver) -> isize {
         let mut limit = ack;
         if let Some(f) = self.fin_at {

@@ -135,6 +135,7 @@ impl<S, H: StreamHandler<S>> Deliver for Out<'_, S, H> {
     }
 }
 
+#[inline]
 fn canonical(a: SocketAddr, b: SocketAddr) -> Key {
     if a <= b { (a, b) } else { (b, a) }
 }
@@ -153,9 +154,11 @@ fn apply(buffered: &mut usize, delta: isize) {
     *buffered = (*buffered as isize + delta).max(0) as usize;
 }
 
-/// Size class of a holding: 0 for nothing, else 1 + floor(log2).
+/// Size class of a holding: 1 + floor(log2), or 0 (in no size list) below [`SHED_MIN`]: only holders
+/// that large are shed by size, and a flow's partial head of a few hundred bytes then costs no list
+/// update when it comes and goes.
 fn class_of(holding: usize) -> u8 {
-    (usize::BITS - holding.leading_zeros()) as u8
+    if holding < SHED_MIN { 0 } else { (usize::BITS - holding.leading_zeros()) as u8 }
 }
 
 /// Which of a slot's links a list uses.
@@ -338,14 +341,16 @@ impl<S: Default> Reassembler<S> {
         self.ends[list][0] = i as Ix;
     }
 
+    #[inline]
     fn touch(&mut self, i: usize) {
         if Self::ix(self.ends[LRU][0]) != i {
             self.unlink(LRU, i);
             self.push_front(LRU, i);
-        }
-        if self.slot_ref(i).is_some_and(|s| s.holding > 0) && Self::ix(self.ends[HOLDERS][0]) != i {
-            self.unlink(HOLDERS, i);
-            self.push_front(HOLDERS, i);
+            // A flow that holds something is in the holders list too (in the same order).
+            if self.slot_ref(i).is_some_and(|s| s.holding > 0) && Self::ix(self.ends[HOLDERS][0]) != i {
+                self.unlink(HOLDERS, i);
+                self.push_front(HOLDERS, i);
+            }
         }
     }
 
@@ -383,12 +388,26 @@ impl<S: Default> Reassembler<S> {
 
     /// Recompute what flow `i` holds and charge or credit the difference. When the charge does not fit
     /// and `relieve`, other flows give way (see the module docs).
+    #[inline]
     fn settle<H: StreamHandler<S>>(&mut self, i: usize, h: &mut H, ts: Timestamp, relieve: bool) -> Option<usize> {
         let s = self.slot_ref(i)?;
         let new = s.dirs[0].cost + s.dirs[1].cost + h.held(&s.info, &s.state);
         if new == s.holding {
+            // The usual case on the in-order path: nothing buffered before, nothing now.
             return Some(i);
         }
+        self.settle_change(i, new, h, ts, relieve)
+    }
+
+    #[inline(never)]
+    fn settle_change<H: StreamHandler<S>>(
+        &mut self,
+        i: usize,
+        new: usize,
+        h: &mut H,
+        ts: Timestamp,
+        relieve: bool,
+    ) -> Option<usize> {
         let old = self.set_holding(i, new);
         if new < old {
             self.mem.credit(old - new);
@@ -612,7 +631,7 @@ impl<S: Default> Reassembler<S> {
         }
         let side = if seg.src == slot.info.client { Side::Client } else { Side::Server };
         let d = side.index();
-        let Slot { info, state, dirs, .. } = slot;
+        let Slot { info, state, dirs, holding, .. } = slot;
         let (mine, theirs) = match dirs.split_at_mut(1) {
             (a, b) if d == 0 => (&mut a[0], &mut b[0]),
             (a, b) => (&mut b[0], &mut a[0]),
@@ -656,6 +675,9 @@ impl<S: Default> Reassembler<S> {
             }
         }
         let both_done = mine.done() && theirs.done();
+        // What the flow holds now (nothing, on the in-order path, as before: no further look-up).
+        let held = mine.cost + theirs.cost + h.held(info, state);
+        let changed = held != *holding;
         self.stats.gaps += gaps;
         self.stats.gap_bytes += gap_bytes;
         apply(&mut self.buffered, delta);
@@ -663,8 +685,8 @@ impl<S: Default> Reassembler<S> {
             self.close(i, CloseReason::Rst, ts, h);
         } else if both_done {
             self.close(i, CloseReason::Fin, ts, h);
-        } else {
-            self.settle(i, h, ts, true);
+        } else if changed {
+            self.settle_change(i, held, h, ts, true);
         }
     }
 
