@@ -162,28 +162,20 @@ pub struct Sharded {
     merger: Merger,
     /// Alerts taken from the channel where no sink was at hand (a file's start), merged next.
     later: Vec<AlertMsg>,
+    /// The key of [`shard`].
+    keys: ahash::RandomState,
 }
 
 /// Which worker a frame's flow belongs to (both directions alike). Frames that are not TCP go to 0.
-fn shard(link: LinkType, frame: &[u8], n: usize) -> usize {
+///
+/// Keyed (a random key per run), as the flow table's index is: the endpoints are chosen by whoever
+/// sends the packets, and an unkeyed hash lets them put every flow of a flood on one worker. (FNV-1a
+/// taken modulo 2 was the parity of the address and port bytes' low bits: a flood of consecutive
+/// addresses and ports all landed on one worker.)
+fn shard(keys: &ahash::RandomState, link: LinkType, frame: &[u8], n: usize) -> usize {
     let Ok(Decoded::Tcp(seg)) = decode::decode(link, frame) else { return 0 };
-    let (a, b) = if seg.src <= seg.dst { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
-    // FNV-1a over both endpoints: cheap, deterministic; correctness does not depend on balance.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &x in bytes {
-            h ^= x as u64;
-            h = h.wrapping_mul(0x100_0000_01b3);
-        }
-    };
-    for s in [a, b] {
-        match s.ip() {
-            std::net::IpAddr::V4(ip) => eat(&ip.octets()),
-            std::net::IpAddr::V6(ip) => eat(&ip.octets()),
-        }
-        eat(&s.port().to_be_bytes());
-    }
-    (h % n as u64) as usize
+    let pair = if seg.src <= seg.dst { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
+    (keys.hash_one(pair) % n as u64) as usize
 }
 
 impl Sharded {
@@ -224,14 +216,20 @@ impl Sharded {
             })?;
             workers.push(Worker { tx, free: free_rx, cur: Chunk::default(), handle });
         }
-        Ok(Sharded { workers, alerts: arx, merger: Merger::new(max_alerts, n), later: Vec::new() })
+        Ok(Sharded {
+            workers,
+            alerts: arx,
+            merger: Merger::new(max_alerts, n),
+            later: Vec::new(),
+            keys: ahash::RandomState::new(),
+        })
     }
 
     /// Hand `msg` to worker `w`, taking alerts while it is busy (it may be waiting for room in the
     /// alert channel to finish the chunk that keeps its own channel full): merged into `sink`, or, with
     /// no sink at hand, kept for the next merge.
     fn deliver(&mut self, w: usize, msg: Msg, mut sink: Option<&mut dyn AlertSink>) {
-        let Sharded { workers, alerts, merger, later } = self;
+        let Sharded { workers, alerts, merger, later, .. } = self;
         let tx = &workers[w].tx;
         let mut msg = Some(msg);
         while let Some(m) = msg.take() {
@@ -286,7 +284,7 @@ impl Sharded {
 
     /// Hand one frame to its flow's worker.
     pub fn process(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
-        let w = shard(link, frame, self.workers.len());
+        let w = shard(&self.keys, link, frame, self.workers.len());
         let c = &mut self.workers[w].cur;
         if !c.index.is_empty() && c.data.len() + frame.len() > c.data.capacity() {
             // Send rather than grow: a chunk's buffer stays the size it was made (`Vec` would double
