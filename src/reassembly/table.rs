@@ -72,7 +72,7 @@ struct Syn {
 type Key = (SocketAddr, SocketAddr);
 
 struct Slot<S> {
-    key: Key,
+    /// Its index key is `canonical(info.client, info.server)` (not stored twice).
     info: FlowInfo,
     state: S,
     dirs: [Dir; 2],
@@ -287,6 +287,10 @@ impl<S: Default> Reassembler<S> {
     /// What every flow holds now: its runs, plus what the handler reports it keeps for it.
     pub fn held_bytes(&self) -> usize {
         self.holding
+    }
+    /// Bytes of one slot (tests, sizing).
+    pub fn slot_bytes() -> usize {
+        size_of::<Option<Slot<S>>>()
     }
     /// The budget this table charges.
     pub fn budget(&self) -> &Budget {
@@ -573,7 +577,6 @@ impl<S: Default> Reassembler<S> {
             start = c.first;
         }
         let slot = Slot {
-            key,
             info: FlowInfo { id, client, server, start, saw_syn: syn },
             state: S::default(),
             dirs,
@@ -703,7 +706,7 @@ impl<S: Default> Reassembler<S> {
         else {
             return;
         };
-        self.index.remove(&slot.key);
+        self.index.remove(&canonical(slot.info.client, slot.info.server));
         self.free.push(i);
         let Slot { info, state, dirs, .. } = &mut slot;
         let mut delta = 0;
