@@ -71,6 +71,11 @@ struct Syn {
 
 type Key = (SocketAddr, SocketAddr);
 
+/// What one handshake in the SYN cache may cost: its map entry with the map at most 7/8 full, twice
+/// (a map with churn doubles when removals leave tombstones), and two places in the order queue (which
+/// keeps stale entries until it is compacted).
+const SYN_COST: usize = 2 * (size_of::<(Key, Syn)>() + 1) * 8 / 7 + 2 * size_of::<(Key, Timestamp)>();
+
 struct Slot<S> {
     /// Its index key is `canonical(info.client, info.server)` (not stored twice).
     info: FlowInfo,
@@ -104,9 +109,11 @@ pub struct Reassembler<S> {
     /// Insertion order of `syns` (entries promoted or removed are skipped lazily).
     syn_order: VecDeque<(Key, Timestamp)>,
     mem: Account,
-    /// Table bytes charged for the index and the SYN cache (their allocations never shrink).
+    /// Table bytes charged for the index (its allocation never shrinks).
     index_charged: usize,
-    syn_charged: usize,
+    /// Handshakes the SYN cache has been charged for ([`SYN_COST`] each, never credited: its
+    /// allocations do not shrink either).
+    syn_entries: usize,
 }
 
 /// Adapts a direction's output to the handler, counting gaps.
@@ -188,7 +195,7 @@ impl<S: Default> Reassembler<S> {
             syn_order: VecDeque::new(),
             mem: budget.account(),
             index_charged: 0,
-            syn_charged: 0,
+            syn_entries: 0,
         }
     }
 
@@ -208,32 +215,17 @@ impl<S: Default> Reassembler<S> {
         false
     }
 
-    /// What the SYN cache's allocations take.
-    fn syn_bytes(&self) -> usize {
-        map_bytes(self.syns.capacity(), size_of::<(Key, Syn)>())
-            + self.syn_order.capacity() * size_of::<(Key, Timestamp)>()
-    }
-
     /// Make room for one more handshake: the cache grows only if the budget's table share has room for
-    /// it, else the oldest handshake is forgotten.
+    /// it (a handshake more than it ever held), else the oldest handshake is forgotten.
     fn syn_room(&mut self) {
-        loop {
-            let map_full = self.syns.len() >= self.syns.capacity();
-            let order_full = self.syn_order.len() >= self.syn_order.capacity();
-            if !map_full && !order_full {
-                return;
-            }
-            // What growing would take (both double).
-            let need = if map_full { map_bytes(self.syns.capacity().max(3) * 2, size_of::<(Key, Syn)>()) } else { 0 }
-                + if order_full { self.syn_order.capacity().max(4) * size_of::<(Key, Timestamp)>() } else { 0 };
-            if self.mem.try_charge_table(need).is_ok() {
-                self.syn_charged += need;
-                return;
-            }
-            if !self.forget_oldest_syn() {
-                return;
-            }
+        if self.syns.len() < self.syn_entries {
+            return;
         }
+        if self.mem.try_charge_table(SYN_COST).is_ok() {
+            self.syn_entries += 1;
+            return;
+        }
+        self.forget_oldest_syn();
     }
 
     /// Remember a handshake segment (no data) of a flow not in the table.
@@ -262,11 +254,6 @@ impl<S: Default> Reassembler<S> {
         isn[if client_is_src { 0 } else { 1 }] = Some(seg.seq);
         self.syns.insert(key, Syn { client, isn, first: ts, last: ts });
         self.syn_order.push_back((key, ts));
-        let now = self.syn_bytes();
-        if now > self.syn_charged {
-            self.mem.charge_table(now - self.syn_charged);
-            self.syn_charged = now;
-        }
     }
 
     /// Handshakes in the SYN cache (flows with no data yet).

@@ -584,3 +584,21 @@ fn two_tables_on_one_budget_together_stay_within_it() {
     drop(tables);
     assert_eq!(budget.used(), 0);
 }
+
+#[test]
+fn a_syn_flood_grows_the_handshake_cache_only_within_the_table_share() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let mut r = Reassembler::<u32>::with_budget(Config::default(), budget.clone());
+    let mut h = Rec::default();
+    for i in 0..200_000u32 {
+        let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
+        let s =
+            TcpSegment { src: c, dst: a(S), seq: i, ack: 0, flags: TcpFlags(TcpFlags::SYN), window: 1, payload: b"" };
+        r.process(&s, ts(i as i64), &mut h);
+    }
+    // Half of the budget is the tables' share: the cache stops growing there and forgets the oldest.
+    assert!(budget.used() <= 1 << 19, "{}", budget.used());
+    assert!(r.embryonic_flows() < MAX_SYN_CACHE);
+    assert!(r.embryonic_flows() > 1000, "{} {}", r.embryonic_flows(), budget.used());
+    assert_eq!(r.stats().syn_cache_evicted, 200_000 - r.embryonic_flows() as u64);
+}
