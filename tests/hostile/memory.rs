@@ -208,3 +208,16 @@ fn pipeline_past_the_pending_cap_never_pairs_a_response_with_the_wrong_request()
         assert_eq!(counter(&run.stats, "pipeline_overflow"), 1, "{}", run.stats);
     }
 }
+
+#[test]
+fn memcap_takes_suffixes_and_refuses_a_budget_too_small_to_work_with() {
+    let dir = common::tempdir();
+    let pcap = build(dir.path(), "tiny.pcap", gen_memory::head_pipeline);
+    let p = pcap.to_str().expect("utf8 path");
+    let ok = common::run(&["read", "-q", "--no-report", "--stats", "--memcap", "2G", p]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("of the 2048.0 MiB budget"));
+    let small = common::run(&["read", "-q", "--no-report", "--memcap", "64K", p]);
+    assert_eq!(small.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&small.stderr).contains("smallest budget"));
+}
