@@ -5,8 +5,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod evasion_ip;
 mod files;
+mod memory;
 mod privileges;
 mod redaction;
 mod terminal;
-mod evasion_ip;
