@@ -181,6 +181,27 @@ impl HttpConnection {
     /// Memory is short and this connection holds the most: drop partial heads (the parser
     /// resynchronises on the next message), kept bodies (the message is still reported, its body cut)
     /// and the requests awaiting responses (later responses are not paired).
+    /// How many of the next bytes from `from` the parser will skip unread: the rest of a body it does
+    /// not keep (a media response, or past the body cap) whose length is known, or everything of a
+    /// stream it no longer parses (TLS, a tunnel, not HTTP). Their content cannot change what it
+    /// reports nor where the next message starts.
+    #[inline]
+    pub fn skippable(&self, from: Side) -> u64 {
+        let dir = &self.dirs[from.index()];
+        match dir.mode {
+            Mode::Other => u64::MAX,
+            Mode::Body => match dir.msg.as_deref() {
+                Some(m) if !m.peek && (!m.acc.keep || m.acc.truncated) => match m.framing {
+                    Framing::Length(rem) | Framing::Chunked(Chunk::Data(rem)) => rem,
+                    Framing::UntilClose => u64::MAX,
+                    _ => 0,
+                },
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+
     pub fn shed(&mut self, stats: &mut Stats) {
         for dir in &mut self.dirs {
             match dir.mode {

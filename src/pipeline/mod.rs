@@ -198,11 +198,10 @@ impl Engine {
         match decode::decode(link, frame) {
             Ok(Decoded::Tcp(seg)) => {
                 st.tcp_segments += 1;
-                let Inner { checksums, warnings, .. } = &mut self.inner;
-                if checksums.admit(seg.src, seg.dst, 6, seg.checksum_span, warnings) {
-                    let mut d = Driver { inner: &mut self.inner, sink };
-                    self.reasm.process(&seg, ts, &mut d);
-                }
+                // The checksum is verified when the reassembler asks (`Driver::admit`): it knows
+                // whether anyone will read the segment's bytes.
+                let mut d = Driver { inner: &mut self.inner, sink };
+                self.reasm.process(&seg, ts, &mut d);
             }
             Ok(Decoded::Udp(d)) => {
                 st.udp_datagrams += 1;
@@ -414,6 +413,25 @@ impl StreamHandler<FlowState> for Driver<'_> {
         };
         state.http.held() + probing
     }
+    #[inline]
+    fn skippable(&self, _flow: &FlowInfo, state: &FlowState, from: Side) -> u64 {
+        match &state.app {
+            App::Ignored => u64::MAX,
+            App::Http => state.http.skippable(from),
+            App::Probing | App::Proto(_) => 0,
+        }
+    }
+
+    #[inline]
+    fn admit(&mut self, seg: &decode::TcpSegment<'_>, unread: bool) -> bool {
+        let Inner { checksums, warnings, .. } = &mut *self.inner;
+        if unread && checksums.mode() != decode::checksum::Mode::Off {
+            checksums.unread();
+            return true;
+        }
+        checksums.admit(seg.src, seg.dst, 6, seg.checksum_span, warnings)
+    }
+
     fn shed(&mut self, _flow: &FlowInfo, state: &mut FlowState, _ts: Timestamp) {
         state.http.shed(&mut self.inner.http_stats);
     }

@@ -157,7 +157,11 @@ impl StatsSnapshot {
             d.overlaps, d.overlap_conflicts, d.overlap_dropped
         );
         let c = &self.checksums;
-        let _ = writeln!(s, "checksums:            {} good, {} bad, {} unverifiable", c.good, c.bad, c.unverifiable);
+        let _ = writeln!(
+            s,
+            "checksums:            {} good, {} bad, {} unverifiable, {} not verified (bytes no parser reads)",
+            c.good, c.bad, c.unverifiable, c.unread_not_verified
+        );
         let _ = writeln!(
             s,
             "bad checksums:        {} dropped, {} accepted as offloaded ({} offloaded sources, {} sources forgotten)",

@@ -50,6 +50,8 @@ pub(super) struct Dir {
     ooo: BTreeMap<u64, Vec<u8>>,
     /// What `ooo` costs: capacity of every run plus [`RUN_OVERHEAD`] each.
     pub cost: usize,
+    /// Bytes after `next` that the handler said it skips unread (see `StreamHandler::skippable`).
+    pub unread: u64,
 }
 
 impl Dir {

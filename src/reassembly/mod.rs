@@ -45,6 +45,7 @@ mod tests;
 
 use std::net::SocketAddr;
 
+use crate::decode::TcpSegment;
 use crate::time::Timestamp;
 
 /// Which end of a connection sent some bytes.
@@ -114,6 +115,19 @@ pub trait StreamHandler<S> {
     /// Memory is short and this flow holds the most: drop what can be dropped (a partial message: the
     /// parser resynchronises on the next one). The stream goes on.
     fn shed(&mut self, _flow: &FlowInfo, _state: &mut S, _ts: Timestamp) {}
+    /// How many of the next in-order bytes from `from` the handler skips unread: their content cannot
+    /// change what it reports nor where it resumes (the rest of a media body of known length, a TLS or
+    /// unrecognised stream). Asked after each delivery; lets [`StreamHandler::admit`] skip work.
+    fn skippable(&self, _flow: &FlowInfo, _state: &S, _from: Side) -> u64 {
+        0
+    }
+    /// Whether to take `seg` at all (its checksum). Asked once per segment before it does anything;
+    /// `unread` says its payload falls where the handler skips unread, in order, and the segment moves
+    /// nothing else (no SYN, FIN or RST, no acknowledgement past what was seen): it need not be
+    /// verified, since whatever it carries the parser resumes at the same place.
+    fn admit(&mut self, _seg: &TcpSegment<'_>, _unread: bool) -> bool {
+        true
+    }
 }
 
 /// Caps and timeouts.

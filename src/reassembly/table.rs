@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 
 use super::flow::{Deliver, Dir, Room};
 use super::{CloseReason, Config, FlowId, FlowInfo, Side, Stats, StreamHandler};
-use crate::decode::TcpSegment;
+use crate::decode::{TcpFlags, TcpSegment};
 use crate::memory::{Account, Budget, Short, map_bytes};
 use crate::time::Timestamp;
 
@@ -125,12 +125,15 @@ struct Out<'a, S, H> {
     ts: Timestamp,
     gaps: u64,
     gap_bytes: u64,
+    /// What the handler said it skips unread after the last delivery (`None`: nothing delivered).
+    unread: Option<u64>,
 }
 
 impl<S, H: StreamHandler<S>> Deliver for Out<'_, S, H> {
     fn data(&mut self, bytes: &[u8]) {
         if !bytes.is_empty() {
             self.h.on_data(self.info, self.state, self.side, bytes, self.ts);
+            self.unread = Some(self.h.skippable(self.info, self.state, self.side));
         }
     }
     fn gap(&mut self, len: u64) {
@@ -138,6 +141,7 @@ impl<S, H: StreamHandler<S>> Deliver for Out<'_, S, H> {
             self.gaps += 1;
             self.gap_bytes += len;
             self.h.on_gap(self.info, self.state, self.side, len, self.ts);
+            self.unread = Some(0);
         }
     }
 }
@@ -489,7 +493,7 @@ impl<S: Default> Reassembler<S> {
                 continue;
             }
             self.stats.memcap_holes_given_up += 1;
-            let mut out = Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0 };
+            let mut out = Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0, unread: None };
             delta += d.give_up(&mut out);
             self.stats.gaps += out.gaps;
             self.stats.gap_bytes += out.gap_bytes;
@@ -589,9 +593,13 @@ impl<S: Default> Reassembler<S> {
     /// Feed one segment captured at `ts`.
     pub fn process<H: StreamHandler<S>>(&mut self, seg: &TcpSegment<'_>, ts: Timestamp, h: &mut H) {
         let key = canonical(seg.src, seg.dst);
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
+        let (i, admitted) = match self.index.get(&key) {
+            Some(&i) => (i, false),
             None => {
+                // Nothing is known of this flow yet: whatever the segment carries is verified.
+                if !h.admit(seg, false) {
+                    return;
+                }
                 // Only data opens a flow. A handshake without data goes to the SYN cache; pure ACKs,
                 // RSTs and lone FINs of flows we do not track (or just closed) are dropped.
                 if seg.flags.rst() {
@@ -606,7 +614,7 @@ impl<S: Default> Reassembler<S> {
                     }
                     return;
                 }
-                self.create(seg, ts, h)
+                (self.create(seg, ts, h), true)
             }
         };
         self.touch(i);
@@ -636,25 +644,53 @@ impl<S: Default> Reassembler<S> {
         } else if !mine.started {
             mine.start(seg.seq);
         }
+        if !admitted {
+            // In-order data the handler skips unread, moving nothing else, need not be verified: a decoy
+            // there changes nothing, the parser resumes at the same place whatever the bytes were.
+            let f = seg.flags;
+            let unread = f.0 & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) == 0
+                && !seg.payload.is_empty()
+                && seg.payload.len() as u64 <= mine.unread
+                && mine.unwrap(seg.seq) == Some(mine.next)
+                && (!f.ack() || !theirs.started || theirs.unwrap(seg.ack).is_some_and(|a| a <= theirs.next));
+            if !h.admit(seg, unread) {
+                return;
+            }
+        }
         let mut delta = 0isize;
         let (mut gaps, mut gap_bytes) = (0, 0);
         // The peer's ACK: bytes of the other direction it acknowledges but we never saw are a gap.
         if seg.flags.ack() && theirs.started {
             if let Some(a) = theirs.unwrap(seg.ack) {
-                let mut out =
-                    Out { h: &mut *h, info, state: &mut *state, side: side.other(), ts, gaps: 0, gap_bytes: 0 };
+                let mut out = Out {
+                    h: &mut *h,
+                    info,
+                    state: &mut *state,
+                    side: side.other(),
+                    ts,
+                    gaps: 0,
+                    gap_bytes: 0,
+                    unread: None,
+                };
                 delta += theirs.acked(a, &mut out);
                 gaps += out.gaps;
                 gap_bytes += out.gap_bytes;
+                if let Some(u) = out.unread {
+                    theirs.unread = u;
+                }
             }
         }
         let data_seq = if seg.flags.syn() { seg.seq.wrapping_add(1) } else { seg.seq };
         if !seg.payload.is_empty() {
             if let Some(rel) = mine.unwrap(data_seq) {
-                let mut out = Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0 };
+                let mut out =
+                    Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0, unread: None };
                 delta += mine.segment(rel, seg.payload, &room, &mut self.stats, &mut out);
                 gaps += out.gaps;
                 gap_bytes += out.gap_bytes;
+                if let Some(u) = out.unread {
+                    mine.unread = u;
+                }
             } else {
                 self.stats.retransmissions += 1;
             }
@@ -698,7 +734,7 @@ impl<S: Default> Reassembler<S> {
         let Slot { info, state, dirs, .. } = &mut slot;
         let mut delta = 0;
         for (d, side) in dirs.iter_mut().zip([Side::Client, Side::Server]) {
-            let mut out = Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0 };
+            let mut out = Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0, unread: None };
             delta += d.give_up(&mut out);
             self.stats.gaps += out.gaps;
             self.stats.gap_bytes += out.gap_bytes;
