@@ -35,7 +35,7 @@ enum Mode {
 
 #[derive(Debug)]
 enum Kind {
-    Request { method: String, target: String, version: u8 },
+    Request { method: String, target: String, version: u8, seq: u64 },
     Response { status: u16, reason: String, version: u8, req: Option<RequestLine> },
 }
 
@@ -91,6 +91,8 @@ impl Dir {
 pub struct HttpConnection {
     dirs: [Dir; 2],
     pending: VecDeque<RequestLine>,
+    /// Requests seen on this connection (the next one's `seq`).
+    requests: u64,
     /// Heap bytes of `pending`.
     pending_bytes: usize,
     /// More requests were pipelined than `max_pending_requests` (or the pending ones were dropped to
@@ -497,10 +499,13 @@ impl HttpConnection {
                             Headers(req.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
                         let method = req.method.unwrap_or("").to_string();
                         let target = req.path.unwrap_or("").to_string();
+                        let seq = self.requests;
+                        self.requests += 1;
                         let line = RequestLine {
                             method: method.clone(),
                             target: target.clone(),
                             host: headers.get("host").map(lossy),
+                            seq,
                         };
                         if !self.unpaired && self.pending.len() >= cfg.max_pending_requests {
                             // Forgetting the oldest would pair every later response with the wrong
@@ -526,7 +531,7 @@ impl HttpConnection {
                         };
                         let encoding = Encoding::from_header(headers.get("content-encoding"));
                         Msg {
-                            kind: Kind::Request { method, target, version: req.version.unwrap_or(1) },
+                            kind: Kind::Request { method, target, version: req.version.unwrap_or(1), seq },
                             headers,
                             ts,
                             framing,
@@ -809,9 +814,9 @@ impl HttpConnection {
             stats.bodies_truncated += 1;
         }
         match msg.kind {
-            Kind::Request { method, target, version } => {
+            Kind::Request { method, target, version, seq } => {
                 stats.requests += 1;
-                let req = Request { method, target, version, headers: msg.headers, body, ts: msg.ts };
+                let req = Request { method, target, version, headers: msg.headers, body, ts: msg.ts, seq };
                 h.on_request(from, &req);
             }
             Kind::Response { status, reason, version, req } => {

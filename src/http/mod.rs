@@ -77,6 +77,8 @@ pub struct Request {
     pub body: Body,
     /// Capture time of the first byte of the request line.
     pub ts: Timestamp,
+    /// The request's number on its connection (0 for the first), as [`RequestLine::seq`].
+    pub seq: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +97,8 @@ pub struct RequestLine {
     pub method: String,
     pub target: String,
     pub host: Option<String>,
+    /// The request's number on its connection (0 for the first): what a response answers.
+    pub seq: u64,
 }
 
 /// What a stream was recognised as, by content.
