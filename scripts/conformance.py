@@ -53,6 +53,8 @@ def expectations(text):
             else:
                 m2 = re.search(r"BASIC (\S+?):(\S+)", seg)
                 secret = m2.group(2) if m2 else None
+            if "(401)" in seg:
+                secret = None  # refused attempts fold into one alert (the earliest stands for them)
             exp.append(({"basic_auth"}, secret))
         elif word == "BEARER":
             m = re.search(r"token=(\S+)", seg)

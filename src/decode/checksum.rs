@@ -7,32 +7,31 @@
 //! sniffer read the decoy and discard the real data as a retransmission: the real password is never
 //! seen. Dropping bad segments closes that.
 //!
-//! Why not simply drop every bad one: a capture taken on the sending host sees its outgoing segments
-//! before the NIC fills the checksum in (offload), so everything that host sent looks bad. The policy
-//! is Suricata's `checksum-validation: auto`, made per source: [`Policy`] keeps a bounded table of
-//! source addresses and their verdict.
+//! Why not simply drop every bad one: a capture taken on a sending host sees its outgoing segments
+//! before the NIC fills the checksum in (offload), and captures are spoilt in other ways (edited,
+//! anonymised, cut): a bad checksum on a segment the receiver did take is common, and dropping it loses
+//! the credential it carried. So in `auto` (the default) a bad segment is neither believed nor dropped:
+//! its bytes are *held* by the reassembler, not delivered (`reassembly::Admit::Held`), until either
+//! - a copy with a good checksum comes: it replaces them (the bad one was a decoy the receiver
+//!   dropped: `bad_checksum_conflicts` counts it when the contents differ), or
+//! - the receiver acknowledges them: it took them, so the checksum was spoilt by the capture, and they
+//!   are delivered (`bad_checksum_accepted_bytes`); so are they when the flow ends, or when more than
+//!   `reassembly::MAX_HELD` bytes wait (a capture of one direction only).
 //!
-//! - a source seen once with a valid checksum is *verifying*: its bad segments are dropped
-//!   (`bad_checksum_dropped`). A bare ACK or RST does not count as that evidence: Linux checksums those
-//!   in software even where the NIC does the rest;
-//! - a source whose first [`OFFLOAD_AFTER`] checksummed segments were all bad, none good, is
-//!   *offloaded*: its segments are accepted (`checksum_offloaded`) and a warning is raised once per
-//!   run; a valid checksum seen later from it makes it *verifying* (a real offloading host never sends
-//!   one, so that source was being spoofed);
-//! - segments of a source still undecided are accepted.
-//!
-//! The trade-off (THREAT_MODEL.md): in `auto` mode a decoy from a source never seen with a good
-//! checksum (the attacker speaks first, or floods the table until the victim's source is forgotten,
-//! `checksum_sources_forgotten`) is still accepted. `--checksums verify` drops every bad segment (and
-//! then misses everything a host with offload sent); `--checksums off` accepts all (as before).
+//! A held segment's flags and acknowledgement are not believed either (a decoy RST or FIN cannot end
+//! the parsing of a connection, a decoy ACK cannot make the sniffer give up a hole). The trade-off
+//! (THREAT_MODEL.md): an attacker who can also inject a *valid* acknowledgement, from the receiver's
+//! address, for the decoy's bytes before the real segment is captured, still wins; that acknowledgement
+//! reaches the real sender too. `--checksums verify` drops every bad segment (and then misses what a
+//! host with offload sent); `--checksums off` accepts all (as before checksums were verified).
 //!
 //! Segments whose checksum cannot be verified (see [`super::TcpSegment::checksum_span`]) are
 //! "unverifiable", never "bad", and are accepted in every mode.
 //!
 //! Cost: the sum adds 8 bytes per instruction (an add-with-carry chain over 64-bit words), the one
-//! pass over every payload byte that the in-order path makes; the source table is a fixed array of
-//! 4-way buckets (one keyed hash and at most four compares per segment, no allocation after the
-//! first segment).
+//! pass over a payload's bytes that the in-order path makes, and only over bytes some parser reads (the
+//! reassembler does not ask for segments that fall where the parser skips unread). No state per
+//! source, no allocation.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -41,7 +40,7 @@ use serde::Serialize;
 /// What `--checksums` asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
-    /// Per-source: drop bad segments of sources known to send good ones (see the module docs).
+    /// Hold bad segments until the receiver's word (see the module docs).
     #[default]
     Auto,
     /// Drop every segment with a bad checksum.
@@ -50,16 +49,16 @@ pub enum Mode {
     Off,
 }
 
-/// Checksummed segments of a source that must all be bad, with none good, before it is taken for a
-/// host whose NIC computes checksums after capture. Few enough that a host with offload loses nothing
-/// (its segments are accepted while undecided), enough that a few corrupt packets do not flip a source.
-pub const OFFLOAD_AFTER: u8 = 8;
-
-/// Source addresses remembered. 4,096 is more hosts than a sensor's capture usually holds talking at
-/// once; past it the oldest of a bucket is forgotten (it goes back to undecided), counted.
-pub const MAX_SOURCES: usize = 4096;
-const WAYS: usize = 4;
-const BUCKETS: usize = MAX_SOURCES / WAYS;
+/// What to do with one segment or datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Good, unverifiable, or not verified: use it.
+    Accept,
+    /// Bad, in `auto`: hold its bytes until the receiver's acknowledgement or a good copy decides.
+    Hold,
+    /// Bad, in `verify`: drop it.
+    Drop,
+}
 
 /// Counters of checksum verification (`--stats`).
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -70,14 +69,11 @@ pub struct Stats {
     pub bad: u64,
     /// Could not be verified (cut by the snap length, TSO, jumbogram, source route, UDP without one).
     pub unverifiable: u64,
-    /// Bad ones dropped before reassembly (a verifying source, or `--checksums verify`).
+    /// Bad ones dropped (`--checksums verify`).
     pub bad_checksum_dropped: u64,
-    /// Bad ones accepted because their source is offloaded.
-    pub checksum_offloaded: u64,
-    /// Sources taken for hosts with checksum offload.
-    pub offloaded_sources: u64,
-    /// Sources forgotten because the table was full (they went back to undecided).
-    pub sources_forgotten: u64,
+    /// Bad UDP datagrams accepted in `auto` (SNMP: no acknowledgement to wait for; a decoy community
+    /// can only add a false alert, never hide a real one).
+    pub bad_udp_accepted: u64,
     /// Segments not verified because every byte of them falls where the parser skips unread (the rest
     /// of a media body of known length, TLS, a stream of no protocol of ours): a decoy there cannot
     /// change what is reported.
@@ -90,65 +86,20 @@ impl Stats {
         self.bad += o.bad;
         self.unverifiable += o.unverifiable;
         self.bad_checksum_dropped += o.bad_checksum_dropped;
-        self.checksum_offloaded += o.checksum_offloaded;
-        self.offloaded_sources += o.offloaded_sources;
-        self.sources_forgotten += o.sources_forgotten;
+        self.bad_udp_accepted += o.bad_udp_accepted;
         self.unread_not_verified += o.unread_not_verified;
     }
 }
 
-/// What a source is known to send.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Seen {
-    /// Only bad checksums so far (this many).
-    #[default]
-    Undecided,
-    Verifying,
-    Offloaded,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Slot {
-    addr: u128,
-    /// 0: empty. Otherwise when the slot was filled (to forget the oldest of a bucket).
-    born: u64,
-    seen: Seen,
-    bad: u8,
-}
-
-/// The per-source checksum policy. One per analysis engine; time-free (nothing here expires: the table
-/// is bounded by count).
+/// The checksum policy of one analysis engine: the mode and the counters (no state per source).
 pub struct Policy {
     mode: Mode,
-    slots: Vec<Slot>,
-    births: u64,
-    /// The last two sources marked verifying (0: none; cleared when any source is forgotten).
-    recent: [u128; 2],
-    key: (u64, u64),
-    warned: bool,
     stats: Stats,
 }
 
 impl Policy {
     pub fn new(mode: Mode) -> Policy {
-        // A key per run for the bucket hash: source addresses are chosen by whoever sends packets, and
-        // must not be able to aim at one bucket (that would only evict, never cost time, but still).
-        use std::hash::{BuildHasher, Hasher};
-        let rs = std::collections::hash_map::RandomState::new();
-        let mut h = rs.build_hasher();
-        h.write_u64(0x9e37_79b9_7f4a_7c15);
-        let k1 = h.finish();
-        h.write_u64(k1);
-        let k2 = h.finish();
-        Policy {
-            mode,
-            slots: Vec::new(),
-            births: 0,
-            recent: [0; 2],
-            key: (k1 | 1, k2),
-            warned: false,
-            stats: Stats::default(),
-        }
+        Policy { mode, stats: Stats::default() }
     }
 
     pub fn mode(&self) -> Mode {
@@ -165,18 +116,37 @@ impl Policy {
         self.stats.unread_not_verified += 1;
     }
 
-    /// Whether to accept a TCP segment (`proto` 6) or UDP datagram (17) from `src` to `dst` whose
-    /// checksum covers `span` (`None`: unverifiable). The first time a source is taken for offloaded, a
-    /// warning is pushed to `warnings` (once per run).
+    /// What to do with a TCP segment from `src` to `dst` whose checksum covers `span` (`None`:
+    /// unverifiable).
     #[inline(always)]
-    pub fn admit(
-        &mut self,
-        src: SocketAddr,
-        dst: SocketAddr,
-        proto: u8,
-        span: Option<&[u8]>,
-        warnings: &mut Vec<String>,
-    ) -> bool {
+    pub fn tcp(&mut self, src: SocketAddr, dst: SocketAddr, span: Option<&[u8]>) -> Verdict {
+        match self.good(src, dst, 6, span) {
+            true => Verdict::Accept,
+            false if self.mode == Mode::Verify => {
+                self.stats.bad_checksum_dropped += 1;
+                Verdict::Drop
+            }
+            false => Verdict::Hold,
+        }
+    }
+
+    /// Whether to take a UDP datagram (see [`Stats::bad_udp_accepted`]).
+    #[inline(always)]
+    pub fn udp(&mut self, src: SocketAddr, dst: SocketAddr, span: Option<&[u8]>) -> bool {
+        if self.good(src, dst, 17, span) {
+            return true;
+        }
+        if self.mode == Mode::Verify {
+            self.stats.bad_checksum_dropped += 1;
+            return false;
+        }
+        self.stats.bad_udp_accepted += 1;
+        true
+    }
+
+    /// Whether the checksum is good, or not to be verified (counted).
+    #[inline(always)]
+    fn good(&mut self, src: SocketAddr, dst: SocketAddr, proto: u8, span: Option<&[u8]>) -> bool {
         if self.mode == Mode::Off {
             return true;
         }
@@ -184,15 +154,9 @@ impl Policy {
             self.stats.unverifiable += 1;
             return true;
         };
-        // The pseudo-header's addresses and the source's table key, straight from the socket addresses.
-        let (addrs, key) = match (src, dst) {
-            (SocketAddr::V4(s), SocketAddr::V4(d)) => {
-                let (s, d) = (s.ip().octets(), d.ip().octets());
-                (ne32(s) + ne32(d), (0xffff_u128 << 32) | u128::from(u32::from_be_bytes(s)))
-            }
-            (SocketAddr::V6(s), SocketAddr::V6(d)) => {
-                (pseudo_v6(&s.ip().octets(), &d.ip().octets()), u128::from_be_bytes(s.ip().octets()))
-            }
+        let addrs = match (src, dst) {
+            (SocketAddr::V4(s), SocketAddr::V4(d)) => ne32(s.ip().octets()) + ne32(d.ip().octets()),
+            (SocketAddr::V6(s), SocketAddr::V6(d)) => pseudo_v6(&s.ip().octets(), &d.ip().octets()),
             // One segment cannot have two families: nothing to verify against.
             _ => {
                 self.stats.unverifiable += 1;
@@ -201,102 +165,11 @@ impl Policy {
         };
         if check(addrs, proto, span) {
             self.stats.good += 1;
-            // Sources just marked verifying stay so until forgotten: skip the table for them
-            // (consecutive segments often come from one source, a response in several segments).
-            if self.mode == Mode::Auto && key != self.recent[0] && key != self.recent[1] && evidence(proto, span) {
-                self.slot(key).seen = Seen::Verifying;
-                self.recent = [key, self.recent[0]];
-            }
-            return true;
+            true
+        } else {
+            self.stats.bad += 1;
+            false
         }
-        self.bad(src.ip(), warnings)
-    }
-
-    /// A bad checksum from `src`: the verdict, and what it teaches about the source.
-    #[cold]
-    fn bad(&mut self, src: IpAddr, warnings: &mut Vec<String>) -> bool {
-        self.stats.bad += 1;
-        if self.mode == Mode::Verify {
-            self.stats.bad_checksum_dropped += 1;
-            return false;
-        }
-        let slot = self.slot(addr_key(src));
-        match slot.seen {
-            Seen::Verifying => {
-                self.stats.bad_checksum_dropped += 1;
-                false
-            }
-            Seen::Offloaded => {
-                self.stats.checksum_offloaded += 1;
-                true
-            }
-            Seen::Undecided => {
-                slot.bad = slot.bad.saturating_add(1);
-                if slot.bad >= OFFLOAD_AFTER {
-                    slot.seen = Seen::Offloaded;
-                    self.stats.offloaded_sources += 1;
-                    self.stats.checksum_offloaded += 1;
-                    if !self.warned {
-                        self.warned = true;
-                        warnings.push(format!(
-                            "every TCP/UDP checksum from {src} is bad (checksum offload on the capturing host?): \
-                             its packets are accepted unverified (--checksums verify drops them)"
-                        ));
-                    }
-                }
-                true
-            }
-        }
-    }
-
-    /// The table slot of `src`, filled (undecided) if it was not there, forgetting the oldest of its
-    /// bucket when the bucket is full.
-    fn slot(&mut self, addr: u128) -> &mut Slot {
-        if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); BUCKETS * WAYS];
-        }
-        let h = ((addr as u64) ^ ((addr >> 64) as u64) ^ self.key.1).wrapping_mul(self.key.0);
-        let b = (h >> 54) as usize % BUCKETS * WAYS;
-        if let Some(i) = self.slots[b..b + WAYS].iter().position(|s| s.addr == addr && s.born != 0) {
-            return &mut self.slots[b + i];
-        }
-        // Not there: take an empty way, or forget the oldest.
-        let bucket = &self.slots[b..b + WAYS];
-        let mut pick = 0;
-        for (i, s) in bucket.iter().enumerate() {
-            if s.born < bucket[pick].born {
-                pick = i;
-            }
-        }
-        if bucket[pick].born != 0 {
-            self.stats.sources_forgotten += 1;
-            self.recent = [0; 2];
-        }
-        self.births += 1;
-        let s = &mut self.slots[b + pick];
-        *s = Slot { addr, born: self.births, seen: Seen::Undecided, bad: 0 };
-        s
-    }
-}
-
-/// Whether a good checksum on this segment shows that its source does not offload checksums. Not a
-/// bare ACK or RST: Linux computes those in software (replies from TIME_WAIT, resets) even on a host
-/// whose every other segment leaves the checksum to the NIC, so one refused connection on a loopback
-/// capture would otherwise make the host "verifying" and drop all its data.
-fn evidence(proto: u8, span: &[u8]) -> bool {
-    if proto != 6 {
-        return true;
-    }
-    let data_offset = usize::from(span.get(12).map_or(0, |b| b >> 4)) * 4;
-    let syn_or_fin = span.get(13).is_some_and(|f| f & 0x03 != 0);
-    span.len() > data_offset || syn_or_fin
-}
-
-/// A source address as a table key: IPv4 as IPv4-mapped IPv6, so the two families never collide.
-fn addr_key(a: IpAddr) -> u128 {
-    match a {
-        IpAddr::V4(a) => (0xffff_u128 << 32) | u128::from(a.to_bits()),
-        IpAddr::V6(a) => a.to_bits(),
     }
 }
 

@@ -201,8 +201,8 @@ impl Engine {
             }
             Ok(Decoded::Udp(d)) => {
                 st.udp_datagrams += 1;
-                let Inner { checksums, warnings, .. } = &mut self.inner;
-                if !checksums.admit(d.src, d.dst, 17, d.checksum_span, warnings) {
+                let Inner { checksums, .. } = &mut self.inner;
+                if !checksums.udp(d.src, d.dst, d.checksum_span) {
                     return;
                 }
                 // SNMP is the one UDP protocol with credentials we read: a BER SEQUENCE first. It needs
@@ -419,13 +419,18 @@ impl StreamHandler<FlowState> for Driver<'_> {
     }
 
     #[inline]
-    fn admit(&mut self, seg: &decode::TcpSegment<'_>, unread: bool) -> bool {
-        let Inner { checksums, warnings, .. } = &mut *self.inner;
-        if unread && checksums.mode() != decode::checksum::Mode::Off {
+    fn admit(&mut self, seg: &decode::TcpSegment<'_>, unread: bool) -> reassembly::Admit {
+        use decode::checksum::{Mode, Verdict};
+        let checksums = &mut self.inner.checksums;
+        if unread && checksums.mode() != Mode::Off {
             checksums.unread();
-            return true;
+            return reassembly::Admit::Take;
         }
-        checksums.admit(seg.src, seg.dst, 6, seg.checksum_span, warnings)
+        match checksums.tcp(seg.src, seg.dst, seg.checksum_span) {
+            Verdict::Accept => reassembly::Admit::Take,
+            Verdict::Hold => reassembly::Admit::Held,
+            Verdict::Drop => reassembly::Admit::Drop,
+        }
     }
 
     fn shed(&mut self, _flow: &FlowInfo, state: &mut FlowState, _ts: Timestamp) {

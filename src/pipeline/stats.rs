@@ -104,6 +104,10 @@ impl StatsSnapshot {
         r.syn_cache_evicted += or.syn_cache_evicted;
         r.memcap_holes_given_up += or.memcap_holes_given_up;
         r.memcap_flows_evicted += or.memcap_flows_evicted;
+        r.bad_checksum_held += or.bad_checksum_held;
+        r.bad_checksum_accepted_bytes += or.bad_checksum_accepted_bytes;
+        r.bad_checksum_replaced_bytes += or.bad_checksum_replaced_bytes;
+        r.bad_checksum_conflicts += or.bad_checksum_conflicts;
         let (h, oh) = (&mut self.http, &o.http);
         h.requests += oh.requests;
         h.responses += oh.responses;
@@ -164,8 +168,13 @@ impl StatsSnapshot {
         );
         let _ = writeln!(
             s,
-            "bad checksums:        {} dropped, {} accepted as offloaded ({} offloaded sources, {} sources forgotten)",
-            c.bad_checksum_dropped, c.checksum_offloaded, c.offloaded_sources, c.sources_forgotten
+            "bad checksums:        {} segments held ({} bytes taken by their receiver, {} replaced by a good copy, {} decoys), {} dropped, {} bad udp accepted",
+            r.bad_checksum_held,
+            r.bad_checksum_accepted_bytes,
+            r.bad_checksum_replaced_bytes,
+            r.bad_checksum_conflicts,
+            c.bad_checksum_dropped,
+            c.bad_udp_accepted
         );
         let _ = writeln!(s, "other / non-ip:       {} / {}", e.other_ip, e.not_ip);
         let _ = writeln!(s, "malformed packets:    {}", self.malformed_total());

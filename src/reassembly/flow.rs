@@ -25,9 +25,17 @@ pub(super) const RUN_OVERHEAD: usize = 96;
 /// a new run (so a run's spare capacity is at most a few KiB, and no append copies more than this).
 pub(super) const MAX_RUN: usize = 16 * 1024;
 
+/// Bytes with a bad checksum held per direction until the receiver acknowledges them. A receiver's
+/// window is rarely more than this ahead of its acknowledgements on a capture with offload (where every
+/// segment of one host is held); past it the held bytes are delivered (counted as accepted), so a
+/// one-sided capture costs this much per direction at most.
+pub const MAX_HELD: usize = 64 * 1024;
+
 /// Where a direction's bytes go (the flow table adapts it to the [`super::StreamHandler`]).
 pub(super) trait Deliver {
     fn data(&mut self, bytes: &[u8]);
+    /// Bytes that crossed the wire at `ts`, earlier than the segment being processed (held bytes).
+    fn data_at(&mut self, bytes: &[u8], ts: crate::time::Timestamp);
     fn gap(&mut self, len: u64);
 }
 
@@ -48,10 +56,19 @@ pub(super) struct Dir {
     /// Offset of the FIN, once seen.
     pub fin_at: Option<u64>,
     ooo: BTreeMap<u64, Vec<u8>>,
-    /// What `ooo` costs: capacity of every run plus [`RUN_OVERHEAD`] each.
+    /// What `ooo` costs: capacity of every run plus [`RUN_OVERHEAD`] each, and `held`'s capacity.
     pub cost: usize,
     /// Bytes after `next` that the handler said it skips unread (see `StreamHandler::skippable`).
     pub unread: u64,
+    /// Bytes at `next` whose checksum was bad, held until the receiver acknowledges them or a copy
+    /// with a good checksum replaces them (`Admit::Held`). Never overlaps a buffered run.
+    held: Vec<u8>,
+    /// Capture time of the first held segment: when the held bytes crossed the wire (what a message
+    /// starting there reports as its time, not the acknowledgement's).
+    held_ts: crate::time::Timestamp,
+    /// Offset of a FIN carried by a held segment: it ends the stream once the receiver acknowledges it
+    /// (a host with checksum offload closes its connections too).
+    pub held_fin: Option<u64>,
 }
 
 impl Dir {
@@ -75,9 +92,9 @@ impl Dir {
         self.fin_at.is_some_and(|f| self.next >= f)
     }
 
-    /// Buffered runs.
+    /// Buffered runs (held bytes count as one).
     pub fn runs(&self) -> usize {
-        self.ooo.len()
+        self.ooo.len() + usize::from(!self.held.is_empty())
     }
 
     /// A segment's payload at offset `rel`. Returns the change in [`Dir::cost`].
@@ -93,6 +110,36 @@ impl Dir {
         if end <= self.next || self.done() {
             stats.retransmissions += 1;
             return 0;
+        }
+        let held_end = self.next + self.held.len() as u64;
+        if !self.held.is_empty() && rel < held_end {
+            // A good copy of bytes held for their bad checksum: it wins (the bad one was a decoy the
+            // receiver dropped, or a corrupt copy).
+            let (os, oe) = (rel.max(self.next), end.min(held_end));
+            let good = &payload[(os - rel) as usize..(oe - rel) as usize];
+            let bad = &mut self.held[(os - self.next) as usize..(oe - self.next) as usize];
+            stats.bad_checksum_replaced_bytes += good.len() as u64;
+            if good != bad {
+                stats.bad_checksum_conflicts += 1;
+            }
+            if rel > self.next {
+                // Inside the held bytes: they stay held (not all of them are good), with the good ones in.
+                bad.copy_from_slice(good);
+                let before = self.cost;
+                if end > held_end {
+                    self.extend_held(&payload[(held_end - rel) as usize..]);
+                }
+                return self.cost as isize - before as isize;
+            }
+            // From the start of the held bytes: what it covers is no longer held; it is delivered below.
+            let before = self.held.capacity();
+            self.held.drain(..(oe - self.next) as usize);
+            if self.held.is_empty() {
+                self.held = Vec::new();
+            }
+            let freed = before - self.held.capacity();
+            self.cost = self.cost.saturating_sub(freed);
+            return self.segment(rel, payload, room, stats, out) - freed as isize;
         }
         if rel <= self.next {
             if rel < self.next {
@@ -110,7 +157,7 @@ impl Dir {
         stats.ooo_segments += 1;
         if self.cost + payload.len() + RUN_OVERHEAD > room.per_flow || self.ooo.len() >= room.segments {
             // This direction's own cap is hit: give up on its hole(s) rather than buffer more.
-            let mut delta = self.give_up(out);
+            let mut delta = self.give_up(stats, out);
             if end <= self.next {
                 stats.retransmissions += 1;
                 return delta;
@@ -125,6 +172,94 @@ impl Dir {
             return delta;
         }
         self.insert(rel, payload, stats, room.per_flow)
+    }
+
+    /// A segment whose checksum was bad (`Admit::Held`): its bytes that extend the held ones are held
+    /// (not delivered); out of order, it is buffered like any other (first wins). Returns the change in
+    /// cost.
+    #[allow(clippy::too_many_arguments)]
+    pub fn hold(
+        &mut self,
+        rel: u64,
+        payload: &[u8],
+        ts: crate::time::Timestamp,
+        room: &Room,
+        stats: &mut Stats,
+        out: &mut dyn Deliver,
+    ) -> isize {
+        let end = rel + payload.len() as u64;
+        let held_end = self.next + self.held.len() as u64;
+        if end <= held_end || self.done() {
+            // Bytes already delivered or already held: first wins.
+            return 0;
+        }
+        if rel > held_end {
+            return self.segment(rel, payload, room, stats, out);
+        }
+        stats.bad_checksum_held += 1;
+        let mut delta = 0;
+        if self.held.len() + (end - held_end) as usize > MAX_HELD {
+            // Nobody acknowledges (a one-sided capture): what is held is taken as it is.
+            delta += self.accept_held(u64::MAX, stats, out);
+            if end <= self.next {
+                return delta;
+            }
+        }
+        let from = (self.next + self.held.len() as u64).max(rel);
+        let before = self.cost;
+        if self.held.is_empty() {
+            self.held_ts = ts;
+        }
+        self.extend_held(&payload[(from - rel) as usize..]);
+        delta + self.cost as isize - before as isize
+    }
+
+    /// Append to the held bytes, never over a buffered run (a good copy already there wins).
+    fn extend_held(&mut self, bytes: &[u8]) {
+        let at = self.next + self.held.len() as u64;
+        let stop = self.ooo.range(at..).next().map_or(u64::MAX, |(s, _)| *s);
+        let take = bytes.len().min((stop - at).min(usize::MAX as u64) as usize);
+        let before = self.held.capacity();
+        self.held.extend_from_slice(&bytes[..take]);
+        self.cost += self.held.capacity() - before;
+    }
+
+    /// The receiver acknowledged up to `ack` in a segment whose own checksum was bad: the held bytes it
+    /// acknowledges are delivered (a capture where every checksum is bad, both ways, has no other
+    /// acknowledgement; forging one with a good checksum is no harder), but nothing else follows from it
+    /// (no gap is declared on its word). Returns the change in cost.
+    pub fn acked_by_held(&mut self, ack: u64, stats: &mut Stats, out: &mut dyn Deliver) -> isize {
+        self.fin_acked(ack);
+        self.accept_held(ack, stats, out)
+    }
+
+    /// A held FIN the receiver acknowledged (the FIN takes one sequence number) ends the stream there.
+    fn fin_acked(&mut self, ack: u64) {
+        if let Some(f) = self.held_fin.filter(|&f| ack > f) {
+            self.fin_at.get_or_insert(f);
+            self.held_fin = None;
+        }
+    }
+
+    /// Deliver held bytes up to offset `upto` (all of them with `u64::MAX`), then what follows them.
+    /// Returns the change in cost.
+    fn accept_held(&mut self, upto: u64, stats: &mut Stats, out: &mut dyn Deliver) -> isize {
+        if self.held.is_empty() || upto <= self.next {
+            return 0;
+        }
+        let n = ((upto - self.next).min(self.held.len() as u64)) as usize;
+        stats.bad_checksum_accepted_bytes += n as u64;
+        let before = self.held.capacity();
+        out.data_at(&self.held[..n], self.held_ts);
+        self.next += n as u64;
+        self.held.drain(..n);
+        if self.held.is_empty() {
+            self.held = Vec::new();
+        }
+        let freed = before - self.held.capacity();
+        self.cost = self.cost.saturating_sub(freed);
+        let after = if self.held.is_empty() { self.drain(out) } else { 0 };
+        after - freed as isize
     }
 
     /// First wins: store only the bytes of `payload` no buffered segment already holds. Returns the
@@ -234,8 +369,8 @@ impl Dir {
     }
 
     /// Give up on every hole: deliver all buffered bytes in order, with gaps between.
-    pub fn give_up(&mut self, out: &mut dyn Deliver) -> isize {
-        let mut delta = 0;
+    pub fn give_up(&mut self, stats: &mut Stats, out: &mut dyn Deliver) -> isize {
+        let mut delta = self.accept_held(u64::MAX, stats, out);
         loop {
             delta += self.drain(out);
             let Some((&s, _)) = self.ooo.first_key_value() else { break };
@@ -246,15 +381,18 @@ impl Dir {
 
     /// The receiver acknowledged up to `ack` (offset): bytes before it that we never saw are a gap.
     #[inline]
-    pub fn acked(&mut self, ack: u64, out: &mut dyn Deliver) -> isize {
+    pub fn acked(&mut self, ack: u64, stats: &mut Stats, out: &mut dyn Deliver) -> isize {
+        // The receiver took the held bytes it acknowledges: their checksum was spoilt by the capture.
+        self.fin_acked(ack);
+        let taken = self.accept_held(ack, stats, out);
         let mut limit = ack;
         if let Some(f) = self.fin_at {
             limit = limit.min(f);
         }
         if limit <= self.next || limit - self.next > MAX_AHEAD {
-            return 0;
+            return taken;
         }
-        let mut delta = 0;
+        let mut delta = taken;
         while self.next < limit {
             delta += self.drain(out);
             if self.next >= limit {

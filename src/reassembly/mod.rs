@@ -38,6 +38,7 @@
 mod flow;
 mod table;
 
+pub use flow::MAX_HELD;
 pub use table::{MAX_OOO_SEGMENTS, MAX_SYN_CACHE, Reassembler, SHED_MIN, SLAB_CHUNK};
 
 #[cfg(test)]
@@ -125,8 +126,8 @@ pub trait StreamHandler<S> {
     /// `unread` says its payload falls where the handler skips unread, in order, and the segment moves
     /// nothing else (no SYN, FIN or RST, no acknowledgement past what was seen): it need not be
     /// verified, since whatever it carries the parser resumes at the same place.
-    fn admit(&mut self, _seg: &TcpSegment<'_>, _unread: bool) -> bool {
-        true
+    fn admit(&mut self, _seg: &TcpSegment<'_>, _unread: bool) -> Admit {
+        Admit::Take
     }
 }
 
@@ -168,4 +169,28 @@ pub struct Stats {
     /// Flows evicted because memory was short (the least recently active holder, or the slot of the
     /// least recently active flow when the flow tables had their whole share).
     pub memcap_flows_evicted: u64,
+    /// Segments with a bad checksum whose bytes were held, not delivered (see [`Admit::Held`]).
+    pub bad_checksum_held: u64,
+    /// Held bytes delivered after all: the receiver acknowledged them (it took them: the checksum was
+    /// filled in after capture, or spoilt by it), or the flow ended, or the hold was full.
+    pub bad_checksum_accepted_bytes: u64,
+    /// Held bytes replaced by a copy with a good checksum.
+    pub bad_checksum_replaced_bytes: u64,
+    /// ... whose content differed: a decoy the receiver dropped and plainsight did not read.
+    pub bad_checksum_conflicts: u64,
+}
+
+/// What to do with a segment, by its checksum (asked of the handler: [`StreamHandler::admit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// Good, unverifiable, or not worth verifying: take it.
+    Take,
+    /// Bad: hold its bytes without delivering them, and ignore its flags and acknowledgement. The bytes
+    /// are delivered once the receiver acknowledges them (the receiver took them, so the checksum was
+    /// spoilt by the capture: offload on the capturing host), and replaced if a copy with a good checksum
+    /// comes (the bad one was a decoy the receiver dropped). A decoy sent first at the real segment's
+    /// sequence number so loses to the real segment.
+    Held,
+    /// Bad, and dropped (`--checksums verify`).
+    Drop,
 }

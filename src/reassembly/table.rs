@@ -28,7 +28,7 @@ use std::mem::size_of;
 use std::net::SocketAddr;
 
 use super::flow::{Deliver, Dir, Room};
-use super::{CloseReason, Config, FlowId, FlowInfo, Side, Stats, StreamHandler};
+use super::{Admit, CloseReason, Config, FlowId, FlowInfo, Side, Stats, StreamHandler};
 use crate::decode::{TcpFlags, TcpSegment};
 use crate::memory::{Account, Budget, Short, map_bytes};
 use crate::time::Timestamp;
@@ -65,6 +65,10 @@ const LISTS: usize = 2 + SIZE_CLASSES;
 struct Syn {
     client: SocketAddr,
     isn: [Option<u32>; 2],
+    /// Whether each side's ISN (and the client's identity) came from a segment with a good checksum:
+    /// a held one (bad checksum) is only believed until a good one says otherwise.
+    trusted: [bool; 2],
+    client_trusted: bool,
     first: Timestamp,
     last: Timestamp,
 }
@@ -131,8 +135,11 @@ struct Out<'a, S, H> {
 
 impl<S, H: StreamHandler<S>> Deliver for Out<'_, S, H> {
     fn data(&mut self, bytes: &[u8]) {
+        self.data_at(bytes, self.ts);
+    }
+    fn data_at(&mut self, bytes: &[u8], ts: Timestamp) {
         if !bytes.is_empty() {
-            self.h.on_data(self.info, self.state, self.side, bytes, self.ts);
+            self.h.on_data(self.info, self.state, self.side, bytes, ts);
             self.unread = Some(self.h.skippable(self.info, self.state, self.side));
         }
     }
@@ -233,11 +240,25 @@ impl<S: Default> Reassembler<S> {
     }
 
     /// Remember a handshake segment (no data) of a flow not in the table.
-    fn remember_syn(&mut self, seg: &TcpSegment<'_>, ts: Timestamp) {
+    fn remember_syn(&mut self, seg: &TcpSegment<'_>, ts: Timestamp, trusted: bool) {
         let key = canonical(seg.src, seg.dst);
+        let client_is_src = !seg.flags.ack();
         if let Some(e) = self.syns.get_mut(&key) {
+            if trusted && !e.client_trusted {
+                let client = if client_is_src { seg.src } else { seg.dst };
+                if client != e.client {
+                    // A held SYN told it the other way round: the good one wins.
+                    e.client = client;
+                    e.isn.swap(0, 1);
+                    e.trusted.swap(0, 1);
+                }
+                e.client_trusted = true;
+            }
             let d = if seg.src == e.client { 0 } else { 1 };
-            e.isn[d].get_or_insert(seg.seq);
+            if e.isn[d].is_none() || (trusted && !e.trusted[d]) {
+                e.isn[d] = Some(seg.seq);
+                e.trusted[d] = trusted;
+            }
             e.last = ts;
             return;
         }
@@ -252,11 +273,13 @@ impl<S: Default> Reassembler<S> {
             self.syn_order.retain(|(k, t)| syns.get(k).is_some_and(|e| e.first == *t));
         }
         self.syn_room();
-        let client_is_src = !seg.flags.ack();
         let client = if client_is_src { seg.src } else { seg.dst };
         let mut isn = [None, None];
-        isn[if client_is_src { 0 } else { 1 }] = Some(seg.seq);
-        self.syns.insert(key, Syn { client, isn, first: ts, last: ts });
+        let d = if client_is_src { 0 } else { 1 };
+        isn[d] = Some(seg.seq);
+        let mut t = [false; 2];
+        t[d] = trusted;
+        self.syns.insert(key, Syn { client, isn, trusted: t, client_trusted: trusted, first: ts, last: ts });
         self.syn_order.push_back((key, ts));
     }
 
@@ -494,7 +517,7 @@ impl<S: Default> Reassembler<S> {
             }
             self.stats.memcap_holes_given_up += 1;
             let mut out = Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0, unread: None };
-            delta += d.give_up(&mut out);
+            delta += d.give_up(&mut self.stats, &mut out);
             self.stats.gaps += out.gaps;
             self.stats.gap_bytes += out.gap_bytes;
         }
@@ -593,12 +616,22 @@ impl<S: Default> Reassembler<S> {
     /// Feed one segment captured at `ts`.
     pub fn process<H: StreamHandler<S>>(&mut self, seg: &TcpSegment<'_>, ts: Timestamp, h: &mut H) {
         let key = canonical(seg.src, seg.dst);
-        let (i, admitted) = match self.index.get(&key) {
-            Some(&i) => (i, false),
+        let (i, first) = match self.index.get(&key) {
+            Some(&i) => (i, None),
             None => {
                 // Nothing is known of this flow yet: whatever the segment carries is verified.
-                if !h.admit(seg, false) {
-                    return;
+                let adm = h.admit(seg, false);
+                match adm {
+                    Admit::Drop => return,
+                    // A bad handshake segment is remembered as a guess a good one overrides (a capture
+                    // where every checksum is bad still gets its sides and sequence numbers right).
+                    Admit::Held if seg.flags.syn() && seg.payload.is_empty() && !seg.flags.rst() => {
+                        self.remember_syn(seg, ts, false);
+                        return;
+                    }
+                    // Otherwise a bad segment opens nothing: only its data may be held.
+                    Admit::Held if seg.payload.is_empty() || seg.flags.syn() || seg.flags.rst() => return,
+                    _ => {}
                 }
                 // Only data opens a flow. A handshake without data goes to the SYN cache; pure ACKs,
                 // RSTs and lone FINs of flows we do not track (or just closed) are dropped.
@@ -608,13 +641,13 @@ impl<S: Default> Reassembler<S> {
                 }
                 if seg.payload.is_empty() {
                     if seg.flags.syn() {
-                        self.remember_syn(seg, ts);
+                        self.remember_syn(seg, ts, true);
                     } else if let Some(e) = self.syns.get_mut(&key) {
                         e.last = ts;
                     }
                     return;
                 }
-                (self.create(seg, ts, h), true)
+                (self.create(seg, ts, h), Some(adm))
             }
         };
         self.touch(i);
@@ -624,18 +657,41 @@ impl<S: Default> Reassembler<S> {
         else {
             return;
         };
-        if ts > slot.last_seen {
-            slot.last_seen = ts;
-        }
         let side = if seg.src == slot.info.client { Side::Client } else { Side::Server };
         let d = side.index();
-        let Slot { info, state, dirs, holding, .. } = slot;
+        let Slot { info, state, dirs, holding, last_seen, .. } = slot;
         let (mine, theirs) = match dirs.split_at_mut(1) {
             (a, b) if d == 0 => (&mut a[0], &mut b[0]),
             (a, b) => (&mut b[0], &mut a[0]),
         };
-        if seg.flags.syn() {
-            if seg.flags.ack() && side == Side::Server {
+        let adm = match first {
+            Some(adm) => adm,
+            None => {
+                // In-order data the handler skips unread, moving nothing else, need not be verified: a
+                // decoy there changes nothing, the parser resumes at the same place whatever it held.
+                let f = seg.flags;
+                let unread = f.0 & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) == 0
+                    && !seg.payload.is_empty()
+                    && seg.payload.len() as u64 <= mine.unread
+                    && mine.started
+                    && mine.unwrap(seg.seq) == Some(mine.next)
+                    && (!f.ack() || !theirs.started || theirs.unwrap(seg.ack).is_some_and(|a| a <= theirs.next));
+                h.admit(seg, unread)
+            }
+        };
+        // A held segment's flags and acknowledgement are not believed: the receiver dropped it, or its
+        // checksum was spoilt by the capture; either way its data alone waits for the receiver's word.
+        let held = match adm {
+            Admit::Drop => return,
+            Admit::Held => true,
+            Admit::Take => false,
+        };
+        if ts > *last_seen && !held {
+            *last_seen = ts;
+        }
+        let flags = if held { TcpFlags(0) } else { seg.flags };
+        if flags.syn() {
+            if flags.ack() && side == Side::Server {
                 info.saw_syn = true;
             }
             if !mine.started {
@@ -644,23 +700,11 @@ impl<S: Default> Reassembler<S> {
         } else if !mine.started {
             mine.start(seg.seq);
         }
-        if !admitted {
-            // In-order data the handler skips unread, moving nothing else, need not be verified: a decoy
-            // there changes nothing, the parser resumes at the same place whatever the bytes were.
-            let f = seg.flags;
-            let unread = f.0 & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) == 0
-                && !seg.payload.is_empty()
-                && seg.payload.len() as u64 <= mine.unread
-                && mine.unwrap(seg.seq) == Some(mine.next)
-                && (!f.ack() || !theirs.started || theirs.unwrap(seg.ack).is_some_and(|a| a <= theirs.next));
-            if !h.admit(seg, unread) {
-                return;
-            }
-        }
         let mut delta = 0isize;
         let (mut gaps, mut gap_bytes) = (0, 0);
-        // The peer's ACK: bytes of the other direction it acknowledges but we never saw are a gap.
-        if seg.flags.ack() && theirs.started {
+        // The peer's ACK: bytes of the other direction it acknowledges but we never saw are a gap (and
+        // held bytes it acknowledges were taken by the receiver).
+        if held && seg.flags.ack() && theirs.started {
             if let Some(a) = theirs.unwrap(seg.ack) {
                 let mut out = Out {
                     h: &mut *h,
@@ -672,7 +716,25 @@ impl<S: Default> Reassembler<S> {
                     gap_bytes: 0,
                     unread: None,
                 };
-                delta += theirs.acked(a, &mut out);
+                delta += theirs.acked_by_held(a, &mut self.stats, &mut out);
+                if let Some(u) = out.unread {
+                    theirs.unread = u;
+                }
+            }
+        }
+        if flags.ack() && theirs.started {
+            if let Some(a) = theirs.unwrap(seg.ack) {
+                let mut out = Out {
+                    h: &mut *h,
+                    info,
+                    state: &mut *state,
+                    side: side.other(),
+                    ts,
+                    gaps: 0,
+                    gap_bytes: 0,
+                    unread: None,
+                };
+                delta += theirs.acked(a, &mut self.stats, &mut out);
                 gaps += out.gaps;
                 gap_bytes += out.gap_bytes;
                 if let Some(u) = out.unread {
@@ -685,7 +747,11 @@ impl<S: Default> Reassembler<S> {
             if let Some(rel) = mine.unwrap(data_seq) {
                 let mut out =
                     Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0, unread: None };
-                delta += mine.segment(rel, seg.payload, &room, &mut self.stats, &mut out);
+                delta += if held {
+                    mine.hold(rel, seg.payload, ts, &room, &mut self.stats, &mut out)
+                } else {
+                    mine.segment(rel, seg.payload, &room, &mut self.stats, &mut out)
+                };
                 gaps += out.gaps;
                 gap_bytes += out.gap_bytes;
                 if let Some(u) = out.unread {
@@ -695,24 +761,29 @@ impl<S: Default> Reassembler<S> {
                 self.stats.retransmissions += 1;
             }
         }
-        if seg.flags.fin() && mine.fin_at.is_none() {
+        if flags.fin() && mine.fin_at.is_none() {
             if let Some(rel) = mine.unwrap(data_seq) {
                 mine.fin_at = Some(rel + seg.payload.len() as u64);
+            }
+        } else if held && seg.flags.fin() && mine.fin_at.is_none() {
+            // Believed once the receiver acknowledges it.
+            if let Some(rel) = mine.unwrap(data_seq) {
+                mine.held_fin = Some(rel + seg.payload.len() as u64);
             }
         }
         let both_done = mine.done() && theirs.done();
         // What the flow holds now (nothing, on the in-order path, as before: no further look-up).
-        let held = mine.cost + theirs.cost + h.held(info, state);
-        let changed = held != *holding;
+        let holds = mine.cost + theirs.cost + h.held(info, state);
+        let changed = holds != *holding;
         self.stats.gaps += gaps;
         self.stats.gap_bytes += gap_bytes;
         apply(&mut self.buffered, delta);
-        if seg.flags.rst() {
+        if flags.rst() {
             self.close(i, CloseReason::Rst, ts, h);
         } else if both_done {
             self.close(i, CloseReason::Fin, ts, h);
         } else if changed {
-            self.settle_change(i, held, h, ts, true);
+            self.settle_change(i, holds, h, ts, true);
         }
     }
 
@@ -735,7 +806,7 @@ impl<S: Default> Reassembler<S> {
         let mut delta = 0;
         for (d, side) in dirs.iter_mut().zip([Side::Client, Side::Server]) {
             let mut out = Out { h: &mut *h, info, state: &mut *state, side, ts, gaps: 0, gap_bytes: 0, unread: None };
-            delta += d.give_up(&mut out);
+            delta += d.give_up(&mut self.stats, &mut out);
             self.stats.gaps += out.gaps;
             self.stats.gap_bytes += out.gap_bytes;
         }

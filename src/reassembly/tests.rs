@@ -643,3 +643,169 @@ fn a_syn_flood_grows_the_handshake_cache_only_within_the_table_share() {
     assert!(r.embryonic_flows() > 1000, "{} {}", r.embryonic_flows(), budget.used());
     assert_eq!(r.stats().syn_cache_evicted, 200_000 - r.embryonic_flows() as u64);
 }
+
+/// A handler whose checksum verdict is chosen by the test: segments whose payload starts with `!`
+/// (or whose window is 1, for segments without payload) are bad and held.
+#[derive(Default)]
+struct Checked(Rec);
+
+impl StreamHandler<u32> for Checked {
+    fn on_data(&mut self, f: &FlowInfo, st: &mut u32, from: Side, data: &[u8], ts: Timestamp) {
+        self.0.on_data(f, st, from, data, ts);
+    }
+    fn on_gap(&mut self, f: &FlowInfo, st: &mut u32, from: Side, len: u64, ts: Timestamp) {
+        self.0.on_gap(f, st, from, len, ts);
+    }
+    fn on_close(&mut self, f: &FlowInfo, st: &mut u32, reason: CloseReason, ts: Timestamp) {
+        self.0.on_close(f, st, reason, ts);
+    }
+    fn admit(&mut self, seg: &TcpSegment<'_>, _unread: bool) -> Admit {
+        if seg.payload.first() == Some(&b'!') || seg.window == 1 { Admit::Held } else { Admit::Take }
+    }
+}
+
+fn handshake(r: &mut Reassembler<u32>, h: &mut Checked) {
+    r.process(&seg(C, S, 100, None, TcpFlags::SYN, b""), ts(1), h);
+    r.process(&seg(S, C, 500, Some(101), TcpFlags::SYN, b""), ts(2), h);
+}
+
+#[test]
+fn a_bad_checksum_decoy_sent_first_loses_to_the_real_segment() {
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    handshake(&mut r, &mut h);
+    r.process(&seg(C, S, 101, Some(501), TcpFlags::PSH, b"!password=decoy"), ts(3), &mut h);
+    assert!(h.0.data[0].is_empty(), "a held segment is not delivered");
+    r.process(&seg(C, S, 101, Some(501), TcpFlags::PSH, b"?password=right"), ts(4), &mut h);
+    r.process(&seg(S, C, 501, Some(116), TcpFlags::PSH, b"HTTP/1.1 200 OK"), ts(5), &mut h);
+    assert_eq!(h.0.data[0], b"?password=right");
+    let st = r.stats();
+    assert_eq!((st.bad_checksum_held, st.bad_checksum_replaced_bytes, st.bad_checksum_conflicts), (1, 15, 1));
+    assert_eq!(st.bad_checksum_accepted_bytes, 0);
+}
+
+#[test]
+fn bad_segments_the_receiver_acknowledges_are_delivered_in_order() {
+    // A capture on a host with checksum offload: everything it sends is bad; the peer acknowledges.
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    handshake(&mut r, &mut h);
+    r.process(&seg(C, S, 101, Some(501), TcpFlags::PSH, b"!GET / HTTP/1.1\r\n"), ts(3), &mut h);
+    r.process(&seg(C, S, 118, Some(501), TcpFlags::PSH, b"!Host: x\r\n\r\n"), ts(4), &mut h);
+    assert!(h.0.data[0].is_empty());
+    r.process(&seg(S, C, 501, Some(118), 0, b""), ts(5), &mut h);
+    assert_eq!(h.0.data[0], b"!GET / HTTP/1.1\r\n", "delivered as far as acknowledged");
+    r.process(&seg(S, C, 501, Some(130), TcpFlags::PSH, b"HTTP/1.1 200 OK\r\n"), ts(6), &mut h);
+    assert_eq!(h.0.data[0], b"!GET / HTTP/1.1\r\n!Host: x\r\n\r\n");
+    assert_eq!(r.stats().bad_checksum_accepted_bytes, 29);
+    assert!(h.0.gaps[0].is_empty(), "acknowledged bytes that were held are no gap");
+}
+
+#[test]
+fn held_bytes_nobody_acknowledges_are_delivered_when_the_flow_ends_or_the_hold_is_full() {
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    handshake(&mut r, &mut h);
+    r.process(&seg(C, S, 101, Some(501), TcpFlags::PSH, b"!one-sided"), ts(3), &mut h);
+    r.finish(ts(9), &mut h);
+    assert_eq!(h.0.data[0], b"!one-sided");
+    // One direction only, more than the hold takes: the oldest bytes are taken as they are.
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    handshake(&mut r, &mut h);
+    let chunk = [b'!'; 1000];
+    for i in 0..(MAX_HELD / 1000 + 5) as u32 {
+        r.process(&seg(C, S, 101 + i * 1000, Some(501), TcpFlags::PSH, &chunk), ts(3), &mut h);
+    }
+    assert!(h.0.data[0].len() >= MAX_HELD / 2, "{}", h.0.data[0].len());
+    assert!(r.buffered_bytes() <= MAX_HELD + 4096);
+}
+
+#[test]
+fn where_every_checksum_is_bad_both_ways_held_bytes_are_delivered_as_the_peer_acknowledges() {
+    // A loopback capture with offload: SYNs, data and ACKs all bad. Segments flow in their real order.
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    let bad = |src, dst, seq, ack, payload: &'static [u8]| {
+        let mut s = seg(src, dst, seq, Some(ack), TcpFlags::PSH, payload);
+        s.window = 1;
+        s
+    };
+    r.process(&bad(S, C, 500, 100, b"login: "), ts(1), &mut h);
+    r.process(&bad(C, S, 100, 507, b"alice\r\n"), ts(2), &mut h);
+    assert_eq!(h.0.data[1], b"login: ", "the client's acknowledgement delivers the server's bytes");
+    r.process(&bad(S, C, 507, 107, b"Password: "), ts(3), &mut h);
+    assert_eq!(h.0.data[0], b"alice\r\n");
+    r.process(&bad(C, S, 107, 517, b"s3cr3t\r\n"), ts(4), &mut h);
+    r.process(&bad(S, C, 517, 115, b"$ "), ts(5), &mut h);
+    assert_eq!(h.0.data[0], b"alice\r\ns3cr3t\r\n");
+    assert_eq!(h.0.data[1], b"login: Password: ");
+    assert!(h.0.gaps.iter().all(Vec::is_empty));
+}
+
+#[test]
+fn a_held_segments_flags_and_acknowledgement_are_not_believed() {
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    handshake(&mut r, &mut h);
+    r.process(&seg(S, C, 501, Some(101), TcpFlags::PSH, b"220 hello\r\n"), ts(3), &mut h);
+    // A bad RST (window 1 marks it bad) does not end the flow; a bad FIN does not either.
+    let mut rst = seg(S, C, 512, Some(101), TcpFlags::RST, b"");
+    rst.window = 1;
+    r.process(&rst, ts(4), &mut h);
+    let mut fin = seg(C, S, 101, Some(512), TcpFlags::FIN, b"");
+    fin.window = 1;
+    r.process(&fin, ts(5), &mut h);
+    assert!(h.0.closes.is_empty(), "{:?}", h.0.closes);
+    // A bad segment acknowledging far ahead does not make the sniffer give up the server's bytes.
+    r.process(&seg(C, S, 101, Some(9000), TcpFlags::PSH, b"!x"), ts(6), &mut h);
+    assert!(h.0.gaps[1].is_empty());
+    assert!(h.0.data[1].ends_with(b"hello\r\n"), "nothing was held there to deliver");
+    r.process(&seg(S, C, 512, Some(101), TcpFlags::PSH, b"more\r\n"), ts(7), &mut h);
+    assert_eq!(h.0.data[1], b"220 hello\r\nmore\r\n");
+}
+
+#[test]
+fn a_handshake_with_bad_checksums_still_names_the_client_and_a_good_one_overrides_it() {
+    // Every checksum bad (a loopback capture with offload), ports that do not tell the server: the
+    // held SYN says who the client is.
+    let (cl, sv) = ("10.0.0.1:25936", "10.0.0.2:32681");
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    let mut syn = seg(cl, sv, 100, None, TcpFlags::SYN, b"");
+    syn.window = 1;
+    r.process(&syn, ts(1), &mut h);
+    r.process(&seg(cl, sv, 101, Some(501), TcpFlags::PSH, b"!bind"), ts(2), &mut h);
+    r.finish(ts(3), &mut h);
+    assert_eq!(h.0.data[0], b"!bind", "the client's bytes, from its side");
+    // A decoy SYN with a bad checksum and a wrong sequence number, then the real one: the real wins.
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    let mut decoy = seg(cl, sv, 7_000_000, None, TcpFlags::SYN, b"");
+    decoy.window = 1;
+    r.process(&decoy, ts(1), &mut h);
+    r.process(&seg(cl, sv, 100, None, TcpFlags::SYN, b""), ts(2), &mut h);
+    r.process(&seg(cl, sv, 101, Some(501), TcpFlags::PSH, b"hello"), ts(3), &mut h);
+    r.finish(ts(4), &mut h);
+    assert_eq!(h.0.data[0], b"hello");
+    assert!(h.0.gaps[0].is_empty(), "{:?}", h.0.gaps);
+}
+
+#[test]
+fn a_held_fin_ends_the_stream_once_the_receiver_acknowledges_it() {
+    // The server's segments all have bad checksums (offload where the capture was taken).
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Checked::default();
+    handshake(&mut r, &mut h);
+    let bad = |seq, ack, flags, payload: &'static [u8]| {
+        let mut s = seg(S, C, seq, Some(ack), flags, payload);
+        s.window = 1;
+        s
+    };
+    r.process(&seg(C, S, 101, Some(501), TcpFlags::PSH | TcpFlags::FIN, b"QUIT\r\n"), ts(3), &mut h);
+    r.process(&bad(501, 108, TcpFlags::PSH | TcpFlags::FIN, b"221 bye\r\n"), ts(4), &mut h);
+    assert!(h.0.closes.is_empty(), "not before the client acknowledges the server's FIN");
+    r.process(&seg(C, S, 108, Some(511), 0, b""), ts(5), &mut h);
+    assert_eq!(h.0.data[1], b"221 bye\r\n");
+    assert_eq!(h.0.closes.len(), 1, "{:?}", h.0.closes);
+}
