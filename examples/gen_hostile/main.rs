@@ -8,11 +8,12 @@
 //! Modes are listed by running it without arguments.
 
 // Builders shared with tests/hostile: not every item is used by this binary.
+mod ip;
+mod proto;
 #[allow(dead_code)]
 mod redaction;
 #[allow(dead_code)]
 mod terminal;
-mod ip;
 
 type Mode = (&'static str, &'static str, fn(&str, &[u64]) -> std::io::Result<()>);
 
@@ -22,6 +23,7 @@ fn modes() -> Vec<Mode> {
     m.extend(redaction::modes());
     m.extend(terminal::modes());
     m.extend(ip::modes());
+    m.extend(proto::modes());
     m
 }
 

@@ -5,8 +5,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod evasion_ip;
 mod files;
 mod privileges;
 mod redaction;
+mod redaction_proto;
 mod terminal;
-mod evasion_ip;
