@@ -294,6 +294,7 @@ fn request(extra: &[(&str, &str)]) -> Request {
         headers: Headers(h),
         body: Body::default(),
         ts: Timestamp(0),
+        seq: 0,
     }
 }
 

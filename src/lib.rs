@@ -13,6 +13,7 @@ pub mod capture;
 pub mod decode;
 pub mod detect;
 pub mod http;
+pub mod memory;
 pub mod output;
 pub mod pipeline;
 pub mod proto;

@@ -20,6 +20,7 @@ fn req(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Requ
         headers: Headers(headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect()),
         body: Body { data: body.as_bytes().to_vec(), ..Body::default() },
         ts: Timestamp::from_secs(NOW),
+        seq: 0,
     }
 }
 
@@ -45,7 +46,7 @@ fn on_req(r: &Request) -> Vec<Finding> {
 
 fn on_resp(r: &Response) -> Vec<Finding> {
     let mut out = Found::default();
-    let line = RequestLine { method: "POST".into(), target: "/login".into(), host: Some("h".into()) };
+    let line = RequestLine { method: "POST".into(), target: "/login".into(), host: Some("h".into()), seq: 0 };
     detect_response(&Config::default(), r, Some(&line), Timestamp::from_secs(NOW), &mut out);
     out.findings
 }

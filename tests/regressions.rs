@@ -23,6 +23,7 @@ fn fuzz_detect_api_key_header_with_spaces_is_not_a_key() {
         headers: Headers(vec![("X-Token".into(), b"key hea".to_vec())]),
         body: Body::default(),
         ts: Timestamp(0),
+        seq: 0,
     };
     let mut out = Found::default();
     detect_request(&Config { include_low_confidence: true }, &req, Timestamp(0), &mut out);
@@ -45,6 +46,7 @@ fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
         ]),
         body: Body::default(),
         ts: Timestamp(0),
+        seq: 0,
     };
     let mut out = Found::default();
     detect_request(&Config { include_low_confidence: true }, &req, Timestamp(0), &mut out);

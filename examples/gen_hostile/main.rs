@@ -9,6 +9,7 @@
 
 // Builders shared with tests/hostile: not every item is used by this binary.
 mod ip;
+mod memory;
 mod proto;
 #[allow(dead_code)]
 mod redaction;
@@ -23,6 +24,7 @@ fn modes() -> Vec<Mode> {
     m.extend(redaction::modes());
     m.extend(terminal::modes());
     m.extend(ip::modes());
+    m.extend(memory::modes());
     m.extend(proto::modes());
     m
 }

@@ -36,13 +36,14 @@ fuzz_target!(|data: &[u8]| {
         headers: Headers(headers.clone()),
         body: b.clone(),
         ts: Timestamp(0),
+        seq: 0,
     };
     let resp =
         Response { status: 200, reason: "OK".into(), version: 1, headers: Headers(headers), body: b, ts: Timestamp(0) };
     let cfg = Config { include_low_confidence: true };
     let mut out = plainsight::detect::Found::default();
     detect_request(&cfg, &req, Timestamp(1_795_000_000_000_000), &mut out);
-    let line = RequestLine { method: "GET".into(), target, host: None };
+    let line = RequestLine { method: "GET".into(), target, host: None, seq: 0 };
     detect_response(&cfg, &resp, Some(&line), Timestamp(0), &mut out);
     let _ = plainsight::detect::excerpt::request(&req, &out);
     for f in &out.findings {

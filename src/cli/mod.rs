@@ -73,7 +73,8 @@ pub struct CommonArgs {
     /// Bytes of each HTTP body handed to the detectors; the rest is skipped unbuffered.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
     pub max_body: usize,
-    /// Most concurrent TCP flows tracked; the least recently active is evicted beyond it.
+    /// Most concurrent TCP flows tracked (all analysis threads together); the least recently active is
+    /// evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = 262_144)]
     pub max_flows: usize,
     /// TCP/UDP checksums: auto drops bad segments from hosts seen sending good ones and accepts those of
@@ -81,6 +82,20 @@ pub struct CommonArgs {
     /// off accepts all.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = Checksums::Auto)]
     pub checksums: Checksums,
+    /// Memory budget for everything the analysis holds on behalf of the traffic (flow tables,
+    /// out-of-order bytes, partial HTTP heads, kept bodies), all threads together: when it is full, the
+    /// flows holding the most give way first. Bytes, or with a suffix: 64M, 1G.
+    #[arg(long, value_name = "BYTES", default_value = "128M", value_parser = parse_memcap)]
+    pub memcap: usize,
+}
+
+fn parse_memcap(s: &str) -> Result<usize, String> {
+    let n = plainsight::memory::parse_size(s)?;
+    // Below this the flow table cannot hold its first chunk of slots beside anything else.
+    if n < 1 << 20 {
+        return Err(format!("{s:?} is less than the smallest budget, 1M"));
+    }
+    Ok(n)
 }
 
 /// `--checksums`.
@@ -179,6 +194,7 @@ impl CommonArgs {
         let mut cfg = plainsight::pipeline::Config::default();
         cfg.http.max_body_bytes = self.max_body;
         cfg.reassembly.max_flows = self.max_flows.max(1);
+        cfg.budget = plainsight::memory::Budget::new(self.memcap);
         cfg.detect.include_low_confidence = self.include_low;
         cfg.checksums = match self.checksums {
             Checksums::Auto => plainsight::decode::checksum::Mode::Auto,

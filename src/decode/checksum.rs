@@ -78,6 +78,10 @@ pub struct Stats {
     pub offloaded_sources: u64,
     /// Sources forgotten because the table was full (they went back to undecided).
     pub sources_forgotten: u64,
+    /// Segments not verified because every byte of them falls where the parser skips unread (the rest
+    /// of a media body of known length, TLS, a stream of no protocol of ours): a decoy there cannot
+    /// change what is reported.
+    pub unread_not_verified: u64,
 }
 
 impl Stats {
@@ -89,6 +93,7 @@ impl Stats {
         self.checksum_offloaded += o.checksum_offloaded;
         self.offloaded_sources += o.offloaded_sources;
         self.sources_forgotten += o.sources_forgotten;
+        self.unread_not_verified += o.unread_not_verified;
     }
 }
 
@@ -152,6 +157,12 @@ impl Policy {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// A segment accepted without verification because nobody reads it.
+    #[inline]
+    pub fn unread(&mut self) {
+        self.stats.unread_not_verified += 1;
     }
 
     /// Whether to accept a TCP segment (`proto` 6) or UDP datagram (17) from `src` to `dst` whose

@@ -208,6 +208,7 @@ mod tests {
             headers: Headers(headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect()),
             body: Body { data: body.as_bytes().to_vec(), ..Body::default() },
             ts: Timestamp::ZERO,
+            seq: 0,
         }
     }
 

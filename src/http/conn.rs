@@ -35,7 +35,7 @@ enum Mode {
 
 #[derive(Debug)]
 enum Kind {
-    Request { method: String, target: String, version: u8 },
+    Request { method: String, target: String, version: u8, seq: u64 },
     Response { status: u16, reason: String, version: u8, req: Option<RequestLine> },
 }
 
@@ -50,6 +50,11 @@ struct Msg {
     acc: Acc,
     /// After this message the connection stops being HTTP (101, CONNECT 2xx).
     tunnel: bool,
+    /// A response to a request we do not know (HEAD-ness unknown): its announced body may not follow.
+    /// Decided by the next bytes: a status line means there was none.
+    peek: bool,
+    /// Heap bytes of the parsed head (for the memory budget), kept body aside.
+    cost: usize,
 }
 
 #[derive(Default)]
@@ -86,9 +91,41 @@ impl Dir {
 pub struct HttpConnection {
     dirs: [Dir; 2],
     pending: VecDeque<RequestLine>,
+    /// Requests seen on this connection (the next one's `seq`).
+    requests: u64,
+    /// Heap bytes of `pending`.
+    pending_bytes: usize,
+    /// More requests were pipelined than `max_pending_requests` (or the pending ones were dropped to
+    /// free memory): which request a later response answers is unknown, so responses past the pending
+    /// ones are not paired at all, rather than paired with the wrong request.
+    unpaired: bool,
     saw_http: bool,
     tls: bool,
     started: bool,
+}
+
+/// A reused head buffer larger than this is freed once its head is parsed: a connection that once
+/// sent a 60 KiB head does not keep 60 KiB for the rest of its life.
+const KEEP_BUF: usize = 4096;
+
+/// Allocator header per heap block, for the memory estimates.
+const ALLOC: usize = 16;
+
+fn string_cost(s: &str) -> usize {
+    if s.is_empty() { 0 } else { s.len() + ALLOC }
+}
+
+fn request_line_cost(r: &RequestLine) -> usize {
+    std::mem::size_of::<RequestLine>()
+        + string_cost(&r.method)
+        + string_cost(&r.target)
+        + r.host.as_deref().map_or(0, string_cost)
+}
+
+fn headers_cost(h: &Headers) -> usize {
+    h.0.capacity() * std::mem::size_of::<(String, Vec<u8>)>()
+        + ALLOC
+        + h.0.iter().map(|(n, v)| n.len() + v.len() + 2 * ALLOC).sum::<usize>()
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -129,6 +166,80 @@ fn keep_response_body(h: &Headers) -> bool {
 }
 
 impl HttpConnection {
+    /// Heap bytes this connection holds: partial heads and other carried bytes, parsed heads of messages
+    /// whose body is arriving, kept bodies, the requests awaiting a response. O(1): asked per segment.
+    #[inline]
+    pub fn held(&self) -> usize {
+        let mut n = self.pending_bytes;
+        for d in &self.dirs {
+            n += d.buf.capacity();
+            if let Some(m) = &d.msg {
+                n += m.cost + m.acc.raw.capacity();
+            }
+        }
+        n
+    }
+
+    /// Memory is short and this connection holds the most: drop partial heads (the parser
+    /// resynchronises on the next message), kept bodies (the message is still reported, its body cut)
+    /// and the requests awaiting responses (later responses are not paired).
+    /// How many of the next bytes from `from` the parser will skip unread: the rest of a body it does
+    /// not keep (a media response, or past the body cap) whose length is known, or everything of a
+    /// stream it no longer parses (TLS, a tunnel, not HTTP). Their content cannot change what it
+    /// reports nor where the next message starts.
+    #[inline]
+    pub fn skippable(&self, from: Side) -> u64 {
+        let dir = &self.dirs[from.index()];
+        match dir.mode {
+            Mode::Other => u64::MAX,
+            Mode::Body => match dir.msg.as_deref() {
+                Some(m) if !m.peek && (!m.acc.keep || m.acc.truncated) => match m.framing {
+                    Framing::Length(rem) | Framing::Chunked(Chunk::Data(rem)) => rem,
+                    Framing::UntilClose => u64::MAX,
+                    _ => 0,
+                },
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    pub fn shed(&mut self, stats: &mut Stats) {
+        for dir in &mut self.dirs {
+            match dir.mode {
+                Mode::Head if !dir.buf.is_empty() => {
+                    stats.memcap_heads_dropped += 1;
+                    dir.mode = Mode::Resync;
+                    dir.head_ts = None;
+                    dir.boundary = false;
+                }
+                Mode::Tls => {
+                    // The ClientHello being collected: the connection stays TLS-unknown, ignored.
+                    stats.memcap_heads_dropped += 1;
+                    dir.mode = Mode::Other;
+                }
+                Mode::Body => {
+                    if let Some(m) = dir.msg.as_mut().filter(|m| m.acc.raw.capacity() > 0) {
+                        stats.memcap_bodies_dropped += 1;
+                        m.acc.raw = Vec::new();
+                        m.acc.keep = false;
+                        m.acc.truncated = true;
+                    }
+                }
+                _ => {}
+            }
+            if dir.buf.is_empty() || matches!(dir.mode, Mode::Resync | Mode::Other) {
+                dir.buf = Vec::new();
+            }
+        }
+        if !self.pending.is_empty() {
+            stats.memcap_pending_dropped += 1;
+            self.pending = VecDeque::new();
+            self.pending_bytes = 0;
+            self.unpaired = true;
+        }
+    }
+
     /// A request or status line (or a TLS record) has been recognised in either direction, even if its
     /// head is not complete yet: the connection is HTTP (or TLS) from here on.
     pub fn recognised(&self) -> bool {
@@ -170,7 +281,7 @@ impl HttpConnection {
                 Mode::Unknown | Mode::Resync => self.scan(d, data, p, stats),
                 Mode::Tls => self.tls_hello(d, data, p, stats, h),
                 Mode::Head => self.head(d, cfg, stats, from, data, p, ts, h),
-                Mode::Body => self.body(d, cfg, stats, from, data, p, h),
+                Mode::Body => self.body(d, cfg, stats, from, data, p, ts, h),
             };
         }
     }
@@ -346,7 +457,7 @@ impl HttpConnection {
                 self.parse_head(d, cfg, stats, from, &buf[..end], h);
                 let mut buf = buf;
                 buf.clear();
-                if self.dirs[d].buf.is_empty() {
+                if self.dirs[d].buf.is_empty() && buf.capacity() <= KEEP_BUF {
                     self.dirs[d].buf = buf;
                 }
                 p + (end - old)
@@ -388,15 +499,24 @@ impl HttpConnection {
                             Headers(req.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
                         let method = req.method.unwrap_or("").to_string();
                         let target = req.path.unwrap_or("").to_string();
+                        let seq = self.requests;
+                        self.requests += 1;
                         let line = RequestLine {
                             method: method.clone(),
                             target: target.clone(),
                             host: headers.get("host").map(lossy),
+                            seq,
                         };
-                        if self.pending.len() >= cfg.max_pending_requests {
-                            self.pending.pop_front();
+                        if !self.unpaired && self.pending.len() >= cfg.max_pending_requests {
+                            // Forgetting the oldest would pair every later response with the wrong
+                            // request (and a HEAD's answer with a body it never has): stop pairing.
+                            self.unpaired = true;
+                            stats.pipeline_overflow += 1;
                         }
-                        self.pending.push_back(line);
+                        if !self.unpaired {
+                            self.pending_bytes += request_line_cost(&line);
+                            self.pending.push_back(line);
+                        }
                         let framing = if header_has_token(&headers, "transfer-encoding", "chunked") {
                             Framing::Chunked(Chunk::Size)
                         } else {
@@ -411,13 +531,15 @@ impl HttpConnection {
                         };
                         let encoding = Encoding::from_header(headers.get("content-encoding"));
                         Msg {
-                            kind: Kind::Request { method, target, version: req.version.unwrap_or(1) },
+                            kind: Kind::Request { method, target, version: req.version.unwrap_or(1), seq },
                             headers,
                             ts,
                             framing,
                             encoding,
                             acc: Acc { keep: true, ..Acc::default() },
                             tunnel: false,
+                            peek: false,
+                            cost: 0,
                         }
                     }
                     _ => {
@@ -440,6 +562,9 @@ impl HttpConnection {
                         let status = resp.code.unwrap_or(0);
                         let interim = (100..200).contains(&status) && status != 101;
                         let req = if interim { self.pending.front().cloned() } else { self.pending.pop_front() };
+                        if let Some(r) = req.as_ref().filter(|_| !interim) {
+                            self.pending_bytes = self.pending_bytes.saturating_sub(request_line_cost(r));
+                        }
                         let head_req = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
                         let connect_ok = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"))
                             && (200..300).contains(&status);
@@ -461,6 +586,8 @@ impl HttpConnection {
                             };
                         let encoding = Encoding::from_header(headers.get("content-encoding"));
                         let keep = keep_response_body(&headers);
+                        // Whether a body follows depends on the request (HEAD): unknown here.
+                        let peek = req.is_none() && framing != Framing::None;
                         Msg {
                             kind: Kind::Response {
                                 status,
@@ -474,6 +601,8 @@ impl HttpConnection {
                             encoding,
                             acc: Acc { keep, ..Acc::default() },
                             tunnel: status == 101 || connect_ok,
+                            peek,
+                            cost: 0,
                         }
                     }
                     _ => {
@@ -488,6 +617,12 @@ impl HttpConnection {
             }
         };
         self.saw_http = true;
+        let mut msg = msg;
+        msg.cost = std::mem::size_of::<Msg>() + ALLOC + headers_cost(&msg.headers);
+        msg.cost += match &msg.kind {
+            Kind::Request { method, target, .. } => string_cost(method) + string_cost(target),
+            Kind::Response { reason, req, .. } => string_cost(reason) + req.as_ref().map_or(0, request_line_cost),
+        };
         let dir = &mut self.dirs[d];
         dir.boundary = false;
         if msg.framing == Framing::None {
@@ -496,6 +631,58 @@ impl HttpConnection {
         } else {
             dir.mode = Mode::Body;
             dir.msg = Some(Box::new(msg));
+        }
+    }
+
+    /// A response to an unknown request announced a body: if the next bytes are a status line, it had
+    /// none (the answer to a HEAD), and must not eat the next response. Returns `Some(p)` when the
+    /// message is settled without a body or more bytes are needed, `None` when its body starts here.
+    #[allow(clippy::too_many_arguments)]
+    fn peek_body<H: HttpHandler>(
+        &mut self,
+        d: usize,
+        cfg: &Config,
+        stats: &mut Stats,
+        from: Side,
+        data: &[u8],
+        p: usize,
+        ts: Timestamp,
+        h: &mut H,
+    ) -> Option<usize> {
+        /// `HTTP/1.1 ` is enough to tell.
+        const LOOK: usize = 9;
+        let dir = &mut self.dirs[d];
+        let have = dir.buf.len().min(LOOK);
+        let take = (LOOK - have).min(data.len() - p);
+        let mut look = [0u8; LOOK];
+        look[..have].copy_from_slice(&dir.buf[..have]);
+        look[have..have + take].copy_from_slice(&data[p..p + take]);
+        match classify(&look[..have + take]) {
+            Start::Maybe if have + take < LOOK => {
+                dir.buf.extend_from_slice(&data[p..p + take]);
+                Some(p + take)
+            }
+            Start::Response => {
+                // No body: the carried bytes (if any) begin the next head, which the head parser
+                // continues from `buf`.
+                if let Some(msg) = dir.msg.take() {
+                    dir.mode = Mode::Head;
+                    self.emit(d, cfg, stats, from, *msg, h);
+                }
+                Some(p)
+            }
+            _ => {
+                if let Some(m) = dir.msg.as_mut() {
+                    m.peek = false;
+                }
+                let carried = std::mem::take(&mut dir.buf);
+                if !carried.is_empty() {
+                    // The bytes held back are the body's first: feed them first, then the segment.
+                    self.on_data(cfg, stats, from, &carried, ts, h);
+                    return Some(p);
+                }
+                None
+            }
         }
     }
 
@@ -508,8 +695,14 @@ impl HttpConnection {
         from: Side,
         data: &[u8],
         mut p: usize,
+        ts: Timestamp,
         h: &mut H,
     ) -> usize {
+        if p < data.len() && self.dirs[d].msg.as_ref().is_some_and(|m| m.peek) {
+            if let Some(q) = self.peek_body(d, cfg, stats, from, data, p, ts, h) {
+                return q;
+            }
+        }
         let cap = cfg.max_body_bytes;
         let dir = &mut self.dirs[d];
         let Some(msg) = dir.msg.as_mut() else {
@@ -584,6 +777,7 @@ impl HttpConnection {
                         // Trailer fields are kept with the headers (a token can hide there too).
                         if let Some((n, v)) = text.split_once(':') {
                             if msg.headers.0.len() < MAX_HEADERS {
+                                msg.cost += n.trim().len() + v.trim().len() + 2 * ALLOC;
                                 msg.headers.0.push((n.trim().to_string(), v.trim().as_bytes().to_vec()));
                             }
                         }
@@ -620,9 +814,9 @@ impl HttpConnection {
             stats.bodies_truncated += 1;
         }
         match msg.kind {
-            Kind::Request { method, target, version } => {
+            Kind::Request { method, target, version, seq } => {
                 stats.requests += 1;
-                let req = Request { method, target, version, headers: msg.headers, body, ts: msg.ts };
+                let req = Request { method, target, version, headers: msg.headers, body, ts: msg.ts, seq };
                 h.on_request(from, &req);
             }
             Kind::Response { status, reason, version, req } => {
@@ -718,4 +912,128 @@ fn content_length(h: &Headers) -> Result<Option<u64>, ()> {
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Responses with the `X-For` header naming the request they answer, and what they were paired with.
+    #[derive(Default)]
+    struct Pairs {
+        requests: usize,
+        responses: Vec<(String, Option<String>, Vec<u8>)>,
+    }
+
+    impl HttpHandler for Pairs {
+        fn on_request(&mut self, _from: Side, _req: &Request) {
+            self.requests += 1;
+        }
+        fn on_response(&mut self, _from: Side, resp: &Response, req: Option<&RequestLine>) {
+            let answers = String::from_utf8_lossy(resp.headers.get("x-for").unwrap_or_default()).into_owned();
+            self.responses.push((answers, req.map(|r| r.target.clone()), resp.body.data.clone()));
+        }
+    }
+
+    /// `n` pipelined requests (those in `heads` are HEAD), then their answers: a HEAD's announces a
+    /// body it does not send.
+    fn pipeline(n: usize, heads: &[usize]) -> (Vec<u8>, Vec<u8>) {
+        let (mut reqs, mut resps) = (Vec::new(), Vec::new());
+        for i in 1..=n {
+            let head = heads.contains(&i);
+            let method = if head { "HEAD" } else { "GET" };
+            reqs.extend_from_slice(format!("{method} /r{i} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes());
+            let body = if head { String::new() } else { format!("body {i}") };
+            let len = if head { 5000 } else { body.len() };
+            resps.extend_from_slice(
+                format!("HTTP/1.1 200 OK\r\nX-For: /r{i}\r\nContent-Length: {len}\r\n\r\n{body}").as_bytes(),
+            );
+        }
+        (reqs, resps)
+    }
+
+    fn run(reqs: &[u8], resps: &[u8], piece: usize) -> (Pairs, Stats) {
+        let cfg = Config::default();
+        let mut c = HttpConnection::default();
+        let mut st = Stats::default();
+        let mut h = Pairs::default();
+        for p in reqs.chunks(piece) {
+            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+        }
+        for p in resps.chunks(piece) {
+            c.on_data(&cfg, &mut st, Side::Server, p, Timestamp(2), &mut h);
+        }
+        c.on_close(&cfg, &mut st, Timestamp(3), &mut h);
+        (h, st)
+    }
+
+    #[test]
+    fn past_the_pending_cap_responses_are_unpaired_never_paired_with_another_request() {
+        let (reqs, resps) = pipeline(70, &[65, 66, 67, 68, 69]);
+        // Whole segments, and one byte at a time (a status line split anywhere).
+        for piece in [1460, 1] {
+            let (h, st) = run(&reqs, &resps, piece);
+            assert_eq!(h.requests, 70);
+            assert_eq!(st.pipeline_overflow, 1);
+            assert_eq!(h.responses.len(), 70, "piece {piece}: responses lost");
+            for (answers, paired, _) in &h.responses {
+                assert!(
+                    paired.is_none() || paired.as_deref() == Some(answers.as_str()),
+                    "{answers} paired with {paired:?}"
+                );
+            }
+            assert_eq!(h.responses.iter().filter(|r| r.1.is_some()).count(), 64);
+            // The GET answers past the HEADs kept their bodies.
+            assert_eq!(h.responses[69].2, b"body 70");
+        }
+    }
+
+    #[test]
+    fn a_response_to_an_unknown_request_keeps_its_body_when_no_status_line_follows() {
+        // Picked up mid-stream: no request seen. A body starting like a status line would be taken for
+        // one; anything else is the body.
+        let resps = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 204 No Content\r\n\r\n";
+        for piece in [1460, 1] {
+            let (h, _) = run(b"", resps, piece);
+            assert_eq!(h.responses.len(), 2, "piece {piece}");
+            assert_eq!(h.responses[0].2, b"ok");
+        }
+    }
+
+    #[test]
+    fn shedding_drops_the_partial_head_and_the_parser_resynchronises() {
+        let cfg = Config::default();
+        let mut c = HttpConnection::default();
+        let mut st = Stats::default();
+        let mut h = Pairs::default();
+        let mut partial = b"GET /big HTTP/1.1\r\nX-Pad: ".to_vec();
+        partial.resize(30_000, b'a');
+        for p in partial.chunks(1460) {
+            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+        }
+        assert!(c.held() >= 30_000);
+        c.shed(&mut st);
+        assert_eq!(c.held(), 0);
+        assert_eq!(st.memcap_heads_dropped, 1);
+        // The rest of the dropped head is skipped; the next request is parsed.
+        c.on_data(&cfg, &mut st, Side::Client, b"aaaa\r\n\r\nGET /next HTTP/1.1\r\n\r\n", Timestamp(2), &mut h);
+        assert_eq!(h.requests, 1);
+    }
+
+    #[test]
+    fn a_large_head_buffer_is_freed_once_its_head_is_parsed() {
+        let cfg = Config::default();
+        let mut c = HttpConnection::default();
+        let mut st = Stats::default();
+        let mut h = Pairs::default();
+        let mut req = b"GET /big HTTP/1.1\r\nX-Pad: ".to_vec();
+        req.resize(30_000, b'a');
+        req.extend_from_slice(b"\r\n\r\n");
+        for p in req.chunks(1460) {
+            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+        }
+        assert_eq!(h.requests, 1);
+        // Only the pending request line remains.
+        assert!(c.held() < 256, "{}", c.held());
+    }
 }

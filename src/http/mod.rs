@@ -13,7 +13,15 @@
 //! detector reads (images, scripts, archives...) are not kept at all: a large download costs nothing.
 //!
 //! Responses are paired with the oldest unanswered request (pipelining), interim 1xx responses do not
-//! consume it. After a gap or garbage the parser resynchronises on the next message start.
+//! consume it. Past `max_pending_requests` unanswered requests a connection stops pairing (counted in
+//! `pipeline_overflow`): the responses to the requests still pending are paired, later ones are not,
+//! and a response to an unknown request whose announced body is followed at once by a status line had
+//! no body (the answer to a HEAD) instead of eating the next response. After a gap or garbage the
+//! parser resynchronises on the next message start.
+//!
+//! What a connection holds (partial heads, parsed heads awaiting their body, kept bodies, pending
+//! requests) is reported by [`HttpConnection::held`] for the memory budget, and dropped by
+//! [`HttpConnection::shed`] when memory is short and this connection holds the most.
 
 mod body;
 mod conn;
@@ -69,6 +77,8 @@ pub struct Request {
     pub body: Body,
     /// Capture time of the first byte of the request line.
     pub ts: Timestamp,
+    /// The request's number on its connection (0 for the first), as [`RequestLine::seq`].
+    pub seq: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +97,8 @@ pub struct RequestLine {
     pub method: String,
     pub target: String,
     pub host: Option<String>,
+    /// The request's number on its connection (0 for the first): what a response answers.
+    pub seq: u64,
 }
 
 /// What a stream was recognised as, by content.
@@ -139,6 +151,16 @@ pub struct Stats {
     pub bodies_truncated: u64,
     pub decompression_errors: u64,
     pub tls_connections: u64,
+    /// Connections that pipelined more than `max_pending_requests`: their later responses are not
+    /// paired with a request (never with the wrong one).
+    pub pipeline_overflow: u64,
+    /// Partial heads (or ClientHellos) dropped because memory was short and their connection held the
+    /// most; the parser resynchronises on the next message.
+    pub memcap_heads_dropped: u64,
+    /// Kept bodies dropped for the same reason (the message is still analysed, its body cut).
+    pub memcap_bodies_dropped: u64,
+    /// Requests awaiting a response dropped for the same reason (later responses are not paired).
+    pub memcap_pending_dropped: u64,
 }
 
 #[cfg(test)]

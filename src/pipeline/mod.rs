@@ -34,6 +34,8 @@ pub struct Config {
     pub max_alerts: Option<usize>,
     /// Which bad-checksum segments to drop (`--checksums`).
     pub checksums: decode::checksum::Mode,
+    /// The process's memory budget (`--memcap`); engines built from clones of this config share it.
+    pub budget: crate::memory::Budget,
 }
 
 /// Per-flow state kept inside the reassembler's flow table.
@@ -135,10 +137,14 @@ impl Det {
 /// enough).
 pub const MAX_PROBING: usize = 16_384;
 
+/// What a prober's entry in `Det.probes` costs besides its buffers: the flow id and the prober in a
+/// hash table at most 7/8 full, and its control byte.
+const PROBE_ENTRY: usize = (std::mem::size_of::<(reassembly::FlowId, probe::Prober)>() + 1) * 8 / 7;
+
 impl Engine {
     pub fn new(cfg: Config) -> Engine {
         Engine {
-            reasm: Reassembler::new(cfg.reassembly.clone()),
+            reasm: Reassembler::with_budget(cfg.reassembly.clone(), cfg.budget.clone()),
             defrag: decode::defrag::Defragmenter::new(),
             inner: Inner {
                 http_cfg: cfg.http.clone(),
@@ -181,11 +187,10 @@ impl Engine {
         match decode::decode(link, frame) {
             Ok(Decoded::Tcp(seg)) => {
                 st.tcp_segments += 1;
-                let Inner { checksums, warnings, .. } = &mut self.inner;
-                if checksums.admit(seg.src, seg.dst, 6, seg.checksum_span, warnings) {
-                    let mut d = Driver { inner: &mut self.inner, sink };
-                    self.reasm.process(&seg, ts, &mut d);
-                }
+                // The checksum is verified when the reassembler asks (`Driver::admit`): it knows
+                // whether anyone will read the segment's bytes.
+                let mut d = Driver { inner: &mut self.inner, sink };
+                self.reasm.process(&seg, ts, &mut d);
             }
             Ok(Decoded::Udp(d)) => {
                 st.udp_datagrams += 1;
@@ -284,6 +289,9 @@ impl Engine {
             active_flows: self.reasm.active_flows() as u64,
             embryonic_flows: self.reasm.embryonic_flows() as u64,
             buffered_bytes: self.reasm.buffered_bytes() as u64,
+            held_bytes: self.reasm.held_bytes() as u64,
+            memcap: self.reasm.budget().limit() as u64,
+            memory_peak: self.reasm.budget().peak() as u64,
             leaks: self.inner.det.book.distinct(),
             sightings: self.inner.det.book.sightings(),
             alerts_not_deduped: self.inner.det.book.overflow(),
@@ -389,6 +397,36 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 state.http.on_gap(http_cfg, http_stats, from, len, ts, &mut m);
             }
         }
+    }
+    #[inline]
+    fn held(&self, flow: &FlowInfo, state: &FlowState) -> usize {
+        let probing = match state.app {
+            App::Probing => self.inner.det.probes.get(&flow.id).map_or(0, |p| p.held() + PROBE_ENTRY),
+            _ => 0,
+        };
+        state.http.held() + probing
+    }
+    #[inline]
+    fn skippable(&self, _flow: &FlowInfo, state: &FlowState, from: Side) -> u64 {
+        match &state.app {
+            App::Ignored => u64::MAX,
+            App::Http => state.http.skippable(from),
+            App::Probing | App::Proto(_) => 0,
+        }
+    }
+
+    #[inline]
+    fn admit(&mut self, seg: &decode::TcpSegment<'_>, unread: bool) -> bool {
+        let Inner { checksums, warnings, .. } = &mut *self.inner;
+        if unread && checksums.mode() != decode::checksum::Mode::Off {
+            checksums.unread();
+            return true;
+        }
+        checksums.admit(seg.src, seg.dst, 6, seg.checksum_span, warnings)
+    }
+
+    fn shed(&mut self, _flow: &FlowInfo, state: &mut FlowState, _ts: Timestamp) {
+        state.http.shed(&mut self.inner.http_stats);
     }
     fn on_close(&mut self, flow: &FlowInfo, state: &mut FlowState, _reason: CloseReason, ts: Timestamp) {
         let Inner { http_cfg, http_stats, det, stats, .. } = &mut *self.inner;

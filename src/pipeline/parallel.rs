@@ -10,13 +10,20 @@
 //! IP fragments are put back together here, on the reading thread, before sharding: a later fragment
 //! has no ports, so only the whole datagram can be sent to its flow's worker. It goes as a frame of
 //! raw-IP link type, decoded there like any packet, so the alerts are those of `--threads 1`.
+//!
+//! Everything is bounded, whatever the number of threads: the workers share one memory budget (the
+//! config's [`crate::memory::Budget`], cloned), `--max-flows` and the alert book's size are split
+//! between them, the alert channel holds [`ALERT_QUEUE`] alerts, and the merged book remembers at most
+//! as many leaks as one book (past that, leaks are still emitted, counted in `alerts_not_deduped`).
+//! A worker blocked on a full alert channel never deadlocks with a reader blocked on that worker's
+//! full frame channel: the reader waits on both, and keeps merging alerts while it waits.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use crossbeam_channel::{Receiver, Select, Sender, bounded};
 
 use super::{Config, Engine, HostStats, StatsSnapshot};
 use crate::alert::{Alert, AlertId, AlertSink};
@@ -27,8 +34,19 @@ use crate::time::Timestamp;
 
 /// Frame bytes per chunk handed to a worker.
 const CHUNK_BYTES: usize = 256 * 1024;
+/// Frames per chunk at most (a chunk of small frames is sent before its index outgrows this): with its
+/// 24-byte entries, a chunk's index is at most 96 KiB beside its 256 KiB of frames.
+const CHUNK_FRAMES: usize = CHUNK_BYTES / 64;
 /// Chunks in flight per worker before the reader waits.
 const IN_FLIGHT: usize = 8;
+/// What the chunks handed to one worker may take at once, fixed whatever the traffic: those queued,
+/// the one it is analysing and the one being filled, each with its frames and its index.
+pub const MAX_IN_FLIGHT_BYTES: usize = (IN_FLIGHT + 2) * (CHUNK_BYTES + CHUNK_FRAMES * 24);
+/// Alerts in flight from the workers to the reading thread (a few hundred KiB at most): a capture
+/// full of distinct secrets slows the workers down to the merging speed instead of queueing them all.
+pub const ALERT_QUEUE: usize = 1024;
+/// Distinct leaks the merged book remembers, as one engine's book does by default.
+const MAX_MERGED: usize = 100_000;
 
 #[derive(Default)]
 struct Chunk {
@@ -65,25 +83,53 @@ struct Worker {
     handle: JoinHandle<Engine>,
 }
 
-/// The merged book: one alert per [`Alert::key`] across workers.
-#[derive(Default)]
+/// The merged book: one alert per [`Alert::key`] across workers, at most `max` of them.
 struct Merger {
     alerts: Vec<Alert>,
     by_key: HashMap<(LeakKind, SocketAddr, [u8; 32]), usize>,
     by_worker: HashMap<(usize, AlertId), usize>,
+    max: usize,
+    /// Workers' alert ids remembered (each worker's book is bounded, so is this).
+    max_ids: usize,
+    /// New leaks emitted but not remembered (the book was full).
+    overflow: u64,
+    /// Ids given to leaks not remembered.
+    next_unremembered: u64,
 }
 
 impl Merger {
+    fn new(max: usize, workers: usize) -> Merger {
+        Merger {
+            alerts: Vec::new(),
+            by_key: HashMap::new(),
+            by_worker: HashMap::new(),
+            max,
+            max_ids: max.saturating_mul(workers.max(1)),
+            overflow: 0,
+            next_unremembered: max as u64 + 1,
+        }
+    }
+
     fn apply(&mut self, m: AlertMsg, sink: &mut dyn AlertSink) {
         match m {
             AlertMsg::New(w, a) => {
                 let key = a.key();
                 if let Some(&i) = self.by_key.get(&key) {
-                    self.by_worker.insert((w, a.id), i);
+                    if self.by_worker.len() < self.max_ids {
+                        self.by_worker.insert((w, a.id), i);
+                    }
                     let g = &mut self.alerts[i];
                     g.count += 1;
-                    for u in &a.users {
-                        g.add_user(Some(u));
+                    // Users in the order they were tried, whichever worker reported first.
+                    if a.first_seen < g.first_seen {
+                        let later = std::mem::replace(&mut g.users, a.users.clone());
+                        for u in &later {
+                            g.add_user(Some(u));
+                        }
+                    } else {
+                        for u in &a.users {
+                            g.add_user(Some(u));
+                        }
                     }
                     g.earlier_sighting(&a);
                     g.last_seen = g.last_seen.max(a.last_seen);
@@ -91,8 +137,18 @@ impl Merger {
                     return;
                 }
                 let mut a = *a;
+                if self.alerts.len() >= self.max {
+                    // Still reported, never hidden; its repeats are not folded into it.
+                    self.overflow += 1;
+                    a.id = AlertId(self.next_unremembered);
+                    self.next_unremembered += 1;
+                    sink.on_new(&a);
+                    return;
+                }
                 let i = self.alerts.len();
-                self.by_worker.insert((w, a.id), i);
+                if self.by_worker.len() < self.max_ids {
+                    self.by_worker.insert((w, a.id), i);
+                }
                 a.id = AlertId(i as u64 + 1);
                 self.by_key.insert(key, i);
                 sink.on_new(&a);
@@ -122,39 +178,39 @@ pub struct Sharded {
     /// theirs): the workers count the datagrams as packets, `--stats` counts the frames read.
     fragments: (u64, u64),
     reassembled: (u64, u64),
+    /// Alerts taken from the channel where no sink was at hand (a file's start), merged next.
+    later: Vec<AlertMsg>,
+    /// The key of [`shard`].
+    keys: ahash::RandomState,
 }
 
 /// Which worker a frame's flow belongs to (both directions alike). Frames that are not TCP go to 0.
-fn shard(decoded: &Result<Decoded<'_>, decode::DecodeError>, n: usize) -> usize {
+///
+/// Keyed (a random key per run), as the flow table's index is: the endpoints are chosen by whoever
+/// sends the packets, and an unkeyed hash lets them put every flow of a flood on one worker. (FNV-1a
+/// taken modulo 2 was the parity of the address and port bytes' low bits: a flood of consecutive
+/// addresses and ports all landed on one worker.)
+fn shard(keys: &ahash::RandomState, decoded: &Result<Decoded<'_>, decode::DecodeError>, n: usize) -> usize {
     let Ok(Decoded::Tcp(seg)) = decoded else { return 0 };
-    let (a, b) = if seg.src <= seg.dst { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
-    // FNV-1a over both endpoints: cheap, deterministic; correctness does not depend on balance.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &x in bytes {
-            h ^= x as u64;
-            h = h.wrapping_mul(0x100_0000_01b3);
-        }
-    };
-    for s in [a, b] {
-        match s.ip() {
-            std::net::IpAddr::V4(ip) => eat(&ip.octets()),
-            std::net::IpAddr::V6(ip) => eat(&ip.octets()),
-        }
-        eat(&s.port().to_be_bytes());
-    }
-    (h % n as u64) as usize
+    let pair = if seg.src <= seg.dst { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
+    (keys.hash_one(pair) % n as u64) as usize
 }
 
 impl Sharded {
     pub fn new(cfg: &Config, n: usize) -> std::io::Result<Sharded> {
         let n = n.max(1);
-        let (atx, arx) = unbounded();
+        let (atx, arx) = bounded(ALERT_QUEUE);
+        // Flows are spread evenly by the hash: each worker gets its part of the flow and alert caps
+        // (the memory budget is shared as it is).
+        let max_alerts = cfg.max_alerts.unwrap_or(MAX_MERGED);
+        let mut wcfg = cfg.clone();
+        wcfg.reassembly.max_flows = (cfg.reassembly.max_flows / n).max(1);
+        wcfg.max_alerts = Some((max_alerts / n).max(1));
         let mut workers = Vec::with_capacity(n);
         for w in 0..n {
             let (tx, rx) = bounded::<Msg>(IN_FLIGHT);
             let (free_tx, free_rx) = bounded::<Chunk>(IN_FLIGHT + 1);
-            let mut engine = Engine::new(cfg.clone());
+            let mut engine = Engine::new(wcfg.clone());
             let atx = atx.clone();
             let handle = std::thread::Builder::new().name(format!("analysis-{w}")).spawn(move || {
                 let mut sink = WorkerSink(w, atx);
@@ -181,24 +237,58 @@ impl Sharded {
         Ok(Sharded {
             workers,
             alerts: arx,
-            merger: Merger::default(),
+            merger: Merger::new(max_alerts, n),
             defrag: Defragmenter::new(),
             fragments: (0, 0),
             reassembled: (0, 0),
+            later: Vec::new(),
+            keys: ahash::RandomState::new(),
         })
     }
 
-    fn send(&mut self, w: usize) {
+    /// Hand `msg` to worker `w`, taking alerts while it is busy (it may be waiting for room in the
+    /// alert channel to finish the chunk that keeps its own channel full): merged into `sink`, or, with
+    /// no sink at hand, kept for the next merge.
+    fn deliver(&mut self, w: usize, msg: Msg, mut sink: Option<&mut dyn AlertSink>) {
+        let Sharded { workers, alerts, merger, later, .. } = self;
+        let tx = &workers[w].tx;
+        let mut msg = Some(msg);
+        while let Some(m) = msg.take() {
+            let mut sel = Select::new();
+            let s = sel.send(tx);
+            let r = sel.recv(alerts);
+            let op = sel.select();
+            if op.index() == s {
+                // A worker that is gone (it panicked) loses the chunk; the run reports what it has.
+                let _ = op.send(tx, m);
+            } else if op.index() == r {
+                match op.recv(alerts) {
+                    Ok(a) => match sink.as_deref_mut() {
+                        Some(sink) => merger.apply(a, sink),
+                        None => later.push(a),
+                    },
+                    // Every worker is gone: nobody will take it.
+                    Err(_) => return,
+                }
+                msg = Some(m);
+            }
+        }
+    }
+
+    fn send(&mut self, w: usize, sink: &mut dyn AlertSink) {
         let worker = &mut self.workers[w];
         if worker.cur.index.is_empty() {
             return;
         }
         let next = worker.free.try_recv().unwrap_or_default();
         let full = std::mem::replace(&mut worker.cur, next);
-        let _ = worker.tx.send(Msg::Frames(full));
+        self.deliver(w, Msg::Frames(full), Some(sink));
     }
 
     fn drain(&mut self, sink: &mut dyn AlertSink) {
+        for m in std::mem::take(&mut self.later) {
+            self.merger.apply(m, sink);
+        }
         while let Ok(m) = self.alerts.try_recv() {
             self.merger.apply(m, sink);
         }
@@ -207,8 +297,9 @@ impl Sharded {
     /// Start of a capture file (alerts name it).
     pub fn set_capture_name(&mut self, name: &str) {
         let name: Arc<str> = Arc::from(name);
-        for w in &self.workers {
-            let _ = w.tx.send(Msg::File(name.clone()));
+        for w in 0..self.workers.len() {
+            // No sink here: alerts taken while waiting are merged at the next chance.
+            self.deliver(w, Msg::File(name.clone()), None);
         }
     }
 
@@ -222,21 +313,32 @@ impl Sharded {
                 self.reassembled.0 += 1;
                 self.reassembled.1 += whole.len() as u64;
                 let decoded = decode::decode(LinkType::RAW, &whole);
-                self.forward(shard(&decoded, self.workers.len()), LinkType::RAW, ts, &whole, sink);
+                self.forward(shard(&self.keys, &decoded, self.workers.len()), LinkType::RAW, ts, &whole, sink);
             }
             return;
         }
-        self.forward(shard(&decoded, self.workers.len()), link, ts, frame, sink);
+        self.forward(shard(&self.keys, &decoded, self.workers.len()), link, ts, frame, sink);
     }
 
     /// Copy one frame into worker `w`'s chunk.
     fn forward(&mut self, w: usize, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
         let c = &mut self.workers[w].cur;
+        if !c.index.is_empty() && c.data.len() + frame.len() > c.data.capacity() {
+            // Send rather than grow: a chunk's buffer stays the size it was made (`Vec` would double
+            // it, and every chunk in flight with it).
+            self.send(w, sink);
+            self.drain(sink);
+        }
+        let c = &mut self.workers[w].cur;
+        if c.data.capacity() == 0 {
+            c.data.reserve_exact(CHUNK_BYTES);
+            c.index.reserve_exact(CHUNK_FRAMES);
+        }
         let start = c.data.len() as u32;
         c.data.extend_from_slice(frame);
         c.index.push((link, ts, start, frame.len() as u32));
-        if c.data.len() >= CHUNK_BYTES {
-            self.send(w);
+        if c.data.len() >= CHUNK_BYTES || c.index.len() >= CHUNK_FRAMES {
+            self.send(w, sink);
             self.drain(sink);
         }
     }
@@ -244,8 +346,8 @@ impl Sharded {
     /// End of a file: every worker closes its flows.
     pub fn end_of_file(&mut self, sink: &mut dyn AlertSink) {
         for w in 0..self.workers.len() {
-            self.send(w);
-            let _ = self.workers[w].tx.send(Msg::EndOfFile);
+            self.send(w, &mut *sink);
+            self.deliver(w, Msg::EndOfFile, Some(&mut *sink));
         }
         self.drain(sink);
     }
@@ -253,15 +355,22 @@ impl Sharded {
     /// Stop the workers; return the merged alerts, counters and hosts.
     pub fn finish(mut self, sink: &mut dyn AlertSink) -> (Vec<Alert>, StatsSnapshot, Vec<HostStats>, Vec<String>) {
         self.end_of_file(sink);
-        let mut engines = Vec::new();
-        for w in self.workers {
+        let mut handles = Vec::new();
+        for w in std::mem::take(&mut self.workers) {
             drop(w.tx);
-            if let Ok(e) = w.handle.join() {
+            handles.push(w.handle);
+        }
+        // Until every worker has finished (and dropped its end of the channel): a worker flushing its
+        // flows may still be waiting for room in the alert channel.
+        self.drain(sink);
+        for m in self.alerts.iter() {
+            self.merger.apply(m, sink);
+        }
+        let mut engines = Vec::new();
+        for h in handles {
+            if let Ok(e) = h.join() {
                 engines.push(e);
             }
-        }
-        while let Ok(m) = self.alerts.try_recv() {
-            self.merger.apply(m, sink);
         }
         let mut stats = StatsSnapshot::default();
         let mut hosts: HashMap<String, HostStats> = HashMap::new();
@@ -290,7 +399,9 @@ impl Sharded {
         stats.engine.packets = (stats.engine.packets + self.fragments.0).saturating_sub(self.reassembled.0);
         stats.engine.bytes = (stats.engine.bytes + self.fragments.1).saturating_sub(self.reassembled.1);
         stats.defrag.merge(&self.defrag.stats());
-        stats.leaks = self.merger.alerts.len() as u64;
+        stats.leaks = self.merger.alerts.len() as u64 + self.merger.overflow;
+        // The merged book decides what was deduped (a worker's overflow may have been folded here).
+        stats.alerts_not_deduped = self.merger.overflow;
         stats.sightings = self.merger.alerts.iter().map(|a| a.count).sum();
         let mut hosts: Vec<HostStats> = hosts.into_values().collect();
         hosts.sort_by(|a, b| b.credentials.cmp(&a.credentials).then_with(|| a.name.cmp(&b.name)));
@@ -307,5 +418,73 @@ impl super::offline::Analyzer for Sharded {
     }
     fn end_file(&mut self, sink: &mut dyn AlertSink) {
         self.end_of_file(sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts what reaches the sink (cloning every alert, as `Collector` does, would be slow here).
+    #[derive(Default)]
+    struct Count {
+        new: usize,
+        repeats: usize,
+    }
+    impl AlertSink for Count {
+        fn on_new(&mut self, _a: &Alert) {
+            self.new += 1;
+        }
+        fn on_repeat(&mut self, _a: &Alert) {
+            self.repeats += 1;
+        }
+    }
+
+    /// `n` connections, each sending one request with its own Bearer JWT; every token is sent twice
+    /// (on two connections) so that merging has repeats to fold.
+    fn distinct_tokens(n: u32) -> Vec<plainsight_synth::Frame> {
+        let mut frames = Vec::new();
+        for i in 0..n {
+            let client = std::net::SocketAddr::from(([10, 3, (i >> 8) as u8, i as u8], 30000 + (i % 20000) as u16));
+            let token = plainsight_synth::jwt(&format!(r#"{{"sub":"user{}","iat":1795000000}}"#, i / 2));
+            let req = format!("GET /api HTTP/1.1\r\nHost: api.lab\r\nAuthorization: Bearer {token}\r\n\r\n");
+            let mut c = plainsight_synth::Conversation::new(client, "10.3.255.1:80".parse().expect("addr"));
+            c.handshake().client(req.as_bytes()).server(b"HTTP/1.1 204 No Content\r\n\r\n").close();
+            frames.extend(c.take());
+        }
+        frames
+    }
+
+    #[test]
+    fn many_distinct_alerts_over_a_bounded_channel_never_deadlock_and_the_merged_book_is_bounded() {
+        let cfg = Config { max_alerts: Some(300), ..Config::default() };
+        let mut sharded = Sharded::new(&cfg, 2).expect("threads");
+        let mut sink = Count::default();
+        let frames = distinct_tokens(6000);
+        for f in &frames {
+            sharded.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut sink);
+        }
+        let (alerts, stats, _, _) = sharded.finish(&mut sink);
+        // 3,000 distinct tokens, far more than the channel holds: every one reported, at most 300 kept.
+        assert_eq!(alerts.len(), 300);
+        // Past the books' caps a leak is emitted each time it is seen, not deduped.
+        assert!(stats.leaks >= 3000, "{}", stats.leaks);
+        assert_eq!(stats.alerts_not_deduped, stats.leaks - 300);
+        assert_eq!(sink.new as u64, stats.leaks);
+        // The tokens remembered had their second sighting folded in.
+        assert!(alerts.iter().all(|a| a.count == 2));
+    }
+
+    #[test]
+    fn workers_share_the_flow_cap_and_the_memory_budget() {
+        let cfg = Config {
+            reassembly: crate::reassembly::Config { max_flows: 1000, ..Default::default() },
+            budget: crate::memory::Budget::new(64 << 20),
+            ..Config::default()
+        };
+        let sharded = Sharded::new(&cfg, 4).expect("threads");
+        assert_eq!(cfg.budget.share(), 16 << 20);
+        let (_, stats, _, _) = sharded.finish(&mut Count::default());
+        assert_eq!(stats.memcap, 64 << 20);
     }
 }

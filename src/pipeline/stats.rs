@@ -92,7 +92,14 @@ pub struct StatsSnapshot {
     pub active_flows: u64,
     /// Handshakes without data yet (SYN cache).
     pub embryonic_flows: u64,
+    /// Cost of the out-of-order runs buffered at the end (allocations included).
     pub buffered_bytes: u64,
+    /// What flows held at the end: their runs, partial heads, kept bodies, probers.
+    pub held_bytes: u64,
+    /// The memory budget (`--memcap`), shared by every analysis thread.
+    pub memcap: u64,
+    /// The most the budget ever had charged at once (every thread together).
+    pub memory_peak: u64,
     pub leaks: u64,
     pub sightings: u64,
     pub alerts_not_deduped: u64,
@@ -138,6 +145,8 @@ impl StatsSnapshot {
         r.ooo_dropped_bytes += or.ooo_dropped_bytes;
         r.midstream_pickups += or.midstream_pickups;
         r.syn_cache_evicted += or.syn_cache_evicted;
+        r.memcap_holes_given_up += or.memcap_holes_given_up;
+        r.memcap_flows_evicted += or.memcap_flows_evicted;
         let (h, oh) = (&mut self.http, &o.http);
         h.requests += oh.requests;
         h.responses += oh.responses;
@@ -147,9 +156,17 @@ impl StatsSnapshot {
         h.bodies_truncated += oh.bodies_truncated;
         h.decompression_errors += oh.decompression_errors;
         h.tls_connections += oh.tls_connections;
+        h.pipeline_overflow += oh.pipeline_overflow;
+        h.memcap_heads_dropped += oh.memcap_heads_dropped;
+        h.memcap_bodies_dropped += oh.memcap_bodies_dropped;
+        h.memcap_pending_dropped += oh.memcap_pending_dropped;
         self.active_flows += o.active_flows;
         self.embryonic_flows += o.embryonic_flows;
         self.buffered_bytes += o.buffered_bytes;
+        self.held_bytes += o.held_bytes;
+        // One budget for every engine of the process: not a sum.
+        self.memcap = self.memcap.max(o.memcap);
+        self.memory_peak = self.memory_peak.max(o.memory_peak);
         self.leaks += o.leaks;
         self.sightings += o.sightings;
         self.alerts_not_deduped += o.alerts_not_deduped;
@@ -183,7 +200,11 @@ impl StatsSnapshot {
             d.overlaps, d.overlap_conflicts, d.overlap_dropped
         );
         let c = &self.checksums;
-        let _ = writeln!(s, "checksums:            {} good, {} bad, {} unverifiable", c.good, c.bad, c.unverifiable);
+        let _ = writeln!(
+            s,
+            "checksums:            {} good, {} bad, {} unverifiable, {} not verified (bytes no parser reads)",
+            c.good, c.bad, c.unverifiable, c.unread_not_verified
+        );
         let _ = writeln!(
             s,
             "bad checksums:        {} dropped, {} accepted as offloaded ({} offloaded sources, {} sources forgotten)",
@@ -232,11 +253,30 @@ impl StatsSnapshot {
             e.snmp_logins,
             e.probes_abandoned
         );
+        let _ = writeln!(s, "http pipeline_overflow: {}", h.pipeline_overflow);
         let _ = writeln!(s, "other protocol caps:  {}", e.proto_events.total());
         for (name, n) in e.proto_events.iter() {
             let _ = writeln!(s, "  {name}: {n}");
         }
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        let _ = writeln!(
+            s,
+            "memory:               peak {:.1} MiB of the {:.1} MiB budget (held by flows at the end {:.1} MiB)",
+            mib(self.memory_peak),
+            mib(self.memcap),
+            mib(self.held_bytes)
+        );
+        let _ = writeln!(
+            s,
+            "memcap:               memcap_holes_given_up {}, memcap_heads_dropped {}, memcap_bodies_dropped {}, \
+             memcap_pending_dropped {}, memcap_flows_evicted {}",
+            r.memcap_holes_given_up,
+            h.memcap_heads_dropped,
+            h.memcap_bodies_dropped,
+            h.memcap_pending_dropped,
+            r.memcap_flows_evicted
+        );
         let _ = writeln!(s, "leaks:                {} ({} sightings)", self.leaks, self.sightings);
         let _ = writeln!(s, "elapsed:              {elapsed_secs:.3} s");
         let _ = writeln!(s, "throughput:           {mbps:.1} MB/s");

@@ -157,6 +157,14 @@ impl Prober {
     pub fn take_chunks(&mut self) -> Vec<(Side, Vec<u8>)> {
         std::mem::take(&mut self.chunks)
     }
+
+    /// Heap bytes this prober holds (for the memory budget): its buffers, 16 bytes of allocator
+    /// header each.
+    pub fn held(&self) -> usize {
+        let chunks: usize = self.chunks.iter().map(|(_, c)| c.capacity() + 16).sum();
+        let first: usize = self.first.iter().map(|f| f.capacity() + 16).sum();
+        self.chunks.capacity() * std::mem::size_of::<(Side, Vec<u8>)>() + 16 + chunks + first
+    }
 }
 
 /// Decide from the first bytes of each side (`client`, `server`) and the server's port.

@@ -24,24 +24,28 @@
 //! the server is guessed from the ports (`saw_syn = false`).
 //!
 //! **Bounded memory.** At most `max_flows` flows (the least recently active one is evicted when a new one
-//! arrives), `max_ooo_bytes_per_flow` and [`MAX_OOO_SEGMENTS`] buffered per direction, and
-//! `max_buffered_bytes` across all flows; flows idle for `idle_timeout_micros` of *capture* time are
-//! expired by [`Reassembler::advance_time`]. Pure ACKs and RSTs never create a flow, so a flood of them
-//! costs nothing. A handshake without data yet (SYN, SYN-ACK) is only remembered in a small SYN cache
-//! (sides and initial sequence numbers, ~100 bytes, at most [`MAX_SYN_CACHE`] entries, oldest forgotten
-//! first); the full flow is built when the first byte of data arrives. So a SYN flood or a scan of a
-//! million ports costs a bounded few megabytes, not a flow each. Every drop and every eviction is counted.
+//! arrives), `max_ooo_bytes_per_flow` (allocated bytes, overhead included) and [`MAX_OOO_SEGMENTS`]
+//! buffered per direction; flows idle for `idle_timeout_micros` of *capture* time are expired by
+//! [`Reassembler::advance_time`]. Pure ACKs and RSTs never create a flow, so a flood of them costs
+//! nothing. A handshake without data yet (SYN, SYN-ACK) is only remembered in a small SYN cache (sides
+//! and initial sequence numbers, ~100 bytes, at most [`MAX_SYN_CACHE`] entries, oldest forgotten first);
+//! the full flow is built when the first byte of data arrives. Above all of these, the table charges
+//! the process's memory budget (`crate::memory`) with what it really holds, its own tables and what
+//! each flow holds (its out-of-order runs, and what the handler keeps for it: partial HTTP heads, kept
+//! bodies); when the budget is full, the flows holding the most give way first (see `table`). Every
+//! drop and every eviction is counted.
 
 mod flow;
 mod table;
 
-pub use table::{MAX_OOO_SEGMENTS, MAX_SYN_CACHE, Reassembler};
+pub use table::{MAX_OOO_SEGMENTS, MAX_SYN_CACHE, Reassembler, SHED_MIN, SLAB_CHUNK};
 
 #[cfg(test)]
 mod tests;
 
 use std::net::SocketAddr;
 
+use crate::decode::TcpSegment;
 use crate::time::Timestamp;
 
 /// Which end of a connection sent some bytes.
@@ -103,25 +107,41 @@ pub trait StreamHandler<S> {
     fn on_gap(&mut self, flow: &FlowInfo, state: &mut S, from: Side, len: u64, ts: Timestamp);
     /// The flow is finished; no more calls for it follow.
     fn on_close(&mut self, flow: &FlowInfo, state: &mut S, reason: CloseReason, ts: Timestamp);
+    /// Bytes the handler keeps for this flow (in `state` or beside it): partial messages, buffers.
+    /// Asked after every segment, so it must be cheap; charged to the memory budget with the flow.
+    fn held(&self, _flow: &FlowInfo, _state: &S) -> usize {
+        0
+    }
+    /// Memory is short and this flow holds the most: drop what can be dropped (a partial message: the
+    /// parser resynchronises on the next one). The stream goes on.
+    fn shed(&mut self, _flow: &FlowInfo, _state: &mut S, _ts: Timestamp) {}
+    /// How many of the next in-order bytes from `from` the handler skips unread: their content cannot
+    /// change what it reports nor where it resumes (the rest of a media body of known length, a TLS or
+    /// unrecognised stream). Asked after each delivery; lets [`StreamHandler::admit`] skip work.
+    fn skippable(&self, _flow: &FlowInfo, _state: &S, _from: Side) -> u64 {
+        0
+    }
+    /// Whether to take `seg` at all (its checksum). Asked once per segment before it does anything;
+    /// `unread` says its payload falls where the handler skips unread, in order, and the segment moves
+    /// nothing else (no SYN, FIN or RST, no acknowledgement past what was seen): it need not be
+    /// verified, since whatever it carries the parser resumes at the same place.
+    fn admit(&mut self, _seg: &TcpSegment<'_>, _unread: bool) -> bool {
+        true
+    }
 }
 
 /// Caps and timeouts.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub max_flows: usize,
+    /// What one direction's out-of-order buffer may cost (bytes allocated, overhead included).
     pub max_ooo_bytes_per_flow: usize,
-    pub max_buffered_bytes: usize,
     pub idle_timeout_micros: i64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            max_flows: 262_144,
-            max_ooo_bytes_per_flow: 256 * 1024,
-            max_buffered_bytes: 32 * 1024 * 1024,
-            idle_timeout_micros: 300 * 1_000_000,
-        }
+        Config { max_flows: 262_144, max_ooo_bytes_per_flow: 256 * 1024, idle_timeout_micros: 300 * 1_000_000 }
     }
 }
 
@@ -140,6 +160,12 @@ pub struct Stats {
     pub ooo_segments: u64,
     pub ooo_dropped_bytes: u64,
     pub midstream_pickups: u64,
-    /// Handshakes forgotten because the SYN cache was full (a SYN flood, or a scan).
+    /// Handshakes forgotten because the SYN cache was full (a SYN flood, or a scan), or had no room to
+    /// grow in the memory budget.
     pub syn_cache_evicted: u64,
+    /// Directions whose holes were given up because memory was short and their flow held the most.
+    pub memcap_holes_given_up: u64,
+    /// Flows evicted because memory was short (the least recently active holder, or the slot of the
+    /// least recently active flow when the flow tables had their whole share).
+    pub memcap_flows_evicted: u64,
 }

@@ -61,12 +61,7 @@ fn ts(n: i64) -> Timestamp {
 }
 
 fn small() -> Config {
-    Config {
-        max_flows: 1000,
-        max_ooo_bytes_per_flow: 4096,
-        max_buffered_bytes: 1 << 20,
-        idle_timeout_micros: 60_000_000,
-    }
+    Config { max_flows: 1000, max_ooo_bytes_per_flow: 4096, idle_timeout_micros: 60_000_000 }
 }
 
 #[test]
@@ -102,7 +97,8 @@ fn lost_segment_becomes_a_gap_of_exact_length_at_close_then_the_rest() {
     // bytes 5..9 lost
     r.process(&seg(C, S, 9, None, 0, b"cccc"), ts(3), &mut h);
     assert_eq!(h.data[0], b"aaaa");
-    assert_eq!(r.buffered_bytes(), 4);
+    // Four bytes, and what a buffered run costs besides them.
+    assert_eq!(r.buffered_bytes(), 4 + flow::RUN_OVERHEAD);
     r.process(&seg(C, S, 13, None, TcpFlags::RST, b""), ts(4), &mut h);
     assert_eq!(h.gaps[0], vec![4]);
     assert_eq!(h.data[0], b"aaaa????cccc");
@@ -170,18 +166,20 @@ fn per_flow_cap_gives_a_gap_and_bounds_buffering() {
 }
 
 #[test]
-fn global_cap_bounds_buffering_across_flows() {
-    let cfg = Config { max_buffered_bytes: 10_000, ..small() };
-    let mut r = Reassembler::<u32>::new(cfg);
+fn memory_budget_bounds_buffering_across_flows() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let cfg = Config { max_ooo_bytes_per_flow: 64 * 1024, ..small() };
+    let mut r = Reassembler::<u32>::with_budget(cfg, budget.clone());
     let mut h = Rec::default();
-    for f in 0..50u16 {
+    for f in 0..200u16 {
         let c = format!("10.0.1.{}:{}", f % 200 + 1, 30000 + f);
         r.process(&seg(&c, S, 0, None, TcpFlags::SYN, b""), ts(1), &mut h);
-        for i in 0..10u32 {
-            r.process(&seg(&c, S, 10 + i * 500, None, 0, &[b'q'; 500]), ts(2), &mut h);
-            assert!(r.buffered_bytes() <= 10_000, "{}", r.buffered_bytes());
+        for i in 0..100u32 {
+            r.process(&seg(&c, S, 10 + i * 501, None, 0, &[b'q'; 500]), ts(2), &mut h);
+            assert!(budget.used() <= 1 << 20, "{}", budget.used());
         }
     }
+    assert!(r.stats().memcap_holes_given_up > 0);
     assert!(r.stats().gaps >= 40);
 }
 
@@ -393,4 +391,255 @@ proptest! {
         prop_assert_eq!(r.buffered_bytes(), 0);
         prop_assert_eq!(r.stats().overlap_conflicts, 0);
     }
+}
+
+/// Records each flow's streams apart (the flood tests run many flows through one handler).
+#[derive(Default)]
+struct PerFlow {
+    data: std::collections::HashMap<(FlowId, usize), Vec<u8>>,
+    gaps: std::collections::HashMap<FlowId, u64>,
+    closes: Vec<(FlowId, CloseReason)>,
+}
+
+impl StreamHandler<u32> for PerFlow {
+    fn on_data(&mut self, f: &FlowInfo, _st: &mut u32, from: Side, data: &[u8], _ts: Timestamp) {
+        self.data.entry((f.id, from.index())).or_default().extend_from_slice(data);
+    }
+    fn on_gap(&mut self, f: &FlowInfo, _st: &mut u32, _from: Side, _len: u64, _ts: Timestamp) {
+        *self.gaps.entry(f.id).or_insert(0) += 1;
+    }
+    fn on_close(&mut self, f: &FlowInfo, _st: &mut u32, reason: CloseReason, _ts: Timestamp) {
+        self.closes.push((f.id, reason));
+    }
+}
+
+fn client(i: u32) -> String {
+    format!("10.1.{}.{}:{}", (i >> 8) & 255, i & 255, 20000 + (i % 40000))
+}
+
+/// The victim: two segments of a request, the second sent first.
+const VICTIM: &str = "10.200.0.1:5555";
+const VICTIM_REQ: &[u8] = b"GET /account HTTP/1.1\r\nAuthorization: Bearer victim-token-0123456789\r\n\r\n";
+
+/// The victim's flow and client stream.
+fn victim_stream(h: &PerFlow) -> Option<(FlowId, &[u8])> {
+    h.data.iter().find(|((_, side), d)| *side == 0 && d.starts_with(b"GET /account")).map(|((id, _), d)| (*id, &d[..]))
+}
+
+#[test]
+fn victims_swapped_segments_survive_a_flood_of_other_flows_one_byte_holes() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let mut r = Reassembler::<u32>::with_budget(Config::default(), budget.clone());
+    let mut h = PerFlow::default();
+    let flows = 64u32;
+    for f in 0..flows {
+        r.process(&seg(&client(f), S, 0, None, TcpFlags::SYN, b""), ts(1), &mut h);
+    }
+    r.process(&seg(VICTIM, S, 0, None, TcpFlags::SYN, b""), ts(1), &mut h);
+    let (first, second) = VICTIM_REQ.split_at(30);
+    let mut t = 2;
+    for s in 0..1000u32 {
+        if s == 500 {
+            r.process(&seg(VICTIM, S, 31, None, 0, second), ts(t), &mut h);
+        }
+        for f in 0..flows {
+            // One byte after a one-byte hole, again and again: ~100 bytes of memory each.
+            r.process(&seg(&client(f), S, 2 + 2 * s, None, 0, b"A"), ts(t), &mut h);
+            t += 1;
+        }
+        if s == 500 {
+            r.process(&seg(VICTIM, S, 1, None, 0, first), ts(t), &mut h);
+        }
+        // A segment's worth past the budget at most, before the largest holders give way.
+        assert!(budget.used() <= (1 << 20) + 4096, "{}", budget.used());
+    }
+    assert!(r.stats().memcap_holes_given_up > 0);
+    let (id, stream) = victim_stream(&h).expect("the victim's stream was not delivered from its start");
+    assert_eq!(stream, VICTIM_REQ, "the victim's stream was not reassembled");
+    assert!(!h.gaps.contains_key(&id), "the victim's stream had a gap");
+}
+
+#[test]
+fn the_largest_holder_gives_way_not_the_flow_that_inserts() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let cfg = Config { max_ooo_bytes_per_flow: 1 << 20, ..Config::default() };
+    let mut r = Reassembler::<u32>::with_budget(cfg, budget.clone());
+    let mut h = PerFlow::default();
+    // Small flows first, in order (their slots are taken, they hold nothing).
+    for f in 0..400u32 {
+        let c = client(f);
+        r.process(&seg(&c, S, 0, None, TcpFlags::SYN, b""), ts(1), &mut h);
+        r.process(&seg(&c, S, 1, None, 0, b"hello"), ts(1), &mut h);
+    }
+    // The big holder: one byte lost, then as much as the budget has room for behind it.
+    let big = "10.0.5.5:1000";
+    r.process(&seg(big, S, 0, None, TcpFlags::SYN, b""), ts(2), &mut h);
+    let chunk = [b'b'; 1400];
+    let mut i = 0;
+    while budget.used() + 2 * 1400 < 1 << 20 {
+        r.process(&seg(big, S, 2 + i * 1400, None, 0, &chunk), ts(2), &mut h);
+        i += 1;
+    }
+    assert_eq!(r.stats().memcap_holes_given_up, 0);
+    // Each small flow now buffers one segment behind a hole: the budget is full when they do.
+    for f in 0..400u32 {
+        r.process(&seg(&client(f), S, 10, None, 0, &[b's'; 500]), ts(3), &mut h);
+        assert!(budget.used() <= (1 << 20) + 4096, "{}", budget.used());
+    }
+    assert_eq!(r.stats().memcap_holes_given_up, 1, "only the big holder gave way");
+    assert_eq!(h.gaps.len(), 1);
+    // The small flows' holes fill: no small flow lost its buffered bytes.
+    for f in 0..400u32 {
+        r.process(&seg(&client(f), S, 6, None, 0, b"1234"), ts(4), &mut h);
+    }
+    assert_eq!(h.gaps.len(), 1, "a small flow gave up its hole");
+}
+
+#[test]
+fn small_holders_give_way_least_recently_active_first() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let mut r = Reassembler::<u32>::with_budget(Config::default(), budget.clone());
+    let mut h = PerFlow::default();
+    // Each flow holds one small segment behind a hole (well under SHED_MIN): more than fit.
+    for f in 0..4000u32 {
+        let c = client(f);
+        r.process(&seg(&c, S, 0, None, TcpFlags::SYN, b""), ts(f as i64), &mut h);
+        r.process(&seg(&c, S, 5, None, 0, &[b's'; 200]), ts(f as i64), &mut h);
+        assert!(budget.used() <= (1 << 20) + 4096);
+    }
+    assert!(r.stats().memcap_flows_evicted > 0);
+    // The evicted are the oldest: the last flows still hold their segment.
+    let evicted: Vec<FlowId> = h.closes.iter().map(|c| c.0).collect();
+    assert!(evicted.iter().all(|id| id.0 < 4000 - 100), "a recent flow was evicted: {evicted:?}");
+    assert!(evicted.windows(2).all(|w| w[0] < w[1]), "evicted out of order");
+}
+
+#[test]
+fn a_flood_of_flows_takes_the_slots_of_the_least_recently_active_within_the_table_share() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let mut r = Reassembler::<u32>::with_budget(Config::default(), budget.clone());
+    let mut h = PerFlow::default();
+    for i in 0..100_000u32 {
+        let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
+        let s = TcpSegment {
+            src: c,
+            dst: a(S),
+            seq: i,
+            ack: 0,
+            flags: TcpFlags(TcpFlags::PSH),
+            window: 1,
+            payload: b"x",
+            checksum_span: None,
+        };
+        r.process(&s, ts(i as i64), &mut h);
+        assert!(budget.used() <= 1 << 20, "{}", budget.used());
+    }
+    assert!(r.stats().memcap_flows_evicted > 90_000);
+    assert!(r.active_flows() > 100);
+    // Oldest first.
+    assert!(h.closes.windows(2).all(|w| w[0].0 < w[1].0));
+}
+
+#[test]
+fn segments_in_order_behind_a_hole_coalesce_into_one_run() {
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Rec::default();
+    r.process(&seg(C, S, 0, None, TcpFlags::SYN, b""), ts(1), &mut h);
+    // Byte 1 lost; 40 segments of 100 bytes follow in order.
+    for i in 0..40u32 {
+        r.process(&seg(C, S, 2 + i * 100, None, 0, &[b'z'; 100]), ts(2), &mut h);
+    }
+    // One run (with its spare capacity), not 40 allocations with their overhead.
+    assert!(r.buffered_bytes() < 8192 + flow::RUN_OVERHEAD, "{}", r.buffered_bytes());
+    r.process(&seg(C, S, 1, None, 0, b"y"), ts(3), &mut h);
+    assert_eq!(h.data[0].len(), 4001);
+    assert_eq!(r.buffered_bytes(), 0);
+}
+
+/// A handler that keeps every byte it is given in the flow's state, as a parser keeping a partial
+/// message does, and drops it when asked.
+#[derive(Default)]
+struct Hoarder {
+    shed: u32,
+}
+
+impl StreamHandler<Vec<u8>> for Hoarder {
+    fn on_data(&mut self, _f: &FlowInfo, st: &mut Vec<u8>, _from: Side, data: &[u8], _ts: Timestamp) {
+        st.extend_from_slice(data);
+    }
+    fn on_gap(&mut self, _f: &FlowInfo, _st: &mut Vec<u8>, _from: Side, _len: u64, _ts: Timestamp) {}
+    fn on_close(&mut self, _f: &FlowInfo, _st: &mut Vec<u8>, _reason: CloseReason, _ts: Timestamp) {}
+    fn held(&self, _f: &FlowInfo, st: &Vec<u8>) -> usize {
+        st.capacity()
+    }
+    fn shed(&mut self, _f: &FlowInfo, st: &mut Vec<u8>, _ts: Timestamp) {
+        self.shed += 1;
+        *st = Vec::new();
+    }
+}
+
+#[test]
+fn what_the_handler_holds_is_charged_and_the_largest_is_shed() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let mut r = Reassembler::<Vec<u8>>::with_budget(Config::default(), budget.clone());
+    let mut h = Hoarder::default();
+    for f in 0..20u32 {
+        let c = client(f);
+        for i in 0..100u32 {
+            r.process(&seg(&c, S, i * 1000, None, 0, &[b'h'; 1000]), ts(1), &mut h);
+            assert!(budget.used() <= (1 << 20) + 256 * 1024, "{}", budget.used());
+        }
+    }
+    assert!(h.shed > 0);
+    assert!(r.held_bytes() <= 1 << 20);
+}
+
+#[test]
+fn two_tables_on_one_budget_together_stay_within_it() {
+    let budget = crate::memory::Budget::new(2 << 20);
+    let mut tables = [
+        Reassembler::<u32>::with_budget(Config::default(), budget.clone()),
+        Reassembler::<u32>::with_budget(Config::default(), budget.clone()),
+    ];
+    let mut h = PerFlow::default();
+    for s in 0..2000u32 {
+        for f in 0..64u32 {
+            let t = &mut tables[(f % 2) as usize];
+            let c = client(f);
+            if s == 0 {
+                t.process(&seg(&c, S, 0, None, TcpFlags::SYN, b""), ts(1), &mut h);
+            }
+            t.process(&seg(&c, S, 2 + 2 * s, None, 0, b"A"), ts(2), &mut h);
+        }
+        assert!(budget.used() <= (2 << 20) + 2 * 4096, "{}", budget.used());
+    }
+    assert!(tables.iter().all(|t| t.stats().memcap_holes_given_up > 0));
+    drop(tables);
+    assert_eq!(budget.used(), 0);
+}
+
+#[test]
+fn a_syn_flood_grows_the_handshake_cache_only_within_the_table_share() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let mut r = Reassembler::<u32>::with_budget(Config::default(), budget.clone());
+    let mut h = Rec::default();
+    for i in 0..200_000u32 {
+        let c = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 1024 + (i % 60000) as u16));
+        let s = TcpSegment {
+            src: c,
+            dst: a(S),
+            seq: i,
+            ack: 0,
+            flags: TcpFlags(TcpFlags::SYN),
+            window: 1,
+            payload: b"",
+            checksum_span: None,
+        };
+        r.process(&s, ts(i as i64), &mut h);
+    }
+    // Half of the budget is the tables' share: the cache stops growing there and forgets the oldest.
+    assert!(budget.used() <= 1 << 19, "{}", budget.used());
+    assert!(r.embryonic_flows() < MAX_SYN_CACHE);
+    assert!(r.embryonic_flows() > 1000, "{} {}", r.embryonic_flows(), budget.used());
+    assert_eq!(r.stats().syn_cache_evicted, 200_000 - r.embryonic_flows() as u64);
 }

@@ -113,3 +113,84 @@ fn a_flood_of_incomplete_fragments_stays_bounded_and_counted_and_a_later_login_i
         );
     }
 }
+
+/// A response whose media body (of known length) is skipped unread, then a second response on the
+/// same connection handing out a session cookie. `decoy_at`: where a bad-checksum segment is sent first
+/// at the real segment's sequence number: inside the body (`Inside`) or across the body's end into the
+/// next response's head (`Across`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decoy {
+    Inside,
+    Across,
+}
+
+fn skipped_body_then_cookie(decoy: Decoy) -> Vec<plainsight_synth::Frame> {
+    use plainsight_synth::Conversation;
+    const ACK_PSH: u8 = 0x18;
+    let mut c = Conversation::new(common_addr("10.0.0.40:43000"), common_addr("10.0.0.41:80"));
+    c.handshake();
+    c.client(b"GET /logo.png HTTP/1.1\r\nHost: shop.lab\r\n\r\nGET /login HTTP/1.1\r\nHost: shop.lab\r\n\r\n");
+    let body = vec![b'P'; 3000];
+    let mut resp =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    resp.extend_from_slice(&body);
+    resp.extend_from_slice(
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: sessionid=real-session-0123456789; Path=/\r\nContent-Length: 0\r\n\r\n",
+    );
+    // The decoy replaces one 1000-byte segment: inside the body, or the one carrying the body's end and
+    // the next head (its forged head would hand out another cookie).
+    let at = match decoy {
+        Decoy::Inside => 1000,
+        Decoy::Across => 3000,
+    };
+    assert!(
+        resp.len() > 3000 && resp.len() - 3000 < 1000 + 200,
+        "the last segment holds the body's end and the next head"
+    );
+    let mut fake = resp.clone();
+    let forged =
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: sessionid=decoy-session-9876543210; Path=/\r\nContent-Length: 0\r\n\r\n";
+    match decoy {
+        Decoy::Inside => fake[at..at + 1000].fill(b'X'),
+        Decoy::Across => {
+            let head_at = resp.len() - forged.len();
+            fake[head_at..].copy_from_slice(forged);
+        }
+    }
+    let mut sent = 0;
+    while sent < resp.len() {
+        let n = 1000.min(resp.len() - sent);
+        if sent == at {
+            let seq = c.sseq;
+            let mut d = c.raw(false, seq, ACK_PSH, &fake[sent..sent + n]);
+            ip::break_tcp_checksum(&mut d.data);
+            c.frames.push(d);
+        }
+        c.send(false, &resp[sent..sent + n], 1000);
+        sent += n;
+    }
+    c.close();
+    c.take()
+}
+
+fn common_addr(s: &str) -> std::net::SocketAddr {
+    s.parse().unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 1)))
+}
+
+#[test]
+fn bytes_no_parser_reads_are_not_verified_but_a_decoy_reaching_a_head_is_dropped() {
+    let dir = common::tempdir();
+    let want = vec![("set_cookie_insecure".to_string(), "real-session-0123456789".to_string())];
+    // Inside a media body of known length the decoy is accepted unverified: it changes nothing.
+    let p = capture(dir.path(), "inside.pcap", &skipped_body_then_cookie(Decoy::Inside));
+    assert_eq!(found(&p, &["--threads", "1"]), want);
+    let err = stderr(&run_stats(&p, &["--threads", "1"]));
+    assert!(stat_line(&err, "bad checksums:").starts_with("bad checksums:        0 dropped"), "{err}");
+    assert!(!stat_line(&err, "checksums:").contains(" 0 not verified"), "{err}");
+    // Across the body's end into the next head it is verified and dropped: the real cookie is found.
+    let p = capture(dir.path(), "across.pcap", &skipped_body_then_cookie(Decoy::Across));
+    assert_eq!(found(&p, &["--threads", "1"]), want);
+    assert_eq!(found(&p, &["--threads", "2"]), want);
+    let err = stderr(&run_stats(&p, &["--threads", "1"]));
+    assert!(stat_line(&err, "bad checksums:").starts_with("bad checksums:        1 dropped"), "{err}");
+}

@@ -7,6 +7,7 @@
 mod common;
 mod evasion_ip;
 mod files;
+mod memory;
 mod privileges;
 mod redaction;
 mod redaction_proto;
