@@ -253,3 +253,51 @@ fn one_token_over_flows_analysed_by_different_threads_is_one_leak() {
     assert_eq!(read_jsonl(&out).len(), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("seen 8 times"), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+/// The answer to a request carrying Basic credentials is their verdict: refused (401) attempts are
+/// medium and fold into one alert with their count, the accepted one is critical; a login form answered
+/// 401 is refused, one answered 200 has no verdict (an application says nothing by its status).
+#[test]
+fn http_logins_take_their_verdict_from_the_answer_to_their_request() {
+    use base64::engine::general_purpose::STANDARD;
+    let mut c = conv("10.0.0.1:40002", "10.0.0.2:80");
+    c.handshake();
+    for (pw, status) in [("wrong-one", 401), ("wrong-two", 401), ("Right-pw-1", 200)] {
+        let auth = STANDARD.encode(format!("alice:{pw}"));
+        c.client(format!("GET /admin HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Basic {auth}\r\n\r\n").as_bytes());
+        c.server(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n").as_bytes());
+    }
+    for (pw, status) in [("form-wrong", 401), ("form-maybe", 200)] {
+        let body = format!("user=bob&password={pw}");
+        c.client(
+            format!(
+                "POST /login HTTP/1.1\r\nHost: shop.lab\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        c.server(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n").as_bytes());
+    }
+    c.close();
+    let mut got: Vec<(String, String, String, u64, String)> = one(&c.frames, &["--reveal", "--alerts-at-end"])
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_string(),
+                a["verdict"].as_str().unwrap_or("-").to_string(),
+                a["severity"].as_str().unwrap().to_string(),
+                a["count"].as_u64().unwrap(),
+                a["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("basic_auth", "accepted", "critical", 1, "Right-pw-1"),
+        ("basic_auth", "refused", "medium", 2, "wrong-one"),
+        ("form_login", "-", "critical", 1, "form-maybe"),
+        ("form_login", "refused", "medium", 1, "form-wrong"),
+    ]
+    .map(|(k, v, s, n, p)| (k.to_string(), v.to_string(), s.to_string(), n, p.to_string()));
+    assert_eq!(got, want);
+}

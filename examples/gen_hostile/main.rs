@@ -9,6 +9,7 @@
 
 // Builders shared with tests/hostile: not every item is used by this binary.
 mod ip;
+mod linear;
 mod memory;
 mod proto;
 #[allow(dead_code)]
@@ -24,6 +25,7 @@ fn modes() -> Vec<Mode> {
     m.extend(redaction::modes());
     m.extend(terminal::modes());
     m.extend(ip::modes());
+    m.extend(linear::modes());
     m.extend(memory::modes());
     m.extend(proto::modes());
     m

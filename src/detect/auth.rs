@@ -1,6 +1,6 @@
 //! `Authorization` and `Proxy-Authorization`: Bearer (JWT or opaque), Basic (decoded), Digest, NTLM,
 //! Negotiate and any other scheme, and a bare token with no scheme. Basic in `Proxy-Authorization` is a
-//! proxy login (`http_proxy_basic`), settled by [`proxy_answered`] when the proxy answers (407 or not).
+//! proxy login (`http_proxy_basic`); logins are settled by [`super::verdict`] when the answer comes.
 
 use std::ops::Range;
 
@@ -29,16 +29,6 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
             out.masks.push(Span::new(Field::Header(i), rest));
         }
     }
-}
-
-/// The proxy answered a request that carried a proxy login: 407 is a refusal (and 401, which tinyproxy
-/// sends for wrong credentials); anything else got past the proxy.
-pub fn proxy_answered(f: &mut Finding, status: u16) {
-    let refused = matches!(status, 401 | 407);
-    if let Some(l) = f.login.as_mut() {
-        l.verdict = if refused { Verdict::Refused } else { Verdict::Accepted };
-    }
-    f.evidence = format!("{}, {}", f.evidence, if refused { "refused by the proxy" } else { "accepted by the proxy" });
 }
 
 /// `Scheme rest`: the scheme's range and the rest's range (trimmed) within `value`.
@@ -234,34 +224,4 @@ fn param(params: &str, name: &str) -> Option<String> {
         }
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::http::Headers;
-
-    fn proxy_login() -> Finding {
-        let h = Headers(vec![("Proxy-Authorization".into(), b"Basic cHJveHl1c2VyOnMzY3JldC1wdw==".to_vec())]);
-        let mut out = Found::default();
-        detect(&h, Timestamp::ZERO, &mut out);
-        out.findings.remove(0)
-    }
-
-    #[test]
-    fn proxy_basic_waits_for_the_proxy_407_and_401_refuse_other_statuses_accept() {
-        let f = proxy_login();
-        assert_eq!(
-            (f.kind, f.plain_user().as_deref(), f.secret.expose()),
-            (LeakKind::HttpProxyBasic, Some("proxyuser"), "s3cret-pw")
-        );
-        assert_eq!(f.login.as_ref().map(|l| l.verdict), Some(Verdict::Unknown));
-        for (status, want) in
-            [(407, Verdict::Refused), (401, Verdict::Refused), (200, Verdict::Accepted), (502, Verdict::Accepted)]
-        {
-            let mut g = f.clone();
-            proxy_answered(&mut g, status);
-            assert_eq!(g.login.as_ref().map(|l| l.verdict), Some(want), "status {status}");
-        }
-    }
 }

@@ -23,6 +23,7 @@ pub mod jwt;
 pub mod login;
 pub mod response_token;
 pub mod url;
+pub mod verdict;
 
 use serde::Serialize;
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::alert::{AlertBook, AlertSink, Context};
 use crate::decode::{self, DecodeError, Decoded, LinkType};
-use crate::detect::{self, Finding, Found};
+use crate::detect::{self, Found};
 use crate::http::{self, HttpConnection, HttpHandler, Protocol, Request, RequestLine, Response};
 use crate::proto::{self, probe};
 use crate::reassembly::{self, CloseReason, FlowInfo, Reassembler, Side, StreamHandler};
@@ -44,10 +44,9 @@ pub struct FlowState {
     http: HttpConnection,
     tls_counted: bool,
     app: App,
-    /// Proxy logins waiting for the proxy's answer (407 or not). Boxed: most flows never have one, and
-    /// every byte of `FlowState` is paid by every flow in the table (8 bytes here, 24 for a bare `Vec`).
-    #[allow(clippy::box_collection)]
-    pending_proxy: Option<Box<Vec<(Finding, Context)>>>,
+    /// HTTP logins waiting for the answer to their request (their verdict). Boxed: most flows never
+    /// have one, and every byte of `FlowState` is paid by every flow in the table.
+    awaiting: Option<Box<detect::verdict::Awaiting<Context>>>,
 }
 
 /// Which application parser a connection goes to. Every connection starts by being offered to both
@@ -63,9 +62,6 @@ enum App {
     /// Recognised as nothing of ours: ignored at no cost.
     Ignored,
 }
-
-/// Proxy logins waiting for a verdict, per connection (a client pipelining more is not waited for).
-const MAX_PENDING_PROXY: usize = 16;
 
 /// How often (in capture time) idle flows are expired. One second keeps `advance_time` off the
 /// per-packet path while bounding how long a dead flow holds memory past its timeout.
@@ -314,7 +310,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    pending_proxy: &mut state.pending_proxy,
+                    awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
@@ -329,7 +325,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    pending_proxy: &mut state.pending_proxy,
+                    awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
@@ -391,7 +387,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    pending_proxy: &mut state.pending_proxy,
+                    awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
                 state.http.on_gap(http_cfg, http_stats, from, len, ts, &mut m);
@@ -442,13 +438,17 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    pending_proxy: &mut state.pending_proxy,
+                    awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
                 state.http.on_close(http_cfg, http_stats, ts, &mut m);
-                // Proxy logins never answered.
-                for (f, ctx) in state.pending_proxy.take().map(|b| *b).unwrap_or_default() {
-                    det.book.record(&f, &ctx, &mut *self.sink);
+                // Logins never answered.
+                if let Some(mut a) = state.awaiting.take() {
+                    let mut settled = Vec::new();
+                    a.drain(&mut settled);
+                    for (f, ctx) in settled {
+                        det.book.record(&f, &ctx, &mut *self.sink);
+                    }
                 }
             }
         }
@@ -523,8 +523,7 @@ struct Messages<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
-    #[allow(clippy::box_collection)]
-    pending_proxy: &'a mut Option<Box<Vec<(Finding, Context)>>>,
+    awaiting: &'a mut Option<Box<detect::verdict::Awaiting<Context>>>,
     sink: &'a mut dyn AlertSink,
 }
 
@@ -547,17 +546,18 @@ impl Messages<'_> {
         method: Option<String>,
         path: Option<Text>,
         excerpt: Vec<Text>,
+        request: Option<u64>,
     ) {
         let ctx = context(&self.det.capture, ts, client, server, host, method, path, excerpt);
         let found = std::mem::take(&mut self.det.found);
         for f in &found.findings {
-            if f.kind == detect::LeakKind::HttpProxyBasic {
-                let pending = self.pending_proxy.get_or_insert_with(Default::default);
-                if pending.len() < MAX_PENDING_PROXY {
-                    // Its verdict comes with the proxy's response.
-                    pending.push((f.clone(), ctx.clone()));
-                    continue;
+            if let Some(seq) = request.filter(|_| detect::verdict::awaits_answer(f)) {
+                // Its verdict comes with the answer to its request.
+                let a = self.awaiting.get_or_insert_with(Default::default);
+                if let Some((f, ctx)) = a.hold(seq, f.clone(), ctx.clone()) {
+                    self.det.book.record(&f, &ctx, &mut *self.sink);
                 }
+                continue;
             }
             self.det.book.record(f, &ctx, &mut *self.sink);
         }
@@ -583,17 +583,18 @@ impl HttpHandler for Messages<'_> {
         self.det.hosts.on_credentials(host.as_deref(), server, self.det.found.findings.len() as u64);
         let ex = detect::excerpt::request(req, &self.det.found);
         let path = detect::excerpt::target(&req.target, &self.det.found);
-        self.record(req.ts, client, server, host, Some(req.method.clone()), Some(path), ex);
+        self.record(req.ts, client, server, host, Some(req.method.clone()), Some(path), ex, Some(req.seq));
     }
 
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>) {
         let (server, client) = self.ends(from);
-        let waiting = self.pending_proxy.as_mut().filter(|p| !p.is_empty());
-        if let Some(pending) = waiting.filter(|_| resp.status >= 200) {
-            // The answer to the oldest proxy login.
-            let (mut f, ctx) = pending.remove(0);
-            detect::auth::proxy_answered(&mut f, resp.status);
-            self.det.book.record(&f, &ctx, &mut *self.sink);
+        if let Some(a) = self.awaiting.as_mut().filter(|a| !a.is_empty() && resp.status >= 200) {
+            // The answer to the logins of its request: their verdict.
+            let mut settled = Vec::new();
+            a.answered(req.map(|r| r.seq), resp.status, &mut settled);
+            for (f, ctx) in settled {
+                self.det.book.record(&f, &ctx, &mut *self.sink);
+            }
         }
         let host = req.and_then(|r| r.host.clone());
         if (300..400).contains(&resp.status) {
@@ -612,7 +613,7 @@ impl HttpHandler for Messages<'_> {
         let ex = detect::excerpt::response(resp, &self.det.found);
         let method = req.map(|r| r.method.clone());
         let path = req.map(|r| detect::excerpt::target_alone(&r.target));
-        self.record(resp.ts, client, server, host, method, path, ex);
+        self.record(resp.ts, client, server, host, method, path, ex, None);
     }
 
     fn on_tls(&mut self, sni: Option<&str>) {

@@ -7,6 +7,7 @@
 mod common;
 mod evasion_ip;
 mod files;
+mod linear;
 mod memory;
 mod privileges;
 mod redaction;
