@@ -1,5 +1,6 @@
 //! Session parsers against TCP segmentation: for realistic login conversations, any split of each
-//! message into chunks gives the same logins (user, secret, verdict) as feeding every message whole.
+//! message into chunks gives the same logins (user, secret, verdict, and the same transcripts, their
+//! slots in the same places) as feeding every message whole.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,6 +8,7 @@ use proptest::prelude::*;
 
 use plainsight::proto::{self, Logins, Proto, Verdict};
 use plainsight::reassembly::Side;
+use plainsight::secret::Reveal;
 use plainsight::time::Timestamp;
 
 const C: Side = Side::Client;
@@ -131,6 +133,11 @@ fn conversations() -> Vec<(Proto, Conv, Vec<Key>)> {
 
 /// Feeds each message cut at `cuts[i]` (positions inside message i), then closes.
 fn feed(p: Proto, conv: &Conv, cuts: &[Vec<usize>]) -> Vec<Key> {
+    logins(p, conv, cuts).into_iter().map(|(k, _)| k).collect()
+}
+
+/// Every login's key and its transcript as outputs show it by default.
+fn logins(p: Proto, conv: &Conv, cuts: &[Vec<usize>]) -> Vec<(Key, Vec<String>)> {
     let mut s = proto::session(p);
     let mut out = Logins::default();
     for (i, (side, msg)) in conv.iter().enumerate() {
@@ -146,7 +153,13 @@ fn feed(p: Proto, conv: &Conv, cuts: &[Vec<usize>]) -> Vec<Key> {
         }
     }
     s.on_close(Timestamp::from_secs(2_000), &mut out);
-    out.logins.into_iter().map(|l| (l.user, l.secret, l.verdict)).collect()
+    out.logins
+        .into_iter()
+        .map(|l| {
+            let t = l.transcript.iter().map(|t| t.render(Reveal::Redacted)).collect();
+            ((l.user_name().map(str::to_string), l.secret.expose().to_string(), l.verdict), t)
+        })
+        .collect()
 }
 
 #[test]
@@ -174,6 +187,8 @@ proptest! {
     ) {
         let convs = conversations();
         let (p, conv, want) = &convs[which % convs.len()];
-        prop_assert_eq!(&feed(*p, conv, &cuts), want, "{:?}", p);
+        let got = logins(*p, conv, &cuts);
+        prop_assert_eq!(&got.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), want, "{:?}", p);
+        prop_assert_eq!(got, logins(*p, conv, &[]), "transcripts differ: {:?}", p);
     }
 }

@@ -11,6 +11,7 @@
 mod ip;
 mod linear;
 mod memory;
+mod proto;
 #[allow(dead_code)]
 mod redaction;
 #[allow(dead_code)]
@@ -26,6 +27,7 @@ fn modes() -> Vec<Mode> {
     m.extend(ip::modes());
     m.extend(linear::modes());
     m.extend(memory::modes());
+    m.extend(proto::modes());
     m
 }
 

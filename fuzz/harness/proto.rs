@@ -8,8 +8,9 @@
 //! - otherwise `h & 0x3f` bytes of payload follow; 0x3f means a big-endian u16 length follows.
 //!
 //! The conversation goes to the protocol's session (increasing timestamps, gaps as `on_gap`, then
-//! `on_close`), to a `Prober`, and each payload also as a UDP datagram to an SNMP `Tracker`.
-//! Every invariant failure panics.
+//! `on_close`), to the same session wrapped in the connection's rules (`proto::Conn`, which must hand
+//! out every login the session gives), to a `Prober`, and each payload also as a UDP datagram to an
+//! SNMP `Tracker`. Every invariant failure panics.
 
 use std::net::SocketAddr;
 
@@ -17,6 +18,7 @@ use plainsight::proto::probe::{Decision, MAX_PROBE, Prober};
 use plainsight::proto::snmp::{self, MAX_PENDING, Tracker};
 use plainsight::proto::{self, Login, Logins, MAX_TRANSCRIPT, MAX_TRANSCRIPT_LINE, Proto};
 use plainsight::reassembly::Side;
+use plainsight::secret::Part;
 use plainsight::time::Timestamp;
 
 pub const PROTOS: [(Proto, u16); 10] = [
@@ -74,8 +76,13 @@ pub fn check_login(l: &Login, proto: Proto) {
     assert!(!l.secret.is_empty(), "a login always carries its secret: {l:?}");
     assert!(l.transcript.len() <= MAX_TRANSCRIPT, "{} transcript lines: {l:?}", l.transcript.len());
     for line in &l.transcript {
-        // Prefix ("C: ", "S: "), at most MAX_TRANSCRIPT_LINE characters, an ellipsis (3 bytes).
-        assert!(line.len() <= MAX_TRANSCRIPT_LINE + 8, "transcript line of {} bytes: {line:?}", line.len());
+        // Literal text: prefix ("C: ", "S: "), at most MAX_TRANSCRIPT_LINE characters, an ellipsis (3
+        // bytes). Slots and user names are never cut (they are bounded by MAX_LINE).
+        let lit: usize = line.parts().iter().map(|p| if let Part::Lit(t) = p { t.len() } else { 0 }).sum();
+        assert!(lit <= MAX_TRANSCRIPT_LINE + 8, "transcript line of {lit} literal bytes: {line:?}");
+        for s in line.secrets() {
+            assert!(!s.is_empty(), "an empty slot: {line:?}");
+        }
     }
 }
 
@@ -98,6 +105,28 @@ pub fn run(data: &[u8]) -> Vec<Login> {
     for l in &out.logins {
         check_login(l, p);
         assert!(l.ts.0 <= ts + 1000, "{l:?}");
+    }
+
+    // The connection's rules hold and mask, never lose a login.
+    let mut conn = proto::Conn::new(p);
+    let mut via = Logins::default();
+    let mut ts = 1_000_000i64;
+    for e in &events {
+        ts += 1000;
+        match *e {
+            Event::Data(side, d) => conn.on_data(side, d, Timestamp(ts), &mut via),
+            Event::Gap(side, n) => conn.on_gap(side, n),
+        }
+    }
+    conn.on_close(Timestamp(ts + 1000), &mut via);
+    let secrets = |l: &Logins| {
+        let mut v: Vec<String> = l.logins.iter().map(|x| x.secret.expose().to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(secrets(&out), secrets(&via), "proto::Conn lost or made up a login");
+    for l in &via.logins {
+        check_login(l, p);
     }
 
     // The prober: decides at most once for good, keeps at most MAX_PROBE bytes.

@@ -8,6 +8,7 @@
 use super::common::{is_attack_payload, short};
 use super::{Confidence, Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
 use crate::proto::{Cred, Login, Proto};
+use crate::secret::Text;
 
 /// The alert kind of a protocol's logins.
 pub fn kind(p: Proto) -> LeakKind {
@@ -53,16 +54,19 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
         Cred::Token => (SecretClass::Token, "bearer token"),
         Cred::HashOnly => (SecretClass::Material, "hash only, no password: crackable offline, not replayable"),
     };
-    let jwt = if class == SecretClass::Token || super::jwt::is_jwt(&l.secret) {
-        super::jwt::analyse(&l.secret, ts)
-    } else {
-        None
-    };
+    let secret = l.secret.expose();
+    let jwt =
+        if class == SecretClass::Token || super::jwt::is_jwt(secret) { super::jwt::analyse(secret, ts) } else { None };
     let confidence =
-        if class == SecretClass::Password && is_attack_payload(&l.secret) { Confidence::Low } else { Confidence::High };
+        if class == SecretClass::Password && is_attack_payload(secret) { Confidence::Low } else { Confidence::High };
+    // A user name as typed is bounded like every name in a finding; one holding a slot is kept whole.
+    let user = l.user.clone().filter(|u| !u.is_empty()).map(|u| match l.user_name() {
+        Some(name) if name.chars().count() > 256 => Text::user(&short(name, 256)),
+        _ => u,
+    });
     let mut evidence =
         format!("{} {} ({what}), {}", l.proto.as_str().to_uppercase(), l.mechanism, verdict_text(l.verdict));
-    if is_anonymous_ftp(kind, l.user.as_deref()) {
+    if is_anonymous_ftp(kind, l.user_name()) {
         evidence.push_str("; anonymous login (the password is an e-mail address by convention)");
     }
     match l.tls {
@@ -74,8 +78,10 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
         kind,
         class,
         confidence,
-        secret: crate::secret::Secret::new(&l.secret),
-        user: l.user.as_deref().filter(|u| !u.is_empty()).map(|u| crate::secret::Text::user(&short(u, 256))),
+        // The login's own Secret and user Text: one fingerprint in the alert and its transcript, and a
+        // user that turned out to be a secret (typed at the user prompt) stays a slot.
+        secret: l.secret.clone(),
+        user,
         location: l.mechanism.to_string(),
         evidence,
         jwt,
@@ -83,7 +89,7 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
             mechanism: l.mechanism,
             verdict: l.verdict,
             tls: l.tls,
-            transcript: l.transcript.iter().map(|t| crate::secret::Text::lit(t.as_str())).collect(),
+            transcript: l.transcript.clone(),
         }),
         span: None,
     });
@@ -92,20 +98,22 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::{Secret, Text};
     use crate::time::Timestamp;
 
     fn login(proto: Proto, cred: Cred, secret: &str, verdict: Verdict) -> Login {
-        Login {
+        let mut l = Login::attempt(
             proto,
-            mechanism: "USER/PASS",
-            user: Some("alice".into()),
-            secret: secret.into(),
+            "USER/PASS",
+            Some(Text::user("alice")),
+            Secret::new(secret),
             cred,
-            verdict,
-            tls: TlsNote::OfferedNotUsed,
-            ts: Timestamp::from_secs(1),
-            transcript: vec!["C: USER alice".into()],
-        }
+            true,
+            Timestamp::from_secs(1),
+        )
+        .with_transcript(vec!["C: USER alice".into()]);
+        l.verdict = verdict;
+        l
     }
 
     #[test]
@@ -121,6 +129,25 @@ mod tests {
         assert!(!f.evidence.contains("s3cret-pw"));
         assert_eq!(f.secret.expose(), "s3cret-pw");
         assert_eq!(f.login.as_ref().map(|l| l.verdict), Some(Verdict::Refused));
+    }
+
+    #[test]
+    fn the_login_secret_user_slot_and_transcript_pass_through_as_they_are() {
+        let mut l = login(Proto::Telnet, Cred::Password, "oops", Verdict::Refused);
+        let pw = Secret::new("hunter2");
+        l.user = Some(Text::secret(pw.clone()));
+        l.transcript = vec![Text::secret(pw.clone())];
+        let mut out = Vec::new();
+        detect(&l, Timestamp::ZERO, &mut out);
+        assert_eq!(out[0].secret, l.secret, "the same Secret: one fingerprint");
+        assert_eq!(out[0].user, Some(Text::secret(pw.clone())), "a user that is a secret stays a slot");
+        assert_eq!(out[0].plain_user(), None);
+        assert_eq!(out[0].login.as_ref().map(|i| i.transcript.clone()), Some(l.transcript.clone()));
+        let long = "u".repeat(300);
+        l.user = Some(Text::user(&long));
+        detect(&l, Timestamp::ZERO, &mut out);
+        assert_eq!(out[1].plain_user(), Some(short(&long, 256)), "bounded like every name of a finding");
+        assert!(out[1].plain_user().is_some_and(|u| u.starts_with(&long[..256]) && u.len() < 300));
     }
 
     #[test]

@@ -85,17 +85,17 @@ mod tests {
 
     #[test]
     fn a_login_line_names_protocol_mechanism_verdict_and_starttls_without_the_password() {
-        let login = Login {
-            proto: Proto::Imap,
-            mechanism: "LOGIN",
-            user: Some("grace".into()),
-            secret: "Gr@ce-1906-pass".into(),
-            cred: Cred::Password,
-            verdict: Verdict::Accepted,
-            tls: TlsNote::OfferedNotUsed,
-            ts: Timestamp::from_secs(1_795_000_000),
-            transcript: vec![],
-        };
+        let mut login = Login::attempt(
+            Proto::Imap,
+            "LOGIN",
+            Some(crate::secret::Text::user("grace")),
+            crate::secret::Secret::new("Gr@ce-1906-pass"),
+            Cred::Password,
+            true,
+            Timestamp::from_secs(1_795_000_000),
+        );
+        login.verdict = Verdict::Accepted;
+        assert_eq!(login.tls, TlsNote::OfferedNotUsed);
         let mut f = Vec::new();
         crate::detect::cleartext::detect(&login, login.ts, &mut f);
         let ctx = Context {

@@ -10,7 +10,7 @@ pub mod parallel;
 mod stats;
 
 pub use hosts::{HostStats, HostTable};
-pub use stats::{EngineStats, StatsSnapshot};
+pub use stats::{EngineStats, ProtoEvents, StatsSnapshot};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,18 +49,6 @@ pub struct FlowState {
     awaiting: Option<Box<detect::verdict::Awaiting<Context>>>,
 }
 
-/// A connection of another protocol: its session parser.
-struct ProtoConn {
-    session: Box<dyn proto::Session + Send>,
-    /// Refused logins held until the connection says what comes next: a client that sent its password,
-    /// was told TLS is required and then upgraded (`NO [PRIVACYREQUIRED]`, then STARTTLS) leaked that
-    /// password before the upgrade, and its alert says so.
-    held: Vec<proto::Login>,
-}
-
-/// Refused logins held per connection (a client retrying in clear flushes them).
-const MAX_HELD: usize = 4;
-
 /// Which application parser a connection goes to. Every connection starts by being offered to both
 /// the HTTP parser and the prober of the other protocols; the first to recognise it keeps it.
 #[derive(Default)]
@@ -69,7 +57,8 @@ enum App {
     Probing,
     /// HTTP (or TLS, or not recognised by the prober: the HTTP parser keeps scanning, as always).
     Http,
-    Proto(Box<ProtoConn>),
+    /// Another protocol: its session and the connection's rules (`proto::Conn`).
+    Proto(Box<proto::Conn>),
     /// Recognised as nothing of ours: ignored at no cost.
     Ignored,
 }
@@ -129,7 +118,7 @@ impl Det {
                 None,
                 None,
                 None,
-                sl.login.transcript.iter().map(|t| Text::secret(crate::secret::Secret::new(t))).collect(),
+                sl.login.transcript.clone(),
             );
             for f in &self.found.findings {
                 self.book.record(f, &ctx, sink);
@@ -284,6 +273,9 @@ impl Engine {
     pub fn stats(&self) -> StatsSnapshot {
         let mut engine = self.inner.stats.clone();
         engine.tls_flows = self.inner.det.tls_flows;
+        for (e, n) in self.inner.det.snmp.events() {
+            engine.proto_events.add(e, n);
+        }
         StatsSnapshot {
             engine,
             defrag: self.defrag.stats(),
@@ -324,9 +316,8 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
             }
             App::Proto(pc) => {
-                let ProtoConn { session, held } = &mut **pc;
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, held, sink: &mut *self.sink };
-                session.on_data(from, data, ts, &mut out);
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, stats, sink: &mut *self.sink };
+                pc.on_data(from, data, ts, &mut out);
             }
             App::Ignored => {}
             App::Probing => {
@@ -357,6 +348,9 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     }
                     probe::Decision::NeedMore => {}
                     probe::Decision::No => {
+                        if prober.gave_up() {
+                            stats.proto_events.add(proto::Event::ProbeGaveUp, 1);
+                        }
                         det.probes.remove(&flow.id);
                         state.app = if http == Protocol::Other { App::Ignored } else { App::Http };
                     }
@@ -366,12 +360,11 @@ impl StreamHandler<FlowState> for Driver<'_> {
                         *stats.proto_flows.entry(p.as_str()).or_insert(0) += 1;
                         // The HTTP parser saw nothing of its own: free what it buffered.
                         state.http = HttpConnection::default();
-                        let mut pc = Box::new(ProtoConn { session: proto::session(p), held: Vec::new() });
-                        let ProtoConn { session, held } = &mut *pc;
+                        let mut pc = Box::new(proto::Conn::new(p));
                         let mut out =
-                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, held, sink: &mut *self.sink };
+                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, stats, sink: &mut *self.sink };
                         for (side, bytes) in &chunks {
-                            session.on_data(*side, bytes, ts, &mut out);
+                            pc.on_data(*side, bytes, ts, &mut out);
                         }
                         state.app = App::Proto(pc);
                     }
@@ -382,7 +375,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
     fn on_gap(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, len: u64, ts: Timestamp) {
         let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
         match &mut state.app {
-            App::Proto(pc) => pc.session.on_gap(from, len),
+            App::Proto(pc) => pc.on_gap(from, len),
             App::Ignored => {}
             App::Http | App::Probing => {
                 if matches!(state.app, App::Probing) {
@@ -437,14 +430,12 @@ impl StreamHandler<FlowState> for Driver<'_> {
         state.http.shed(&mut self.inner.http_stats);
     }
     fn on_close(&mut self, flow: &FlowInfo, state: &mut FlowState, _reason: CloseReason, ts: Timestamp) {
-        let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
+        let Inner { http_cfg, http_stats, det, stats, .. } = &mut *self.inner;
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(pc) => {
-                let ProtoConn { session, held } = &mut **pc;
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, held, sink: &mut *self.sink };
-                session.on_close(ts, &mut out);
-                out.release_held();
+                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, stats, sink: &mut *self.sink };
+                pc.on_close(ts, &mut out);
             }
             App::Ignored => {}
             App::Http | App::Probing => {
@@ -469,23 +460,17 @@ impl StreamHandler<FlowState> for Driver<'_> {
     }
 }
 
-/// The login handler of a connection of another protocol: detection and the book.
+/// The login handler of a connection of another protocol: records what `proto::Conn` emits (detection
+/// and the book), counts its events.
 struct ProtoOut<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
-    held: &'a mut Vec<proto::Login>,
+    stats: &'a mut EngineStats,
     sink: &'a mut dyn AlertSink,
 }
 
 impl ProtoOut<'_> {
-    /// Record the held refused logins (the connection went on in clear, or ended).
-    fn release_held(&mut self) {
-        for l in std::mem::take(self.held) {
-            self.record(l);
-        }
-    }
-
     fn record(&mut self, login: proto::Login) {
         let det = &mut *self.det;
         det.found.clear();
@@ -495,10 +480,8 @@ impl ProtoOut<'_> {
         }
         let server = self.flow.server;
         det.hosts.on_credentials(None, server, det.found.findings.len() as u64);
-        // Until the protocol parsers place their own slots, a whole transcript line is one slot: shown
-        // only when revealing.
-        let excerpt = login.transcript.iter().map(|t| Text::secret(crate::secret::Secret::new(t))).collect();
-        let ctx = context(&det.capture, login.ts, self.flow.client, server, None, None, None, excerpt);
+        // The transcript as the parser built it: every credential of the connection a slot.
+        let ctx = context(&det.capture, login.ts, self.flow.client, server, None, None, None, login.transcript);
         for f in &det.found.findings {
             det.book.record(f, &ctx, &mut *self.sink);
         }
@@ -508,25 +491,19 @@ impl ProtoOut<'_> {
 
 impl proto::LoginSink for ProtoOut<'_> {
     fn on_login(&mut self, login: proto::Login) {
-        self.release_held();
-        if login.verdict == proto::Verdict::Refused && self.held.len() < MAX_HELD {
-            self.held.push(login);
-        } else {
-            self.record(login);
-        }
+        self.record(login);
     }
 
     fn on_tls(&mut self) {
-        // The refused logins just before the upgrade were sent in clear first.
-        for mut l in std::mem::take(self.held) {
-            l.tls = proto::TlsNote::SentBeforeUpgrade;
-            self.record(l);
-        }
         if !*self.tls_counted {
             *self.tls_counted = true;
             self.det.tls_flows += 1;
             self.det.hosts.on_tls(None, self.flow.server);
         }
+    }
+
+    fn on_event(&mut self, e: proto::Event) {
+        self.stats.proto_events.add(e, 1);
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::decode::{checksum, defrag};
 use crate::http;
+use crate::proto;
 use crate::reassembly;
 use crate::time::Timestamp;
 
@@ -31,12 +32,53 @@ pub struct EngineStats {
     pub probes_abandoned: u64,
     /// SNMP logins (community strings) reported by the tracker.
     pub snmp_logins: u64,
+    /// Caps of the other protocols hit (data dropped or skipped), per `proto::Event`.
+    pub proto_events: ProtoEvents,
     #[serde(skip)]
     pub first_ts: Option<Timestamp>,
     #[serde(skip)]
     pub last_ts: Option<Timestamp>,
     #[serde(skip)]
     pub last_advance: Timestamp,
+}
+
+/// How often each cap of the other protocols was hit, per [`proto::Event`]: an array, because some
+/// are counted on the per-message path (a pipelining Redis client past its reply queue). Serialised as
+/// a map from [`proto::Event::name`] to count, the events never hit left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProtoEvents([u64; proto::Event::COUNT]);
+
+impl ProtoEvents {
+    pub fn add(&mut self, e: proto::Event, n: u64) {
+        if let Some(c) = self.0.get_mut(e as usize) {
+            *c += n;
+        }
+    }
+
+    pub fn get(&self, e: proto::Event) -> u64 {
+        self.0.get(e as usize).copied().unwrap_or(0)
+    }
+
+    /// The events hit, with their counts, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        proto::Event::ALL.iter().map(|&e| (e.name(), self.get(e))).filter(|(_, n)| *n > 0)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    pub fn merge(&mut self, o: &ProtoEvents) {
+        for e in proto::Event::ALL {
+            self.add(e, o.get(e));
+        }
+    }
+}
+
+impl Serialize for ProtoEvents {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
 }
 
 /// Every stage's counters at one instant.
@@ -80,6 +122,7 @@ impl StatsSnapshot {
         for (k, v) in &oe.proto_flows {
             *e.proto_flows.entry(k).or_insert(0) += v;
         }
+        e.proto_events.merge(&oe.proto_events);
         for (k, v) in &oe.malformed {
             *e.malformed.entry(k.clone()).or_insert(0) += v;
         }
@@ -220,6 +263,10 @@ impl StatsSnapshot {
             e.probes_abandoned
         );
         let _ = writeln!(s, "http pipeline_overflow: {}", h.pipeline_overflow);
+        let _ = writeln!(s, "other protocol caps:  {}", e.proto_events.total());
+        for (name, n) in e.proto_events.iter() {
+            let _ = writeln!(s, "  {name}: {n}");
+        }
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let _ = writeln!(

@@ -7,12 +7,14 @@
 //! protocol": the caller gives up.
 //!
 //! Framing: a binary message split across segments is buffered up to [`MAX_LINE`] bytes; a longer one
-//! is skipped by its declared length without being buffered; a header the protocol's length function
-//! calls invalid kills the direction (everything after it is ignored).
+//! is skipped by its declared length without being buffered (counted, [`Event::MessageTooLong`], as is
+//! a header that does not complete within the cap); a header the protocol's length function calls
+//! invalid kills the direction (everything after it is ignored).
 
 use std::collections::VecDeque;
 
-use super::{Login, MAX_LINE, MAX_TRANSCRIPT};
+use super::{Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, report};
+use crate::secret::Text;
 
 /// What a protocol's length function says about the start of a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub struct Framer {
     dead: bool,
     /// `buf` holds a message handed out by the last call.
     full: bool,
+    /// Messages skipped for their size since the last [`Framer::report`].
+    skipped: usize,
 }
 
 impl Framer {
@@ -73,9 +77,16 @@ impl Framer {
             if self.buf.is_empty() {
                 match len(data) {
                     Len::Bad | Len::Is(0) => self.dead = true,
-                    Len::Is(n) if n > MAX_LINE => self.skip = n as u64,
+                    Len::Is(n) if n > MAX_LINE => {
+                        self.skipped += 1;
+                        self.skip = n as u64;
+                    }
                     Len::Is(n) if n <= data.len() => return Some(Frame::Data(n)),
-                    _ if data.len() > MAX_LINE => self.dead = true,
+                    _ if data.len() > MAX_LINE => {
+                        // A header that does not complete within the cap.
+                        self.skipped += 1;
+                        self.dead = true;
+                    }
                     _ => {
                         self.buf.extend_from_slice(data);
                         *data = &[];
@@ -85,7 +96,10 @@ impl Framer {
             } else {
                 match len(&self.buf) {
                     Len::Bad | Len::Is(0) => self.dead = true,
-                    Len::Need if self.buf.len() >= MAX_LINE => self.dead = true,
+                    Len::Need if self.buf.len() >= MAX_LINE => {
+                        self.skipped += 1;
+                        self.dead = true;
+                    }
                     Len::Need => {
                         // Headers are a few bytes: complete them one byte at a time.
                         if let Some((&b, rest)) = data.split_first() {
@@ -94,6 +108,7 @@ impl Framer {
                         }
                     }
                     Len::Is(n) if n > MAX_LINE => {
+                        self.skipped += 1;
                         self.skip = n.saturating_sub(self.buf.len()) as u64;
                         self.buf.clear();
                     }
@@ -112,6 +127,11 @@ impl Framer {
                 }
             }
         }
+    }
+
+    /// Reports the messages skipped for their size since the last call.
+    pub fn report(&mut self, out: &mut dyn LoginSink) {
+        report(out, Event::MessageTooLong, std::mem::take(&mut self.skipped));
     }
 
     /// The buffered message after [`Frame::Buf`].
@@ -164,26 +184,32 @@ pub fn drive(framer: &mut Framer, mut data: &[u8], len: impl Fn(&[u8]) -> Len, m
 }
 
 /// The last [`MAX_TRANSCRIPT`] summary lines of a connection, copied into a login when it is created
-/// and extended with the lines that follow until its verdict.
+/// and extended with the lines that follow until its verdict. Older lines rotate out by design (a login
+/// shows the lines just before it); a line a login's full transcript cannot take is counted
+/// ([`Event::TranscriptFull`]).
 #[derive(Default, Debug)]
 pub struct Recent {
-    lines: VecDeque<String>,
+    lines: VecDeque<Text>,
 }
 
 impl Recent {
     /// Records one line and appends it to the transcripts of `pending` logins.
-    pub fn push<'a>(&mut self, prefix: &str, line: &[u8], pending: impl Iterator<Item = &'a mut Login>) {
-        // Once full, the oldest line's buffer is reused: a long session costs no allocation per message.
-        let mut s =
-            if self.lines.len() >= MAX_TRANSCRIPT { self.lines.pop_front().unwrap_or_default() } else { String::new() };
-        s.clear();
-        super::transcript_line(&mut s, prefix, line);
+    pub fn push<'a>(&mut self, line: Line, pending: impl Iterator<Item = &'a mut Login>, out: &mut dyn LoginSink) {
+        if line.cut {
+            out.on_event(Event::TranscriptLineCut);
+        }
+        let t = line.into_text();
         for l in pending {
             if l.transcript.len() < MAX_TRANSCRIPT {
-                l.transcript.push(s.clone());
+                l.transcript.push(t.clone());
+            } else {
+                out.on_event(Event::TranscriptFull);
             }
         }
-        self.lines.push_back(s);
+        if self.lines.len() >= MAX_TRANSCRIPT {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(t);
     }
 
     /// Fewer lines than a transcript holds: new lines add context rather than replace old ones.
@@ -192,7 +218,7 @@ impl Recent {
     }
 
     /// The lines so far, for a new login: the last ones, leaving room for the server's answer.
-    pub fn snapshot(&self) -> Vec<String> {
+    pub fn snapshot(&self) -> Vec<Text> {
         let keep = MAX_TRANSCRIPT - 2;
         self.lines.iter().skip(self.lines.len().saturating_sub(keep)).cloned().collect()
     }
@@ -213,10 +239,9 @@ pub fn tlv_len(data: &[u8]) -> Len {
         return Len::Bad;
     }
     let Some(lb) = data.get(2..2 + nbytes) else { return Len::Need };
-    let n = lb.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64);
-    match usize::try_from(n) {
-        Ok(n) => Len::Is(n.saturating_add(2 + nbytes)),
-        Err(_) => Len::Bad,
+    match super::be::uint(lb).and_then(|n| usize::try_from(n).ok()) {
+        Some(n) => Len::Is(n.saturating_add(2 + nbytes)),
+        None => Len::Bad,
     }
 }
 
@@ -412,6 +437,28 @@ mod tests {
         let bytes: Vec<&[u8]> = all.chunks(1).collect();
         assert_eq!(frames(&bytes), (want, false));
         assert!(frames(&[&[0x30, 0x80, 0, 0]]).1);
+    }
+
+    #[test]
+    fn skipped_messages_are_reported_once_each() {
+        let big = enc::tlv(0x30, &vec![0u8; MAX_LINE + 5]);
+        let all = [big.clone(), big, enc::tlv(0x30, b"x")].concat();
+        for chunk in [all.len(), 1] {
+            let mut f = Framer::default();
+            for c in all.chunks(chunk) {
+                let mut data: &[u8] = c;
+                while let Some(fr) = f.next(&mut data, tlv_len) {
+                    if let Frame::Data(n) = fr {
+                        data = &data[n..];
+                    }
+                }
+            }
+            let mut out = super::super::Logins::default();
+            f.report(&mut out);
+            assert_eq!(out.events, vec![Event::MessageTooLong; 2], "chunks of {chunk}");
+            f.report(&mut out);
+            assert_eq!(out.events.len(), 2, "reported once");
+        }
     }
 
     #[test]

@@ -16,27 +16,27 @@
 //! TLS: a `211` FEAT reply listing `AUTH TLS`/`AUTH SSL` marks later logins
 //! [`super::TlsNote::OfferedNotUsed`]; `AUTH TLS` (or SSL, TLS-C, TLS-P) answered 234 ends the parse.
 
-use super::lines::{Keyword, LineBuf, contains_ci, split_word, starts_ci};
-use super::{Cred, Login, LoginSink, Proto, Session, Verdict, push_transcript, text};
-use crate::reassembly::Side;
+use super::lines::{Keyword, LineProto, Lines, contains_ci, split_word, starts_ci};
+use super::{Cred, Event, Line, Login, LoginSink, Mark, Proto, Verdict, push_transcript, secret, text};
+use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
 
-/// Logins waiting for one reply (a PASS answered 332 plus its ACCT); more is not FTP.
+/// Logins waiting for one reply (a PASS answered 332 plus its ACCT); more is not FTP, and the oldest
+/// are reported without a verdict ([`Event::PendingFull`]).
 const MAX_PENDING: usize = 4;
 
 /// One FTP control connection.
-#[derive(Default, Debug)]
-pub struct Ftp {
-    client: LineBuf,
-    server: LineBuf,
-    st: State,
-}
+pub type Ftp = Lines<State>;
 
+/// What an FTP connection keeps between lines.
 #[derive(Default, Debug)]
-struct State {
-    transcript: Vec<String>,
+pub struct State {
+    transcript: Vec<Text>,
     /// The last `USER` argument.
     user: Option<String>,
+    /// The replies to the last `USER` may repeat its name (`331 Password required for alice`): those
+    /// words are user-name parts of the transcript.
+    echo: bool,
     /// Attempts waiting for their verdict (verdict Unknown, transcript filled when emitted).
     pending: Vec<Login>,
     /// The server answered the pending attempt with 331/332 (or 1xx): the next ACCT belongs to it.
@@ -69,80 +69,26 @@ fn code_num(c: [u8; 3]) -> u16 {
 
 impl State {
     fn flush(&mut self, verdict: Verdict, out: &mut dyn LoginSink) {
-        for mut l in self.pending.drain(..) {
-            l.verdict = verdict;
-            l.transcript = self.transcript.clone();
-            out.on_login(l);
+        for l in std::mem::take(&mut self.pending) {
+            l.settle(verdict, &self.transcript, out);
         }
         self.more = false;
     }
 
-    fn attempt(&mut self, mechanism: &'static str, secret: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let secret = text(secret);
+    fn attempt(&mut self, mechanism: &'static str, secret: Secret, ts: Timestamp, out: &mut dyn LoginSink) {
         if secret.is_empty() {
             return;
         }
         if self.pending.len() >= MAX_PENDING {
+            out.on_event(Event::PendingFull);
             self.flush(Verdict::Unknown, out);
         }
-        self.pending.push(Login::attempt(
-            Proto::Ftp,
-            mechanism,
-            self.user.clone(),
-            secret,
-            Cred::Password,
-            self.tls_offered,
-            ts,
-        ));
+        let user = self.user.as_deref().map(Text::user);
+        self.pending.push(Login::attempt(Proto::Ftp, mechanism, user, secret, Cred::Password, self.tls_offered, ts));
         self.more = false;
     }
 
-    fn client_line(&mut self, line: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        if self.upgraded {
-            return;
-        }
-        let (cmd, arg) = split_word(line);
-        let cmd = Keyword::new(cmd);
-        let joins_pending = self.more && cmd.as_slice() == b"ACCT";
-        if !self.pending.is_empty() && !joins_pending {
-            self.flush(Verdict::Unknown, out);
-        }
-        push_transcript(&mut self.transcript, "C: ", line);
-        match cmd.as_slice() {
-            b"USER" => self.user = Some(text(arg.trim_ascii())).filter(|u| !u.is_empty()),
-            b"PASS" => self.attempt("USER/PASS", arg, ts, out),
-            b"ACCT" => self.attempt("ACCT", arg, ts, out),
-            b"AUTH" => {
-                let a = Keyword::new(arg.trim_ascii());
-                self.auth_tls = matches!(a.as_slice(), b"TLS" | b"SSL" | b"TLS-C" | b"TLS-P");
-            }
-            _ => {}
-        }
-    }
-
-    fn server_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
-        if self.upgraded {
-            return;
-        }
-        push_transcript(&mut self.transcript, "S: ", line);
-        if let Some(open) = self.multi {
-            match reply_code(line) {
-                Some((c, false)) if c == open => {
-                    self.multi = None;
-                    self.reply(c, out);
-                }
-                _ => self.reply_text(open, line),
-            }
-            return;
-        }
-        match reply_code(line) {
-            Some((c, true)) => self.multi = Some(c),
-            Some((c, false)) => self.reply(c, out),
-            None => {}
-        }
-    }
-
-    /// A line inside a multi-line reply: FEAT lists ` AUTH TLS`.
+    /// A multi-line reply's text: FEAT lists ` AUTH TLS`.
     fn reply_text(&mut self, code: [u8; 3], line: &[u8]) {
         if &code != b"211" {
             return;
@@ -159,6 +105,7 @@ impl State {
     }
 
     fn reply(&mut self, code: [u8; 3], out: &mut dyn LoginSink) {
+        self.echo = false;
         let n = code_num(code);
         if std::mem::take(&mut self.auth_tls) && n == 234 {
             self.flush(Verdict::Unknown, out);
@@ -178,38 +125,85 @@ impl State {
     }
 }
 
-impl Session for Ftp {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let Ftp { client, server, st } = self;
-        if st.upgraded {
+impl LineProto for State {
+    fn client_line(&mut self, line: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        if self.upgraded {
             return;
         }
-        match from {
-            Side::Client => client.feed(data, |l| st.client_line(l, ts, out)),
-            Side::Server => server.feed(data, |l| st.server_line(l, out)),
+        let (word, arg) = split_word(line);
+        let cmd = Keyword::new(word);
+        let joins_pending = self.more && cmd.as_slice() == b"ACCT";
+        if !self.pending.is_empty() && !joins_pending {
+            self.flush(Verdict::Unknown, out);
         }
-    }
-
-    fn on_gap(&mut self, from: Side, _len: u64) {
-        match from {
-            Side::Client => self.client.clear(),
-            Side::Server => {
-                self.server.clear();
-                self.st.multi = None;
+        match cmd.as_slice() {
+            b"USER" => {
+                let name = arg.trim_ascii();
+                push_transcript(&mut self.transcript, Line::marked("C: ", line, &[Mark::User(name)]), out);
+                self.user = Some(text(name)).filter(|u| !u.is_empty());
+                self.echo = self.user.is_some();
             }
+            b"PASS" | b"ACCT" => {
+                // The whole rest of the line, as is: a password may hold spaces.
+                let s = secret(arg);
+                push_transcript(&mut self.transcript, Line::marked("C: ", line, &[Mark::Secret(arg, &s)]), out);
+                let mech = if cmd.as_slice() == b"PASS" { "USER/PASS" } else { "ACCT" };
+                self.attempt(mech, s, ts, out);
+            }
+            b"AUTH" => {
+                push_transcript(&mut self.transcript, Line::lit_line("C: ", line), out);
+                let a = Keyword::new(arg.trim_ascii());
+                self.auth_tls = matches!(a.as_slice(), b"TLS" | b"SSL" | b"TLS-C" | b"TLS-P");
+            }
+            _ => push_transcript(&mut self.transcript, Line::lit_line("C: ", line), out),
         }
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.flush(Verdict::Unknown, out);
+    fn server_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
+        if self.upgraded {
+            return;
+        }
+        let mut t = Line::new("S: ");
+        match self.user.as_deref().filter(|_| self.echo) {
+            Some(name) => t.lit_naming(line, name),
+            None => t.lit(line),
+        };
+        push_transcript(&mut self.transcript, t, out);
+        if let Some(open) = self.multi {
+            match reply_code(line) {
+                Some((c, false)) if c == open => {
+                    self.multi = None;
+                    self.reply(c, out);
+                }
+                _ => self.reply_text(open, line),
+            }
+            return;
+        }
+        match reply_code(line) {
+            Some((c, true)) => self.multi = Some(c),
+            Some((c, false)) => self.reply(c, out),
+            None => {}
+        }
+    }
+
+    fn upgraded(&self) -> bool {
+        self.upgraded
+    }
+
+    fn server_gap(&mut self) {
+        self.multi = None;
+    }
+
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.flush(Verdict::Unknown, out);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::TlsNote;
-    use crate::proto::testutil::{C, S, run_both};
+    use crate::proto::testutil::{C, S, assert_no_secret_shown, full, run_both};
+    use crate::proto::{Session, TlsNote};
 
     const GREETING: &[u8] = b"220 (vsFTPd 3.0.3)\r\n";
 
@@ -231,14 +225,14 @@ mod tests {
         let l = &out.logins[0];
         assert_eq!(l.proto, Proto::Ftp);
         assert_eq!(l.mechanism, "USER/PASS");
-        assert_eq!(l.user.as_deref(), Some("alice"));
-        assert_eq!(l.secret, "s3cret pass");
+        assert_eq!(l.user_name(), Some("alice"));
+        assert_eq!(l.secret.expose(), "s3cret pass");
         assert_eq!(l.cred, Cred::Password);
         assert_eq!(l.verdict, Verdict::Accepted);
         assert_eq!(l.tls, TlsNote::NotOffered);
         assert_eq!(l.ts, Timestamp::from_secs(1_003));
         assert_eq!(
-            l.transcript,
+            full(&l.transcript),
             vec![
                 "S: 220 (vsFTPd 3.0.3)",
                 "C: USER alice",
@@ -266,7 +260,7 @@ mod tests {
                 (S, b"230 Login successful.\r\n"),
             ],
         );
-        let got: Vec<_> = out.logins.iter().map(|l| (l.user.as_deref(), l.secret.as_str(), l.verdict)).collect();
+        let got: Vec<_> = out.logins.iter().map(|l| (l.user_name(), l.secret.expose(), l.verdict)).collect();
         assert_eq!(got, vec![(Some("alice"), "wrong", Verdict::Refused), (Some("alice"), "right", Verdict::Accepted)]);
     }
 
@@ -278,7 +272,7 @@ mod tests {
         );
         assert_eq!(out.logins.len(), 1);
         assert_eq!(out.logins[0].verdict, Verdict::Unknown);
-        assert_eq!(out.logins[0].secret, "pw");
+        assert_eq!(out.logins[0].secret.expose(), "pw");
     }
 
     #[test]
@@ -287,7 +281,7 @@ mod tests {
             Ftp::default,
             &[(C, b"USER bob\r\n"), (C, b"PASS first\r\n"), (C, b"PASS second\r\n"), (S, b"530 Login incorrect.\r\n")],
         );
-        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict)).collect();
+        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.expose(), l.verdict)).collect();
         assert_eq!(got, vec![("first", Verdict::Unknown), ("second", Verdict::Refused)]);
     }
 
@@ -304,8 +298,8 @@ mod tests {
             ],
         );
         assert_eq!(out.logins.len(), 1);
-        assert_eq!(out.logins[0].user.as_deref(), Some("anonymous"));
-        assert_eq!(out.logins[0].secret, "guest@example.com");
+        assert_eq!(out.logins[0].user_name(), Some("anonymous"));
+        assert_eq!(out.logins[0].secret.expose(), "guest@example.com");
     }
 
     #[test]
@@ -342,7 +336,7 @@ mod tests {
             ],
         );
         let got: Vec<_> =
-            out.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.verdict)).collect();
+            out.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.verdict)).collect();
         assert_eq!(
             got,
             vec![
@@ -447,5 +441,60 @@ mod tests {
         f.on_data(C, b"ret\r\n", ts, &mut out);
         f.on_close(ts, &mut out);
         assert!(out.logins.is_empty());
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_password_of_any_attempt_once_redacted() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (S, GREETING),
+                (C, b"USER alice\r\nPASS first pw\r\n"),
+                (S, b"331 Please specify the password.\r\n530 Login incorrect.\r\n"),
+                (C, b"USER alice\r\nPASS 530\r\n"),
+                (S, b"331 Please specify the password.\r\n530 Login incorrect.\r\n"),
+                (C, b"USER dave\r\nPASS pw1\r\n"),
+                (S, b"331 Password required for dave\r\n332 Need account.\r\n"),
+                (C, b"ACCT billing42\r\n"),
+                (S, b"230 User logged in.\r\n"),
+            ],
+        );
+        assert_eq!(out.logins.len(), 4);
+        assert_no_secret_shown(&out, &[b"first pw", b"pw1", b"billing42"]);
+        // A password equal to a word of the server's text: its slot is where PASS put it, the reply intact.
+        let last = &out.logins[3];
+        let shown: Vec<String> = last.transcript.iter().map(|t| t.render(crate::secret::Reveal::Redacted)).collect();
+        let pw530 = &out.logins[1].secret;
+        assert!(shown.contains(&format!("C: PASS {}", pw530.redacted())), "{shown:?}");
+        assert!(shown.contains(&"S: 530 Login incorrect.".to_string()), "{shown:?}");
+        // The slot of an attempt's own password holds the login's secret (one fingerprint).
+        assert!(last.transcript.iter().flat_map(|t| t.secrets()).any(|s| s == &last.secret));
+    }
+
+    #[test]
+    fn the_reply_naming_the_user_marks_the_name_so_a_mistyped_password_can_be_masked() {
+        let out = run_both(
+            Ftp::default,
+            &[
+                (C, b"USER hunter2\r\n"),
+                (S, b"331 Password required for hunter2.\r\n"),
+                (C, b"PASS x\r\n"),
+                (S, b"530 no\r\n"),
+            ],
+        );
+        let t = &out.logins[0].transcript;
+        assert_eq!(t[1].users().collect::<Vec<_>>(), ["hunter2"], "{t:?}");
+        assert_eq!(full(t)[1], "S: 331 Password required for hunter2.");
+    }
+
+    #[test]
+    fn an_overlong_line_is_counted() {
+        let long = [b"PASS ".to_vec(), vec![b'x'; crate::proto::MAX_LINE + 1], b"\r\n".to_vec()].concat();
+        let mut f = Ftp::default();
+        let mut out = crate::proto::Logins::default();
+        for c in long.chunks(1000) {
+            f.on_data(C, c, Timestamp::from_secs(1), &mut out);
+        }
+        assert_eq!(out.events, vec![crate::proto::Event::LineTooLong]);
     }
 }

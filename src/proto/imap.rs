@@ -17,10 +17,10 @@
 
 use super::lines::LineBuf;
 use super::lines::{Keyword, contains_ci, split_word};
-use super::sasl::Decoded;
-use super::sasl::{Kind, Names, SaslExchange, Step};
-use super::{Cred, Login, LoginSink, MAX_LINE, Proto, Session, Verdict, push_transcript, text};
+use super::sasl::{self, Decoded, Kind, Names, SaslExchange, Step};
+use super::{Cred, Event, Line, Login, LoginSink, MAX_LINE, Mark, Proto, Session, Verdict, push_transcript, secret};
 use crate::reassembly::Side;
+use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
 
 const NAMES: Names = [
@@ -31,7 +31,8 @@ const NAMES: Names = [
     "AUTHENTICATE CRAM-MD5",
 ];
 
-/// Arguments kept of one command (tag, name, and a few more: LOGIN needs four).
+/// Arguments kept of one command (tag, name, and a few more: LOGIN needs four). Later ones are not kept
+/// and not counted: no command read here has more than four.
 const MAX_ARGS: usize = 8;
 
 /// One IMAP connection.
@@ -44,13 +45,19 @@ pub struct Imap {
 
 #[derive(Default, Debug)]
 struct State {
-    transcript: Vec<String>,
+    transcript: Vec<Text>,
     /// A login waiting for the tagged answer, and its tag.
     pending: Option<(Login, Vec<u8>)>,
     sasl: Option<(SaslExchange, Vec<u8>)>,
     starttls_tag: Option<Vec<u8>>,
     /// The command being read: its arguments so far.
     args: Vec<Vec<u8>>,
+    /// A `LOGIN` literal just captured (its argument index): shown, as a user name or a slot, at the start
+    /// of the line that continues the command.
+    lit_shown: Option<usize>,
+    /// The `LOGIN` password (an atom, a quoted string or a literal), or the credential an `AUTHENTICATE`
+    /// initial response decoded to: the secret its transcript slot shows.
+    pass: Option<Secret>,
     /// A literal interrupted the command line: the next line continues it.
     in_cmd: bool,
     /// Bytes lost inside the command: do not act on it.
@@ -81,33 +88,58 @@ fn literal_suffix(line: &[u8]) -> Option<u64> {
 }
 
 /// Appends the atoms and quoted strings of `line` to `args` (at most [`MAX_ARGS`]); a trailing literal
-/// announcement is not an argument (its bytes come next).
-fn tokenize(line: &[u8], args: &mut Vec<Vec<u8>>) {
+/// announcement is not an argument (its bytes come next). Returns each new argument's index and where it
+/// lies in `line` (inside the quotes of a quoted string), for the transcript.
+fn tokenize<'a>(line: &'a [u8], args: &mut Vec<Vec<u8>>) -> Vec<(usize, &'a [u8])> {
     let line = match literal_suffix(line) {
         Some(_) => line.get(..memchr::memrchr(b'{', line).unwrap_or(0)).unwrap_or_default(),
         None => line,
     };
-    let mut it = line.iter().copied().peekable();
+    let mut spans = Vec::new();
+    let mut i = 0;
     while args.len() < MAX_ARGS {
-        while it.next_if_eq(&b' ').is_some() {}
-        let Some(first) = it.next() else { return };
+        while line.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let Some(&first) = line.get(i) else { break };
         let mut tok = Vec::new();
+        let (start, end);
         if first == b'"' {
-            while let Some(b) = it.next() {
-                match b {
-                    b'"' => break,
-                    b'\\' => tok.extend(it.next()),
-                    _ => tok.push(b),
+            i += 1;
+            start = i;
+            loop {
+                match line.get(i) {
+                    None => {
+                        end = i;
+                        break;
+                    }
+                    Some(b'"') => {
+                        end = i;
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') => {
+                        tok.extend(line.get(i + 1));
+                        i += 2;
+                    }
+                    Some(&b) => {
+                        tok.push(b);
+                        i += 1;
+                    }
                 }
             }
         } else {
-            tok.push(first);
-            while let Some(b) = it.next_if(|&b| b != b' ') {
+            start = i;
+            while let Some(&b) = line.get(i).filter(|&&b| b != b' ') {
                 tok.push(b);
+                i += 1;
             }
+            end = i;
         }
+        spans.push((args.len(), line.get(start..end.min(line.len())).unwrap_or_default()));
         args.push(tok);
     }
+    spans
 }
 
 /// A `CAPABILITY` list in `line` that names `STARTTLS`.
@@ -136,9 +168,54 @@ impl State {
         self.args.get(1).is_some_and(|n| n.eq_ignore_ascii_case(b"LOGIN"))
     }
 
+    /// The transcript line of a command line whose new arguments lie at `spans`: the `LOGIN` user is a
+    /// user name, its password and an `AUTHENTICATE` initial response are slots.
+    fn command_line(&mut self, line: &[u8], spans: &[(usize, &[u8])]) -> Line {
+        let name = self.args.get(1).map(|n| n.to_ascii_uppercase()).unwrap_or_default();
+        let (login, auth) = (name == b"LOGIN", name == b"AUTHENTICATE");
+        let user = self.args.get(2).filter(|_| login).map(|u| super::text(u));
+        let blob = self.args.get(3).filter(|_| login || auth).map(|p| secret(p));
+        if spans.iter().any(|(i, _)| *i == 3) {
+            self.pass = match (login, auth, self.args.get(2), self.args.get(3)) {
+                (true, _, _, _) => blob.clone(),
+                // What the initial response decodes to (the exchange itself starts in `command`).
+                (_, true, Some(mech), Some(ir)) => match SaslExchange::new(Kind::parse(mech)).initial(ir) {
+                    Step::Cred(d) => Some(d.secret),
+                    _ => None,
+                },
+                _ => None,
+            };
+        }
+        let mut t = Line::new("C: ");
+        // The literal that ends where this line starts (only LOGIN's are captured).
+        match (self.lit_shown.take(), self.args.get(2), self.args.get(3)) {
+            (Some(2), Some(u), _) => {
+                t.user(u);
+            }
+            (Some(3), _, Some(p)) => {
+                let s = secret(p);
+                t.secret(&s);
+                self.pass = Some(s);
+            }
+            _ => {}
+        }
+        let mut marks = Vec::new();
+        for (i, span) in spans {
+            match (*i, &user, &blob, &self.pass) {
+                (2, Some(u), _, _) => marks.push(Mark::UserNamed(span, u)),
+                (3, _, Some(b), Some(s)) if auth => marks.push(Mark::Wire(span, s, b)),
+                (3, _, Some(s), _) => marks.push(Mark::Secret(span, s)),
+                _ => {}
+            }
+        }
+        t.mark(line, &marks);
+        t
+    }
+
     /// A client literal ended: a kept one is the next argument.
     fn literal_done(&mut self) {
         if self.capture && self.args.len() < MAX_ARGS {
+            self.lit_shown = Some(self.args.len());
             self.args.push(std::mem::take(&mut self.lit));
         }
         self.lit.clear();
@@ -151,29 +228,38 @@ impl State {
         }
         if !self.in_cmd {
             if let Some((x, tag)) = self.sasl.as_mut() {
-                match x.response(line) {
-                    Step::More => return push_transcript(&mut self.transcript, "C: ", line),
+                let step = x.response(line);
+                if !matches!(step, Step::NotMine) {
+                    push_transcript(&mut self.transcript, sasl::response_line("C: ", line, sasl::cred_of(&step)), out);
+                }
+                match step {
+                    Step::More => return,
                     Step::Cred(d) => {
                         let (mech, tag) = (x.mechanism(&NAMES), tag.clone());
-                        push_transcript(&mut self.transcript, "C: ", line);
                         return self.attempt(mech, d, tag, out);
                     }
                     Step::Cancelled => {
                         self.sasl = None;
-                        return push_transcript(&mut self.transcript, "C: ", line);
+                        return;
                     }
                     Step::NotMine => self.sasl = None,
                 }
             }
             self.emit(Verdict::Unknown, out);
             self.args.clear();
+            self.pass = None;
+            self.lit_shown = None;
             self.broken = false;
         }
-        push_transcript(&mut self.transcript, "C: ", line);
-        tokenize(line, &mut self.args);
+        let spans = tokenize(line, &mut self.args);
+        let t = self.command_line(line, &spans);
+        push_transcript(&mut self.transcript, t, out);
         if let Some(n) = literal_suffix(line) {
             self.in_cmd = true;
             self.capture = self.is_login() && n <= MAX_LINE as u64;
+            if self.is_login() && !self.capture {
+                out.on_event(Event::LiteralTooLong);
+            }
             self.c_lit = n;
             if n == 0 {
                 self.literal_done();
@@ -192,18 +278,20 @@ impl State {
         match name.as_slice() {
             b"LOGIN" => {
                 let (Some(user), Some(pass)) = (self.args.get(2), self.args.get(3)) else { return };
-                let d = Decoded {
-                    user: Some(text(user)).filter(|u| !u.is_empty()),
-                    secret: text(pass),
-                    cred: Cred::Password,
-                };
+                // The same secret as the transcript's slot (a literal password has none: not shown).
+                let secret = self.pass.take().unwrap_or_else(|| secret(pass));
+                let d = Decoded { user: super::user(user), secret, cred: Cred::Password };
                 self.attempt("LOGIN", d, tag, out);
             }
             b"AUTHENTICATE" => {
                 let Some(mech) = self.args.get(2) else { return };
                 let mut x = SaslExchange::new(Kind::parse(mech));
                 if let Some(initial) = self.args.get(3) {
-                    if let Step::Cred(d) = x.initial(initial) {
+                    if let Step::Cred(mut d) = x.initial(initial) {
+                        // The same secret as the transcript's slot.
+                        if let Some(s) = self.pass.take().filter(|s| *s == d.secret) {
+                            d.secret = s;
+                        }
                         let m = x.mechanism(&NAMES);
                         self.attempt(m, d, tag.clone(), out);
                     }
@@ -228,7 +316,7 @@ impl State {
             // The rest of a response after a literal: not a response of its own.
             return;
         }
-        push_transcript(&mut self.transcript, "S: ", line);
+        push_transcript(&mut self.transcript, Line::lit_line("S: ", line), out);
         if offers_starttls(line) {
             self.tls_offered = true;
         }
@@ -254,6 +342,7 @@ impl State {
             self.c_lit = 0;
             self.literal_done();
             self.args.clear();
+            self.lit_shown = None;
         }
         if self.starttls_tag.as_deref() == Some(tag) {
             self.starttls_tag = None;
@@ -294,8 +383,8 @@ impl Session for Imap {
             let (head, rest) = data.split_at(end);
             data = rest;
             match from {
-                Side::Client => client.feed(head, |l| st.client_line(l, out)),
-                Side::Server => server.feed(head, |l| st.server_line(l, out)),
+                Side::Client => client.feed_counted(head, out, |l, out| st.client_line(l, out)),
+                Side::Server => server.feed_counted(head, out, |l, out| st.server_line(l, out)),
             }
         }
     }
@@ -316,6 +405,7 @@ impl Session for Imap {
                 st.lit.clear();
                 st.in_cmd = false;
                 st.args.clear();
+                st.lit_shown = None;
             }
             Side::Server if st.s_lit > len => st.s_lit -= len,
             Side::Server => {
@@ -335,7 +425,8 @@ impl Session for Imap {
 mod tests {
     use super::*;
     use crate::proto::TlsNote;
-    use crate::proto::testutil::{C, S, run_both};
+    use crate::proto::testutil::{C, S, assert_no_secret_shown, full, run_both};
+    use crate::secret::Reveal;
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
 
@@ -348,7 +439,7 @@ mod tests {
     }
 
     fn summary(out: &crate::proto::Logins) -> Vec<(&'static str, Option<&str>, &str, Cred, Verdict)> {
-        out.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.cred, l.verdict)).collect()
+        out.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.cred, l.verdict)).collect()
     }
 
     #[test]
@@ -367,7 +458,9 @@ mod tests {
         let l = &out.logins[0];
         assert_eq!((l.proto, l.tls, l.ts), (Proto::Imap, TlsNote::NotOffered, Timestamp::from_secs(1_001)));
         assert_eq!(l.transcript.len(), 3);
-        assert_eq!(l.transcript[1], "C: a001 LOGIN alice s3cret");
+        assert_eq!(full(&l.transcript)[1], "C: a001 LOGIN alice s3cret");
+        assert_eq!(l.transcript[1].render(Reveal::Redacted), format!("C: a001 LOGIN alice {}", l.secret.redacted()));
+        assert_eq!(l.transcript[1].secrets().next(), Some(&l.secret), "the slot holds the login's own secret");
     }
 
     #[test]
@@ -588,7 +681,7 @@ mod tests {
                 (S, b"a3 BAD Already logged in\r\n"),
             ],
         );
-        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict, l.tls)).collect();
+        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.expose(), l.verdict, l.tls)).collect();
         assert_eq!(
             got,
             vec![("pw", Verdict::Accepted, TlsNote::NotOffered), ("pw2", Verdict::Refused, TlsNote::NotOffered)]
@@ -625,5 +718,39 @@ mod tests {
             ],
         );
         assert_eq!(summary(&out), vec![("LOGIN", Some("alice"), "pw", Cred::Password, Verdict::Accepted)]);
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_password_quoted_literal_or_base64_once_redacted() {
+        let ir = format!("a4 AUTHENTICATE PLAIN {}\r\n", b(b"\0carol\0pw-four"));
+        let cont = format!("{}\r\n", b(b"\0dave\0pw-five"));
+        let out = run_both(
+            Imap::default,
+            &[
+                (S, GREETING),
+                (C, b"a1 LOGIN alice \"pa ss\\\"w\\\\rd\"\r\n"),
+                (S, b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, b"a2 LOGIN {3+}\r\nbob pw-two\r\n"),
+                (S, b"a2 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, b"a3 LOGIN erin {6+}\r\npw-3rd\r\n"),
+                (S, b"a3 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, ir.as_bytes()),
+                (S, b"a4 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                (C, b"a5 AUTHENTICATE PLAIN\r\n"),
+                (S, b"+ \r\n"),
+                (C, cont.as_bytes()),
+                (S, b"a5 OK Logged in\r\n"),
+            ],
+        );
+        let secrets: Vec<&str> = out.logins.iter().map(|l| l.secret.expose()).collect();
+        assert_eq!(secrets, ["pa ss\"w\\rd", "pw-two", "pw-3rd", "pw-four", "pw-five"]);
+        assert_no_secret_shown(&out, &[b"pa ss", b"pw-two", b"pw-3rd", b"pw-four", b"pw-five"]);
+        // The quoted password's slot sits inside its quotes; revealed, the line reads as sent (unescaped).
+        let t = full(&out.logins[4].transcript);
+        assert_eq!(t[1], "C: a1 LOGIN alice \"pa ss\"w\\rd\"");
+        // A literal is shown where the command continues: the user a name, the password a slot.
+        assert_eq!(t[3..5], ["C: a2 LOGIN {3+}", "C: bob pw-two"]);
+        assert_eq!(t[6..8], ["C: a3 LOGIN erin {6+}", "C: pw-3rd"]);
+        assert_eq!(out.logins[1].transcript[4].users().collect::<Vec<_>>(), ["bob"]);
     }
 }

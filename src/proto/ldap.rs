@@ -13,13 +13,15 @@
 //! Refused. An extendedRequest for StartTLS answered with success ends parsing (what follows is TLS).
 
 use super::ber::{self, Framer, Reader, Recent};
-use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, text};
+use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, sasl, secret, text};
 use crate::reassembly::Side;
+use crate::secret::Text;
 use crate::time::Timestamp;
 
 /// The StartTLS extended operation.
 const STARTTLS_OID: &[u8] = b"1.3.6.1.4.1.1466.20037";
-/// Binds awaiting their response (a client does not pipeline many).
+/// Binds awaiting their response (a client does not pipeline many); past it the oldest is reported
+/// without a verdict ([`Event::PendingFull`]).
 const MAX_PENDING: usize = 16;
 
 #[derive(Default, Debug)]
@@ -116,26 +118,13 @@ fn ldap_result(v: &[u8]) -> Option<(i64, &[u8])> {
     Some((code, diag))
 }
 
-/// Raw SASL PLAIN: `authzid NUL authcid NUL passwd`.
-fn raw_plain(creds: &[u8]) -> Option<(Option<String>, String)> {
-    let mut parts = creds.splitn(3, |&b| b == 0);
-    let authz = parts.next()?;
-    let authc = parts.next()?;
-    let pass = parts.next()?;
-    if pass.is_empty() {
-        return None;
-    }
-    let user = if authc.is_empty() { authz } else { authc };
-    Some((Some(text(user)).filter(|u| !u.is_empty()), text(pass)))
-}
-
 impl State {
-    fn line(&mut self, side: Side, line: &str) {
-        self.recent.push(prefix(side), line.as_bytes(), self.pending.iter_mut().map(|(_, l)| l));
+    fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
+        self.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
 
-    fn emit(login: Login, verdict: Verdict, out: &mut dyn LoginSink) {
-        out.on_login(Login { verdict, ..login });
+    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut().map(|(_, l)| l), out);
     }
 
     /// One LDAPMessage; `false`: not LDAP, give up on this direction.
@@ -159,15 +148,15 @@ impl State {
                 let name = r.expect(0x80).unwrap_or_default();
                 if name == STARTTLS_OID {
                     self.starttls = Some(id);
-                    self.line(side, &format!("extendedRequest({id}) StartTLS"));
+                    self.line(side, &format!("extendedRequest({id}) StartTLS"), out);
                 } else {
-                    self.line(side, &format!("extendedRequest({id}) {}", text(name)));
+                    self.line(side, &format!("extendedRequest({id}) {}", text(name)), out);
                 }
                 true
             }
             (Side::Server, 0x78) => {
                 let Some((code, diag)) = ldap_result(v) else { return false };
-                self.line(side, &format!("extendedResponse({id}) {code} {} {}", result_name(code), text(diag)));
+                self.line(side, &format!("extendedResponse({id}) {code} {} {}", result_name(code), text(diag)), out);
                 if self.starttls == Some(id) {
                     self.starttls = None;
                     if code == 0 {
@@ -179,7 +168,7 @@ impl State {
                 true
             }
             _ => {
-                self.line(side, &format!("{}({id})", op_name(op)));
+                self.line(side, &format!("{}({id})", op_name(op)), out);
                 true
             }
         }
@@ -192,44 +181,49 @@ impl State {
         let Some((auth, av)) = r.tlv() else { return false };
         let dn_s = text(dn);
         let side = Side::Client;
+        // The bind DN is a name: a user-name part. The password and SASL PLAIN's are slots.
+        let mut t = Line::new(prefix(side));
+        t.lit(format!("bindRequest({id}) v{version} dn=\"").as_bytes()).user_str(&dn_s).lit(b"\"");
         let (mechanism, user, secret) = match auth {
             0x80 => {
                 if av.is_empty() {
                     let kind = if dn.is_empty() { "anonymous" } else { "unauthenticated" };
-                    self.line(side, &format!("bindRequest({id}) v{version} dn=\"{dn_s}\" simple {kind}"));
+                    t.lit(format!(" simple {kind}").as_bytes());
+                    self.put(t, out);
                     return true;
                 }
-                let pw = text(av);
-                self.line(side, &format!("bindRequest({id}) v{version} dn=\"{dn_s}\" simple \"{pw}\""));
-                ("simple bind", Some(dn_s).filter(|d| !d.is_empty()), pw)
+                let pw = secret(av);
+                t.lit(b" simple \"").secret(&pw).lit(b"\"");
+                self.put(t, out);
+                ("simple bind", (!dn_s.is_empty()).then(|| Text::user(&dn_s)), pw)
             }
             0xa3 => {
                 let mut s = Reader::new(av);
                 let Some(mech) = s.expect(0x04) else { return false };
                 let creds = s.expect(0x04);
-                let mech_s = text(mech);
-                let plain = if mech.eq_ignore_ascii_case(b"PLAIN") { creds.and_then(raw_plain) } else { None };
+                let plain = if mech.eq_ignore_ascii_case(b"PLAIN") { creds.and_then(sasl::plain_raw) } else { None };
                 match plain {
-                    Some((user, pw)) => {
-                        let u = user.clone().unwrap_or_default();
-                        self.line(
-                            side,
-                            &format!("bindRequest({id}) v{version} dn=\"{dn_s}\" sasl PLAIN user=\"{u}\" \"{pw}\""),
-                        );
-                        ("SASL PLAIN", user, pw)
+                    Some(d) => {
+                        t.lit(b" sasl PLAIN user=\"");
+                        if let Some(u) = &d.user {
+                            t.user_str(&u.literal_only());
+                        }
+                        t.lit(b"\" \"").secret(&d.secret).lit(b"\"");
+                        self.put(t, out);
+                        ("SASL PLAIN", d.user, d.secret)
                     }
                     None => {
+                        // Other mechanisms carry no replayable secret: their size only.
                         let n = creds.map_or(0, <[u8]>::len);
-                        self.line(
-                            side,
-                            &format!("bindRequest({id}) v{version} dn=\"{dn_s}\" sasl {mech_s} ({n} bytes)"),
-                        );
+                        t.lit(format!(" sasl {} ({n} bytes)", text(mech)).as_bytes());
+                        self.put(t, out);
                         return true;
                     }
                 }
             }
             _ => {
-                self.line(side, &format!("bindRequest({id}) v{version} dn=\"{dn_s}\" auth [{}]", auth & 0x1f));
+                t.lit(format!(" auth [{}]", auth & 0x1f).as_bytes());
+                self.put(t, out);
                 return true;
             }
         };
@@ -240,36 +234,28 @@ impl State {
         // A new bind with the same messageID replaces an unanswered one.
         if let Some(i) = self.pending.iter().position(|(pid, _)| *pid == id) {
             let (_, old) = self.pending.remove(i);
-            Self::emit(old, Verdict::Unknown, out);
+            old.decide(Verdict::Unknown, out);
         }
         if self.pending.len() >= MAX_PENDING {
+            out.on_event(Event::PendingFull);
             let (_, old) = self.pending.remove(0);
-            Self::emit(old, Verdict::Unknown, out);
+            old.decide(Verdict::Unknown, out);
         }
-        let login = Login {
-            proto: Proto::Ldap,
-            mechanism,
-            user,
-            secret,
-            cred: Cred::Password,
-            verdict: Verdict::Unknown,
-            tls: TlsNote::NotOffered,
-            ts,
-            transcript: self.recent.snapshot(),
-        };
+        let login = Login::attempt(Proto::Ldap, mechanism, user, secret, Cred::Password, false, ts)
+            .with_transcript(self.recent.snapshot());
         self.pending.push((id, login));
         true
     }
 
     fn bind_response(&mut self, id: i64, v: &[u8], out: &mut dyn LoginSink) -> bool {
         let Some((code, diag)) = ldap_result(v) else { return false };
-        self.line(Side::Server, &format!("bindResponse({id}) {code} {} {}", result_name(code), text(diag)));
+        self.line(Side::Server, &format!("bindResponse({id}) {code} {} {}", result_name(code), text(diag)), out);
         if code == 14 {
             return true;
         }
         if let Some(i) = self.pending.iter().position(|(pid, _)| *pid == id) {
             let (_, login) = self.pending.remove(i);
-            Self::emit(login, if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
+            login.decide(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
         }
         true
     }
@@ -281,7 +267,9 @@ impl Session for Ldap {
             return;
         }
         let st = &mut self.st;
-        ber::drive(&mut self.dirs[idx(from)], data, message_len, |m| st.on_message(from, m, ts, out));
+        let dir = &mut self.dirs[idx(from)];
+        ber::drive(dir, data, message_len, |m| st.on_message(from, m, ts, out));
+        dir.report(out);
     }
 
     fn on_gap(&mut self, from: Side, len: u64) {
@@ -290,7 +278,7 @@ impl Session for Ldap {
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
         for (_, login) in self.st.pending.drain(..) {
-            State::emit(login, Verdict::Unknown, out);
+            login.decide(Verdict::Unknown, out);
         }
     }
 }
@@ -298,7 +286,7 @@ impl Session for Ldap {
 #[cfg(test)]
 mod tests {
     use super::super::ber::enc::{int, seq, tlv};
-    use super::super::testutil::{C, S, run_both};
+    use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
 
     fn msg(id: i64, op: Vec<u8>) -> Vec<u8> {
@@ -344,12 +332,15 @@ mod tests {
         assert_eq!(got.logins.len(), 1);
         let l = &got.logins[0];
         assert_eq!(
-            (l.mechanism, l.user.as_deref(), l.secret.as_str()),
+            (l.mechanism, l.user_name(), l.secret.expose()),
             ("simple bind", Some("cn=admin,dc=example,dc=com"), "secret")
         );
         assert_eq!((l.verdict, l.cred, l.ts), (Verdict::Accepted, Cred::Password, Timestamp::from_secs(1_000)));
-        assert!(l.transcript[0].starts_with("C: bindRequest(1) v3 dn=\"cn=admin,dc=example,dc=com\" simple"));
-        assert!(l.transcript[1].contains("bindResponse(1) 0 success"));
+        let t = full(&l.transcript);
+        assert_eq!(t[0], "C: bindRequest(1) v3 dn=\"cn=admin,dc=example,dc=com\" simple \"secret\"");
+        assert!(t[1].contains("bindResponse(1) 0 success"));
+        assert_eq!(l.transcript[0].secrets().next(), Some(&l.secret), "the slot holds the login's own secret");
+        assert_eq!(l.transcript[0].users().collect::<Vec<_>>(), ["cn=admin,dc=example,dc=com"]);
     }
 
     #[test]
@@ -357,7 +348,7 @@ mod tests {
         let bind = simple_bind(1, "cn=admin,dc=example,dc=com", "wrong");
         let got = run_both(Ldap::default, &[(C, &bind), (S, &result(1, 0x61, 49))]);
         assert_eq!(got.logins.len(), 1);
-        assert_eq!((got.logins[0].verdict, got.logins[0].secret.as_str()), (Verdict::Refused, "wrong"));
+        assert_eq!((got.logins[0].verdict, got.logins[0].secret.expose()), (Verdict::Refused, "wrong"));
     }
 
     #[test]
@@ -373,7 +364,7 @@ mod tests {
         let both = [simple_bind(1, "cn=a", "pa"), simple_bind(2, "cn=b", "pb")].concat();
         let answers = [result(2, 0x61, 0), result(1, 0x61, 49)].concat();
         let got = run_both(Ldap::default, &[(C, &both), (S, &answers)]);
-        let v: Vec<_> = got.logins.iter().map(|l| (l.user.as_deref(), l.verdict)).collect();
+        let v: Vec<_> = got.logins.iter().map(|l| (l.user_name(), l.verdict)).collect();
         assert_eq!(v, vec![(Some("cn=b"), Verdict::Accepted), (Some("cn=a"), Verdict::Refused)]);
     }
 
@@ -400,7 +391,7 @@ mod tests {
         let got = run_both(Ldap::default, conv);
         assert_eq!(got.logins.len(), 1);
         let l = &got.logins[0];
-        assert_eq!((l.mechanism, l.user.as_deref(), l.secret.as_str()), ("SASL PLAIN", Some("alice"), "pw1"));
+        assert_eq!((l.mechanism, l.user_name(), l.secret.expose()), ("SASL PLAIN", Some("alice"), "pw1"));
         assert_eq!(l.verdict, Verdict::Accepted);
     }
 
@@ -446,5 +437,22 @@ mod tests {
             let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
             run_both(Ldap::default, &refs);
         }
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_bind_password_once_redacted() {
+        let conv: &[(Side, &[u8])] = &[
+            (C, &simple_bind(1, "cn=admin,dc=example,dc=com", "pw-simple")),
+            (S, &result(1, 0x61, 49)),
+            (C, &sasl_bind(2, "PLAIN", b"\0alice\0pw-plain")),
+            (S, &result(2, 0x61, 49)),
+            (C, &simple_bind(3, "cn=admin,dc=example,dc=com", "pw-third")),
+            (S, &result(3, 0x61, 0)),
+        ];
+        let got = run_both(Ldap::default, conv);
+        assert_eq!(got.logins.len(), 3);
+        assert_no_secret_shown(&got, &[b"pw-simple", b"pw-plain", b"pw-third"]);
+        let last = full(&got.logins[2].transcript);
+        assert!(last.iter().any(|l| l.contains("sasl PLAIN user=\"alice\" \"pw-plain\"")), "{last:?}");
     }
 }

@@ -11,8 +11,9 @@
 //! a username alone carries no secret. CONNACK gives the verdict: return/reason code 0 Accepted, any
 //! other Refused.
 
+use super::be::Cur;
 use super::ber::{self, Framer, Recent};
-use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, text};
+use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -75,34 +76,12 @@ fn type_name(t: u8) -> &'static str {
     }
 }
 
-/// A cursor over a packet body.
-struct Cur<'a>(&'a [u8]);
-
-impl<'a> Cur<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (h, t) = self.0.split_at_checked(n)?;
-        self.0 = t;
-        Some(h)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1)?.first().copied()
-    }
-    fn u16(&mut self) -> Option<u16> {
-        let b = self.take(2)?;
-        Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
-    }
-    /// A u16-length-prefixed string or binary.
-    fn lstr(&mut self) -> Option<&'a [u8]> {
-        let n = self.u16()? as usize;
-        self.take(n)
-    }
-    /// v5 properties: skipped.
-    fn props(&mut self) -> Option<()> {
-        let (n, used) = varint(self.0).ok()??;
-        self.take(used)?;
-        self.take(n)?;
-        Some(())
-    }
+/// MQTT v5 properties (a varint length, then that many bytes): skipped.
+fn skip_props(c: &mut Cur<'_>) -> Option<()> {
+    let (n, used) = varint(c.rest()).ok()??;
+    c.take(used)?;
+    c.take(n)?;
+    Some(())
 }
 
 struct Connect<'a> {
@@ -116,7 +95,7 @@ struct Connect<'a> {
 
 fn connect(body: &[u8]) -> Option<Connect<'_>> {
     let mut c = Cur(body);
-    let name = c.lstr()?;
+    let name = c.u16_prefixed()?;
     if name != b"MQTT" && name != b"MQIsdp" {
         return None;
     }
@@ -124,25 +103,32 @@ fn connect(body: &[u8]) -> Option<Connect<'_>> {
     let flags = c.u8()?;
     let keepalive = c.u16()?;
     if level >= 5 {
-        c.props()?;
+        skip_props(&mut c)?;
     }
-    let client_id = c.lstr()?;
+    let client_id = c.u16_prefixed()?;
     if flags & 0x04 != 0 {
         if level >= 5 {
-            c.props()?;
+            skip_props(&mut c)?;
         }
-        c.lstr()?;
-        c.lstr()?;
+        c.u16_prefixed()?;
+        c.u16_prefixed()?;
     }
-    let user = if flags & 0x80 != 0 { Some(c.lstr()?) } else { None };
-    let password = if flags & 0x40 != 0 { Some(c.lstr()?) } else { None };
+    let user = if flags & 0x80 != 0 { Some(c.u16_prefixed()?) } else { None };
+    let password = if flags & 0x40 != 0 { Some(c.u16_prefixed()?) } else { None };
     Some(Connect { name, level, keepalive, client_id, user, password })
 }
 
+fn prefix(side: Side) -> &'static str {
+    if side == Side::Client { "C: " } else { "S: " }
+}
+
 impl State {
-    fn line(&mut self, side: Side, line: &str) {
-        let prefix = if side == Side::Client { "C: " } else { "S: " };
-        self.recent.push(prefix, line.as_bytes(), self.pending.iter_mut());
+    fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
+        self.put(Line::lit_line(prefix(side), line.as_bytes()), out);
+    }
+
+    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut(), out);
     }
 
     /// One packet; `false`: not MQTT, ignore this direction.
@@ -154,36 +140,33 @@ impl State {
         match (side, t) {
             (Side::Client, 1) => {
                 let Some(c) = connect(body) else { return false };
-                let mut summary = format!(
-                    "CONNECT {} level {} client=\"{}\" keepalive={}",
-                    text(c.name),
-                    c.level,
-                    text(c.client_id),
-                    c.keepalive
+                let mut t = Line::new(prefix(side));
+                t.lit(
+                    format!(
+                        "CONNECT {} level {} client=\"{}\" keepalive={}",
+                        text(c.name),
+                        c.level,
+                        text(c.client_id),
+                        c.keepalive
+                    )
+                    .as_bytes(),
                 );
                 if let Some(u) = c.user {
-                    summary.push_str(&format!(" user=\"{}\"", text(u)));
+                    t.lit(b" user=\"").user(u).lit(b"\"");
                 }
-                if let Some(pw) = c.password {
-                    summary.push_str(&format!(" password=\"{}\"", text(pw)));
+                let pw = c.password.map(secret);
+                if let Some(p) = &pw {
+                    t.lit(b" password=\"").secret(p).lit(b"\"");
                 }
-                self.line(side, &summary);
+                self.put(t, out);
                 self.level = c.level;
-                if let Some(pw) = c.password.map(text).filter(|p| !p.is_empty()) {
+                if let Some(pw) = pw.filter(|p| !p.is_empty()) {
                     if let Some(old) = self.pending.take() {
                         out.on_login(old);
                     }
-                    self.pending = Some(Login {
-                        proto: Proto::Mqtt,
-                        mechanism: "CONNECT",
-                        user: c.user.map(text).filter(|u| !u.is_empty()),
-                        secret: pw,
-                        cred: Cred::Password,
-                        verdict: Verdict::Unknown,
-                        tls: TlsNote::NotOffered,
-                        ts,
-                        transcript: self.recent.snapshot(),
-                    });
+                    let user = c.user.and_then(user);
+                    let login = Login::attempt(Proto::Mqtt, "CONNECT", user, pw, Cred::Password, false, ts);
+                    self.pending = Some(login.with_transcript(self.recent.snapshot()));
                 }
                 true
             }
@@ -200,15 +183,14 @@ impl State {
                     (true, 0x87) => "not authorized",
                     _ => "refused",
                 };
-                self.line(side, &format!("CONNACK code={code} ({meaning})"));
+                self.line(side, &format!("CONNACK code={code} ({meaning})"), out);
                 if let Some(l) = self.pending.take() {
-                    let verdict = if code == 0 { Verdict::Accepted } else { Verdict::Refused };
-                    out.on_login(Login { verdict, ..l });
+                    l.decide(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
                 }
                 true
             }
             _ => {
-                self.line(side, &format!("{} ({} bytes)", type_name(t), body.len()));
+                self.line(side, &format!("{} ({} bytes)", type_name(t), body.len()), out);
                 true
             }
         }
@@ -219,7 +201,9 @@ impl Session for Mqtt {
     fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
         let i = if from == Side::Client { 0 } else { 1 };
         let st = &mut self.st;
-        ber::drive(&mut self.dirs[i], data, packet_len, |p| st.on_packet(from, p, ts, out));
+        let dir = &mut self.dirs[i];
+        ber::drive(dir, data, packet_len, |p| st.on_packet(from, p, ts, out));
+        dir.report(out);
     }
 
     fn on_gap(&mut self, from: Side, len: u64) {
@@ -236,7 +220,7 @@ impl Session for Mqtt {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{C, S, run_both};
+    use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
 
     fn lstr(s: &[u8]) -> Vec<u8> {
@@ -295,7 +279,7 @@ mod tests {
     }
 
     fn summary(got: &super::super::Logins) -> Vec<(Option<&str>, &str, Verdict)> {
-        got.logins.iter().map(|l| (l.user.as_deref(), l.secret.as_str(), l.verdict)).collect()
+        got.logins.iter().map(|l| (l.user_name(), l.secret.expose(), l.verdict)).collect()
     }
 
     #[test]
@@ -303,7 +287,9 @@ mod tests {
         let c = connect(b"MQTT", 4, Some(b"alice"), Some(b"pw"), false);
         let got = run_both(Mqtt::default, &[(C, &c), (S, &[0x20, 2, 0, 0])]);
         assert_eq!(summary(&got), vec![(Some("alice"), "pw", Verdict::Accepted)]);
-        assert!(got.logins[0].transcript[0].contains("client=\"sensor-1\""));
+        let t = full(&got.logins[0].transcript);
+        assert_eq!(t[0], "C: CONNECT MQTT level 4 client=\"sensor-1\" keepalive=60 user=\"alice\" password=\"pw\"");
+        assert_eq!(got.logins[0].transcript[0].secrets().next(), Some(&got.logins[0].secret));
         assert_eq!(got.logins[0].mechanism, "CONNECT");
     }
 
@@ -363,5 +349,18 @@ mod tests {
             let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
             run_both(Mqtt::default, &refs);
         }
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_connect_password_once_redacted() {
+        let conv: &[(Side, &[u8])] = &[
+            (C, &connect(b"MQTT", 4, Some(b"alice"), Some(b"pw-one"), false)),
+            (S, &[0x20, 2, 0, 4]),
+            (C, &connect(b"MQTT", 5, Some(b"alice"), Some(b"pw-two"), true)),
+            (S, &[0x20, 3, 0, 0, 0]),
+        ];
+        let got = run_both(Mqtt::default, conv);
+        assert_eq!(got.logins.len(), 2);
+        assert_no_secret_shown(&got, &[b"pw-one", b"pw-two"]);
     }
 }

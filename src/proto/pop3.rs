@@ -14,13 +14,14 @@
 
 use std::collections::VecDeque;
 
-use super::lines::{Keyword, LineBuf, split_word, starts_ci};
-use super::sasl::{AUTH_NAMES, Decoded, Kind, SaslExchange, Step};
-use super::{Cred, InProgress, LoginSink, Proto, Session, Verdict, push_transcript, text};
-use crate::reassembly::Side;
+use super::lines::{Keyword, LineProto, Lines, split_word, starts_ci};
+use super::sasl::{self, AUTH_NAMES, Decoded, Kind, SaslExchange, Step};
+use super::{Cred, Event, InProgress, Line, LoginSink, Mark, Proto, Verdict, secret, text, user};
+use crate::secret::Text;
 use crate::time::Timestamp;
 
-/// Commands whose reply is still to come; a longer queue means we lost track (gap), the oldest go.
+/// Commands whose reply is still to come; a longer queue means we lost track (gap), the oldest go
+/// ([`Event::PendingFull`]).
 const MAX_QUEUE: usize = 32;
 
 /// What the reply to a queued command is.
@@ -39,18 +40,16 @@ enum Expect {
 }
 
 /// One POP3 connection.
-#[derive(Default, Debug)]
-pub struct Pop3 {
-    client: LineBuf,
-    server: LineBuf,
-    st: State,
-}
+pub type Pop3 = Lines<State>;
 
+/// What a POP3 connection keeps between lines.
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     /// The exchange, the login waiting for its answer, the STARTTLS offer.
     lg: InProgress,
     user: Option<String>,
+    /// The reply to the last `USER` may repeat its name: those words are user-name parts.
+    echo: bool,
     queue: VecDeque<Expect>,
     sasl: Option<SaslExchange>,
     /// Inside a multi-line reply; `true` for CAPA.
@@ -64,75 +63,99 @@ fn command(line: &[u8]) -> (Keyword, &[u8]) {
 }
 
 impl State {
-    fn expect(&mut self, e: Expect) {
+    fn expect(&mut self, e: Expect, out: &mut dyn LoginSink) {
         if self.queue.len() >= MAX_QUEUE {
+            out.on_event(Event::PendingFull);
             self.queue.pop_front();
         }
         self.queue.push_back(e);
     }
+}
 
+impl LineProto for State {
     fn client_line(&mut self, line: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
         if self.upgraded {
             return;
         }
         if let Some(x) = self.sasl.as_mut() {
-            match x.response(line) {
-                Step::More => return push_transcript(&mut self.lg.transcript, "C: ", line),
+            let step = x.response(line);
+            if !matches!(step, Step::NotMine) {
+                self.lg.push(sasl::response_line("C: ", line, sasl::cred_of(&step)), out);
+            }
+            match step {
+                Step::More => return,
                 Step::Cred(d) => {
                     let mech = x.mechanism(&AUTH_NAMES);
-                    push_transcript(&mut self.lg.transcript, "C: ", line);
                     return self.lg.attempt(Proto::Pop3, mech, d, ts, out);
                 }
                 Step::Cancelled => {
                     self.sasl = None;
-                    return push_transcript(&mut self.lg.transcript, "C: ", line);
+                    return;
                 }
                 Step::NotMine => self.sasl = None,
             }
         }
         self.lg.settle(Verdict::Unknown, out);
-        push_transcript(&mut self.lg.transcript, "C: ", line);
         let (cmd, arg) = command(line);
         let e = match cmd.as_slice() {
             b"USER" => {
-                self.user = Some(text(arg.trim_ascii())).filter(|u| !u.is_empty());
+                let name = arg.trim_ascii();
+                self.lg.push(Line::marked("C: ", line, &[Mark::User(name)]), out);
+                self.user = Some(text(name)).filter(|u| !u.is_empty());
+                self.echo = self.user.is_some();
                 Expect::Single
             }
             b"PASS" => {
-                let d = Decoded { user: self.user.clone(), secret: text(arg), cred: Cred::Password };
+                let s = secret(arg);
+                self.lg.push(Line::marked("C: ", line, &[Mark::Secret(arg, &s)]), out);
+                let d = Decoded { user: self.user.as_deref().map(Text::user), secret: s, cred: Cred::Password };
                 self.lg.attempt(Proto::Pop3, "USER/PASS", d, ts, out);
                 Expect::Login
             }
             b"APOP" => {
                 let (name, digest) = split_word(arg.trim_ascii());
-                let d = Decoded {
-                    user: Some(text(name)).filter(|u| !u.is_empty()),
-                    secret: text(digest.trim_ascii()),
-                    cred: Cred::HashOnly,
-                };
+                let digest = digest.trim_ascii();
+                let s = secret(digest);
+                self.lg.push(Line::marked("C: ", line, &[Mark::User(name), Mark::Secret(digest, &s)]), out);
+                let d = Decoded { user: user(name), secret: s, cred: Cred::HashOnly };
                 self.lg.attempt(Proto::Pop3, "APOP", d, ts, out);
                 Expect::Login
             }
-            b"AUTH" if arg.trim_ascii().is_empty() => Expect::Multi,
+            b"AUTH" if arg.trim_ascii().is_empty() => {
+                self.lg.push(Line::lit_line("C: ", line), out);
+                Expect::Multi
+            }
             b"AUTH" => {
                 let (mech, initial) = split_word(arg.trim_ascii());
+                let initial = initial.trim_ascii();
                 let mut x = SaslExchange::new(Kind::parse(mech));
-                if !initial.trim_ascii().is_empty() {
-                    if let Step::Cred(d) = x.initial(initial) {
-                        let m = x.mechanism(&AUTH_NAMES);
-                        self.lg.attempt(Proto::Pop3, m, d, ts, out);
-                    }
+                let step = if initial.is_empty() { Step::More } else { x.initial(initial) };
+                // The initial response is a credential: a slot (the decoded secret's, when it held one).
+                let blob = secret(initial);
+                let mark = match sasl::cred_of(&step) {
+                    Some(s) => Mark::Wire(initial, s, &blob),
+                    None => Mark::Secret(initial, &blob),
+                };
+                self.lg.push(Line::marked("C: ", line, &[mark]), out);
+                if let Step::Cred(d) = step {
+                    let m = x.mechanism(&AUTH_NAMES);
+                    self.lg.attempt(Proto::Pop3, m, d, ts, out);
                 }
                 self.sasl = Some(x);
                 Expect::Auth
             }
-            b"STLS" => Expect::Stls,
-            b"CAPA" => Expect::Capa,
-            b"RETR" | b"TOP" => Expect::Multi,
-            b"LIST" | b"UIDL" if arg.trim_ascii().is_empty() => Expect::Multi,
-            _ => Expect::Single,
+            c => {
+                self.lg.push(Line::lit_line("C: ", line), out);
+                match c {
+                    b"STLS" => Expect::Stls,
+                    b"CAPA" => Expect::Capa,
+                    b"RETR" | b"TOP" => Expect::Multi,
+                    b"LIST" | b"UIDL" if arg.trim_ascii().is_empty() => Expect::Multi,
+                    _ => Expect::Single,
+                }
+            }
         };
-        self.expect(e);
+        self.expect(e, out);
     }
 
     fn server_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
@@ -143,19 +166,25 @@ impl State {
             if line == b"." {
                 self.body = None;
             } else if capa {
-                push_transcript(&mut self.lg.transcript, "S: ", line);
+                self.lg.push(Line::lit_line("S: ", line), out);
                 if line.trim_ascii().eq_ignore_ascii_case(b"STLS") {
                     self.lg.tls_offered = true;
                 }
             }
             return;
         }
-        push_transcript(&mut self.lg.transcript, "S: ", line);
+        let mut t = Line::new("S: ");
+        match self.user.as_deref().filter(|_| self.echo) {
+            Some(name) => t.lit_naming(line, name),
+            None => t.lit(line),
+        };
+        self.lg.push(t, out);
         let ok = starts_ci(line, b"+OK");
         if !ok && !starts_ci(line, b"-ERR") {
             // `+ ` continuations of an AUTH exchange, or noise.
             return;
         }
+        self.echo = false;
         let Some(e) = self.queue.pop_front() else { return }; // greeting
         match e {
             Expect::Single => {}
@@ -175,29 +204,13 @@ impl State {
             Expect::Stls => {}
         }
     }
-}
 
-impl Session for Pop3 {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let Pop3 { client, server, st } = self;
-        if st.upgraded {
-            return;
-        }
-        match from {
-            Side::Client => client.feed(data, |l| st.client_line(l, ts, out)),
-            Side::Server => server.feed(data, |l| st.server_line(l, out)),
-        }
+    fn upgraded(&self) -> bool {
+        self.upgraded
     }
 
-    fn on_gap(&mut self, from: Side, _len: u64) {
-        match from {
-            Side::Client => self.client.clear(),
-            Side::Server => self.server.clear(),
-        }
-    }
-
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.lg.settle(Verdict::Unknown, out);
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.lg.settle(Verdict::Unknown, out);
     }
 }
 
@@ -205,7 +218,7 @@ impl Session for Pop3 {
 mod tests {
     use super::*;
     use crate::proto::TlsNote;
-    use crate::proto::testutil::{C, S, run_both};
+    use crate::proto::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
 
@@ -216,7 +229,7 @@ mod tests {
     }
 
     fn summary(out: &crate::proto::Logins) -> Vec<(&'static str, Option<&str>, &str, Cred, Verdict)> {
-        out.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.cred, l.verdict)).collect()
+        out.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.cred, l.verdict)).collect()
     }
 
     #[test]
@@ -239,7 +252,7 @@ mod tests {
         assert_eq!(l.tls, TlsNote::NotOffered);
         assert_eq!(l.ts, Timestamp::from_secs(1_003));
         assert_eq!(
-            l.transcript,
+            full(&l.transcript),
             vec!["S: +OK Dovecot ready.", "C: USER alice", "S: +OK", "C: PASS s3cret", "S: +OK Logged in."]
         );
     }
@@ -490,10 +503,40 @@ mod tests {
                 (S, b"-ERR Unknown command.\r\n-ERR Unknown command.\r\n"),
             ],
         );
-        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict, l.tls)).collect();
+        let got: Vec<_> = out.logins.iter().map(|l| (l.secret.expose(), l.verdict, l.tls)).collect();
         assert_eq!(
             got,
             vec![("pw", Verdict::Accepted, TlsNote::NotOffered), ("pw2", Verdict::Refused, TlsNote::NotOffered)]
         );
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_secret_of_any_attempt_once_redacted() {
+        let ir = format!("AUTH PLAIN {}\r\n", b(b"\0alice\0pw-plain"));
+        let (u, p) = (format!("{}\r\n", b(b"bob")), format!("{}\r\n", b(b"pw-login")));
+        let out = run_both(
+            Pop3::default,
+            &[
+                (S, b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+                (C, b"USER alice\r\nPASS pw one\r\n"),
+                (S, b"+OK\r\n-ERR [AUTH] Authentication failed.\r\n"),
+                (C, b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"),
+                (S, b"-ERR [AUTH] Authentication failed.\r\n"),
+                (C, ir.as_bytes()),
+                (S, b"-ERR [AUTH] Authentication failed.\r\n"),
+                (C, b"AUTH LOGIN\r\n"),
+                (S, b"+ VXNlcm5hbWU6\r\n"),
+                (C, u.as_bytes()),
+                (S, b"+ UGFzc3dvcmQ6\r\n"),
+                (C, p.as_bytes()),
+                (S, b"+OK Logged in.\r\n"),
+            ],
+        );
+        assert_eq!(out.logins.len(), 4);
+        assert_no_secret_shown(
+            &out,
+            &[b"pw one", b"c4c9334bac560ecc979e58001b3e22fb", b"pw-plain", b"\0alice\0pw-plain", b"pw-login"],
+        );
+        assert_eq!(full(&out.logins[3].transcript)[1], "C: USER alice", "user names stay names");
     }
 }

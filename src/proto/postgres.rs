@@ -14,16 +14,20 @@
 //! (AuthenticationOk) is Accepted, an ErrorResponse Refused (its SQLSTATE, e.g. 28P01, goes in the
 //! transcript).
 
+use super::be::u32_at;
 use super::ber::{self, Frame, Framer, Recent};
-use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, text};
+use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text};
 use crate::reassembly::Side;
+use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
 
 const PROTO_3: u32 = 196_608;
 const SSL_REQUEST: u32 = 80_877_103;
 const GSSENC_REQUEST: u32 = 80_877_104;
 const CANCEL_REQUEST: u32 = 80_877_102;
-/// Longest message length we believe (PostgreSQL caps most messages at 1 GiB).
+/// Longest message length we believe (PostgreSQL caps most messages at 1 GiB). Past it, or past the
+/// startup limit below, the direction is not PostgreSQL and is given up, not counted as a cap: a server
+/// refuses such a message, so no login can follow it.
 const MAX_LEN: u32 = 1 << 30;
 /// Longest startup packet (PostgreSQL's own limit is 10000).
 const MAX_STARTUP: u32 = 10_000;
@@ -49,17 +53,12 @@ struct State {
     done: bool,
 }
 
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let x = b.get(at..at + 4)?;
-    Some(u32::from_be_bytes([*x.first()?, *x.get(1)?, *x.get(2)?, *x.get(3)?]))
-}
-
 fn typed_len(h: &[u8]) -> ber::Len {
     let Some(&t) = h.first() else { return ber::Len::Need };
     if !t.is_ascii_alphabetic() {
         return ber::Len::Bad;
     }
-    match be32(h, 1) {
+    match u32_at(h, 1) {
         None if h.len() < 5 => ber::Len::Need,
         None => ber::Len::Bad,
         Some(n) if !(4..=MAX_LEN).contains(&n) => ber::Len::Bad,
@@ -68,7 +67,7 @@ fn typed_len(h: &[u8]) -> ber::Len {
 }
 
 fn startup_len(h: &[u8]) -> ber::Len {
-    match be32(h, 0) {
+    match u32_at(h, 0) {
         None if h.len() < 4 => ber::Len::Need,
         Some(n) if (8..=MAX_STARTUP).contains(&n) => ber::Len::Is(n as usize),
         _ => ber::Len::Bad,
@@ -123,6 +122,10 @@ fn client_type_name(t: u8) -> &'static str {
     }
 }
 
+fn prefix(side: Side) -> &'static str {
+    if side == Side::Client { "C: " } else { "S: " }
+}
+
 impl State {
     fn len(&self, side: Side, h: &[u8]) -> ber::Len {
         match side {
@@ -136,12 +139,15 @@ impl State {
         }
     }
 
-    fn line(&mut self, side: Side, line: &str) {
-        let prefix = if side == Side::Client { "C: " } else { "S: " };
-        self.recent.push(prefix, line.as_bytes(), self.pending.iter_mut());
+    fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
+        self.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
 
-    fn login(&mut self, mechanism: &'static str, secret: String, cred: Cred, ts: Timestamp, out: &mut dyn LoginSink) {
+    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut(), out);
+    }
+
+    fn login(&mut self, mechanism: &'static str, secret: Secret, cred: Cred, ts: Timestamp, out: &mut dyn LoginSink) {
         // Raw bytes that were only control characters leave no secret: no login.
         if secret.is_empty() {
             return;
@@ -149,22 +155,14 @@ impl State {
         if let Some(old) = self.pending.take() {
             out.on_login(old);
         }
-        self.pending = Some(Login {
-            proto: Proto::Postgres,
-            mechanism,
-            user: self.user.clone(),
-            secret,
-            cred,
-            verdict: Verdict::Unknown,
-            tls: TlsNote::NotOffered,
-            ts,
-            transcript: self.recent.snapshot(),
-        });
+        let user = self.user.as_deref().map(Text::user);
+        let login = Login::attempt(Proto::Postgres, mechanism, user, secret, cred, false, ts);
+        self.pending = Some(login.with_transcript(self.recent.snapshot()));
     }
 
     fn verdict(&mut self, v: Verdict, out: &mut dyn LoginSink) {
         if let Some(l) = self.pending.take() {
-            out.on_login(Login { verdict: v, ..l });
+            l.decide(v, out);
         }
     }
 
@@ -174,25 +172,25 @@ impl State {
             return false;
         }
         match side {
-            Side::Client if !self.client_typed => self.startup(m),
+            Side::Client if !self.client_typed => self.startup(m, out),
             Side::Client => self.client(m, ts, out),
             Side::Server if self.server_byte && m.len() == 1 => {
                 self.server_byte = false;
                 match m.first() {
                     Some(b'S') => {
-                        self.line(side, "S (TLS accepted)");
+                        self.line(side, "S (TLS accepted)", out);
                         self.done = true;
                         out.on_tls();
                         false
                     }
                     Some(b'G') => {
-                        self.line(side, "G (GSSAPI encryption accepted)");
+                        self.line(side, "G (GSSAPI encryption accepted)", out);
                         self.done = true;
                         out.on_tls();
                         false
                     }
                     _ => {
-                        self.line(side, "N (encryption refused)");
+                        self.line(side, "N (encryption refused)", out);
                         true
                     }
                 }
@@ -204,27 +202,28 @@ impl State {
         }
     }
 
-    fn startup(&mut self, m: &[u8]) -> bool {
-        let Some(code) = be32(m, 4) else { return false };
+    fn startup(&mut self, m: &[u8], out: &mut dyn LoginSink) -> bool {
+        let Some(code) = u32_at(m, 4) else { return false };
         let body = m.get(8..).unwrap_or_default();
         match code {
             SSL_REQUEST => {
-                self.line(Side::Client, "SSLRequest");
+                self.line(Side::Client, "SSLRequest", out);
                 self.server_byte = true;
                 true
             }
             GSSENC_REQUEST => {
-                self.line(Side::Client, "GSSENCRequest");
+                self.line(Side::Client, "GSSENCRequest", out);
                 self.server_byte = true;
                 true
             }
             CANCEL_REQUEST => {
-                self.line(Side::Client, "CancelRequest");
+                self.line(Side::Client, "CancelRequest", out);
                 false
             }
             PROTO_3 => {
                 let mut rest = body;
-                let mut summary = String::from("startup");
+                let mut t = Line::new(prefix(Side::Client));
+                t.lit(b"startup");
                 while let Some((k, r)) = cstr(rest) {
                     if k.is_empty() {
                         break;
@@ -234,15 +233,15 @@ impl State {
                     match k {
                         b"user" => {
                             self.user = Some(text(v)).filter(|u| !u.is_empty());
-                            summary.push_str(&format!(" user={}", text(v)));
+                            t.lit(b" user=").user(v);
                         }
                         b"database" | b"application_name" => {
-                            summary.push_str(&format!(" {}={}", text(k), text(v)));
+                            t.lit(format!(" {}={}", text(k), text(v)).as_bytes());
                         }
                         _ => {}
                     }
                 }
-                self.line(Side::Client, &summary);
+                self.put(t, out);
                 self.client_typed = true;
                 true
             }
@@ -254,42 +253,59 @@ impl State {
         let Some(&t) = m.first() else { return false };
         let body = m.get(5..).unwrap_or_default();
         if t != b'p' {
-            self.line(Side::Client, client_type_name(t));
+            self.line(Side::Client, client_type_name(t), out);
             return true;
         }
-        let side = Side::Client;
+        let mut line = Line::new(prefix(Side::Client));
         match self.auth {
             3 => {
                 let pw = cstr(body).map_or(body, |(s, _)| s);
-                self.line(side, &format!("PasswordMessage \"{}\"", text(pw)));
-                if !pw.is_empty() {
-                    self.login("password message", text(pw), Cred::Password, ts, out);
-                }
+                let s = secret(pw);
+                line.lit(b"PasswordMessage \"").secret(&s).lit(b"\"");
+                self.put(line, out);
+                self.login("password message", s, Cred::Password, ts, out);
             }
             5 => {
                 let h = cstr(body).map_or(body, |(s, _)| s);
-                self.line(side, &format!("PasswordMessage {}", text(h)));
-                if !h.is_empty() {
-                    self.login("md5", text(h), Cred::HashOnly, ts, out);
-                }
+                let s = secret(h);
+                line.lit(b"PasswordMessage ").secret(&s);
+                self.put(line, out);
+                self.login("md5", s, Cred::HashOnly, ts, out);
             }
             10 => {
-                // SASLInitialResponse: mechanism, int32 length, client-first-message.
+                // SASLInitialResponse: mechanism, int32 length, client-first-message (a nonce and the
+                // user name: no secret yet).
                 let Some((mech, rest)) = cstr(body) else { return false };
                 self.sasl_mech = if mech.ends_with(b"-PLUS") { "SCRAM-SHA-256-PLUS" } else { "SCRAM-SHA-256" };
                 let first = rest.get(4..).unwrap_or_default();
-                self.line(side, &format!("SASLInitialResponse {} {}", text(mech), text(first)));
+                self.line(Side::Client, &format!("SASLInitialResponse {} {}", text(mech), text(first)), out);
             }
             11 => {
-                // SASLResponse: client-final-message `c=...,r=...,p=proof`.
-                self.line(side, &format!("SASLResponse {}", text(body)));
-                let proof = body.split(|&b| b == b',').find_map(|f| f.strip_prefix(b"p="));
+                // SASLResponse: client-final-message `c=...,r=...,p=proof`; the proof is the material.
+                line.lit(b"SASLResponse ");
+                let mut proof = None;
+                for (i, f) in body.split(|&b| b == b',').enumerate() {
+                    if i > 0 {
+                        line.lit(b",");
+                    }
+                    match f.strip_prefix(b"p=") {
+                        Some(p) => {
+                            let s = secret(p);
+                            line.lit(b"p=").secret(&s);
+                            proof = Some(s);
+                        }
+                        None => {
+                            line.lit(f);
+                        }
+                    }
+                }
+                self.put(line, out);
                 if let Some(p) = proof.filter(|p| !p.is_empty()) {
                     let mech = if self.sasl_mech.is_empty() { "SCRAM-SHA-256" } else { self.sasl_mech };
-                    self.login(mech, text(p), Cred::HashOnly, ts, out);
+                    self.login(mech, p, Cred::HashOnly, ts, out);
                 }
             }
-            _ => self.line(side, &format!("PasswordMessage ({} bytes)", body.len())),
+            _ => self.line(Side::Client, &format!("PasswordMessage ({} bytes)", body.len()), out),
         }
         true
     }
@@ -299,7 +315,7 @@ impl State {
         let body = m.get(5..).unwrap_or_default();
         match t {
             b'R' => {
-                let Some(code) = be32(body, 0) else { return false };
+                let Some(code) = u32_at(body, 0) else { return false };
                 let extra = match code {
                     10 => {
                         let mechs: Vec<String> = body
@@ -313,7 +329,7 @@ impl State {
                     }
                     _ => String::new(),
                 };
-                self.line(Side::Server, &format!("{}{extra}", auth_name(code)));
+                self.line(Side::Server, &format!("{}{extra}", auth_name(code)), out);
                 match code {
                     0 => self.verdict(Verdict::Accepted, out),
                     12 => {}
@@ -335,10 +351,10 @@ impl State {
                         _ => {}
                     }
                 }
-                self.line(Side::Server, &format!("ErrorResponse {} {}", text(code), text(msg)));
+                self.line(Side::Server, &format!("ErrorResponse {} {}", text(code), text(msg)), out);
                 self.verdict(Verdict::Refused, out);
             }
-            _ => self.line(Side::Server, server_type_name(t)),
+            _ => self.line(Side::Server, server_type_name(t), out),
         }
         true
     }
@@ -365,6 +381,7 @@ impl Session for Postgres {
                 dir.kill();
             }
         }
+        dir.report(out);
     }
 
     fn on_gap(&mut self, from: Side, len: u64) {
@@ -383,8 +400,9 @@ impl Session for Postgres {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{C, S, run_both};
+    use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::proto::TlsNote;
 
     fn untyped(code: u32, body: &[u8]) -> Vec<u8> {
         let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
@@ -408,7 +426,7 @@ mod tests {
         msg(b'E', format!("SFATAL\0C{code}\0M{m}\0\0").as_bytes())
     }
     fn summary(got: &super::super::Logins) -> Vec<(&'static str, Option<&str>, &str, Verdict)> {
-        got.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.verdict)).collect()
+        got.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.verdict)).collect()
     }
 
     #[test]
@@ -418,9 +436,10 @@ mod tests {
             &[(C, &startup("alice", "shop")), (S, &auth(3, b"")), (C, &msg(b'p', b"hunter2\0")), (S, &ok)];
         let got = run_both(Postgres::default, conv);
         assert_eq!(summary(&got), vec![("password message", Some("alice"), "hunter2", Verdict::Accepted)]);
-        let t = &got.logins[0].transcript;
+        let t = full(&got.logins[0].transcript);
         assert_eq!(t[0], "C: startup user=alice database=shop");
         assert_eq!(t[1], "S: AuthenticationCleartextPassword");
+        assert_eq!(t[2], "C: PasswordMessage \"hunter2\"");
         assert_eq!(got.logins[0].ts, Timestamp::from_secs(1_002));
     }
 
@@ -433,7 +452,7 @@ mod tests {
         let got = run_both(Postgres::default, conv);
         assert_eq!(summary(&got), vec![("md5", Some("bob"), "md5a3556571e93b0d20722ba62be61e8c2d", Verdict::Refused)]);
         assert_eq!(got.logins[0].cred, Cred::HashOnly);
-        assert!(got.logins[0].transcript.iter().any(|l| l.contains("28P01")));
+        assert!(full(&got.logins[0].transcript).iter().any(|l| l.contains("28P01")));
     }
 
     #[test]
@@ -504,5 +523,44 @@ mod tests {
             let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
             run_both(Postgres::default, &refs);
         }
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_password_hash_or_proof_once_redacted() {
+        let first = b"n,,n=,r=rOprNGfwEbeRWgbNEkqO";
+        let init = [&b"SCRAM-SHA-256\0"[..], &(first.len() as u32).to_be_bytes(), first].concat();
+        let fin = b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+        let mut conv: Vec<(Side, Vec<u8>)> = vec![
+            (C, startup("alice", "shop")),
+            (S, auth(3, b"")),
+            (C, msg(b'p', b"pw-clear\0")),
+            (S, error("28P01", "password authentication failed")),
+        ];
+        let c2 = [startup("bob", "db"), Vec::new()].concat();
+        let got1 = run_both(Postgres::default, &conv.iter().map(|(s, d)| (*s, d.as_slice())).collect::<Vec<_>>());
+        assert_no_secret_shown(&got1, &[b"pw-clear"]);
+        conv = vec![
+            (C, c2),
+            (S, auth(5, b"\x01\x02\x03\x04")),
+            (C, msg(b'p', b"md5a3556571e93b0d20722ba62be61e8c2d\0")),
+            (S, error("28P01", "password authentication failed")),
+        ];
+        let got2 = run_both(Postgres::default, &conv.iter().map(|(s, d)| (*s, d.as_slice())).collect::<Vec<_>>());
+        assert_no_secret_shown(&got2, &[b"a3556571e93b0d20722ba62be61e8c2d"]);
+        conv = vec![
+            (C, startup("carol", "db")),
+            (S, auth(10, b"SCRAM-SHA-256\0\0")),
+            (C, msg(b'p', &init)),
+            (S, auth(11, b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")),
+            (C, msg(b'p', fin)),
+            (S, error("28P01", "password authentication failed")),
+        ];
+        let got3 = run_both(Postgres::default, &conv.iter().map(|(s, d)| (*s, d.as_slice())).collect::<Vec<_>>());
+        assert_eq!(got3.logins.len(), 1);
+        assert_no_secret_shown(&got3, &[b"dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="]);
+        assert!(
+            full(&got3.logins[0].transcript).iter().any(|l| l.ends_with(&String::from_utf8_lossy(fin).into_owned())),
+            "revealed, the SASLResponse reads as sent"
+        );
     }
 }

@@ -13,7 +13,8 @@ use super::Proto;
 use super::lines::{contains_ci, starts_ci};
 use crate::reassembly::Side;
 
-/// Bytes kept while deciding. Every signature is visible in the first message of a side.
+/// Bytes kept while deciding. Every signature is visible in the first message of a side; a connection
+/// still undecided past it goes to HTTP ([`Event::ProbeGaveUp`](super::Event::ProbeGaveUp)).
 pub const MAX_PROBE: usize = 1024;
 
 /// Bytes of each side's start that signatures are matched against.
@@ -34,6 +35,8 @@ pub struct Prober {
     chunks: Vec<(Side, Vec<u8>)>,
     total: usize,
     first: [Vec<u8>; 2],
+    /// Said [`Decision::No`] only because [`MAX_PROBE`] bytes were kept without deciding.
+    gave_up: bool,
 }
 
 /// A telnet command: IAC then WILL/WONT/DO/DONT or SB.
@@ -105,8 +108,8 @@ fn mqtt_connect(d: &[u8]) -> Option<bool> {
 
 /// A PostgreSQL first message: int32 length, int32 protocol 3.0, SSLRequest or GSSENCRequest.
 fn postgres_start(d: &[u8]) -> Option<bool> {
-    let len = u32::from_be_bytes(d.get(..4)?.try_into().ok()?);
-    let code = u32::from_be_bytes(d.get(4..8)?.try_into().ok()?);
+    let len = super::be::u32_at(d, 0)?;
+    let code = super::be::u32_at(d, 4)?;
     Some(match code {
         196_608 => (9..=10_000).contains(&len),
         80_877_103 | 80_877_104 => len == 8,
@@ -139,9 +142,15 @@ impl Prober {
         }
         let d = decide(&self.first[0], &self.first[1], server_port);
         if d == Decision::NeedMore && self.total >= MAX_PROBE {
+            self.gave_up = true;
             return Decision::No;
         }
         d
+    }
+
+    /// The last [`Decision::No`] was the cap, not a verdict on the bytes.
+    pub fn gave_up(&self) -> bool {
+        self.gave_up
     }
 
     /// The bytes seen so far, in arrival order, to replay into the chosen parser.
@@ -383,5 +392,6 @@ mod tests {
         }
         assert_eq!(last, No);
         assert!(q.total <= MAX_PROBE);
+        assert!(q.gave_up() && !p.gave_up());
     }
 }

@@ -13,17 +13,19 @@
 use std::collections::VecDeque;
 
 use super::ber::Recent;
-use super::{Cred, Login, LoginSink, MAX_LINE, Proto, Session, TlsNote, Verdict, text};
+use super::{Cred, Event, Line, Login, LoginSink, MAX_LINE, Proto, Session, Verdict, secret, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
-/// Commands awaiting a reply that we remember.
+/// Commands awaiting a reply that we remember; past it the oldest is forgotten ([`Event::PendingFull`]).
 const MAX_FIFO: usize = 64;
-/// Arguments of one command that we keep (command name, user, password... are at the start).
+/// Arguments of one command that we keep (command name, user, password... are at the start); an
+/// `AUTH`/`HELLO` argument past it is skipped ([`Event::RedisArgSkipped`]).
 const MAX_ARGS: usize = 8;
-/// Longest argument we keep.
+/// Longest argument we keep (passwords are short; a longer one is skipped, [`Event::RedisArgSkipped`]).
 const MAX_ARG: u64 = 1024;
-/// Redis' own limit on a bulk string (`proto-max-bulk-len`).
+/// Redis' own limit on a bulk string (`proto-max-bulk-len`); past it, or past the two below, the
+/// direction is given up ([`Event::RedisFrameTooLarge`]).
 const MAX_BULK: i64 = 512 * 1024 * 1024;
 /// Most elements in one aggregate we accept.
 const MAX_ELEMS: i64 = 1 << 24;
@@ -31,7 +33,7 @@ const MAX_ELEMS: i64 = 1 << 24;
 const MAX_DEPTH: usize = 16;
 
 /// What the stream reader hands to the protocol state.
-enum Event<'a> {
+enum Token<'a> {
     /// A line without `\r\n` (`None`: longer than [`MAX_LINE`], skipped).
     Line(Option<&'a [u8]>),
     /// The end of a bulk string (its content if kept).
@@ -64,7 +66,7 @@ struct Stream {
 }
 
 impl Stream {
-    fn feed(&mut self, mut data: &[u8], mut f: impl FnMut(Event) -> Action) {
+    fn feed(&mut self, mut data: &[u8], mut f: impl FnMut(Token) -> Action) {
         while !data.is_empty() && !self.dead {
             let action = if self.bulk_left > 0 {
                 let n = self.bulk_left.min(data.len() as u64) as usize;
@@ -80,7 +82,7 @@ impl Stream {
                     continue;
                 }
                 let kept = self.keep.take();
-                f(Event::Bulk(kept.as_deref()))
+                f(Token::Bulk(kept.as_deref()))
             } else {
                 match memchr::memchr(b'\n', data) {
                     None => {
@@ -100,16 +102,16 @@ impl Stream {
                         if self.line_skip {
                             self.line_skip = false;
                             self.line.clear();
-                            f(Event::Line(None))
+                            f(Token::Line(None))
                         } else if self.line.is_empty() {
-                            f(Event::Line(Some(head.strip_suffix(b"\r").unwrap_or(head))))
+                            f(Token::Line(Some(head.strip_suffix(b"\r").unwrap_or(head))))
                         } else if self.line.len() + head.len() > MAX_LINE {
                             self.line.clear();
-                            f(Event::Line(None))
+                            f(Token::Line(None))
                         } else {
                             let mut line = std::mem::take(&mut self.line);
                             line.extend_from_slice(head);
-                            let a = f(Event::Line(Some(line.strip_suffix(b"\r").unwrap_or(&line))));
+                            let a = f(Token::Line(Some(line.strip_suffix(b"\r").unwrap_or(&line))));
                             line.clear();
                             self.line = line;
                             a
@@ -185,27 +187,28 @@ impl State {
         self.recent.has_room() || self.fifo.iter().any(|a| matches!(a, Awaiting::Login(_)))
     }
 
-    fn line(&mut self, side: Side, line: &str) {
-        let prefix = if side == Side::Client { "C: " } else { "S: " };
+    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
         let pending = self.fifo.iter_mut().filter_map(|a| match a {
             Awaiting::Login(l) => Some(l.as_mut()),
             Awaiting::Other => None,
         });
-        self.recent.push(prefix, line.as_bytes(), pending);
+        self.recent.push(line, pending, out);
     }
 
-    fn client(&mut self, ev: Event, ts: Timestamp, out: &mut dyn LoginSink) -> Action {
+    fn client(&mut self, ev: Token, ts: Timestamp, out: &mut dyn LoginSink) -> Action {
         match ev {
-            Event::Line(None) => {
+            Token::Line(None) => {
+                out.on_event(Event::LineTooLong);
                 if self.args_left > 0 {
                     return Action::Die;
                 }
                 self.await_reply(Awaiting::Other, out);
                 Action::Continue
             }
-            Event::Line(Some(l)) if self.args_left > 0 => {
+            Token::Line(Some(l)) if self.args_left > 0 => {
                 let Some(len) = l.strip_prefix(b"$").and_then(parse_int) else { return Action::Die };
                 if len > MAX_BULK {
+                    out.on_event(Event::RedisFrameTooLarge);
                     return Action::Die;
                 }
                 if len < 0 {
@@ -215,17 +218,21 @@ impl State {
                 let len = len as u64;
                 // The command name is kept, and the arguments of AUTH and HELLO only: a GET or SET
                 // costs no copy of its key and value.
-                let wanted = match self.args.first() {
-                    None => true,
+                let auth = match self.args.first() {
                     Some(Arg::Kept(name)) => name.eq_ignore_ascii_case(b"AUTH") || name.eq_ignore_ascii_case(b"HELLO"),
-                    Some(Arg::Skipped) => false,
+                    _ => false,
                 };
-                Action::Bulk { len, keep: wanted && self.args.len() < MAX_ARGS && len <= MAX_ARG }
+                let fits = self.args.len() < MAX_ARGS && len <= MAX_ARG;
+                if auth && !fits {
+                    out.on_event(Event::RedisArgSkipped);
+                }
+                Action::Bulk { len, keep: (self.args.is_empty() || auth) && fits }
             }
-            Event::Line(Some(l)) => {
+            Token::Line(Some(l)) => {
                 if let Some(n) = l.strip_prefix(b"*") {
                     let Some(n) = parse_int(n) else { return Action::Die };
                     if n > MAX_ELEMS {
+                        out.on_event(Event::RedisFrameTooLarge);
                         return Action::Die;
                     }
                     if n > 0 {
@@ -247,7 +254,7 @@ impl State {
                 }
                 Action::Continue
             }
-            Event::Bulk(kept) => {
+            Token::Bulk(kept) => {
                 let arg = match kept {
                     Some(k) => Arg::Kept(k.to_vec()),
                     None => Arg::Skipped,
@@ -282,56 +289,54 @@ impl State {
             Some(n) if n.eq_ignore_ascii_case(b"HELLO") => b"HELLO",
             _ => b"",
         };
-        let login = match name {
-            b"AUTH" if self.nargs == 2 => self.kept(1).map(|p| ("AUTH", None, text(p))),
-            b"AUTH" if self.nargs == 3 => match (self.kept(1), self.kept(2)) {
-                (Some(u), Some(p)) => Some(("AUTH", Some(text(u)), text(p))),
-                _ => None,
-            },
+        // Which arguments are the user and the password: (mechanism, user index, password index).
+        let roles = match name {
+            b"AUTH" if self.nargs == 2 => self.kept(1).map(|_| ("AUTH", None, 1)),
+            b"AUTH" if self.nargs == 3 => self.kept(1).and(self.kept(2)).map(|_| ("AUTH", Some(1), 2)),
             b"HELLO" => {
                 let at = (2..self.args.len().saturating_sub(2))
                     .find(|&i| self.kept(i).is_some_and(|a| a.eq_ignore_ascii_case(b"AUTH")));
-                at.and_then(|i| match (self.kept(i + 1), self.kept(i + 2)) {
-                    (Some(u), Some(p)) => Some(("HELLO AUTH", Some(text(u)), text(p))),
-                    _ => None,
-                })
+                at.and_then(|i| self.kept(i + 1).and(self.kept(i + 2)).map(|_| ("HELLO AUTH", Some(i + 1), i + 2)))
             }
             _ => None,
         };
-        let summary = match &login {
-            Some(_) => {
-                // The whole (short) command: it carries the secret, the alert stage scrubs it.
-                let parts: Vec<String> = self
-                    .args
-                    .iter()
-                    .map(|a| match a {
-                        Arg::Kept(k) => text(k),
-                        Arg::Skipped => "<long>".into(),
-                    })
-                    .collect();
-                parts.join(" ")
+        let mut login = None;
+        if let Some((mechanism, u, p)) = roles {
+            // The whole (short) command, the user a name and the password a slot.
+            let pw = secret(self.kept(p).unwrap_or_default());
+            let mut t = Line::new("C: ");
+            for (i, a) in self.args.iter().enumerate() {
+                if i > 0 {
+                    t.lit(b" ");
+                }
+                match a {
+                    Arg::Kept(k) if Some(i) == u => t.user(k),
+                    Arg::Kept(_) if i == p => t.secret(&pw),
+                    Arg::Kept(k) => t.lit(k),
+                    Arg::Skipped => t.lit(b"<long>"),
+                };
             }
+            self.put(t, out);
+            let user = u.and_then(|u| self.kept(u)).and_then(user);
+            login = Some(Login::attempt(Proto::Redis, mechanism, user, pw, Cred::Password, false, ts));
+        } else if self.recording() {
             // Other commands are summarised while the transcript has room or a login awaits its reply:
             // a busy cache connection costs no allocation per command once its first lines are kept.
-            None if !self.recording() => String::new(),
-            None => format!("{} ({} args)", self.kept(0).map(text).unwrap_or_default(), self.nargs.saturating_sub(1)),
-        };
-        if !summary.is_empty() {
-            self.line(Side::Client, &summary);
+            // Written straight into the line: a pipelining client costs one allocation per command here.
+            let mut t = Line::new("C: ");
+            let mut n = [0u8; 24];
+            let digits = {
+                use std::io::Write as _;
+                let mut w = &mut n[..];
+                let _ = write!(w, " ({} args)", self.nargs.saturating_sub(1));
+                24 - w.len()
+            };
+            t.lit(self.kept(0).unwrap_or_default()).lit(n.get(..digits).unwrap_or_default());
+            self.put(t, out);
         }
-        let awaiting = match login {
-            Some((mechanism, user, secret)) if !secret.is_empty() => Awaiting::Login(Box::new(Login {
-                proto: Proto::Redis,
-                mechanism,
-                user: user.filter(|u| !u.is_empty()),
-                secret,
-                cred: Cred::Password,
-                verdict: Verdict::Unknown,
-                tls: TlsNote::NotOffered,
-                ts,
-                transcript: self.recent.snapshot(),
-            })),
-            _ => Awaiting::Other,
+        let awaiting = match login.filter(|l| !l.secret.is_empty()) {
+            Some(l) => Awaiting::Login(Box::new(l.with_transcript(self.recent.snapshot()))),
+            None => Awaiting::Other,
         };
         self.args.clear();
         self.nargs = 0;
@@ -340,6 +345,7 @@ impl State {
 
     fn await_reply(&mut self, a: Awaiting, out: &mut dyn LoginSink) {
         if self.fifo.len() >= MAX_FIFO {
+            out.on_event(Event::PendingFull);
             if let Some(Awaiting::Login(l)) = self.fifo.pop_front() {
                 out.on_login(*l);
             }
@@ -347,18 +353,19 @@ impl State {
         self.fifo.push_back(a);
     }
 
-    fn server(&mut self, ev: Event, out: &mut dyn LoginSink) -> Action {
+    fn server(&mut self, ev: Token, out: &mut dyn LoginSink) -> Action {
         let l = match ev {
-            Event::Bulk(_) => {
+            Token::Bulk(_) => {
                 self.element_done(out);
                 return Action::Continue;
             }
-            Event::Line(None) => {
+            Token::Line(None) => {
                 // An overlong simple string: one element.
+                out.on_event(Event::LineTooLong);
                 self.element_done(out);
                 return Action::Continue;
             }
-            Event::Line(Some(l)) => l,
+            Token::Line(Some(l)) => l,
         };
         let Some((&t, rest)) = l.split_first() else { return Action::Die };
         if self.stack.is_empty() {
@@ -368,7 +375,7 @@ impl State {
                     b'+' | b'-' | b'!' => l,
                     _ => l.get(..l.len().min(24)).unwrap_or_default(),
                 };
-                self.line(Side::Server, &text(summary));
+                self.put(Line::lit_line("S: ", summary), out);
             }
         }
         match t {
@@ -377,7 +384,10 @@ impl State {
                 Action::Continue
             }
             b'$' | b'!' | b'=' => match parse_int(rest) {
-                Some(n) if n > MAX_BULK => Action::Die,
+                Some(n) if n > MAX_BULK => {
+                    out.on_event(Event::RedisFrameTooLarge);
+                    Action::Die
+                }
                 Some(n) if n < 0 => {
                     self.element_done(out);
                     Action::Continue
@@ -386,13 +396,17 @@ impl State {
                 None => Action::Die,
             },
             b'*' | b'~' | b'>' | b'%' | b'|' => match parse_int(rest) {
-                Some(n) if n > MAX_ELEMS => Action::Die,
+                Some(n) if n > MAX_ELEMS => {
+                    out.on_event(Event::RedisFrameTooLarge);
+                    Action::Die
+                }
                 Some(n) if n <= 0 => {
                     self.element_done(out);
                     Action::Continue
                 }
                 Some(n) => {
                     if self.stack.len() >= MAX_DEPTH {
+                        out.on_event(Event::RedisFrameTooLarge);
                         return Action::Die;
                     }
                     let n = if t == b'%' || t == b'|' { n as u64 * 2 } else { n as u64 };
@@ -432,7 +446,7 @@ impl State {
     fn reply(&mut self, out: &mut dyn LoginSink) {
         if let Some(Awaiting::Login(l)) = self.fifo.pop_front() {
             let verdict = if matches!(self.top.0, b'-' | b'!') { Verdict::Refused } else { Verdict::Accepted };
-            out.on_login(Login { verdict, ..*l });
+            l.decide(verdict, out);
         }
     }
 }
@@ -471,7 +485,7 @@ impl Session for Redis {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{C, S, run_both};
+    use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
 
     fn resp(args: &[&[u8]]) -> Vec<u8> {
@@ -485,14 +499,14 @@ mod tests {
     }
 
     fn summary(got: &super::super::Logins) -> Vec<(&'static str, Option<&str>, &str, Verdict)> {
-        got.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.verdict)).collect()
+        got.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.verdict)).collect()
     }
 
     #[test]
     fn resp_auth_with_password_accepted() {
         let got = run_both(Redis::default, &[(C, &resp(&[b"AUTH", b"password"])), (S, b"+OK\r\n")]);
         assert_eq!(summary(&got), vec![("AUTH", None, "password", Verdict::Accepted)]);
-        assert_eq!(got.logins[0].transcript, vec!["C: AUTH password".to_string(), "S: +OK".to_string()]);
+        assert_eq!(full(&got.logins[0].transcript), vec!["C: AUTH password".to_string(), "S: +OK".to_string()]);
     }
 
     #[test]
@@ -562,7 +576,7 @@ mod tests {
         r.on_gap(S, 50_000);
         r.on_data(S, &vec![b'x'; 49_000], ts, &mut out);
         r.on_data(S, b"\r\n-ERR invalid password\r\n", ts, &mut out);
-        let v: Vec<_> = out.logins.iter().map(|l| (l.secret.as_str(), l.verdict)).collect();
+        let v: Vec<_> = out.logins.iter().map(|l| (l.secret.expose(), l.verdict)).collect();
         assert_eq!(v, vec![("pw", Verdict::Refused)]);
     }
 
@@ -592,6 +606,39 @@ mod tests {
             run_both(Redis::default, &refs);
         }
     }
+
+    #[test]
+    fn no_transcript_line_shows_an_auth_or_hello_password_once_redacted() {
+        let wrong = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+        let conv: &[(Side, &[u8])] = &[
+            (C, &resp(&[b"AUTH", b"pw-one"])),
+            (S, wrong),
+            (C, b"AUTH alice pw-two\r\n"),
+            (S, wrong),
+            (C, &resp(&[b"HELLO", b"3", b"AUTH", b"bob", b"pw-three", b"SETNAME", b"app"])),
+            (S, b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        ];
+        let got = run_both(Redis::default, conv);
+        assert_eq!(got.logins.len(), 3);
+        assert_no_secret_shown(&got, &[b"pw-one", b"pw-two", b"pw-three"]);
+        let t = full(&got.logins[2].transcript);
+        assert!(t.contains(&"C: HELLO 3 AUTH bob pw-three SETNAME app".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn a_skipped_auth_argument_and_an_overlong_line_are_counted() {
+        let long = vec![b'x'; 2000];
+        let got = run_both(Redis::default, &[(C, &resp(&[b"AUTH", &long])), (S, b"+OK\r\n")]);
+        assert!(got.logins.is_empty());
+        assert!(got.events.contains(&crate::proto::Event::RedisArgSkipped), "{:?}", got.events);
+        let line = [vec![b'+'; crate::proto::MAX_LINE + 10], b"\r\n".to_vec()].concat();
+        let mut r = Redis::default();
+        let mut out = crate::proto::Logins::default();
+        for c in line.chunks(100) {
+            r.on_data(S, c, Timestamp::from_secs(1), &mut out);
+        }
+        assert_eq!(out.events, vec![crate::proto::Event::LineTooLong]);
+    }
 }
 
 #[cfg(test)]
@@ -611,9 +658,10 @@ mod transcript_tests {
         let refs: Vec<(Side, &[u8])> = conv.iter().map(|(s, d)| (*s, d.as_slice())).collect();
         let got = run_both(Redis::default, &refs);
         assert_eq!(got.logins.len(), 1);
-        let t = &got.logins[0].transcript;
+        let t = super::super::testutil::full(&got.logins[0].transcript);
         assert!(t.len() <= super::super::MAX_TRANSCRIPT);
         assert!(t.iter().any(|l| l.contains("AUTH late-pass1")), "{t:?}");
+        super::super::testutil::assert_no_secret_shown(&got, &[b"late-pass1"]);
         assert_eq!(t.last().map(String::as_str), Some("S: +OK"), "{t:?}");
         assert!(t.iter().any(|l| l.starts_with("C: GET")), "earlier commands give context: {t:?}");
     }

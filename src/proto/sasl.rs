@@ -6,7 +6,8 @@
 
 use base64::Engine;
 
-use super::{Cred, text};
+use super::{Cred, Line, Mark, secret, text, user};
+use crate::secret::{Secret, Text};
 
 /// What one SASL mechanism is, as far as credentials go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,9 +39,36 @@ impl Mech {
 /// A decoded credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decoded {
-    pub user: Option<String>,
-    pub secret: String,
+    /// A user-name part (see [`Login::user`](super::Login::user)).
+    pub user: Option<Text>,
+    pub secret: Secret,
     pub cred: Cred,
+}
+
+/// One client line of a SASL exchange as a transcript line: the response is a credential-bearing value
+/// (a base64 blob holding the user and password, a token, a digest, SCRAM material), so all of it is a
+/// slot. When it carried the login's credential (`cred`, what [`Step::Cred`] decoded), the slot shows
+/// that secret redacted (one fingerprint with the alert) and the blob revealed; any other response is a
+/// slot of its own. Only a cancel (`*`) or an empty response stays literal.
+pub fn response_line(prefix: &str, line: &[u8], cred: Option<&Secret>) -> Line {
+    let t = line.trim_ascii();
+    if t == b"*" {
+        return Line::lit_line(prefix, line);
+    }
+    let blob = secret(t);
+    let mark = match cred {
+        Some(s) => Mark::Wire(t, s, &blob),
+        None => Mark::Secret(t, &blob),
+    };
+    Line::marked(prefix, line, &[mark])
+}
+
+/// The credential a step decoded, if any.
+pub fn cred_of(step: &Step) -> Option<&Secret> {
+    match step {
+        Step::Cred(d) => Some(&d.secret),
+        _ => None,
+    }
 }
 
 /// Base64 (standard alphabet, padding optional, surrounding spaces ignored): SASL responses, and the
@@ -61,9 +89,14 @@ pub fn b64(data: &[u8]) -> Option<Vec<u8>> {
         .ok()
 }
 
-/// PLAIN: `authzid NUL authcid NUL passwd`. The user is the authentication identity.
+/// PLAIN in base64 (the SASL exchanges of POP3, IMAP, SMTP).
 pub fn plain(resp: &[u8]) -> Option<Decoded> {
-    let raw = b64(resp)?;
+    plain_raw(&b64(resp)?)
+}
+
+/// PLAIN decoded: `authzid NUL authcid NUL passwd` (LDAP carries it raw). The user is the
+/// authentication identity, or the authorization identity when that is all there is.
+pub fn plain_raw(raw: &[u8]) -> Option<Decoded> {
     let mut parts = raw.splitn(3, |&b| b == 0);
     let authz = parts.next()?;
     let authc = parts.next()?;
@@ -71,8 +104,8 @@ pub fn plain(resp: &[u8]) -> Option<Decoded> {
     if pass.is_empty() {
         return None;
     }
-    let user = if authc.is_empty() { authz } else { authc };
-    Some(Decoded { user: Some(text(user)).filter(|u| !u.is_empty()), secret: text(pass), cred: Cred::Password })
+    let name = if authc.is_empty() { authz } else { authc };
+    Some(Decoded { user: user(name), secret: secret(pass), cred: Cred::Password })
 }
 
 /// XOAUTH2 (`user=U^Aauth=Bearer T^A^A`) and OAUTHBEARER (`n,a=U,^Ahost=...^Aauth=Bearer T^A^A`).
@@ -97,7 +130,11 @@ pub fn oauth(resp: &[u8]) -> Option<Decoded> {
         }
     }
     let token = token.filter(|t| !t.is_empty())?;
-    Some(Decoded { user: user.filter(|u| !u.is_empty()), secret: token, cred: Cred::Token })
+    Some(Decoded {
+        user: user.filter(|u| !u.is_empty()).map(|u| Text::user(&u)),
+        secret: Secret::new(&token),
+        cred: Cred::Token,
+    })
 }
 
 /// A SASL mechanism, as far as the credentials it carries go.
@@ -201,7 +238,7 @@ impl SaslExchange {
                     self.user = Some(text(&raw)).filter(|u| !u.is_empty());
                     return Step::More;
                 }
-                Some(Decoded { user: self.user.clone(), secret: text(&raw), cred: Cred::Password })
+                Some(Decoded { user: self.user.as_deref().map(Text::user), secret: secret(&raw), cred: Cred::Password })
                     .filter(|d| !d.secret.is_empty())
             }
             Kind::CramMd5 => b64(t).and_then(|raw| {
@@ -210,8 +247,8 @@ impl SaslExchange {
                 let (user, digest) = s.rsplit_once(' ')?;
                 let (user, digest) = (user.trim(), digest.trim());
                 (!digest.is_empty()).then(|| Decoded {
-                    user: Some(user.to_string()).filter(|u| !u.is_empty()),
-                    secret: digest.to_string(),
+                    user: (!user.is_empty()).then(|| Text::user(user)),
+                    secret: Secret::new(digest),
                     cred: Cred::HashOnly,
                 })
             }),
@@ -236,10 +273,11 @@ mod tests {
     fn plain_gives_authcid_and_password() {
         let r = STANDARD.encode(b"\0alice\0s3cret pass");
         let d = plain(r.as_bytes()).unwrap();
-        assert_eq!(d.user.as_deref(), Some("alice"));
-        assert_eq!(d.secret, "s3cret pass");
+        assert_eq!(d.user, Some(Text::user("alice")));
+        assert_eq!(d.secret.expose(), "s3cret pass");
         let r = STANDARD.encode(b"admin\0alice\0pw");
-        assert_eq!(plain(r.as_bytes()).unwrap().user.as_deref(), Some("alice"));
+        assert_eq!(plain(r.as_bytes()).unwrap().user, Some(Text::user("alice")));
+        assert_eq!(plain_raw(b"bob\0\0pw").unwrap().user, Some(Text::user("bob")), "authzid when no authcid");
         assert!(plain(b"not base64!!").is_none());
         assert!(plain(STANDARD.encode(b"\0alice\0").as_bytes()).is_none());
     }
@@ -249,12 +287,29 @@ mod tests {
         let x = STANDARD.encode(b"user=bob@example.com\x01auth=Bearer ya29.tok-en\x01\x01");
         let d = oauth(x.as_bytes()).unwrap();
         assert_eq!(
-            (d.user.as_deref(), d.secret.as_str(), d.cred),
-            (Some("bob@example.com"), "ya29.tok-en", Cred::Token)
+            (d.user, d.secret.expose(), d.cred),
+            (Some(Text::user("bob@example.com")), "ya29.tok-en", Cred::Token)
         );
         let o = STANDARD.encode(b"n,a=carol@example.com,\x01host=mail\x01port=143\x01auth=Bearer abc.def\x01\x01");
         let d = oauth(o.as_bytes()).unwrap();
-        assert_eq!((d.user.as_deref(), d.secret.as_str()), (Some("carol@example.com"), "abc.def"));
+        assert_eq!((d.user, d.secret.expose()), (Some(Text::user("carol@example.com")), "abc.def"));
+    }
+
+    #[test]
+    fn a_response_line_is_one_slot_and_a_cancel_stays_literal() {
+        use crate::secret::Reveal;
+        let blob = STANDARD.encode(b"\0alice\0s3cret");
+        let l = response_line("C: ", format!("{blob} ").as_bytes(), None).into_text();
+        assert_eq!(l.render(Reveal::Full), format!("C: {blob} "));
+        assert_eq!(l.secrets().map(Secret::expose).collect::<Vec<_>>(), [blob.as_str()]);
+        assert!(!l.render(Reveal::Redacted).contains(&blob[..8]));
+        // The line that carried the credential: redacted as the password, revealed as the blob.
+        let pw = Secret::new("s3cret");
+        let l = response_line("C: ", blob.as_bytes(), Some(&pw)).into_text();
+        assert_eq!(l.render(Reveal::Redacted), format!("C: {}", pw.redacted()));
+        assert_eq!(l.render(Reveal::Full), format!("C: {blob}"));
+        assert_eq!(response_line("C: ", b"*", None).into_text().render(Reveal::Redacted), "C: *");
+        assert!(!response_line("C: ", b"", None).into_text().has_secret());
     }
 
     #[test]

@@ -16,12 +16,13 @@ use std::collections::VecDeque;
 
 use super::lines::LineBuf;
 use super::lines::{Keyword, split_word};
-use super::sasl::{AUTH_NAMES, Kind, SaslExchange, Step};
-use super::{InProgress, LoginSink, Proto, Session, Verdict, push_transcript};
+use super::sasl::{self, AUTH_NAMES, Kind, SaslExchange, Step};
+use super::{Event, InProgress, Line, LoginSink, Mark, Proto, Session, Verdict, secret};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
-/// Commands whose reply is still to come; a longer queue means we lost track, the oldest go.
+/// Commands whose reply is still to come; a longer queue means we lost track, the oldest go
+/// ([`Event::PendingFull`]).
 const MAX_QUEUE: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,8 +72,9 @@ fn reply_code(line: &[u8]) -> Option<(u16, bool)> {
 }
 
 impl State {
-    fn expect(&mut self, e: Expect) {
+    fn expect(&mut self, e: Expect, out: &mut dyn LoginSink) {
         if self.queue.len() >= MAX_QUEUE {
+            out.on_event(Event::PendingFull);
             self.queue.pop_front();
         }
         self.queue.push_back(e);
@@ -85,40 +87,53 @@ impl State {
         if self.body {
             if line == b"." {
                 self.body = false;
-                push_transcript(&mut self.lg.transcript, "C: ", line);
-                self.expect(Expect::Other);
+                self.lg.push(Line::lit_line("C: ", line), out);
+                self.expect(Expect::Other, out);
             }
             return;
         }
         if let Some(x) = self.sasl.as_mut() {
-            match x.response(line) {
-                Step::More => return push_transcript(&mut self.lg.transcript, "C: ", line),
+            let step = x.response(line);
+            if !matches!(step, Step::NotMine) {
+                self.lg.push(sasl::response_line("C: ", line, sasl::cred_of(&step)), out);
+            }
+            match step {
+                Step::More => return,
                 Step::Cred(d) => {
                     let mech = x.mechanism(&AUTH_NAMES);
-                    push_transcript(&mut self.lg.transcript, "C: ", line);
                     return self.lg.attempt(Proto::Smtp, mech, d, ts, out);
                 }
                 Step::Cancelled => {
                     self.sasl = None;
-                    return push_transcript(&mut self.lg.transcript, "C: ", line);
+                    return;
                 }
                 Step::NotMine => self.sasl = None,
             }
         }
         self.lg.settle(Verdict::Unknown, out);
-        push_transcript(&mut self.lg.transcript, "C: ", line);
         let (cmd, arg) = split_word(line);
         let cmd = Keyword::new(cmd);
+        if cmd.as_slice() != b"AUTH" {
+            self.lg.push(Line::lit_line("C: ", line), out);
+        }
         let e = match cmd.as_slice() {
             b"EHLO" | b"HELO" | b"LHLO" => Expect::Ehlo,
             b"AUTH" => {
                 let (mech, initial) = split_word(arg.trim_ascii());
+                let initial = initial.trim_ascii();
                 let mut x = SaslExchange::new(Kind::parse(mech));
-                if !initial.trim_ascii().is_empty() {
-                    if let Step::Cred(d) = x.initial(initial) {
-                        let m = x.mechanism(&AUTH_NAMES);
-                        self.lg.attempt(Proto::Smtp, m, d, ts, out);
-                    }
+                let step = if initial.is_empty() { Step::More } else { x.initial(initial) };
+                // The initial response (PLAIN's blob, LOGIN's user name) is a credential: a slot (the
+                // decoded secret's, when it held one).
+                let blob = secret(initial);
+                let mark = match sasl::cred_of(&step) {
+                    Some(s) => Mark::Wire(initial, s, &blob),
+                    None => Mark::Secret(initial, &blob),
+                };
+                self.lg.push(Line::marked("C: ", line, &[mark]), out);
+                if let Step::Cred(d) = step {
+                    let m = x.mechanism(&AUTH_NAMES);
+                    self.lg.attempt(Proto::Smtp, m, d, ts, out);
                 }
                 self.sasl = Some(x);
                 Expect::Auth
@@ -135,14 +150,14 @@ impl State {
             }
             _ => Expect::Other,
         };
-        self.expect(e);
+        self.expect(e, out);
     }
 
     fn server_line(&mut self, line: &[u8], out: &mut dyn LoginSink) {
         if self.upgraded {
             return;
         }
-        push_transcript(&mut self.lg.transcript, "S: ", line);
+        self.lg.push(Line::lit_line("S: ", line), out);
         let Some((code, more)) = reply_code(line) else { return };
         if code == 250 && self.queue.front() == Some(&Expect::Ehlo) {
             let (kw, _) = split_word(line.get(4..).unwrap_or_default().trim_ascii());
@@ -183,7 +198,7 @@ impl Session for Smtp {
             return;
         }
         if from == Side::Server {
-            return server.feed(data, |l| st.server_line(l, out));
+            return server.feed_counted(data, out, |l, out| st.server_line(l, out));
         }
         while !data.is_empty() && !st.upgraded {
             if *skip > 0 {
@@ -195,7 +210,7 @@ impl Session for Smtp {
             // One line at a time: a BDAT line is followed by raw bytes.
             let end = memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1);
             let (head, rest) = data.split_at(end);
-            client.feed(head, |l| st.client_line(l, ts, out));
+            client.feed_counted(head, out, |l, out| st.client_line(l, ts, out));
             *skip = std::mem::take(&mut st.bdat);
             data = rest;
         }
@@ -222,7 +237,7 @@ mod tests {
     use super::*;
     use crate::proto::Cred;
     use crate::proto::TlsNote;
-    use crate::proto::testutil::{C, S, run_both};
+    use crate::proto::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
 
@@ -235,7 +250,7 @@ mod tests {
     }
 
     fn summary(out: &crate::proto::Logins) -> Vec<(&'static str, Option<&str>, &str, Cred, Verdict)> {
-        out.logins.iter().map(|l| (l.mechanism, l.user.as_deref(), l.secret.as_str(), l.cred, l.verdict)).collect()
+        out.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.cred, l.verdict)).collect()
     }
 
     #[test]
@@ -259,12 +274,11 @@ mod tests {
         );
         let l = &out.logins[0];
         assert_eq!((l.proto, l.tls, l.ts), (Proto::Smtp, TlsNote::NotOffered, Timestamp::from_secs(1_003)));
-        assert_eq!(
-            l.transcript.first().map(String::as_str),
-            Some("S: 220 mail.example.com ESMTP Postfix (Debian/GNU)")
-        );
-        assert_eq!(l.transcript.last().map(String::as_str), Some("S: 235 2.7.0 Authentication successful"));
-        assert_eq!(l.transcript.len(), 11);
+        let t = full(&l.transcript);
+        assert_eq!(t.first().map(String::as_str), Some("S: 220 mail.example.com ESMTP Postfix (Debian/GNU)"));
+        assert_eq!(t.last().map(String::as_str), Some("S: 235 2.7.0 Authentication successful"));
+        assert_eq!(t.len(), 11);
+        assert_eq!(t[9], format!("C: {}", auth.trim_end()), "revealed, the AUTH line reads as sent");
     }
 
     #[test]
@@ -511,5 +525,49 @@ mod tests {
             ],
         );
         assert_eq!(summary(&out), vec![("AUTH PLAIN", Some("alice"), "pw", Cred::Password, Verdict::Accepted)]);
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_secret_of_any_attempt_once_redacted() {
+        let ir = format!("AUTH PLAIN {}\r\n", b(b"\0alice\0pw-plain"));
+        let (u, p) = (format!("{}\r\n", b(b"bob")), format!("{}\r\n", b(b"pw-login")));
+        let x = format!("AUTH XOAUTH2 {}\r\n", b(b"user=carol\x01auth=Bearer ya29.tok-xo\x01\x01"));
+        let cram = format!("{}\r\n", b(b"tim b913a602c7eda7a495b4e6e7334d3890"));
+        let out = run_both(
+            Smtp::default,
+            &[
+                (S, GREETING),
+                (C, b"EHLO client\r\n"),
+                (S, EHLO_REPLY),
+                (C, ir.as_bytes()),
+                (S, b"535 5.7.8 Error: authentication failed\r\n"),
+                (C, b"AUTH LOGIN\r\n"),
+                (S, b"334 VXNlcm5hbWU6\r\n"),
+                (C, u.as_bytes()),
+                (S, b"334 UGFzc3dvcmQ6\r\n"),
+                (C, p.as_bytes()),
+                (S, b"535 5.7.8 Error: authentication failed\r\n"),
+                (C, x.as_bytes()),
+                (S, b"334 eyJzdGF0dXMiOiI0MDAifQ==\r\n"),
+                (C, b"\r\n"),
+                (S, b"535 5.7.8 Username and Password not accepted\r\n"),
+                (C, b"AUTH CRAM-MD5\r\n"),
+                (S, b"334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"),
+                (C, cram.as_bytes()),
+                (S, b"235 2.7.0 Authentication successful\r\n"),
+            ],
+        );
+        assert_eq!(out.logins.len(), 4);
+        assert_no_secret_shown(
+            &out,
+            &[
+                b"pw-plain",
+                b"\0alice\0pw-plain",
+                b"bob",
+                b"pw-login",
+                b"ya29.tok-xo",
+                b"b913a602c7eda7a495b4e6e7334d3890",
+            ],
+        );
     }
 }

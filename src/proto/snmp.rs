@@ -19,10 +19,13 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use super::ber::Reader;
-use super::{Cred, Login, Proto, TlsNote, Verdict, push_transcript, text};
+use super::{Cred, Event, Line, Login, Proto, Verdict, secret, text};
+use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
 
-/// Requests awaiting a response.
+/// Requests awaiting a response; past it the oldest is reported with [`Verdict::Unknown`]
+/// ([`Event::SnmpPendingFull`]). A manager polls a few agents at a time; 4,096 covers a network
+/// management station sweeping a /20 at once.
 pub const MAX_PENDING: usize = 4096;
 /// How long a request waits for its response, in capture time.
 pub const TIMEOUT_MICROS: i64 = 5_000_000;
@@ -85,13 +88,15 @@ fn pdu_name(n: u8) -> &'static str {
     }
 }
 
-fn summary(m: &Message) -> Vec<u8> {
+/// One transcript line for a message, its community a slot showing `community`.
+fn summary(prefix: &str, m: &Message, community: &Secret) -> Text {
     let v = if m.version == 0 { "v1" } else { "v2c" };
-    let mut s = format!("{} {v} community=\"{}\"", pdu_name(m.pdu), text(&m.community));
+    let mut l = Line::new(prefix);
+    l.lit(format!("{} {v} community=\"", pdu_name(m.pdu)).as_bytes()).secret(community).lit(b"\"");
     if let Some(id) = m.request_id {
-        s.push_str(&format!(" request-id={id}"));
+        l.lit(format!(" request-id={id}").as_bytes());
     }
-    s.into_bytes()
+    l.into_text()
 }
 
 type Key = (SocketAddr, SocketAddr, i64);
@@ -111,26 +116,17 @@ pub struct Tracker {
     /// sequence number no longer matches was answered or replaced).
     order: VecDeque<(Key, u64, Timestamp)>,
     seq: u64,
+    /// Requests reported early because the table was full ([`Event::SnmpPendingFull`]).
+    full: u64,
 }
 
-fn new_login(m: &Message, manager: SocketAddr, agent: SocketAddr, ts: Timestamp, line: &[u8]) -> SnmpLogin {
-    let mut transcript = Vec::new();
-    push_transcript(&mut transcript, "C: ", line);
-    SnmpLogin {
-        manager,
-        agent,
-        login: Login {
-            proto: Proto::Snmp,
-            mechanism: if m.version == 0 { "community v1" } else { "community v2c" },
-            user: None,
-            secret: text(&m.community),
-            cred: Cred::Password,
-            verdict: Verdict::Unknown,
-            tls: TlsNote::NotOffered,
-            ts,
-            transcript,
-        },
-    }
+/// A login for message `m`, its transcript the summary of `m` as sent by `prefix`'s side.
+fn new_login(m: &Message, manager: SocketAddr, agent: SocketAddr, ts: Timestamp, prefix: &str) -> SnmpLogin {
+    let community = secret(&m.community);
+    let mechanism = if m.version == 0 { "community v1" } else { "community v2c" };
+    let line = summary(prefix, m, &community);
+    let login = Login::attempt(Proto::Snmp, mechanism, None, community, Cred::Password, false, ts);
+    SnmpLogin { manager, agent, login: login.with_transcript(vec![line]) }
 }
 
 impl Tracker {
@@ -149,7 +145,6 @@ impl Tracker {
         if text(&m.community).is_empty() {
             return;
         }
-        let line = summary(&m);
         match (m.pdu, m.request_id) {
             (0 | 1 | 3 | 5 | 6, Some(id)) => {
                 let key = (src, dst, id);
@@ -165,9 +160,10 @@ impl Tracker {
                     if !self.pop_oldest(out) {
                         break;
                     }
+                    self.full += 1;
                 }
                 self.seq += 1;
-                let login = new_login(&m, src, dst, ts, &line);
+                let login = new_login(&m, src, dst, ts, "C: ");
                 self.pending.insert(key, Pending { seq: self.seq, login, community: m.community });
                 self.order.push_back((key, self.seq, ts));
                 if self.order.len() > 2 * MAX_PENDING {
@@ -180,22 +176,22 @@ impl Tracker {
                 match self.pending.get(&key) {
                     Some(p) if p.community == m.community => {
                         if let Some(mut p) = self.pending.remove(&key) {
-                            push_transcript(&mut p.login.login.transcript, "S: ", &line);
+                            // The same community: the response's slot shows the request's secret.
+                            let line = summary("S: ", &m, &p.login.login.secret);
+                            p.login.login.transcript.push(line);
                             p.login.login.verdict = Verdict::Accepted;
                             out(p.login);
                         }
                     }
                     Some(_) => {}
                     None => {
-                        let mut l = new_login(&m, dst, src, ts, b"");
-                        l.login.transcript.clear();
-                        push_transcript(&mut l.login.transcript, "S: ", &line);
+                        let mut l = new_login(&m, dst, src, ts, "S: ");
                         l.login.verdict = Verdict::Accepted;
                         out(l);
                     }
                 }
             }
-            (4 | 7, _) => out(new_login(&m, dst, src, ts, &line)),
+            (4 | 7, _) => out(new_login(&m, dst, src, ts, "C: ")),
             _ => {}
         }
     }
@@ -240,6 +236,11 @@ impl Tracker {
     pub fn pending(&self) -> usize {
         self.pending.len()
     }
+
+    /// How often each cap of the tracker was hit.
+    pub fn events(&self) -> impl Iterator<Item = (Event, u64)> {
+        std::iter::once((Event::SnmpPendingFull, self.full)).filter(|(_, n)| *n > 0)
+    }
 }
 
 #[cfg(test)]
@@ -281,9 +282,9 @@ mod tests {
         assert_eq!(got.len(), 1);
         let l = &got[0];
         assert_eq!((l.manager, l.agent), (mgr, agent));
-        assert_eq!((l.login.mechanism, l.login.secret.as_str()), ("community v2c", "s3cret"));
+        assert_eq!((l.login.mechanism, l.login.secret.expose()), ("community v2c", "s3cret"));
         assert_eq!(
-            (l.login.verdict, l.login.ts, l.login.user.clone()),
+            (l.login.verdict, l.login.ts, l.login.user_name()),
             (Verdict::Accepted, Timestamp::from_secs(10), None)
         );
         assert_eq!(l.login.transcript.len(), 2);
@@ -361,5 +362,45 @@ mod tests {
             rest += 1
         });
         assert_eq!(rest, MAX_PENDING);
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_community_once_redacted_and_the_reply_slot_is_the_same_secret() {
+        use crate::secret::Reveal;
+        let (mgr, agent) = (addr("10.0.0.1:40000"), addr("10.0.0.2:161"));
+        let got = collect(|t, out| {
+            t.on_datagram(mgr, agent, &message(1, b"s3cret-comm", 0, 7), Timestamp::from_secs(10), out);
+            t.on_datagram(agent, mgr, &message(1, b"s3cret-comm", 2, 7), Timestamp::from_secs(11), out);
+            t.on_datagram(agent, mgr, &message(1, b"other-comm", 2, 8), Timestamp::from_secs(12), out);
+            t.on_datagram(agent, mgr, &message(0, b"trap-comm", 4, 0), Timestamp::from_secs(13), out);
+        });
+        assert_eq!(got.len(), 3);
+        for l in &got {
+            for line in &l.login.transcript {
+                let r = line.render(Reveal::Redacted);
+                for c in ["s3cret-comm", "other-comm", "trap-comm"] {
+                    assert!(!r.contains(c), "{r}");
+                }
+                assert!(line.secrets().all(|s| s == &l.login.secret), "{r}");
+            }
+        }
+        let t: Vec<String> = got[0].login.transcript.iter().map(|t| t.render(Reveal::Full)).collect();
+        assert_eq!(
+            t,
+            [
+                "C: get-request v2c community=\"s3cret-comm\" request-id=7",
+                "S: response v2c community=\"s3cret-comm\" request-id=7"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_full_table_is_counted() {
+        let (mgr, agent) = (addr("10.0.0.1:40000"), addr("10.0.0.2:161"));
+        let mut t = Tracker::default();
+        for id in 0..(MAX_PENDING as i64 + 5) {
+            t.on_datagram(mgr, agent, &message(1, b"c", 0, id), Timestamp::from_secs(1), &mut |_| {});
+        }
+        assert_eq!(t.events().collect::<Vec<_>>(), [(Event::SnmpPendingFull, 5)]);
     }
 }

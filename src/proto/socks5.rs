@@ -10,12 +10,14 @@
 //! (first byte 4) carries no password and is ignored, as is anything else that does not look like
 //! SOCKS5. Each direction buffers at most [`MAX_BUF`] bytes (a SOCKS5 message is at most 515).
 
+use super::be::{Cur, u16_at};
 use super::ber::Recent;
-use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, text};
+use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, secret, text, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
-/// Bytes buffered per direction.
+/// Bytes buffered per direction: twice the longest SOCKS5 message (515 bytes), so a direction that fills
+/// it without completing one is not SOCKS5 and is given up ([`Event::MessageTooLong`]).
 const MAX_BUF: usize = 1024;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,7 +72,7 @@ fn addr_msg_len(b: &[u8]) -> Parsed {
 
 /// `host:port` of an address message.
 fn destination(b: &[u8]) -> String {
-    let port = |at: usize| b.get(at..at + 2).and_then(|p| <[u8; 2]>::try_from(p).ok()).map_or(0, u16::from_be_bytes);
+    let port = |at: usize| u16_at(b, at).unwrap_or(0);
     match b.get(3) {
         Some(1) => match b.get(4..8).and_then(|a| <[u8; 4]>::try_from(a).ok()) {
             Some(a) => format!("{}:{}", std::net::Ipv4Addr::from(a), port(8)),
@@ -99,9 +101,13 @@ fn method_name(m: u8) -> &'static str {
 }
 
 impl Socks5 {
-    fn line(&mut self, side: Side, line: &str) {
+    fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
         let prefix = if side == Side::Client { "C: " } else { "S: " };
-        self.recent.push(prefix, line.as_bytes(), self.pending.iter_mut().chain(self.accepted.iter_mut()));
+        self.put(Line::lit_line(prefix, line.as_bytes()), out);
+    }
+
+    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut().chain(self.accepted.iter_mut()), out);
     }
 
     /// Parses one client message at the front of the buffer.
@@ -119,37 +125,27 @@ impl Socks5 {
                 let Some(&n) = b.get(1) else { return Parsed::Need };
                 let Some(methods) = b.get(2..2 + n as usize) else { return Parsed::Need };
                 let list: Vec<String> = methods.iter().map(|m| m.to_string()).collect();
-                self.line(Side::Client, &format!("greeting methods=[{}]", list.join(",")));
+                self.line(Side::Client, &format!("greeting methods=[{}]", list.join(",")), out);
                 self.client.phase = Phase::Negotiated;
                 Parsed::Msg(2 + n as usize)
             }
             (Phase::Negotiated, 1) => {
-                let Some(&ul) = b.get(1) else { return Parsed::Need };
-                let ul = ul as usize;
-                let Some(&pl) = b.get(2 + ul) else { return Parsed::Need };
-                let pl = pl as usize;
-                let (Some(user), Some(pass)) = (b.get(2..2 + ul), b.get(3 + ul..3 + ul + pl)) else {
-                    return Parsed::Need;
-                };
-                let (user, pass) = (text(user), text(pass));
-                self.line(Side::Client, &format!("auth user=\"{user}\" password=\"{pass}\""));
+                // [1, ulen, user, plen, pass]
+                let mut c = Cur(b.get(1..).unwrap_or_default());
+                let (Some(name), Some(pass)) = (c.u8_prefixed(), c.u8_prefixed()) else { return Parsed::Need };
+                let pw = secret(pass);
+                let mut t = Line::new("C: ");
+                t.lit(b"auth user=\"").user(name).lit(b"\" password=\"").secret(&pw).lit(b"\"");
+                self.put(t, out);
                 if let Some(old) = self.pending.take() {
                     out.on_login(old);
                 }
-                if !pass.is_empty() {
-                    self.pending = Some(Login {
-                        proto: Proto::Socks5,
-                        mechanism: "username/password",
-                        user: Some(user).filter(|u| !u.is_empty()),
-                        secret: pass,
-                        cred: Cred::Password,
-                        verdict: Verdict::Unknown,
-                        tls: TlsNote::NotOffered,
-                        ts,
-                        transcript: self.recent.snapshot(),
-                    });
+                if !pw.is_empty() {
+                    let login =
+                        Login::attempt(Proto::Socks5, "username/password", user(name), pw, Cred::Password, false, ts);
+                    self.pending = Some(login.with_transcript(self.recent.snapshot()));
                 }
-                Parsed::Msg(3 + ul + pl)
+                Parsed::Msg(b.len() - c.rest().len())
             }
             (Phase::Negotiated, 5) => match addr_msg_len(b) {
                 Parsed::Msg(n) => {
@@ -159,7 +155,7 @@ impl Socks5 {
                         Some(3) => "UDP ASSOCIATE",
                         _ => "command?",
                     };
-                    self.line(Side::Client, &format!("{cmd} {}", destination(b)));
+                    self.line(Side::Client, &format!("{cmd} {}", destination(b)), out);
                     self.client.phase = Phase::Done;
                     if let Some(l) = self.accepted.take() {
                         out.on_login(l);
@@ -184,25 +180,25 @@ impl Socks5 {
         let Some(&x) = b.get(1) else { return Parsed::Need };
         match (self.server.phase, v) {
             (Phase::Start, 5) => {
-                self.line(Side::Server, &format!("method {x} ({})", method_name(x)));
+                self.line(Side::Server, &format!("method {x} ({})", method_name(x)), out);
                 self.server.phase = Phase::Negotiated;
                 Parsed::Msg(2)
             }
             (Phase::Negotiated, 1) => {
-                self.line(Side::Server, &format!("auth status {x}"));
-                if let Some(l) = self.pending.take() {
+                self.line(Side::Server, &format!("auth status {x}"), out);
+                if let Some(mut l) = self.pending.take() {
                     if x == 0 && self.client.phase != Phase::Done {
-                        self.accepted = Some(Login { verdict: Verdict::Accepted, ..l });
+                        l.verdict = Verdict::Accepted;
+                        self.accepted = Some(l);
                     } else {
-                        let verdict = if x == 0 { Verdict::Accepted } else { Verdict::Refused };
-                        out.on_login(Login { verdict, ..l });
+                        l.decide(if x == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
                     }
                 }
                 Parsed::Msg(2)
             }
             (Phase::Negotiated, 5) => match addr_msg_len(b) {
                 Parsed::Msg(n) => {
-                    self.line(Side::Server, &format!("reply {x} bound {}", destination(b)));
+                    self.line(Side::Server, &format!("reply {x} bound {}", destination(b)), out);
                     self.server.phase = Phase::Done;
                     Parsed::Msg(n)
                 }
@@ -234,6 +230,9 @@ impl Session for Socks5 {
                     }
                     Parsed::Need if dir.buf.len() < MAX_BUF => break,
                     Parsed::Need | Parsed::Bad => {
+                        if matches!(r, Parsed::Need) {
+                            out.on_event(Event::MessageTooLong);
+                        }
                         dir.phase = Phase::Done;
                         dir.buf.clear();
                         return;
@@ -267,7 +266,7 @@ impl Session for Socks5 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{C, S, run_both};
+    use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
 
     fn auth(user: &[u8], pass: &[u8]) -> Vec<u8> {
@@ -277,7 +276,7 @@ mod tests {
         [&[5, 1, 0, 3, host.len() as u8][..], host.as_bytes(), &port.to_be_bytes()].concat()
     }
     fn summary(got: &super::super::Logins) -> Vec<(Option<&str>, &str, Verdict)> {
-        got.logins.iter().map(|l| (l.user.as_deref(), l.secret.as_str(), l.verdict)).collect()
+        got.logins.iter().map(|l| (l.user_name(), l.secret.expose(), l.verdict)).collect()
     }
 
     #[test]
@@ -296,10 +295,11 @@ mod tests {
         assert_eq!(summary(&got), vec![(Some("alice"), "pw", Verdict::Accepted)]);
         assert_eq!(got.logins[0].mechanism, "username/password");
         let got = super::super::testutil::run(Socks5::default(), conv);
-        let t = &got.logins[0].transcript;
+        let t = full(&got.logins[0].transcript);
         assert_eq!(t.len(), 5);
         assert_eq!(t[4], "C: CONNECT example.com:80");
-        assert_eq!(got.logins[0].transcript[2], "C: auth user=\"alice\" password=\"pw\"");
+        assert_eq!(t[2], "C: auth user=\"alice\" password=\"pw\"");
+        assert_no_secret_shown(&got, &[b"pw"]);
     }
 
     #[test]
@@ -345,5 +345,17 @@ mod tests {
             let refs: Vec<(Side, &[u8])> = c.iter().map(|(s, d)| (*s, d.as_slice())).collect();
             run_both(Socks5::default, &refs);
         }
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_password_of_any_attempt_once_redacted() {
+        // A client that sends credentials twice before the status (the first is replaced, unanswered).
+        let c = [vec![5, 1, 2], auth(b"alice", b"pw-first"), auth(b"alice", b"pw-second")].concat();
+        let got = run_both(Socks5::default, &[(C, &c), (S, &[5, 2, 1, 1])]);
+        assert_eq!(
+            summary(&got),
+            vec![(Some("alice"), "pw-first", Verdict::Unknown), (Some("alice"), "pw-second", Verdict::Refused)]
+        );
+        assert_no_secret_shown(&got, &[b"pw-first", b"pw-second"]);
     }
 }

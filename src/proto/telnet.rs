@@ -11,19 +11,29 @@
 //! only prompts and verdict words are looked for). The verdict: `Login incorrect`, `failed`, `denied`,
 //! `invalid` or a new `login:` prompt is a refusal; `Last login`, `Welcome` or a shell prompt (`$ `,
 //! `# `, `> `, `% ` at the end of the output) is an acceptance.
+//!
+//! The transcript shows the prompts, what was typed at them and the line that gave the verdict. What was
+//! typed at the user prompt is a user name (which the connection's rules turn into a slot when it was
+//! really a password); everything typed after a password prompt is a slot, and so is a line of the
+//! server's that only echoes it.
 
-use super::{Cred, Login, LoginSink, Proto, Session, TlsNote, Verdict, push_transcript, text};
+use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, push_transcript, report, secret, text};
 use crate::reassembly::Side;
+use crate::secret::Text;
 use crate::time::Timestamp;
 
 const IAC: u8 = 255;
 const SB: u8 = 250;
 const SE: u8 = 240;
-/// Server text kept to find prompts and verdicts: the end of the output is what matters.
+/// Server text kept to find prompts and verdicts: the end of the output is what matters. Text sliding
+/// out while a verdict is awaited is counted ([`Event::TelnetWindowSlid`]): a verdict word in it is
+/// missed; at other times only the prompt at the end matters.
 const WINDOW: usize = 256;
-/// Longest typed line kept (user names and passwords are short).
+/// Longest typed line kept (user names and passwords are short); the rest of a longer one is dropped
+/// ([`Event::TelnetTypedTooLong`]).
 const MAX_TYPED: usize = 256;
-/// Bytes of a subnegotiation skipped before giving up on finding its end.
+/// Bytes of a subnegotiation skipped before giving up on finding its end
+/// ([`Event::TelnetSubnegotiationTooLong`]; real ones are a few bytes: terminal type, window size).
 const MAX_SB: usize = 1024;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,7 +59,9 @@ struct Decoder {
 }
 
 impl Decoder {
-    fn feed(&mut self, data: &[u8], mut f: impl FnMut(u8)) {
+    /// Calls `f` with every data byte; returns how many subnegotiations were too long to follow.
+    fn feed(&mut self, data: &[u8], mut f: impl FnMut(u8)) -> usize {
+        let mut overlong = 0;
         for &b in data {
             self.st = match (self.st, b) {
                 (Iac::Data | Iac::Cr, IAC) => Iac::Cmd,
@@ -70,12 +82,16 @@ impl Decoder {
                 (Iac::Cmd, SB) => Iac::Sub(0),
                 (Iac::Cmd, _) | (Iac::Opt, _) => Iac::Data,
                 (Iac::Sub(n), IAC) => Iac::SubCmd(n),
-                (Iac::Sub(n), _) if n >= MAX_SB => Iac::Data,
+                (Iac::Sub(n), _) if n >= MAX_SB => {
+                    overlong += 1;
+                    Iac::Data
+                }
                 (Iac::Sub(n), _) => Iac::Sub(n + 1),
                 (Iac::SubCmd(_), SE) => Iac::Data,
                 (Iac::SubCmd(n), _) => Iac::Sub(n + 1),
             };
         }
+        overlong
     }
 }
 
@@ -104,9 +120,11 @@ pub struct Telnet {
     /// The same, lower-cased as it arrives: prompts and verdict words are matched in it without a copy.
     lower: Vec<u8>,
     typed: Vec<u8>,
+    /// The typed line went past [`MAX_TYPED`] (counted once per line).
+    typed_overflow: bool,
     user: Option<String>,
     pending: Option<Login>,
-    transcript: Vec<String>,
+    transcript: Vec<Text>,
 }
 
 fn ends_with_prompt(w: &[u8], prompts: &[&[u8]]) -> bool {
@@ -132,8 +150,11 @@ impl Telnet {
         }
     }
 
-    fn server_byte(&mut self, b: u8) {
+    fn server_byte(&mut self, b: u8, out: &mut dyn LoginSink) {
         if self.window.len() >= WINDOW {
+            if self.state == State::Verdict {
+                out.on_event(Event::TelnetWindowSlid);
+            }
             self.window.drain(..WINDOW / 2);
             self.lower.drain(..WINDOW / 2);
         }
@@ -158,8 +179,8 @@ impl Telnet {
         match self.state {
             State::Idle | State::AwaitPass | State::User => {
                 if pass_prompt {
-                    let line = self.last_line().to_vec();
-                    push_transcript(&mut self.transcript, "S: ", &line);
+                    let line = Line::lit_line("S: ", self.last_line());
+                    push_transcript(&mut self.transcript, line, out);
                     if self.state == State::Idle {
                         self.user = None;
                     }
@@ -167,8 +188,8 @@ impl Telnet {
                     self.typed.clear();
                     self.clear_window();
                 } else if self.state == State::Idle && login_prompt {
-                    let line = self.last_line().to_vec();
-                    push_transcript(&mut self.transcript, "S: ", &line);
+                    let line = Line::lit_line("S: ", self.last_line());
+                    push_transcript(&mut self.transcript, line, out);
                     self.state = State::User;
                     self.typed.clear();
                     self.clear_window();
@@ -184,14 +205,10 @@ impl Telnet {
                     None
                 };
                 if let Some(v) = verdict {
-                    let line = self.last_line().to_vec();
-                    let first = self.window.split(|&b| b == b'\n').map(<[u8]>::trim_ascii).find(|l| !l.is_empty());
-                    let shown = first.map(<[u8]>::to_vec).unwrap_or(line);
-                    push_transcript(&mut self.transcript, "S: ", &shown);
-                    if let Some(mut l) = self.pending.take() {
-                        l.verdict = v;
-                        l.transcript = self.transcript.clone();
-                        out.on_login(l);
+                    let line = self.verdict_line(v);
+                    push_transcript(&mut self.transcript, line, out);
+                    if let Some(l) = self.pending.take() {
+                        l.settle(v, &self.transcript, out);
                     }
                     self.state = State::Idle;
                     // A refusal usually ends with a fresh `login:` prompt: look at it again as Idle.
@@ -207,6 +224,41 @@ impl Telnet {
         }
     }
 
+    /// The server line that gave the verdict: the one with the refusal word, the new `login:` prompt, the
+    /// `Last login`/`Welcome` line or the shell prompt. A line that only echoes the password typed is
+    /// that password's slot.
+    fn verdict_line(&self, v: Verdict) -> Line {
+        let lines = || {
+            let (mut at, w, lower) = (0, &self.window, &self.lower);
+            std::iter::from_fn(move || {
+                if at >= w.len() {
+                    return None;
+                }
+                let rest = w.get(at..).unwrap_or_default();
+                let end = memchr::memchr(b'\n', rest).map_or(w.len(), |i| at + i);
+                let r = (w.get(at..end).unwrap_or_default().trim_ascii(), lower.get(at..end).unwrap_or_default());
+                at = end + 1;
+                Some(r)
+            })
+            .filter(|(l, _)| !l.is_empty())
+        };
+        let words: &[&[u8]] = match v {
+            Verdict::Refused => REFUSALS,
+            Verdict::Accepted => &[b"last login", b"welcome"],
+            Verdict::Unknown => &[],
+        };
+        let decisive = lines().find(|(_, low)| words.iter().any(|w| contains(low, w))).map(|(l, _)| l);
+        let line = decisive.unwrap_or_else(|| self.last_line());
+        match self.pending.as_ref().filter(|p| line == p.secret.expose().as_bytes()) {
+            Some(p) => {
+                let mut l = Line::new("S: ");
+                l.secret(&p.secret);
+                l
+            }
+            None => Line::lit_line("S: ", line),
+        }
+    }
+
     fn client_byte(&mut self, b: u8, ts: Timestamp, out: &mut dyn LoginSink) {
         if !matches!(self.state, State::User | State::Pass) {
             return;
@@ -214,31 +266,29 @@ impl Telnet {
         match b {
             b'\n' => {
                 let line = std::mem::take(&mut self.typed);
+                self.typed_overflow = false;
                 if self.state == State::User {
-                    push_transcript(&mut self.transcript, "C: ", &line);
+                    let mut t = Line::new("C: ");
+                    t.user(&line);
+                    push_transcript(&mut self.transcript, t, out);
                     self.user = Some(text(&line)).filter(|u| !u.is_empty());
                     self.state = if self.user.is_some() { State::AwaitPass } else { State::Idle };
                 } else {
-                    push_transcript(&mut self.transcript, "C: ", &line);
+                    // Everything typed after a password prompt is the secret.
+                    let s = secret(&line);
+                    let mut t = Line::new("C: ");
+                    if !line.is_empty() {
+                        t.secret(&s);
+                    }
+                    push_transcript(&mut self.transcript, t, out);
                     if let Some(prev) = self.pending.take() {
                         out.on_login(prev);
                     }
-                    let secret = text(&line);
-                    if secret.is_empty() {
-                        self.state = State::Verdict;
-                        return;
+                    if !s.is_empty() {
+                        let user = self.user.as_deref().map(Text::user);
+                        self.pending =
+                            Some(Login::attempt(Proto::Telnet, "login prompt", user, s, Cred::Password, false, ts));
                     }
-                    self.pending = Some(Login {
-                        proto: Proto::Telnet,
-                        mechanism: "login prompt",
-                        user: self.user.clone(),
-                        secret,
-                        cred: Cred::Password,
-                        verdict: Verdict::Unknown,
-                        tls: TlsNote::NotOffered,
-                        ts,
-                        transcript: Vec::new(),
-                    });
                     self.state = State::Verdict;
                 }
                 self.clear_window();
@@ -249,7 +299,11 @@ impl Telnet {
             0x15 => self.typed.clear(),
             0 => {}
             _ if self.typed.len() < MAX_TYPED => self.typed.push(b),
-            _ => {}
+            _ => {
+                if !std::mem::replace(&mut self.typed_overflow, true) {
+                    out.on_event(Event::TelnetTypedTooLong);
+                }
+            }
         }
     }
 }
@@ -260,14 +314,16 @@ impl Session for Telnet {
         match from {
             Side::Server => {
                 let mut dec = self.server;
-                dec.feed(data, |b| self.server_byte(b));
+                let n = dec.feed(data, |b| self.server_byte(b, out));
                 self.server = dec;
+                report(out, Event::TelnetSubnegotiationTooLong, n);
                 self.server_check(out);
             }
             Side::Client => {
                 let mut dec = self.client;
-                dec.feed(data, |b| self.client_byte(b, ts, out));
+                let n = dec.feed(data, |b| self.client_byte(b, ts, out));
                 self.client = dec;
+                report(out, Event::TelnetSubnegotiationTooLong, n);
             }
         }
     }
@@ -275,23 +331,23 @@ impl Session for Telnet {
     fn on_gap(&mut self, from: Side, _len: u64) {
         match from {
             Side::Client => self.typed.clear(),
-            Side::Server => self.window.clear(),
+            Side::Server => self.clear_window(),
         }
         self.state = State::Idle;
     }
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        if let Some(mut l) = self.pending.take() {
-            l.transcript = std::mem::take(&mut self.transcript);
-            out.on_login(l);
+        if let Some(l) = self.pending.take() {
+            l.settle(Verdict::Unknown, &std::mem::take(&mut self.transcript), out);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{C, S, run_both};
+    use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::secret::Reveal;
 
     const WILL_ECHO: &[u8] = &[IAC, 251, 1, IAC, 251, 3, IAC, 253, 24];
 
@@ -324,9 +380,10 @@ mod tests {
         typed(&mut c, b"usex\x7fr", false);
         c.push((S, b"\r\nLast login: Mon Nov 30 on pts/0\r\nfake@lab:~$ ".to_vec()));
         let got = run_both(Telnet::default, &refs(&c));
-        let l: Vec<_> = got.logins.iter().map(|l| (l.user.as_deref(), l.secret.as_str(), l.verdict)).collect();
+        let l: Vec<_> = got.logins.iter().map(|l| (l.user_name(), l.secret.expose(), l.verdict)).collect();
         assert_eq!(l, vec![(Some("fake"), "wrong", Verdict::Refused), (Some("fake"), "user", Verdict::Accepted)]);
-        assert!(got.logins[1].transcript.iter().any(|t| t.contains("Last login")), "{:?}", got.logins[1].transcript);
+        let t = full(&got.logins[1].transcript);
+        assert!(t.iter().any(|t| t.contains("Last login")), "{t:?}");
     }
 
     #[test]
@@ -340,7 +397,7 @@ mod tests {
         ];
         let got = run_both(Telnet::default, &c);
         assert_eq!(got.logins.len(), 1);
-        assert_eq!(got.logins[0].secret, "p\u{fffd}w");
+        assert_eq!(got.logins[0].secret.expose(), "p\u{fffd}w");
         assert_eq!(got.logins[0].verdict, Verdict::Accepted);
     }
 
@@ -349,7 +406,7 @@ mod tests {
         let c: Vec<(Side, &[u8])> = vec![(S, b"\r\nUser Access Verification\r\n\r\nPassword: "), (C, b"cisco123\r\n")];
         let got = run_both(Telnet::default, &c);
         assert_eq!(got.logins.len(), 1);
-        assert_eq!((got.logins[0].user.as_deref(), got.logins[0].verdict), (None, Verdict::Unknown));
+        assert_eq!((got.logins[0].user_name(), got.logins[0].verdict), (None, Verdict::Unknown));
     }
 
     #[test]
@@ -361,5 +418,45 @@ mod tests {
             (S, b"total 0\r\n$ "),
         ];
         assert!(run_both(Telnet::default, &c).logins.is_empty());
+    }
+
+    #[test]
+    fn no_transcript_line_shows_a_typed_password_or_its_echo_once_redacted() {
+        let mut c: Vec<(Side, Vec<u8>)> = vec![(S, WILL_ECHO.to_vec()), (S, b"\r\nlab login: ".to_vec())];
+        typed(&mut c, b"alice", true);
+        c.push((S, b"Password: ".to_vec()));
+        typed(&mut c, b"s3cr3t", false);
+        // A server that echoes the password (or an echo arriving late), then refuses.
+        c.push((S, b"s3cr3t\r\nLogin incorrect\r\nlab login: ".to_vec()));
+        typed(&mut c, b"alice", true);
+        c.push((S, b"Password: ".to_vec()));
+        typed(&mut c, b"pw-two", false);
+        c.push((S, b"pw-two\r\n\r\nalice@lab:~$ ".to_vec()));
+        let got = run_both(Telnet::default, &refs(&c));
+        assert_eq!(got.logins.len(), 2);
+        assert_no_secret_shown(&got, &[b"s3cr3t", b"pw-two"]);
+        let t: Vec<String> = got.logins[0].transcript.iter().map(|l| l.render(Reveal::Redacted)).collect();
+        assert_eq!(
+            t,
+            [
+                "S: lab login:",
+                "C: alice",
+                "S: Password:",
+                &format!("C: {}", got.logins[0].secret.redacted()),
+                "S: Login incorrect"
+            ]
+            .map(String::from)
+        );
+    }
+
+    #[test]
+    fn caps_are_counted_long_typed_lines_and_subnegotiations() {
+        let long_sb = [&[IAC, SB, 24][..], &vec![b'x'; MAX_SB + 10]].concat();
+        let long_pw = [vec![b'p'; MAX_TYPED + 10], b"\r\n".to_vec()].concat();
+        let c: Vec<(Side, &[u8])> = vec![(S, &long_sb), (S, b"Password: "), (C, &long_pw), (S, b"\r\n$ ")];
+        let got = run_both(Telnet::default, &c);
+        assert_eq!(got.logins[0].secret.chars(), MAX_TYPED);
+        assert!(got.events.contains(&Event::TelnetTypedTooLong), "{:?}", got.events);
+        assert!(got.events.contains(&Event::TelnetSubnegotiationTooLong), "{:?}", got.events);
     }
 }

@@ -42,3 +42,33 @@ pub fn run_both<S: Session>(make: impl Fn() -> S, conv: &[(Side, &[u8])]) -> Log
     assert_eq!(a.tls, b.tls);
     a
 }
+
+/// A transcript as strings, every slot revealed (what the tests of the exchange compare).
+pub fn full(t: &[crate::secret::Text]) -> Vec<String> {
+    t.iter().map(|l| l.render(crate::secret::Reveal::Full)).collect()
+}
+
+/// Every transcript line of every login, redacted: what outputs show by default.
+pub fn redacted(out: &Logins) -> Vec<String> {
+    out.logins.iter().flat_map(|l| l.transcript.iter()).map(|l| l.render(crate::secret::Reveal::Redacted)).collect()
+}
+
+/// No transcript line of any login shows any of `secrets` (in clear, or in base64), once redacted; and
+/// every login's transcript holds its own secret as a slot (one fingerprint with its alert).
+pub fn assert_no_secret_shown(out: &Logins, secrets: &[&[u8]]) {
+    for l in &out.logins {
+        let own = l.transcript.iter().flat_map(|t| t.secrets()).any(|s| s == &l.secret);
+        assert!(own, "the transcript of {:?} has no slot of its own secret: {:?}", l.mechanism, l.transcript);
+    }
+    use base64::Engine as _;
+    let lines = redacted(out);
+    assert!(!lines.is_empty(), "no transcript to check");
+    for s in secrets {
+        let clear = String::from_utf8_lossy(s).into_owned();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(s);
+        for l in &lines {
+            assert!(!l.contains(&clear), "{clear:?} shown in {l:?}");
+            assert!(!l.contains(b64.trim_end_matches('=')), "{clear:?} shown in base64 in {l:?}");
+        }
+    }
+}

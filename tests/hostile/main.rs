@@ -11,4 +11,5 @@ mod linear;
 mod memory;
 mod privileges;
 mod redaction;
+mod redaction_proto;
 mod terminal;
