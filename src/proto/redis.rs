@@ -17,7 +17,9 @@ use super::{Cred, Event, Line, Login, LoginSink, MAX_LINE, Proto, Session, Verdi
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
-/// Commands awaiting a reply that we remember; past it the oldest is forgotten ([`Event::PendingFull`]).
+/// Entries awaiting a reply that we remember: logins, and runs of other commands (a run of any length
+/// is one entry, so a client pipelining thousands of GETs costs one); past it the oldest is forgotten
+/// ([`Event::PendingFull`]).
 const MAX_FIFO: usize = 64;
 /// Arguments of one command that we keep (command name, user, password... are at the start); an
 /// `AUTH`/`HELLO` argument past it is skipped ([`Event::RedisArgSkipped`]).
@@ -159,7 +161,8 @@ enum Arg {
 /// A command awaiting its reply.
 #[derive(Debug)]
 enum Awaiting {
-    Other,
+    /// This many other commands in a row.
+    Other(u64),
     Login(Box<Login>),
 }
 
@@ -190,7 +193,7 @@ impl State {
     fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
         let pending = self.fifo.iter_mut().filter_map(|a| match a {
             Awaiting::Login(l) => Some(l.as_mut()),
-            Awaiting::Other => None,
+            Awaiting::Other(_) => None,
         });
         self.recent.push(line, pending, out);
     }
@@ -202,7 +205,7 @@ impl State {
                 if self.args_left > 0 {
                     return Action::Die;
                 }
-                self.await_reply(Awaiting::Other, out);
+                self.await_reply(Awaiting::Other(1), out);
                 Action::Continue
             }
             Token::Line(Some(l)) if self.args_left > 0 => {
@@ -336,7 +339,7 @@ impl State {
         }
         let awaiting = match login.filter(|l| !l.secret.is_empty()) {
             Some(l) => Awaiting::Login(Box::new(l.with_transcript(self.recent.snapshot()))),
-            None => Awaiting::Other,
+            None => Awaiting::Other(1),
         };
         self.args.clear();
         self.nargs = 0;
@@ -344,6 +347,10 @@ impl State {
     }
 
     fn await_reply(&mut self, a: Awaiting, out: &mut dyn LoginSink) {
+        if let (Awaiting::Other(_), Some(Awaiting::Other(n))) = (&a, self.fifo.back_mut()) {
+            *n += 1;
+            return;
+        }
         if self.fifo.len() >= MAX_FIFO {
             out.on_event(Event::PendingFull);
             if let Some(Awaiting::Login(l)) = self.fifo.pop_front() {
@@ -444,6 +451,13 @@ impl State {
 
     /// A complete top-level reply.
     fn reply(&mut self, out: &mut dyn LoginSink) {
+        if let Some(Awaiting::Other(n)) = self.fifo.front_mut() {
+            *n -= 1;
+            if *n == 0 {
+                self.fifo.pop_front();
+            }
+            return;
+        }
         if let Some(Awaiting::Login(l)) = self.fifo.pop_front() {
             let verdict = if matches!(self.top.0, b'-' | b'!') { Verdict::Refused } else { Verdict::Accepted };
             l.decide(verdict, out);
@@ -589,6 +603,26 @@ mod tests {
         let got = run_both(Redis::default, &[(C, &c)]);
         assert_eq!(got.logins.len(), 200);
         assert!(got.logins.iter().all(|l| l.verdict == Verdict::Unknown));
+    }
+
+    #[test]
+    fn thousands_of_pipelined_commands_cost_one_entry_and_the_login_after_them_gets_its_reply() {
+        let mut c = Vec::new();
+        let mut s = Vec::new();
+        for _ in 0..5000 {
+            c.extend(resp(&[b"GET", b"k"]));
+            s.extend(b"$1\r\nv\r\n");
+        }
+        c.extend(resp(&[b"AUTH", b"after-the-flood"]));
+        s.extend(b"+OK\r\n");
+        let mut st = Redis::default();
+        let mut out = crate::proto::Logins::default();
+        st.on_data(C, &c, Timestamp::ZERO, &mut out);
+        assert!(st.st.fifo.len() <= 2, "{}", st.st.fifo.len());
+        st.on_data(S, &s, Timestamp::ZERO, &mut out);
+        assert_eq!(out.logins.len(), 1);
+        assert_eq!(out.logins[0].verdict, Verdict::Accepted);
+        assert!(!out.events.contains(&Event::PendingFull), "{:?}", out.events);
     }
 
     #[test]
