@@ -231,7 +231,7 @@ fn bench_reassembly(c: &mut Criterion) {
 }
 
 fn bench_http(c: &mut Criterion) {
-    use plainsight::http::{Config as HttpConfig, HttpConnection, HttpHandler, RequestLine, Response, Stats};
+    use plainsight::http::{HttpConnection, HttpHandler, RequestLine, Response, Shared};
     use plainsight::reassembly::Side;
     struct N(u64);
     impl HttpHandler for N {
@@ -262,13 +262,12 @@ fn bench_http(c: &mut Criterion) {
     g.throughput(Throughput::Bytes((reqs.len() + resps.len()) as u64));
     g.bench_function("keepalive_1460_byte_segments", |b| {
         b.iter(|| {
-            let cfg = HttpConfig::default();
-            let mut st = Stats::default();
+            let mut sh = Shared::default();
             let mut conn = HttpConnection::default();
             let mut n = N(0);
             for (side, data) in [(Side::Client, &reqs), (Side::Server, &resps)] {
                 for seg in data.chunks(1460) {
-                    conn.on_data(&cfg, &mut st, side, seg, Timestamp(0), &mut n);
+                    conn.on_data(&mut sh, side, seg, Timestamp(0), &mut n);
                 }
             }
             black_box(n.0)
@@ -291,7 +290,7 @@ fn request(extra: &[(&str, &str)]) -> Request {
         method: "GET".into(),
         target: "/static/app.js?v=123".into(),
         version: 1,
-        headers: Headers(h),
+        headers: Headers::from(h),
         body: Body::default(),
         ts: Timestamp(0),
     }

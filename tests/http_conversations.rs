@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use plainsight::http::{Config, HttpConnection, HttpHandler, Request, RequestLine, Response, Stats};
+use plainsight::http::{HttpConnection, HttpHandler, Request, RequestLine, Response, Shared};
 use plainsight::reassembly::Side;
 use plainsight::time::Timestamp;
 
@@ -89,13 +89,12 @@ impl HttpHandler for Seen {
 
 /// Feed the events, each data block cut at the given points.
 fn run(events: &[Ev], cut: &dyn Fn(usize, usize) -> Vec<usize>) -> Vec<String> {
-    let cfg = Config::default();
-    let mut stats = Stats::default();
+    let mut sh = Shared::default();
     let mut conn = HttpConnection::default();
     let mut seen = Seen::default();
     for (i, ev) in events.iter().enumerate() {
         match ev {
-            Ev::Gap(s, n) => conn.on_gap(&cfg, &mut stats, *s, *n, Timestamp(0), &mut seen),
+            Ev::Gap(s, n) => conn.on_gap(&mut sh, *s, *n, Timestamp(0), &mut seen),
             Ev::Data(s, b) => {
                 let mut points = cut(i, b.len());
                 points.retain(|&p| p > 0 && p < b.len());
@@ -103,13 +102,13 @@ fn run(events: &[Ev], cut: &dyn Fn(usize, usize) -> Vec<usize>) -> Vec<String> {
                 points.dedup();
                 let mut last = 0;
                 for p in points.into_iter().chain(std::iter::once(b.len())) {
-                    conn.on_data(&cfg, &mut stats, *s, &b[last..p], Timestamp(0), &mut seen);
+                    conn.on_data(&mut sh, *s, &b[last..p], Timestamp(0), &mut seen);
                     last = p;
                 }
             }
         }
     }
-    conn.on_close(&cfg, &mut stats, Timestamp(0), &mut seen);
+    conn.on_close(&mut sh, Timestamp(0), &mut seen);
     seen.0
 }
 

@@ -11,7 +11,7 @@ use crate::secret::Secret;
 use crate::time::Timestamp;
 
 pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
-    for (i, (name, v)) in headers.0.iter().enumerate() {
+    for (i, (name, v)) in headers.iter().enumerate() {
         let header = if name.eq_ignore_ascii_case("authorization") {
             "Authorization"
         } else if name.eq_ignore_ascii_case("proxy-authorization") {
@@ -242,7 +242,7 @@ mod tests {
     use crate::http::Headers;
 
     fn proxy_login() -> Finding {
-        let h = Headers(vec![("Proxy-Authorization".into(), b"Basic cHJveHl1c2VyOnMzY3JldC1wdw==".to_vec())]);
+        let h = Headers::from_iter([("Proxy-Authorization", "Basic cHJveHl1c2VyOnMzY3JldC1wdw==")]);
         let mut out = Found::default();
         detect(&h, Timestamp::ZERO, &mut out);
         out.findings.remove(0)

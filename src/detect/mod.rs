@@ -256,7 +256,7 @@ pub fn detect_login(cfg: &Config, l: &crate::proto::Login, out: &mut Found) {
 pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>, ts: Timestamp, out: &mut Found) {
     let start = out.findings.len();
     cookie::detect_response(&resp.headers, ts, out);
-    for (i, (name, loc)) in resp.headers.0.iter().enumerate() {
+    for (i, (name, loc)) in resp.headers.iter().enumerate() {
         if name.eq_ignore_ascii_case("location") {
             // A header value that is not UTF-8 is not a URL anyone follows.
             if let Ok(loc) = std::str::from_utf8(loc) {
