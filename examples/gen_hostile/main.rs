@@ -8,6 +8,7 @@
 //! Modes are listed by running it without arguments.
 
 // Builders shared with tests/hostile: not every item is used by this binary.
+mod http;
 mod ip;
 mod memory;
 #[allow(dead_code)]
@@ -24,6 +25,7 @@ fn modes() -> Vec<Mode> {
     m.extend(terminal::modes());
     m.extend(ip::modes());
     m.extend(memory::modes());
+    m.extend(http::modes());
     m
 }
 
