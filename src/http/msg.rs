@@ -88,7 +88,8 @@ pub struct Spares {
 
 impl fmt::Debug for Spares {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Spares({} messages, {} request lines)", self.msgs.len(), self.lines.len())
+        let bytes: usize = self.msgs.iter().map(|m| m.heap_bytes()).sum();
+        write!(f, "Spares({} messages, {} request lines, {bytes} bytes)", self.msgs.len(), self.lines.len())
     }
 }
 

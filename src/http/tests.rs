@@ -199,3 +199,77 @@ fn message_timestamp_is_that_of_its_first_byte() {
     c.on_data(&mut sh, Side::Client, b"Host: h\r\n\r\n", Timestamp(200), &mut s);
     assert_eq!(s.reqs[0].ts, Timestamp(100));
 }
+
+#[test]
+fn a_body_past_the_prefix_is_read_in_bounded_memory_and_not_skipped_only_when_a_scanner_reads_it() {
+    let cfg = Config { body_field: Some(|n| n == "password"), ..Config::default() };
+    let mut body = b"user=a&pad=".to_vec();
+    body.resize(1 << 20, b'x');
+    body.extend_from_slice(b"&password=last");
+    let head = |ct: &str| {
+        format!("POST /l HTTP/1.1\r\nHost: h\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n", body.len())
+            .into_bytes()
+    };
+    for (ct, scanned) in [("application/x-www-form-urlencoded", true), ("application/octet-stream", false)] {
+        let mut c = HttpConnection::default();
+        let mut sh = Shared::new(cfg.clone());
+        let mut s = Seen::default();
+        c.on_data(&mut sh, Side::Client, &head(ct), Timestamp(1), &mut s);
+        let mut most = 0;
+        for (i, piece) in body.chunks(1460).enumerate() {
+            c.on_data(&mut sh, Side::Client, piece, Timestamp(1), &mut s);
+            most = most.max(c.held());
+            if i == 100 {
+                let rest = (body.len() - 101 * 1460) as u64;
+                assert_eq!(c.skippable(Side::Client), if scanned { 0 } else { rest }, "{ct}");
+            }
+        }
+        assert!(most < cfg.max_body_bytes + 16 * 1024, "{ct}: held {most}");
+        let extra: Vec<_> = s.reqs[0].body.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(extra, if scanned { vec![("password", "last")] } else { vec![] }, "{ct}");
+    }
+}
+
+#[test]
+fn decoders_of_a_body_being_read_are_held_and_shed_under_memory_pressure() {
+    let json = br#"{"user":"a","password":"p"}"#.repeat(5000);
+    let z = gzip(&json);
+    let mut c = HttpConnection::default();
+    let mut sh = Shared::default();
+    let mut s = Seen::default();
+    let head = format!(
+        "POST /l HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        z.len()
+    );
+    c.on_data(&mut sh, Side::Client, head.as_bytes(), Timestamp(1), &mut s);
+    c.on_data(&mut sh, Side::Client, &z[..z.len() / 2], Timestamp(1), &mut s);
+    assert!(c.held() >= super::decode::LAYER_COST, "{}", c.held());
+    c.shed(&mut sh);
+    assert_eq!(sh.stats.memcap_bodies_dropped, 1);
+    assert!(c.held() < 4096, "{}", c.held());
+    // The rest is skipped; the message is still reported, its body cut.
+    c.on_data(&mut sh, Side::Client, &z[z.len() / 2..], Timestamp(1), &mut s);
+    assert_eq!(s.reqs.len(), 1);
+    assert!(s.reqs[0].body.truncated);
+}
+
+#[test]
+fn spares_are_reused_and_a_message_that_grew_them_large_does_not_pin_its_buffers() {
+    let mut c = HttpConnection::default();
+    let mut sh = Shared::default();
+    let mut s = Seen::default();
+    let mut big = b"GET /big HTTP/1.1\r\nX-Pad: ".to_vec();
+    big.resize(40_000, b'a');
+    big.extend_from_slice(b"\r\n\r\n");
+    c.on_data(&mut sh, Side::Client, &big, Timestamp(1), &mut s);
+    for _ in 0..3 {
+        c.on_data(&mut sh, Side::Client, GET, Timestamp(1), &mut s);
+    }
+    assert_eq!(s.reqs.len(), 4);
+    assert_eq!(s.reqs[3].headers.get("host"), Some(&b"h"[..]));
+    let spares = format!("{sh:?}");
+    assert!(spares.contains("Spares(1 messages"), "{spares}");
+    let bytes: usize =
+        spares.split("request lines, ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!(bytes < 20 * 1024, "{spares}");
+}
