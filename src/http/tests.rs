@@ -273,3 +273,72 @@ fn spares_are_reused_and_a_message_that_grew_them_large_does_not_pin_its_buffers
         spares.split("request lines, ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
     assert!(bytes < 20 * 1024, "{spares}");
 }
+
+/// Pieces an attacker assembles a stream from: message starts, framing fields, folds, chunk lines,
+/// encoded bodies, garbage.
+fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let words: Vec<&'static [u8]> = vec![
+        b"GET / HTTP/1.1\r\n",
+        b"POST /l HTTP/1.1\r\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n",
+        b"Transfer-Encoding: gzip, chunked\r\n",
+        b"Transfer-Encoding: chunked\r\n",
+        b"Content-Length: 7\r\n",
+        b"Content-Length: 70000\r\n",
+        b"Content-Encoding: gzip, deflate\r\n",
+        b"Content-Type: application/json\r\n",
+        b"Content-Type: multipart/form-data; boundary=b\r\n",
+        b"Content-Type: application/x-www-form-urlencoded\r\n",
+        b"Authorization: Basic\r\n \tYWxpY2U6cA==\r\n",
+        b"\r\n",
+        b"5\r\nabcde\r\n",
+        b"0\r\n\r\n",
+        b"{\"password\":\"p\\u00e4\",\"a\":[{\"user\":\"u\"}]}",
+        b"--b\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nx\r\n--b--\r\n",
+        b"user=a&pass%77ord=b",
+    ];
+    prop_oneof![
+        proptest::sample::select(words).prop_map(<[u8]>::to_vec),
+        proptest::collection::vec(any::<u8>(), 0..64),
+        Just(gzip(b"password=zipped&user=u")),
+        (1usize..3000).prop_map(|n| vec![b'x'; n]),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Whatever the bytes, their order and their cutting: no panic, memory held within the caps.
+    #[test]
+    fn any_stream_of_http_pieces_never_panics_and_stays_within_its_caps(
+        pieces in proptest::collection::vec((piece(), proptest::prelude::any::<u8>()), 1..40),
+    ) {
+        let cfg = Config {
+            max_head_bytes: 512,
+            max_body_bytes: 256,
+            max_decompressed_bytes: 1 << 16,
+            max_pending_requests: 4,
+            keep_header: |_| true,
+            body_field: Some(|_| true),
+            response_field: Some(|_| true),
+            keep_response_body: |_| true,
+        };
+        let mut c = HttpConnection::default();
+        let mut sh = Shared::new(cfg);
+        let mut s = Seen::default();
+        for (bytes, ctl) in &pieces {
+            let side = if ctl & 1 == 0 { Side::Client } else { Side::Server };
+            if ctl & 0xf0 == 0xf0 {
+                c.on_gap(&mut sh, side, u64::from(*ctl & 0x0f) + 1, Timestamp(1), &mut s);
+            }
+            for part in bytes.chunks(usize::from(ctl >> 1).max(1)) {
+                c.on_data(&mut sh, side, part, Timestamp(1), &mut s);
+                // Two heads of twice the cap, their lines, two bodies with scanners and two layers.
+                proptest::prop_assert!(c.held() < 256 * 1024, "held {}", c.held());
+            }
+        }
+        c.on_close(&mut sh, Timestamp(2), &mut s);
+    }
+}
