@@ -273,6 +273,33 @@ fn bench_http(c: &mut Criterion) {
             black_box(n.0)
         })
     });
+    // A 1 MiB form whose password comes last: the first 64 KiB kept, the rest read as a stream by the
+    // form scanner (the pipeline's predicates), in 1460-byte segments.
+    let mut body = b"user=alice&pad=".to_vec();
+    body.resize(1 << 20, b'x');
+    body.extend_from_slice(b"&password=last");
+    let mut upload = format!(
+        "POST /login HTTP/1.1\r\nHost: shop.lab\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    upload.extend_from_slice(&body);
+    g.throughput(Throughput::Bytes(upload.len() as u64));
+    g.bench_function("form_body_streamed_past_the_prefix", |b| {
+        b.iter(|| {
+            let cfg = plainsight::http::Config {
+                body_field: Some(plainsight::detect::common::body_field_wanted),
+                ..Default::default()
+            };
+            let mut sh = Shared::new(cfg);
+            let mut conn = HttpConnection::default();
+            let mut n = N(0);
+            for seg in upload.chunks(1460) {
+                conn.on_data(&mut sh, Side::Client, seg, Timestamp(0), &mut n);
+            }
+            black_box(n.0)
+        })
+    });
     g.finish();
 }
 
