@@ -407,6 +407,10 @@ impl Scanner {
                     i += 1;
                     if m.head.len() < MAX_PART_HEAD {
                         m.head.push(c);
+                    } else {
+                        // Past the cap the block's end is still looked for: its last bytes roll.
+                        m.head.copy_within(MAX_PART_HEAD - 3.., MAX_PART_HEAD - 4);
+                        m.head[MAX_PART_HEAD - 1] = c;
                     }
                     let h = &m.head;
                     if h.ends_with(b"\r\n\r\n") || h.ends_with(b"\n\n") || (h.len() <= 2 && c == b'\n') {
@@ -649,6 +653,18 @@ mod tests {
             scan(Format::Multipart("XyZ".into()), cut, 7, 0).0,
             pairs(&[("user", "bob"), ("password", "hunter\r2")])
         );
+    }
+
+    #[test]
+    fn a_part_head_longer_than_its_cap_does_not_hide_the_parts_after_it() {
+        let body = format!(
+            "--b\r\nX-Pad: {}\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nv\r\n--b\r\n\
+             Content-Disposition: form-data; name=\"password\"\r\n\r\nafter\r\n--b--\r\n",
+            "p".repeat(5000)
+        );
+        for piece in [1, 100, 10_000] {
+            assert_eq!(scan(Format::Multipart("b".into()), body.as_bytes(), piece, 0).0, pairs(&[("password", "after")]));
+        }
     }
 
     #[test]
