@@ -6,7 +6,7 @@ use base64::Engine as _;
 use plainsight::detect::{
     Config, Finding, Found, LeakKind, SecretClass, detect_request, detect_response, jwt::Validity,
 };
-use plainsight::http::{Body, Headers, Request, RequestLine, Response};
+use plainsight::http::{Body, Request, RequestLine, Response};
 use plainsight::time::Timestamp;
 use plainsight_synth::jwt;
 
@@ -17,7 +17,7 @@ fn req(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Requ
         method: method.into(),
         target: target.into(),
         version: 1,
-        headers: Headers(headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect()),
+        headers: headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect(),
         body: Body { data: body.as_bytes().to_vec(), ..Body::default() },
         ts: Timestamp::from_secs(NOW),
         seq: 0,
@@ -29,7 +29,7 @@ fn resp(headers: &[(&str, &str)], body: &str) -> Response {
         status: 200,
         reason: "OK".into(),
         version: 1,
-        headers: Headers(headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect()),
+        headers: headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect(),
         body: Body { data: body.as_bytes().to_vec(), ..Body::default() },
         ts: Timestamp::from_secs(NOW),
     }

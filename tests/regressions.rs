@@ -20,7 +20,7 @@ fn fuzz_detect_api_key_header_with_spaces_is_not_a_key() {
         method: "POST".into(),
         target: String::new(),
         version: 1,
-        headers: Headers(vec![("X-Token".into(), b"key hea".to_vec())]),
+        headers: Headers::from(vec![("X-Token".into(), b"key hea".to_vec())]),
         body: Body::default(),
         ts: Timestamp(0),
         seq: 0,
@@ -40,7 +40,7 @@ fn fuzz_detect_evidence_stays_short_whatever_the_scheme_or_sub() {
         method: "GET".into(),
         target: "/".into(),
         version: 1,
-        headers: Headers(vec![
+        headers: Headers::from(vec![
             ("Authorization".into(), format!("{long} abcdefgh").into_bytes()),
             ("Proxy-Authorization".into(), format!("Bearer {token}").into_bytes()),
         ]),

@@ -8,6 +8,7 @@
 //! Modes are listed by running it without arguments.
 
 // Builders shared with tests/hostile: not every item is used by this binary.
+mod http;
 mod ip;
 mod linear;
 mod memory;
@@ -28,6 +29,7 @@ fn modes() -> Vec<Mode> {
     m.extend(linear::modes());
     m.extend(memory::modes());
     m.extend(proto::modes());
+    m.extend(http::modes());
     m
 }
 

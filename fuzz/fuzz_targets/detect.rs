@@ -33,13 +33,13 @@ fuzz_target!(|data: &[u8]| {
         method: "POST".into(),
         target: target.clone(),
         version: 1,
-        headers: Headers(headers.clone()),
+        headers: Headers::from(headers.clone()),
         body: b.clone(),
         ts: Timestamp(0),
         seq: 0,
     };
     let resp =
-        Response { status: 200, reason: "OK".into(), version: 1, headers: Headers(headers), body: b, ts: Timestamp(0) };
+        Response { status: 200, reason: "OK".into(), version: 1, headers: Headers::from(headers), body: b, ts: Timestamp(0) };
     let cfg = Config { include_low_confidence: true };
     let mut out = plainsight::detect::Found::default();
     detect_request(&cfg, &req, Timestamp(1_795_000_000_000_000), &mut out);

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use plainsight::http::{Config, HttpConnection, HttpHandler, Request, RequestLine, Response, Stats};
+use plainsight::http::{Config, HttpConnection, HttpHandler, Request, RequestLine, Response, Shared};
 use plainsight::reassembly::Side;
 use plainsight::time::Timestamp;
 
@@ -13,20 +13,29 @@ impl HttpHandler for Sink {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let cfg =
-        Config { max_head_bytes: 4096, max_body_bytes: 4096, max_decompressed_bytes: 65536, max_pending_requests: 8 };
-    let mut st = Stats::default();
+    // Small caps so that every cap is hit; fields past the caps kept whatever their name.
+    let cfg = Config {
+        max_head_bytes: 4096,
+        max_body_bytes: 4096,
+        max_decompressed_bytes: 65536,
+        max_pending_requests: 8,
+        keep_header: |_| true,
+        body_field: Some(|_| true),
+        response_field: Some(|_| true),
+        keep_response_body: |_| true,
+    };
+    let mut sh = Shared::new(cfg);
     let mut c = HttpConnection::default();
     let mut rest = data;
     while let Some((&ctl, tail)) = rest.split_first() {
         let n = ((ctl & 0x3f) as usize + 1).min(tail.len());
         let side = if ctl & 0x40 == 0 { Side::Client } else { Side::Server };
         if ctl & 0x80 != 0 && ctl & 0x3f == 0x3f {
-            c.on_gap(&cfg, &mut st, side, n as u64, Timestamp(0), &mut Sink);
+            c.on_gap(&mut sh, side, n as u64, Timestamp(0), &mut Sink);
         } else {
-            c.on_data(&cfg, &mut st, side, &tail[..n], Timestamp(0), &mut Sink);
+            c.on_data(&mut sh, side, &tail[..n], Timestamp(0), &mut Sink);
         }
         rest = &tail[n..];
     }
-    c.on_close(&cfg, &mut st, Timestamp(0), &mut Sink);
+    c.on_close(&mut sh, Timestamp(0), &mut Sink);
 });

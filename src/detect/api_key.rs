@@ -50,7 +50,7 @@ const SKIP: &[&str] =
 
 pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
     let mut buf = [0u8; 48];
-    for (i, (name, value)) in headers.0.iter().enumerate() {
+    for (i, (name, value)) in headers.iter().enumerate() {
         let n = norm_buf(name, &mut buf);
         if SKIP.contains(&n) {
             continue;

@@ -11,7 +11,7 @@ use crate::secret::Secret;
 use crate::time::Timestamp;
 
 pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
-    for (i, (name, v)) in headers.0.iter().enumerate() {
+    for (i, (name, v)) in headers.iter().enumerate() {
         let header = if name.eq_ignore_ascii_case("authorization") {
             "Authorization"
         } else if name.eq_ignore_ascii_case("proxy-authorization") {

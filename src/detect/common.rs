@@ -410,6 +410,43 @@ pub fn mask_secret_user(u: &mut Text) {
     }
 }
 
+/// Header fields that can carry a credential by their name: the ones HTTP keeps past its head cap
+/// (`http::Config::keep_header`). Authorization schemes, cookies, API-key and token headers, a
+/// redirect's Location (a token in its query).
+pub fn header_wanted(name: &str) -> bool {
+    let mut buf = [0u8; 48];
+    let n = norm_buf(name, &mut buf);
+    matches!(n, "authorization" | "proxyauthorization" | "cookie" | "setcookie" | "location")
+        || super::api_key::API_KEY_HEADERS.contains(&n)
+        || ["token", "secret", "passw", "apikey", "session", "signature", "credential", "xauth"]
+            .iter()
+            .any(|w| memchr::memmem::find(n.as_bytes(), w.as_bytes()).is_some())
+}
+
+/// Request body fields the login detector reads (`http::Config::body_field`): password-like and
+/// user-like names, and the OAuth2 fields of a token request.
+pub fn body_field_wanted(name: &str) -> bool {
+    is_password_name(name)
+        || is_user_name(name)
+        || matches!(norm(leaf(name)).as_str(), "clientsecret" | "refreshtoken" | "granttype")
+}
+
+/// Response body fields the response-token detector reads (`http::Config::response_field`).
+pub fn response_field_wanted(name: &str) -> bool {
+    super::response_token::TOKEN_KEYS.contains(&norm(name).as_str())
+}
+
+/// Response bodies worth reading (`http::Config::keep_response_body`): structured or textual, never
+/// media or binaries, by Content-Type.
+pub fn response_body_wanted(content_type: Option<&[u8]>) -> bool {
+    let Some(ct) = content_type else { return true };
+    let has = |w: &[u8]| ct.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+    has(b"json")
+        || (ct.len() >= 10 && ct[..10].eq_ignore_ascii_case(b"text/plain"))
+        || has(b"x-www-form-urlencoded")
+        || has(b"jwt")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

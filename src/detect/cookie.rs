@@ -140,7 +140,7 @@ pub fn cookie_pairs(b: &[u8]) -> Vec<(String, Range<usize>)> {
 }
 
 pub fn detect_request(headers: &Headers, ts: Timestamp, out: &mut Found) {
-    for (i, (hname, v)) in headers.0.iter().enumerate() {
+    for (i, (hname, v)) in headers.iter().enumerate() {
         if !hname.eq_ignore_ascii_case("cookie") {
             continue;
         }
@@ -163,7 +163,7 @@ pub fn detect_request(headers: &Headers, ts: Timestamp, out: &mut Found) {
 }
 
 pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Found) {
-    for (i, (hname, raw)) in headers.0.iter().enumerate() {
+    for (i, (hname, raw)) in headers.iter().enumerate() {
         if !hname.eq_ignore_ascii_case("set-cookie") {
             continue;
         }

@@ -132,7 +132,7 @@ fn build(t: &mut Text, bytes: &[u8], regions: &[Region<'_>], mut budget: usize, 
 
 fn header_lines(headers: &Headers, found: &Found, out: &mut Vec<Text>) {
     let mut extra = Vec::new();
-    for (i, (name, value)) in headers.0.iter().enumerate().take(MAX_LINES) {
+    for (i, (name, value)) in headers.iter().enumerate().take(MAX_LINES) {
         extra.clear();
         header_masks(i, name, value, &mut extra);
         let regs = regions(Field::Header(i), found, &extra, value.len());
@@ -166,7 +166,7 @@ pub fn target_alone(t: &str) -> Text {
 
 /// The request as it crossed the wire: request line, headers, and the start of the body on one line.
 pub fn request(req: &Request, found: &Found) -> Vec<Text> {
-    let mut out = Vec::with_capacity(req.headers.0.len().min(MAX_LINES) + 3);
+    let mut out = Vec::with_capacity(req.headers.len().min(MAX_LINES) + 3);
     let mut first = Text::lit(format!("{} ", req.method));
     first.push_text(&target(&req.target, found));
     first.push_lit(&format!(" HTTP/1.{}", req.version));
@@ -186,7 +186,7 @@ pub fn request(req: &Request, found: &Found) -> Vec<Text> {
 
 /// The response head as it crossed the wire.
 pub fn response(resp: &Response, found: &Found) -> Vec<Text> {
-    let mut out = Vec::with_capacity(resp.headers.0.len().min(MAX_LINES) + 1);
+    let mut out = Vec::with_capacity(resp.headers.len().min(MAX_LINES) + 1);
     out.push(Text::lit(format!("HTTP/1.{} {} {}", resp.version, resp.status, resp.reason)));
     header_lines(&resp.headers, found, &mut out);
     out
@@ -205,7 +205,7 @@ mod tests {
             method: "POST".into(),
             target: target.into(),
             version: 1,
-            headers: Headers(headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect()),
+            headers: headers.iter().copied().collect(),
             body: Body { data: body.as_bytes().to_vec(), ..Body::default() },
             ts: Timestamp::ZERO,
             seq: 0,

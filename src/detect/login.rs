@@ -51,43 +51,92 @@ fn body_type(req: &Request) -> Option<(BodyType, Option<String>)> {
 }
 
 pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
-    if req.body.data.is_empty() {
+    if req.body.data.is_empty() && req.body.extra.is_empty() {
         return;
     }
     let Some((ty, boundary)) = body_type(req) else { return };
     let body = req.body.data.as_slice();
-    match ty {
+    // A body longer than the kept prefix was read on by the HTTP stage: a field cut by the prefix's end
+    // is reported whole from `extra`, and only masked here.
+    let cut = req.body.truncated.then_some(body.len());
+    let user = match ty {
         BodyType::Form => {
             let r = super::common::trim_range(body, 0..body.len());
-            fields(&pairs(&body[r.clone()], r.start), LeakKind::FormLogin, "form", ts, out);
+            let ps = pairs(&body[r.clone()], r.start);
+            fields(&ps, LeakKind::FormLogin, "form", cut, ts, out);
+            first_user(&ps)
         }
         BodyType::Multipart => {
-            if let Some(b) = boundary {
-                fields(&multipart(body, &b), LeakKind::FormLogin, "multipart", ts, out);
-            }
+            let ps = boundary.map(|b| multipart(body, &b)).unwrap_or_default();
+            fields(&ps, LeakKind::FormLogin, "multipart", cut, ts, out);
+            first_user(&ps)
         }
-        BodyType::Json => {
-            if let Some(v) = json::parse(body) {
-                walk(&v, "", ts, out);
+        BodyType::Json => json::parse(body).and_then(|v| {
+            walk(&v, "", ts, out);
+            match &v {
+                Json::Object(m) => json_user(m).map(str::to_string),
+                _ => None,
             }
+        }),
+    };
+    if !req.body.extra.is_empty() {
+        past_the_prefix(req, ty, user.as_deref(), ts, out);
+    }
+}
+
+fn first_user(ps: &[Pair]) -> Option<String> {
+    ps.iter().find(|p| is_user_name(&p.name) && !p.value.is_empty()).map(|p| p.value.clone())
+}
+
+/// Fields the HTTP stage read past the kept prefix of the body (`Body::extra`): a login whose password
+/// comes after megabytes of padding. They have no place in the excerpt (it shows the prefix).
+fn past_the_prefix(req: &Request, ty: BodyType, prefix_user: Option<&str>, ts: Timestamp, out: &mut Found) {
+    let (kind, what) = match ty {
+        BodyType::Json => (LeakKind::JsonLogin, "json"),
+        BodyType::Form => (LeakKind::FormLogin, "form"),
+        BodyType::Multipart => (LeakKind::FormLogin, "multipart"),
+    };
+    let extra = &req.body.extra;
+    let user = extra.iter().find(|(k, v)| is_user_name(k) && !v.is_empty()).map(|(_, v)| v.as_str()).or(prefix_user);
+    for (k, v) in extra {
+        let name = super::common::short(k, 64);
+        if is_password_name(k) && !v.is_empty() {
+            let ev = format!("login {what} with a password field past the body's first bytes kept");
+            out.push(password_finding(kind, v, user, format!("{what} field {name}"), ev));
+        } else if matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") && v.len() >= 6 {
+            let ev = "OAuth2 secret in a token request, past the body's first bytes kept";
+            let f =
+                token_finding(kind, kind, v, super::common::user_text(user), format!("{what} field {name}"), ev, ts);
+            out.push(f);
         }
     }
+}
+
+/// The user of a JSON login object: a user-like key beside the password, or in a nested object.
+fn json_user(m: &[(String, Json)]) -> Option<&str> {
+    m.iter()
+        .find(|(k, v)| is_user_name(k) && v.as_str().is_some_and(|s| !s.is_empty()))
+        .and_then(|(_, v)| v.as_str())
+        .or_else(|| sibling_user(m))
 }
 
 fn body_span(r: &std::ops::Range<usize>) -> Span {
     Span::new(Field::Body, r.clone())
 }
 
-/// Flat fields (form or multipart): one finding per password-like field, plus OAuth secrets.
-fn fields(pairs: &[Pair], kind: LeakKind, what: &str, ts: Timestamp, out: &mut Found) {
+/// Flat fields (form or multipart): one finding per password-like field, plus OAuth secrets. A field
+/// ending at `cut` (the end of a prefix of a longer body) may be cut short: masked, not reported.
+fn fields(pairs: &[Pair], kind: LeakKind, what: &str, cut: Option<usize>, ts: Timestamp, out: &mut Found) {
     let user = pairs.iter().find(|p| is_user_name(&p.name) && !p.value.is_empty()).map(|p| p.value.as_str());
     let grant = pairs.iter().find(|p| p.name == "grant_type").map(|p| p.value.as_str());
-    for p in pairs {
+    for (i, p) in pairs.iter().enumerate() {
         let k = super::common::short(&p.name, 64);
+        // The last field, running to (a line break short of) the cut.
+        let cut_short = cut.is_some_and(|c| i + 1 == pairs.len() && p.range.end + 2 >= c);
         if is_password_name(&p.name) {
             // Masked whatever its value: a password field is never shown.
             out.masks.push(body_span(&p.range));
-            if p.value.is_empty() {
+            if p.value.is_empty() || cut_short {
                 continue;
             }
             let ev = match grant {
@@ -97,7 +146,7 @@ fn fields(pairs: &[Pair], kind: LeakKind, what: &str, ts: Timestamp, out: &mut F
             out.push(password_finding(kind, &p.value, user, format!("{what} field {k}"), ev).at(body_span(&p.range)));
         } else if matches!(norm(&p.name).as_str(), "clientsecret" | "refreshtoken") {
             out.masks.push(body_span(&p.range));
-            if p.value.len() < 6 {
+            if p.value.len() < 6 || cut_short {
                 continue;
             }
             let ev = if norm(&p.name) == "clientsecret" {
@@ -123,11 +172,7 @@ fn fields(pairs: &[Pair], kind: LeakKind, what: &str, ts: Timestamp, out: &mut F
 fn walk(v: &Json, path: &str, ts: Timestamp, out: &mut Found) {
     match v {
         Json::Object(m) => {
-            let user = m
-                .iter()
-                .find(|(k, v)| is_user_name(k) && v.as_str().is_some_and(|s| !s.is_empty()))
-                .and_then(|(_, v)| v.as_str())
-                .or_else(|| sibling_user(m));
+            let user = json_user(m);
             let graphql = m.iter().any(|(k, v)| k == "query" && v.as_str().is_some_and(|q| q.contains("mutation")));
             for (k, val) in m {
                 let p = if path.is_empty() {

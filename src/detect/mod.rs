@@ -243,6 +243,12 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Foun
     url::detect(&req.target, "request", Field::Target, ts, out);
     url::userinfo(&req.target, out);
     jwt_other(req, ts, out, start);
+    if let Some(note) = req.body.framing_note {
+        // An evasion signal the analyst should see beside every finding of the request.
+        for f in &mut out.findings[start..] {
+            f.evidence = format!("{} ({note})", f.evidence);
+        }
+    }
     finish(cfg, out, start);
 }
 
@@ -257,7 +263,7 @@ pub fn detect_login(cfg: &Config, l: &crate::proto::Login, out: &mut Found) {
 pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>, ts: Timestamp, out: &mut Found) {
     let start = out.findings.len();
     cookie::detect_response(&resp.headers, ts, out);
-    for (i, (name, loc)) in resp.headers.0.iter().enumerate() {
+    for (i, (name, loc)) in resp.headers.iter().enumerate() {
         if name.eq_ignore_ascii_case("location") {
             // A header value that is not UTF-8 is not a URL anyone follows.
             if let Ok(loc) = std::str::from_utf8(loc) {
@@ -266,6 +272,22 @@ pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>
         }
     }
     response_token::detect(resp, ts, out);
+    // Token fields the HTTP stage read past the kept prefix of the body (they have no place in the
+    // excerpt), by the rules of `response_token`'s walk.
+    for (k, v) in &resp.body.extra {
+        if v.len() < 8 || v.contains(char::is_whitespace) {
+            continue;
+        }
+        out.push(common::token_finding(
+            LeakKind::LoginResponseToken,
+            LeakKind::LoginResponseToken,
+            v,
+            None,
+            format!("json field {}", common::short(k, 64)),
+            "token handed out in a response body, past its first bytes kept:",
+            ts,
+        ));
+    }
     finish(cfg, out, start);
 }
 

@@ -29,7 +29,7 @@ pub const TOKEN_KEYS: &[&str] = &[
 ];
 
 pub fn detect(resp: &Response, ts: Timestamp, out: &mut Found) {
-    for (i, (name, value)) in resp.headers.0.iter().enumerate() {
+    for (i, (name, value)) in resp.headers.iter().enumerate() {
         if name.eq_ignore_ascii_case("set-cookie") || value.len() < 16 {
             continue;
         }

@@ -123,7 +123,7 @@ mod tests {
             method: "GET".into(),
             target: "/".into(),
             version: 1,
-            headers: Headers(vec![(header.into(), b"Basic YWxpY2U6czNjcmV0LXB3".to_vec())]),
+            headers: Headers::from_iter([(header, "Basic YWxpY2U6czNjcmV0LXB3")]),
             body: Body::default(),
             ts: Timestamp::ZERO,
             seq,

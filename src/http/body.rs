@@ -1,118 +1,212 @@
-//! Body accumulation (capped, with optional skipping) and decoding of Content-Encoding.
+//! A body being received: decoded as it arrives (de-chunked by the framing, then its codings), its
+//! first `max_body_bytes` kept for the detectors, the rest read by a streaming [`Scanner`] that keeps
+//! only the fields the detectors care about. Memory per body: the prefix, the decoders' windows, the
+//! scanner's bounded buffers, all reported by [`BodyAcc::heap_bytes`] for the memory budget.
 
-use std::io::Read;
+use super::decode::{Decoder, Stop};
+use super::framing::Codings;
+use super::headers::Headers;
+use super::scan::{Format, Scanner};
+use super::{Body, Stats};
 
-use super::{Body, Config};
+/// Allocator header per heap block, for the memory estimates.
+const ALLOC: usize = 16;
 
-/// How a body is delimited on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Framing {
-    None,
-    Length(u64),
-    Chunked(Chunk),
-    UntilClose,
+/// What a body needs from its message and the configuration.
+pub struct BodyCx<'a> {
+    /// Bytes of decoded body kept.
+    pub cap: usize,
+    /// Field names worth keeping past the prefix (`None`: the rest is not read).
+    pub want: Option<fn(&str) -> bool>,
+    /// The message's head (its Content-Type says how to read the body past the prefix).
+    pub headers: &'a Headers,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Chunk {
-    Size,
-    Data(u64),
-    DataEnd,
-    Trailer,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoding {
-    Identity,
-    Gzip,
-    Deflate,
-    /// br, zstd, compress...: kept raw, flagged.
-    Unsupported,
-}
-
-impl Encoding {
-    pub fn from_header(v: Option<&[u8]>) -> Encoding {
-        let Some(v) = v else { return Encoding::Identity };
-        let v = String::from_utf8_lossy(v).trim().to_ascii_lowercase();
-        match v.as_str() {
-            "" | "identity" => Encoding::Identity,
-            "gzip" | "x-gzip" => Encoding::Gzip,
-            "deflate" => Encoding::Deflate,
-            _ => Encoding::Unsupported,
-        }
-    }
-}
-
-/// A body being received: the first `cap` bytes kept (when `keep`), the rest only counted.
 #[derive(Debug, Default)]
-pub struct Acc {
-    pub raw: Vec<u8>,
-    pub keep: bool,
+pub struct BodyAcc {
     pub wire_len: u64,
-    pub truncated: bool,
     pub incomplete: bool,
+    /// The body is read at all (response bodies no detector reads are not).
+    pub keep: bool,
+    data: Vec<u8>,
+    /// Longer than the kept prefix.
+    truncated: bool,
+    decoder: Option<Box<Decoder>>,
+    /// A coding we do not decode (the raw bytes are kept), or data that is not what its coding says.
+    decode_error: bool,
+    /// Decoding stopped at its bound.
+    capped: bool,
+    /// Whether a scanner was considered (once, when the prefix filled up).
+    scan_decided: bool,
+    scan: Option<Box<Scanner>>,
+    /// Nothing more of this body is read: the rest is skipped unread.
+    pub done: bool,
+    pub note: Option<&'static str>,
 }
 
-impl Acc {
-    pub fn push(&mut self, bytes: &[u8], cap: usize) {
-        self.wire_len += bytes.len() as u64;
-        if !self.keep {
+impl BodyAcc {
+    /// Ready for a body with these codings (`keep`: read it at all), `hint`: its length when known.
+    /// The kept-prefix buffer of an earlier body is reused.
+    pub fn reset(&mut self, keep: bool, codings: &Codings, max_decoded: usize, cap: usize, hint: Option<u64>) {
+        let mut data = std::mem::take(&mut self.data);
+        data.clear();
+        *self = BodyAcc { keep, data, ..BodyAcc::default() };
+        if !keep {
             return;
         }
-        let room = cap.saturating_sub(self.raw.len());
-        let take = room.min(bytes.len());
-        self.raw.extend_from_slice(&bytes[..take]);
-        if take < bytes.len() {
-            self.truncated = true;
+        if codings.unsupported {
+            self.decode_error = true;
+        } else if !codings.is_empty() {
+            self.decoder = Some(Box::new(Decoder::new(codings, max_decoded as u64)));
+        } else if let Some(n) = hint {
+            // One allocation of the right size instead of a doubling series of copies (a smaller
+            // reused buffer is replaced, not grown: growing would copy it).
+            let n = (n as usize).min(cap);
+            if self.data.capacity() < n {
+                self.data = Vec::with_capacity(n);
+            }
         }
     }
 
-    /// The body as consumers see it: decompressed with a bound.
-    pub fn finish(self, enc: Encoding, cfg: &Config) -> (Body, bool) {
-        let mut body = Body {
-            data: Vec::new(),
-            truncated: self.truncated,
+    /// A finished body's buffer, back after its handler saw it: kept for the next body if small.
+    pub fn give_back(&mut self, mut data: Vec<u8>, max: usize) {
+        if data.capacity() <= max && self.data.capacity() == 0 {
+            data.clear();
+            self.data = data;
+        }
+    }
+
+    /// Emptied for reuse; the prefix buffer kept if at most `max` bytes.
+    pub fn recycle(&mut self, max: usize) {
+        let mut data = std::mem::take(&mut self.data);
+        if data.capacity() > max {
+            data = Vec::new();
+        }
+        data.clear();
+        *self = BodyAcc { data, ..BodyAcc::default() };
+    }
+
+    /// Heap bytes held: the prefix, decoders, the scanner.
+    #[inline]
+    pub fn heap_bytes(&self) -> usize {
+        let mut n = self.data.capacity();
+        if let Some(d) = &self.decoder {
+            n += std::mem::size_of::<Decoder>() + ALLOC + d.heap_bytes();
+        }
+        if let Some(s) = &self.scan {
+            n += std::mem::size_of::<Scanner>() + ALLOC + s.heap_bytes();
+        }
+        n
+    }
+
+    /// Whether the rest of the body is skipped unread.
+    pub fn skipped(&self) -> bool {
+        !self.keep || self.done
+    }
+
+    /// Wire bytes of the body (de-chunked).
+    pub fn push(&mut self, bytes: &[u8], cx: &BodyCx<'_>, stats: &mut Stats) {
+        self.wire_len += bytes.len() as u64;
+        if !self.keep || self.done {
+            return;
+        }
+        let Some(mut dec) = self.decoder.take() else {
+            self.decoded(bytes, cx);
+            return;
+        };
+        let res = dec.push(bytes, &mut |b| self.decoded(b, cx));
+        match res {
+            Ok(()) => self.decoder = Some(dec),
+            Err(Stop::Error) if dec.nothing_out() && self.data.is_empty() => {
+                // Not encoded after all (a server that labels plain bytes gzip): kept as it is.
+                self.decode_error = true;
+                self.decoded(bytes, cx);
+            }
+            Err(Stop::Error) => {
+                self.decode_error = true;
+                self.done = true;
+            }
+            Err(Stop::Capped) => {
+                self.capped = true;
+                self.done = true;
+                stats.decompressed_bytes_capped += 1;
+            }
+            Err(Stop::Enough) => self.done = true,
+        }
+    }
+
+    /// Decoded bytes: into the prefix, the rest to the scanner. Returns whether more are wanted.
+    fn decoded(&mut self, b: &[u8], cx: &BodyCx<'_>) -> bool {
+        if self.done {
+            return false;
+        }
+        let room = cx.cap.saturating_sub(self.data.len());
+        if b.len() <= room {
+            self.data.extend_from_slice(b);
+            return true;
+        }
+        self.data.extend_from_slice(&b[..room]);
+        self.truncated = true;
+        let rest = &b[room..];
+        if !self.scan_decided {
+            self.scan_decided = true;
+            let format = cx.want.and_then(|w| Format::of(cx.headers.get("content-type"), &self.data).map(|f| (f, w)));
+            if let Some((f, want)) = format {
+                let mut s = Scanner::new(f, want, self.data.len() as u64);
+                // The prefix first: the scanner's state at the cut depends on it.
+                s.push(&self.data);
+                self.scan = Some(Box::new(s));
+            }
+        }
+        match self.scan.as_mut() {
+            Some(s) => {
+                s.push(rest);
+                true
+            }
+            None => {
+                self.done = true;
+                self.decoder = None;
+                false
+            }
+        }
+    }
+
+    /// Memory is short: drop what is kept (the message is still reported, its body cut). Returns
+    /// whether anything was held.
+    pub fn shed(&mut self) -> bool {
+        let held = self.heap_bytes() > 0;
+        self.data = Vec::new();
+        self.decoder = None;
+        self.scan = None;
+        self.keep = false;
+        self.truncated = true;
+        held
+    }
+
+    /// The body as consumers see it (its buffer moves out: [`BodyAcc::give_back`] returns it).
+    pub fn finish(&mut self, stats: &mut Stats) -> Body {
+        let mut extra = Vec::new();
+        self.decoder = None;
+        if let Some(mut s) = self.scan.take() {
+            s.finish();
+            stats.body_fields_dropped += s.dropped;
+            extra = s.fields;
+        }
+        let truncated = self.truncated || self.capped;
+        if truncated {
+            stats.bodies_truncated += 1;
+        }
+        if self.decode_error {
+            stats.decompression_errors += 1;
+        }
+        Body {
+            data: std::mem::take(&mut self.data),
+            truncated,
             wire_len: self.wire_len,
             incomplete: self.incomplete,
-            decode_error: false,
-        };
-        match enc {
-            Encoding::Identity => body.data = self.raw,
-            Encoding::Unsupported => {
-                body.data = self.raw;
-                body.decode_error = true;
-            }
-            Encoding::Gzip | Encoding::Deflate if self.raw.is_empty() => {}
-            Encoding::Gzip | Encoding::Deflate => {
-                let limit = cfg.max_decompressed_bytes as u64;
-                let (out, complete) = match enc {
-                    Encoding::Gzip => inflate(flate2::read::MultiGzDecoder::new(&self.raw[..]), limit),
-                    // "deflate" is zlib-wrapped by the standard, raw deflate by some servers.
-                    _ if self.raw.first().is_some_and(|b| b & 0x0f == 8) => {
-                        inflate(flate2::read::ZlibDecoder::new(&self.raw[..]), limit)
-                    }
-                    _ => inflate(flate2::read::DeflateDecoder::new(&self.raw[..]), limit),
-                };
-                if out.len() as u64 >= limit {
-                    body.truncated = true;
-                }
-                if out.is_empty() && !complete {
-                    body.decode_error = true;
-                    body.data = self.raw;
-                } else {
-                    body.data = out;
-                }
-            }
+            decode_error: self.decode_error,
+            extra,
+            framing_note: self.note,
         }
-        let err = body.decode_error;
-        (body, err)
     }
-}
-
-/// Read at most `limit` bytes of decompressed output. Returns the output and whether the stream ended
-/// cleanly (a body cut by the cap or a gap ends early: what was decoded is still useful).
-fn inflate<R: Read>(r: R, limit: u64) -> (Vec<u8>, bool) {
-    let mut out = Vec::new();
-    let res = r.take(limit).read_to_end(&mut out);
-    (out, res.is_ok())
 }

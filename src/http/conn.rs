@@ -1,22 +1,25 @@
-//! One HTTP connection: a parser per direction, request/response pairing, gaps and resync.
+//! One HTTP connection: a parser per direction (which mode it is in, where messages start, gaps and
+//! resync), handing lines to the head reader ([`super::head`]), body bytes to the framing
+//! ([`super::framing`]) and the body ([`super::body`]), and requests to pairing ([`super::pairing`]).
 
-use std::collections::VecDeque;
-
-use super::body::{Acc, Chunk, Encoding, Framing};
+use super::body::BodyCx;
+use super::framing::{self, Chunk, Dechunked, Framing, Reject};
+use super::head::{self, HeadReader, Next};
+use super::msg::Msg;
+use super::pairing::Pending;
 use super::start::{Start, classify, find_line_start};
-use super::tls::{Hello, MAX_HELLO, client_hello};
-use super::{Config, Headers, HttpHandler, Protocol, Request, RequestLine, Response, Stats};
+use super::tls;
+use super::{HttpHandler, Protocol, Request, Response, Shared, Stats};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
-/// Headers parsed per message; more is an error (httparse does not return partial results).
-const MAX_HEADERS: usize = 128;
-/// Longest chunk-size or trailer line accepted.
-const MAX_LINE: usize = 4096;
 /// Bytes looked at without finding a message start before a stream is declared not HTTP.
 const SCAN_BUDGET: usize = 64 * 1024;
 /// Bytes kept between segments while deciding whether a message starts there.
 const CARRY: usize = 64;
+/// A reused line buffer larger than this is freed once its line is read: a connection that once sent
+/// a 60 KiB header line does not keep 60 KiB for the rest of its life.
+const KEEP_BUF: usize = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 enum Mode {
@@ -33,38 +36,20 @@ enum Mode {
     Other,
 }
 
-#[derive(Debug)]
-enum Kind {
-    Request { method: String, target: String, version: u8, seq: u64 },
-    Response { status: u16, reason: String, version: u8, req: Option<RequestLine> },
-}
-
-/// A message whose head is parsed and whose body is arriving.
-#[derive(Debug)]
-struct Msg {
-    kind: Kind,
-    headers: Headers,
-    ts: Timestamp,
-    framing: Framing,
-    encoding: Encoding,
-    acc: Acc,
-    /// After this message the connection stops being HTTP (101, CONNECT 2xx).
-    tunnel: bool,
-    /// A response to a request we do not know (HEAD-ness unknown): its announced body may not follow.
-    /// Decided by the next bytes: a status line means there was none.
-    peek: bool,
-    /// Heap bytes of the parsed head (for the memory budget), kept body aside.
-    cost: usize,
-}
-
 #[derive(Default)]
 struct Dir {
     mode: Mode,
+    /// Bytes carried between segments: a line split across them (start or header line, chunk size),
+    /// bytes that may begin a message, a ClientHello.
     buf: Vec<u8>,
+    /// The message being read: head fields so far (`Head`, once its start line is read), or the whole
+    /// head while its body arrives (`Body`).
     msg: Option<Box<Msg>>,
     scanned: usize,
     /// The next byte is at a place where a message may start (stream start, after a gap, after `\n`).
     boundary: bool,
+    /// The rest of an overlong head line is being dropped.
+    skip_line: bool,
     head_ts: Option<Timestamp>,
 }
 
@@ -90,110 +75,39 @@ impl Dir {
 #[derive(Default)]
 pub struct HttpConnection {
     dirs: [Dir; 2],
-    pending: VecDeque<RequestLine>,
-    /// Requests seen on this connection (the next one's `seq`).
-    requests: u64,
-    /// Heap bytes of `pending`.
-    pending_bytes: usize,
-    /// More requests were pipelined than `max_pending_requests` (or the pending ones were dropped to
-    /// free memory): which request a later response answers is unknown, so responses past the pending
-    /// ones are not paired at all, rather than paired with the wrong request.
-    unpaired: bool,
+    pending: Pending,
     saw_http: bool,
     tls: bool,
     started: bool,
 }
 
-/// A reused head buffer larger than this is freed once its head is parsed: a connection that once
-/// sent a 60 KiB head does not keep 60 KiB for the rest of its life.
-const KEEP_BUF: usize = 4096;
-
-/// Allocator header per heap block, for the memory estimates.
-const ALLOC: usize = 16;
-
-fn string_cost(s: &str) -> usize {
-    if s.is_empty() { 0 } else { s.len() + ALLOC }
-}
-
-fn request_line_cost(r: &RequestLine) -> usize {
-    std::mem::size_of::<RequestLine>()
-        + string_cost(&r.method)
-        + string_cost(&r.target)
-        + r.host.as_deref().map_or(0, string_cost)
-}
-
-fn headers_cost(h: &Headers) -> usize {
-    h.0.capacity() * std::mem::size_of::<(String, Vec<u8>)>()
-        + ALLOC
-        + h.0.iter().map(|(n, v)| n.len() + v.len() + 2 * ALLOC).sum::<usize>()
-}
-
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// End of the head: index just past `\r\n\r\n` or `\n\n` (bare LF tolerated, as servers do).
-fn head_end(b: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(k) = memchr::memchr(b'\n', b.get(i..)?) {
-        let nl = i + k;
-        match b.get(nl + 1) {
-            Some(b'\n') => return Some(nl + 2),
-            Some(b'\r') if b.get(nl + 2) == Some(&b'\n') => return Some(nl + 3),
-            _ => {}
-        }
-        i = nl + 1;
-    }
-    None
-}
-
-fn header_has_token(h: &Headers, name: &str, token: &str) -> bool {
-    h.get_all(name).any(|v| String::from_utf8_lossy(v).split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-}
-
-/// Response bodies worth keeping for the detectors: structured or textual, never media or binaries.
-fn keep_response_body(h: &Headers) -> bool {
-    match h.get("content-type") {
-        None => true,
-        Some(ct) => {
-            let ct = String::from_utf8_lossy(ct).to_ascii_lowercase();
-            ct.contains("json")
-                || ct.starts_with("text/plain")
-                || ct.contains("x-www-form-urlencoded")
-                || ct.contains("jwt")
-        }
-    }
-}
-
 impl HttpConnection {
-    /// Heap bytes this connection holds: partial heads and other carried bytes, parsed heads of messages
-    /// whose body is arriving, kept bodies, the requests awaiting a response. O(1): asked per segment.
+    /// Heap bytes this connection holds: partial lines and other carried bytes, heads being read or
+    /// whose body is arriving, kept bodies and their decoders and scanners, the requests awaiting a
+    /// response. Asked per segment: a few loads per direction.
     #[inline]
     pub fn held(&self) -> usize {
-        let mut n = self.pending_bytes;
+        let mut n = self.pending.held();
         for d in &self.dirs {
             n += d.buf.capacity();
             if let Some(m) = &d.msg {
-                n += m.cost + m.acc.raw.capacity();
+                n += m.heap_bytes();
             }
         }
         n
     }
 
-    /// Memory is short and this connection holds the most: drop partial heads (the parser
-    /// resynchronises on the next message), kept bodies (the message is still reported, its body cut)
-    /// and the requests awaiting responses (later responses are not paired).
     /// How many of the next bytes from `from` the parser will skip unread: the rest of a body it does
-    /// not keep (a media response, or past the body cap) whose length is known, or everything of a
-    /// stream it no longer parses (TLS, a tunnel, not HTTP). Their content cannot change what it
-    /// reports nor where the next message starts.
+    /// not read (a media response, or past the kept prefix of a body no scanner reads) whose length is
+    /// known, or everything of a stream it no longer parses (TLS, a tunnel, not HTTP). Their content
+    /// cannot change what it reports nor where the next message starts.
     #[inline]
     pub fn skippable(&self, from: Side) -> u64 {
         let dir = &self.dirs[from.index()];
         match dir.mode {
             Mode::Other => u64::MAX,
             Mode::Body => match dir.msg.as_deref() {
-                Some(m) if !m.peek && (!m.acc.keep || m.acc.truncated) => match m.framing {
+                Some(m) if !m.peek && m.body.skipped() => match m.framing {
                     Framing::Length(rem) | Framing::Chunked(Chunk::Data(rem)) => rem,
                     Framing::UntilClose => u64::MAX,
                     _ => 0,
@@ -204,27 +118,29 @@ impl HttpConnection {
         }
     }
 
-    pub fn shed(&mut self, stats: &mut Stats) {
+    /// Memory is short and this connection holds the most: drop partial heads (the parser
+    /// resynchronises on the next message), kept bodies with their decoders and scanners (the message
+    /// is still reported, its body cut) and the requests awaiting responses (later responses are not
+    /// paired).
+    pub fn shed(&mut self, sh: &mut Shared) {
+        let stats = &mut sh.stats;
         for dir in &mut self.dirs {
             match dir.mode {
-                Mode::Head if !dir.buf.is_empty() => {
+                Mode::Head if !dir.buf.is_empty() || dir.msg.is_some() || dir.skip_line => {
                     stats.memcap_heads_dropped += 1;
                     dir.mode = Mode::Resync;
+                    dir.msg = None;
                     dir.head_ts = None;
                     dir.boundary = false;
+                    dir.skip_line = false;
                 }
                 Mode::Tls => {
                     // The ClientHello being collected: the connection stays TLS-unknown, ignored.
                     stats.memcap_heads_dropped += 1;
                     dir.mode = Mode::Other;
                 }
-                Mode::Body => {
-                    if let Some(m) = dir.msg.as_mut().filter(|m| m.acc.raw.capacity() > 0) {
-                        stats.memcap_bodies_dropped += 1;
-                        m.acc.raw = Vec::new();
-                        m.acc.keep = false;
-                        m.acc.truncated = true;
-                    }
+                Mode::Body if dir.msg.as_mut().is_some_and(|m| m.body.shed()) => {
+                    stats.memcap_bodies_dropped += 1;
                 }
                 _ => {}
             }
@@ -232,12 +148,7 @@ impl HttpConnection {
                 dir.buf = Vec::new();
             }
         }
-        if !self.pending.is_empty() {
-            stats.memcap_pending_dropped += 1;
-            self.pending = VecDeque::new();
-            self.pending_bytes = 0;
-            self.unpaired = true;
-        }
+        self.pending.shed(stats);
     }
 
     /// A request or status line (or a TLS record) has been recognised in either direction, even if its
@@ -258,15 +169,7 @@ impl HttpConnection {
         }
     }
 
-    pub fn on_data<H: HttpHandler>(
-        &mut self,
-        cfg: &Config,
-        stats: &mut Stats,
-        from: Side,
-        data: &[u8],
-        ts: Timestamp,
-        h: &mut H,
-    ) {
+    pub fn on_data<H: HttpHandler>(&mut self, sh: &mut Shared, from: Side, data: &[u8], ts: Timestamp, h: &mut H) {
         if !self.started {
             self.started = true;
             for d in &mut self.dirs {
@@ -278,10 +181,10 @@ impl HttpConnection {
         while p < data.len() {
             p = match self.dirs[d].mode {
                 Mode::Other => return,
-                Mode::Unknown | Mode::Resync => self.scan(d, data, p, stats),
-                Mode::Tls => self.tls_hello(d, data, p, stats, h),
-                Mode::Head => self.head(d, cfg, stats, from, data, p, ts, h),
-                Mode::Body => self.body(d, cfg, stats, from, data, p, ts, h),
+                Mode::Unknown | Mode::Resync => self.scan(d, data, p, &mut sh.stats),
+                Mode::Tls => self.tls_hello(d, data, p, &mut sh.stats, h),
+                Mode::Head => self.head(d, sh, from, data, p, ts, h),
+                Mode::Body => self.body(d, sh, from, data, p, ts, h),
             };
         }
     }
@@ -357,15 +260,7 @@ impl HttpConnection {
     }
 
     fn tls_hello<H: HttpHandler>(&mut self, d: usize, data: &[u8], p: usize, stats: &mut Stats, h: &mut H) -> usize {
-        let dir = &mut self.dirs[d];
-        let take = (MAX_HELLO - dir.buf.len().min(MAX_HELLO)).min(data.len() - p);
-        dir.buf.extend_from_slice(&data[p..p + take]);
-        let sni = match client_hello(&dir.buf) {
-            Hello::NeedMore if dir.buf.len() < MAX_HELLO => return data.len(),
-            Hello::NeedMore | Hello::Other => None,
-            Hello::Client(sni) => sni,
-        };
-        dir.buf = Vec::new();
+        let Some(sni) = tls::collect(&mut self.dirs[d].buf, &data[p..]) else { return data.len() };
         // Everything after the handshake is encrypted: both directions are done.
         for x in &mut self.dirs {
             x.mode = Mode::Other;
@@ -387,15 +282,17 @@ impl HttpConnection {
         dir.msg = None;
         dir.head_ts = None;
         dir.boundary = false;
+        dir.skip_line = false;
         stats.parse_errors += 1;
     }
 
+    /// Read head lines from `p`: the start line, then fields, until the empty line. Only a line split
+    /// across segments is copied (into `buf`); a head within one segment is read in place.
     #[allow(clippy::too_many_arguments)]
     fn head<H: HttpHandler>(
         &mut self,
         d: usize,
-        cfg: &Config,
-        stats: &mut Stats,
+        sh: &mut Shared,
         from: Side,
         data: &[u8],
         p: usize,
@@ -404,7 +301,7 @@ impl HttpConnection {
     ) -> usize {
         let dir = &mut self.dirs[d];
         let mut p = p;
-        if dir.buf.is_empty() {
+        if dir.msg.is_none() && dir.buf.is_empty() {
             // Empty lines between messages are tolerated (clients send a CRLF after a POST body).
             while p < data.len() && matches!(data[p], b'\r' | b'\n') {
                 p += 1;
@@ -413,8 +310,8 @@ impl HttpConnection {
                 return p;
             }
             // Not a message start: garbage between messages (or a body longer than announced).
-            if classify(&data[p..]) == Start::No || classify(&data[p..]) == Start::Tls {
-                stats.resyncs += 1;
+            if matches!(classify(&data[p..]), Start::No | Start::Tls) {
+                sh.stats.resyncs += 1;
                 dir.mode = Mode::Resync;
                 dir.boundary = false;
                 return p;
@@ -423,214 +320,169 @@ impl HttpConnection {
         if dir.head_ts.is_none() {
             dir.head_ts = Some(ts);
         }
-        if dir.buf.is_empty() {
-            // Fast path: the whole head is in this segment; parse it in place, no copy.
+        loop {
+            let Shared { cfg, stats, spares } = &mut *sh;
+            let dir = &mut self.dirs[d];
+            if p >= data.len() {
+                return p;
+            }
             let rest = &data[p..];
-            match head_end(rest, 0) {
-                Some(end) if end <= cfg.max_head_bytes => {
-                    self.parse_head(d, cfg, stats, from, &rest[..end], h);
-                    return p + end;
-                }
-                Some(_) => {
+            let nl = memchr::memchr(b'\n', rest);
+            if dir.skip_line {
+                let n = nl.map_or(rest.len(), |k| k + 1);
+                dir.skip_line = nl.is_none();
+                p += n;
+                let next = match dir.msg.as_mut() {
+                    Some(m) => m.head.skipped(n, cfg, stats),
+                    None => Next::TooLarge,
+                };
+                if next == Next::TooLarge {
                     stats.heads_too_large += 1;
                     self.resync(d, stats);
                     return p;
                 }
-                None if rest.len() > cfg.max_head_bytes => {
-                    stats.heads_too_large += 1;
-                    self.resync(d, stats);
-                    return data.len();
-                }
-                None => {
+                continue;
+            }
+            let Some(k) = nl else {
+                // A partial line: carried to the next segment, up to the cap on one line.
+                if dir.buf.len() + rest.len() <= cfg.max_head_bytes {
                     dir.buf.extend_from_slice(rest);
                     return data.len();
                 }
-            }
-        }
-        let old = dir.buf.len();
-        let room = (cfg.max_head_bytes + 4).saturating_sub(old);
-        let take = room.min(data.len() - p);
-        dir.buf.extend_from_slice(&data[p..p + take]);
-        match head_end(&dir.buf, old.saturating_sub(3)) {
-            Some(end) if end <= cfg.max_head_bytes => {
-                let buf = std::mem::take(&mut self.dirs[d].buf);
-                self.parse_head(d, cfg, stats, from, &buf[..end], h);
-                let mut buf = buf;
-                buf.clear();
-                if self.dirs[d].buf.is_empty() && buf.capacity() <= KEEP_BUF {
-                    self.dirs[d].buf = buf;
+                let n = dir.buf.len() + rest.len();
+                dir.buf = Vec::new();
+                let next = match dir.msg.as_mut() {
+                    Some(m) => m.head.skipped(n, cfg, stats),
+                    // A start line that long is no message.
+                    None => Next::TooLarge,
+                };
+                if next == Next::TooLarge {
+                    stats.heads_too_large += 1;
+                    self.resync(d, stats);
+                } else {
+                    dir.skip_line = true;
                 }
-                p + (end - old)
+                return data.len();
+            };
+            let end = p + k + 1;
+            let Dir { buf, msg, head_ts, .. } = dir;
+            let line: &[u8] = if buf.is_empty() {
+                &data[p..end]
+            } else {
+                buf.extend_from_slice(&data[p..end]);
+                buf
+            };
+            let next = match msg {
+                Some(m) => {
+                    let m = &mut **m;
+                    m.head.line(line, &mut m.headers, cfg, stats)
+                }
+                None => {
+                    let mut m = spares.msg();
+                    if start_line(&mut m, line, head_ts.unwrap_or(ts)) {
+                        *msg = Some(m);
+                        Next::More
+                    } else {
+                        spares.put(m);
+                        self.resync(d, stats);
+                        return end;
+                    }
+                }
+            };
+            if buf.capacity() > KEEP_BUF {
+                *buf = Vec::new();
+            } else {
+                buf.clear();
             }
-            Some(_) => {
-                stats.heads_too_large += 1;
-                self.resync(d, stats);
-                p + take
+            p = end;
+            match next {
+                Next::More => {}
+                Next::End => {
+                    self.head_done(d, sh, from, h);
+                    return p;
+                }
+                Next::TooLarge => {
+                    stats.heads_too_large += 1;
+                    self.resync(d, stats);
+                    return p;
+                }
             }
-            None if self.dirs[d].buf.len() > cfg.max_head_bytes => {
-                stats.heads_too_large += 1;
-                self.resync(d, stats);
-                p + take
-            }
-            None => p + take,
         }
     }
 
-    fn parse_head<H: HttpHandler>(
-        &mut self,
-        d: usize,
-        cfg: &Config,
-        stats: &mut Stats,
-        from: Side,
-        head: &[u8],
-        h: &mut H,
-    ) {
-        let ts = self.dirs[d].head_ts.take().unwrap_or_default();
-        let mut hdrs = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let msg = match classify(head) {
-            Start::Request => {
-                let mut req = httparse::Request::new(&mut hdrs);
-                let mut pc = httparse::ParserConfig::default();
-                pc.allow_multiple_spaces_in_request_line_delimiters(true);
-                pc.ignore_invalid_headers_in_requests(true);
-                match pc.parse_request(&mut req, head) {
-                    Ok(httparse::Status::Complete(_)) => {
-                        let headers =
-                            Headers(req.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
-                        let method = req.method.unwrap_or("").to_string();
-                        let target = req.path.unwrap_or("").to_string();
-                        let seq = self.requests;
-                        self.requests += 1;
-                        let line = RequestLine {
-                            method: method.clone(),
-                            target: target.clone(),
-                            host: headers.get("host").map(lossy),
-                            seq,
-                        };
-                        if !self.unpaired && self.pending.len() >= cfg.max_pending_requests {
-                            // Forgetting the oldest would pair every later response with the wrong
-                            // request (and a HEAD's answer with a body it never has): stop pairing.
-                            self.unpaired = true;
-                            stats.pipeline_overflow += 1;
-                        }
-                        if !self.unpaired {
-                            self.pending_bytes += request_line_cost(&line);
-                            self.pending.push_back(line);
-                        }
-                        let framing = if header_has_token(&headers, "transfer-encoding", "chunked") {
-                            Framing::Chunked(Chunk::Size)
-                        } else {
-                            match content_length(&headers) {
-                                Ok(Some(n)) if n > 0 => Framing::Length(n),
-                                Ok(_) => Framing::None,
-                                Err(()) => {
-                                    self.resync(d, stats);
-                                    return;
-                                }
-                            }
-                        };
-                        let encoding = Encoding::from_header(headers.get("content-encoding"));
-                        Msg {
-                            kind: Kind::Request { method, target, version: req.version.unwrap_or(1), seq },
-                            headers,
-                            ts,
-                            framing,
-                            encoding,
-                            acc: Acc { keep: true, ..Acc::default() },
-                            tunnel: false,
-                            peek: false,
-                            cost: 0,
-                        }
-                    }
-                    _ => {
-                        self.resync(d, stats);
-                        return;
-                    }
+    /// The head of the message in `dirs[d]` is complete: pair it, decide its framing, emit it or wait
+    /// for its body.
+    fn head_done<H: HttpHandler>(&mut self, d: usize, sh: &mut Shared, from: Side, h: &mut H) {
+        let Shared { cfg, stats, spares } = &mut *sh;
+        let dir = &mut self.dirs[d];
+        dir.head_ts = None;
+        let Some(mut msg) = dir.msg.take() else { return };
+        let m = &mut *msg;
+        m.headers.seal();
+        if m.head.unfolded {
+            stats.heads_unfolded += 1;
+        }
+        let mut keep = true;
+        let decision = if m.request {
+            m.seq = self.pending.next_seq();
+            if self.pending.admits(cfg, stats) {
+                let mut line = spares.line();
+                line.seq = m.seq;
+                line.method.push_str(&m.method);
+                line.target.push_str(&m.target);
+                match (m.headers.get("host"), line.host.as_mut()) {
+                    (Some(v), Some(host)) => head::push_text(host, v),
+                    (Some(v), None) => line.host = Some(String::from_utf8_lossy(v).into_owned()),
+                    (None, _) => line.host = None,
                 }
+                self.pending.push(line);
             }
-            Start::Response => {
-                let mut resp = httparse::Response::new(&mut hdrs);
-                let mut pc = httparse::ParserConfig::default();
-                pc.allow_spaces_after_header_name_in_responses(true);
-                pc.allow_obsolete_multiline_headers_in_responses(true);
-                pc.allow_multiple_spaces_in_response_status_delimiters(true);
-                pc.ignore_invalid_headers_in_responses(true);
-                match pc.parse_response(&mut resp, head) {
-                    Ok(httparse::Status::Complete(_)) => {
-                        let headers =
-                            Headers(resp.headers.iter().map(|x| (x.name.to_string(), x.value.to_vec())).collect());
-                        let status = resp.code.unwrap_or(0);
-                        let interim = (100..200).contains(&status) && status != 101;
-                        let req = if interim { self.pending.front().cloned() } else { self.pending.pop_front() };
-                        if let Some(r) = req.as_ref().filter(|_| !interim) {
-                            self.pending_bytes = self.pending_bytes.saturating_sub(request_line_cost(r));
-                        }
-                        let head_req = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
-                        let connect_ok = req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"))
-                            && (200..300).contains(&status);
-                        let framing =
-                            if interim || status == 101 || status == 204 || status == 304 || head_req || connect_ok {
-                                Framing::None
-                            } else if header_has_token(&headers, "transfer-encoding", "chunked") {
-                                Framing::Chunked(Chunk::Size)
-                            } else {
-                                match content_length(&headers) {
-                                    Ok(Some(0)) => Framing::None,
-                                    Ok(Some(n)) => Framing::Length(n),
-                                    Ok(None) => Framing::UntilClose,
-                                    Err(()) => {
-                                        self.resync(d, stats);
-                                        return;
-                                    }
-                                }
-                            };
-                        let encoding = Encoding::from_header(headers.get("content-encoding"));
-                        let keep = keep_response_body(&headers);
-                        // Whether a body follows depends on the request (HEAD): unknown here.
-                        let peek = req.is_none() && framing != Framing::None;
-                        Msg {
-                            kind: Kind::Response {
-                                status,
-                                reason: resp.reason.unwrap_or("").to_string(),
-                                version: resp.version.unwrap_or(1),
-                                req,
-                            },
-                            headers,
-                            ts,
-                            framing,
-                            encoding,
-                            acc: Acc { keep, ..Acc::default() },
-                            tunnel: status == 101 || connect_ok,
-                            peek,
-                            cost: 0,
-                        }
-                    }
-                    _ => {
-                        self.resync(d, stats);
-                        return;
-                    }
+            framing::decide(&m.headers, m.head.framing, true, false)
+        } else {
+            let status = m.status;
+            m.req = self.pending.answer(status);
+            let interim = (100..200).contains(&status) && status != 101;
+            let method_is = |x: &str| m.req.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case(x));
+            let connect_ok = method_is("CONNECT") && (200..300).contains(&status);
+            let no_body = interim || status == 101 || status == 204 || status == 304 || method_is("HEAD") || connect_ok;
+            m.tunnel = status == 101 || connect_ok;
+            keep = (cfg.keep_response_body)(m.headers.get("content-type"));
+            let dec = framing::decide(&m.headers, m.head.framing, false, no_body);
+            // Whether a body follows depends on the request (HEAD): unknown here.
+            m.peek = m.req.is_none() && dec.as_ref().is_ok_and(|x| x.framing != Framing::None);
+            dec
+        };
+        let dec = match decision {
+            Ok(dec) => dec,
+            Err(why) => {
+                if why == Reject::ConflictingLengths {
+                    stats.length_conflicts += 1;
                 }
-            }
-            _ => {
+                spares.put(msg);
                 self.resync(d, stats);
                 return;
             }
         };
-        self.saw_http = true;
-        let mut msg = msg;
-        msg.cost = std::mem::size_of::<Msg>() + ALLOC + headers_cost(&msg.headers);
-        msg.cost += match &msg.kind {
-            Kind::Request { method, target, .. } => string_cost(method) + string_cost(target),
-            Kind::Response { reason, req, .. } => string_cost(reason) + req.as_ref().map_or(0, request_line_cost),
+        if dec.conflict {
+            stats.framing_conflicts += 1;
+        }
+        m.framing = dec.framing;
+        let hint = match dec.framing {
+            Framing::Length(n) => Some(n),
+            _ => None,
         };
+        m.body.reset(keep, &dec.codings, cfg.max_decompressed_bytes, cfg.max_body_bytes, hint);
+        m.body.note = dec.note;
+        m.head_cost = m.head_bytes();
+        self.saw_http = true;
         let dir = &mut self.dirs[d];
         dir.boundary = false;
-        if msg.framing == Framing::None {
+        if m.framing == Framing::None {
             dir.mode = Mode::Head;
-            self.emit(d, cfg, stats, from, msg, h);
+            self.emit(d, sh, from, msg, h);
         } else {
             dir.mode = Mode::Body;
-            dir.msg = Some(Box::new(msg));
+            dir.msg = Some(msg);
         }
     }
 
@@ -641,8 +493,7 @@ impl HttpConnection {
     fn peek_body<H: HttpHandler>(
         &mut self,
         d: usize,
-        cfg: &Config,
-        stats: &mut Stats,
+        sh: &mut Shared,
         from: Side,
         data: &[u8],
         p: usize,
@@ -667,7 +518,7 @@ impl HttpConnection {
                 // continues from `buf`.
                 if let Some(msg) = dir.msg.take() {
                     dir.mode = Mode::Head;
-                    self.emit(d, cfg, stats, from, *msg, h);
+                    self.emit(d, sh, from, msg, h);
                 }
                 Some(p)
             }
@@ -678,7 +529,7 @@ impl HttpConnection {
                 let carried = std::mem::take(&mut dir.buf);
                 if !carried.is_empty() {
                     // The bytes held back are the body's first: feed them first, then the segment.
-                    self.on_data(cfg, stats, from, &carried, ts, h);
+                    self.on_data(sh, from, &carried, ts, h);
                     return Some(p);
                 }
                 None
@@ -690,8 +541,7 @@ impl HttpConnection {
     fn body<H: HttpHandler>(
         &mut self,
         d: usize,
-        cfg: &Config,
-        stats: &mut Stats,
+        sh: &mut Shared,
         from: Side,
         data: &[u8],
         mut p: usize,
@@ -699,97 +549,67 @@ impl HttpConnection {
         h: &mut H,
     ) -> usize {
         if p < data.len() && self.dirs[d].msg.as_ref().is_some_and(|m| m.peek) {
-            if let Some(q) = self.peek_body(d, cfg, stats, from, data, p, ts, h) {
+            if let Some(q) = self.peek_body(d, sh, from, data, p, ts, h) {
                 return q;
             }
         }
-        let cap = cfg.max_body_bytes;
-        let dir = &mut self.dirs[d];
-        let Some(msg) = dir.msg.as_mut() else {
-            dir.mode = Mode::Head;
+        let Shared { cfg, stats, .. } = &mut *sh;
+        let Dir { buf, msg, mode, .. } = &mut self.dirs[d];
+        let Some(m) = msg.as_deref_mut() else {
+            *mode = Mode::Head;
             return p;
         };
+        let want = if m.request { cfg.body_field } else { cfg.response_field };
         loop {
             if p >= data.len() {
                 return p;
             }
-            match msg.framing {
+            let cx = BodyCx { cap: cfg.max_body_bytes, want, headers: &m.headers };
+            match m.framing {
                 Framing::None => break,
                 Framing::Length(rem) => {
                     let n = (rem.min((data.len() - p) as u64)) as usize;
-                    msg.acc.push(&data[p..p + n], cap);
+                    m.body.push(&data[p..p + n], &cx, stats);
                     p += n;
-                    if rem - n as u64 == 0 {
+                    if rem == n as u64 {
                         break;
                     }
-                    msg.framing = Framing::Length(rem - n as u64);
+                    m.framing = Framing::Length(rem - n as u64);
                 }
                 Framing::UntilClose => {
-                    msg.acc.push(&data[p..], cap);
+                    m.body.push(&data[p..], &cx, stats);
                     return data.len();
                 }
-                Framing::Chunked(Chunk::Data(rem)) => {
-                    let n = (rem.min((data.len() - p) as u64)) as usize;
-                    msg.acc.push(&data[p..p + n], cap);
-                    p += n;
-                    msg.framing = Framing::Chunked(if rem - n as u64 == 0 {
-                        Chunk::DataEnd
-                    } else {
-                        Chunk::Data(rem - n as u64)
-                    });
-                }
-                Framing::Chunked(Chunk::DataEnd) => {
-                    // CRLF after the chunk data (a bare LF is tolerated).
-                    match data[p] {
-                        b'\r' => p += 1,
-                        b'\n' => {
-                            p += 1;
-                            msg.framing = Framing::Chunked(Chunk::Size);
-                        }
-                        _ => {
-                            self.resync(d, stats);
-                            return p;
+                Framing::Chunked(mut state) => {
+                    let mut trailers: Vec<(String, Vec<u8>)> = Vec::new();
+                    let body = &mut m.body;
+                    let res = framing::dechunk(
+                        &mut state,
+                        buf,
+                        &mut |n, v| trailers.push((n.to_string(), v.to_vec())),
+                        &data[p..],
+                        &mut |b| body.push(b, &cx, stats),
+                    );
+                    m.framing = Framing::Chunked(state);
+                    // Trailer fields are kept with the headers (a token can hide there too), within
+                    // the head's bound.
+                    for (n, v) in &trailers {
+                        if m.headers.bytes() + n.len() + v.len() <= cfg.max_head_bytes.saturating_mul(2) {
+                            m.headers.push(n, v);
+                            m.head_cost = m.head_bytes();
+                        } else {
+                            stats.head_bytes_dropped += (n.len() + v.len()) as u64;
                         }
                     }
-                }
-                Framing::Chunked(state @ (Chunk::Size | Chunk::Trailer)) => {
-                    let rest = &data[p..];
-                    let (line_end, complete) = match memchr::memchr(b'\n', rest) {
-                        Some(i) => (i + 1, true),
-                        None => (rest.len(), false),
-                    };
-                    if dir.buf.len() + line_end > MAX_LINE {
-                        self.resync(d, stats);
-                        return data.len();
-                    }
-                    dir.buf.extend_from_slice(&rest[..line_end]);
-                    p += line_end;
-                    if !complete {
-                        return p;
-                    }
-                    let line = std::mem::take(&mut dir.buf);
-                    let text = String::from_utf8_lossy(&line);
-                    let text = text.trim();
-                    if state == Chunk::Trailer {
-                        if text.is_empty() {
+                    match res {
+                        Dechunked::More(n) => p += n,
+                        Dechunked::Done(n) => {
+                            p += n;
                             break;
                         }
-                        // Trailer fields are kept with the headers (a token can hide there too).
-                        if let Some((n, v)) = text.split_once(':') {
-                            if msg.headers.0.len() < MAX_HEADERS {
-                                msg.cost += n.trim().len() + v.trim().len() + 2 * ALLOC;
-                                msg.headers.0.push((n.trim().to_string(), v.trim().as_bytes().to_vec()));
-                            }
-                        }
-                        continue;
-                    }
-                    let hex = text.split(';').next().unwrap_or("").trim();
-                    match u64::from_str_radix(hex, 16) {
-                        Ok(0) => msg.framing = Framing::Chunked(Chunk::Trailer),
-                        Ok(n) => msg.framing = Framing::Chunked(Chunk::Data(n)),
-                        Err(_) => {
+                        Dechunked::Error(n) => {
                             self.resync(d, stats);
-                            return p;
+                            return p + n;
                         }
                     }
                 }
@@ -799,33 +619,48 @@ impl HttpConnection {
         let dir = &mut self.dirs[d];
         if let Some(msg) = dir.msg.take() {
             dir.mode = Mode::Head;
-            self.emit(d, cfg, stats, from, *msg, h);
+            self.emit(d, sh, from, msg, h);
         }
         p
     }
 
-    fn emit<H: HttpHandler>(&mut self, d: usize, cfg: &Config, stats: &mut Stats, from: Side, msg: Msg, h: &mut H) {
-        let truncated_before = msg.acc.truncated;
-        let (body, decode_error) = msg.acc.finish(msg.encoding, cfg);
-        if decode_error {
-            stats.decompression_errors += 1;
-        }
-        if body.truncated || truncated_before {
-            stats.bodies_truncated += 1;
-        }
-        match msg.kind {
-            Kind::Request { method, target, version, seq } => {
-                stats.requests += 1;
-                let req = Request { method, target, version, headers: msg.headers, body, ts: msg.ts, seq };
-                h.on_request(from, &req);
-            }
-            Kind::Response { status, reason, version, req } => {
-                stats.responses += 1;
-                let resp = Response { status, reason, version, headers: msg.headers, body, ts: msg.ts };
-                h.on_response(from, &resp, req.as_ref());
-            }
-        }
-        if msg.tunnel {
+    /// Hand a complete message to the handler, then its storage to the spares.
+    fn emit<H: HttpHandler>(&mut self, d: usize, sh: &mut Shared, from: Side, mut msg: Box<Msg>, h: &mut H) {
+        let Shared { cfg, stats, spares } = &mut *sh;
+        let body = msg.body.finish(stats);
+        let m = &mut *msg;
+        let data = if m.request {
+            stats.requests += 1;
+            let req = Request {
+                method: std::mem::take(&mut m.method),
+                target: std::mem::take(&mut m.target),
+                version: m.version,
+                headers: std::mem::take(&mut m.headers),
+                body,
+                ts: m.ts,
+                seq: m.seq,
+            };
+            h.on_request(from, &req);
+            (m.method, m.target, m.headers) = (req.method, req.target, req.headers);
+            req.body.data
+        } else {
+            stats.responses += 1;
+            let resp = Response {
+                status: m.status,
+                reason: std::mem::take(&mut m.reason),
+                version: m.version,
+                headers: std::mem::take(&mut m.headers),
+                body,
+                ts: m.ts,
+            };
+            h.on_response(from, &resp, m.req.as_ref());
+            (m.reason, m.headers) = (resp.reason, resp.headers);
+            resp.body.data
+        };
+        m.body.give_back(data, cfg.max_body_bytes);
+        let tunnel = m.tunnel;
+        spares.put(msg);
+        if tunnel {
             // 101 Switching Protocols or CONNECT 2xx: the bytes that follow are another protocol.
             // Inside a CONNECT tunnel the client usually starts TLS: look at it afresh.
             for x in &mut self.dirs {
@@ -835,17 +670,10 @@ impl HttpConnection {
         }
     }
 
-    pub fn on_gap<H: HttpHandler>(
-        &mut self,
-        cfg: &Config,
-        stats: &mut Stats,
-        from: Side,
-        len: u64,
-        _ts: Timestamp,
-        h: &mut H,
-    ) {
+    pub fn on_gap<H: HttpHandler>(&mut self, sh: &mut Shared, from: Side, len: u64, _ts: Timestamp, h: &mut H) {
         let d = from.index();
         let dir = &mut self.dirs[d];
+        let stats = &mut sh.stats;
         match dir.mode {
             Mode::Other | Mode::Tls => {}
             Mode::Unknown | Mode::Resync => {
@@ -853,20 +681,24 @@ impl HttpConnection {
                 dir.boundary = true;
             }
             Mode::Head => {
-                if !dir.buf.is_empty() || dir.head_ts.is_some() {
+                if !dir.buf.is_empty() || dir.head_ts.is_some() || dir.msg.is_some() || dir.skip_line {
                     stats.resyncs += 1;
                 }
                 dir.buf.clear();
+                if let Some(m) = dir.msg.take() {
+                    sh.spares.put(m);
+                }
                 dir.head_ts = None;
+                dir.skip_line = false;
                 dir.mode = Mode::Resync;
                 dir.boundary = true;
             }
             Mode::Body => {
                 let Some(msg) = dir.msg.as_mut() else { return };
-                msg.acc.incomplete = true;
+                msg.body.incomplete = true;
                 match msg.framing {
                     Framing::Length(rem) if len < rem => {
-                        msg.acc.wire_len += len;
+                        msg.body.wire_len += len;
                         msg.framing = Framing::Length(rem - len);
                         return;
                     }
@@ -879,44 +711,61 @@ impl HttpConnection {
                     dir.boundary = true;
                     dir.buf.clear();
                     stats.resyncs += 1;
-                    self.emit(d, cfg, stats, from, *msg, h);
+                    self.emit(d, sh, from, msg, h);
                 }
             }
         }
     }
 
     /// The connection ended: finish read-until-close bodies, emit cut-off messages as incomplete.
-    pub fn on_close<H: HttpHandler>(&mut self, cfg: &Config, stats: &mut Stats, _ts: Timestamp, h: &mut H) {
+    pub fn on_close<H: HttpHandler>(&mut self, sh: &mut Shared, _ts: Timestamp, h: &mut H) {
         for (d, side) in [(0, Side::Client), (1, Side::Server)] {
-            if let Some(mut msg) = self.dirs[d].msg.take() {
+            let dir = &mut self.dirs[d];
+            // A head still being read is not a message.
+            if dir.mode != Mode::Body {
+                continue;
+            }
+            if let Some(mut msg) = dir.msg.take() {
                 if msg.framing != Framing::UntilClose {
-                    msg.acc.incomplete = true;
+                    msg.body.incomplete = true;
                 }
-                self.emit(d, cfg, stats, side, *msg, h);
+                self.emit(d, sh, side, msg, h);
             }
         }
     }
 }
 
-fn content_length(h: &Headers) -> Result<Option<u64>, ()> {
-    let mut found: Option<u64> = None;
-    for v in h.get_all("content-length") {
-        let s = std::str::from_utf8(v).map_err(|_| ())?.trim();
-        // "5, 5" (a proxy merged duplicates) is one length; different lengths are a smuggling attempt.
-        for part in s.split(',') {
-            let n: u64 = part.trim().parse().map_err(|_| ())?;
-            if found.is_some_and(|f| f != n) {
-                return Err(());
+/// Fill `m` from its start line; false when `line` is not one.
+fn start_line(m: &mut Msg, line: &[u8], ts: Timestamp) -> bool {
+    match classify(line) {
+        Start::Request => {
+            let Some((method, target, version)) = head::request_line(line) else { return false };
+            m.request = true;
+            match super::start::known_method(method) {
+                Some(k) => m.method.push_str(k),
+                None => head::push_text(&mut m.method, method),
             }
-            found = Some(n);
+            head::push_text(&mut m.target, target);
+            m.version = version;
         }
+        Start::Response => {
+            let Some((status, reason, version)) = head::status_line(line) else { return false };
+            m.request = false;
+            m.status = status;
+            head::push_text(&mut m.reason, reason);
+            m.version = version;
+        }
+        _ => return false,
     }
-    Ok(found)
+    m.ts = ts;
+    m.head = HeadReader::after_start_line(line.len());
+    true
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::{RequestLine, Stats};
 
     /// Responses with the `X-For` header naming the request they answer, and what they were paired with.
     #[derive(Default)]
@@ -953,18 +802,17 @@ mod tests {
     }
 
     fn run(reqs: &[u8], resps: &[u8], piece: usize) -> (Pairs, Stats) {
-        let cfg = Config::default();
+        let mut sh = Shared::default();
         let mut c = HttpConnection::default();
-        let mut st = Stats::default();
         let mut h = Pairs::default();
         for p in reqs.chunks(piece) {
-            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+            c.on_data(&mut sh, Side::Client, p, Timestamp(1), &mut h);
         }
         for p in resps.chunks(piece) {
-            c.on_data(&cfg, &mut st, Side::Server, p, Timestamp(2), &mut h);
+            c.on_data(&mut sh, Side::Server, p, Timestamp(2), &mut h);
         }
-        c.on_close(&cfg, &mut st, Timestamp(3), &mut h);
-        (h, st)
+        c.on_close(&mut sh, Timestamp(3), &mut h);
+        (h, sh.stats)
     }
 
     #[test]
@@ -1002,35 +850,33 @@ mod tests {
 
     #[test]
     fn shedding_drops_the_partial_head_and_the_parser_resynchronises() {
-        let cfg = Config::default();
+        let mut sh = Shared::default();
         let mut c = HttpConnection::default();
-        let mut st = Stats::default();
         let mut h = Pairs::default();
         let mut partial = b"GET /big HTTP/1.1\r\nX-Pad: ".to_vec();
         partial.resize(30_000, b'a');
         for p in partial.chunks(1460) {
-            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+            c.on_data(&mut sh, Side::Client, p, Timestamp(1), &mut h);
         }
         assert!(c.held() >= 30_000);
-        c.shed(&mut st);
+        c.shed(&mut sh);
         assert_eq!(c.held(), 0);
-        assert_eq!(st.memcap_heads_dropped, 1);
+        assert_eq!(sh.stats.memcap_heads_dropped, 1);
         // The rest of the dropped head is skipped; the next request is parsed.
-        c.on_data(&cfg, &mut st, Side::Client, b"aaaa\r\n\r\nGET /next HTTP/1.1\r\n\r\n", Timestamp(2), &mut h);
+        c.on_data(&mut sh, Side::Client, b"aaaa\r\n\r\nGET /next HTTP/1.1\r\n\r\n", Timestamp(2), &mut h);
         assert_eq!(h.requests, 1);
     }
 
     #[test]
     fn a_large_head_buffer_is_freed_once_its_head_is_parsed() {
-        let cfg = Config::default();
+        let mut sh = Shared::default();
         let mut c = HttpConnection::default();
-        let mut st = Stats::default();
         let mut h = Pairs::default();
         let mut req = b"GET /big HTTP/1.1\r\nX-Pad: ".to_vec();
         req.resize(30_000, b'a');
         req.extend_from_slice(b"\r\n\r\n");
         for p in req.chunks(1460) {
-            c.on_data(&cfg, &mut st, Side::Client, p, Timestamp(1), &mut h);
+            c.on_data(&mut sh, Side::Client, p, Timestamp(1), &mut h);
         }
         assert_eq!(h.requests, 1);
         // Only the pending request line remains.

@@ -2,37 +2,42 @@
 
 /// Request methods we accept at a message start. A closed list (not "any token") keeps a binary
 /// protocol or a body tail from being taken for a request line.
-const METHODS: &[&[u8]] = &[
-    b"GET",
-    b"POST",
-    b"PUT",
-    b"DELETE",
-    b"HEAD",
-    b"OPTIONS",
-    b"PATCH",
-    b"CONNECT",
-    b"TRACE",
-    b"PROPFIND",
-    b"PROPPATCH",
-    b"MKCOL",
-    b"COPY",
-    b"MOVE",
-    b"LOCK",
-    b"UNLOCK",
-    b"REPORT",
-    b"SEARCH",
-    b"PURGE",
-    b"MKCALENDAR",
-    b"LINK",
-    b"UNLINK",
-    b"SUBSCRIBE",
-    b"UNSUBSCRIBE",
-    b"NOTIFY",
-    b"POLL",
-    b"BPROPFIND",
-    b"MERGE",
-    b"CHECKOUT",
+const METHODS: &[&str] = &[
+    "GET",
+    "POST",
+    "PUT",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "PATCH",
+    "CONNECT",
+    "TRACE",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "REPORT",
+    "SEARCH",
+    "PURGE",
+    "MKCALENDAR",
+    "LINK",
+    "UNLINK",
+    "SUBSCRIBE",
+    "UNSUBSCRIBE",
+    "NOTIFY",
+    "POLL",
+    "BPROPFIND",
+    "MERGE",
+    "CHECKOUT",
 ];
+
+/// The method `m` as one of ours, when it is one (no copy to check it is text).
+pub fn known_method(m: &[u8]) -> Option<&'static str> {
+    METHODS.iter().find(|k| k.as_bytes() == m).copied()
+}
 
 /// What `data` starts with, as far as it is visible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +73,7 @@ pub fn classify(data: &[u8]) -> Start {
     }
     let mut maybe = false;
     for m in METHODS {
+        let m = m.as_bytes();
         let k = data.len().min(m.len());
         if data[..k] != m[..k] {
             continue;

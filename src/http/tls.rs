@@ -19,6 +19,19 @@ fn be16(b: &[u8], at: usize) -> Option<usize> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]) as usize)
 }
 
+/// Collect the first bytes of a TLS stream in `buf` (at most [`MAX_HELLO`]) until the ClientHello can
+/// be judged: `None` while more are needed, else its server name if it has one. Everything after the
+/// handshake is encrypted: nothing more is read.
+pub fn collect(buf: &mut Vec<u8>, data: &[u8]) -> Option<Option<String>> {
+    let take = (MAX_HELLO - buf.len().min(MAX_HELLO)).min(data.len());
+    buf.extend_from_slice(&data[..take]);
+    match client_hello(buf) {
+        Hello::NeedMore if buf.len() < MAX_HELLO => None,
+        Hello::NeedMore | Hello::Other => Some(None),
+        Hello::Client(sni) => Some(sni),
+    }
+}
+
 /// Parse `data`, the start of a TLS stream (record header included).
 pub fn client_hello(data: &[u8]) -> Hello {
     let Some(rec_len) = be16(data, 3) else { return Hello::NeedMore };

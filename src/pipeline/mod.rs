@@ -75,8 +75,8 @@ pub struct Engine {
 }
 
 struct Inner {
-    http_cfg: http::Config,
-    http_stats: http::Stats,
+    /// HTTP's configuration, counters and spare message storage.
+    http: http::Shared,
     stats: EngineStats,
     checksums: decode::checksum::Policy,
     warnings: Vec<String>,
@@ -139,12 +139,17 @@ const PROBE_ENTRY: usize = (std::mem::size_of::<(reassembly::FlowId, probe::Prob
 
 impl Engine {
     pub fn new(cfg: Config) -> Engine {
+        // What HTTP keeps past its caps is what the detectors read: their rules, not HTTP's.
+        let mut http_cfg = cfg.http.clone();
+        http_cfg.keep_header = detect::common::header_wanted;
+        http_cfg.body_field = Some(detect::common::body_field_wanted);
+        http_cfg.response_field = Some(detect::common::response_field_wanted);
+        http_cfg.keep_response_body = detect::common::response_body_wanted;
         Engine {
             reasm: Reassembler::with_budget(cfg.reassembly.clone(), cfg.budget.clone()),
             defrag: decode::defrag::Defragmenter::new(),
             inner: Inner {
-                http_cfg: cfg.http.clone(),
-                http_stats: http::Stats::default(),
+                http: http::Shared::new(http_cfg),
                 stats: EngineStats::default(),
                 checksums: decode::checksum::Policy::new(cfg.checksums),
                 warnings: Vec::new(),
@@ -281,7 +286,7 @@ impl Engine {
             defrag: self.defrag.stats(),
             checksums: self.inner.checksums.stats().clone(),
             reassembly: self.reasm.stats().clone(),
-            http: self.inner.http_stats.clone(),
+            http: self.inner.http.stats.clone(),
             active_flows: self.reasm.active_flows() as u64,
             embryonic_flows: self.reasm.embryonic_flows() as u64,
             buffered_bytes: self.reasm.buffered_bytes() as u64,
@@ -303,7 +308,7 @@ struct Driver<'a> {
 
 impl StreamHandler<FlowState> for Driver<'_> {
     fn on_data(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, data: &[u8], ts: Timestamp) {
-        let Inner { http_cfg, http_stats, det, stats, .. } = &mut *self.inner;
+        let Inner { http, det, stats, .. } = &mut *self.inner;
         match &mut state.app {
             App::Http => {
                 let mut m = Messages {
@@ -313,7 +318,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
-                state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
+                state.http.on_data(http, from, data, ts, &mut m);
             }
             App::Proto(pc) => {
                 let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, stats, sink: &mut *self.sink };
@@ -328,7 +333,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
-                state.http.on_data(http_cfg, http_stats, from, data, ts, &mut m);
+                state.http.on_data(http, from, data, ts, &mut m);
                 let http = state.http.protocol();
                 if state.http.recognised() {
                     det.probes.remove(&flow.id);
@@ -373,7 +378,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
         }
     }
     fn on_gap(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, len: u64, ts: Timestamp) {
-        let Inner { http_cfg, http_stats, det, .. } = &mut *self.inner;
+        let Inner { http, det, .. } = &mut *self.inner;
         match &mut state.app {
             App::Proto(pc) => pc.on_gap(from, len),
             App::Ignored => {}
@@ -390,7 +395,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
-                state.http.on_gap(http_cfg, http_stats, from, len, ts, &mut m);
+                state.http.on_gap(http, from, len, ts, &mut m);
             }
         }
     }
@@ -427,10 +432,10 @@ impl StreamHandler<FlowState> for Driver<'_> {
     }
 
     fn shed(&mut self, _flow: &FlowInfo, state: &mut FlowState, _ts: Timestamp) {
-        state.http.shed(&mut self.inner.http_stats);
+        state.http.shed(&mut self.inner.http);
     }
     fn on_close(&mut self, flow: &FlowInfo, state: &mut FlowState, _reason: CloseReason, ts: Timestamp) {
-        let Inner { http_cfg, http_stats, det, stats, .. } = &mut *self.inner;
+        let Inner { http, det, stats, .. } = &mut *self.inner;
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(pc) => {
@@ -446,7 +451,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     awaiting: &mut state.awaiting,
                     sink: &mut *self.sink,
                 };
-                state.http.on_close(http_cfg, http_stats, ts, &mut m);
+                state.http.on_close(http, ts, &mut m);
                 // Logins never answered.
                 if let Some(mut a) = state.awaiting.take() {
                     let mut settled = Vec::new();
@@ -571,14 +576,11 @@ impl Messages<'_> {
     }
 }
 
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 impl HttpHandler for Messages<'_> {
     fn on_request(&mut self, from: Side, req: &Request) {
         let (client, server) = self.ends(from);
-        let host = req.headers.get("host").map(lossy);
+        // Borrowed (no copy per request) unless an alert needs it.
+        let host = req.headers.get("host").map(String::from_utf8_lossy);
         self.det.hosts.on_request(host.as_deref(), server);
         self.det.found.clear();
         detect::detect_request(&self.det.cfg, req, req.ts, &mut self.det.found);
@@ -588,6 +590,7 @@ impl HttpHandler for Messages<'_> {
         self.det.hosts.on_credentials(host.as_deref(), server, self.det.found.findings.len() as u64);
         let ex = detect::excerpt::request(req, &self.det.found);
         let path = detect::excerpt::target(&req.target, &self.det.found);
+        let host = host.map(std::borrow::Cow::into_owned);
         self.record(req.ts, client, server, host, Some(req.method.clone()), Some(path), ex, Some(req.seq));
     }
 
@@ -601,11 +604,11 @@ impl HttpHandler for Messages<'_> {
                 self.det.book.record(&f, &ctx, &mut *self.sink);
             }
         }
-        let host = req.and_then(|r| r.host.clone());
+        let host = req.and_then(|r| r.host.as_deref());
         if (300..400).contains(&resp.status) {
             if let Some(loc) = resp.headers.get("location") {
                 if loc.len() >= 8 && loc[..8].eq_ignore_ascii_case(b"https://") {
-                    self.det.hosts.on_https_redirect(host.as_deref(), server);
+                    self.det.hosts.on_https_redirect(host, server);
                 }
             }
         }
@@ -614,8 +617,9 @@ impl HttpHandler for Messages<'_> {
         if self.det.found.is_empty() {
             return;
         }
-        self.det.hosts.on_credentials(host.as_deref(), server, self.det.found.findings.len() as u64);
+        self.det.hosts.on_credentials(host, server, self.det.found.findings.len() as u64);
         let ex = detect::excerpt::response(resp, &self.det.found);
+        let host = host.map(str::to_string);
         let method = req.map(|r| r.method.clone());
         let path = req.map(|r| detect::excerpt::target_alone(&r.target));
         self.record(resp.ts, client, server, host, method, path, ex, None);

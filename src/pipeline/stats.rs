@@ -157,8 +157,14 @@ impl StatsSnapshot {
         h.parse_errors += oh.parse_errors;
         h.resyncs += oh.resyncs;
         h.heads_too_large += oh.heads_too_large;
+        h.heads_unfolded += oh.heads_unfolded;
+        h.head_bytes_dropped += oh.head_bytes_dropped;
+        h.framing_conflicts += oh.framing_conflicts;
+        h.length_conflicts += oh.length_conflicts;
         h.bodies_truncated += oh.bodies_truncated;
         h.decompression_errors += oh.decompression_errors;
+        h.decompressed_bytes_capped += oh.decompressed_bytes_capped;
+        h.body_fields_dropped += oh.body_fields_dropped;
         h.tls_connections += oh.tls_connections;
         h.pipeline_overflow += oh.pipeline_overflow;
         h.memcap_heads_dropped += oh.memcap_heads_dropped;
@@ -253,6 +259,21 @@ impl StatsSnapshot {
             s,
             "http bodies capped:   {} (decompression errors {})",
             h.bodies_truncated, h.decompression_errors
+        );
+        let _ = writeln!(
+            s,
+            "http heads:           heads_unfolded {}, head_bytes_dropped {}",
+            h.heads_unfolded, h.head_bytes_dropped
+        );
+        let _ = writeln!(
+            s,
+            "http framing:         framing_conflicts {}, length_conflicts {}",
+            h.framing_conflicts, h.length_conflicts
+        );
+        let _ = writeln!(
+            s,
+            "http bodies read on:  decompressed_bytes_capped {}, body_fields_dropped {}",
+            h.decompressed_bytes_capped, h.body_fields_dropped
         );
         let protos: Vec<String> = e.proto_flows.iter().map(|(p, n)| format!("{p} {n}")).collect();
         let _ = writeln!(
