@@ -60,16 +60,27 @@ pub(super) struct Dir {
     pub cost: usize,
     /// Bytes after `next` that the handler said it skips unread (see `StreamHandler::skippable`).
     pub unread: u64,
-    /// Bytes at `next` whose checksum was bad, held until the receiver acknowledges them or a copy
-    /// with a good checksum replaces them (`Admit::Held`). Never overlaps a buffered run.
-    held: Vec<u8>,
+    /// What segments with a bad checksum left (`Admit::Held`). Boxed: most flows never have any, and
+    /// every byte of `Dir` is paid by every flow in the table.
+    held: Option<Box<Held>>,
+}
+
+/// Bytes at `next` whose checksum was bad, held until the receiver acknowledges them or a copy with a
+/// good checksum replaces them. Counted in [`Dir::cost`] with its box.
+#[derive(Default)]
+struct Held {
+    /// Never overlaps a buffered run.
+    bytes: Vec<u8>,
     /// Capture time of the first held segment: when the held bytes crossed the wire (what a message
     /// starting there reports as its time, not the acknowledgement's).
-    held_ts: crate::time::Timestamp,
+    ts: crate::time::Timestamp,
     /// Offset of a FIN carried by a held segment: it ends the stream once the receiver acknowledges it
     /// (a host with checksum offload closes its connections too).
-    pub held_fin: Option<u64>,
+    fin: Option<u64>,
 }
+
+/// What a [`Held`] box costs beside its bytes (the allocator's header included).
+const HELD_BOX: usize = std::mem::size_of::<Held>() + 16;
 
 impl Dir {
     /// Start the stream: `first_data_seq` is the sequence number of its first data byte.
@@ -94,7 +105,44 @@ impl Dir {
 
     /// Buffered runs (held bytes count as one).
     pub fn runs(&self) -> usize {
-        self.ooo.len() + usize::from(!self.held.is_empty())
+        self.ooo.len() + usize::from(self.held_len() > 0)
+    }
+
+    fn held_len(&self) -> usize {
+        self.held.as_ref().map_or(0, |h| h.bytes.len())
+    }
+
+    fn held_cost(&self) -> usize {
+        self.held.as_ref().map_or(0, |h| HELD_BOX + h.bytes.capacity())
+    }
+
+    /// The held state, created on first use. Its cost is the caller's to account for (`held_cost`).
+    fn held_mut(&mut self) -> &mut Held {
+        self.held.get_or_insert_default()
+    }
+
+    /// Free what no longer holds anything; account every change of `held_cost` since `before`.
+    /// Returns the change in cost.
+    fn settle_held(&mut self, before: usize) -> isize {
+        if let Some(h) = self.held.as_mut() {
+            if h.bytes.is_empty() {
+                h.bytes = Vec::new();
+                if h.fin.is_none() {
+                    self.held = None;
+                }
+            }
+        }
+        let after = self.held_cost();
+        self.cost = (self.cost + after).saturating_sub(before);
+        after as isize - before as isize
+    }
+
+    /// A segment with a bad checksum carried a FIN at offset `at`: believed once the receiver
+    /// acknowledges it. Returns the change in cost.
+    pub fn hold_fin(&mut self, at: u64) -> isize {
+        let before = self.held_cost();
+        self.held_mut().fin = Some(at);
+        self.settle_held(before)
     }
 
     /// A segment's payload at offset `rel`. Returns the change in [`Dir::cost`].
@@ -111,13 +159,14 @@ impl Dir {
             stats.retransmissions += 1;
             return 0;
         }
-        let held_end = self.next + self.held.len() as u64;
-        if !self.held.is_empty() && rel < held_end {
+        let held_end = self.next + self.held_len() as u64;
+        let held_before = self.held_cost();
+        if let Some(held) = self.held.as_mut().filter(|h| !h.bytes.is_empty() && rel < held_end) {
             // A good copy of bytes held for their bad checksum: it wins (the bad one was a decoy the
             // receiver dropped, or a corrupt copy).
             let (os, oe) = (rel.max(self.next), end.min(held_end));
             let good = &payload[(os - rel) as usize..(oe - rel) as usize];
-            let bad = &mut self.held[(os - self.next) as usize..(oe - self.next) as usize];
+            let bad = &mut held.bytes[(os - self.next) as usize..(oe - self.next) as usize];
             stats.bad_checksum_replaced_bytes += good.len() as u64;
             if good != bad {
                 stats.bad_checksum_conflicts += 1;
@@ -132,14 +181,9 @@ impl Dir {
                 return self.cost as isize - before as isize;
             }
             // From the start of the held bytes: what it covers is no longer held; it is delivered below.
-            let before = self.held.capacity();
-            self.held.drain(..(oe - self.next) as usize);
-            if self.held.is_empty() {
-                self.held = Vec::new();
-            }
-            let freed = before - self.held.capacity();
-            self.cost = self.cost.saturating_sub(freed);
-            return self.segment(rel, payload, room, stats, out) - freed as isize;
+            held.bytes.drain(..(oe - self.next) as usize);
+            let change = self.settle_held(held_before);
+            return self.segment(rel, payload, room, stats, out) + change;
         }
         if rel <= self.next {
             if rel < self.next {
@@ -188,7 +232,7 @@ impl Dir {
         out: &mut dyn Deliver,
     ) -> isize {
         let end = rel + payload.len() as u64;
-        let held_end = self.next + self.held.len() as u64;
+        let held_end = self.next + self.held_len() as u64;
         if end <= held_end || self.done() {
             // Bytes already delivered or already held: first wins.
             return 0;
@@ -198,17 +242,19 @@ impl Dir {
         }
         stats.bad_checksum_held += 1;
         let mut delta = 0;
-        if self.held.len() + (end - held_end) as usize > MAX_HELD {
+        if self.held_len() + (end - held_end) as usize > MAX_HELD {
             // Nobody acknowledges (a one-sided capture): what is held is taken as it is.
             delta += self.accept_held(u64::MAX, stats, out);
             if end <= self.next {
                 return delta;
             }
         }
-        let from = (self.next + self.held.len() as u64).max(rel);
+        let from = (self.next + self.held_len() as u64).max(rel);
         let before = self.cost;
-        if self.held.is_empty() {
-            self.held_ts = ts;
+        if self.held_len() == 0 {
+            let held_before = self.held_cost();
+            self.held_mut().ts = ts;
+            self.settle_held(held_before);
         }
         self.extend_held(&payload[(from - rel) as usize..]);
         delta + self.cost as isize - before as isize
@@ -216,12 +262,12 @@ impl Dir {
 
     /// Append to the held bytes, never over a buffered run (a good copy already there wins).
     fn extend_held(&mut self, bytes: &[u8]) {
-        let at = self.next + self.held.len() as u64;
+        let at = self.next + self.held_len() as u64;
         let stop = self.ooo.range(at..).next().map_or(u64::MAX, |(s, _)| *s);
         let take = bytes.len().min((stop - at).min(usize::MAX as u64) as usize);
-        let before = self.held.capacity();
-        self.held.extend_from_slice(&bytes[..take]);
-        self.cost += self.held.capacity() - before;
+        let before = self.held_cost();
+        self.held_mut().bytes.extend_from_slice(&bytes[..take]);
+        self.settle_held(before);
     }
 
     /// The receiver acknowledged up to `ack` in a segment whose own checksum was bad: the held bytes it
@@ -235,31 +281,31 @@ impl Dir {
 
     /// A held FIN the receiver acknowledged (the FIN takes one sequence number) ends the stream there.
     fn fin_acked(&mut self, ack: u64) {
-        if let Some(f) = self.held_fin.filter(|&f| ack > f) {
-            self.fin_at.get_or_insert(f);
-            self.held_fin = None;
+        let before = self.held_cost();
+        if let Some(h) = self.held.as_mut() {
+            if let Some(f) = h.fin.filter(|&f| ack > f) {
+                h.fin = None;
+                self.fin_at.get_or_insert(f);
+            }
         }
+        self.settle_held(before);
     }
 
     /// Deliver held bytes up to offset `upto` (all of them with `u64::MAX`), then what follows them.
     /// Returns the change in cost.
     fn accept_held(&mut self, upto: u64, stats: &mut Stats, out: &mut dyn Deliver) -> isize {
-        if self.held.is_empty() || upto <= self.next {
+        let before = self.held_cost();
+        let Some(held) = self.held.as_mut().filter(|h| !h.bytes.is_empty() && upto > self.next) else {
             return 0;
-        }
-        let n = ((upto - self.next).min(self.held.len() as u64)) as usize;
+        };
+        let n = ((upto - self.next).min(held.bytes.len() as u64)) as usize;
         stats.bad_checksum_accepted_bytes += n as u64;
-        let before = self.held.capacity();
-        out.data_at(&self.held[..n], self.held_ts);
+        out.data_at(&held.bytes[..n], held.ts);
         self.next += n as u64;
-        self.held.drain(..n);
-        if self.held.is_empty() {
-            self.held = Vec::new();
-        }
-        let freed = before - self.held.capacity();
-        self.cost = self.cost.saturating_sub(freed);
-        let after = if self.held.is_empty() { self.drain(out) } else { 0 };
-        after - freed as isize
+        held.bytes.drain(..n);
+        let change = self.settle_held(before);
+        let after = if self.held_len() == 0 { self.drain(out) } else { 0 };
+        after + change
     }
 
     /// First wins: store only the bytes of `payload` no buffered segment already holds. Returns the

@@ -768,7 +768,7 @@ impl<S: Default> Reassembler<S> {
         } else if held && seg.flags.fin() && mine.fin_at.is_none() {
             // Believed once the receiver acknowledges it.
             if let Some(rel) = mine.unwrap(data_seq) {
-                mine.held_fin = Some(rel + seg.payload.len() as u64);
+                delta += mine.hold_fin(rel + seg.payload.len() as u64);
             }
         }
         let both_done = mine.done() && theirs.done();
