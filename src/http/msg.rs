@@ -133,7 +133,12 @@ impl Spares {
 
     /// An empty request line.
     pub fn line(&mut self) -> RequestLine {
-        self.lines.pop().unwrap_or_else(|| RequestLine { method: String::new(), target: String::new(), host: None, seq: 0 })
+        self.lines.pop().unwrap_or_else(|| RequestLine {
+            method: String::new(),
+            target: String::new(),
+            host: None,
+            seq: 0,
+        })
     }
 
     pub fn put_line(&mut self, mut r: RequestLine) {

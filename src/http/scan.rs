@@ -663,7 +663,10 @@ mod tests {
             "p".repeat(5000)
         );
         for piece in [1, 100, 10_000] {
-            assert_eq!(scan(Format::Multipart("b".into()), body.as_bytes(), piece, 0).0, pairs(&[("password", "after")]));
+            assert_eq!(
+                scan(Format::Multipart("b".into()), body.as_bytes(), piece, 0).0,
+                pairs(&[("password", "after")])
+            );
         }
     }
 

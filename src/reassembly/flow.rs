@@ -251,12 +251,11 @@ impl Dir {
         }
         let from = (self.next + self.held_len() as u64).max(rel);
         let before = self.cost;
-        if self.held_len() == 0 {
-            let held_before = self.held_cost();
-            self.held_mut().ts = ts;
-            self.settle_held(held_before);
-        }
+        let first = self.held_len() == 0;
         self.extend_held(&payload[(from - rel) as usize..]);
+        if let Some(h) = self.held.as_mut().filter(|_| first) {
+            h.ts = ts;
+        }
         delta + self.cost as isize - before as isize
     }
 

@@ -809,3 +809,31 @@ fn a_held_fin_ends_the_stream_once_the_receiver_acknowledges_it() {
     assert_eq!(h.0.data[1], b"221 bye\r\n");
     assert_eq!(h.0.closes.len(), 1, "{:?}", h.0.closes);
 }
+
+/// Records when each delivery says its bytes crossed the wire.
+#[derive(Default)]
+struct Times(Vec<(Vec<u8>, Timestamp)>);
+
+impl StreamHandler<u32> for Times {
+    fn on_data(&mut self, _f: &FlowInfo, _st: &mut u32, _from: Side, data: &[u8], ts: Timestamp) {
+        self.0.push((data.to_vec(), ts));
+    }
+    fn on_gap(&mut self, _f: &FlowInfo, _st: &mut u32, _from: Side, _len: u64, _ts: Timestamp) {}
+    fn on_close(&mut self, _f: &FlowInfo, _st: &mut u32, _reason: CloseReason, _ts: Timestamp) {}
+    fn admit(&mut self, seg: &TcpSegment<'_>, _unread: bool) -> Admit {
+        if seg.payload.first() == Some(&b'!') { Admit::Held } else { Admit::Take }
+    }
+}
+
+#[test]
+fn held_bytes_are_delivered_with_the_capture_time_of_their_first_segment_not_the_acknowledgements() {
+    let mut r = Reassembler::<u32>::new(Config::default());
+    let mut h = Times::default();
+    r.process(&seg(C, S, 100, None, TcpFlags::SYN, b""), ts(1), &mut h);
+    r.process(&seg(S, C, 500, Some(101), TcpFlags::SYN, b""), ts(2), &mut h);
+    r.process(&seg(C, S, 101, Some(501), TcpFlags::PSH, b"!GET / HTTP/1.1\r\n"), ts(3), &mut h);
+    r.process(&seg(C, S, 118, Some(501), TcpFlags::PSH, b"!Host: x\r\n\r\n"), ts(4), &mut h);
+    r.process(&seg(S, C, 501, Some(130), TcpFlags::PSH, b"HTTP/1.1 200 OK\r\n"), ts(7), &mut h);
+    assert_eq!(h.0[0], (b"!GET / HTTP/1.1\r\n!Host: x\r\n\r\n".to_vec(), ts(3)));
+    assert_eq!(h.0[1].1, ts(7));
+}
