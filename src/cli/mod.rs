@@ -126,7 +126,8 @@ pub struct ReadArgs {
     /// Analysis threads for files: flows are sharded across them (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Capture files to analyse, in order; `-` is standard input (e.g. `tcpdump -U -w - | plainsight read -`).
+    /// Capture files to analyse, in order (pcap or pcapng, also gzip- or zstd-compressed); a directory is
+    /// read recursively in name order; `-` is standard input (e.g. `tcpdump -U -w - | plainsight read -`).
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 }
