@@ -61,6 +61,10 @@ pub struct Alert {
     pub count: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,
+    /// The client of the latest sighting recorded (a token replayed from another connection): what a
+    /// sink that follows connections (`read --write-leaks`) needs. Not written out: `client` is the
+    /// first sighting's.
+    pub last_client: SocketAddr,
     pub host: Option<String>,
     pub method: Option<String>,
     pub path: Option<Text>,
@@ -107,6 +111,7 @@ impl Alert {
             count: 1,
             client: ctx.client,
             server: ctx.server,
+            last_client: ctx.client,
             host: ctx.host.clone(),
             method: ctx.method.clone(),
             path: ctx.path.clone(),

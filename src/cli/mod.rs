@@ -126,6 +126,10 @@ pub struct ReadArgs {
     /// Analysis threads for files: flows are sharded across them (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Write the packets of every connection that leaked to FILE (pcapng if it ends in .pcapng, else
+    /// pcap), to open exactly them in Wireshark. The packets carry the secrets in full: needs --reveal.
+    #[arg(long, value_name = "FILE", conflicts_with = "tui")]
+    pub write_leaks: Option<PathBuf>,
     /// Capture files to analyse, in order (pcap or pcapng, also gzip- or zstd-compressed); a directory is
     /// read recursively in name order; `-` is standard input (e.g. `tcpdump -U -w - | plainsight read -`).
     #[arg(value_name = "FILE", required = true)]

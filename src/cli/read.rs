@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use plainsight::alert::{AlertSink, NullSink};
+use plainsight::alert::{AlertSink, NullSink, Tee};
 use plainsight::capture::inputs::{self, Input};
 use plainsight::output::jsonl::JsonLines;
 use plainsight::output::report::{self, NotAnalysed};
+use plainsight::pipeline::leaks::{self, LeakConns, LeakWriter};
 use plainsight::pipeline::offline::Analyzer;
 use plainsight::pipeline::parallel::Sharded;
 use plainsight::pipeline::{Engine, offline};
@@ -22,6 +23,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     }
     let common = &args.common;
     let reveal = common.reveal();
+    let mut leaks = match &args.write_leaks {
+        Some(p) => Some(open_leak_writer(p, &args)?),
+        None => None,
+    };
+    let mut conns = LeakConns::default();
+    let mut failed_leaks = false;
     let mut jsonl = match &common.alerts {
         Some(p) => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
         None => None,
@@ -35,10 +42,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let files = expand_inputs(&args.files, &mut not_analysed);
     let mut sink_null = NullSink;
     let outcome = {
-        let sink: &mut dyn AlertSink = match jsonl.as_mut() {
+        let main: &mut dyn AlertSink = match jsonl.as_mut() {
             Some(j) if !args.alerts_at_end => j,
             _ => &mut sink_null,
         };
+        let mut tee = Tee(vec![main, &mut conns]);
+        let sink: &mut dyn AlertSink = &mut tee;
         if threads > 1 {
             let mut sharded = Sharded::new(&cfg, threads).context("cannot start analysis threads")?;
             let (failed, input) =
@@ -65,6 +74,11 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
+    if let Some(w) = leaks.take() {
+        if !write_leaks(w, &files, &args, &conns, &mut not_analysed) {
+            failed_leaks = true;
+        }
+    }
     if let Some(mut j) = jsonl.take() {
         if args.alerts_at_end {
             let mut all: Vec<&plainsight::alert::Alert> = outcome.alerts.iter().collect();
@@ -98,7 +112,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     if common.stats {
         eprint!("{}", outcome.snap.render(elapsed, outcome.input));
     }
-    if outcome.failed {
+    if outcome.failed || failed_leaks {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
     if common.fail_on_leak && !outcome.alerts.is_empty() {
@@ -113,6 +127,65 @@ struct Outcome {
     hosts: Vec<plainsight::pipeline::HostStats>,
     failed: bool,
     input: u64,
+}
+
+/// The leak capture's writer, its file created (0600, never through a link) before any analysis: a
+/// path that cannot be written is a usage error found at once.
+fn open_leak_writer(path: &std::path::Path, args: &ReadArgs) -> anyhow::Result<LeakWriter<std::fs::File>> {
+    if !args.common.reveal {
+        anyhow::bail!("--write-leaks writes the packets with every secret in full: add --reveal to say so");
+    }
+    if args.files.iter().any(|f| f.as_os_str() == "-") {
+        anyhow::bail!("--write-leaks reads the inputs twice: standard input (-) cannot be read again");
+    }
+    let file = plainsight::output::file::create_private(path).context("cannot open the leak capture")?;
+    Ok(LeakWriter::new(file, path)?)
+}
+
+/// The second pass: the packets of the connections that leaked, from every input. Returns false when
+/// an input or the output failed (said on stderr and in the report).
+fn write_leaks(
+    mut w: LeakWriter<std::fs::File>,
+    files: &[Input],
+    args: &ReadArgs,
+    conns: &LeakConns,
+    not_analysed: &mut Vec<NotAnalysed>,
+) -> bool {
+    let mut written = leaks::Written::default();
+    let mut ok = true;
+    for input in files {
+        if let Err(e) = leaks::copy_packets(&input.path, args.common.filter.as_deref(), conns, &mut w, &mut written) {
+            if let leaks::LeakWriteError::Capture(plainsight::capture::CaptureError::NotACapture { .. }) = e {
+                if input.in_directory {
+                    continue;
+                }
+            }
+            eprintln!("plainsight: error: --write-leaks: {e}");
+            if matches!(e, leaks::LeakWriteError::Write(_)) {
+                return false;
+            }
+            ok = false;
+        }
+    }
+    if let Err(e) = w.finish() {
+        eprintln!("plainsight: error: --write-leaks: {e}");
+        return false;
+    }
+    if conns.dropped > 0 {
+        let why = format!("{} leaking connections past {} not written", conns.dropped, leaks::MAX_LEAK_CONNS);
+        eprintln!("plainsight: warning: --write-leaks: {why}");
+        not_analysed.push(NotAnalysed { input: "--write-leaks".into(), why });
+    }
+    if written.other_link_skipped > 0 {
+        eprintln!(
+            "plainsight: warning: --write-leaks: {} packets of another link type skipped (a pcap file holds one: name the file .pcapng)",
+            written.other_link_skipped
+        );
+    }
+    if !args.quiet {
+        eprintln!("plainsight: wrote {} packets of {} leaking connections", written.packets, conns.len());
+    }
+    ok
 }
 
 /// The files named, directories expanded; a directory that cannot be listed is not analysed.
