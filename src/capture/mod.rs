@@ -7,6 +7,7 @@
 mod file;
 pub mod inputs;
 pub mod live;
+pub mod ring;
 pub mod writer;
 
 pub use file::FileReader;

@@ -161,6 +161,11 @@ pub struct LiveArgs {
     /// Kernel capture buffer, in MiB (bursts beyond it are dropped by the kernel and counted).
     #[arg(long, value_name = "MIB", default_value_t = 128)]
     pub buffer_mib: usize,
+    /// Keep a bounded ring of the recent traffic: COUNT pcap files of at most SIZE bytes in DIR
+    /// (`ring-000.pcap`...; the newest is the most recently modified), as tcpdump -C -W. The packets
+    /// hold the secrets in full: needs --reveal.
+    #[arg(long, value_name = "DIR,SIZE,COUNT")]
+    pub ring: Option<plainsight::capture::ring::RingSpec>,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
