@@ -288,3 +288,33 @@ fn a_bearer_detail_at_80x24_scrolls_to_its_replay_command_and_https_note_and_bac
     st.key(KeyCode::Char('k'), KeyModifiers::NONE);
     assert_eq!(st.selected, before - 1);
 }
+
+#[test]
+fn columns_adapt_to_the_width_addresses_keep_their_port_kinds_are_never_cut_and_the_leak_count_stays() {
+    let mut st = state(Reveal::Redacted);
+    let mut a = alert(
+        4,
+        LeakKind::SetCookieInsecure,
+        SecretClass::Token,
+        TOKEN,
+        None,
+        "/a/very/long/path/that/cannot/fit/anywhere/at/eighty/columns/index.html",
+    );
+    a.server = "10.99.0.2:8000".parse().unwrap();
+    a.client = "10.99.0.1:54321".parse().unwrap();
+    st.apply(UiEvent::NewAlert(Box::new(a)));
+    for w in [80u16, 100, 120, 200] {
+        let s = screen(&st, w, 24);
+        assert!(s.contains("10.99.0.2:8000"), "{w} columns: the server keeps its port\n{s}");
+        assert!(s.contains("10.77.0.2:80 "), "{w} columns\n{s}");
+        assert!(s.contains("set_cookie_insecure"), "{w} columns: the kind is whole\n{s}");
+        assert!(s.contains("leaks 4"), "{w} columns\n{s}");
+        if w < 200 {
+            assert!(s.contains('…'), "{w} columns: a cut shows an ellipsis\n{s}");
+        }
+    }
+    // Wide: every column, the client too.
+    assert!(screen(&st, 200, 24).contains("10.99.0.1:54321"));
+    // Very narrow: the count is still on the status line.
+    assert!(screen(&st, 40, 24).contains("leaks 4"));
+}
