@@ -180,7 +180,11 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         let ui = plainsight::tui::run(rx, state);
         stop.store(true, Ordering::Relaxed);
         let summary = worker.join().map_err(|_| anyhow::anyhow!("analysis thread failed"))?;
-        ui.context("terminal UI")?;
+        let last = ui.context("terminal UI")?;
+        if !args.no_report {
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(last.report().as_bytes());
+        }
         summary
     } else {
         work.run(capture_thread)

@@ -140,6 +140,9 @@ pub struct ReadArgs {
 pub struct LiveArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Do not print the report when the terminal UI is quit.
+    #[arg(long)]
+    pub no_report: bool,
     /// Interface to capture on (default: libpcap's default device).
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,

@@ -454,7 +454,7 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
         Line::from("Up/Down j/k select               Enter  detail of the selected leak"),
         Line::from("in a detail: Up/Down j/k PgUp/PgDn Space Home/End g/G scroll, Esc back"),
         Line::from("/           filter (type, Enter) Esc    back / clear the filter"),
-        Line::from("s           sort: severity, time, count"),
+        Line::from("s           sort: severity, time, count   w  save the report to a file"),
         Line::from("Tab         switch Leaks / Hosts ?      this help"),
         Line::from(""),
         Line::from("Columns: Time last seen, Sev, Kind, Client, Server, Host/Path (or protocol and how the"),
@@ -470,10 +470,12 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
 fn draw_footer(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let keys = if st.filter_editing {
         "type to filter  Enter apply  Esc clear".to_string()
+    } else if let Some(n) = &st.notice {
+        format!("{}  (q quit)", clean(n, term::LINE))
     } else if st.view == super::state::View::Detail {
         "Esc back  ↑↓/jk PgUp/PgDn Home/End scroll  q quit".to_string()
     } else {
-        "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s sort  Tab views  ? help".to_string()
+        "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s sort  w save  Tab views  ? help".to_string()
     };
     f.render_widget(Paragraph::new(keys).style(Style::default().fg(Color::Black).bg(Color::Gray)), area);
 }

@@ -81,6 +81,10 @@ pub struct UiState {
     pub detail_max: std::cell::Cell<u16>,
     pub reveal: Reveal,
     pub error: Option<String>,
+    /// `w` was pressed: the loop saves the report and says where in `notice`.
+    pub save_requested: bool,
+    /// A line for the user (where the report was saved), shown in the footer.
+    pub notice: Option<String>,
 }
 
 /// Events held while paused, at most; past it the oldest stats are dropped (alerts are kept).
@@ -107,6 +111,8 @@ impl UiState {
             detail_max: std::cell::Cell::new(0),
             reveal,
             error: None,
+            save_requested: false,
+            notice: None,
         }
     }
 
@@ -138,6 +144,12 @@ impl UiState {
             UiEvent::Finished => self.run = RunState::Finished,
             UiEvent::Error(e) => self.error = Some(e),
         }
+    }
+
+    /// The end-of-run report of what the UI holds, as `read` prints it.
+    pub fn report(&self) -> String {
+        let alerts: Vec<Alert> = self.rows.iter().map(|r| r.alert.clone()).collect();
+        crate::output::report::render(&alerts, &self.stats.hosts, self.stats.snapshot.engine.tls_flows, self.reveal)
     }
 
     /// Rows shown: filtered, then sorted.
@@ -204,6 +216,7 @@ impl UiState {
         if mods.contains(KeyModifiers::CONTROL) && code == KeyCode::Char('c') {
             return true;
         }
+        self.notice = None;
         if self.filter_editing {
             match code {
                 KeyCode::Enter => self.filter_editing = false,
@@ -235,6 +248,7 @@ impl UiState {
                 self.filter_editing = true;
             }
             KeyCode::Char('s') => self.sort = self.sort.next(),
+            KeyCode::Char('w') => self.save_requested = true,
             KeyCode::Char('?') => self.view = if self.view == View::Help { View::Leaks } else { View::Help },
             KeyCode::Tab => {
                 self.view = match self.view {
