@@ -103,7 +103,7 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         Span::styled("plainsight ", Style::default().add_modifier(Modifier::BOLD)),
         Span::raw(format!("{} ", clean(&st.source, term::NAME))),
         state,
-        Span::raw(format!("{progress}  {}", fmt_elapsed(s.elapsed))),
+        Span::raw(format!("{progress}  {}", fmt_elapsed(st.elapsed()))),
     ]);
     // The leak count first: it stays on screen at any width.
     let line2 = Line::from(format!(
@@ -130,9 +130,10 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
 fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let rows = st.visible();
     let title = format!(
-        " Leaks: {} shown, sorted by {}{} ",
+        " Leaks: {} shown, sorted by {}{}{} ",
         rows.len(),
         st.sort.label(),
+        if st.reversed { " (reversed)" } else { "" },
         if st.filter.is_empty() && !st.filter_editing {
             String::new()
         } else {
@@ -174,7 +175,11 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 clean(&a.shown_user(st.reveal).unwrap_or_default(), term::USER),
                 clean(&a.shown_secret(st.reveal), term::SECRET),
                 a.count.to_string(),
-                jwt_short(a),
+                match st.left(r) {
+                    Some(left) if left > 0 => format!("{} left", short_dur(left)),
+                    Some(_) => "expired".into(),
+                    None => jwt_short(a),
+                },
             ]
         })
         .collect();
@@ -454,7 +459,8 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
         Line::from("Up/Down j/k select               Enter  detail of the selected leak"),
         Line::from("in a detail: Up/Down j/k PgUp/PgDn Space Home/End g/G scroll, Esc back"),
         Line::from("/           filter (type, Enter) Esc    back / clear the filter"),
-        Line::from("s           sort: severity, time, count   w  save the report to a file"),
+        Line::from("s           sort: severity, time, count, kind, server, user, status   r reverse"),
+        Line::from("w           save the report to a file"),
         Line::from("Tab         switch Leaks / Hosts ?      this help"),
         Line::from(""),
         Line::from("Columns: Time last seen, Sev, Kind, Client, Server, Host/Path (or protocol and how the"),
@@ -475,7 +481,7 @@ fn draw_footer(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     } else if st.view == super::state::View::Detail {
         "Esc back  ↑↓/jk PgUp/PgDn Home/End scroll  q quit".to_string()
     } else {
-        "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s sort  w save  Tab views  ? help".to_string()
+        "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s/r sort  w save  Tab views  ? help".to_string()
     };
     f.render_widget(Paragraph::new(keys).style(Style::default().fg(Color::Black).bg(Color::Gray)), area);
 }

@@ -318,3 +318,71 @@ fn columns_adapt_to_the_width_addresses_keep_their_port_kinds_are_never_cut_and_
     // Very narrow: the count is still on the status line.
     assert!(screen(&st, 40, 24).contains("leaks 4"));
 }
+
+#[test]
+fn live_shows_the_newest_first_sorts_by_any_column_and_r_reverses() {
+    let mut st = UiState::new("eth0", RunState::Capturing, Reveal::Redacted);
+    assert_eq!(st.sort, Sort::Time, "live: newest first");
+    for (i, kind) in [(1, LeakKind::FormLogin), (2, LeakKind::BearerOpaque), (3, LeakKind::CookieToken)] {
+        st.apply(UiEvent::NewAlert(Box::new(alert(i, kind, SecretClass::Token, TOKEN, None, "/x"))));
+    }
+    let ids = |st: &UiState| st.visible().iter().map(|r| r.alert.id.0).collect::<Vec<_>>();
+    assert_eq!(ids(&st), [3, 2, 1]);
+    st.key(KeyCode::Char('r'), KeyModifiers::NONE);
+    assert_eq!(ids(&st), [1, 2, 3]);
+    assert!(screen(&st, 100, 24).contains("(reversed)"));
+    st.key(KeyCode::Char('r'), KeyModifiers::NONE);
+    // s: count, kind...
+    st.key(KeyCode::Char('s'), KeyModifiers::NONE);
+    st.key(KeyCode::Char('s'), KeyModifiers::NONE);
+    assert_eq!(st.sort, Sort::Kind);
+    assert_eq!(ids(&st), [2, 3, 1], "bearer_opaque, cookie_token, form_login");
+    assert_eq!(UiState::new("f.pcap", RunState::Reading, Reveal::Redacted).sort, Sort::Severity);
+}
+
+#[test]
+fn a_live_tokens_time_left_counts_down_and_a_files_does_not() {
+    let tok = plainsight_synth::jwt(r#"{"sub":"alice","exp":1795003600}"#);
+    for (capture, live) in [("iface:eth0", true), ("demo.pcap", false)] {
+        let mut st = UiState::new("x", RunState::Capturing, Reveal::Redacted);
+        let mut a = alert(1, LeakKind::BearerJwt, SecretClass::Token, &tok, None, "/x");
+        a.capture = Arc::from(capture);
+        st.apply(UiEvent::NewAlert(Box::new(a)));
+        let left0 = st.left(&st.rows[0]).unwrap();
+        st.now += 600.0;
+        let left1 = st.left(&st.rows[0]).unwrap();
+        assert_eq!(left0 - left1, if live { 600 } else { 0 }, "{capture}");
+    }
+}
+
+#[test]
+fn rates_are_over_a_sliding_window_zero_when_the_capture_ends_and_pause_keeps_the_clock() {
+    let mut st = UiState::new("eth0", RunState::Capturing, Reveal::Redacted);
+    let stats = |elapsed: f64, packets: u64| {
+        let mut m = StatsMsg { elapsed, input_bytes: packets * 1000, ..StatsMsg::default() };
+        m.snapshot.engine.packets = packets;
+        UiEvent::Stats(Box::new(m))
+    };
+    // 1000 pkt/s for 10 s, then nothing for 10 s: the window forgets the burst.
+    for t in 0..=10 {
+        st.apply(stats(t as f64, t * 1000));
+    }
+    assert!((st.pps - 1000.0).abs() < 1.0, "{}", st.pps);
+    for t in 11..=20 {
+        st.apply(stats(t as f64, 10_000));
+    }
+    assert_eq!(st.pps, 0.0);
+    st.apply(stats(21.0, 20_000));
+    assert!(st.pps > 0.0);
+    // Paused: the view holds still, the clock runs on.
+    st.now = 21.0;
+    st.stats_at = 21.0;
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    st.apply(stats(25.0, 30_000));
+    st.now = 26.0;
+    assert_eq!(st.stats.elapsed, 21.0, "stats held while paused");
+    assert_eq!(st.elapsed(), 26.0, "the clock is not paused");
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    st.apply(UiEvent::Finished);
+    assert_eq!((st.pps, st.mbps), (0.0, 0.0), "no rate once the capture ended");
+}
