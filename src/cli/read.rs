@@ -327,7 +327,8 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
         (engine.stats(), started.elapsed().as_secs_f64(), input)
     })?;
-    let state = UiState::new(&names.join(" "), RunState::Reading, reveal);
+    let mut state = UiState::new(&names.join(" "), RunState::Reading, reveal);
+    state.color = args.common.color.enabled();
     let last = plainsight::tui::run(rx, state).context("terminal UI")?;
     // As `read` without the UI: the report once the terminal is back.
     if !args.no_report {

@@ -15,10 +15,11 @@ use crate::output::term::{self, clean};
 
 fn sev_style(s: Severity) -> Style {
     match s {
-        Severity::Critical => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-        Severity::High => Style::default().fg(Color::LightRed),
+        // Told apart by their modifiers too: without colour (NO_COLOR, --color never) they still differ.
+        Severity::Critical => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        Severity::High => Style::default().fg(Color::LightRed).add_modifier(Modifier::BOLD),
         Severity::Medium => Style::default().fg(Color::Yellow),
-        Severity::Low => Style::default().fg(Color::DarkGray),
+        Severity::Low => Style::default().fg(Color::DarkGray).add_modifier(Modifier::DIM),
     }
 }
 
@@ -84,6 +85,22 @@ pub fn draw(f: &mut Frame<'_>, st: &UiState) {
         View::Help => draw_help(f, body),
     }
     draw_footer(f, footer, st);
+    if !st.color {
+        without_colour(f.buffer_mut());
+    }
+}
+
+/// No colour (NO_COLOR, `--color never`): every colour goes, what was marked by a background (the
+/// state badge, the footer) is shown reversed, and modifiers stay (bold, underlined, the selected row
+/// reversed across its whole width).
+fn without_colour(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.bg != Color::Reset {
+            cell.modifier.insert(Modifier::REVERSED);
+        }
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
 }
 
 fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {

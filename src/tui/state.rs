@@ -103,6 +103,8 @@ pub struct UiState {
     pub detail_max: std::cell::Cell<u16>,
     pub reveal: Reveal,
     pub error: Option<String>,
+    /// Colours on (`--color`, NO_COLOR): off, the screen uses modifiers only.
+    pub color: bool,
     /// `w` was pressed: the loop saves the report and says where in `notice`.
     pub save_requested: bool,
     /// A line for the user (where the report was saved), shown in the footer.
@@ -139,6 +141,7 @@ impl UiState {
             error: None,
             save_requested: false,
             notice: None,
+            color: true,
         }
     }
 

@@ -386,3 +386,28 @@ fn rates_are_over_a_sliding_window_zero_when_the_capture_ends_and_pause_keeps_th
     st.apply(UiEvent::Finished);
     assert_eq!((st.pps, st.mbps), (0.0, 0.0), "no rate once the capture ended");
 }
+
+#[test]
+fn without_colour_the_whole_selected_row_is_reversed_and_crit_and_high_still_differ() {
+    use ratatui::style::{Color, Modifier};
+    let mut st = state(Reveal::Redacted);
+    st.color = false;
+    let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    t.draw(|f| draw(f, &st)).unwrap();
+    let buf = t.backend().buffer().clone();
+    assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "no colour at all");
+    // The table's first row (the selected one) is y = 5: header 3 lines, border, column titles.
+    let row_y = 5;
+    let line: String = (0..100).map(|x| buf[(x, row_y)].symbol().to_string()).collect();
+    assert!(line.contains("form_login"), "{line}");
+    for x in 1..99 {
+        assert!(buf[(x, row_y)].modifier.contains(Modifier::REVERSED), "column {x} of the selected row: {line}");
+    }
+    let sev = |y: u16| {
+        let x = (0..100).find(|&x| buf[(x, y)].symbol() == "C" || buf[(x, y)].symbol() == "H").unwrap();
+        buf[(x, y)].modifier
+    };
+    let (crit, high) = (sev(row_y), sev(row_y + 1));
+    assert!(crit.contains(Modifier::UNDERLINED) && !high.contains(Modifier::UNDERLINED), "{crit:?} {high:?}");
+    assert!(high.contains(Modifier::BOLD));
+}
