@@ -42,6 +42,12 @@ pub mod redis;
 pub mod snmp;
 pub mod socks5;
 
+pub mod amqp;
+pub mod irc;
+pub mod kafka;
+pub mod nntp;
+pub mod xmpp;
+
 use serde::Serialize;
 
 use crate::reassembly::Side;
@@ -73,6 +79,11 @@ pub enum Proto {
     Mqtt,
     Postgres,
     Socks5,
+    Amqp,
+    Irc,
+    Xmpp,
+    Nntp,
+    Kafka,
 }
 
 impl Proto {
@@ -89,6 +100,11 @@ impl Proto {
             Proto::Mqtt => "mqtt",
             Proto::Postgres => "postgres",
             Proto::Socks5 => "socks5",
+            Proto::Amqp => "amqp",
+            Proto::Irc => "irc",
+            Proto::Xmpp => "xmpp",
+            Proto::Nntp => "nntp",
+            Proto::Kafka => "kafka",
         }
     }
 }
@@ -302,6 +318,11 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Imap => Box::new(imap::Imap::default()),
         Proto::Smtp => Box::new(smtp::Smtp::default()),
         Proto::Socks5 => Box::new(socks5::Socks5::default()),
+        Proto::Amqp => Box::new(amqp::Amqp::default()),
+        Proto::Irc => Box::new(irc::Irc::default()),
+        Proto::Xmpp => Box::new(xmpp::Xmpp::default()),
+        Proto::Nntp => Box::new(nntp::Nntp::default()),
+        Proto::Kafka => Box::new(kafka::Kafka::default()),
         // SNMP is UDP: its messages go to `snmp::Tracker`, never to a stream session. A TCP connection
         // is never recognised as SNMP by the prober; should one be, it is ignored.
         Proto::Snmp => Box::new(Ignore),

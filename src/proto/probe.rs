@@ -128,6 +128,23 @@ fn redis_command(d: &[u8], port: u16) -> bool {
     port == 6379 && (starts_ci(d, b"AUTH ") || starts_ci(d, b"HELLO "))
 }
 
+/// The AMQP 0-9-1 protocol header (`AMQP\0\0\x09\x01`, or 0-9's `AMQP\x01\x01\x00\x09`). AMQP 1.0
+/// (`AMQP\0\x01\0\0`, `AMQP\x03\x01\0\0` for its SASL layer) frames differently and is not ours.
+fn amqp_header(d: &[u8]) -> Option<bool> {
+    let n = d.len().min(8);
+    let known = [&b"AMQP\x00\x00\x09\x01"[..], b"AMQP\x01\x01\x00\x09"];
+    if !known.iter().any(|k| k.get(..n) == d.get(..n)) {
+        return Some(false);
+    }
+    if n < 8 { None } else { Some(true) }
+}
+
+/// An AMQP method frame on channel 0 of class Connection: `Start` (10) from the server, `StartOk` (11)
+/// from the client, when the capture missed the protocol header. Type 1, channel 0, a size, class 10.
+fn amqp_connection_frame(d: &[u8], method: u8) -> bool {
+    matches!(d, [1, 0, 0, _, _, _, _, 0, 10, 0, m, ..] if *m == method)
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -171,6 +188,9 @@ impl Prober {
 pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
     // Server greetings.
     if !server.is_empty() {
+        if amqp_connection_frame(server, 10) {
+            return Decision::Proto(Proto::Amqp);
+        }
         if telnet_negotiation(server) {
             return Decision::Proto(Proto::Telnet);
         }
@@ -224,6 +244,12 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
     if !client.is_empty() {
         if telnet_negotiation(client) {
             return Decision::Proto(Proto::Telnet);
+        }
+        match amqp_header(client) {
+            Some(true) => return Decision::Proto(Proto::Amqp),
+            None => return Decision::NeedMore,
+            Some(false) if amqp_connection_frame(client, 11) => return Decision::Proto(Proto::Amqp),
+            Some(false) => {}
         }
         if redis_command(client, port) {
             return Decision::Proto(Proto::Redis);
@@ -367,6 +393,23 @@ mod tests {
         assert_eq!(d(b"USER root\nPASS toor\n", b"", 40123), NeedMore);
         assert_eq!(d(b"USER root\nPASS toor\n", b"HTTP/1.1 400 Bad Request\r\n", 40123), No);
         assert_eq!(d(b"USER bob\r\n", b"", 21), Decision::Proto(Proto::Ftp));
+    }
+
+    #[test]
+    fn amqp_is_recognised_by_its_header_or_its_connection_frames() {
+        let amqp = Decision::Proto(Proto::Amqp);
+        assert_eq!(d(b"AMQP\x00\x00\x09\x01", b"", 5672), amqp);
+        assert_eq!(d(b"AMQP\x00\x00\x09\x01", b"", 40000), amqp);
+        assert_eq!(d(b"AMQP\x00\x00", b"", 5672), NeedMore);
+        // AMQP 1.0 and its SASL layer frame differently.
+        assert_eq!(d(b"AMQP\x00\x01\x00\x00", b"", 5672), No);
+        assert_eq!(d(b"AMQP\x03\x01\x00\x00", b"", 5672), No);
+        // Picked up after the header: the server's Connection.Start, the client's StartOk.
+        assert_eq!(d(b"", &[1, 0, 0, 0, 0, 1, 0xf4, 0, 10, 0, 10, 0, 9], 5672), amqp);
+        assert_eq!(d(&[1, 0, 0, 0, 0, 1, 0xf4, 0, 10, 0, 11, 0], b"", 5672), amqp);
+        // Other protocols' first bytes are not AMQP.
+        assert_eq!(d(b"AUTH PLAIN AGJvYgBwdw==\r\n", b"", 5672), NeedMore);
+        assert_eq!(d(b"", b"* OK ready\r\n", 5672), Decision::Proto(Proto::Imap));
     }
 
     #[test]
