@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Captures of more cleartext protocols (issue 11, "More protocols"), made with REAL servers and REAL clients
+# from Debian where Debian has them:
+#   amqp  (rabbitmq-server + python3-pika, python3-amqp)   irc  (ngircd + a python socket client)
+#   xmpp  (prosody + a scripted raw client and slixmpp)     nntp (a python RFC 3977/4643 server + nntplib)
+#   kafka (no Debian Kafka: frames built by `cargo run --example gen_capture -- kafka`, see README)
+# The servers run in the server namespace (10.77.0.2), the clients in the client namespace (10.77.0.1),
+# tcpdump records on the server veth. Nothing leaves the two namespaces; every config and data file lives
+# in a temporary directory; everything is removed on exit. Needs root.
+#   sudo captures/gen/gen_more.sh             all scenarios
+#   sudo captures/gen/gen_more.sh amqp irc    some of them
+# Each capture NAME.pcap gets NAME.truth.json (see captures/README.md). Every password is fixed, so the
+# truth files do not change from one run to the next (the pcap bytes do: ports, times).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="$ROOT/captures"
+[[ $(id -u) -eq 0 ]] || { echo "needs root: sudo $0 $*" >&2; exit 1; }
+"$HERE/setup.sh"
+
+ALL=(amqp irc xmpp nntp kafka)
+for name in "$@"; do
+    [[ " ${ALL[*]} " == *" $name "* ]] || { echo "unknown scenario: $name (know: ${ALL[*]})" >&2; exit 2; }
+done
+WANT=("${@:-${ALL[@]}}")
+
+# --- packages: install only what is missing (services must not start outside the namespaces) -------------
+declare -A PKGS=([amqp]="rabbitmq-server python3-pika python3-amqp" [irc]="ngircd" [xmpp]="prosody python3-slixmpp"
+    [nntp]="" [kafka]="")
+need=()
+for name in "${WANT[@]}"; do
+    for p in ${PKGS[$name]}; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+    done
+done
+if [[ ${#need[@]} -gt 0 ]]; then
+    # policy-rc.d exit 101: Debian's maintainer scripts do not start the freshly installed daemons.
+    PRC=/usr/sbin/policy-rc.d; PRC_MADE=
+    [[ -e $PRC ]] || { printf '#!/bin/sh\nexit 101\n' >"$PRC"; chmod 755 "$PRC"; PRC_MADE=1; }
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    [[ -n $PRC_MADE ]] && rm -f "$PRC"
+fi
+
+PREFIX=psgm
+source "$HERE/netns.sh"
+WORK="$(mktemp -d)"
+chmod 755 "$WORK"
+cleanup() {
+    # Stop every server and client and wait until they are gone (erlang's epmd and beam, prosody), so that
+    # nothing still runs from the temporary directory when it is removed.
+    local ns pids
+    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
+    for _ in $(seq 1 100); do
+        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
+        [[ -z $pids ]] && break
+        sleep 0.1
+    done
+    netns_down
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+netns_up
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=more.lab" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+
+# Debian's python3 (its packages: pika, amqp, slixmpp), not a python3 earlier on PATH.
+PY=/usr/bin/python3
+
+# --- helpers ---------------------------------------------------------------------------------------------
+wait_tcp() { # port [tries of 0.05 s]
+    for _ in $(seq 1 "${2:-200}"); do
+        $C bash -c "exec 3<>/dev/tcp/10.77.0.2/$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on 10.77.0.2:$1" >&2; return 1
+}
+ok() { "$@" >>"$WORK/clients.log" 2>&1 || { echo "expected success: $*" >&2; tail -20 "$WORK/clients.log" >&2; exit 1; }; }
+ko() { if "$@" >>"$WORK/clients.log" 2>&1; then echo "expected failure: $*" >&2; exit 1; fi; }
+
+record() { # name
+    local name=$1
+    rm -f "$WORK/cap.pcap"
+    $S tcpdump -i "$VS" -s 0 -U -w "$WORK/cap.pcap" 'tcp or udp' 2>/dev/null &
+    local tp=$!
+    sleep 1
+    "scenario_$name"
+    sleep 1
+    kill -INT $tp; wait $tp 2>/dev/null || true
+    cp "$WORK/cap.pcap" "$OUT/$name.pcap"
+    chmod 644 "$OUT/$name.pcap"
+    echo "$name.pcap: $(stat -c %s "$OUT/$name.pcap") bytes" >&2
+}
+
+# In the truth, severity follows the documented rules (README "Severity"): critical for a password the
+# server did not refuse, medium for a refused one. `evidence_has`: phrases the alert's evidence must contain
+# (case-insensitive): the mechanism and the server's verdict.
+OK='"verdict": "accepted", "severity": "critical"'
+KO='"verdict": "refused", "severity": "medium"'
+UNK='"verdict": "unknown", "severity": "critical"'
+YES='"accepted by the server"'
+NO='"refused by the server"'
+NONE='"no answer"'
+truth() { # name; JSON on stdin -> captures/NAME.truth.json (normalised)
+    cat >"$WORK/truth.json"
+    python3 - "$WORK/truth.json" "$OUT/$1.truth.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    json.dump(t, f, indent=1)
+    f.write("\n")
+PY
+    chmod 644 "$OUT/$1.truth.json"
+}
+
+# Every listed secret must really be in the capture (as sent on the wire: raw, or in base64 for the SASL
+# PLAIN of IRC, XMPP and NNTP), every "absent" string must not.
+check() { # name, then strings that must NOT appear anywhere in the capture
+    python3 - "$OUT/$1.pcap" "$OUT/$1.truth.json" "${@:2}" <<'PY'
+import base64, json, sys
+raw = open(sys.argv[1], "rb").read()
+t = json.load(open(sys.argv[2]))
+bad = []
+for l in t["leaks"]:
+    s = l["secret"].encode()
+    u = (l.get("user") or "").encode()
+    plain = [base64.b64encode(b"\0" + u + b"\0" + s), base64.b64encode(u + b"\0" + u + b"\0" + s)]
+    if s not in raw and not any(p in raw for p in plain):
+        bad.append(f"leak not in capture: {l}")
+    if u and u not in raw and not any(p in raw for p in plain):
+        bad.append(f"user not in capture: {l}")
+for a in sys.argv[3:]:
+    if a.encode() in raw:
+        bad.append(f"must be absent but is in the capture: {a}")
+if bad:
+    print("\n".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+# --- AMQP 0-9-1: rabbitmq-server with one user, clients pika (PLAIN) and py-amqp (AMQPLAIN) -------------------
+AMQP_USER='amqpuser'
+AMQP_PW='Amqp-L4b-pass-5'
+AMQP_BOT='amqpbot'
+AMQP_BOT_PW='Amqp-b0t-AMQPLAIN-6'
+start_amqp() {
+    local d="$WORK/rabbitmq"
+    mkdir -p "$d/mnesia" "$d/log" "$d/home"
+    chmod 700 "$d/home"
+    # The default user is created on the first boot of an empty database: the temporary one.
+    cat >"$d/rabbitmq.conf" <<EOF
+listeners.tcp.default = 10.77.0.2:5672
+default_user = $AMQP_USER
+default_pass = $AMQP_PW
+loopback_users = none
+log.file = false
+log.console = true
+EOF
+    : >"$d/enabled_plugins"
+    local env=(env HOME="$d/home" RABBITMQ_NODENAME=psgm@localhost RABBITMQ_MNESIA_BASE="$d/mnesia"
+        RABBITMQ_LOG_BASE="$d/log" RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins"
+        RABBITMQ_PID_FILE="$d/pid")
+    $S "${env[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >>"$WORK/amqp.log" 2>&1 &
+    wait_tcp 5672 1200
+    # A second user, for the AMQPLAIN client (the same password twice would fold into one alert).
+    $S "${env[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n psgm@localhost add_user "$AMQP_BOT" "$AMQP_BOT_PW" >>"$WORK/amqp.log" 2>&1
+    $S "${env[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n psgm@localhost set_permissions "$AMQP_BOT" '.*' '.*' '.*' >>"$WORK/amqp.log" 2>&1
+}
+scenario_amqp() {
+    # pika: PLAIN, accepted, declares a queue and publishes a message whose body talks about passwords.
+    ok $C $PY - "$AMQP_USER" "$AMQP_PW" <<'PY'
+import sys, pika
+p = pika.ConnectionParameters("10.77.0.2", 5672, "/", pika.PlainCredentials(sys.argv[1], sys.argv[2]))
+c = pika.BlockingConnection(p)
+ch = c.channel()
+ch.queue_declare("lab-jobs")
+ch.basic_publish("", "lab-jobs", b'{"job": "rotate", "note": "the password field is gone"}')
+c.close()
+PY
+    # pika with a wrong password: RabbitMQ answers Connection.Close 403 ACCESS_REFUSED.
+    ko $C $PY - "$AMQP_USER" 'wrong-amqp-pass' <<'PY'
+import sys, pika
+p = pika.ConnectionParameters("10.77.0.2", 5672, "/", pika.PlainCredentials(sys.argv[1], sys.argv[2]),
+                              connection_attempts=1)
+pika.BlockingConnection(p).close()
+PY
+    # py-amqp with AMQPLAIN, accepted.
+    ok $C $PY - "$AMQP_BOT" "$AMQP_BOT_PW" <<'PY'
+import sys, amqp
+c = amqp.Connection("10.77.0.2:5672", userid=sys.argv[1], password=sys.argv[2], login_method="AMQPLAIN")
+c.connect()
+ch = c.channel()
+ch.queue_declare("lab-jobs", passive=True)
+c.close()
+PY
+}
+truth_amqp() {
+    truth amqp <<EOF
+{"leaks": [
+  {"kind": "amqp_login", "server": "10.77.0.2:5672", "user": "$AMQP_USER", "secret": "$AMQP_PW", $OK, "evidence_has": ["AMQP Connection.StartOk PLAIN", $YES]},
+  {"kind": "amqp_login", "server": "10.77.0.2:5672", "user": "$AMQP_USER", "secret": "wrong-amqp-pass", $KO, "evidence_has": ["AMQP Connection.StartOk PLAIN", $NO]},
+  {"kind": "amqp_login", "server": "10.77.0.2:5672", "user": "$AMQP_BOT", "secret": "$AMQP_BOT_PW", $OK, "evidence_has": ["AMQP Connection.StartOk AMQPLAIN", $YES]}
+ ],
+ "negatives": [
+  "the message published to lab-jobs whose JSON body mentions a password field",
+  "the queue and exchange declarations, the server properties of Connection.Start"
+ ]}
+EOF
+    check amqp
+}
+
+for name in "${WANT[@]}"; do
+    "start_$name"
+    record "$name"
+    "truth_$name"
+done
