@@ -145,6 +145,38 @@ fn amqp_connection_frame(d: &[u8], method: u8) -> bool {
     matches!(d, [1, 0, 0, _, _, _, _, 0, 10, 0, m, ..] if *m == method)
 }
 
+/// The well-known IRC ports (6697 is TLS from the first byte).
+fn irc_port(port: u16) -> bool {
+    matches!(port, 194 | 6665..=6669 | 7000)
+}
+
+/// An IRC client's registration: a line (among the first few, tags skipped) starting with `NICK` or
+/// `CAP` (no FTP, POP3 or SMTP client sends them), or `PASS`/`USER` on an IRC port.
+fn irc_client(d: &[u8], port: u16) -> bool {
+    d.split(|&b| b == b'\n').take(4).any(|line| {
+        let line = if line.first() == Some(&b'@') {
+            line.iter().position(|&b| b == b' ').map_or(&b""[..], |i| &line[i + 1..])
+        } else {
+            line
+        };
+        let w = word(line);
+        let is = |c: &[u8]| w.eq_ignore_ascii_case(c);
+        (is(b"NICK") || is(b"CAP")) && line.len() > w.len() || (irc_port(port) && (is(b"PASS") || is(b"USER")))
+    })
+}
+
+/// An IRC server's first line: `:server NOTICE ...` (the hostname lookup notice), `NOTICE AUTH`, or
+/// `:server` and a three-digit numeric.
+fn irc_server(d: &[u8]) -> bool {
+    if starts_ci(d, b"NOTICE AUTH ") {
+        return true;
+    }
+    let Some(rest) = d.strip_prefix(b":") else { return false };
+    let Some(sp) = rest.iter().position(|&b| b == b' ') else { return false };
+    let cmd = word(&rest[sp + 1..]);
+    cmd == b"NOTICE" || (cmd.len() == 3 && cmd.iter().all(u8::is_ascii_digit))
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -230,6 +262,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
                 _ => Decision::No,
             };
         }
+        if irc_server(server) {
+            return Decision::Proto(Proto::Irc);
+        }
         // A server that greets with a login prompt is a telnet-style login, whatever the port (servers
         // that skip option negotiation, and `nc -l` backdoors, do).
         let t = server.trim_ascii_end().to_ascii_lowercase();
@@ -277,6 +312,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
             if methods.len() < n {
                 return Decision::NeedMore;
             }
+        }
+        if irc_client(client, port) {
+            return Decision::Proto(Proto::Irc);
         }
         // Commands of the text protocols, when the greeting was not captured (a capture that starts
         // mid-connection). On the protocol's own port the command is enough; elsewhere the server's
@@ -410,6 +448,26 @@ mod tests {
         // Other protocols' first bytes are not AMQP.
         assert_eq!(d(b"AUTH PLAIN AGJvYgBwdw==\r\n", b"", 5672), NeedMore);
         assert_eq!(d(b"", b"* OK ready\r\n", 5672), Decision::Proto(Proto::Imap));
+    }
+
+    #[test]
+    fn irc_is_recognised_by_its_registration_or_its_server_lines() {
+        let irc = Decision::Proto(Proto::Irc);
+        assert_eq!(d(b"NICK alice\r\nUSER alice 0 * :Alice\r\n", b"", 4000), irc);
+        assert_eq!(d(b"CAP LS 302\r\n", b"", 4000), irc);
+        assert_eq!(d(b"PASS pw\r\nNICK alice\r\n", b"", 4000), irc);
+        assert_eq!(d(b"@label=x NICK alice\r\n", b"", 4000), irc);
+        assert_eq!(d(b"PASS pw\r\n", b"", 6667), irc);
+        assert_eq!(d(b"", b":irc.lab NOTICE * :*** Looking up your hostname...\r\n", 4000), irc);
+        assert_eq!(d(b"", b"NOTICE AUTH :*** Processing connection\r\n", 4000), irc);
+        assert_eq!(d(b"PASS pw\r\n", b":irc.lab 464 * :Password incorrect\r\n", 4000), irc);
+        // A lone PASS elsewhere still waits for the server to tell; FTP and POP3 are theirs.
+        assert_eq!(d(b"PASS pw\r\n", b"", 4000), NeedMore);
+        assert_eq!(d(b"USER bob\r\n", b"331 Password required\r\n", 2100), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"USER bob\r\n", b"+OK\r\n", 1100), Decision::Proto(Proto::Pop3));
+        assert_eq!(d(b"", b"220 (vsFTPd 3.0.3)\r\n", 6667), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"NICK", b"", 4000), NeedMore);
+        assert_eq!(d(b"NICKNAME alice\r\n", b"", 4000), No);
     }
 
     #[test]
