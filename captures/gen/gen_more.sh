@@ -60,6 +60,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+[[ -n ${KEEP_LOGS:-} ]] && trap 'cp "$WORK"/*.log /tmp/ 2>/dev/null; cleanup' EXIT
 trap 'exit 130' INT TERM
 
 netns_up
@@ -209,6 +210,87 @@ truth_amqp() {
  ]}
 EOF
     check amqp
+}
+
+# --- IRC: ngircd with a server password and an operator; a python socket client (no services on ngircd) ------
+IRC_PASS='Irc-S3rver-pass'
+IRC_OPER='labop'
+IRC_OPER_PW='Oper-L4b-pass-8'
+IRC_NS_PW='NickServ-pw-9'
+start_irc() {
+    local d="$WORK/ngircd"
+    mkdir -p "$d"
+    cat >"$d/ngircd.conf" <<EOF
+[Global]
+Name = irc.more.lab
+Info = lab IRC
+Listen = 10.77.0.2
+Ports = 6667, 6668
+Password = $IRC_PASS
+PidFile = $d/ngircd.pid
+MotdPhrase = "lab IRC, cleartext on purpose"
+[Options]
+PAM = no
+Ident = no
+DNS = no
+[Operator]
+Name = $IRC_OPER
+Password = $IRC_OPER_PW
+EOF
+    $S ngircd -n -f "$d/ngircd.conf" >>"$WORK/irc.log" 2>&1 &
+    wait_tcp 6667; wait_tcp 6668
+}
+scenario_irc() {
+    # alice: the server password (001), a wrong OPER password (464), the right one (381), a NickServ
+    # IDENTIFY (no services: 401 No such nick, so no verdict), then QUIT. bob: a wrong server password
+    # (ERROR :Access denied: Bad password?) on the second port, 6668. Each step waits for the reply it expects.
+    ok $C $PY - "$IRC_PASS" "$IRC_OPER" "$IRC_OPER_PW" "$IRC_NS_PW" <<'PY'
+import socket, sys
+srv_pw, oper, oper_pw, ns_pw = sys.argv[1:]
+def session(steps, port=6667):
+    # ngircd holds a client back 10 s after a wrong OPER password.
+    s = socket.create_connection(("10.77.0.2", port), timeout=30)
+    buf = b""
+    for line, want in steps:
+        s.sendall(line.encode() + b"\r\n")
+        if not want:
+            continue
+        pat = (" %s " % want).encode() if want.isdigit() else want.encode()
+        while pat not in buf:
+            chunk = s.recv(4096)
+            if not chunk:
+                sys.exit(f"no {want} after {line!r}: {buf!r}")
+            buf += chunk
+        buf = buf[buf.find(pat) + len(pat):]
+    s.close()
+session([
+    (f"PASS {srv_pw}", None), ("NICK alice", None), ("USER alice 0 * :Alice Lab", "001"),
+    (f"OPER {oper} wrong-oper-pass", "464"),
+    (f"OPER {oper} {oper_pw}", "381"),
+    (f"PRIVMSG NickServ :IDENTIFY {ns_pw}", "401"),
+    ("PRIVMSG alice :my password is not here", None),
+    ("QUIT :bye", "ERROR"),
+])
+# ngircd refuses a wrong server password with ERROR alone (no 464).
+# On the second port: refused logins against one server fold into one alert (the OPER refusal's).
+session([("PASS wrong-irc-pass", None), ("NICK bob", None), ("USER bob 0 * :Bob Lab", "Bad password")], 6668)
+PY
+}
+truth_irc() {
+    truth irc <<EOF
+{"leaks": [
+  {"kind": "irc_login", "server": "10.77.0.2:6667", "user": "alice", "secret": "$IRC_PASS", $OK, "evidence_has": ["IRC PASS", $YES]},
+  {"kind": "irc_login", "server": "10.77.0.2:6667", "user": "$IRC_OPER", "secret": "wrong-oper-pass", $KO, "evidence_has": ["IRC OPER", $NO]},
+  {"kind": "irc_login", "server": "10.77.0.2:6667", "user": "$IRC_OPER", "secret": "$IRC_OPER_PW", $OK, "evidence_has": ["IRC OPER", $YES]},
+  {"kind": "irc_login", "server": "10.77.0.2:6667", "user": "alice", "secret": "$IRC_NS_PW", $UNK, "evidence_has": ["IRC NickServ IDENTIFY", $NONE]},
+  {"kind": "irc_login", "server": "10.77.0.2:6668", "user": "bob", "secret": "wrong-irc-pass", $KO, "evidence_has": ["IRC PASS", $NO]}
+ ],
+ "negatives": [
+  "the PRIVMSG alice sends herself that mentions a password",
+  "the server's MOTD and numerics"
+ ]}
+EOF
+    check irc
 }
 
 for name in "${WANT[@]}"; do

@@ -1,7 +1,8 @@
 //! IRC (RFC 1459/2812, IRCv3 SASL and STARTTLS): the passwords a client sends in clear.
 //!
 //! - `PASS <password>`, the server (connection) password, before registration: accepted by the welcome
-//!   (001), refused by 464 ERR_PASSWDMISMATCH. Its user is the nick the client registers with.
+//!   (001), refused by 464 ERR_PASSWDMISMATCH or an `ERROR` naming the password (ngircd sends only
+//!   `ERROR :Access denied: Bad password?`). Its user is the nick the client registers with.
 //! - `OPER <name> <password>`: accepted by 381 RPL_YOUREOPER, refused by 464 or 491 ERR_NOOPERHOST.
 //! - NickServ: `PRIVMSG NickServ :IDENTIFY [account] <password>`, and the `NS`/`NICKSERV` aliases. The
 //!   verdict is the services' NOTICE when it is a known phrase ("you are now identified", "password
@@ -332,6 +333,8 @@ impl LineProto for State {
             b"001" => self.settle(Wait::Welcome, Verdict::Accepted, out),
             b"464" if self.waits(Wait::Oper) => self.settle(Wait::Oper, Verdict::Refused, out),
             b"464" => self.settle(Wait::Welcome, Verdict::Refused, out),
+            // ngircd answers a wrong server password with `ERROR :Access denied: Bad password?` alone.
+            b"ERROR" if contains_ci(rest, b"password") => self.settle(Wait::Welcome, Verdict::Refused, out),
             b"381" => self.settle(Wait::Oper, Verdict::Accepted, out),
             b"491" => self.settle(Wait::Oper, Verdict::Refused, out),
             b"903" => {
@@ -418,6 +421,18 @@ mod tests {
             ],
         );
         assert_eq!(summary(&got), vec![("PASS", Some("bob"), "wrong", Verdict::Refused)]);
+    }
+
+    #[test]
+    fn an_error_naming_the_password_refuses_the_server_password_others_do_not() {
+        let got = run_both(
+            Irc::default,
+            &[(C, b"PASS wrong\r\nNICK bob\r\nUSER bob 0 * :Bob\r\n"), (S, b"ERROR :Access denied: Bad password?\r\n")],
+        );
+        assert_eq!(summary(&got), vec![("PASS", Some("bob"), "wrong", Verdict::Refused)]);
+        let got =
+            run_both(Irc::default, &[(C, b"PASS pw\r\nNICK bob\r\n"), (S, b"ERROR :Closing link (ping timeout)\r\n")]);
+        assert_eq!(summary(&got), vec![("PASS", Some("bob"), "pw", Verdict::Unknown)]);
     }
 
     #[test]
