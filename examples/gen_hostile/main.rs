@@ -13,6 +13,7 @@ mod ip;
 mod linear;
 mod memory;
 mod proto;
+mod proto_more;
 #[allow(dead_code)]
 mod redaction;
 #[allow(dead_code)]
@@ -29,6 +30,7 @@ fn modes() -> Vec<Mode> {
     m.extend(linear::modes());
     m.extend(memory::modes());
     m.extend(proto::modes());
+    m.extend(proto_more::modes());
     m.extend(http::modes());
     m
 }

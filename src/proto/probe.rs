@@ -177,6 +177,29 @@ fn irc_server(d: &[u8]) -> bool {
     cmd == b"NOTICE" || (cmd.len() == 3 && cmd.iter().all(u8::is_ascii_digit))
 }
 
+/// The opening of an XMPP stream (either side): `<?xml ...?>` and/or `<stream:stream`, which must show
+/// up within the first bytes (another XML protocol over TCP is not ours).
+fn xmpp_stream(d: &[u8]) -> Option<bool> {
+    let t = d.trim_ascii_start();
+    let t = t.strip_prefix(b"\xef\xbb\xbf").unwrap_or(t);
+    let open = b"<stream:stream";
+    let n = t.len().min(open.len());
+    if !(starts_ci(t, b"<?xml") || t.get(..n) == open.get(..n)) {
+        return Some(false);
+    }
+    if contains_ci(t, open) {
+        return Some(true);
+    }
+    // An XML declaration alone so far (maybe unfinished), or a stream tag still arriving.
+    let after_decl = match memchr::memmem::find(t, b"?>") {
+        Some(i) => t.get(i + 2..).unwrap_or_default().trim_ascii_start(),
+        None if t.len() < 128 => b"",
+        None => t,
+    };
+    let m = after_decl.len().min(open.len());
+    if after_decl.get(..m) == open.get(..m) && after_decl.len() < open.len() { None } else { Some(false) }
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -265,6 +288,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         if irc_server(server) {
             return Decision::Proto(Proto::Irc);
         }
+        if xmpp_stream(server) == Some(true) {
+            return Decision::Proto(Proto::Xmpp);
+        }
         // A server that greets with a login prompt is a telnet-style login, whatever the port (servers
         // that skip option negotiation, and `nc -l` backdoors, do).
         let t = server.trim_ascii_end().to_ascii_lowercase();
@@ -315,6 +341,11 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         if irc_client(client, port) {
             return Decision::Proto(Proto::Irc);
+        }
+        match xmpp_stream(client) {
+            Some(true) => return Decision::Proto(Proto::Xmpp),
+            None => return Decision::NeedMore,
+            Some(false) => {}
         }
         // Commands of the text protocols, when the greeting was not captured (a capture that starts
         // mid-connection). On the protocol's own port the command is enough; elsewhere the server's
@@ -468,6 +499,24 @@ mod tests {
         assert_eq!(d(b"", b"220 (vsFTPd 3.0.3)\r\n", 6667), Decision::Proto(Proto::Ftp));
         assert_eq!(d(b"NICK", b"", 4000), NeedMore);
         assert_eq!(d(b"NICKNAME alice\r\n", b"", 4000), No);
+    }
+
+    #[test]
+    fn xmpp_is_recognised_by_its_stream_opening() {
+        let xmpp = Decision::Proto(Proto::Xmpp);
+        let open = b"<?xml version='1.0'?><stream:stream to='lab' xmlns='jabber:client' version='1.0'>";
+        assert_eq!(d(open, b"", 5222), xmpp);
+        assert_eq!(d(open, b"", 40000), xmpp);
+        assert_eq!(d(b"<stream:stream to='lab'>", b"", 40000), xmpp);
+        assert_eq!(d(b"<?xml version='1.0'?>", b"", 5222), NeedMore);
+        assert_eq!(d(b"<?xml version='1.0'?>\n", b"", 5222), NeedMore);
+        assert_eq!(d(b"<?xml version='1.0'?><str", b"", 5222), NeedMore);
+        assert_eq!(d(b"<stre", b"", 5222), NeedMore);
+        assert_eq!(d(b"", b"<?xml version='1.0'?><stream:stream from='lab' id='x'>", 5222), xmpp);
+        // Other XML over TCP, HTML, HTTP: not XMPP.
+        assert_eq!(d(b"<?xml version='1.0'?>\n<methodCall><methodName>x</methodName></methodCall>\n", b"", 80), No);
+        assert_eq!(d(b"<html><body>hi</body></html>\n", b"", 8080), No);
+        assert_eq!(d(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"", 5222), No);
     }
 
     #[test]
