@@ -13,6 +13,7 @@ mod ip;
 mod linear;
 mod memory;
 mod proto;
+#[allow(dead_code)]
 mod proto_more;
 #[allow(dead_code)]
 mod redaction;
