@@ -116,8 +116,8 @@ PY
     chmod 644 "$OUT/$1.truth.json"
 }
 
-# Every listed secret must really be in the capture (as sent on the wire: raw, or in base64 for the SASL
-# PLAIN of IRC, XMPP and NNTP), every "absent" string must not.
+# Every listed secret must really be in the capture (as sent on the wire: raw, XML-escaped, or in base64
+# for the SASL PLAIN of IRC, XMPP and NNTP), every "absent" string must not.
 check() { # name, then strings that must NOT appear anywhere in the capture
     python3 - "$OUT/$1.pcap" "$OUT/$1.truth.json" "${@:2}" <<'PY'
 import base64, json, sys
@@ -128,7 +128,8 @@ for l in t["leaks"]:
     s = l["secret"].encode()
     u = (l.get("user") or "").encode()
     plain = [base64.b64encode(b"\0" + u + b"\0" + s), base64.b64encode(u + b"\0" + u + b"\0" + s)]
-    if s not in raw and not any(p in raw for p in plain):
+    xml = s.replace(b"&", b"&amp;").replace(b"<", b"&lt;")  # XMPP's legacy password, XML-escaped
+    if s not in raw and xml not in raw and not any(p in raw for p in plain):
         bad.append(f"leak not in capture: {l}")
     if u and u not in raw and not any(p in raw for p in plain):
         bad.append(f"user not in capture: {l}")
@@ -291,6 +292,154 @@ truth_irc() {
  ]}
 EOF
     check irc
+}
+
+# --- XMPP: prosody (no required encryption, plain auth allowed, legacy auth), a scripted raw client -----------
+XMPP_ALICE_PW='Xmpp-Al1ce-plain'
+XMPP_BOB_PW='Xmpp-b0b-legacy&iq'
+XMPP_CAROL_PW='Xmpp-car0l-scram'
+XMPP_DAVE_PW='Xmpp-dave-starttls'
+start_xmpp() {
+    local d="$WORK/prosody"
+    mkdir -p "$d/data"
+    cp "$WORK/key.pem" "$WORK/cert.pem" "$d/"
+    cat >"$d/prosody.cfg.lua" <<EOF
+run_as_root = true
+pidfile = "$d/prosody.pid"
+data_path = "$d/data"
+plugin_paths = {}
+log = { { levels = { min = "info" }, to = "file", filename = "$d/prosody.log" } }
+interfaces = { "10.77.0.2" }
+local_interfaces = { "10.77.0.2" }
+c2s_ports = { 5222 }
+c2s_direct_tls_ports = {}
+s2s_ports = {}
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+authentication = "internal_plain"
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "legacyauth" }
+modules_disabled = { "s2s", "offline", "c2s_timeout" }
+ssl = { key = "$d/key.pem", certificate = "$d/cert.pem" }
+VirtualHost "more.lab"
+EOF
+    local ctl=(prosodyctl --config "$d/prosody.cfg.lua")
+    "${ctl[@]}" register alice more.lab "$XMPP_ALICE_PW" >>"$WORK/xmpp.log" 2>&1
+    "${ctl[@]}" register bob more.lab "$XMPP_BOB_PW" >>"$WORK/xmpp.log" 2>&1
+    "${ctl[@]}" register carol more.lab "$XMPP_CAROL_PW" >>"$WORK/xmpp.log" 2>&1
+    "${ctl[@]}" register dave more.lab "$XMPP_DAVE_PW" >>"$WORK/xmpp.log" 2>&1
+    $S prosody --config "$d/prosody.cfg.lua" -F >>"$WORK/xmpp.log" 2>&1 &
+    wait_tcp 5222 400
+}
+scenario_xmpp() {
+    ok $C $PY - "$XMPP_ALICE_PW" "$XMPP_BOB_PW" "$XMPP_CAROL_PW" "$XMPP_DAVE_PW" <<'PY'
+import base64, hashlib, hmac, os, socket, ssl, sys
+from xml.sax.saxutils import escape
+alice_pw, bob_pw, carol_pw, dave_pw = sys.argv[1:]
+OPEN = ("<?xml version='1.0'?><stream:stream to='more.lab' xmlns='jabber:client' "
+        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+
+class Stream:
+    def __init__(self):
+        self.s = socket.create_connection(("10.77.0.2", 5222), timeout=10)
+        self.buf = b""
+    def send(self, x):
+        self.s.sendall(x.encode())
+    def until(self, *marks):
+        while not any(m.encode() in self.buf for m in marks):
+            chunk = self.s.recv(65536)
+            if not chunk:
+                sys.exit(f"stream closed waiting for {marks}: {self.buf!r}")
+            self.buf += chunk
+        got = min((self.buf.find(m.encode()), m) for m in marks if m.encode() in self.buf)
+        out = self.buf
+        self.buf = b""
+        return got[1], out
+    def open(self):
+        self.send(OPEN)
+        return self.until("</stream:features>")[1]
+    def close(self):
+        try:
+            self.send("</stream:stream>")
+            self.until("</stream:stream>")
+        finally:
+            self.s.close()
+
+def plain(user, pw):
+    return base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode()).decode()
+
+# alice: SASL PLAIN in clear, accepted; then a wrong password, refused.
+for pw, want in ((alice_pw, "<success"), ("wrong-xmpp-pass", "<failure")):
+    st = Stream()
+    feats = st.open()
+    assert b"<mechanism>PLAIN</mechanism>" in feats, feats
+    st.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{plain('alice', pw)}</auth>")
+    got, _ = st.until("<success", "<failure")
+    assert got == want, (pw, got)
+    st.close()
+
+# bob: legacy jabber:iq:auth (XEP-0078) with the password in clear (XML-escaped), accepted.
+st = Stream()
+st.open()
+st.send("<iq type='get' id='auth1'><query xmlns='jabber:iq:auth'><username>bob</username></query></iq>")
+st.until("id='auth1'", 'id="auth1"')
+st.send("<iq type='set' id='auth2'><query xmlns='jabber:iq:auth'><username>bob</username>"
+        f"<password>{escape(bob_pw)}</password><resource>lab</resource></query></iq>")
+got, data = st.until("type='result'", 'type="result"', "type='error'", 'type="error"')
+assert "result" in got, data
+st.close()
+
+# carol: SCRAM-SHA-1 in clear (RFC 5802): only a nonce, a salt and a proof cross. Accepted.
+st = Stream()
+st.open()
+nonce = base64.b64encode(os.urandom(18)).decode()
+first_bare = f"n=carol,r={nonce}"
+st.send(f"<auth xmlns='{SASL}' mechanism='SCRAM-SHA-1'>{base64.b64encode(('n,,' + first_bare).encode()).decode()}</auth>")
+_, data = st.until("</challenge>")
+chal = base64.b64decode(data.split(b">", 1)[1].split(b"<", 1)[0]).decode()
+f = dict(kv.split("=", 1) for kv in chal.split(","))
+salted = hashlib.pbkdf2_hmac("sha1", carol_pw.encode(), base64.b64decode(f["s"]), int(f["i"]))
+ckey = hmac.new(salted, b"Client Key", hashlib.sha1).digest()
+final_bare = f"c=biws,r={f['r']}"
+auth_msg = f"{first_bare},{chal},{final_bare}".encode()
+sig = hmac.new(hashlib.sha1(ckey).digest(), auth_msg, hashlib.sha1).digest()
+proof = base64.b64encode(bytes(a ^ b for a, b in zip(ckey, sig))).decode()
+st.send(f"<response xmlns='{SASL}'>{base64.b64encode((final_bare + ',p=' + proof).encode()).decode()}</response>")
+got, data = st.until("<success", "<failure")
+assert got == "<success", data
+st.close()
+
+# dave: STARTTLS first, then SASL PLAIN inside TLS: nothing readable.
+st = Stream()
+feats = st.open()
+assert b"starttls" in feats, feats
+st.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+st.until("<proceed")
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+st.s = ctx.wrap_socket(st.s, server_hostname="more.lab")
+st.open()
+st.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{plain('dave', dave_pw)}</auth>")
+got, data = st.until("<success", "<failure")
+assert got == "<success", data
+st.close()
+PY
+}
+truth_xmpp() {
+    truth xmpp <<EOF
+{"leaks": [
+  {"kind": "xmpp_login", "server": "10.77.0.2:5222", "user": "alice", "secret": "$XMPP_ALICE_PW", $OK, "evidence_has": ["XMPP SASL PLAIN", $YES, "offered STARTTLS"]},
+  {"kind": "xmpp_login", "server": "10.77.0.2:5222", "user": "alice", "secret": "wrong-xmpp-pass", $KO, "evidence_has": ["XMPP SASL PLAIN", $NO, "offered STARTTLS"]},
+  {"kind": "xmpp_login", "server": "10.77.0.2:5222", "user": "bob", "secret": "$XMPP_BOB_PW", $OK, "evidence_has": ["XMPP jabber:iq:auth", $YES, "offered STARTTLS"]}
+ ],
+ "negatives": [
+  "carol's SCRAM-SHA-1 login in clear: a nonce, a salt and a client proof cross, no password",
+  "dave's STARTTLS session: <proceed/>, then TLS; his SASL PLAIN is encrypted",
+  "bob's first jabber:iq:auth get (user name only, no password)"
+ ]}
+EOF
+    check xmpp "$XMPP_CAROL_PW" "$XMPP_DAVE_PW"
 }
 
 for name in "${WANT[@]}"; do
