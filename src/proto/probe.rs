@@ -291,6 +291,23 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         if xmpp_stream(server) == Some(true) {
             return Decision::Proto(Proto::Xmpp);
         }
+        // NNTP greets with 200 (posting allowed) or 201.
+        if server.len() >= 4 && (server.starts_with(b"200") || server.starts_with(b"201")) && server[3] == b' ' {
+            let line = &server[..server.iter().position(|&b| b == b'\n').unwrap_or(server.len())];
+            let w = word(client);
+            let nntp_cmd = [&b"AUTHINFO"[..], b"MODE", b"CAPABILITIES", b"GROUP", b"LIST", b"ARTICLE", b"STARTTLS"]
+                .iter()
+                .any(|c| w.eq_ignore_ascii_case(c));
+            if nntp_cmd
+                || matches!(port, 119 | 433)
+                || contains_ci(line, b"NNTP")
+                || contains_ci(line, b"news")
+                || contains_ci(line, b"INN")
+            {
+                return Decision::Proto(Proto::Nntp);
+            }
+            return if client.is_empty() { Decision::NeedMore } else { Decision::No };
+        }
         // A server that greets with a login prompt is a telnet-style login, whatever the port (servers
         // that skip option negotiation, and `nc -l` backdoors, do).
         let t = server.trim_ascii_end().to_ascii_lowercase();
@@ -390,6 +407,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
                 _ if pop_reply => Decision::Proto(Proto::Pop3),
                 _ => confirm(false, code_reply, if ftp_tls { Proto::Ftp } else { Proto::Smtp }),
             };
+        }
+        if is(b"AUTHINFO") {
+            return confirm(port == 119, code_reply, Proto::Nntp);
         }
         if imap_command(client) {
             return confirm(port == 143, imap_reply, Proto::Imap);
@@ -517,6 +537,21 @@ mod tests {
         assert_eq!(d(b"<?xml version='1.0'?>\n<methodCall><methodName>x</methodName></methodCall>\n", b"", 80), No);
         assert_eq!(d(b"<html><body>hi</body></html>\n", b"", 8080), No);
         assert_eq!(d(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"", 5222), No);
+    }
+
+    #[test]
+    fn nntp_is_recognised_by_its_greeting_or_authinfo() {
+        let nntp = Decision::Proto(Proto::Nntp);
+        assert_eq!(d(b"", b"200 news.lab InterNetNews NNRP server INN 2.7.1 ready (posting ok)\r\n", 9119), nntp);
+        assert_eq!(d(b"", b"201 server ready - no posting allowed\r\n", 119), nntp);
+        assert_eq!(d(b"", b"200 ready\r\n", 9119), NeedMore);
+        assert_eq!(d(b"CAPABILITIES\r\n", b"200 ready\r\n", 9119), nntp);
+        assert_eq!(d(b"AUTHINFO USER alice\r\n", b"", 119), nntp);
+        assert_eq!(d(b"AUTHINFO USER alice\r\n", b"", 9119), NeedMore);
+        assert_eq!(d(b"AUTHINFO USER alice\r\n", b"381 Password required\r\n", 9119), nntp);
+        // An FTP or SMTP greeting is not NNTP; neither is an HTTP status line.
+        assert_eq!(d(b"", b"220 (vsFTPd 3.0.3)\r\n", 119), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"", b"HTTP/1.1 200 OK\r\n", 119), No);
     }
 
     #[test]
