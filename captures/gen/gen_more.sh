@@ -442,6 +442,141 @@ EOF
     check xmpp "$XMPP_CAROL_PW" "$XMPP_DAVE_PW"
 }
 
+# --- NNTP: no inn2 here (its Debian package does not configure without a resolvable FQDN, and innd wants its
+# history, active file and spool set up by its own tools): a small python server implementing the RFC 3977 /
+# RFC 4643 / RFC 4642 replies, with python's nntplib (3.11) and a raw socket for AUTHINFO SASL as clients.
+NNTP_ALICE_PW='Nntp-Al1ce-pass'
+NNTP_BOB_PW='Nntp-b0b-SASL'
+NNTP_CAROL_PW='Nntp-carol-TLS'
+start_nntp() {
+    local d="$WORK/nntp"
+    mkdir -p "$d"
+    cp "$WORK/key.pem" "$WORK/cert.pem" "$d/"
+    cat >"$d/server.py" <<'PY'
+import base64, socketserver, ssl, sys
+USERS = dict(a.split(":", 1) for a in sys.argv[2:])
+CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+CTX.load_cert_chain(sys.argv[1] + "/cert.pem", sys.argv[1] + "/key.pem")
+ARTICLE = ("Path: news.more.lab\r\nFrom: ops@more.lab\r\nNewsgroups: lab.test\r\nSubject: how to log in\r\n"
+           "Message-ID: <1@more.lab>\r\n\r\nType AUTHINFO USER yourname, then AUTHINFO PASS yourpassword.\r\n"
+           "281 is what the server answers.\r\n")
+class H(socketserver.StreamRequestHandler):
+    def reply(self, s):
+        self.wfile.write(s.encode() + b"\r\n")
+        self.wfile.flush()
+    def handle(self):
+        self.reply("200 news.more.lab NNTP lab server ready (posting ok)")
+        user, authed, tls = None, False, False
+        while True:
+            raw = self.rfile.readline()
+            if not raw:
+                return
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            w = line.split(" ")
+            cmd = w[0].upper()
+            if cmd == "CAPABILITIES":
+                caps = ["VERSION 2", "READER", "LIST ACTIVE"]
+                if not authed:
+                    caps += ["AUTHINFO USER SASL", "SASL PLAIN"] + ([] if tls else ["STARTTLS"])
+                self.reply("101 Capability list:\r\n" + "\r\n".join(caps) + "\r\n.")
+            elif cmd == "MODE":
+                self.reply("200 Posting allowed")
+            elif cmd == "STARTTLS" and not tls:
+                self.reply("382 Continue with TLS negotiation")
+                self.connection = CTX.wrap_socket(self.request, server_side=True)
+                self.rfile = self.connection.makefile("rb")
+                self.wfile = self.connection.makefile("wb")
+                tls = True
+            elif cmd == "AUTHINFO" and len(w) >= 3 and w[1].upper() == "USER":
+                user = w[2]
+                self.reply("381 Password required")
+            elif cmd == "AUTHINFO" and len(w) >= 3 and w[1].upper() == "PASS":
+                pw = line.split(" ", 2)[2]
+                authed = user is not None and USERS.get(user) == pw
+                self.reply("281 Authentication accepted" if authed else "481 Authentication failed")
+            elif cmd == "AUTHINFO" and len(w) >= 3 and w[1].upper() == "SASL" and w[2].upper() == "PLAIN":
+                if len(w) >= 4:
+                    resp = w[3]
+                else:
+                    self.reply("383 ")
+                    resp = self.rfile.readline().decode().strip()
+                try:
+                    _, u, pw = base64.b64decode(resp).decode().split("\0")
+                except Exception:
+                    u, pw = None, None
+                authed = u is not None and USERS.get(u) == pw
+                self.reply("281 Authentication accepted" if authed else "481 Authentication failed")
+            elif cmd == "LIST":
+                self.reply("215 list of newsgroups follows\r\nlab.test 1 1 y\r\n.")
+            elif cmd == "GROUP":
+                self.reply("211 1 1 1 lab.test")
+            elif cmd == "ARTICLE":
+                self.reply("220 1 <1@more.lab> article\r\n" + ARTICLE + ".")
+            elif cmd == "QUIT":
+                self.reply("205 closing connection")
+                return
+            else:
+                self.reply("500 Unknown command")
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(("10.77.0.2", 119), H).serve_forever()
+PY
+    $S $PY "$d/server.py" "$d" "alice:$NNTP_ALICE_PW" "bob:$NNTP_BOB_PW" "carol:$NNTP_CAROL_PW" >>"$WORK/nntp.log" 2>&1 &
+    wait_tcp 119
+}
+scenario_nntp() {
+    ok $C $PY -W ignore - "$NNTP_ALICE_PW" "$NNTP_BOB_PW" "$NNTP_CAROL_PW" <<'PY'
+import base64, nntplib, socket, ssl, sys
+alice_pw, bob_pw, carol_pw = sys.argv[1:]
+H = "10.77.0.2"
+# alice with nntplib: AUTHINFO USER/PASS accepted, then reads an article that talks about AUTHINFO.
+s = nntplib.NNTP(H, 119, user="alice", password=alice_pw, readermode=True, usenetrc=False)
+s.group("lab.test")
+s.article("1")
+s.quit()
+# alice again with a wrong password: 481.
+try:
+    nntplib.NNTP(H, 119, user="alice", password="wrong-nntp-pass", usenetrc=False)
+    sys.exit("the wrong NNTP password was accepted")
+except nntplib.NNTPTemporaryError:  # 481 is a 4xx reply
+    pass
+# bob: AUTHINFO SASL PLAIN with an initial response (nntplib has no SASL: a raw socket), accepted.
+c = socket.create_connection((H, 119), timeout=10)
+f = c.makefile("rb")
+def cmd(line):
+    c.sendall(line.encode() + b"\r\n")
+    return f.readline().decode()
+assert f.readline().startswith(b"200")
+resp = base64.b64encode(b"\0bob\0" + bob_pw.encode()).decode()
+assert cmd(f"AUTHINFO SASL PLAIN {resp}").startswith("281")
+assert cmd("QUIT").startswith("205")
+c.close()
+# carol: STARTTLS first, then AUTHINFO inside TLS: nothing readable.
+s = nntplib.NNTP(H, 119, usenetrc=False)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s.starttls(ctx)
+s.login("carol", carol_pw)
+s.quit()
+PY
+}
+truth_nntp() {
+    truth nntp <<EOF
+{"leaks": [
+  {"kind": "nntp_login", "server": "10.77.0.2:119", "user": "alice", "secret": "$NNTP_ALICE_PW", $OK, "evidence_has": ["NNTP AUTHINFO USER/PASS", $YES, "offered STARTTLS"]},
+  {"kind": "nntp_login", "server": "10.77.0.2:119", "user": "alice", "secret": "wrong-nntp-pass", $KO, "evidence_has": ["NNTP AUTHINFO USER/PASS", $NO, "offered STARTTLS"]},
+  {"kind": "nntp_login", "server": "10.77.0.2:119", "user": "bob", "secret": "$NNTP_BOB_PW", $OK, "evidence_has": ["NNTP AUTHINFO SASL PLAIN", $YES]}
+ ],
+ "negatives": [
+  "the article of lab.test whose body says how to log in (AUTHINFO USER / AUTHINFO PASS, 281): data lines, not commands or replies",
+  "carol's STARTTLS session: 382, then TLS; her AUTHINFO USER/PASS is encrypted"
+ ]}
+EOF
+    check nntp "$NNTP_CAROL_PW"
+}
+
 for name in "${WANT[@]}"; do
     "start_$name"
     record "$name"
