@@ -200,6 +200,20 @@ fn xmpp_stream(d: &[u8]) -> Option<bool> {
     if after_decl.get(..m) == open.get(..m) && after_decl.len() < open.len() { None } else { Some(false) }
 }
 
+/// A Kafka client's first request: int32 size, then ApiVersions (18) or SaslHandshake (17) with a
+/// small version, a correlation id and a client id that fits the size. (Metadata, a client's first
+/// request long ago, is not taken: Metadata v0 starts like a PostgreSQL startup packet.)
+fn kafka_request(d: &[u8]) -> Option<bool> {
+    let size = super::be::u32_at(d, 0)?;
+    let key = super::be::u16_at(d, 4)?;
+    let version = super::be::u16_at(d, 6)?;
+    if !(10..=(1 << 20)).contains(&size) || !matches!(key, 17 | 18) || version > 4 {
+        return Some(false);
+    }
+    let client_id = super::be::u16_at(d, 12)? as i16;
+    Some(client_id == -1 || (0..=size as i32 - 10).contains(&i32::from(client_id)))
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -339,6 +353,11 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         match postgres_start(client) {
             Some(true) => return Decision::Proto(Proto::Postgres),
+            None if client[0] == 0 => return Decision::NeedMore,
+            _ => {}
+        }
+        match kafka_request(client) {
+            Some(true) => return Decision::Proto(Proto::Kafka),
             None if client[0] == 0 => return Decision::NeedMore,
             _ => {}
         }
@@ -552,6 +571,26 @@ mod tests {
         // An FTP or SMTP greeting is not NNTP; neither is an HTTP status line.
         assert_eq!(d(b"", b"220 (vsFTPd 3.0.3)\r\n", 119), Decision::Proto(Proto::Ftp));
         assert_eq!(d(b"", b"HTTP/1.1 200 OK\r\n", 119), No);
+    }
+
+    #[test]
+    fn kafka_is_recognised_by_its_first_request() {
+        let kafka = Decision::Proto(Proto::Kafka);
+        // ApiVersions v3, correlation 1, client id "producer-1".
+        let mut api = vec![0, 0, 0, 0x22, 0, 18, 0, 3, 0, 0, 0, 1, 0, 10];
+        api.extend_from_slice(b"producer-1\x00");
+        assert_eq!(d(&api, b"", 9092), kafka);
+        assert_eq!(d(&api, b"", 40000), kafka);
+        // SaslHandshake v1, no client id.
+        assert_eq!(d(&[0, 0, 0, 15, 0, 17, 0, 1, 0, 0, 0, 2, 0xff, 0xff, 0, 5, b'P'], b"", 9092), kafka);
+        assert_eq!(d(&[0, 0, 0, 0x22, 0, 18, 0, 3, 0, 0], b"", 9092), NeedMore);
+        // A PostgreSQL startup and an SSLRequest stay PostgreSQL; other binary is not Kafka.
+        let pg = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+        assert_eq!(d(&pg, b"", 9092), Decision::Proto(Proto::Postgres));
+        let startup = [0, 0, 0, 0x29, 0, 3, 0, 0, 0, 0, 0, 0, b'u', b's'];
+        assert_eq!(d(&startup, b"", 9092), Decision::Proto(Proto::Postgres));
+        assert_eq!(d(&[0, 0, 0, 0x22, 0, 19, 0, 3, 0, 0, 0, 1, 0, 10, 1, 2], b"", 9092), No);
+        assert_eq!(d(&[0, 0, 0, 0x22, 0, 18, 0, 3, 0, 0, 0, 1, 0x7f, 0, 1, 2], b"", 9092), No);
     }
 
     #[test]
