@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 20] = [
+const CAPTURES: [&str; 21] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -39,6 +39,7 @@ const CAPTURES: [&str; 20] = [
     "irc",
     "xmpp",
     "nntp",
+    "kafka",
 ];
 
 fn root() -> PathBuf {
