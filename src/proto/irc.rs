@@ -211,8 +211,12 @@ impl State {
                     self.sasl = SaslStep::Plain(so_far);
                     return;
                 }
-                let d =
-                    if so_far.len() <= MAX_SASL { b64(&so_far).and_then(|raw| sasl::plain_raw(&raw)) } else { None };
+                let d = if so_far.len() <= MAX_SASL {
+                    b64(&so_far).and_then(|raw| sasl::plain_raw(&raw))
+                } else {
+                    out.on_event(Event::MessageTooLong);
+                    None
+                };
                 let cred = d.as_ref().map(|d| &d.secret);
                 let l = if arg == b"+" { Line::lit_line("C: ", line) } else { sasl::response_line("C: ", line, cred) };
                 self.push(l, out);

@@ -404,6 +404,9 @@ impl State {
                         self.mechanisms.push(b' ');
                     }
                     self.mechanisms.extend_from_slice(raw.trim_ascii());
+                } else {
+                    // Left out of the features' transcript line: that line is cut.
+                    out.on_event(Event::TranscriptLineCut);
                 }
             }
             Reading::Auth | Reading::Response => {
