@@ -561,6 +561,19 @@ mod tests {
     }
 
     #[test]
+    fn sasl_pieces_past_the_cap_give_no_login_and_are_counted() {
+        let piece = format!("AUTHENTICATE {}\r\n", "A".repeat(400));
+        let mut c = b"AUTHENTICATE PLAIN\r\n".to_vec();
+        for _ in 0..8 {
+            c.extend(piece.as_bytes());
+        }
+        let got = run_both(Irc::default, &[(C, &c), (S, b":irc.lab 904 x :SASL authentication failed\r\n")]);
+        assert!(got.logins.is_empty());
+        // The pieces after the cap are read as commands again (their long lines cut in the transcript).
+        assert_eq!(got.events.iter().filter(|e| **e == Event::MessageTooLong).count(), 1, "{:?}", got.events);
+    }
+
+    #[test]
     fn starttls_accepted_ends_the_parse_and_a_tls_cap_marks_offered_not_used() {
         let got = run_both(
             Irc::default,
