@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 16] = [
+const CAPTURES: [&str; 21] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -34,6 +34,12 @@ const CAPTURES: [&str; 16] = [
     "postgres",
     "socks5",
     "proxy",
+    // More protocols (captures/gen/gen_more.sh).
+    "amqp",
+    "irc",
+    "xmpp",
+    "nntp",
+    "kafka",
 ];
 
 fn root() -> PathBuf {

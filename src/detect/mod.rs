@@ -62,6 +62,11 @@ pub enum LeakKind {
     MqttConnect,
     PostgresCleartext,
     Socks5Login,
+    AmqpLogin,
+    IrcLogin,
+    XmppLogin,
+    NntpLogin,
+    KafkaSasl,
 }
 
 impl LeakKind {
@@ -91,6 +96,11 @@ impl LeakKind {
             LeakKind::MqttConnect => "mqtt_connect",
             LeakKind::PostgresCleartext => "postgres_cleartext",
             LeakKind::Socks5Login => "socks5_login",
+            LeakKind::AmqpLogin => "amqp_login",
+            LeakKind::IrcLogin => "irc_login",
+            LeakKind::XmppLogin => "xmpp_login",
+            LeakKind::NntpLogin => "nntp_login",
+            LeakKind::KafkaSasl => "kafka_sasl",
         }
     }
 
@@ -108,6 +118,11 @@ impl LeakKind {
             LeakKind::MqttConnect => "mqtt",
             LeakKind::PostgresCleartext => "postgres",
             LeakKind::Socks5Login => "socks5",
+            LeakKind::AmqpLogin => "amqp",
+            LeakKind::IrcLogin => "irc",
+            LeakKind::XmppLogin => "xmpp",
+            LeakKind::NntpLogin => "nntp",
+            LeakKind::KafkaSasl => "kafka",
             _ => "http",
         }
     }

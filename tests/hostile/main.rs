@@ -11,6 +11,7 @@ mod files;
 mod linear;
 mod memory;
 mod privileges;
+mod proto_more;
 mod redaction;
 mod redaction_proto;
 mod terminal;
