@@ -102,6 +102,18 @@ impl<C> Awaiting<C> {
         }
     }
 
+    /// A final response to request `seq` on a connection whose responses come in any order (HTTP/2
+    /// streams): only that request's logins are settled; the others wait for their own answer.
+    pub fn answered_one(&mut self, seq: Option<u64>, status: u16, out: &mut Vec<(Finding, C)>) {
+        let Some(seq) = seq else { return };
+        while let Some(i) = self.items.iter().position(|(s, _, _)| *s == seq) {
+            if let Some((_, mut f, c)) = self.items.remove(i) {
+                settle(&mut f, Some(status));
+                out.push((f, c));
+            }
+        }
+    }
+
     /// The connection ended: every login still waiting, unanswered.
     pub fn drain(&mut self, out: &mut Vec<(Finding, C)>) {
         for (_, mut f, c) in self.items.drain(..) {

@@ -477,7 +477,7 @@ mod tests {
         assert_eq!(table(&d).1, 55);
         fields(&mut d, "20");
         assert_eq!(table(&d), (vec![], 0));
-        assert_eq!(d.heap_bytes() >= d.heap, true);
+        assert!(d.heap_bytes() >= d.heap);
         // Truncated and overlong integers.
         assert_eq!(d.decode(&[0x7f], &mut |_, _| {}), Err(Error::Malformed));
         assert_eq!(d.decode(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &mut |_, _| {}), Err(Error::Malformed));
