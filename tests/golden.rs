@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 16] = [
+const CAPTURES: [&str; 18] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -34,6 +34,9 @@ const CAPTURES: [&str; 16] = [
     "postgres",
     "socks5",
     "proxy",
+    // Cleartext HTTP/2 and gRPC (captures/gen/gen_h2.sh).
+    "h2c",
+    "grpc",
 ];
 
 fn root() -> PathBuf {

@@ -237,7 +237,9 @@ impl HttpConnection {
             let first = carried.first().or(data.get(p)).copied();
             let preface = first == Some(h2::frame::PREFACE[0]);
             let client = if preface { d } else { 1 - d };
-            let mut c = h2::Conn::new(client, preface, self.pending.requests(), &mut sh.stats);
+            // The client's preface is still to come in both cases (it starts `data`, or the client has
+            // not spoken yet).
+            let mut c = h2::Conn::new(client, true, self.pending.requests(), &mut sh.stats);
             if self.midstream && !preface {
                 // The server's first bytes without the connection's start: its table may be older.
                 c.undecodable(d, &mut sh.stats);

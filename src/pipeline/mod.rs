@@ -606,7 +606,7 @@ impl HttpHandler for Messages<'_> {
             let mut settled = Vec::new();
             if resp.version == 2 {
                 // HTTP/2 answers streams in any order: a response settles its own request only.
-                a.answered_one(req.map(|r| r.seq), resp.status, &mut settled);
+                a.answered_one(req.map(|r| r.seq), detect::verdict::answer_status(resp), &mut settled);
             } else {
                 a.answered(req.map(|r| r.seq), resp.status, &mut settled);
             }
