@@ -290,7 +290,7 @@ impl StatsSnapshot {
             s,
             "http/2:               {} connections ({} upgraded), {} frames, {} grpc messages; frames_oversized {}, \
              frames_malformed {}, blocks_too_large {}, undecodable {} (blocks_skipped {}), directions_lost {}, \
-             streams_over_cap {}",
+             streams_over_cap {}, streams_forgotten {}",
             h2.connections + h2.upgrades,
             h2.upgrades,
             h2.frames,
@@ -301,7 +301,8 @@ impl StatsSnapshot {
             h2.undecodable,
             h2.blocks_skipped,
             h2.directions_lost,
-            h2.streams_over_cap
+            h2.streams_over_cap,
+            h2.streams_forgotten
         );
         let _ = writeln!(s, "other protocol caps:  {}", e.proto_events.total());
         for (name, n) in e.proto_events.iter() {

@@ -66,8 +66,12 @@ pub struct H2Stats {
     pub undecodable: u64,
     /// Header blocks skipped because their direction is undecodable.
     pub blocks_skipped: u64,
-    /// Requests past `MAX_STREAMS` open streams: reported from their headers alone.
+    /// Requests past `MAX_STREAMS` open streams (none of them only awaiting its response): reported
+    /// from their headers alone.
     pub streams_over_cap: u64,
+    /// Streams that only awaited their response, forgotten to make room for a new one (that response,
+    /// if it comes, is unpaired).
+    pub streams_forgotten: u64,
     /// Directions whose frame boundaries were lost (a gap across a frame header): no longer read.
     pub directions_lost: u64,
     pub grpc_messages: u64,
@@ -84,6 +88,7 @@ impl H2Stats {
         self.undecodable += o.undecodable;
         self.blocks_skipped += o.blocks_skipped;
         self.streams_over_cap += o.streams_over_cap;
+        self.streams_forgotten += o.streams_forgotten;
         self.directions_lost += o.directions_lost;
         self.grpc_messages += o.grpc_messages;
     }
@@ -112,6 +117,8 @@ struct Block {
     push: bool,
     /// Longer than its cap: not kept, not decodable.
     too_large: bool,
+    /// Dropped because memory was short (counted then): not decodable either.
+    shed: bool,
 }
 
 /// One direction of the connection.
@@ -279,7 +286,7 @@ impl Conn {
             if self.dirs[d].block_bytes.capacity() > 0 {
                 self.dirs[d].block_bytes = Vec::new();
                 if let Some(b) = self.dirs[d].block.as_mut() {
-                    b.too_large = true;
+                    b.shed = true;
                     stats.memcap_heads_dropped += 1;
                 }
             }
@@ -402,6 +409,7 @@ impl Conn {
                     end_stream: hd.kind == frame::HEADERS && hd.flags & frame::END_STREAM != 0,
                     push: hd.kind == frame::PUSH_PROMISE,
                     too_large: false,
+                    shed: false,
                 });
                 dir.block_bytes.clear();
             }
@@ -467,7 +475,7 @@ impl Conn {
             }
             frame::HEADERS | frame::PUSH_PROMISE | frame::CONTINUATION => {
                 let Some(blk) = dir.block.as_mut() else { return };
-                if blk.too_large {
+                if blk.too_large || blk.shed {
                     return;
                 }
                 if dir.block_bytes.len() + content.len() > cfg.max_head_bytes {
@@ -547,8 +555,10 @@ impl Conn {
     fn block_done<H: HttpHandler>(&mut self, d: usize, b: Block, sh: &mut Shared, ts: Timestamp, h: &mut H) {
         let Shared { cfg, stats, .. } = &mut *sh;
         let dir = &mut self.dirs[d];
-        if b.too_large {
-            stats.h2.blocks_too_large += 1;
+        if b.too_large || b.shed {
+            if b.too_large {
+                stats.h2.blocks_too_large += 1;
+            }
             dir.block_bytes = Vec::new();
             if !dir.undecodable {
                 dir.undecodable = true;
@@ -598,7 +608,17 @@ impl Conn {
         h: &mut H,
     ) {
         let half = usize::from(d != self.client);
-        let i = match self.streams.iter().position(|s| s.id == id) {
+        let mut found = self.streams.iter().position(|s| s.id == id);
+        if found.is_none() && self.streams.len() >= MAX_STREAMS {
+            // Room first from the oldest stream that only awaits its response (reported already: a
+            // capture of the client's side alone never sees one): its response, if it comes, is unpaired.
+            let waiting = self.streams.iter().enumerate().filter(|(_, s)| s.halves[0].done && !s.halves[1].open);
+            if let Some((k, _)) = waiting.min_by_key(|(_, s)| s.id) {
+                sh.stats.h2.streams_forgotten += 1;
+                self.streams.swap_remove(k);
+            }
+        }
+        let i = match found.take() {
             Some(i) => i,
             None if self.streams.len() >= MAX_STREAMS => {
                 // No room to follow it: reported from its headers alone, now.

@@ -501,3 +501,19 @@ proptest::proptest! {
         c.on_close(&mut sh, Timestamp(2), &mut s);
     }
 }
+
+#[test]
+fn a_client_side_alone_never_fills_the_stream_table_its_requests_keep_their_bodies() {
+    // A capture of the client's side only: no response ever frees a stream.
+    let mut c = PREFACE.to_vec();
+    for i in 0..(super::MAX_STREAMS as u32 * 2) {
+        let h = block(&[indexed(3), indexed(6), indexed(4), lit("content-type", "application/json")]);
+        c.extend(frame(HEADERS, END_HEADERS, 2 * i + 1, &h));
+        c.extend(frame(DATA, END_STREAM, 2 * i + 1, LOGIN.as_bytes()));
+    }
+    let (seen, st, conn) = run(&small(), &c, &[], 1460);
+    assert_eq!(seen.reqs.len(), super::MAX_STREAMS * 2);
+    assert!(seen.reqs.iter().all(|r| r.body.data == LOGIN.as_bytes()));
+    assert_eq!((st.h2.streams_over_cap, st.h2.streams_forgotten), (0, super::MAX_STREAMS as u64));
+    assert!(conn.held() < 64 * 1024, "{}", conn.held());
+}
