@@ -8,6 +8,7 @@
 //! Modes are listed by running it without arguments.
 
 // Builders shared with tests/hostile: not every item is used by this binary.
+mod h2;
 mod http;
 mod ip;
 mod linear;
@@ -33,6 +34,7 @@ fn modes() -> Vec<Mode> {
     m.extend(proto::modes());
     m.extend(proto_more::modes());
     m.extend(http::modes());
+    m.extend(h2::modes());
     m
 }
 

@@ -164,12 +164,18 @@ pub fn target_alone(t: &str) -> Text {
     target(t, &found)
 }
 
+/// The protocol as a start line names it (HTTP/2 has none on the wire: its pseudo-header fields say
+/// the same, and the excerpt says which protocol carried the message).
+fn version(v: u8) -> String {
+    if v == 2 { "HTTP/2".to_string() } else { format!("HTTP/1.{v}") }
+}
+
 /// The request as it crossed the wire: request line, headers, and the start of the body on one line.
 pub fn request(req: &Request, found: &Found) -> Vec<Text> {
     let mut out = Vec::with_capacity(req.headers.len().min(MAX_LINES) + 3);
     let mut first = Text::lit(format!("{} ", req.method));
     first.push_text(&target(&req.target, found));
-    first.push_lit(&format!(" HTTP/1.{}", req.version));
+    first.push_lit(&format!(" {}", version(req.version)));
     out.push(first);
     header_lines(&req.headers, found, &mut out);
     if !req.body.data.is_empty() {
@@ -187,7 +193,12 @@ pub fn request(req: &Request, found: &Found) -> Vec<Text> {
 /// The response head as it crossed the wire.
 pub fn response(resp: &Response, found: &Found) -> Vec<Text> {
     let mut out = Vec::with_capacity(resp.headers.len().min(MAX_LINES) + 1);
-    out.push(Text::lit(format!("HTTP/1.{} {} {}", resp.version, resp.status, resp.reason)));
+    let line = match resp.version {
+        // No reason phrase in HTTP/2.
+        2 => format!("HTTP/2 {}", resp.status),
+        v => format!("HTTP/1.{v} {} {}", resp.status, resp.reason),
+    };
+    out.push(Text::lit(line));
     header_lines(&resp.headers, found, &mut out);
     out
 }

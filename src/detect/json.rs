@@ -52,6 +52,16 @@ pub fn parse(b: &[u8]) -> Option<Json> {
     r.value(0)
 }
 
+/// Move every span of `v` by `off` bytes (a document read from inside a larger body).
+pub fn shift(v: &mut Json, off: usize) {
+    match v {
+        Json::Object(m) => m.iter_mut().for_each(|(_, x)| shift(x, off)),
+        Json::Array(a) => a.iter_mut().for_each(|x| shift(x, off)),
+        Json::Str(_, r) => *r = r.start + off..r.end + off,
+        Json::Other => {}
+    }
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     i: usize,

@@ -54,6 +54,10 @@ pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
     if req.body.data.is_empty() && req.body.extra.is_empty() {
         return;
     }
+    if crate::http::h2::grpc::is_grpc(req.headers.get("content-type")) {
+        grpc(&req.body.data, ts, out);
+        return;
+    }
     let Some((ty, boundary)) = body_type(req) else { return };
     let body = req.body.data.as_slice();
     // A body longer than the kept prefix was read on by the HTTP stage: a field cut by the prefix's end
@@ -81,6 +85,31 @@ pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
     };
     if !req.body.extra.is_empty() {
         past_the_prefix(req, ty, user.as_deref(), ts, out);
+    }
+}
+
+/// gRPC messages (length-prefixed, kept uncompressed by the HTTP/2 stage): those that are JSON or a
+/// urlencoded form are read as such bodies are; protobuf is not (no schema says which field is what).
+fn grpc(body: &[u8], ts: Timestamp, out: &mut Found) {
+    let start = out.findings.len();
+    for r in crate::http::h2::grpc::messages(body) {
+        let m = &body[r.clone()];
+        match m.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b'[') => {
+                if let Some(mut v) = json::parse(m) {
+                    json::shift(&mut v, r.start);
+                    walk(&v, "", ts, out);
+                }
+            }
+            Some(_) if m.contains(&b'=') && m.iter().all(|&b| b.is_ascii_graphic()) => {
+                let ps = pairs(m, r.start);
+                fields(&ps, LeakKind::FormLogin, "form", None, ts, out);
+            }
+            _ => {}
+        }
+    }
+    for f in &mut out.findings[start..] {
+        f.evidence = format!("{} (in a gRPC message)", f.evidence);
     }
 }
 

@@ -51,6 +51,19 @@ pub fn detect(resp: &Response, ts: Timestamp, out: &mut Found) {
     if body.is_empty() {
         return;
     }
+    if crate::http::h2::grpc::is_grpc(resp.headers.get("content-type")) {
+        // gRPC messages that are JSON (kept uncompressed by the HTTP/2 stage).
+        for r in crate::http::h2::grpc::messages(body) {
+            let m = &body[r.clone()];
+            if matches!(m.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[')) {
+                if let Some(mut v) = json::parse(m) {
+                    json::shift(&mut v, r.start);
+                    walk(&v, "", ts, out);
+                }
+            }
+        }
+        return;
+    }
     let ct =
         resp.headers.get("content-type").map(|v| String::from_utf8_lossy(v).to_ascii_lowercase()).unwrap_or_default();
     let first = body.iter().find(|b| !b.is_ascii_whitespace());

@@ -18,6 +18,20 @@ use super::{Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
 /// Logins waiting for their answer, per connection (a client pipelining more is not waited for).
 pub const MAX_AWAITING: usize = 16;
 
+/// The status a response answers its request with, for the verdict: its HTTP status, except for gRPC,
+/// whose calls are all answered 200 and say how they went in `grpc-status` (a trailer field, kept with
+/// the headers): UNAUTHENTICATED (16) reads as 401, PERMISSION_DENIED (7) as 403, the rest as sent.
+pub fn answer_status(resp: &crate::http::Response) -> u16 {
+    if resp.version == 2 && crate::http::h2::grpc::is_grpc(resp.headers.get("content-type")) {
+        match resp.headers.get("grpc-status") {
+            Some(b"16") => return 401,
+            Some(b"7") => return 403,
+            _ => {}
+        }
+    }
+    resp.status
+}
+
 /// Whether a finding's verdict comes with the response to its request.
 pub fn awaits_answer(f: &Finding) -> bool {
     matches!(f.kind, LeakKind::HttpProxyBasic | LeakKind::BasicAuth | LeakKind::FormLogin | LeakKind::JsonLogin)
@@ -97,6 +111,18 @@ impl<C> Awaiting<C> {
         while self.items.front().is_some_and(|(s, _, _)| *s <= seq) {
             if let Some((s, mut f, c)) = self.items.pop_front() {
                 settle(&mut f, (s == seq).then_some(status));
+                out.push((f, c));
+            }
+        }
+    }
+
+    /// A final response to request `seq` on a connection whose responses come in any order (HTTP/2
+    /// streams): only that request's logins are settled; the others wait for their own answer.
+    pub fn answered_one(&mut self, seq: Option<u64>, status: u16, out: &mut Vec<(Finding, C)>) {
+        let Some(seq) = seq else { return };
+        while let Some(i) = self.items.iter().position(|(s, _, _)| *s == seq) {
+            if let Some((_, mut f, c)) = self.items.remove(i) {
+                settle(&mut f, Some(status));
                 out.push((f, c));
             }
         }

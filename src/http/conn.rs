@@ -4,6 +4,7 @@
 
 use super::body::BodyCx;
 use super::framing::{self, Chunk, Dechunked, Framing, Reject};
+use super::h2;
 use super::head::{self, HeadReader, Next};
 use super::msg::Msg;
 use super::pairing::Pending;
@@ -34,6 +35,8 @@ enum Mode {
     Tls,
     /// Not HTTP (or no longer: a tunnel, a WebSocket): ignored at no cost.
     Other,
+    /// HTTP/2 frames, read by the connection's [`h2::Conn`].
+    H2,
 }
 
 #[derive(Default)]
@@ -66,6 +69,11 @@ impl Dir {
                 self.mode = Mode::Tls;
                 true
             }
+            // A server's HTTP/2 stream starts with SETTINGS; mid-stream, such bytes mean nothing.
+            Start::H2 | Start::H2Server if start == Start::H2 || stream_start => {
+                self.mode = Mode::H2;
+                true
+            }
             _ => false,
         }
     }
@@ -79,6 +87,11 @@ pub struct HttpConnection {
     saw_http: bool,
     tls: bool,
     started: bool,
+    /// The connection speaks HTTP/2 (prior knowledge or after `Upgrade: h2c`).
+    h2: Option<Box<h2::Conn>>,
+    /// The flow was picked up mid-stream (no handshake seen): an HTTP/2 connection found in it cannot
+    /// be decoded (its header tables were missed).
+    midstream: bool,
 }
 
 impl HttpConnection {
@@ -87,7 +100,7 @@ impl HttpConnection {
     /// response. Asked per segment: a few loads per direction.
     #[inline]
     pub fn held(&self) -> usize {
-        let mut n = self.pending.held();
+        let mut n = self.pending.held() + self.h2.as_ref().map_or(0, |c| c.held());
         for d in &self.dirs {
             n += d.buf.capacity();
             if let Some(m) = &d.msg {
@@ -149,18 +162,29 @@ impl HttpConnection {
             }
         }
         self.pending.shed(stats);
+        if let Some(c) = self.h2.as_mut() {
+            c.shed(stats);
+        }
+    }
+
+    /// The flow was picked up mid-stream (its handshake was not seen).
+    pub fn set_midstream(&mut self) {
+        self.midstream = true;
     }
 
     /// A request or status line (or a TLS record) has been recognised in either direction, even if its
     /// head is not complete yet: the connection is HTTP (or TLS) from here on.
     pub fn recognised(&self) -> bool {
-        self.saw_http || self.tls || self.dirs.iter().any(|d| matches!(d.mode, Mode::Head | Mode::Body | Mode::Tls))
+        self.saw_http
+            || self.tls
+            || self.h2.is_some()
+            || self.dirs.iter().any(|d| matches!(d.mode, Mode::Head | Mode::Body | Mode::Tls | Mode::H2))
     }
 
     pub fn protocol(&self) -> Protocol {
         if self.tls {
             Protocol::Tls { sni: None }
-        } else if self.saw_http {
+        } else if self.saw_http || self.h2.is_some() {
             Protocol::Http
         } else if self.dirs.iter().all(|d| d.mode == Mode::Other) {
             Protocol::Other
@@ -178,15 +202,62 @@ impl HttpConnection {
         }
         let d = from.index();
         let mut p = 0;
+        let dir = &self.dirs[d];
+        if self.h2.is_some() && dir.mode == Mode::Unknown && dir.scanned == 0 && dir.buf.is_empty() {
+            // The other side of an HTTP/2 connection, at its start: frames too.
+            self.dirs[d].mode = Mode::H2;
+        }
         while p < data.len() {
             p = match self.dirs[d].mode {
                 Mode::Other => return,
+                Mode::H2 => return self.h2_data(d, sh, from, data, p, ts, h),
                 Mode::Unknown | Mode::Resync => self.scan(d, data, p, &mut sh.stats),
                 Mode::Tls => self.tls_hello(d, data, p, &mut sh.stats, h),
                 Mode::Head => self.head(d, sh, from, data, p, ts, h),
                 Mode::Body => self.body(d, sh, from, data, p, ts, h),
             };
         }
+    }
+
+    /// Bytes of an HTTP/2 direction from `p` (with any carried ones before them).
+    #[allow(clippy::too_many_arguments)]
+    fn h2_data<H: HttpHandler>(
+        &mut self,
+        d: usize,
+        sh: &mut Shared,
+        from: Side,
+        data: &[u8],
+        p: usize,
+        ts: Timestamp,
+        h: &mut H,
+    ) {
+        let carried = std::mem::take(&mut self.dirs[d].buf);
+        if self.h2.is_none() {
+            // Recognised here: by the client's preface, or by a server's SETTINGS at its start.
+            let first = carried.first().or(data.get(p)).copied();
+            let preface = first == Some(h2::frame::PREFACE[0]);
+            let client = if preface { d } else { 1 - d };
+            // The client's preface is still to come in both cases (it starts `data`, or the client has
+            // not spoken yet).
+            let mut c = h2::Conn::new(client, true, self.pending.requests(), &mut sh.stats);
+            if self.midstream && !preface {
+                // The server's first bytes without the connection's start: its table may be older.
+                c.undecodable(d, &mut sh.stats);
+            }
+            let o = &mut self.dirs[1 - d];
+            if o.mode == Mode::Unknown && o.scanned == 0 && o.buf.is_empty() {
+                o.mode = Mode::H2;
+            } else if o.mode != Mode::H2 {
+                // The other side already said something that was not HTTP/2's start.
+                c.undecodable(1 - d, &mut sh.stats);
+            }
+            self.h2 = Some(Box::new(c));
+        }
+        let Some(c) = self.h2.as_mut() else { return };
+        if !carried.is_empty() {
+            c.on_data(sh, from, &carried, ts, h);
+        }
+        c.on_data(sh, from, &data[p..], ts, h);
     }
 
     /// Look for a message start from `p`. Returns the new position.
@@ -220,6 +291,17 @@ impl HttpConnection {
             dir.boundary = false;
             let start = classify(&data[p..]);
             if dir.enter(start, stream_start) {
+                return p;
+            }
+            if stream_start && self.midstream && start == Start::No && h2::frame::plausible(&data[p..]) {
+                // HTTP/2 picked up mid-connection: counted, never decoded (its header tables were
+                // missed).
+                dir.mode = Mode::H2;
+                // Which side is the client is the reassembler's guess (no handshake).
+                let mut c = h2::Conn::new(0, false, self.pending.requests(), stats);
+                c.undecodable(0, stats);
+                c.undecodable(1, stats);
+                self.h2 = Some(Box::new(c));
                 return p;
             }
             if start == Start::Maybe {
@@ -309,8 +391,22 @@ impl HttpConnection {
             if p == data.len() {
                 return p;
             }
+            match classify(&data[p..]) {
+                // The HTTP/2 preface after an `Upgrade: h2c` request whose 101 was not seen.
+                Start::H2 => {
+                    dir.mode = Mode::H2;
+                    return p;
+                }
+                // Its start, cut by the segment's end: decided with the next bytes.
+                Start::Maybe if data.len() - p >= 3 && h2::frame::PREFACE.starts_with(&data[p..]) => {
+                    dir.mode = Mode::Resync;
+                    dir.boundary = true;
+                    return p;
+                }
+                _ => {}
+            }
             // Not a message start: garbage between messages (or a body longer than announced).
-            if matches!(classify(&data[p..]), Start::No | Start::Tls) {
+            if matches!(classify(&data[p..]), Start::No | Start::Tls | Start::H2Server) {
                 sh.stats.resyncs += 1;
                 dir.mode = Mode::Resync;
                 dir.boundary = false;
@@ -659,7 +755,19 @@ impl HttpConnection {
         };
         m.body.give_back(data, cfg.max_body_bytes);
         let tunnel = m.tunnel;
+        // `Upgrade: h2c` answered by 101: both sides speak HTTP/2 from the next byte.
+        let h2c = tunnel && !m.request && m.status == 101 && h2::upgrade_to_h2c(m.headers.get("upgrade"));
+        let upgraded = m.req.take();
         spares.put(msg);
+        if h2c {
+            let client = 1 - d;
+            let c = h2::Conn::upgraded(client, upgraded, self.pending.requests(), stats);
+            self.h2 = Some(Box::new(c));
+            for x in &mut self.dirs {
+                *x = Dir { mode: Mode::H2, ..Dir::default() };
+            }
+            return;
+        }
         if tunnel {
             // 101 Switching Protocols or CONNECT 2xx: the bytes that follow are another protocol.
             // Inside a CONNECT tunnel the client usually starts TLS: look at it afresh.
@@ -676,6 +784,11 @@ impl HttpConnection {
         let stats = &mut sh.stats;
         match dir.mode {
             Mode::Other | Mode::Tls => {}
+            Mode::H2 => {
+                if let Some(c) = self.h2.as_mut() {
+                    c.on_gap(from, len, stats);
+                }
+            }
             Mode::Unknown | Mode::Resync => {
                 dir.buf.clear();
                 dir.boundary = true;
@@ -719,6 +832,9 @@ impl HttpConnection {
 
     /// The connection ended: finish read-until-close bodies, emit cut-off messages as incomplete.
     pub fn on_close<H: HttpHandler>(&mut self, sh: &mut Shared, _ts: Timestamp, h: &mut H) {
+        if let Some(c) = self.h2.as_mut() {
+            c.on_close(sh, h);
+        }
         for (d, side) in [(0, Side::Client), (1, Side::Server)] {
             let dir = &mut self.dirs[d];
             // A head still being read is not a message.

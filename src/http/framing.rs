@@ -42,7 +42,7 @@ impl Codings {
     }
 
     /// Append the codings named in a header value (`gzip, deflate`); `chunked` is not one of them.
-    fn add(&mut self, value: &[u8]) {
+    pub(super) fn add(&mut self, value: &[u8]) {
         for t in value.split(|&b| b == b',') {
             let t = trim(t);
             let c = if t.eq_ignore_ascii_case(b"gzip") || t.eq_ignore_ascii_case(b"x-gzip") {

@@ -38,6 +38,7 @@ mod body;
 mod conn;
 mod decode;
 mod framing;
+pub mod h2;
 mod head;
 pub mod headers;
 mod msg;
@@ -78,7 +79,7 @@ pub struct Body {
 pub struct Request {
     pub method: String,
     pub target: String,
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1, 2 for HTTP/2.
     pub version: u8,
     pub headers: Headers,
     pub body: Body,
@@ -214,6 +215,8 @@ pub struct Stats {
     pub memcap_bodies_dropped: u64,
     /// Requests awaiting a response dropped for the same reason (later responses are not paired).
     pub memcap_pending_dropped: u64,
+    /// Cleartext HTTP/2 (h2c) and gRPC.
+    pub h2: h2::H2Stats,
 }
 
 #[cfg(test)]

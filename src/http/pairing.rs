@@ -42,6 +42,11 @@ impl Pending {
         self.requests - 1
     }
 
+    /// Requests seen so far (the next one's `seq`): HTTP/2 streams go on numbering from here.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
     pub fn admits(&mut self, cfg: &Config, stats: &mut Stats) -> bool {
         if !self.unpaired && self.queue.len() >= cfg.max_pending_requests {
             self.unpaired = true;

@@ -45,6 +45,10 @@ pub enum Start {
     Request,
     Response,
     Tls,
+    /// The HTTP/2 client connection preface (prior knowledge, or after `Upgrade: h2c`).
+    H2,
+    /// A SETTINGS frame, as a server's HTTP/2 stream starts (honoured only at the start of a stream).
+    H2Server,
     /// Could still become a message start when more bytes arrive.
     Maybe,
     No,
@@ -61,6 +65,18 @@ pub fn classify(data: &[u8]) -> Start {
             Some(_) => Start::No,
             None => Start::Maybe,
         };
+    }
+    if data[0] == 0 {
+        return match super::h2::frame::server_start(data) {
+            Some(true) => Start::H2Server,
+            Some(false) => Start::No,
+            None => Start::Maybe,
+        };
+    }
+    let preface = super::h2::frame::PREFACE;
+    let n = data.len().min(preface.len());
+    if n >= 3 && data[..n] == preface[..n] {
+        return if n == preface.len() { Start::H2 } else { Start::Maybe };
     }
     const HTTP: &[u8] = b"HTTP/1.";
     let n = data.len().min(HTTP.len());
@@ -126,6 +142,12 @@ mod tests {
         assert_eq!(classify(b"GETX / HTTP/1.1"), Start::No);
         assert_eq!(classify(b"\x00\x01binary"), Start::No);
         assert_eq!(classify(b"SSH-2.0-OpenSSH"), Start::No);
+        assert_eq!(classify(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0"), Start::H2);
+        assert_eq!(classify(b"PRI * HTTP/2.0\r\n"), Start::Maybe);
+        assert_eq!(classify(b"PR"), Start::Maybe);
+        assert_eq!(classify(b"PRI * HTTP/1.1\r\n"), Start::No);
+        assert_eq!(classify(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3]), Start::H2Server);
+        assert_eq!(classify(&[0, 0, 6]), Start::Maybe);
     }
 
     #[test]

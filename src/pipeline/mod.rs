@@ -310,6 +310,11 @@ struct Driver<'a> {
 impl StreamHandler<FlowState> for Driver<'_> {
     fn on_data(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, data: &[u8], ts: Timestamp) {
         let Inner { http, det, stats, .. } = &mut *self.inner;
+        if !flow.saw_syn {
+            // HTTP/2 found in a flow picked up mid-stream cannot be decoded (its header tables were
+            // missed): the parser must know.
+            state.http.set_midstream();
+        }
         match &mut state.app {
             App::Http => {
                 let mut m = Messages {
@@ -600,7 +605,12 @@ impl HttpHandler for Messages<'_> {
         if let Some(a) = self.awaiting.as_mut().filter(|a| !a.is_empty() && resp.status >= 200) {
             // The answer to the logins of its request: their verdict.
             let mut settled = Vec::new();
-            a.answered(req.map(|r| r.seq), resp.status, &mut settled);
+            if resp.version == 2 {
+                // HTTP/2 answers streams in any order: a response settles its own request only.
+                a.answered_one(req.map(|r| r.seq), detect::verdict::answer_status(resp), &mut settled);
+            } else {
+                a.answered(req.map(|r| r.seq), resp.status, &mut settled);
+            }
             for (f, ctx) in settled {
                 self.det.book.record(&f, &ctx, &mut *self.sink);
             }

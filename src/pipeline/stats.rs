@@ -170,6 +170,7 @@ impl StatsSnapshot {
         h.memcap_heads_dropped += oh.memcap_heads_dropped;
         h.memcap_bodies_dropped += oh.memcap_bodies_dropped;
         h.memcap_pending_dropped += oh.memcap_pending_dropped;
+        h.h2.merge(&oh.h2);
         self.active_flows += o.active_flows;
         self.embryonic_flows += o.embryonic_flows;
         self.buffered_bytes += o.buffered_bytes;
@@ -284,6 +285,25 @@ impl StatsSnapshot {
             e.probes_abandoned
         );
         let _ = writeln!(s, "http pipeline_overflow: {}", h.pipeline_overflow);
+        let h2 = &h.h2;
+        let _ = writeln!(
+            s,
+            "http/2:               {} connections ({} upgraded), {} frames, {} grpc messages; frames_oversized {}, \
+             frames_malformed {}, blocks_too_large {}, undecodable {} (blocks_skipped {}), directions_lost {}, \
+             streams_over_cap {}, streams_forgotten {}",
+            h2.connections + h2.upgrades,
+            h2.upgrades,
+            h2.frames,
+            h2.grpc_messages,
+            h2.frames_oversized,
+            h2.frames_malformed,
+            h2.blocks_too_large,
+            h2.undecodable,
+            h2.blocks_skipped,
+            h2.directions_lost,
+            h2.streams_over_cap,
+            h2.streams_forgotten
+        );
         let _ = writeln!(s, "other protocol caps:  {}", e.proto_events.total());
         for (name, n) in e.proto_events.iter() {
             let _ = writeln!(s, "  {name}: {n}");

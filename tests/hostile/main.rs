@@ -5,6 +5,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod evasion_h2;
 mod evasion_http;
 mod evasion_ip;
 mod files;
