@@ -93,6 +93,31 @@ fn fail_on_leak_exits_1_only_when_something_leaked() {
     assert_eq!(o.status.code(), Some(0));
 }
 
+/// Crackable material alone (a PostgreSQL md5 login) is no cleartext leak for CI gating: `--fail-on-leak`
+/// passes it, `--fail-on-material` fails on it; the report and `--stats` count it apart.
+#[test]
+fn material_alone_fails_only_with_fail_on_material() {
+    let md5_only = ["-f", "tcp port 48114", "captures/postgres.pcap"];
+    let run_with = |flags: &[&str]| {
+        let mut args = vec!["read", "-q", "--threads", "1", "--stats"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&md5_only);
+        std::process::Command::new(bin()).current_dir(env!("CARGO_MANIFEST_DIR")).args(&args).output().unwrap()
+    };
+    let o = run_with(&["--fail-on-leak"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("no credential crossed the network in clear text"), "{report}");
+    assert!(report.contains("1 hash-only exchange gave crackable material"), "{report}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("leaks:                1 (1 sightings): 0 cleartext, 1 material")
+    );
+    assert_eq!(run_with(&["--fail-on-material"]).status.code(), Some(1));
+    // The whole capture has cleartext logins too: --fail-on-leak fails on those.
+    let o = run(&["read", "-q", "--fail-on-leak", concat!(env!("CARGO_MANIFEST_DIR"), "/captures/postgres.pcap")]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
 #[test]
 fn missing_file_is_exit_2_with_a_one_line_error_naming_it() {
     let o = run(&["read", "-q", "/nonexistent/cap.pcap"]);

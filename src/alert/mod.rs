@@ -199,6 +199,9 @@ impl Alert {
     /// that came from the wire is quoted for the shell as one word (a cookie named `x'; rm -rf ~; '` must
     /// not turn a copied command into another one), the secret rendered once by its slot.
     pub fn replay_command(&self, reveal: Reveal) -> String {
+        if self.class.is_material() {
+            return "nothing to replay: only a hash or challenge response crossed; it can be cracked offline (--reveal --export-hashes writes it in hashcat's format)".to_string();
+        }
         if self.verdict() == Some(Verdict::Refused) {
             return "nothing to replay: the server refused it (the user name, and a password that may be a near miss, still crossed in clear)".to_string();
         }

@@ -184,18 +184,20 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let snap = engine.stats();
     let c = &counters;
     eprintln!(
-        "plainsight: {} packets captured, {} dropped by the kernel, {} by the interface, {} by analysis; {} leaks ({} sightings)",
+        "plainsight: {} packets captured, {} dropped by the kernel, {} by the interface, {} by analysis; {} leaks ({} sightings): {} cleartext, {} material",
         c.captured.load(Ordering::Relaxed),
         c.kernel_dropped.load(Ordering::Relaxed),
         c.if_dropped.load(Ordering::Relaxed),
         c.analysis_dropped.load(Ordering::Relaxed),
         snap.leaks,
         snap.sightings,
+        snap.cleartext_leaks(),
+        snap.material,
     );
     if common.stats {
         eprint!("{}", snap.render(elapsed, c.captured_bytes.load(Ordering::Relaxed)));
     }
-    if common.fail_on_leak && snap.leaks > 0 {
+    if common.fails(snap.cleartext_leaks(), snap.material) {
         return Ok(ExitCode::from(EXIT_LEAK));
     }
     Ok(ExitCode::SUCCESS)

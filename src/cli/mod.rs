@@ -1,7 +1,7 @@
 //! Command-line interface: argument definitions (clap) and one runner per subcommand.
 //!
 //! Exit codes are part of the contract scripts rely on: 0 success, 1 a leak was found with
-//! `--fail-on-leak`, 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
+//! `--fail-on-leak` (a credential in clear; crackable material too with `--fail-on-material`), 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
 
 mod live;
 mod read;
@@ -61,9 +61,14 @@ pub struct CommonArgs {
     /// Print secrets in full in every output (training labs). Redacted by default.
     #[arg(long)]
     pub reveal: bool,
-    /// Exit with status 1 when a leak was found.
+    /// Exit with status 1 when a credential was found in clear (crackable material alone does not
+    /// count: see --fail-on-material).
     #[arg(long)]
     pub fail_on_leak: bool,
+    /// Exit with status 1 when a hash-only exchange gave crackable material (CRAM-MD5, SCRAM, Digest,
+    /// NTLM, MySQL native, PostgreSQL md5), as well as with --fail-on-leak's cleartext leaks.
+    #[arg(long)]
+    pub fail_on_material: bool,
     /// Print packet, flow, reassembly and HTTP counters to standard error at the end.
     #[arg(long)]
     pub stats: bool,
@@ -203,6 +208,12 @@ impl CommonArgs {
         };
         cfg
     }
+    /// Whether the leaks found fail the run (exit status 1): cleartext leaks with `--fail-on-leak`,
+    /// material with `--fail-on-material`.
+    pub fn fails(&self, cleartext: u64, material: u64) -> bool {
+        (self.fail_on_leak && cleartext > 0) || (self.fail_on_material && material > 0)
+    }
+
     pub fn reveal(&self) -> plainsight::alert::Reveal {
         if self.reveal { plainsight::alert::Reveal::Full } else { plainsight::alert::Reveal::Redacted }
     }

@@ -90,7 +90,8 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     if outcome.failed {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    if common.fail_on_leak && !outcome.alerts.is_empty() {
+    let material = outcome.alerts.iter().filter(|a| a.class.is_material()).count() as u64;
+    if common.fails(outcome.alerts.len() as u64 - material, material) {
         return Ok(ExitCode::from(EXIT_LEAK));
     }
     Ok(ExitCode::SUCCESS)

@@ -134,6 +134,16 @@ pub enum SecretClass {
     Material,
 }
 
+impl SecretClass {
+    /// Crackable material (a hash or a challenge response: CRAM-MD5, SCRAM, APOP, HTTP Digest, NTLM,
+    /// MySQL native password, PostgreSQL md5), not a cleartext leak: the report, the TUI and the counts
+    /// show it apart, and `--fail-on-leak` does not count it (`--fail-on-material` does). The one
+    /// place that decides it is the detector that made the finding (`class`), never a later stage.
+    pub fn is_material(self) -> bool {
+        self == SecretClass::Material
+    }
+}
+
 /// Which part of an HTTP message a [`Span`] is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Field {

@@ -294,6 +294,7 @@ impl Engine {
             memcap: self.reasm.budget().limit() as u64,
             memory_peak: self.reasm.budget().peak() as u64,
             leaks: self.inner.det.book.distinct(),
+            material: self.inner.det.book.material(),
             sightings: self.inner.det.book.sightings(),
             alerts_not_deduped: self.inner.det.book.overflow(),
         }

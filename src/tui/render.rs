@@ -105,14 +105,17 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         state,
         Span::raw(format!("{progress}  {}", fmt_elapsed(s.elapsed))),
     ]);
+    // Cleartext leaks and crackable material are counted apart.
+    let material = st.rows.iter().filter(|r| r.alert.class.is_material()).count();
     let line2 = Line::from(format!(
-        "{:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}  TLS flows {}  leaks {} ({} sightings)",
+        "{:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}  TLS flows {}  leaks {}{} ({} sightings)",
         st.pps,
         st.mbps,
         s.snapshot.active_flows,
         s.snapshot.reassembly.flows_created,
         s.snapshot.engine.tls_flows,
-        st.rows.len(),
+        st.rows.len() - material,
+        if material > 0 { format!(", material {material}") } else { String::new() },
         s.snapshot.sightings.max(st.rows.len() as u64)
     ));
     let mut lines = vec![line1, line2];
@@ -129,9 +132,12 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
 fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let rows = st.visible();
     let wide = area.width >= 150;
+    // Crackable material (hash-only exchanges) is counted apart from cleartext leaks.
+    let material = rows.iter().filter(|r| r.alert.class.is_material()).count();
     let title = format!(
-        " Leaks: {} shown, sorted by {}{} ",
+        " Leaks: {} shown{}, sorted by {}{} ",
         rows.len(),
+        if material > 0 { format!(" ({material} hash material)") } else { String::new() },
         st.sort.label(),
         if st.filter.is_empty() && !st.filter_editing {
             String::new()
@@ -175,7 +181,12 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
             let marker = if st.is_new(r) { "*" } else { " " };
             let mut cells = vec![
                 Cell::from(format!("{marker}{}", clock(a))),
-                Cell::from(sev_short(a.severity)).style(sev_style(a.severity)),
+                // Material is medium by rule; its marker says what matters more: no cleartext.
+                if a.class.is_material() {
+                    Cell::from("HASH").style(Style::default().fg(Color::Cyan))
+                } else {
+                    Cell::from(sev_short(a.severity)).style(sev_style(a.severity))
+                },
                 Cell::from(a.kind.as_str()),
                 Cell::from(ends),
                 Cell::from(hostpath),
@@ -261,6 +272,12 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     ];
     if let Some(v) = a.verdict_line(st.reveal) {
         lines.push(Line::styled(format!("verdict: {}", clean(&v, term::LINE)), bold));
+    }
+    if a.class.is_material() {
+        lines.push(Line::styled(
+            "class: material (a hash or challenge response, no password in clear: crackable offline, --export-hashes)",
+            Style::default().fg(Color::Cyan),
+        ));
     }
     lines.extend([Line::raw(""), Line::styled("What an attacker on the network sees:", bold)]);
     for l in a.excerpt.iter() {
