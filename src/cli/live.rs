@@ -94,6 +94,7 @@ fn threads() -> Option<usize> {
 
 pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let common = &args.common;
+    common.check()?;
     let reveal = common.reveal();
     let use_tui = !args.no_tui && std::io::stdout().is_terminal();
     let opts = LiveOptions {
@@ -197,6 +198,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     if common.stats {
         eprint!("{}", snap.render(elapsed, c.captured_bytes.load(Ordering::Relaxed)));
     }
+    common.export_hashes(engine.book().alerts())?;
     if common.fails(snap.cleartext_leaks(), snap.material) {
         return Ok(ExitCode::from(EXIT_LEAK));
     }

@@ -69,6 +69,11 @@ pub struct CommonArgs {
     /// NTLM, MySQL native, PostgreSQL md5), as well as with --fail-on-leak's cleartext leaks.
     #[arg(long)]
     pub fail_on_material: bool,
+    /// Write the crackable material of hash-only exchanges (CRAM-MD5, PostgreSQL md5, MySQL native,
+    /// NetNTLMv1/v2, HTTP Digest) to FILE at the end, one line each in hashcat's formats (mode 0600).
+    /// Only with --reveal: the lines are the hashes themselves.
+    #[arg(long, value_name = "FILE")]
+    pub export_hashes: Option<PathBuf>,
     /// Print packet, flow, reassembly and HTTP counters to standard error at the end.
     #[arg(long)]
     pub stats: bool,
@@ -208,6 +213,26 @@ impl CommonArgs {
         };
         cfg
     }
+    /// Refuses `--export-hashes` without `--reveal`: the file holds the hashes in the clear, which the
+    /// redacted default must never write.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.export_hashes.is_some() && !self.reveal {
+            anyhow::bail!(
+                "--export-hashes writes the captured hashes in the clear (what a cracker needs): it needs --reveal as well"
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes `--export-hashes` at the end of a run and says what it wrote on standard error.
+    pub fn export_hashes(&self, alerts: &[plainsight::alert::Alert]) -> anyhow::Result<()> {
+        let Some(path) = &self.export_hashes else { return Ok(()) };
+        let e = plainsight::output::hashes::export(path, alerts)
+            .map_err(|e| anyhow::anyhow!("cannot write the hash file: {e}"))?;
+        eprintln!("plainsight: {}: {}", path.display(), e.summary());
+        Ok(())
+    }
+
     /// Whether the leaks found fail the run (exit status 1): cleartext leaks with `--fail-on-leak`,
     /// material with `--fail-on-material`.
     pub fn fails(&self, cleartext: u64, material: u64) -> bool {

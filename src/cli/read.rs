@@ -16,6 +16,7 @@ use plainsight::pipeline::{Engine, offline};
 use super::{EXIT_ERROR, EXIT_LEAK, ReadArgs};
 
 pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
+    args.common.check()?;
     if args.tui {
         return run_tui(args);
     }
@@ -87,6 +88,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     if common.stats {
         eprint!("{}", outcome.snap.render(elapsed, outcome.input));
     }
+    common.export_hashes(&outcome.alerts)?;
     if outcome.failed {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
@@ -202,13 +204,17 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         if let Some(j) = jsonl.take() {
             let _ = j.finish();
         }
-        (engine.stats(), started.elapsed().as_secs_f64(), input)
+        let alerts = if common.export_hashes.is_some() { engine.book().alerts().to_vec() } else { Vec::new() };
+        (engine.stats(), started.elapsed().as_secs_f64(), input, alerts)
     })?;
     let state = UiState::new(&names.join(" "), RunState::Reading, reveal);
     plainsight::tui::run(rx, state).context("terminal UI")?;
-    if args.common.stats && worker.is_finished() {
-        if let Ok((snap, elapsed, input)) = worker.join() {
-            eprint!("{}", snap.render(elapsed, input));
+    if worker.is_finished() {
+        if let Ok((snap, elapsed, input, alerts)) = worker.join() {
+            if args.common.stats {
+                eprint!("{}", snap.render(elapsed, input));
+            }
+            args.common.export_hashes(&alerts)?;
         }
     }
     Ok(ExitCode::SUCCESS)

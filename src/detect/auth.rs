@@ -74,6 +74,7 @@ fn one(header: &str, i: usize, v: &[u8], value: Range<usize>, ts: Timestamp) -> 
                     verdict: Verdict::Unknown,
                     tls: TlsNote::NotOffered,
                     transcript: Vec::new(),
+                    material: None,
                 });
             }
             Some(f)

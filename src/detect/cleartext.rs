@@ -90,6 +90,7 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
             verdict: l.verdict,
             tls: l.tls,
             transcript: l.transcript.clone(),
+            material: l.material.clone(),
         }),
         span: None,
     });

@@ -234,6 +234,8 @@ pub struct LoginInfo {
     pub tls: TlsNote,
     /// The exchange as sniffed (contains the secret; scrubbed at output time).
     pub transcript: Vec<crate::secret::Text>,
+    /// What a cracker needs of a hash-only exchange (challenge and response), for `--export-hashes`.
+    pub material: Option<Box<crate::proto::material::Material>>,
 }
 
 /// Which detectors run, and knobs.

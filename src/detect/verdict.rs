@@ -49,6 +49,7 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
         verdict: Verdict::Unknown,
         tls: TlsNote::NotOffered,
         transcript: Vec::new(),
+        material: None,
     });
     login.verdict = verdict;
     if !by.is_empty() {

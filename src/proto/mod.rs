@@ -26,6 +26,7 @@ pub mod be;
 pub mod ber;
 pub mod conn;
 pub mod lines;
+pub mod material;
 pub mod probe;
 pub mod sasl;
 
@@ -170,6 +171,9 @@ pub struct Login {
     /// The exchange as sniffed, `C: ...` / `S: ...` lines (bounded; binary protocols get a decoded
     /// one-line summary per message), every credential-bearing value a slot.
     pub transcript: Vec<Text>,
+    /// For [`Cred::HashOnly`] exchanges a cracker can attack: the challenge and response
+    /// (`--export-hashes`).
+    pub material: Option<Box<material::Material>>,
 }
 
 /// A cap of this stage was hit: data was dropped or skipped. The pipeline counts them per
@@ -338,7 +342,14 @@ impl Login {
             tls: if tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
             ts,
             transcript: Vec::new(),
+            material: None,
         }
+    }
+
+    /// The same login with the material of its exchange (a hash-only login a cracker can attack).
+    pub fn with_material(mut self, m: Option<material::Material>) -> Login {
+        self.material = m.map(Box::new);
+        self
     }
 
     /// The same login with its transcript so far (binary protocols: the recent summary lines).
@@ -409,7 +420,8 @@ impl InProgress {
             return;
         }
         self.settle(Verdict::Unknown, out);
-        self.pending = Some(Login::attempt(proto, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts));
+        let l = Login::attempt(proto, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts);
+        self.pending = Some(l.with_material(d.material.map(|m| *m)));
     }
 
     /// Appends one transcript line (see [`push_transcript`]).
