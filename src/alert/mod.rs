@@ -272,6 +272,9 @@ impl Alert {
                 format!("mosquitto_sub -h {ip} -p {port} -u {} -P {} -t '#' -v", q(user), q(secret))
             }
             LeakKind::PostgresCleartext => format!("PGPASSWORD={} psql -h {ip} -p {port} -U {}", q(secret), q(user)),
+            LeakKind::MysqlCleartext => {
+                format!("mysql --enable-cleartext-plugin -h {ip} -P {port} -u {} -p{}", q(user), q(secret))
+            }
             LeakKind::Socks5Login => {
                 format!("curl --socks5 {} 'http://example.com/'", q(&format!("{user}:{secret}@{host}:{port}")))
             }

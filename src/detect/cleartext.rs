@@ -24,6 +24,7 @@ pub fn kind(p: Proto) -> LeakKind {
         Proto::Mqtt => LeakKind::MqttConnect,
         Proto::Postgres => LeakKind::PostgresCleartext,
         Proto::Socks5 => LeakKind::Socks5Login,
+        Proto::Mysql => LeakKind::MysqlCleartext,
     }
 }
 
@@ -47,7 +48,12 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
     if l.secret.is_empty() {
         return;
     }
-    let kind = kind(l.proto);
+    let kind = match (l.proto, l.cred) {
+        // MySQL's hash-only logins are a kind of their own (the material class), apart from its
+        // `mysql_clear_password` logins.
+        (Proto::Mysql, Cred::HashOnly) => LeakKind::MysqlNative,
+        (p, _) => kind(p),
+    };
     let (class, what) = match l.cred {
         Cred::Password if l.proto == Proto::Snmp => (SecretClass::Password, "community string"),
         Cred::Password => (SecretClass::Password, "password"),

@@ -62,6 +62,8 @@ pub enum LeakKind {
     MqttConnect,
     PostgresCleartext,
     Socks5Login,
+    MysqlCleartext,
+    MysqlNative,
 }
 
 impl LeakKind {
@@ -91,6 +93,8 @@ impl LeakKind {
             LeakKind::MqttConnect => "mqtt_connect",
             LeakKind::PostgresCleartext => "postgres_cleartext",
             LeakKind::Socks5Login => "socks5_login",
+            LeakKind::MysqlCleartext => "mysql_cleartext",
+            LeakKind::MysqlNative => "mysql_native",
         }
     }
 
@@ -108,6 +112,7 @@ impl LeakKind {
             LeakKind::MqttConnect => "mqtt",
             LeakKind::PostgresCleartext => "postgres",
             LeakKind::Socks5Login => "socks5",
+            LeakKind::MysqlCleartext | LeakKind::MysqlNative => "mysql",
             _ => "http",
         }
     }

@@ -38,6 +38,7 @@ pub mod telnet;
 
 pub mod ldap;
 pub mod mqtt;
+pub mod mysql;
 pub mod postgres;
 pub mod redis;
 pub mod snmp;
@@ -74,6 +75,7 @@ pub enum Proto {
     Mqtt,
     Postgres,
     Socks5,
+    Mysql,
 }
 
 impl Proto {
@@ -90,6 +92,7 @@ impl Proto {
             Proto::Mqtt => "mqtt",
             Proto::Postgres => "postgres",
             Proto::Socks5 => "socks5",
+            Proto::Mysql => "mysql",
         }
     }
 }
@@ -306,6 +309,7 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Imap => Box::new(imap::Imap::default()),
         Proto::Smtp => Box::new(smtp::Smtp::default()),
         Proto::Socks5 => Box::new(socks5::Socks5::default()),
+        Proto::Mysql => Box::new(mysql::Mysql::default()),
         // SNMP is UDP: its messages go to `snmp::Tracker`, never to a stream session. A TCP connection
         // is never recognised as SNMP by the prober; should one be, it is ignored.
         Proto::Snmp => Box::new(Ignore),

@@ -128,6 +128,33 @@ fn redis_command(d: &[u8], port: u16) -> bool {
     port == 6379 && (starts_ci(d, b"AUTH ") || starts_ci(d, b"HELLO "))
 }
 
+/// A MySQL/MariaDB server's first packet: a HandshakeV10 greeting (3-byte length, sequence 0, protocol
+/// 10, a printable version ending in NUL) or an ERR packet refusing the host (1130, 1040 too many
+/// connections). `None`: too few bytes yet.
+fn mysql_greeting(d: &[u8]) -> Option<bool> {
+    let len = usize::from(*d.first()?) | usize::from(*d.get(1)?) << 8 | usize::from(*d.get(2)?) << 16;
+    if *d.get(3)? != 0 || !(7..=1024).contains(&len) {
+        return Some(false);
+    }
+    match *d.get(4)? {
+        0x0a => {
+            let version = d.get(5..).unwrap_or_default();
+            let Some(end) = memchr::memchr(0, version) else {
+                // The version still arriving, or too long to be one.
+                let ok = version.len() < 64 && version.iter().all(|b| b.is_ascii_graphic());
+                return if ok { None } else { Some(false) };
+            };
+            let v = &version[..end];
+            Some((1..64).contains(&v.len()) && v[0].is_ascii_digit() && v.iter().all(|b| b.is_ascii_graphic()))
+        }
+        0xff => {
+            let code = u16::from_le_bytes([*d.get(5)?, *d.get(6)?]);
+            Some(matches!(code, 1040 | 1129 | 1130 | 1152 | 1159 | 1184))
+        }
+        _ => Some(false),
+    }
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -171,6 +198,9 @@ impl Prober {
 pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
     // Server greetings.
     if !server.is_empty() {
+        if mysql_greeting(server) == Some(true) {
+            return Decision::Proto(Proto::Mysql);
+        }
         if telnet_negotiation(server) {
             return Decision::Proto(Proto::Telnet);
         }
@@ -309,8 +339,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         return Decision::No;
     }
-    // A server greeting too short to tell yet, or nothing at all yet.
-    if server.len() < 8 { Decision::NeedMore } else { Decision::No }
+    // A server greeting too short to tell yet (a MySQL greeting's version still arriving), or nothing at
+    // all yet.
+    if server.len() < 8 || mysql_greeting(server).is_none() { Decision::NeedMore } else { Decision::No }
 }
 
 #[cfg(test)]
@@ -367,6 +398,25 @@ mod tests {
         assert_eq!(d(b"USER root\nPASS toor\n", b"", 40123), NeedMore);
         assert_eq!(d(b"USER root\nPASS toor\n", b"HTTP/1.1 400 Bad Request\r\n", 40123), No);
         assert_eq!(d(b"USER bob\r\n", b"", 21), Decision::Proto(Proto::Ftp));
+    }
+
+    #[test]
+    fn a_mysql_greeting_on_any_port_and_nothing_else_is_mysql() {
+        let g =
+            super::super::mysql::enc::greeting("5.5.5-10.11.6-MariaDB-0+deb12u1", &[7; 20], "mysql_native_password");
+        assert_eq!(d(b"", &g, 13306), Decision::Proto(Proto::Mysql));
+        assert_eq!(d(b"", &g[..9], 13306), NeedMore, "the version still arriving");
+        let refused = [0x44, 0, 0, 0, 0xff, 0x6a, 0x04, b'H', b'o', b's', b't'];
+        assert_eq!(d(b"", &refused, 3306), Decision::Proto(Proto::Mysql));
+        // Other greetings are not mistaken for one.
+        assert_eq!(d(b"", b"220 mail ESMTP Postfix\r\n", 3306), Decision::Proto(Proto::Smtp));
+        assert_eq!(d(b"", b"+OK ready\r\n", 3306), Decision::Proto(Proto::Pop3));
+        assert_eq!(d(b"", b"* OK IMAP ready\r\n", 3306), Decision::Proto(Proto::Imap));
+        assert_eq!(d(b"", &[255, 251, 1], 3306), Decision::Proto(Proto::Telnet));
+        assert_eq!(d(b"", b"SSH-2.0-OpenSSH_9.2\r\n", 3306), No);
+        assert_eq!(d(b"", b"HTTP/1.1 200 OK\r\n", 3306), No);
+        // Binary junk with a zero fourth byte and a protocol byte of 10 but no version is not MySQL.
+        assert_eq!(d(b"", &[0x10, 0, 0, 0, 0x0a, b'x', 0, 1, 2, 3], 3306), No);
     }
 
     #[test]
