@@ -128,6 +128,26 @@ fn conversations() -> Vec<(Proto, Conv, Vec<Key>)> {
             ],
             vec![k(None, "wrong", Verdict::Refused), k(Some("default"), "password", Verdict::Accepted)],
         ),
+        {
+            // MariaDB with a PAM account: the client's native response, then the server switches it to
+            // mysql_clear_password and the password crosses in clear.
+            use plainsight::proto::mysql::enc;
+            let native = [7u8; 20];
+            (
+                Proto::Mysql,
+                vec![
+                    (S, enc::greeting("5.5.5-10.11.6-MariaDB", b"abcdefghij0123456789", "mysql_native_password")),
+                    (C, enc::response("bob", &native, Some("shop"), "mysql_native_password")),
+                    (S, enc::switch(2, "mysql_clear_password", b"")),
+                    (C, enc::packet(3, b"Cl3ar-pw!\0")),
+                    (S, enc::ok(4)),
+                ],
+                vec![
+                    k(Some("bob"), &"07".repeat(20), Verdict::Unknown),
+                    k(Some("bob"), "Cl3ar-pw!", Verdict::Accepted),
+                ],
+            )
+        },
     ]
 }
 
@@ -182,7 +202,7 @@ proptest! {
 
     #[test]
     fn any_split_of_each_message_gives_the_same_logins(
-        which in 0usize..6,
+        which in 0usize..7,
         cuts in proptest::collection::vec(proptest::collection::vec(0usize..4096, 0..12), 11),
     ) {
         let convs = conversations();

@@ -21,7 +21,7 @@ use plainsight::reassembly::Side;
 use plainsight::secret::Part;
 use plainsight::time::Timestamp;
 
-pub const PROTOS: [(Proto, u16); 10] = [
+pub const PROTOS: [(Proto, u16); 11] = [
     (Proto::Ftp, 21),
     (Proto::Telnet, 23),
     (Proto::Pop3, 110),
@@ -32,6 +32,7 @@ pub const PROTOS: [(Proto, u16); 10] = [
     (Proto::Mqtt, 1883),
     (Proto::Postgres, 5432),
     (Proto::Socks5, 1080),
+    (Proto::Mysql, 3306),
 ];
 
 /// One step of a conversation.

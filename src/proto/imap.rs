@@ -324,7 +324,7 @@ impl State {
         if tag == b"+" {
             // A continuation: during AUTHENTICATE, the server's challenge (CRAM-MD5's material).
             if let Some((x, _)) = self.sasl.as_mut() {
-                x.server_challenge(rest);
+                x.server_challenge(rest, out);
             }
         }
         if tag == b"*" || tag.starts_with(b"+") {

@@ -214,11 +214,14 @@ pub enum Event {
     SnmpPendingFull,
     /// The prober kept [`probe::MAX_PROBE`] bytes without deciding: the connection goes to HTTP.
     ProbeGaveUp,
+    /// A CRAM-MD5 challenge longer than [`sasl::MAX_CHALLENGE`] was not kept: its login is reported
+    /// without material for `--export-hashes`.
+    ChallengeTooLong,
 }
 
 impl Event {
     /// How many events there are (counters are an array indexed by `e as usize`).
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 
     /// Every event, in declaration order (`ALL[e as usize] == e`).
     pub const ALL: [Event; Event::COUNT] = [
@@ -236,6 +239,7 @@ impl Event {
         Event::HeldFull,
         Event::SnmpPendingFull,
         Event::ProbeGaveUp,
+        Event::ChallengeTooLong,
     ];
 
     /// The counter's name in `--stats` and ARCHITECTURE.md.
@@ -255,6 +259,7 @@ impl Event {
             Event::HeldFull => "proto_held_full",
             Event::SnmpPendingFull => "snmp_pending_full",
             Event::ProbeGaveUp => "probe_gave_up",
+            Event::ChallengeTooLong => "cram_challenge_too_long",
         }
     }
 }

@@ -543,6 +543,36 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Random packets and random bytes, cut anywhere: no panic, at most one login per client packet,
+        /// and a real exchange among them still cut the same way whole or byte by byte.
+        #[test]
+        fn random_bytes_in_random_cuttings_never_panic(
+            msgs in proptest::collection::vec((proptest::bool::ANY, proptest::collection::vec(proptest::num::u8::ANY, 0..80)), 0..12),
+            cut in 1usize..7,
+        ) {
+            let mut conv: Vec<(Side, Vec<u8>)> = vec![(S, enc::greeting("10.11.6-MariaDB", &SCRAMBLE, NATIVE))];
+            for (client, m) in msgs {
+                conv.push((if client { C } else { S }, if m.first().is_some_and(|b| b % 2 == 0) { enc::packet(1, &m) } else { m }));
+            }
+            let mut s = Mysql::default();
+            let mut out = super::super::Logins::default();
+            for (side, m) in &conv {
+                for piece in m.chunks(cut) {
+                    s.on_data(*side, piece, Timestamp::from_secs(1), &mut out);
+                }
+            }
+            s.on_close(Timestamp::from_secs(2), &mut out);
+            proptest::prop_assert!(out.logins.len() <= conv.len());
+            for l in &out.logins {
+                proptest::prop_assert!(!l.secret.is_empty());
+                proptest::prop_assert!(l.transcript.len() <= super::super::MAX_TRANSCRIPT);
+            }
+        }
+    }
+
     #[test]
     fn mutated_conversations_never_panic() {
         let conv: Vec<(Side, Vec<u8>)> = vec![

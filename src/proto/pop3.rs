@@ -188,7 +188,7 @@ impl LineProto for State {
         if !ok && !starts_ci(line, b"-ERR") {
             // `+ ` continuations of an AUTH exchange (CRAM-MD5's challenge), or noise.
             if let (Some(x), Some(c)) = (self.sasl.as_mut(), line.strip_prefix(b"+ ")) {
-                x.server_challenge(c);
+                x.server_challenge(c, out);
             }
             return;
         }

@@ -7,7 +7,7 @@
 use base64::Engine;
 
 use super::material::Material;
-use super::{Cred, Line, Mark, secret, text, user};
+use super::{Cred, Event, Line, LoginSink, Mark, secret, text, user};
 use crate::secret::{Secret, Text};
 
 /// What one SASL mechanism is, as far as credentials go.
@@ -220,12 +220,17 @@ impl SaslExchange {
     }
 
     /// The server's continuation (`334 <base64>`, `+ <base64>`), its code or `+` already stripped: for
-    /// CRAM-MD5, the challenge the response answers (the last one before the response counts).
-    pub fn server_challenge(&mut self, b64_text: &[u8]) {
+    /// CRAM-MD5, the challenge the response answers (the last one before the response counts). A
+    /// challenge past [`MAX_CHALLENGE`] is not kept, counted as [`Event::ChallengeTooLong`].
+    pub fn server_challenge(&mut self, b64_text: &[u8], out: &mut dyn LoginSink) {
         if self.kind != Kind::CramMd5 || self.taken {
             return;
         }
-        self.challenge = b64(b64_text).filter(|c| !c.is_empty() && c.len() <= MAX_CHALLENGE);
+        self.challenge = b64(b64_text).filter(|c| !c.is_empty());
+        if self.challenge.as_ref().is_some_and(|c| c.len() > MAX_CHALLENGE) {
+            self.challenge = None;
+            out.on_event(Event::ChallengeTooLong);
+        }
     }
 
     /// The initial response sent with the command (`=` is an empty one).
@@ -300,6 +305,25 @@ impl SaslExchange {
 mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn a_cram_md5_challenge_past_the_cap_is_not_kept_and_counted() {
+        let mut out = crate::proto::Logins::default();
+        let mut x = SaslExchange::new(Kind::CramMd5);
+        x.server_challenge(STANDARD.encode(vec![b'a'; MAX_CHALLENGE + 1]).as_bytes(), &mut out);
+        assert_eq!(out.events, vec![Event::ChallengeTooLong]);
+        let Step::Cred(d) = x.response(STANDARD.encode(b"tim b913a602c7eda7a495b4e6e7334d3890").as_bytes()) else {
+            panic!("no credential")
+        };
+        assert!(d.material.is_none(), "reported without material");
+        let mut y = SaslExchange::new(Kind::CramMd5);
+        y.server_challenge(STANDARD.encode(vec![b'a'; MAX_CHALLENGE]).as_bytes(), &mut out);
+        let Step::Cred(d) = y.response(STANDARD.encode(b"tim b913a602c7eda7a495b4e6e7334d3890").as_bytes()) else {
+            panic!("no credential")
+        };
+        assert!(d.material.is_some());
+        assert_eq!(out.events.len(), 1);
+    }
 
     #[test]
     fn plain_gives_authcid_and_password() {

@@ -168,7 +168,7 @@ impl State {
         if code == 334 {
             // An AUTH continuation: CRAM-MD5's challenge.
             if let Some(x) = self.sasl.as_mut() {
-                x.server_challenge(line.get(4..).unwrap_or_default());
+                x.server_challenge(line.get(4..).unwrap_or_default(), out);
             }
         }
         if more || code == 334 {

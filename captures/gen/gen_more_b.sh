@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Captures of more protocols (issue 11, part B), made with REAL servers and clients from Debian where
+# Debian has them:
+#   mysql      mariadbd (temporary datadir) + the mariadb client: mysql_native_password logins accepted
+#              and refused, a PAM account whose server asks for mysql_clear_password (the password in
+#              clear), and a TLS login (negative)
+#   memcached  memcached -S (SASL, sasldb) + python3-pylibmc (binary protocol, SASL PLAIN): accepted,
+#              refused, and a plain binary GET without SASL (negative)
+# The servers run in the server namespace (10.77.0.2), the clients in the client namespace (10.77.0.1),
+# tcpdump records on the server veth. Nothing leaves the two namespaces; every config and data file lives
+# in a temporary directory; the temporary system user and PAM service of the mysql scenario are removed
+# on exit with everything else. Needs root.
+#   sudo captures/gen/gen_more_b.sh               all scenarios
+#   sudo captures/gen/gen_more_b.sh mysql         some of them
+# Each capture NAME.pcap gets NAME.truth.json (see captures/README.md). Every password is fixed.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="$ROOT/captures"
+[[ $(id -u) -eq 0 ]] || { echo "needs root: sudo $0 $*" >&2; exit 1; }
+"$HERE/setup.sh"
+
+ALL=(mysql memcached)
+for name in "$@"; do
+    [[ " ${ALL[*]} " == *" $name "* ]] || { echo "unknown scenario: $name (know: ${ALL[*]})" >&2; exit 2; }
+done
+WANT=("${@:-${ALL[@]}}")
+
+# --- packages: install only what is missing (services must not start outside the namespaces) -------------
+declare -A PKGS=([mysql]="mariadb-server mariadb-client" [memcached]="memcached sasl2-bin python3-pylibmc")
+need=()
+for name in "${WANT[@]}"; do
+    for p in ${PKGS[$name]}; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+    done
+done
+if [[ ${#need[@]} -gt 0 ]]; then
+    # policy-rc.d exit 101: Debian's maintainer scripts do not start the freshly installed daemons.
+    PRC=/usr/sbin/policy-rc.d; PRC_MADE=
+    [[ -e $PRC ]] || { printf '#!/bin/sh\nexit 101\n' >"$PRC"; chmod 755 "$PRC"; PRC_MADE=1; }
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    [[ -n $PRC_MADE ]] && rm -f "$PRC"
+fi
+
+PREFIX=psgn
+source "$HERE/netns.sh"
+WORK="$(mktemp -d)"
+chmod 755 "$WORK"
+PAM_USER=psgnpam
+PAM_SERVICE=psgn-mariadb
+PAM_USER_MADE=
+cleanup() {
+    local ns pids
+    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
+    for _ in $(seq 1 100); do
+        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
+        [[ -z $pids ]] && break
+        sleep 0.1
+    done
+    netns_down
+    if [[ -n $PAM_USER_MADE ]]; then userdel "$PAM_USER" 2>/dev/null || true; fi
+    rm -f "/etc/pam.d/$PAM_SERVICE"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+netns_up
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=more.lab" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+
+# --- helpers (as gen_services.sh) --------------------------------------------------------------------------
+wait_tcp() { # port
+    for _ in $(seq 1 300); do
+        $C bash -c "exec 3<>/dev/tcp/10.77.0.2/$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on 10.77.0.2:$1" >&2; return 1
+}
+ok() { "$@" >>"$WORK/clients.log" 2>&1 || { echo "expected success: $*" >&2; tail -5 "$WORK/clients.log" >&2; exit 1; }; }
+ko() { if "$@" >>"$WORK/clients.log" 2>&1; then echo "expected failure: $*" >&2; exit 1; fi; }
+
+record() { # name
+    local name=$1
+    rm -f "$WORK/cap.pcap"
+    $S tcpdump -i "$VS" -s 0 -U -w "$WORK/cap.pcap" 'tcp or udp' 2>/dev/null &
+    local tp=$!
+    sleep 1
+    "scenario_$name"
+    sleep 1
+    kill -INT $tp; wait $tp 2>/dev/null || true
+    cp "$WORK/cap.pcap" "$OUT/$name.pcap"
+    chmod 644 "$OUT/$name.pcap"
+    echo "$name.pcap: $(stat -c %s "$OUT/$name.pcap") bytes" >&2
+}
+
+# Severity by README's rules: critical for a password the server did not refuse, medium for a refused one
+# and for hash-only material.
+OK='"verdict": "accepted", "severity": "critical"'
+KO='"verdict": "refused", "severity": "medium"'
+YES='"accepted by the server"'
+NO='"refused by the server"'
+truth() { # name; JSON on stdin -> captures/NAME.truth.json (normalised)
+    cat >"$WORK/truth.json"
+    python3 - "$WORK/truth.json" "$OUT/$1.truth.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    json.dump(t, f, indent=1)
+    f.write("\n")
+PY
+    chmod 644 "$OUT/$1.truth.json"
+}
+
+# Every listed secret must really be in the capture as sent, every "absent" string must not.
+check() { # name, then strings that must NOT appear anywhere in the capture
+    python3 - "$OUT/$1.pcap" "$OUT/$1.truth.json" "${@:2}" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+t = json.load(open(sys.argv[2]))
+bad = []
+for l in t["leaks"]:
+    if l["secret"].encode() not in raw:
+        bad.append(f"leak not in capture: {l}")
+    if l.get("user") and l["user"].encode() not in raw:
+        bad.append(f"user not in capture: {l}")
+for h in t.get("hash_only", []):
+    if h["user"].encode() not in raw:
+        bad.append(f"hash-only user not in capture: {h}")
+for a in sys.argv[3:]:
+    if a.encode() in raw:
+        bad.append(f"must be absent but is in the capture: {a}")
+if bad:
+    print("\n".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+# --- MySQL: MariaDB with native-password accounts, a PAM account (mysql_clear_password), TLS -----------------
+MY_NATIVE_PW='My-native-pass-1'
+MY_PAM_PW='My-pam-clear-pass-2'
+MY_TLS_PW='My-tls-pass-3'
+start_mysql() {
+    local d="$WORK/my"
+    mkdir -p "$d/data" "$d/run"
+    cp "$WORK/cert.pem" "$WORK/key.pem" "$d/"
+    # The PAM account: a temporary system user checked by pam_unix through a PAM service of our own.
+    if ! id "$PAM_USER" >/dev/null 2>&1; then
+        useradd -M -N -s /usr/sbin/nologin "$PAM_USER"
+        PAM_USER_MADE=1
+    fi
+    echo "$PAM_USER:$MY_PAM_PW" | chpasswd
+    printf 'auth required pam_unix.so\naccount required pam_unix.so\n' >"/etc/pam.d/$PAM_SERVICE"
+    mariadb-install-db --no-defaults --user=root --datadir="$d/data" --auth-root-authentication-method=socket \
+        --skip-test-db >>"$WORK/my.log" 2>&1
+    # pam_use_cleartext_plugin: the server asks the client for mysql_clear_password (the password in
+    # clear) instead of the dialog plugin.
+    $S mariadbd --no-defaults --user=root --datadir="$d/data" --socket="$d/run/sock" --pid-file="$d/run/pid" \
+        --bind-address=10.77.0.2 --port=3306 --skip-name-resolve --plugin-load-add=auth_pam \
+        --pam-use-cleartext-plugin=ON --ssl-cert="$d/cert.pem" --ssl-key="$d/key.pem" \
+        --log-error="$d/err.log" >>"$WORK/my.log" 2>&1 &
+    wait_tcp 3306
+    $S mariadb --no-defaults -S "$d/run/sock" -u root >>"$WORK/my.log" 2>&1 <<EOF
+CREATE DATABASE shop;
+CREATE USER 'app_native'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('$MY_NATIVE_PW');
+CREATE USER '$PAM_USER'@'%' IDENTIFIED VIA pam USING '$PAM_SERVICE';
+CREATE USER 'app_tls'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('$MY_TLS_PW') REQUIRE SSL;
+GRANT ALL ON shop.* TO 'app_native'@'%', '$PAM_USER'@'%', 'app_tls'@'%';
+EOF
+}
+my() { # user password [more client options]
+    $C mariadb --no-defaults -h 10.77.0.2 -P 3306 -u "$1" -p"$2" --connect-timeout=5 "${@:3}" shop -e 'SELECT CURRENT_USER()'
+}
+scenario_mysql() {
+    ok my app_native "$MY_NATIVE_PW" --skip-ssl
+    ko my app_native 'wrong-native-pass' --skip-ssl
+    ok my "$PAM_USER" "$MY_PAM_PW" --skip-ssl --enable-cleartext-plugin
+    ko my "$PAM_USER" 'wrong-pam-pass' --skip-ssl --enable-cleartext-plugin
+    ok my app_tls "$MY_TLS_PW" --ssl --ssl-verify-server-cert=OFF
+}
+truth_mysql() {
+    truth mysql <<EOF
+{"leaks": [
+  {"kind": "mysql_cleartext", "server": "10.77.0.2:3306", "user": "$PAM_USER", "secret": "$MY_PAM_PW", $OK, "evidence_has": ["MYSQL mysql_clear_password", $YES]},
+  {"kind": "mysql_cleartext", "server": "10.77.0.2:3306", "user": "$PAM_USER", "secret": "wrong-pam-pass", $KO, "evidence_has": ["MYSQL mysql_clear_password", $NO]}
+ ],
+ "hash_only": [
+  {"server": "10.77.0.2:3306", "user": "app_native", "mechanism": "mysql_native_password", "severity": "medium", "evidence_has": ["mysql_native_password", "hash only", $YES]},
+  {"server": "10.77.0.2:3306", "user": "app_native", "mechanism": "mysql_native_password", "severity": "medium", "evidence_has": ["mysql_native_password", "hash only", $NO]},
+  {"server": "10.77.0.2:3306", "user": "$PAM_USER", "mechanism": "mysql_native_password", "severity": "medium", "evidence_has": ["mysql_native_password", "hash only", "no answer"]},
+  {"server": "10.77.0.2:3306", "user": "$PAM_USER", "mechanism": "mysql_native_password", "severity": "medium", "evidence_has": ["mysql_native_password", "hash only", "no answer"]}
+ ],
+ "hash_passwords": {"app_native": "$MY_NATIVE_PW", "$PAM_USER": "$MY_PAM_PW"},
+ "negatives": [
+  "the login of app_tls: SSLRequest, then TLS; its password ($MY_TLS_PW) and scramble response are inside the TLS session",
+  "the native-password logins must not be reported as mysql_cleartext: only a scramble response crosses",
+  "the query SELECT CURRENT_USER() and its result"
+ ]}
+EOF
+    check mysql "$MY_TLS_PW" "$MY_NATIVE_PW" "app_tls"
+}
+
+for name in "${WANT[@]}"; do
+    "start_$name"
+    record "$name"
+    "truth_$name"
+done
