@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 17] = [
+const CAPTURES: [&str; 18] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -36,6 +36,7 @@ const CAPTURES: [&str; 17] = [
     "proxy",
     // More protocols, part B (captures/gen/gen_more_b.sh).
     "mysql",
+    "memcached",
 ];
 
 fn root() -> PathBuf {

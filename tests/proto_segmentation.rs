@@ -148,6 +148,25 @@ fn conversations() -> Vec<(Proto, Conv, Vec<Key>)> {
                 ],
             )
         },
+        {
+            // pylibmc with SASL: LIST_MECHS, a refused then an accepted SASL_AUTH PLAIN.
+            use plainsight::proto::memcached::enc;
+            (
+                Proto::Memcached,
+                vec![
+                    (C, enc::request(0x20, 1, b"", b"")),
+                    (S, enc::response(0x20, 0, 1, b"PLAIN")),
+                    (C, enc::request(0x21, 2, b"PLAIN", b"cacheuser\0cacheuser\0wrong")),
+                    (S, enc::response(0x21, 0x20, 2, b"Auth failure")),
+                    (C, enc::request(0x21, 3, b"PLAIN", b"\0cacheuser\0s3cret")),
+                    (S, enc::response(0x21, 0, 3, b"Authenticated")),
+                ],
+                vec![
+                    k(Some("cacheuser"), "wrong", Verdict::Refused),
+                    k(Some("cacheuser"), "s3cret", Verdict::Accepted),
+                ],
+            )
+        },
     ]
 }
 
@@ -202,7 +221,7 @@ proptest! {
 
     #[test]
     fn any_split_of_each_message_gives_the_same_logins(
-        which in 0usize..7,
+        which in 0usize..8,
         cuts in proptest::collection::vec(proptest::collection::vec(0usize..4096, 0..12), 11),
     ) {
         let convs = conversations();

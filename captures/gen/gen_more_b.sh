@@ -201,6 +201,56 @@ EOF
     check mysql "$MY_TLS_PW" "$MY_NATIVE_PW" "app_tls"
 }
 
+# --- memcached: binary protocol with SASL (sasldb), python3-pylibmc -------------------------------------------
+MC_PW='Mc-sasl-pass-1'
+MC_USER=cacheuser
+start_memcached() {
+    local d="$WORK/mc"
+    mkdir -p "$d"
+    # memcached -S asks Cyrus SASL (service "memcached") for PLAIN checked against a sasldb of our own.
+    printf 'mech_list: plain\nsasldb_path: %s/sasldb2\n' "$d" >"$d/memcached.conf"
+    echo "$MC_PW" | saslpasswd2 -p -a memcached -f "$d/sasldb2" -c "$MC_USER"
+    chmod 644 "$d/sasldb2"
+    $S env SASL_CONF_PATH="$d" memcached -S -u root -l 10.77.0.2 -p 11211 -U 0 >>"$WORK/mc.log" 2>&1 &
+    wait_tcp 11211
+}
+mc() { # user password: SET then GET a key over the binary protocol with SASL PLAIN
+    $C /usr/bin/python3 - "$1" "$2" <<'PY'
+import sys, pylibmc
+c = pylibmc.Client(["10.77.0.2:11211"], binary=True, username=sys.argv[1], password=sys.argv[2])
+c.set("lab-key", "lab-value")
+assert c.get("lab-key") in ("lab-value", b"lab-value")
+PY
+}
+mc_nosasl() { # a binary GET without authenticating: the server refuses it, no credential crossed
+    $C /usr/bin/python3 - <<'PY'
+import socket, struct
+s = socket.create_connection(("10.77.0.2", 11211))
+key = b"lab-key"
+s.sendall(struct.pack(">BBHBBHIIQ", 0x80, 0x00, len(key), 0, 0, 0, len(key), 1, 0) + key)
+r = s.recv(1024)
+assert r[0] == 0x81 and struct.unpack(">H", r[6:8])[0] != 0, r
+PY
+}
+scenario_memcached() {
+    ok mc "$MC_USER" "$MC_PW"
+    ko mc "$MC_USER" 'wrong-mc-pass'
+    ok mc_nosasl
+}
+truth_memcached() {
+    truth memcached <<EOF
+{"leaks": [
+  {"kind": "memcached_sasl", "server": "10.77.0.2:11211", "user": "$MC_USER", "secret": "$MC_PW", $OK, "evidence_has": ["MEMCACHED SASL PLAIN", $YES]},
+  {"kind": "memcached_sasl", "server": "10.77.0.2:11211", "user": "$MC_USER", "secret": "wrong-mc-pass", $KO, "evidence_has": ["MEMCACHED SASL PLAIN", $NO]}
+ ],
+ "negatives": [
+  "the SET and GET of lab-key after the accepted login (data, not credentials)",
+  "a binary GET sent without authenticating (refused by the server: no credential crossed)"
+ ]}
+EOF
+    check memcached
+}
+
 for name in "${WANT[@]}"; do
     "start_$name"
     record "$name"

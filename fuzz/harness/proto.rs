@@ -21,7 +21,7 @@ use plainsight::reassembly::Side;
 use plainsight::secret::Part;
 use plainsight::time::Timestamp;
 
-pub const PROTOS: [(Proto, u16); 11] = [
+pub const PROTOS: [(Proto, u16); 12] = [
     (Proto::Ftp, 21),
     (Proto::Telnet, 23),
     (Proto::Pop3, 110),
@@ -33,6 +33,7 @@ pub const PROTOS: [(Proto, u16); 11] = [
     (Proto::Postgres, 5432),
     (Proto::Socks5, 1080),
     (Proto::Mysql, 3306),
+    (Proto::Memcached, 11211),
 ];
 
 /// One step of a conversation.

@@ -275,6 +275,9 @@ impl Alert {
             LeakKind::MysqlCleartext => {
                 format!("mysql --enable-cleartext-plugin -h {ip} -P {port} -u {} -p{}", q(user), q(secret))
             }
+            LeakKind::MemcachedSasl => {
+                format!("memcstat --servers={host}:{port} --binary --username={} --password={}", q(user), q(secret))
+            }
             LeakKind::Socks5Login => {
                 format!("curl --socks5 {} 'http://example.com/'", q(&format!("{user}:{secret}@{host}:{port}")))
             }

@@ -25,6 +25,7 @@ pub fn kind(p: Proto) -> LeakKind {
         Proto::Postgres => LeakKind::PostgresCleartext,
         Proto::Socks5 => LeakKind::Socks5Login,
         Proto::Mysql => LeakKind::MysqlCleartext,
+        Proto::Memcached => LeakKind::MemcachedSasl,
     }
 }
 

@@ -64,6 +64,7 @@ pub enum LeakKind {
     Socks5Login,
     MysqlCleartext,
     MysqlNative,
+    MemcachedSasl,
 }
 
 impl LeakKind {
@@ -95,6 +96,7 @@ impl LeakKind {
             LeakKind::Socks5Login => "socks5_login",
             LeakKind::MysqlCleartext => "mysql_cleartext",
             LeakKind::MysqlNative => "mysql_native",
+            LeakKind::MemcachedSasl => "memcached_sasl",
         }
     }
 
@@ -113,6 +115,7 @@ impl LeakKind {
             LeakKind::PostgresCleartext => "postgres",
             LeakKind::Socks5Login => "socks5",
             LeakKind::MysqlCleartext | LeakKind::MysqlNative => "mysql",
+            LeakKind::MemcachedSasl => "memcached",
             _ => "http",
         }
     }

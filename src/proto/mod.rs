@@ -37,6 +37,7 @@ pub mod smtp;
 pub mod telnet;
 
 pub mod ldap;
+pub mod memcached;
 pub mod mqtt;
 pub mod mysql;
 pub mod postgres;
@@ -76,6 +77,7 @@ pub enum Proto {
     Postgres,
     Socks5,
     Mysql,
+    Memcached,
 }
 
 impl Proto {
@@ -93,6 +95,7 @@ impl Proto {
             Proto::Postgres => "postgres",
             Proto::Socks5 => "socks5",
             Proto::Mysql => "mysql",
+            Proto::Memcached => "memcached",
         }
     }
 }
@@ -315,6 +318,7 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Smtp => Box::new(smtp::Smtp::default()),
         Proto::Socks5 => Box::new(socks5::Socks5::default()),
         Proto::Mysql => Box::new(mysql::Mysql::default()),
+        Proto::Memcached => Box::new(memcached::Memcached::default()),
         // SNMP is UDP: its messages go to `snmp::Tracker`, never to a stream session. A TCP connection
         // is never recognised as SNMP by the prober; should one be, it is ignored.
         Proto::Snmp => Box::new(Ignore),

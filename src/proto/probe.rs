@@ -155,6 +155,20 @@ fn mysql_greeting(d: &[u8]) -> Option<bool> {
     }
 }
 
+/// A memcached binary-protocol request: magic 0x80, a known opcode, data type 0, and key and extras
+/// that fit the body. `None`: the 24-byte header is not complete yet.
+fn memcached_request(d: &[u8]) -> Option<bool> {
+    if d.first() != Some(&0x80) {
+        return Some(false);
+    }
+    let h = d.get(..24)?;
+    let key = u32::from(u16::from_be_bytes([h[2], h[3]]));
+    let body = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
+    // GET..GATKQ and the SASL opcodes (0x20-0x22) are what a client starts with.
+    let known = h[1] <= 0x1e || (0x20..=0x22).contains(&h[1]);
+    Some(known && h[5] == 0 && key + u32::from(h[4]) <= body && body <= 1 << 20 && key <= 250)
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -260,6 +274,11 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         match mqtt_connect(client) {
             Some(true) => return Decision::Proto(Proto::Mqtt),
+            None => return Decision::NeedMore,
+            Some(false) => {}
+        }
+        match memcached_request(client) {
+            Some(true) => return Decision::Proto(Proto::Memcached),
             None => return Decision::NeedMore,
             Some(false) => {}
         }
@@ -417,6 +436,24 @@ mod tests {
         assert_eq!(d(b"", b"HTTP/1.1 200 OK\r\n", 3306), No);
         // Binary junk with a zero fourth byte and a protocol byte of 10 but no version is not MySQL.
         assert_eq!(d(b"", &[0x10, 0, 0, 0, 0x0a, b'x', 0, 1, 2, 3], 3306), No);
+    }
+
+    #[test]
+    fn a_memcached_binary_request_on_any_port_and_nothing_else_is_memcached() {
+        use super::super::memcached::enc;
+        assert_eq!(d(&enc::request(0x20, 1, b"", b""), b"", 11211), Decision::Proto(Proto::Memcached));
+        assert_eq!(d(&enc::request(0x21, 1, b"PLAIN", b"\0u\0p"), b"", 9999), Decision::Proto(Proto::Memcached));
+        assert_eq!(d(&enc::request(0x21, 1, b"PLAIN", b"\0u\0p")[..10], b"", 9999), NeedMore);
+        // An unknown opcode, a bad data type, a key longer than the body: not memcached.
+        assert_eq!(d(&enc::request(0x99, 1, b"", b""), b"", 11211), No);
+        let mut bad = enc::request(0x00, 1, b"key", b"");
+        bad[5] = 1;
+        assert_eq!(d(&bad, b"", 11211), No);
+        // The text protocol is not the binary one (and has no SASL).
+        assert_eq!(d(b"get key\r\n", b"", 11211), No);
+        // Other binary clients are still told apart.
+        assert_eq!(d(&[5, 2, 0, 2], b"", 1080), Decision::Proto(Proto::Socks5));
+        assert_eq!(d(b"\x10\x1a\x00\x04MQTT\x04\xc2\x00\x3c", b"", 8883), Decision::Proto(Proto::Mqtt));
     }
 
     #[test]
