@@ -11,6 +11,8 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
+use hmac::{Hmac, Mac};
+use md4::Md4;
 use md5::Md5;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
@@ -70,6 +72,32 @@ fn mysql_native_lines_recompute_from_the_generators_passwords() {
     assert_eq!(cracked, 2, "the lines of the two right passwords recompute: {lines:?}");
 }
 
+fn hmac_md5(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut m = <Hmac<Md5> as Mac>::new_from_slice(key).unwrap();
+    m.update(data);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// NetNTLMv2 (MS-NLMP 3.3.2): NTProofStr = HMAC-MD5(NTOWFv2, challenge + blob), NTOWFv2 =
+/// HMAC-MD5(MD4(UTF-16LE(password)), UTF-16LE(upper(user) + domain)).
+fn ntlmv2_proof(pw: &str, user: &str, domain: &str, challenge: &[u8], blob: &[u8]) -> Vec<u8> {
+    let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let owf = hmac_md5(&Md4::digest(utf16(pw)), &utf16(&format!("{}{domain}", user.to_uppercase())));
+    hmac_md5(&owf, &[challenge, blob].concat())
+}
+
+#[test]
+fn netntlmv2_line_recomputes_from_the_generators_password() {
+    let d = common::tempdir();
+    let lines = export("ntlm", d.path());
+    // The accepted login; the refused one is left out.
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let f: Vec<&str> = lines[0].split(':').collect();
+    assert_eq!((f[0], f[1], f[2]), ("alice", "", "LAB"));
+    let pw = &passwords("ntlm")[0];
+    assert_eq!(unhex(f[4]), ntlmv2_proof(pw, f[0], f[2], &unhex(f[3]), &unhex(f[5])), "{}", lines[0]);
+}
+
 #[test]
 fn postgres_md5_line_recomputes_from_the_generators_password() {
     let d = common::tempdir();
@@ -92,7 +120,7 @@ fn hashcat_cracks_the_exported_lines() {
         return;
     }
     let d = common::tempdir();
-    for (capture, mode, want) in [("mysql", "11200", 2), ("postgres", "11100", 1)] {
+    for (capture, mode, want) in [("mysql", "11200", 2), ("postgres", "11100", 1), ("ntlm", "5600", 1)] {
         let lines = export(capture, d.path());
         let hashes = d.path().join(format!("{capture}.h"));
         std::fs::write(&hashes, lines.join("\n") + "\n").unwrap();

@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 18] = [
+const CAPTURES: [&str; 19] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -37,6 +37,7 @@ const CAPTURES: [&str; 18] = [
     // More protocols, part B (captures/gen/gen_more_b.sh).
     "mysql",
     "memcached",
+    "ntlm",
 ];
 
 fn root() -> PathBuf {

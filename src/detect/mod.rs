@@ -21,6 +21,7 @@ pub mod excerpt;
 pub mod json;
 pub mod jwt;
 pub mod login;
+pub mod ntlm;
 pub mod response_token;
 pub mod url;
 pub mod verdict;
@@ -65,6 +66,7 @@ pub enum LeakKind {
     MysqlCleartext,
     MysqlNative,
     MemcachedSasl,
+    HttpNtlm,
 }
 
 impl LeakKind {
@@ -97,6 +99,7 @@ impl LeakKind {
             LeakKind::MysqlCleartext => "mysql_cleartext",
             LeakKind::MysqlNative => "mysql_native",
             LeakKind::MemcachedSasl => "memcached_sasl",
+            LeakKind::HttpNtlm => "http_ntlm",
         }
     }
 
@@ -269,6 +272,13 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Foun
             f.evidence = format!("{} ({note})", f.evidence);
         }
     }
+    finish(cfg, out, start);
+}
+
+/// The NTLM responses of a request (`ntlm`), given the connection's last server challenge.
+pub fn detect_ntlm(cfg: &Config, headers: &crate::http::Headers, challenge: Option<[u8; 8]>, out: &mut Found) {
+    let start = out.findings.len();
+    ntlm::detect(headers, challenge, out);
     finish(cfg, out, start);
 }
 
