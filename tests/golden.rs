@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 19] = [
+const CAPTURES: [&str; 20] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -38,6 +38,7 @@ const CAPTURES: [&str; 19] = [
     "mysql",
     "memcached",
     "ntlm",
+    "rlogin",
 ];
 
 fn root() -> PathBuf {

@@ -8,6 +8,8 @@
 #              refused, and a plain binary GET without SASL (negative)
 #   ntlm       python3-requests-ntlm (a real NTLMv2 client) against a short NTLM web server of ours
 #              (Debian has none that runs without a domain): accepted and refused
+#   rlogin     the real rlogin client (rsh-redone-client, under expect) against a short rlogind of ours:
+#              a password accepted and refused, and a trusted login without password (negative)
 # The servers run in the server namespace (10.77.0.2), the clients in the client namespace (10.77.0.1),
 # tcpdump records on the server veth. Nothing leaves the two namespaces; every config and data file lives
 # in a temporary directory; the temporary system user and PAM service of the mysql scenario are removed
@@ -22,7 +24,7 @@ OUT="$ROOT/captures"
 [[ $(id -u) -eq 0 ]] || { echo "needs root: sudo $0 $*" >&2; exit 1; }
 "$HERE/setup.sh"
 
-ALL=(mysql memcached ntlm)
+ALL=(mysql memcached ntlm rlogin)
 for name in "$@"; do
     [[ " ${ALL[*]} " == *" $name "* ]] || { echo "unknown scenario: $name (know: ${ALL[*]})" >&2; exit 2; }
 done
@@ -30,7 +32,7 @@ WANT=("${@:-${ALL[@]}}")
 
 # --- packages: install only what is missing (services must not start outside the namespaces) -------------
 declare -A PKGS=([mysql]="mariadb-server mariadb-client" [memcached]="memcached sasl2-bin python3-pylibmc"
-    [ntlm]="python3-requests-ntlm python3-ntlm-auth")
+    [ntlm]="python3-requests-ntlm python3-ntlm-auth" [rlogin]="rsh-redone-client expect")
 need=()
 for name in "${WANT[@]}"; do
     for p in ${PKGS[$name]}; do
@@ -336,6 +338,93 @@ truth_ntlm() {
  ]}
 EOF
     check ntlm "$NTLM_PW"
+}
+
+# --- rlogin: the real client (rsh-redone-client, under expect) against a small rlogind of ours -----------
+# Debian's rlogind (rsh-redone-server) runs only from inetd with PAM; the server is a short Python script
+# that speaks RFC 1282 (the opening, the NUL answer, a Password: prompt, a shell prompt or "Login
+# incorrect") and trusts the user `trusted` as .rhosts would. The client is the real rlogin.
+RL_PW='Rl0gin-pass-1'
+RL_USER=alice
+start_rlogin() {
+    local d="$WORK/rl"
+    mkdir -p "$d"
+    cat >"$d/rlogind.py" <<'PY'
+import socket, sys, threading
+PW = sys.argv[1]
+def serve(c):
+    buf = b""
+    while buf.count(b"\0") < 4:
+        b = c.recv(256)
+        if not b:
+            return
+        buf += b
+    remote = buf.split(b"\0")[2].decode()
+    c.sendall(b"\0")
+    if remote != "trusted":
+        c.sendall(b"Password: ")
+        typed = b""
+        while not typed.endswith((b"\r", b"\n")):
+            b = c.recv(1)
+            if not b:
+                return
+            if b != b"\xff":
+                typed += b
+        if typed.strip().decode(errors="replace") != PW:
+            c.sendall(b"\r\nLogin incorrect\r\n")
+            c.close()
+            return
+    c.sendall(("\r\nLast login: Mon Dec  1 10:00:00 2026 from 10.77.0.1\r\n%s@lab:~$ " % remote).encode())
+    c.settimeout(5)
+    try:
+        while b"exit" not in buf:
+            b = c.recv(256)
+            if not b:
+                break
+            buf += b
+    except OSError:
+        pass
+    c.sendall(b"\r\nlogout\r\n")
+    c.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.2", 513))
+s.listen()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+    $S /usr/bin/python3 "$d/rlogind.py" "$RL_PW" >>"$WORK/rl.log" 2>&1 &
+    wait_tcp 513
+}
+rl() { # user password ("" for none): the real rlogin client typing at the prompt
+    $C expect -c "
+        set timeout 10
+        spawn rlogin -l $1 10.77.0.2
+        if {\"$2\" ne \"\"} { expect \"Password: \"; send \"$2\\r\" }
+        expect {
+            \"~\\$ \" { send \"exit\\r\"; expect eof; exit 0 }
+            \"incorrect\" { expect eof; exit 1 }
+            timeout { exit 2 }
+        }"
+}
+scenario_rlogin() {
+    ok rl "$RL_USER" "$RL_PW"
+    ko rl "$RL_USER" 'wrong-rlogin-pass'
+    ok rl trusted ""
+}
+truth_rlogin() {
+    truth rlogin <<EOF
+{"leaks": [
+  {"kind": "rlogin_login", "server": "10.77.0.2:513", "user": "$RL_USER", "secret": "$RL_PW", $OK, "evidence_has": ["RLOGIN password prompt", $YES]},
+  {"kind": "rlogin_login", "server": "10.77.0.2:513", "user": "$RL_USER", "secret": "wrong-rlogin-pass", $KO, "evidence_has": ["RLOGIN password prompt", $NO]}
+ ],
+ "negatives": [
+  "the login of user trusted, let in without a password (trusted by host, as .rhosts): no secret crossed",
+  "the command exit typed in the shells"
+ ]}
+EOF
+    check rlogin
 }
 
 for name in "${WANT[@]}"; do

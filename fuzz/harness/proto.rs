@@ -21,7 +21,7 @@ use plainsight::reassembly::Side;
 use plainsight::secret::Part;
 use plainsight::time::Timestamp;
 
-pub const PROTOS: [(Proto, u16); 12] = [
+pub const PROTOS: [(Proto, u16); 13] = [
     (Proto::Ftp, 21),
     (Proto::Telnet, 23),
     (Proto::Pop3, 110),
@@ -34,6 +34,7 @@ pub const PROTOS: [(Proto, u16); 12] = [
     (Proto::Socks5, 1080),
     (Proto::Mysql, 3306),
     (Proto::Memcached, 11211),
+    (Proto::Rlogin, 513),
 ];
 
 /// One step of a conversation.

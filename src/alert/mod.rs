@@ -275,6 +275,9 @@ impl Alert {
             LeakKind::MysqlCleartext => {
                 format!("mysql --enable-cleartext-plugin -h {ip} -P {port} -u {} -p{}", q(user), q(secret))
             }
+            LeakKind::RloginLogin => {
+                format!("rlogin -l {} {ip}, then type the password {}", q(user), q(secret))
+            }
             LeakKind::MemcachedSasl => {
                 format!("memcstat --servers={host}:{port} --binary --username={} --password={}", q(user), q(secret))
             }

@@ -26,6 +26,7 @@ pub fn kind(p: Proto) -> LeakKind {
         Proto::Socks5 => LeakKind::Socks5Login,
         Proto::Mysql => LeakKind::MysqlCleartext,
         Proto::Memcached => LeakKind::MemcachedSasl,
+        Proto::Rlogin => LeakKind::RloginLogin,
     }
 }
 

@@ -67,6 +67,7 @@ pub enum LeakKind {
     MysqlNative,
     MemcachedSasl,
     HttpNtlm,
+    RloginLogin,
 }
 
 impl LeakKind {
@@ -100,6 +101,7 @@ impl LeakKind {
             LeakKind::MysqlNative => "mysql_native",
             LeakKind::MemcachedSasl => "memcached_sasl",
             LeakKind::HttpNtlm => "http_ntlm",
+            LeakKind::RloginLogin => "rlogin_login",
         }
     }
 
@@ -119,6 +121,7 @@ impl LeakKind {
             LeakKind::Socks5Login => "socks5",
             LeakKind::MysqlCleartext | LeakKind::MysqlNative => "mysql",
             LeakKind::MemcachedSasl => "memcached",
+            LeakKind::RloginLogin => "rlogin",
             _ => "http",
         }
     }

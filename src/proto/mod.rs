@@ -42,6 +42,7 @@ pub mod mqtt;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;
+pub mod rlogin;
 pub mod snmp;
 pub mod socks5;
 
@@ -78,6 +79,7 @@ pub enum Proto {
     Socks5,
     Mysql,
     Memcached,
+    Rlogin,
 }
 
 impl Proto {
@@ -96,6 +98,7 @@ impl Proto {
             Proto::Socks5 => "socks5",
             Proto::Mysql => "mysql",
             Proto::Memcached => "memcached",
+            Proto::Rlogin => "rlogin",
         }
     }
 }
@@ -319,6 +322,7 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Socks5 => Box::new(socks5::Socks5::default()),
         Proto::Mysql => Box::new(mysql::Mysql::default()),
         Proto::Memcached => Box::new(memcached::Memcached::default()),
+        Proto::Rlogin => Box::new(rlogin::Rlogin::default()),
         // SNMP is UDP: its messages go to `snmp::Tracker`, never to a stream session. A TCP connection
         // is never recognised as SNMP by the prober; should one be, it is ignored.
         Proto::Snmp => Box::new(Ignore),

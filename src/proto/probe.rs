@@ -169,6 +169,21 @@ fn memcached_request(d: &[u8]) -> Option<bool> {
     Some(known && h[5] == 0 && key + u32::from(h[4]) <= body && body <= 1 << 20 && key <= 250)
 }
 
+/// An rlogin opening: `NUL user NUL user NUL terminal/speed NUL`, the names printable. `None`: what
+/// arrived so far fits but is not complete.
+fn rlogin_opening(d: &[u8]) -> Option<bool> {
+    let Some(rest) = d.strip_prefix(b"\0") else { return Some(false) };
+    let fields: Vec<&[u8]> = rest.splitn(4, |&c| c == 0).collect();
+    let printable = |f: &[u8]| f.len() <= 64 && f.iter().all(|b| b.is_ascii_graphic());
+    if fields.iter().take(3).any(|f| !printable(f)) {
+        return Some(false);
+    }
+    match fields.as_slice() {
+        [local, remote, term, _] => Some(!local.is_empty() && !remote.is_empty() && term.contains(&b'/')),
+        _ => None,
+    }
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -276,6 +291,11 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
             Some(true) => return Decision::Proto(Proto::Mqtt),
             None => return Decision::NeedMore,
             Some(false) => {}
+        }
+        match rlogin_opening(client) {
+            Some(true) => return Decision::Proto(Proto::Rlogin),
+            None if client.len() < 200 => return Decision::NeedMore,
+            _ => {}
         }
         match memcached_request(client) {
             Some(true) => return Decision::Proto(Proto::Memcached),
@@ -454,6 +474,19 @@ mod tests {
         // Other binary clients are still told apart.
         assert_eq!(d(&[5, 2, 0, 2], b"", 1080), Decision::Proto(Proto::Socks5));
         assert_eq!(d(b"\x10\x1a\x00\x04MQTT\x04\xc2\x00\x3c", b"", 8883), Decision::Proto(Proto::Mqtt));
+    }
+
+    #[test]
+    fn an_rlogin_opening_on_any_port_and_nothing_else_is_rlogin() {
+        assert_eq!(d(b"\0alice\0alice\0xterm/38400\0", b"", 513), Decision::Proto(Proto::Rlogin));
+        assert_eq!(d(b"\0alice\0alice\0xterm/38400\0", b"\0", 5130), Decision::Proto(Proto::Rlogin));
+        assert_eq!(d(b"\0alice\0al", b"", 513), NeedMore);
+        // rsh (`port NUL user NUL user NUL command NUL`) does not start with NUL; a terminal type
+        // without a speed, binary junk, and PostgreSQL's startup packet are not rlogin.
+        assert_eq!(d(b"1023\0bob\0bob\0ls\0", b"", 514), No);
+        assert_eq!(d(b"\0alice\0alice\0xterm\0", b"", 513), No);
+        assert_eq!(d(b"\0\x01\x02\0\x05\x06\x07\x08\x09", b"", 513), No);
+        assert_eq!(d(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f], b"", 6000), Decision::Proto(Proto::Postgres));
     }
 
     #[test]
