@@ -161,7 +161,9 @@ mod tests {
     use super::super::{Cred, Verdict};
     use super::*;
 
-    fn summary(got: &super::super::Logins) -> Vec<(Proto, &'static str, Option<&str>, &str, Cred, Verdict)> {
+    type Row<'a> = (Proto, &'static str, Option<&'a str>, &'a str, Cred, Verdict);
+
+    fn summary(got: &super::super::Logins) -> Vec<Row<'_>> {
         got.logins.iter().map(|l| (l.proto, l.mechanism, l.user_name(), l.secret.expose(), l.cred, l.verdict)).collect()
     }
 
