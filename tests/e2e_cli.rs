@@ -93,6 +93,61 @@ fn fail_on_leak_exits_1_only_when_something_leaked() {
     assert_eq!(o.status.code(), Some(0));
 }
 
+/// Crackable material alone (a PostgreSQL md5 login) is no cleartext leak for CI gating: `--fail-on-leak`
+/// passes it, `--fail-on-material` fails on it; the report and `--stats` count it apart.
+#[test]
+fn material_alone_fails_only_with_fail_on_material() {
+    let md5_only = ["-f", "tcp port 48114", "captures/postgres.pcap"];
+    let run_with = |flags: &[&str]| {
+        let mut args = vec!["read", "-q", "--threads", "1", "--stats"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&md5_only);
+        std::process::Command::new(bin()).current_dir(env!("CARGO_MANIFEST_DIR")).args(&args).output().unwrap()
+    };
+    let o = run_with(&["--fail-on-leak"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("no credential crossed the network in clear text"), "{report}");
+    assert!(report.contains("1 hash-only exchange gave crackable material"), "{report}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("leaks:                1 (1 sightings): 0 cleartext, 1 material")
+    );
+    assert_eq!(run_with(&["--fail-on-material"]).status.code(), Some(1));
+    // The whole capture has cleartext logins too: --fail-on-leak fails on those.
+    let o = run(&["read", "-q", "--fail-on-leak", concat!(env!("CARGO_MANIFEST_DIR"), "/captures/postgres.pcap")]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+/// `--export-hashes` writes hashcat lines (mode 0600) only with `--reveal`; without it the run is refused
+/// before anything is read, and no file is created.
+#[test]
+fn export_hashes_writes_hashcat_lines_only_with_reveal() {
+    let d = tempdir();
+    let out = d.path().join("hashes.txt");
+    let cap = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/postgres.pcap");
+    let o = run(&["read", "-q", "--no-report", "--export-hashes", out.to_str().unwrap(), cap]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--export-hashes") && err.contains("--reveal"), "{err}");
+    assert!(!out.exists());
+    let o = run(&["read", "-q", "--no-report", "--reveal", "--export-hashes", out.to_str().unwrap(), cap]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // The md5 login of app_md5 (salt and hash as sniffed); SCRAM has no hashcat mode: left out.
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text, "$postgres$app_md5*15c11110*d1880f058a98de66c8a76ff22fa5ef1f\n");
+    // Independent truth: the generator's password for app_md5 (captures/gen/gen_services.sh) gives it.
+    use md5::{Digest, Md5};
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let inner = hex(&Md5::digest(b"Pg-md5-pass-2app_md5"));
+    assert_eq!(
+        hex(&Md5::digest([inner.as_bytes(), &[0x15, 0xc1, 0x11, 0x10]].concat())),
+        "d1880f058a98de66c8a76ff22fa5ef1f"
+    );
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("1 line: 1 for hashcat -m 11100; 1 left out"), "{err}");
+}
+
 #[test]
 fn missing_file_is_exit_2_with_a_one_line_error_naming_it() {
     let o = run(&["read", "-q", "/nonexistent/cap.pcap"]);

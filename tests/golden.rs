@@ -44,6 +44,11 @@ const CAPTURES: &[&str] = &[
     // Cleartext HTTP/2 and gRPC (captures/gen/gen_h2.sh).
     "h2c",
     "grpc",
+    // More protocols, part B (captures/gen/gen_more_b.sh).
+    "mysql",
+    "memcached",
+    "ntlm",
+    "rlogin",
 ];
 
 fn root() -> PathBuf {

@@ -1,8 +1,9 @@
 //! The `proto` fuzz harness, shared by fuzz/fuzz_targets/proto.rs and tests/regressions.rs (which
 //! replays saved inputs through it).
 //!
-//! Input: the first byte picks one of the fifteen TCP protocols (below 0xf0: one of the first ten, as
-//! before issue 11, so saved inputs keep their protocol; from 0xf0: AMQP, IRC, XMPP, NNTP, Kafka); the
+//! Input: the first byte picks one of the TCP protocols (below 0xf0: one of the first ten, as before
+//! issue 11, so saved inputs keep their protocol; from 0xf0: AMQP, IRC, XMPP, NNTP, Kafka, MySQL,
+//! memcached, rlogin); the
 //! rest is a list of events, each a header byte `h`:
 //! - `h & 0x80`: the side (set = server, clear = client);
 //! - `h & 0x40`: a gap of `h & 0x3f` (+1) bytes on that side, no payload follows;
@@ -22,7 +23,7 @@ use plainsight::reassembly::Side;
 use plainsight::secret::Part;
 use plainsight::time::Timestamp;
 
-pub const PROTOS: [(Proto, u16); 15] = [
+pub const PROTOS: [(Proto, u16); 18] = [
     (Proto::Ftp, 21),
     (Proto::Telnet, 23),
     (Proto::Pop3, 110),
@@ -38,11 +39,14 @@ pub const PROTOS: [(Proto, u16); 15] = [
     (Proto::Xmpp, 5222),
     (Proto::Nntp, 119),
     (Proto::Kafka, 9092),
+    (Proto::Mysql, 3306),
+    (Proto::Memcached, 11211),
+    (Proto::Rlogin, 513),
 ];
 
 /// The protocol a selector byte picks (see the module documentation).
 pub fn pick(sel: u8) -> (Proto, u16) {
-    let i = if sel >= 0xf0 { 10 + usize::from(sel - 0xf0) % 5 } else { usize::from(sel) % 10 };
+    let i = if sel >= 0xf0 { 10 + usize::from(sel - 0xf0) % (PROTOS.len() - 10) } else { usize::from(sel) % 10 };
     PROTOS[i]
 }
 

@@ -27,6 +27,8 @@ pub struct AlertBook {
     next_id: u64,
     overflow: u64,
     sightings: u64,
+    /// Distinct leaks of the material class emitted (remembered or not).
+    material: u64,
 }
 
 impl Default for AlertBook {
@@ -37,7 +39,15 @@ impl Default for AlertBook {
 
 impl AlertBook {
     pub fn new(max_alerts: usize) -> AlertBook {
-        AlertBook { alerts: Vec::new(), index: HashMap::new(), max_alerts, next_id: 1, overflow: 0, sightings: 0 }
+        AlertBook {
+            alerts: Vec::new(),
+            index: HashMap::new(),
+            max_alerts,
+            next_id: 1,
+            overflow: 0,
+            sightings: 0,
+            material: 0,
+        }
     }
 
     /// Record one sighting and tell the sink.
@@ -69,6 +79,9 @@ impl AlertBook {
         let id = AlertId(self.next_id);
         self.next_id += 1;
         let alert = Alert::new(id, f, ctx);
+        if alert.class.is_material() {
+            self.material += 1;
+        }
         sink.on_new(&alert);
         if self.alerts.len() < self.max_alerts {
             self.index.insert(key, self.alerts.len());
@@ -100,6 +113,10 @@ impl AlertBook {
     /// Leaks emitted in total (remembered or not).
     pub fn distinct(&self) -> u64 {
         self.next_id - 1
+    }
+    /// Of [`AlertBook::distinct`], those of the material class (crackable, not cleartext).
+    pub fn material(&self) -> u64 {
+        self.material
     }
 }
 

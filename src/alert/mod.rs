@@ -209,6 +209,9 @@ impl Alert {
     /// that came from the wire is quoted for the shell as one word (a cookie named `x'; rm -rf ~; '` must
     /// not turn a copied command into another one), the secret rendered once by its slot.
     pub fn replay_command(&self, reveal: Reveal) -> String {
+        if self.class.is_material() {
+            return "nothing to replay: only a hash or challenge response crossed; it can be cracked offline (--reveal --export-hashes writes it in hashcat's format)".to_string();
+        }
         if self.verdict() == Some(Verdict::Refused) {
             return "nothing to replay: the server refused it (the user name, and a password that may be a near miss, still crossed in clear)".to_string();
         }
@@ -294,6 +297,15 @@ impl Alert {
                 format!("mosquitto_sub -h {ip} -p {port} -u {} -P {} -t '#' -v", q(user), q(secret))
             }
             LeakKind::PostgresCleartext => format!("PGPASSWORD={} psql -h {ip} -p {port} -U {}", q(secret), q(user)),
+            LeakKind::MysqlCleartext => {
+                format!("mysql --enable-cleartext-plugin -h {ip} -P {port} -u {} -p{}", q(user), q(secret))
+            }
+            LeakKind::RloginLogin => {
+                format!("rlogin -l {} {ip}, then type the password {}", q(user), q(secret))
+            }
+            LeakKind::MemcachedSasl => {
+                format!("memcstat --servers={host}:{port} --binary --username={} --password={}", q(user), q(secret))
+            }
             LeakKind::Socks5Login => {
                 format!("curl --socks5 {} 'http://example.com/'", q(&format!("{user}:{secret}@{host}:{port}")))
             }

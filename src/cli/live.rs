@@ -95,6 +95,7 @@ fn threads() -> Option<usize> {
 
 pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let common = &args.common;
+    common.check()?;
     let reveal = common.reveal();
     let use_tui = !args.no_tui && std::io::stdout().is_terminal();
     let opts = LiveOptions {
@@ -204,18 +205,21 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let snap = engine.stats();
     let c = &counters;
     eprintln!(
-        "plainsight: {} packets captured, {} dropped by the kernel, {} by the interface, {} by analysis; {} leaks ({} sightings)",
+        "plainsight: {} packets captured, {} dropped by the kernel, {} by the interface, {} by analysis; {} leaks ({} sightings): {} cleartext, {} material",
         c.captured.load(Ordering::Relaxed),
         c.kernel_dropped.load(Ordering::Relaxed),
         c.if_dropped.load(Ordering::Relaxed),
         c.analysis_dropped.load(Ordering::Relaxed),
         snap.leaks,
         snap.sightings,
+        snap.cleartext_leaks(),
+        snap.material,
     );
     if common.stats {
         eprint!("{}", snap.render(elapsed, c.captured_bytes.load(Ordering::Relaxed)));
     }
-    if common.fail_on_leak && snap.leaks > 0 {
+    common.export_hashes(engine.book().alerts())?;
+    if common.fails(snap.cleartext_leaks(), snap.material) {
         return Ok(ExitCode::from(EXIT_LEAK));
     }
     Ok(ExitCode::SUCCESS)

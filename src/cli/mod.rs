@@ -1,7 +1,7 @@
 //! Command-line interface: argument definitions (clap) and one runner per subcommand.
 //!
 //! Exit codes are part of the contract scripts rely on: 0 success, 1 a leak was found with
-//! `--fail-on-leak`, 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
+//! `--fail-on-leak` (a credential in clear; crackable material too with `--fail-on-material`), 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
 
 mod live;
 mod read;
@@ -61,9 +61,19 @@ pub struct CommonArgs {
     /// Print secrets in full in every output (training labs). Redacted by default.
     #[arg(long)]
     pub reveal: bool,
-    /// Exit with status 1 when a leak was found.
+    /// Exit with status 1 when a credential was found in clear (crackable material alone does not
+    /// count: see --fail-on-material).
     #[arg(long)]
     pub fail_on_leak: bool,
+    /// Exit with status 1 when a hash-only exchange gave crackable material (CRAM-MD5, SCRAM, Digest,
+    /// NTLM, MySQL native, PostgreSQL md5), as well as with --fail-on-leak's cleartext leaks.
+    #[arg(long)]
+    pub fail_on_material: bool,
+    /// Write the crackable material of hash-only exchanges (CRAM-MD5, PostgreSQL md5, MySQL native,
+    /// NetNTLMv1/v2, HTTP Digest) to FILE at the end, one line each in hashcat's formats (mode 0600).
+    /// Only with --reveal: the lines are the hashes themselves.
+    #[arg(long, value_name = "FILE")]
+    pub export_hashes: Option<PathBuf>,
     /// Print packet, flow, reassembly and HTTP counters to standard error at the end.
     #[arg(long)]
     pub stats: bool,
@@ -241,6 +251,32 @@ impl CommonArgs {
         };
         cfg
     }
+    /// Refuses `--export-hashes` without `--reveal`: the file holds the hashes in the clear, which the
+    /// redacted default must never write.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.export_hashes.is_some() && !self.reveal {
+            anyhow::bail!(
+                "--export-hashes writes the captured hashes in the clear (what a cracker needs): it needs --reveal as well"
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes `--export-hashes` at the end of a run and says what it wrote on standard error.
+    pub fn export_hashes(&self, alerts: &[plainsight::alert::Alert]) -> anyhow::Result<()> {
+        let Some(path) = &self.export_hashes else { return Ok(()) };
+        let e = plainsight::output::hashes::export(path, alerts)
+            .map_err(|e| anyhow::anyhow!("cannot write the hash file: {e}"))?;
+        eprintln!("plainsight: {}: {}", path.display(), e.summary());
+        Ok(())
+    }
+
+    /// Whether the leaks found fail the run (exit status 1): cleartext leaks with `--fail-on-leak`,
+    /// material with `--fail-on-material`.
+    pub fn fails(&self, cleartext: u64, material: u64) -> bool {
+        (self.fail_on_leak && cleartext > 0) || (self.fail_on_material && material > 0)
+    }
+
     pub fn reveal(&self) -> plainsight::alert::Reveal {
         if self.reveal { plainsight::alert::Reveal::Full } else { plainsight::alert::Reveal::Redacted }
     }

@@ -18,6 +18,7 @@ use plainsight::pipeline::{Engine, offline};
 use super::{EXIT_ERROR, EXIT_LEAK, ReadArgs};
 
 pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
+    args.common.check()?;
     if args.tui {
         return run_tui(args);
     }
@@ -112,10 +113,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     if common.stats {
         eprint!("{}", outcome.snap.render(elapsed, outcome.input));
     }
+    common.export_hashes(&outcome.alerts)?;
     if outcome.failed || failed_leaks {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    if common.fail_on_leak && !outcome.alerts.is_empty() {
+    let material = outcome.alerts.iter().filter(|a| a.class.is_material()).count() as u64;
+    if common.fails(outcome.alerts.len() as u64 - material, material) {
         return Ok(ExitCode::from(EXIT_LEAK));
     }
     Ok(ExitCode::SUCCESS)
@@ -325,7 +328,8 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         if let Some(j) = jsonl.take() {
             let _ = j.finish();
         }
-        (engine.stats(), started.elapsed().as_secs_f64(), input)
+        let alerts = if common.export_hashes.is_some() { engine.book().alerts().to_vec() } else { Vec::new() };
+        (engine.stats(), started.elapsed().as_secs_f64(), input, alerts)
     })?;
     let mut state = UiState::new(&names.join(" "), RunState::Reading, reveal);
     state.color = args.common.color.enabled();
@@ -334,9 +338,12 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
     if !args.no_report {
         print_report(&last.report());
     }
-    if args.common.stats && worker.is_finished() {
-        if let Ok((snap, elapsed, input)) = worker.join() {
-            eprint!("{}", snap.render(elapsed, input));
+    if worker.is_finished() {
+        if let Ok((snap, elapsed, input, alerts)) = worker.join() {
+            if args.common.stats {
+                eprint!("{}", snap.render(elapsed, input));
+            }
+            args.common.export_hashes(&alerts)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -74,6 +74,7 @@ fn one(header: &str, i: usize, v: &[u8], value: Range<usize>, ts: Timestamp) -> 
                     verdict: Verdict::Unknown,
                     tls: TlsNote::NotOffered,
                     transcript: Vec::new(),
+                    material: None,
                 });
             }
             Some(f)
@@ -88,6 +89,8 @@ fn one(header: &str, i: usize, v: &[u8], value: Range<usize>, ts: Timestamp) -> 
             );
             Some(f.at(span(value)))
         }
+        // NTLMSSP (in `NTLM`, or wrapped in `Negotiate`) is read by `ntlm`, with the server's challenge.
+        "ntlm" | "negotiate" if super::ntlm::handles(&v[value.clone()]) => None,
         "ntlm" | "negotiate" => Some(
             material(
                 &lossy(&v[value.clone()]),

@@ -29,6 +29,9 @@ pub fn kind(p: Proto) -> LeakKind {
         Proto::Xmpp => LeakKind::XmppLogin,
         Proto::Nntp => LeakKind::NntpLogin,
         Proto::Kafka => LeakKind::KafkaSasl,
+        Proto::Mysql => LeakKind::MysqlCleartext,
+        Proto::Memcached => LeakKind::MemcachedSasl,
+        Proto::Rlogin => LeakKind::RloginLogin,
     }
 }
 
@@ -52,7 +55,12 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
     if l.secret.is_empty() {
         return;
     }
-    let kind = kind(l.proto);
+    let kind = match (l.proto, l.cred) {
+        // MySQL's hash-only logins are a kind of their own (the material class), apart from its
+        // `mysql_clear_password` logins.
+        (Proto::Mysql, Cred::HashOnly) => LeakKind::MysqlNative,
+        (p, _) => kind(p),
+    };
     let (class, what) = match l.cred {
         Cred::Password if l.proto == Proto::Snmp => (SecretClass::Password, "community string"),
         Cred::Password => (SecretClass::Password, "password"),
@@ -95,6 +103,7 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
             verdict: l.verdict,
             tls: l.tls,
             transcript: l.transcript.clone(),
+            material: l.material.clone(),
         }),
         span: None,
     });

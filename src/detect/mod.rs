@@ -21,6 +21,7 @@ pub mod excerpt;
 pub mod json;
 pub mod jwt;
 pub mod login;
+pub mod ntlm;
 pub mod response_token;
 pub mod url;
 pub mod verdict;
@@ -67,6 +68,11 @@ pub enum LeakKind {
     XmppLogin,
     NntpLogin,
     KafkaSasl,
+    MysqlCleartext,
+    MysqlNative,
+    MemcachedSasl,
+    HttpNtlm,
+    RloginLogin,
 }
 
 impl LeakKind {
@@ -101,6 +107,11 @@ impl LeakKind {
             LeakKind::XmppLogin => "xmpp_login",
             LeakKind::NntpLogin => "nntp_login",
             LeakKind::KafkaSasl => "kafka_sasl",
+            LeakKind::MysqlCleartext => "mysql_cleartext",
+            LeakKind::MysqlNative => "mysql_native",
+            LeakKind::MemcachedSasl => "memcached_sasl",
+            LeakKind::HttpNtlm => "http_ntlm",
+            LeakKind::RloginLogin => "rlogin_login",
         }
     }
 
@@ -123,6 +134,9 @@ impl LeakKind {
             LeakKind::XmppLogin => "xmpp",
             LeakKind::NntpLogin => "nntp",
             LeakKind::KafkaSasl => "kafka",
+            LeakKind::MysqlCleartext | LeakKind::MysqlNative => "mysql",
+            LeakKind::MemcachedSasl => "memcached",
+            LeakKind::RloginLogin => "rlogin",
             _ => "http",
         }
     }
@@ -147,6 +161,16 @@ pub enum SecretClass {
     Token,
     /// Authentication material that is not directly replayable (Digest, NTLM, hashes).
     Material,
+}
+
+impl SecretClass {
+    /// Crackable material (a hash or a challenge response: CRAM-MD5, SCRAM, APOP, HTTP Digest, NTLM,
+    /// MySQL native password, PostgreSQL md5), not a cleartext leak: the report, the TUI and the counts
+    /// show it apart, and `--fail-on-leak` does not count it (`--fail-on-material` does). The one
+    /// place that decides it is the detector that made the finding (`class`), never a later stage.
+    pub fn is_material(self) -> bool {
+        self == SecretClass::Material
+    }
 }
 
 /// Which part of an HTTP message a [`Span`] is in.
@@ -239,6 +263,8 @@ pub struct LoginInfo {
     pub tls: TlsNote,
     /// The exchange as sniffed (contains the secret; scrubbed at output time).
     pub transcript: Vec<crate::secret::Text>,
+    /// What a cracker needs of a hash-only exchange (challenge and response), for `--export-hashes`.
+    pub material: Option<Box<crate::proto::material::Material>>,
 }
 
 /// Which detectors run, and knobs.
@@ -264,6 +290,13 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Foun
             f.evidence = format!("{} ({note})", f.evidence);
         }
     }
+    finish(cfg, out, start);
+}
+
+/// The NTLM responses of a request (`ntlm`), given the connection's last server challenge.
+pub fn detect_ntlm(cfg: &Config, headers: &crate::http::Headers, challenge: Option<[u8; 8]>, out: &mut Found) {
+    let start = out.findings.len();
+    ntlm::detect(headers, challenge, out);
     finish(cfg, out, start);
 }
 

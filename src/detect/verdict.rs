@@ -4,6 +4,7 @@
 //! - Basic (`Authorization`): 401 is a refusal; a 2xx or 3xx answer means the credentials worked.
 //! - A proxy login (`Proxy-Authorization: Basic`): 407 is a refusal (and 401, which tinyproxy sends);
 //!   anything else got past the proxy.
+//! - NTLM (the type 3 message): 401 (407 through a proxy) is a refusal, 2xx or 3xx an acceptance.
 //! - A login form or JSON login: 401 and 403 are refusals. Anything else says nothing (applications
 //!   answer a wrong password with 200 and an error page, or a redirect to the form): unknown.
 //!
@@ -34,8 +35,9 @@ pub fn answer_status(resp: &crate::http::Response) -> u16 {
 
 /// Whether a finding's verdict comes with the response to its request.
 pub fn awaits_answer(f: &Finding) -> bool {
-    matches!(f.kind, LeakKind::HttpProxyBasic | LeakKind::BasicAuth | LeakKind::FormLogin | LeakKind::JsonLogin)
-        && f.class == SecretClass::Password
+    (matches!(f.kind, LeakKind::HttpProxyBasic | LeakKind::BasicAuth | LeakKind::FormLogin | LeakKind::JsonLogin)
+        && f.class == SecretClass::Password)
+        || f.kind == LeakKind::HttpNtlm
 }
 
 /// Settle `f` with the status of the response to its request (`None`: no answer was seen).
@@ -46,6 +48,8 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
         (LeakKind::HttpProxyBasic, Some(_)) => (Verdict::Accepted, "accepted by the proxy"),
         (LeakKind::BasicAuth, Some(401)) => (Verdict::Refused, "refused by the server (401)"),
         (LeakKind::BasicAuth, Some(200..=399)) => (Verdict::Accepted, "accepted by the server"),
+        (LeakKind::HttpNtlm, Some(401 | 407)) => (Verdict::Refused, "refused by the server"),
+        (LeakKind::HttpNtlm, Some(200..=399)) => (Verdict::Accepted, "accepted by the server"),
         (_, Some(401 | 403)) => (Verdict::Refused, "refused by the server"),
         (_, Some(_)) => (Verdict::Unknown, ""),
     };
@@ -55,6 +59,7 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
     }
     let mechanism = match f.kind {
         LeakKind::HttpProxyBasic | LeakKind::BasicAuth => "Basic",
+        LeakKind::HttpNtlm => "NTLM",
         LeakKind::JsonLogin => "JSON login",
         _ => "login form",
     };
@@ -63,6 +68,7 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
         verdict: Verdict::Unknown,
         tls: TlsNote::NotOffered,
         transcript: Vec::new(),
+        material: None,
     });
     login.verdict = verdict;
     if !by.is_empty() {

@@ -6,9 +6,11 @@
 //!   other user's file written, 0600 whatever the umask).
 //! - [`report`]: the end-of-run report, leaks grouped by server with what an attacker can do with each.
 //! - [`lines::AlertLines`]: one human line per new leak, for `live --no-tui` and pipes.
+//! - [`hashes`]: `--export-hashes`, the crackable material of a run in hashcat's formats.
 //! - [`term`]: the one sanitiser every text sink (and the TUI) passes attacker-chosen text through.
 
 pub mod file;
+pub mod hashes;
 pub mod jsonl;
 pub mod lines;
 pub mod report;

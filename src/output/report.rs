@@ -52,7 +52,7 @@ pub fn jwt_summary(j: &JwtInfo) -> String {
     parts.join(", ")
 }
 
-fn severity_counts(alerts: &[Alert]) -> String {
+fn severity_counts(alerts: &[&Alert]) -> String {
     let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
     for a in alerts {
         *counts.entry(std::cmp::Reverse(a.severity)).or_default() += 1;
@@ -67,7 +67,65 @@ pub struct NotAnalysed {
     pub why: String,
 }
 
+/// The alerts grouped by server, most severe first; `noun` names one and several of them.
+fn groups(s: &mut String, alerts: &[&Alert], reveal: Reveal, noun: (&str, &str)) {
+    let mut groups: BTreeMap<(String, String), Vec<&Alert>> = BTreeMap::new();
+    for a in alerts {
+        let name = a.host.clone().unwrap_or_else(|| a.server.ip().to_string());
+        groups.entry((name, a.server.to_string())).or_default().push(a);
+    }
+    for ((name, addr), mut list) in groups {
+        list.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+        let n = list.len();
+        let _ = writeln!(s);
+        let _ =
+            writeln!(s, "== {} ({addr}): {n} {} ==", clean(&name, term::HOST), if n == 1 { noun.0 } else { noun.1 });
+        for a in list {
+            let r = a.record(reveal);
+            // HTTP leaks name the request; the other protocols their protocol and mechanism.
+            let (what, at) = if r.protocol == "http" {
+                (clean(r.method.as_deref().unwrap_or("-"), 16), clean(r.path.as_deref().unwrap_or("-"), term::PATH))
+            } else {
+                (r.protocol.to_string(), clean(&r.location, term::NAME))
+            };
+            let _ = writeln!(
+                s,
+                "  {:<8} {:<20} {what} {at} from {}",
+                r.severity.as_str().to_uppercase(),
+                r.kind.as_str(),
+                r.client,
+            );
+            let user = r.user.as_deref().map(|u| format!("user {}, ", clean(u, term::USER))).unwrap_or_default();
+            let _ =
+                writeln!(s, "           {user}{} {}", clean(&r.location, term::NAME), clean(&r.secret, term::SECRET));
+            let times = if a.count > 1 {
+                format!("seen {} times, {} .. {}", a.count, r.first_seen, r.last_seen)
+            } else {
+                format!("seen once, {}", r.first_seen)
+            };
+            let _ = writeln!(s, "           {times}");
+            // One attempt's verdict is in the evidence; attempts folded together are told here.
+            if a.count > 1 {
+                if let Some(v) = a.verdict_line(reveal) {
+                    let _ = writeln!(s, "           {}", clean(&v, term::LINE));
+                }
+            }
+            if !r.evidence.is_empty() {
+                let _ = writeln!(s, "           {}", clean(&r.evidence, term::EVIDENCE));
+            }
+            if let Some(j) = &a.jwt {
+                let _ = writeln!(s, "           JWT: {}", clean(&jwt_summary(j), term::LINE));
+            }
+            let _ = writeln!(s, "           attacker on the path: {}", clean(&r.replay, term::SECRET));
+        }
+    }
+}
+
 /// Render the report. `tls_flows` and `hosts` give the contrast: what was protected.
+///
+/// Cleartext leaks (passwords, tokens) and crackable material (hashes and challenge responses: CRAM-MD5,
+/// SCRAM, Digest, NTLM, MySQL native, PostgreSQL md5) are counted and listed apart: material is no
+/// credential in clear, but what an attacker can crack offline.
 pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Reveal) -> String {
     render_inputs(alerts, hosts, tls_flows, reveal, &[])
 }
@@ -82,81 +140,41 @@ pub fn render_inputs(
     not_analysed: &[NotAnalysed],
 ) -> String {
     let mut s = String::new();
-    if alerts.is_empty() && !not_analysed.is_empty() {
+    let (material, clear): (Vec<&Alert>, Vec<&Alert>) = alerts.iter().partition(|a| a.class.is_material());
+    if clear.is_empty() && !not_analysed.is_empty() {
         let n = not_analysed.len();
         let _ = writeln!(
             s,
             "plainsight: no credential found in what could be read; {n} input{} not analysed in full (below).",
             if n == 1 { " was" } else { "s were" }
         );
-    } else if alerts.is_empty() {
+    } else if clear.is_empty() {
         let _ = writeln!(s, "plainsight: no credential crossed the network in clear text.");
     } else {
-        let noun = if alerts.len() == 1 { "credential" } else { "credentials" };
+        let noun = if clear.len() == 1 { "credential" } else { "credentials" };
         let _ = writeln!(
             s,
             "plainsight: {} {noun} crossed the network in clear text ({}).",
-            alerts.len(),
-            severity_counts(alerts)
+            clear.len(),
+            severity_counts(&clear)
         );
-        if reveal == Reveal::Redacted {
-            let _ = writeln!(s, "Secrets are redacted (length and fingerprint); --reveal shows them in full.");
-        }
-        // Group by server, most severe first.
-        let mut groups: BTreeMap<(String, String), Vec<&Alert>> = BTreeMap::new();
-        for a in alerts {
-            let name = a.host.clone().unwrap_or_else(|| a.server.ip().to_string());
-            groups.entry((name, a.server.to_string())).or_default().push(a);
-        }
-        for ((name, addr), mut list) in groups {
-            list.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
-            let n = list.len();
-            let _ = writeln!(s);
-            let _ =
-                writeln!(s, "== {} ({addr}): {n} leak{} ==", clean(&name, term::HOST), if n == 1 { "" } else { "s" });
-            for a in list {
-                let r = a.record(reveal);
-                // HTTP leaks name the request; the other protocols their protocol and mechanism.
-                let (what, at) = if r.protocol == "http" {
-                    (clean(r.method.as_deref().unwrap_or("-"), 16), clean(r.path.as_deref().unwrap_or("-"), term::PATH))
-                } else {
-                    (r.protocol.to_string(), clean(&r.location, term::NAME))
-                };
-                let _ = writeln!(
-                    s,
-                    "  {:<8} {:<20} {what} {at} from {}",
-                    r.severity.as_str().to_uppercase(),
-                    r.kind.as_str(),
-                    r.client,
-                );
-                let user = r.user.as_deref().map(|u| format!("user {}, ", clean(u, term::USER))).unwrap_or_default();
-                let _ = writeln!(
-                    s,
-                    "           {user}{} {}",
-                    clean(&r.location, term::NAME),
-                    clean(&r.secret, term::SECRET)
-                );
-                let times = if a.count > 1 {
-                    format!("seen {} times, {} .. {}", a.count, r.first_seen, r.last_seen)
-                } else {
-                    format!("seen once, {}", r.first_seen)
-                };
-                let _ = writeln!(s, "           {times}");
-                // One attempt's verdict is in the evidence; attempts folded together are told here.
-                if a.count > 1 {
-                    if let Some(v) = a.verdict_line(reveal) {
-                        let _ = writeln!(s, "           {}", clean(&v, term::LINE));
-                    }
-                }
-                if !r.evidence.is_empty() {
-                    let _ = writeln!(s, "           {}", clean(&r.evidence, term::EVIDENCE));
-                }
-                if let Some(j) = &a.jwt {
-                    let _ = writeln!(s, "           JWT: {}", clean(&jwt_summary(j), term::LINE));
-                }
-                let _ = writeln!(s, "           attacker on the path: {}", clean(&r.replay, term::SECRET));
-            }
-        }
+    }
+    if !material.is_empty() {
+        let noun = if material.len() == 1 { "exchange" } else { "exchanges" };
+        let _ = writeln!(
+            s,
+            "plainsight: {} hash-only {noun} gave crackable material (no password in clear; --export-hashes writes them for hashcat).",
+            material.len()
+        );
+    }
+    if !alerts.is_empty() && reveal == Reveal::Redacted {
+        let _ = writeln!(s, "Secrets are redacted (length and fingerprint); --reveal shows them in full.");
+    }
+    groups(&mut s, &clear, reveal, ("leak", "leaks"));
+    if !material.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "== Crackable material (hash or challenge response only, not cleartext) ==");
+        groups(&mut s, &material, reveal, ("hash exchange", "hash exchanges"));
     }
     let tls_hosts: Vec<String> = hosts.iter().filter(|h| h.tls_flows > 0).map(|h| clean(&h.name, term::HOST)).collect();
     if tls_flows > 0 {
@@ -175,4 +193,56 @@ pub fn render_inputs(
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::alert::{AlertId, Context, Secret, Text};
+    use crate::detect::{Confidence, Finding, LeakKind, SecretClass};
+    use crate::time::Timestamp;
+
+    fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str) -> Alert {
+        let f = Finding {
+            kind,
+            class,
+            confidence: Confidence::High,
+            secret: Secret::new(secret),
+            user: Some(Text::user("alice")),
+            location: "md5".into(),
+            evidence: "evidence".into(),
+            jwt: None,
+            login: None,
+            span: None,
+        };
+        let ctx = Context {
+            ts: Timestamp::from_secs(1_795_000_000),
+            client: "10.77.0.1:43000".parse().unwrap_or_else(|_| unreachable!()),
+            server: "10.77.0.2:5432".parse().unwrap_or_else(|_| unreachable!()),
+            host: None,
+            method: None,
+            path: None,
+            capture: Arc::from("x.pcap"),
+            excerpt: Arc::from(Vec::<Text>::new()),
+        };
+        Alert::new(AlertId(id), &f, &ctx)
+    }
+
+    #[test]
+    fn material_is_counted_and_listed_apart_from_cleartext_leaks() {
+        let clear = alert(1, LeakKind::PostgresCleartext, SecretClass::Password, "pw-in-clear");
+        let hash = alert(2, LeakKind::PostgresCleartext, SecretClass::Material, "md5abcdef0123456789");
+        let r = render(&[clear.clone(), hash.clone()], &[], 0, Reveal::Redacted);
+        assert!(r.starts_with("plainsight: 1 credential crossed the network in clear text (1 critical).\n"), "{r}");
+        assert!(r.contains("plainsight: 1 hash-only exchange gave crackable material"), "{r}");
+        let (before, after) = r.split_once("== Crackable material").unwrap_or_else(|| panic!("no section: {r}"));
+        assert!(before.contains("CRITICAL") && !before.contains(&hash.secret.redacted()), "{r}");
+        assert!(after.contains(&hash.secret.redacted()) && after.contains("1 hash exchange =="), "{r}");
+        assert!(after.contains("nothing to replay"), "{r}");
+        let only = render(&[hash], &[], 0, Reveal::Redacted);
+        assert!(only.starts_with("plainsight: no credential crossed the network in clear text.\n"), "{only}");
+        assert!(only.contains("gave crackable material"), "{only}");
+    }
 }

@@ -48,6 +48,9 @@ pub struct FlowState {
     /// HTTP logins waiting for the answer to their request (their verdict). Boxed: most flows never
     /// have one, and every byte of `FlowState` is paid by every flow in the table.
     awaiting: Option<Box<detect::verdict::Awaiting<Context>>>,
+    /// The server's last NTLM challenge on this connection, for the client's next NTLM response (its
+    /// material). Boxed for the same reason.
+    ntlm: Option<Box<[u8; 8]>>,
 }
 
 /// Which application parser a connection goes to. Every connection starts by being offered to both
@@ -295,6 +298,7 @@ impl Engine {
             memcap: self.reasm.budget().limit() as u64,
             memory_peak: self.reasm.budget().peak() as u64,
             leaks: self.inner.det.book.distinct(),
+            material: self.inner.det.book.material(),
             sightings: self.inner.det.book.sightings(),
             alerts_not_deduped: self.inner.det.book.overflow(),
         }
@@ -322,6 +326,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     flow,
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
+                    ntlm: &mut state.ntlm,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http, from, data, ts, &mut m);
@@ -337,6 +342,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     flow,
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
+                    ntlm: &mut state.ntlm,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http, from, data, ts, &mut m);
@@ -399,6 +405,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     flow,
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
+                    ntlm: &mut state.ntlm,
                     sink: &mut *self.sink,
                 };
                 state.http.on_gap(http, from, len, ts, &mut m);
@@ -455,6 +462,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     flow,
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
+                    ntlm: &mut state.ntlm,
                     sink: &mut *self.sink,
                 };
                 state.http.on_close(http, ts, &mut m);
@@ -540,6 +548,7 @@ struct Messages<'a> {
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
     awaiting: &'a mut Option<Box<detect::verdict::Awaiting<Context>>>,
+    ntlm: &'a mut Option<Box<[u8; 8]>>,
     sink: &'a mut dyn AlertSink,
 }
 
@@ -590,6 +599,7 @@ impl HttpHandler for Messages<'_> {
         self.det.hosts.on_request(host.as_deref(), server);
         self.det.found.clear();
         detect::detect_request(&self.det.cfg, req, req.ts, &mut self.det.found);
+        detect::detect_ntlm(&self.det.cfg, &req.headers, self.ntlm.as_deref().copied(), &mut self.det.found);
         if self.det.found.is_empty() {
             return;
         }
@@ -614,6 +624,9 @@ impl HttpHandler for Messages<'_> {
             for (f, ctx) in settled {
                 self.det.book.record(&f, &ctx, &mut *self.sink);
             }
+        }
+        if let Some(c) = detect::ntlm::challenge(&resp.headers) {
+            *self.ntlm = Some(Box::new(c));
         }
         let host = req.and_then(|r| r.host.as_deref());
         if (300..400).contains(&resp.status) {

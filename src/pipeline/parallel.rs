@@ -93,6 +93,8 @@ struct Merger {
     max_ids: usize,
     /// New leaks emitted but not remembered (the book was full).
     overflow: u64,
+    /// Of those, the material class.
+    overflow_material: u64,
     /// Ids given to leaks not remembered.
     next_unremembered: u64,
 }
@@ -106,6 +108,7 @@ impl Merger {
             max,
             max_ids: max.saturating_mul(workers.max(1)),
             overflow: 0,
+            overflow_material: 0,
             next_unremembered: max as u64 + 1,
         }
     }
@@ -141,6 +144,7 @@ impl Merger {
                 if self.alerts.len() >= self.max {
                     // Still reported, never hidden; its repeats are not folded into it.
                     self.overflow += 1;
+                    self.overflow_material += u64::from(a.class.is_material());
                     a.id = AlertId(self.next_unremembered);
                     self.next_unremembered += 1;
                     sink.on_new(&a);
@@ -402,6 +406,8 @@ impl Sharded {
         stats.engine.bytes = (stats.engine.bytes + self.fragments.1).saturating_sub(self.reassembled.1);
         stats.defrag.merge(&self.defrag.stats());
         stats.leaks = self.merger.alerts.len() as u64 + self.merger.overflow;
+        stats.material =
+            self.merger.alerts.iter().filter(|a| a.class.is_material()).count() as u64 + self.merger.overflow_material;
         // The merged book decides what was deduped (a worker's overflow may have been folded here).
         stats.alerts_not_deduped = self.merger.overflow;
         stats.sightings = self.merger.alerts.iter().map(|a| a.count).sum();

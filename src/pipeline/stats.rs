@@ -100,12 +100,20 @@ pub struct StatsSnapshot {
     pub memcap: u64,
     /// The most the budget ever had charged at once (every thread together).
     pub memory_peak: u64,
+    /// Distinct leaks, material included.
     pub leaks: u64,
+    /// Of `leaks`, those of the material class (hashes and challenge responses, not cleartext).
+    pub material: u64,
     pub sightings: u64,
     pub alerts_not_deduped: u64,
 }
 
 impl StatsSnapshot {
+    /// Distinct leaks of a credential in clear (passwords, tokens): what `--fail-on-leak` counts.
+    pub fn cleartext_leaks(&self) -> u64 {
+        self.leaks.saturating_sub(self.material)
+    }
+
     /// Add another engine's counters (parallel analysis).
     pub fn merge(&mut self, o: &StatsSnapshot) {
         let (e, oe) = (&mut self.engine, &o.engine);
@@ -179,6 +187,7 @@ impl StatsSnapshot {
         self.memcap = self.memcap.max(o.memcap);
         self.memory_peak = self.memory_peak.max(o.memory_peak);
         self.leaks += o.leaks;
+        self.material += o.material;
         self.sightings += o.sightings;
         self.alerts_not_deduped += o.alerts_not_deduped;
     }
@@ -327,7 +336,14 @@ impl StatsSnapshot {
             h.memcap_pending_dropped,
             r.memcap_flows_evicted
         );
-        let _ = writeln!(s, "leaks:                {} ({} sightings)", self.leaks, self.sightings);
+        let _ = writeln!(
+            s,
+            "leaks:                {} ({} sightings): {} cleartext, {} material",
+            self.leaks,
+            self.sightings,
+            self.cleartext_leaks(),
+            self.material
+        );
         let _ = writeln!(s, "elapsed:              {elapsed_secs:.3} s");
         let _ = writeln!(s, "throughput:           {mbps:.1} MB/s");
         s

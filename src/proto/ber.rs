@@ -71,7 +71,9 @@ impl Framer {
                     return None;
                 }
             }
-            if data.is_empty() {
+            // A buffered message completed by the last byte of a header is handed out below, even
+            // with no data left.
+            if data.is_empty() && self.buf.is_empty() {
                 return None;
             }
             if self.buf.is_empty() {
@@ -102,16 +104,9 @@ impl Framer {
                     }
                     Len::Need => {
                         // Headers are a few bytes: complete them one byte at a time.
-                        if let Some((&b, rest)) = data.split_first() {
-                            self.buf.push(b);
-                            *data = rest;
-                        }
-                        // A message that is only its header (MQTT PINGREQ, a Kafka empty answer) is
-                        // complete with its last header byte, even when no data follows.
-                        if data.is_empty() && len(&self.buf) == Len::Is(self.buf.len()) {
-                            self.full = true;
-                            return Some(Frame::Buf);
-                        }
+                        let (&b, rest) = data.split_first()?;
+                        self.buf.push(b);
+                        *data = rest;
                     }
                     Len::Is(n) if n > MAX_LINE => {
                         self.skipped += 1;
@@ -390,6 +385,21 @@ pub mod enc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the memcached segmentation property test: a message that is all header (a 24-byte
+    /// memcached request without body), its header completed byte by byte by the last bytes of a
+    /// segment, was held until the next segment of its direction, after the other side's answer.
+    #[test]
+    fn a_message_completed_by_the_last_header_byte_is_handed_out_at_once() {
+        let len = |h: &[u8]| if h.len() < 4 { Len::Need } else { Len::Is(4) };
+        let mut f = Framer::default();
+        let mut d: &[u8] = b"ab";
+        assert_eq!(f.next(&mut d, len), None);
+        let mut d: &[u8] = b"cd";
+        assert_eq!(f.next(&mut d, len), Some(Frame::Buf));
+        assert_eq!(f.buf(), b"abcd");
+        assert_eq!(f.next(&mut d, len), None);
+    }
 
     #[test]
     fn reads_short_and_long_lengths_and_integers() {

@@ -161,7 +161,7 @@ impl State {
         }
         self.emit(Verdict::Unknown, out);
         let login = Login::attempt(Proto::Imap, mechanism, d.user, d.secret, d.cred, self.tls_offered, self.ts);
-        self.pending = Some((login, tag));
+        self.pending = Some((login.with_material(d.material.map(|m| *m)), tag));
     }
 
     fn is_login(&self) -> bool {
@@ -280,7 +280,7 @@ impl State {
                 let (Some(user), Some(pass)) = (self.args.get(2), self.args.get(3)) else { return };
                 // The same secret as the transcript's slot (a literal password has none: not shown).
                 let secret = self.pass.take().unwrap_or_else(|| secret(pass));
-                let d = Decoded { user: super::user(user), secret, cred: Cred::Password };
+                let d = Decoded { user: super::user(user), secret, cred: Cred::Password, material: None };
                 self.attempt("LOGIN", d, tag, out);
             }
             b"AUTHENTICATE" => {
@@ -321,6 +321,12 @@ impl State {
             self.tls_offered = true;
         }
         let (tag, rest) = split_word(line);
+        if tag == b"+" {
+            // A continuation: during AUTHENTICATE, the server's challenge (CRAM-MD5's material).
+            if let Some((x, _)) = self.sasl.as_mut() {
+                x.server_challenge(rest, out);
+            }
+        }
         if tag == b"*" || tag.starts_with(b"+") {
             return;
         }
@@ -605,6 +611,14 @@ mod tests {
                 ),
             ]
         );
+        // The server's challenge travels with the digest (`--export-hashes`); the others have none.
+        let m = out.logins.iter().map(|l| l.material.as_ref().map(|m| m.hashcat_mode())).collect::<Vec<_>>();
+        assert_eq!(m, [None, None, None, Some(10200)]);
+        let Some(crate::proto::material::Material::CramMd5 { challenge, .. }) = out.logins[3].material.as_deref()
+        else {
+            panic!("no material")
+        };
+        assert_eq!(challenge, b"<1896.697170952@postoffice.reston.mci.net>");
     }
 
     #[test]

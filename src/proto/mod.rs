@@ -26,6 +26,7 @@ pub mod be;
 pub mod ber;
 pub mod conn;
 pub mod lines;
+pub mod material;
 pub mod probe;
 pub mod sasl;
 
@@ -36,9 +37,12 @@ pub mod smtp;
 pub mod telnet;
 
 pub mod ldap;
+pub mod memcached;
 pub mod mqtt;
+pub mod mysql;
 pub mod postgres;
 pub mod redis;
+pub mod rlogin;
 pub mod snmp;
 pub mod socks5;
 
@@ -84,6 +88,9 @@ pub enum Proto {
     Xmpp,
     Nntp,
     Kafka,
+    Mysql,
+    Memcached,
+    Rlogin,
 }
 
 impl Proto {
@@ -105,6 +112,9 @@ impl Proto {
             Proto::Xmpp => "xmpp",
             Proto::Nntp => "nntp",
             Proto::Kafka => "kafka",
+            Proto::Mysql => "mysql",
+            Proto::Memcached => "memcached",
+            Proto::Rlogin => "rlogin",
         }
     }
 }
@@ -186,6 +196,9 @@ pub struct Login {
     /// The exchange as sniffed, `C: ...` / `S: ...` lines (bounded; binary protocols get a decoded
     /// one-line summary per message), every credential-bearing value a slot.
     pub transcript: Vec<Text>,
+    /// For [`Cred::HashOnly`] exchanges a cracker can attack: the challenge and response
+    /// (`--export-hashes`).
+    pub material: Option<Box<material::Material>>,
 }
 
 /// A cap of this stage was hit: data was dropped or skipped. The pipeline counts them per
@@ -225,11 +238,14 @@ pub enum Event {
     SnmpPendingFull,
     /// The prober kept [`probe::MAX_PROBE`] bytes without deciding: the connection goes to HTTP.
     ProbeGaveUp,
+    /// A CRAM-MD5 challenge longer than [`sasl::MAX_CHALLENGE`] was not kept: its login is reported
+    /// without material for `--export-hashes`.
+    ChallengeTooLong,
 }
 
 impl Event {
     /// How many events there are (counters are an array indexed by `e as usize`).
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 
     /// Every event, in declaration order (`ALL[e as usize] == e`).
     pub const ALL: [Event; Event::COUNT] = [
@@ -247,6 +263,7 @@ impl Event {
         Event::HeldFull,
         Event::SnmpPendingFull,
         Event::ProbeGaveUp,
+        Event::ChallengeTooLong,
     ];
 
     /// The counter's name in `--stats` and ARCHITECTURE.md.
@@ -266,6 +283,7 @@ impl Event {
             Event::HeldFull => "proto_held_full",
             Event::SnmpPendingFull => "snmp_pending_full",
             Event::ProbeGaveUp => "probe_gave_up",
+            Event::ChallengeTooLong => "cram_challenge_too_long",
         }
     }
 }
@@ -325,6 +343,9 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Xmpp => Box::new(xmpp::Xmpp::default()),
         Proto::Nntp => Box::new(nntp::Nntp::default()),
         Proto::Kafka => Box::new(kafka::Kafka::default()),
+        Proto::Mysql => Box::new(mysql::Mysql::default()),
+        Proto::Memcached => Box::new(memcached::Memcached::default()),
+        Proto::Rlogin => Box::new(rlogin::Rlogin::default()),
         // SNMP is UDP: its messages go to `snmp::Tracker`, never to a stream session. A TCP connection
         // is never recognised as SNMP by the prober; should one be, it is ignored.
         Proto::Snmp => Box::new(Ignore),
@@ -361,7 +382,14 @@ impl Login {
             tls: if tls_offered { TlsNote::OfferedNotUsed } else { TlsNote::NotOffered },
             ts,
             transcript: Vec::new(),
+            material: None,
         }
+    }
+
+    /// The same login with the material of its exchange (a hash-only login a cracker can attack).
+    pub fn with_material(mut self, m: Option<material::Material>) -> Login {
+        self.material = m.map(Box::new);
+        self
     }
 
     /// The same login with its transcript so far (binary protocols: the recent summary lines).
@@ -432,7 +460,8 @@ impl InProgress {
             return;
         }
         self.settle(Verdict::Unknown, out);
-        self.pending = Some(Login::attempt(proto, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts));
+        let l = Login::attempt(proto, mechanism, d.user, d.secret, d.cred, self.tls_offered, ts);
+        self.pending = Some(l.with_material(d.material.map(|m| *m)));
     }
 
     /// Appends one transcript line (see [`push_transcript`]).

@@ -108,7 +108,12 @@ impl LineProto for State {
             b"PASS" => {
                 let s = secret(arg);
                 self.lg.push(Line::marked("C: ", line, &[Mark::Secret(arg, &s)]), out);
-                let d = Decoded { user: self.user.as_deref().map(Text::user), secret: s, cred: Cred::Password };
+                let d = Decoded {
+                    user: self.user.as_deref().map(Text::user),
+                    secret: s,
+                    cred: Cred::Password,
+                    material: None,
+                };
                 self.lg.attempt(Proto::Pop3, "USER/PASS", d, ts, out);
                 Expect::Login
             }
@@ -117,7 +122,7 @@ impl LineProto for State {
                 let digest = digest.trim_ascii();
                 let s = secret(digest);
                 self.lg.push(Line::marked("C: ", line, &[Mark::User(name), Mark::Secret(digest, &s)]), out);
-                let d = Decoded { user: user(name), secret: s, cred: Cred::HashOnly };
+                let d = Decoded { user: user(name), secret: s, cred: Cred::HashOnly, material: None };
                 self.lg.attempt(Proto::Pop3, "APOP", d, ts, out);
                 Expect::Login
             }
@@ -181,7 +186,10 @@ impl LineProto for State {
         self.lg.push(t, out);
         let ok = starts_ci(line, b"+OK");
         if !ok && !starts_ci(line, b"-ERR") {
-            // `+ ` continuations of an AUTH exchange, or noise.
+            // `+ ` continuations of an AUTH exchange (CRAM-MD5's challenge), or noise.
+            if let (Some(x), Some(c)) = (self.sasl.as_mut(), line.strip_prefix(b"+ ")) {
+                x.server_challenge(c, out);
+            }
             return;
         }
         self.echo = false;
@@ -433,6 +441,13 @@ mod tests {
             summary(&out),
             vec![("AUTH CRAM-MD5", Some("tim"), "b913a602c7eda7a495b4e6e7334d3890", Cred::HashOnly, Verdict::Accepted)]
         );
+        // RFC 2195's example: the server's challenge travels with the digest (`--export-hashes`).
+        let want = crate::proto::material::Material::CramMd5 {
+            challenge: b"<1896.697170952@postoffice.reston.mci.net>".to_vec(),
+            user: "tim".into(),
+            digest: "b913a602c7eda7a495b4e6e7334d3890".into(),
+        };
+        assert_eq!(out.logins[0].material.as_deref(), Some(&want));
     }
 
     #[test]

@@ -49,6 +49,8 @@ struct State {
     /// The last Authentication request code.
     auth: u32,
     sasl_mech: &'static str,
+    /// The salt of the last AuthenticationMD5Password (the md5 response's material).
+    salt: Option<[u8; 4]>,
     pending: Option<Login>,
     done: bool,
 }
@@ -270,7 +272,20 @@ impl State {
                 let s = secret(h);
                 line.lit(b"PasswordMessage ").secret(&s);
                 self.put(line, out);
-                self.login("md5", s, Cred::HashOnly, ts, out);
+                // `md5` + hex(md5(hex(md5(password + user)) + salt)): with the salt and user, crackable.
+                let hash = h.strip_prefix(b"md5").filter(|x| x.len() == 32 && x.iter().all(u8::is_ascii_hexdigit));
+                let material = match (self.salt, hash, self.user.as_deref()) {
+                    (Some(salt), Some(hash), Some(user)) => Some(super::material::Material::PostgresMd5 {
+                        user: user.to_string(),
+                        salt,
+                        hash: text(hash).to_ascii_lowercase(),
+                    }),
+                    _ => None,
+                };
+                self.login("md5", s.clone(), Cred::HashOnly, ts, out);
+                if let Some(l) = self.pending.take_if(|l| l.secret == s) {
+                    self.pending = Some(l.with_material(material));
+                }
             }
             10 => {
                 // SASLInitialResponse: mechanism, int32 length, client-first-message (a nonce and the
@@ -330,6 +345,9 @@ impl State {
                     _ => String::new(),
                 };
                 self.line(Side::Server, &format!("{}{extra}", auth_name(code)), out);
+                if code == 5 {
+                    self.salt = body.get(4..8).and_then(|s| <[u8; 4]>::try_from(s).ok());
+                }
                 match code {
                     0 => self.verdict(Verdict::Accepted, out),
                     12 => {}
@@ -453,6 +471,13 @@ mod tests {
         assert_eq!(summary(&got), vec![("md5", Some("bob"), "md5a3556571e93b0d20722ba62be61e8c2d", Verdict::Refused)]);
         assert_eq!(got.logins[0].cred, Cred::HashOnly);
         assert!(full(&got.logins[0].transcript).iter().any(|l| l.contains("28P01")));
+        // The salt of AuthenticationMD5Password travels with the hash (`--export-hashes`).
+        let want = super::super::material::Material::PostgresMd5 {
+            user: "bob".into(),
+            salt: [1, 2, 3, 4],
+            hash: "a3556571e93b0d20722ba62be61e8c2d".into(),
+        };
+        assert_eq!(got.logins[0].material.as_deref(), Some(&want));
     }
 
     #[test]

@@ -214,6 +214,62 @@ fn kafka_request(d: &[u8]) -> Option<bool> {
     Some(client_id == -1 || (0..=size as i32 - 10).contains(&i32::from(client_id)))
 }
 
+/// A MySQL/MariaDB server's first packet: a HandshakeV10 greeting (3-byte length, sequence 0, protocol
+/// 10, a printable version ending in NUL) or an ERR packet refusing the host (1130, 1040 too many
+/// connections). `None`: too few bytes yet.
+fn mysql_greeting(d: &[u8]) -> Option<bool> {
+    let len = usize::from(*d.first()?) | usize::from(*d.get(1)?) << 8 | usize::from(*d.get(2)?) << 16;
+    if *d.get(3)? != 0 || !(7..=1024).contains(&len) {
+        return Some(false);
+    }
+    match *d.get(4)? {
+        0x0a => {
+            let version = d.get(5..).unwrap_or_default();
+            let Some(end) = memchr::memchr(0, version) else {
+                // The version still arriving, or too long to be one.
+                let ok = version.len() < 64 && version.iter().all(|b| b.is_ascii_graphic());
+                return if ok { None } else { Some(false) };
+            };
+            let v = &version[..end];
+            Some((1..64).contains(&v.len()) && v[0].is_ascii_digit() && v.iter().all(|b| b.is_ascii_graphic()))
+        }
+        0xff => {
+            let code = u16::from_le_bytes([*d.get(5)?, *d.get(6)?]);
+            Some(matches!(code, 1040 | 1129 | 1130 | 1152 | 1159 | 1184))
+        }
+        _ => Some(false),
+    }
+}
+
+/// A memcached binary-protocol request: magic 0x80, a known opcode, data type 0, and key and extras
+/// that fit the body. `None`: the 24-byte header is not complete yet.
+fn memcached_request(d: &[u8]) -> Option<bool> {
+    if d.first() != Some(&0x80) {
+        return Some(false);
+    }
+    let h = d.get(..24)?;
+    let key = u32::from(u16::from_be_bytes([h[2], h[3]]));
+    let body = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
+    // GET..GATKQ and the SASL opcodes (0x20-0x22) are what a client starts with.
+    let known = h[1] <= 0x1e || (0x20..=0x22).contains(&h[1]);
+    Some(known && h[5] == 0 && key + u32::from(h[4]) <= body && body <= 1 << 20 && key <= 250)
+}
+
+/// An rlogin opening: `NUL user NUL user NUL terminal/speed NUL`, the names printable. `None`: what
+/// arrived so far fits but is not complete.
+fn rlogin_opening(d: &[u8]) -> Option<bool> {
+    let Some(rest) = d.strip_prefix(b"\0") else { return Some(false) };
+    let fields: Vec<&[u8]> = rest.splitn(4, |&c| c == 0).collect();
+    let printable = |f: &[u8]| f.len() <= 64 && f.iter().all(|b| b.is_ascii_graphic());
+    if fields.iter().take(3).any(|f| !printable(f)) {
+        return Some(false);
+    }
+    match fields.as_slice() {
+        [local, remote, term, _] => Some(!local.is_empty() && !remote.is_empty() && term.contains(&b'/')),
+        _ => None,
+    }
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -259,6 +315,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
     if !server.is_empty() {
         if amqp_connection_frame(server, 10) {
             return Decision::Proto(Proto::Amqp);
+        }
+        if mysql_greeting(server) == Some(true) {
+            return Decision::Proto(Proto::Mysql);
         }
         if telnet_negotiation(server) {
             return Decision::Proto(Proto::Telnet);
@@ -348,6 +407,16 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         match mqtt_connect(client) {
             Some(true) => return Decision::Proto(Proto::Mqtt),
+            None => return Decision::NeedMore,
+            Some(false) => {}
+        }
+        match rlogin_opening(client) {
+            Some(true) => return Decision::Proto(Proto::Rlogin),
+            None if client.len() < 200 => return Decision::NeedMore,
+            _ => {}
+        }
+        match memcached_request(client) {
+            Some(true) => return Decision::Proto(Proto::Memcached),
             None => return Decision::NeedMore,
             Some(false) => {}
         }
@@ -443,8 +512,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         return Decision::No;
     }
-    // A server greeting too short to tell yet, or nothing at all yet.
-    if server.len() < 8 { Decision::NeedMore } else { Decision::No }
+    // A server greeting too short to tell yet (a MySQL greeting's version still arriving), or nothing at
+    // all yet.
+    if server.len() < 8 || mysql_greeting(server).is_none() { Decision::NeedMore } else { Decision::No }
 }
 
 #[cfg(test)]
@@ -591,6 +661,56 @@ mod tests {
         assert_eq!(d(&startup, b"", 9092), Decision::Proto(Proto::Postgres));
         assert_eq!(d(&[0, 0, 0, 0x22, 0, 19, 0, 3, 0, 0, 0, 1, 0, 10, 1, 2], b"", 9092), No);
         assert_eq!(d(&[0, 0, 0, 0x22, 0, 18, 0, 3, 0, 0, 0, 1, 0x7f, 0, 1, 2], b"", 9092), No);
+    }
+
+    #[test]
+    fn a_mysql_greeting_on_any_port_and_nothing_else_is_mysql() {
+        let g =
+            super::super::mysql::enc::greeting("5.5.5-10.11.6-MariaDB-0+deb12u1", &[7; 20], "mysql_native_password");
+        assert_eq!(d(b"", &g, 13306), Decision::Proto(Proto::Mysql));
+        assert_eq!(d(b"", &g[..9], 13306), NeedMore, "the version still arriving");
+        let refused = [0x44, 0, 0, 0, 0xff, 0x6a, 0x04, b'H', b'o', b's', b't'];
+        assert_eq!(d(b"", &refused, 3306), Decision::Proto(Proto::Mysql));
+        // Other greetings are not mistaken for one.
+        assert_eq!(d(b"", b"220 mail ESMTP Postfix\r\n", 3306), Decision::Proto(Proto::Smtp));
+        assert_eq!(d(b"", b"+OK ready\r\n", 3306), Decision::Proto(Proto::Pop3));
+        assert_eq!(d(b"", b"* OK IMAP ready\r\n", 3306), Decision::Proto(Proto::Imap));
+        assert_eq!(d(b"", &[255, 251, 1], 3306), Decision::Proto(Proto::Telnet));
+        assert_eq!(d(b"", b"SSH-2.0-OpenSSH_9.2\r\n", 3306), No);
+        assert_eq!(d(b"", b"HTTP/1.1 200 OK\r\n", 3306), No);
+        // Binary junk with a zero fourth byte and a protocol byte of 10 but no version is not MySQL.
+        assert_eq!(d(b"", &[0x10, 0, 0, 0, 0x0a, b'x', 0, 1, 2, 3], 3306), No);
+    }
+
+    #[test]
+    fn a_memcached_binary_request_on_any_port_and_nothing_else_is_memcached() {
+        use super::super::memcached::enc;
+        assert_eq!(d(&enc::request(0x20, 1, b"", b""), b"", 11211), Decision::Proto(Proto::Memcached));
+        assert_eq!(d(&enc::request(0x21, 1, b"PLAIN", b"\0u\0p"), b"", 9999), Decision::Proto(Proto::Memcached));
+        assert_eq!(d(&enc::request(0x21, 1, b"PLAIN", b"\0u\0p")[..10], b"", 9999), NeedMore);
+        // An unknown opcode, a bad data type, a key longer than the body: not memcached.
+        assert_eq!(d(&enc::request(0x99, 1, b"", b""), b"", 11211), No);
+        let mut bad = enc::request(0x00, 1, b"key", b"");
+        bad[5] = 1;
+        assert_eq!(d(&bad, b"", 11211), No);
+        // The text protocol is not the binary one (and has no SASL).
+        assert_eq!(d(b"get key\r\n", b"", 11211), No);
+        // Other binary clients are still told apart.
+        assert_eq!(d(&[5, 2, 0, 2], b"", 1080), Decision::Proto(Proto::Socks5));
+        assert_eq!(d(b"\x10\x1a\x00\x04MQTT\x04\xc2\x00\x3c", b"", 8883), Decision::Proto(Proto::Mqtt));
+    }
+
+    #[test]
+    fn an_rlogin_opening_on_any_port_and_nothing_else_is_rlogin() {
+        assert_eq!(d(b"\0alice\0alice\0xterm/38400\0", b"", 513), Decision::Proto(Proto::Rlogin));
+        assert_eq!(d(b"\0alice\0alice\0xterm/38400\0", b"\0", 5130), Decision::Proto(Proto::Rlogin));
+        assert_eq!(d(b"\0alice\0al", b"", 513), NeedMore);
+        // rsh (`port NUL user NUL user NUL command NUL`) does not start with NUL; a terminal type
+        // without a speed, binary junk, and PostgreSQL's startup packet are not rlogin.
+        assert_eq!(d(b"1023\0bob\0bob\0ls\0", b"", 514), No);
+        assert_eq!(d(b"\0alice\0alice\0xterm\0", b"", 513), No);
+        assert_eq!(d(b"\0\x01\x02\0\x05\x06\x07\x08\x09", b"", 513), No);
+        assert_eq!(d(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f], b"", 6000), Decision::Proto(Proto::Postgres));
     }
 
     #[test]

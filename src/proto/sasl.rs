@@ -6,7 +6,8 @@
 
 use base64::Engine;
 
-use super::{Cred, Line, Mark, secret, text, user};
+use super::material::Material;
+use super::{Cred, Event, Line, LoginSink, Mark, secret, text, user};
 use crate::secret::{Secret, Text};
 
 /// What one SASL mechanism is, as far as credentials go.
@@ -43,6 +44,8 @@ pub struct Decoded {
     pub user: Option<Text>,
     pub secret: Secret,
     pub cred: Cred,
+    /// The exchange's challenge and response, when a cracker can attack them (CRAM-MD5).
+    pub material: Option<Box<Material>>,
 }
 
 /// One client line of a SASL exchange as a transcript line: the response is a credential-bearing value
@@ -105,7 +108,7 @@ pub fn plain_raw(raw: &[u8]) -> Option<Decoded> {
         return None;
     }
     let name = if authc.is_empty() { authz } else { authc };
-    Some(Decoded { user: user(name), secret: secret(pass), cred: Cred::Password })
+    Some(Decoded { user: user(name), secret: secret(pass), cred: Cred::Password, material: None })
 }
 
 /// XOAUTH2 (`user=U^Aauth=Bearer T^A^A`) and OAUTHBEARER (`n,a=U,^Ahost=...^Aauth=Bearer T^A^A`).
@@ -134,6 +137,7 @@ pub fn oauth(resp: &[u8]) -> Option<Decoded> {
         user: user.filter(|u| !u.is_empty()).map(|u| Text::user(&u)),
         secret: Secret::new(&token),
         cred: Cred::Token,
+        material: None,
     })
 }
 
@@ -178,7 +182,13 @@ pub struct SaslExchange {
     have_user: bool,
     /// A credential was taken: what may still come is the empty (or `*`) answer to an error challenge.
     taken: bool,
+    /// CRAM-MD5: the server's challenge, decoded (at most [`MAX_CHALLENGE`] bytes).
+    challenge: Option<Vec<u8>>,
 }
+
+/// Longest CRAM-MD5 challenge kept: RFC 2195's is a msg-id (`<1896.697170952@postoffice.example.net>`),
+/// well under it; a longer one is not kept, and the login is reported without material.
+pub const MAX_CHALLENGE: usize = 512;
 
 /// What one client response line did to a [`SaslExchange`].
 #[derive(Debug)]
@@ -195,7 +205,7 @@ pub enum Step {
 
 impl SaslExchange {
     pub fn new(kind: Kind) -> Self {
-        SaslExchange { kind, user: None, have_user: false, taken: false }
+        SaslExchange { kind, user: None, have_user: false, taken: false, challenge: None }
     }
 
     pub fn mechanism(&self, names: &Names) -> &'static str {
@@ -206,6 +216,20 @@ impl SaslExchange {
             Kind::XOauth2 => xoauth2,
             Kind::OauthBearer => oauthbearer,
             Kind::CramMd5 => cram,
+        }
+    }
+
+    /// The server's continuation (`334 <base64>`, `+ <base64>`), its code or `+` already stripped: for
+    /// CRAM-MD5, the challenge the response answers (the last one before the response counts). A
+    /// challenge past [`MAX_CHALLENGE`] is not kept, counted as [`Event::ChallengeTooLong`].
+    pub fn server_challenge(&mut self, b64_text: &[u8], out: &mut dyn LoginSink) {
+        if self.kind != Kind::CramMd5 || self.taken {
+            return;
+        }
+        self.challenge = b64(b64_text).filter(|c| !c.is_empty());
+        if self.challenge.as_ref().is_some_and(|c| c.len() > MAX_CHALLENGE) {
+            self.challenge = None;
+            out.on_event(Event::ChallengeTooLong);
         }
     }
 
@@ -238,8 +262,13 @@ impl SaslExchange {
                     self.user = Some(text(&raw)).filter(|u| !u.is_empty());
                     return Step::More;
                 }
-                Some(Decoded { user: self.user.as_deref().map(Text::user), secret: secret(&raw), cred: Cred::Password })
-                    .filter(|d| !d.secret.is_empty())
+                Some(Decoded {
+                    user: self.user.as_deref().map(Text::user),
+                    secret: secret(&raw),
+                    cred: Cred::Password,
+                    material: None,
+                })
+                .filter(|d| !d.secret.is_empty())
             }
             Kind::CramMd5 => b64(t).and_then(|raw| {
                 // "user hexdigest"; the user name may hold spaces, the digest does not.
@@ -250,6 +279,14 @@ impl SaslExchange {
                     user: (!user.is_empty()).then(|| Text::user(user)),
                     secret: Secret::new(digest),
                     cred: Cred::HashOnly,
+                    // Only with the server's challenge can a cracker use the digest.
+                    material: self.challenge.as_ref().map(|c| {
+                        Box::new(Material::CramMd5 {
+                            challenge: c.clone(),
+                            user: user.to_string(),
+                            digest: digest.to_ascii_lowercase(),
+                        })
+                    }),
                 })
             }),
             Kind::Other => None,
@@ -268,6 +305,25 @@ impl SaslExchange {
 mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn a_cram_md5_challenge_past_the_cap_is_not_kept_and_counted() {
+        let mut out = crate::proto::Logins::default();
+        let mut x = SaslExchange::new(Kind::CramMd5);
+        x.server_challenge(STANDARD.encode(vec![b'a'; MAX_CHALLENGE + 1]).as_bytes(), &mut out);
+        assert_eq!(out.events, vec![Event::ChallengeTooLong]);
+        let Step::Cred(d) = x.response(STANDARD.encode(b"tim b913a602c7eda7a495b4e6e7334d3890").as_bytes()) else {
+            panic!("no credential")
+        };
+        assert!(d.material.is_none(), "reported without material");
+        let mut y = SaslExchange::new(Kind::CramMd5);
+        y.server_challenge(STANDARD.encode(vec![b'a'; MAX_CHALLENGE]).as_bytes(), &mut out);
+        let Step::Cred(d) = y.response(STANDARD.encode(b"tim b913a602c7eda7a495b4e6e7334d3890").as_bytes()) else {
+            panic!("no credential")
+        };
+        assert!(d.material.is_some());
+        assert_eq!(out.events.len(), 1);
+    }
 
     #[test]
     fn plain_gives_authcid_and_password() {

@@ -165,6 +165,12 @@ impl State {
                 self.lg.tls_offered = true;
             }
         }
+        if code == 334 {
+            // An AUTH continuation: CRAM-MD5's challenge.
+            if let Some(x) = self.sasl.as_mut() {
+                x.server_challenge(line.get(4..).unwrap_or_default(), out);
+            }
+        }
         if more || code == 334 {
             return;
         }
@@ -386,6 +392,13 @@ mod tests {
             summary(&out),
             vec![("AUTH CRAM-MD5", Some("tim"), "b913a602c7eda7a495b4e6e7334d3890", Cred::HashOnly, Verdict::Accepted)]
         );
+        // RFC 2195's example: the server's challenge travels with the digest (`--export-hashes`).
+        let want = crate::proto::material::Material::CramMd5 {
+            challenge: b"<1896.697170952@postoffice.reston.mci.net>".to_vec(),
+            user: "tim".into(),
+            digest: "b913a602c7eda7a495b4e6e7334d3890".into(),
+        };
+        assert_eq!(out.logins[0].material.as_deref(), Some(&want));
     }
 
     #[test]

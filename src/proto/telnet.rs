@@ -171,7 +171,8 @@ impl Telnet {
     fn server_check(&mut self, out: &mut dyn LoginSink) {
         let lower = &self.lower;
         let pass_prompt = ends_with_prompt(lower, PASS_PROMPTS);
-        let login_prompt = ends_with_prompt(lower, LOGIN_PROMPTS);
+        // `Last login:` cut by the end of a segment is the welcome of an accepted login, not a prompt.
+        let login_prompt = ends_with_prompt(lower, LOGIN_PROMPTS) && !ends_with_prompt(lower, &[b"last login:"]);
         let refused = login_prompt || REFUSALS.iter().any(|r| contains(lower, r));
         let accepted = contains(lower, b"last login")
             || contains(lower, b"welcome")
@@ -384,6 +385,22 @@ mod tests {
         assert_eq!(l, vec![(Some("fake"), "wrong", Verdict::Refused), (Some("fake"), "user", Verdict::Accepted)]);
         let t = full(&got.logins[1].transcript);
         assert!(t.iter().any(|t| t.contains("Last login")), "{t:?}");
+    }
+
+    /// Found by the segmentation property test (rlogin's session is telnet's): `Last login:` ending a
+    /// segment looked like a fresh `login:` prompt, so the accepted password was called refused.
+    #[test]
+    fn last_login_cut_after_its_colon_is_an_acceptance_not_a_prompt() {
+        let c: Vec<(Side, &[u8])> = vec![
+            (S, b"login: "),
+            (C, b"fake\r\n"),
+            (S, b"Password:"),
+            (C, b"pw\r\n"),
+            (S, b"\r\nLast login:"),
+            (S, b" Mon Nov 30 on pts/0\r\nfake@lab:~$ "),
+        ];
+        let got = run_both(Telnet::default, &c);
+        assert_eq!(got.logins.iter().map(|l| l.verdict).collect::<Vec<_>>(), [Verdict::Accepted]);
     }
 
     #[test]

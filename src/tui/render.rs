@@ -122,10 +122,12 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         state,
         Span::raw(format!("{progress}  {}", fmt_elapsed(st.elapsed()))),
     ]);
-    // The leak count first: it stays on screen at any width.
+    // The leak count first: it stays on screen at any width. Crackable material is counted apart.
+    let material = st.rows.iter().filter(|r| r.alert.class.is_material()).count();
     let line2 = Line::from(format!(
-        "leaks {} ({} sightings)  TLS flows {}  {:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}",
-        st.rows.len(),
+        "leaks {}{} ({} sightings)  TLS flows {}  {:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}",
+        st.rows.len() - material,
+        if material > 0 { format!(", material {material}") } else { String::new() },
         s.snapshot.sightings.max(st.rows.len() as u64),
         s.snapshot.engine.tls_flows,
         st.pps,
@@ -146,9 +148,12 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
 
 fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let rows = st.visible();
+    // Crackable material (hash-only exchanges) is counted apart from cleartext leaks.
+    let material = rows.iter().filter(|r| r.alert.class.is_material()).count();
     let title = format!(
-        " Leaks: {} shown, sorted by {}{}{} ",
+        " Leaks: {} shown{}, sorted by {}{}{} ",
         rows.len(),
+        if material > 0 { format!(" ({material} hash material)") } else { String::new() },
         st.sort.label(),
         if st.reversed { " (reversed)" } else { "" },
         if st.filter.is_empty() && !st.filter_editing {
@@ -184,7 +189,8 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
             let marker = if st.is_new(r) { "*" } else { " " };
             [
                 format!("{marker}{}", clock(a)),
-                sev_short(a.severity).to_string(),
+                // Material is medium by rule; its marker says what matters more: no cleartext.
+                if a.class.is_material() { "HASH".to_string() } else { sev_short(a.severity).to_string() },
                 a.kind.as_str().to_string(),
                 a.client.to_string(),
                 a.server.to_string(),
@@ -212,7 +218,13 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 .iter()
                 .map(|&c| {
                     let cell = Cell::from(fit(&text[c], widths[c]));
-                    if c == 1 { cell.style(sev_style(r.alert.severity)) } else { cell }
+                    match c {
+                        1 if r.alert.class.is_material() => {
+                            cell.style(Style::default().fg(Color::Cyan).add_modifier(Modifier::ITALIC))
+                        }
+                        1 => cell.style(sev_style(r.alert.severity)),
+                        _ => cell,
+                    }
                 })
                 .collect();
             let mut row = TRow::new(row_cells);
@@ -376,6 +388,12 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     ];
     if let Some(v) = a.verdict_line(st.reveal) {
         lines.push(Line::styled(format!("verdict: {}", clean(&v, term::LINE)), bold));
+    }
+    if a.class.is_material() {
+        lines.push(Line::styled(
+            "class: material (a hash or challenge response, no password in clear: crackable offline, --export-hashes)",
+            Style::default().fg(Color::Cyan),
+        ));
     }
     lines.extend([Line::raw(""), Line::styled("What an attacker on the network sees:", bold)]);
     for l in a.excerpt.iter() {

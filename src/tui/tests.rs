@@ -119,6 +119,29 @@ fn leaks_view_at_80x24_shows_header_rows_and_footer() {
 }
 
 #[test]
+fn material_is_marked_hash_and_counted_apart_in_the_leaks_view_and_detail() {
+    let mut st = state(Reveal::Redacted);
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        9,
+        LeakKind::OtherAuth,
+        SecretClass::Material,
+        "Digest username=\"bob\", response=\"0123456789abcdef0123456789abcdef\"",
+        Some("bob"),
+        "/digest",
+    ))));
+    let s = screen(&st, 100, 24);
+    assert!(s.contains("leaks 3, material 1"), "{s}");
+    assert!(s.contains("(1 hash material)"), "{s}");
+    let row = s.lines().find(|l| l.contains("other_auth")).unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("HASH") && !row.contains("MED"), "{row}");
+    st.filter = "digest".into();
+    st.key(KeyCode::Enter, KeyModifiers::NONE);
+    let d = screen(&st, 100, 40);
+    assert!(d.contains("class: material") && d.contains("nothing to replay"), "{d}");
+    assert!(!d.contains("0123456789abcdef0123456789abcdef"), "{d}");
+}
+
+#[test]
 fn wide_terminal_adds_the_secret_column_redacted() {
     let st = state(Reveal::Redacted);
     let s = screen(&st, 160, 40);

@@ -97,6 +97,13 @@ fn mask_fingerprints(s: &str) -> String {
                 i += 12;
                 continue;
             }
+            // A fingerprint shortened by a table column (`fp 6b8467df62c…`): still only the
+            // fingerprint, cut where the column ends.
+            if n < 12 && s[..i].ends_with("fp ") && s[i + n..].starts_with('…') {
+                out.push_str(&"F".repeat(n));
+                i += n;
+                continue;
+            }
         }
         let ch = s[i..].chars().next().unwrap_or(' ');
         out.push(ch);
