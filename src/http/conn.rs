@@ -9,6 +9,7 @@ use super::msg::Msg;
 use super::pairing::Pending;
 use super::start::{Start, classify, find_line_start};
 use super::tls;
+use super::ws::{self, WsConn};
 use super::{HttpHandler, Protocol, Request, Response, Shared, Stats};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -32,8 +33,10 @@ enum Mode {
     Body,
     /// Collecting a ClientHello.
     Tls,
-    /// Not HTTP (or no longer: a tunnel, a WebSocket): ignored at no cost.
+    /// Not HTTP (or no longer: a tunnel): ignored at no cost.
     Other,
+    /// WebSocket frames, read by the connection's [`WsConn`].
+    Ws,
 }
 
 #[derive(Default)]
@@ -79,6 +82,10 @@ pub struct HttpConnection {
     saw_http: bool,
     tls: bool,
     started: bool,
+    /// After a 101 that answered an `Upgrade: websocket` request (boxed: most connections never are).
+    ws: Option<Box<WsConn>>,
+    /// 1 + the number of the last request that asked for `Upgrade: websocket` (0: none).
+    ws_request: u64,
 }
 
 impl HttpConnection {
@@ -87,7 +94,7 @@ impl HttpConnection {
     /// response. Asked per segment: a few loads per direction.
     #[inline]
     pub fn held(&self) -> usize {
-        let mut n = self.pending.held();
+        let mut n = self.pending.held() + self.ws.as_ref().map_or(0, |w| w.held());
         for d in &self.dirs {
             n += d.buf.capacity();
             if let Some(m) = &d.msg {
@@ -106,6 +113,7 @@ impl HttpConnection {
         let dir = &self.dirs[from.index()];
         match dir.mode {
             Mode::Other => u64::MAX,
+            Mode::Ws => self.ws.as_ref().map_or(u64::MAX, |w| w.skippable(from)),
             Mode::Body => match dir.msg.as_deref() {
                 Some(m) if !m.peek && m.body.skipped() => match m.framing {
                     Framing::Length(rem) | Framing::Chunked(Chunk::Data(rem)) => rem,
@@ -149,6 +157,9 @@ impl HttpConnection {
             }
         }
         self.pending.shed(stats);
+        if let Some(w) = self.ws.as_mut() {
+            w.shed(&mut stats.ws);
+        }
     }
 
     /// A request or status line (or a TLS record) has been recognised in either direction, even if its
@@ -181,6 +192,12 @@ impl HttpConnection {
         while p < data.len() {
             p = match self.dirs[d].mode {
                 Mode::Other => return,
+                Mode::Ws => {
+                    if let Some(w) = self.ws.as_mut() {
+                        w.on_data(&sh.cfg, &mut sh.stats.ws, from, &data[p..], ts, &mut |s, m| h.on_ws_message(s, m));
+                    }
+                    return;
+                }
                 Mode::Unknown | Mode::Resync => self.scan(d, data, p, &mut sh.stats),
                 Mode::Tls => self.tls_hello(d, data, p, &mut sh.stats, h),
                 Mode::Head => self.head(d, sh, from, data, p, ts, h),
@@ -425,6 +442,9 @@ impl HttpConnection {
         let mut keep = true;
         let decision = if m.request {
             m.seq = self.pending.next_seq();
+            if m.headers.get_all("upgrade").any(ws::asks_websocket) {
+                self.ws_request = m.seq + 1;
+            }
             if self.pending.admits(cfg, stats) {
                 let mut line = spares.line();
                 line.seq = m.seq;
@@ -659,8 +679,25 @@ impl HttpConnection {
         };
         m.body.give_back(data, cfg.max_body_bytes);
         let tunnel = m.tunnel;
+        // A 101 answering a request for `Upgrade: websocket` (or, that request unseen, announcing it).
+        let websocket = tunnel && m.status == 101 && !m.request && {
+            match m.req.as_ref() {
+                Some(r) => self.ws_request == r.seq + 1,
+                None => m.headers.get_all("upgrade").any(ws::asks_websocket),
+            }
+        };
+        if websocket {
+            let deflate = ws::negotiated(m.headers.get_all("sec-websocket-extensions"));
+            let (target, host) = m.req.as_ref().map_or(("", None), |r| (r.target.as_str(), r.host.as_deref()));
+            self.ws = Some(Box::new(WsConn::new(target, host, deflate)));
+            stats.ws.connections += 1;
+        }
         spares.put(msg);
-        if tunnel {
+        if websocket {
+            for x in &mut self.dirs {
+                *x = Dir { mode: Mode::Ws, ..Dir::default() };
+            }
+        } else if tunnel {
             // 101 Switching Protocols or CONNECT 2xx: the bytes that follow are another protocol.
             // Inside a CONNECT tunnel the client usually starts TLS: look at it afresh.
             for x in &mut self.dirs {
@@ -676,6 +713,11 @@ impl HttpConnection {
         let stats = &mut sh.stats;
         match dir.mode {
             Mode::Other | Mode::Tls => {}
+            Mode::Ws => {
+                if let Some(w) = self.ws.as_mut() {
+                    w.on_gap(&mut sh.stats.ws, from, &mut |s, m| h.on_ws_message(s, m));
+                }
+            }
             Mode::Unknown | Mode::Resync => {
                 dir.buf.clear();
                 dir.boundary = true;
@@ -719,6 +761,9 @@ impl HttpConnection {
 
     /// The connection ended: finish read-until-close bodies, emit cut-off messages as incomplete.
     pub fn on_close<H: HttpHandler>(&mut self, sh: &mut Shared, _ts: Timestamp, h: &mut H) {
+        if let Some(w) = self.ws.as_mut() {
+            w.on_close(&mut sh.stats.ws, &mut |s, m| h.on_ws_message(s, m));
+        }
         for (d, side) in [(0, Side::Client), (1, Side::Server)] {
             let dir = &mut self.dirs[d];
             // A head still being read is not a message.

@@ -45,10 +45,12 @@ mod pairing;
 mod scan;
 mod start;
 pub mod tls;
+pub mod ws;
 
 pub use conn::HttpConnection;
 pub use framing::TE_OVER_CL;
 pub use headers::Headers;
+pub use ws::{WsMessage, WsStats};
 
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -126,6 +128,9 @@ pub trait HttpHandler {
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>);
     /// The connection was recognised as TLS (called once per connection).
     fn on_tls(&mut self, _sni: Option<&str>) {}
+    /// A WebSocket message (complete, or cut by a gap or the connection's end) after a `101` that
+    /// answered an `Upgrade: websocket` request.
+    fn on_ws_message(&mut self, _from: Side, _msg: &WsMessage<'_>) {}
 }
 
 /// What the connections of one engine share: the configuration, the counters, and spare message
@@ -214,6 +219,8 @@ pub struct Stats {
     pub memcap_bodies_dropped: u64,
     /// Requests awaiting a response dropped for the same reason (later responses are not paired).
     pub memcap_pending_dropped: u64,
+    /// WebSocket connections after their upgrade.
+    pub ws: WsStats,
 }
 
 #[cfg(test)]
