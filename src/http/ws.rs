@@ -530,7 +530,8 @@ impl Dir {
         let Some(m) = self.msg.as_mut() else { return };
         let d = self.inflater.get_or_insert_with(|| Box::new(Decompress::new(false)));
         // Past 1 MiB, at most MAX_RATIO bytes per wire byte: one deflate layer cannot pass ~1032:1.
-        let limit = (cfg.max_decompressed_bytes as u64).min(FREE_OUTPUT.saturating_add(m.wire_len.saturating_mul(MAX_RATIO)));
+        let limit =
+            (cfg.max_decompressed_bytes as u64).min(FREE_OUTPUT.saturating_add(m.wire_len.saturating_mul(MAX_RATIO)));
         let mut buf = [0u8; CHUNK];
         let mut p = 0;
         let flush = if last { FlushDecompress::Sync } else { FlushDecompress::None };
