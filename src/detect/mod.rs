@@ -24,6 +24,7 @@ pub mod login;
 pub mod response_token;
 pub mod url;
 pub mod verdict;
+pub mod ws;
 
 use serde::Serialize;
 
@@ -62,6 +63,8 @@ pub enum LeakKind {
     MqttConnect,
     PostgresCleartext,
     Socks5Login,
+    WebsocketToken,
+    WebsocketLogin,
 }
 
 impl LeakKind {
@@ -91,6 +94,8 @@ impl LeakKind {
             LeakKind::MqttConnect => "mqtt_connect",
             LeakKind::PostgresCleartext => "postgres_cleartext",
             LeakKind::Socks5Login => "socks5_login",
+            LeakKind::WebsocketToken => "websocket_token",
+            LeakKind::WebsocketLogin => "websocket_login",
         }
     }
 
@@ -108,6 +113,7 @@ impl LeakKind {
             LeakKind::MqttConnect => "mqtt",
             LeakKind::PostgresCleartext => "postgres",
             LeakKind::Socks5Login => "socks5",
+            LeakKind::WebsocketToken | LeakKind::WebsocketLogin => "websocket",
             _ => "http",
         }
     }
