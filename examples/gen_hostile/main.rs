@@ -17,6 +17,7 @@ mod proto;
 mod redaction;
 #[allow(dead_code)]
 mod terminal;
+mod ws;
 
 type Mode = (&'static str, &'static str, fn(&str, &[u64]) -> std::io::Result<()>);
 
@@ -30,6 +31,7 @@ fn modes() -> Vec<Mode> {
     m.extend(memory::modes());
     m.extend(proto::modes());
     m.extend(http::modes());
+    m.extend(ws::modes());
     m
 }
 

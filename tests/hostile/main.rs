@@ -7,6 +7,7 @@
 mod common;
 mod evasion_http;
 mod evasion_ip;
+mod evasion_ws;
 mod files;
 mod linear;
 mod memory;
