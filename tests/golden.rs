@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 16] = [
+const CAPTURES: [&str; 17] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -34,6 +34,8 @@ const CAPTURES: [&str; 16] = [
     "postgres",
     "socks5",
     "proxy",
+    // WebSocket messages, permessage-deflate (captures/gen/gen_ws.sh).
+    "websocket",
 ];
 
 fn root() -> PathBuf {
