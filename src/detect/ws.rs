@@ -335,20 +335,23 @@ pub fn excerpt(from: Side, msg: &WsMessage<'_>, found: &Found) -> Vec<Text> {
     first.push_lit(" HTTP/1.1 (upgraded to WebSocket)");
     let who = if from == Side::Client { "client" } else { "server" };
     let what = if msg.text { "text" } else { "binary" };
-    let mut notes = Vec::new();
+    // The message's own length, never its compressed one: how well a message compresses depends on
+    // the secret in it, and a redacted output tells only the secret's length.
+    let size = if msg.truncated {
+        format!("first {} bytes kept", msg.data.len())
+    } else {
+        format!("{} bytes", msg.data.len())
+    };
+    let mut notes = vec![size];
     if msg.compressed {
         notes.push("permessage-deflate".to_string());
-    }
-    if msg.truncated {
-        notes.push(format!("first {} bytes kept", msg.data.len()));
     }
     if msg.incomplete {
         notes.push("cut short".to_string());
     }
-    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
     vec![
         first,
-        Text::lit(format!("{who} {what} message #{}, {} bytes on the wire{notes}:", msg.seq + 1, msg.wire_len)),
+        Text::lit(format!("{who} {what} message #{} ({}):", msg.seq + 1, notes.join(", "))),
         super::excerpt::body_line(msg.data, found),
     ]
 }
@@ -497,5 +500,24 @@ mod tests {
         assert!(red[2].starts_with(r#"{"type":"auth","token":"…["#), "{red:?}");
         let full: Vec<String> = ex.iter().map(|t| t.render(Reveal::Full)).collect();
         assert_eq!(full[2], data);
+    }
+
+    #[test]
+    fn the_excerpt_of_a_compressed_message_tells_its_length_never_its_compressed_size() {
+        // How well a message compresses depends on the secret in it: two secrets of one length must give
+        // the same redacted excerpt.
+        let render = |secret: &str, wire_len: u64| {
+            let data = format!(r#"{{"type":"auth","token":"{secret}"}}"#);
+            let m = WsMessage { compressed: true, wire_len, ..msg(data.as_bytes()) };
+            let f = found(data.as_bytes());
+            let ex: Vec<String> = excerpt(Side::Client, &m, &f).iter().map(|t| t.render(Reveal::Redacted)).collect();
+            let fp = f.findings[0].secret.fingerprint();
+            ex.iter().map(|l| l.replace(&fp, "FP")).collect::<Vec<_>>()
+        };
+        assert_eq!(render("aaaaaaaaaaaaaaaaaaaa", 30), render("q8Zr2LmX0vKp7TfWn4Yc", 55));
+        assert!(
+            render("aaaaaaaaaaaaaaaaaaaa", 30)[1].contains("(46 bytes, permessage-deflate)"),
+            "the message's own length"
+        );
     }
 }
