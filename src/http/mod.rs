@@ -11,7 +11,9 @@
 //! and framing fields kept), [`headers`] (fields stored flat: two allocations per message), `framing`
 //! (Content-Length, Transfer-Encoding, chunked), `decode` (gzip and deflate, stacked, streamed with a
 //! bound), `body` (the kept prefix), `scan` (fields past the prefix, read as a stream), `pairing`
-//! (responses to requests), [`tls`] (the ClientHello), `conn` (one connection: modes, gaps, resync).
+//! (responses to requests), [`tls`] (the ClientHello), `conn` (one connection: modes, gaps, resync),
+//! [`ws`] (WebSocket frames after a 101 that answered `Upgrade: websocket`, messages handed on by
+//! [`HttpHandler::on_ws_message`]).
 //!
 //! Bodies: Content-Length, chunked (with trailers) and read-until-close; no body for HEAD responses,
 //! 1xx, 204 and 304. Transfer-Encoding wins over Content-Length, as servers do, and the request says so

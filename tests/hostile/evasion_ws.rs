@@ -129,3 +129,32 @@ fn a_flood_of_websocket_connections_holding_inflaters_stays_within_the_budget_an
         );
     }
 }
+
+#[test]
+fn tokens_in_the_upgrade_request_are_still_found_beside_those_of_the_messages() {
+    let dir = common::tempdir();
+    let client = "10.11.9.1:45000".parse().expect("addr");
+    let server = "10.11.200.1:8080".parse().expect("addr");
+    let mut c = plainsight_synth::Conversation::new(client, server);
+    c.handshake();
+    let upgrade = ws::upgrade("chat.lab", "/socket?access_token=query-token-0123456789");
+    let upgrade = String::from_utf8(upgrade).expect("utf8").replacen(
+        "Upgrade: websocket\r\n",
+        "Upgrade: websocket\r\nAuthorization: Bearer header-token-0123456789\r\n",
+        1,
+    );
+    c.client(upgrade.as_bytes());
+    c.server(&ws::switching(""));
+    c.client(&ws::frame(true, false, ws::TEXT, br#"{"type":"auth","token":"message-token-0123456789"}"#, ws::MASK));
+    c.close();
+    let p = capture(dir.path(), "upgrade.pcap", &c.take());
+    let got: Vec<(String, String)> = alerts(&p, "1").into_iter().map(|[k, s, ..]| (k, s)).collect();
+    assert_eq!(
+        got,
+        [
+            ("bearer_opaque".to_string(), "header-token-0123456789".to_string()),
+            ("url_token".to_string(), "query-token-0123456789".to_string()),
+            ("websocket_token".to_string(), "message-token-0123456789".to_string()),
+        ]
+    );
+}
