@@ -244,6 +244,17 @@ pub struct WsConn {
     host: Option<String>,
 }
 
+/// Append `bytes` to a kept prefix that may grow to `cap`: doubling, but never past `cap` (a 64 KiB prefix
+/// does not hold 128 KiB).
+fn keep(data: &mut Vec<u8>, bytes: &[u8], cap: usize) {
+    let need = data.len() + bytes.len();
+    if need > data.capacity() {
+        let want = need.max(data.capacity() * 2).min(cap).max(need);
+        data.reserve_exact(want - data.len());
+    }
+    data.extend_from_slice(bytes);
+}
+
 /// Apply the mask to `b`, whose first byte is at payload offset `pos`.
 fn unmask(b: &mut [u8], mask: [u8; 4], pos: u64) {
     let phase = (pos % 4) as usize;
@@ -493,7 +504,7 @@ impl Dir {
             let take = room.min(wire.len());
             if take > 0 {
                 let at = m.data.len();
-                m.data.extend_from_slice(&wire[..take]);
+                keep(&mut m.data, &wire[..take], cfg.max_body_bytes);
                 if let Some(k) = mask {
                     unmask(&mut m.data[at..], k, pos);
                 }
@@ -544,9 +555,9 @@ impl Dir {
             let room = limit.saturating_sub(m.produced);
             let made_ok = made.min(room as usize);
             m.produced += made_ok as u64;
-            let keep = if m.shed { 0 } else { cfg.max_body_bytes.saturating_sub(m.data.len()).min(made_ok) };
-            m.data.extend_from_slice(&buf[..keep]);
-            if keep < made {
+            let kept = if m.shed { 0 } else { cfg.max_body_bytes.saturating_sub(m.data.len()).min(made_ok) };
+            keep(&mut m.data, &buf[..kept], cfg.max_body_bytes);
+            if kept < made {
                 m.truncated = true;
             }
             if made as u64 > room {
