@@ -84,8 +84,9 @@ pub struct HttpConnection {
     started: bool,
     /// After a 101 that answered an `Upgrade: websocket` request (boxed: most connections never are).
     ws: Option<Box<WsConn>>,
-    /// 1 + the number of the last request that asked for `Upgrade: websocket` (0: none).
-    ws_request: u64,
+    /// The latest request asked for `Upgrade: websocket` (a 101 answers the request just before the
+    /// switch: nothing can follow it on the connection).
+    ws_asked: bool,
 }
 
 impl HttpConnection {
@@ -442,9 +443,7 @@ impl HttpConnection {
         let mut keep = true;
         let decision = if m.request {
             m.seq = self.pending.next_seq();
-            if m.headers.get_all("upgrade").any(ws::asks_websocket) {
-                self.ws_request = m.seq + 1;
-            }
+            self.ws_asked = m.method == "GET" && m.headers.get_all("upgrade").any(ws::asks_websocket);
             if self.pending.admits(cfg, stats) {
                 let mut line = spares.line();
                 line.seq = m.seq;
@@ -682,7 +681,7 @@ impl HttpConnection {
         // A 101 answering a request for `Upgrade: websocket` (or, that request unseen, announcing it).
         let websocket = tunnel && m.status == 101 && !m.request && {
             match m.req.as_ref() {
-                Some(r) => self.ws_request == r.seq + 1,
+                Some(_) => self.ws_asked,
                 None => m.headers.get_all("upgrade").any(ws::asks_websocket),
             }
         };
