@@ -548,3 +548,44 @@ fn live_redis_auth_and_snmp_community_are_seen() {
     }
     assert_eq!(got.len(), 4, "nothing else: {got:?}");
 }
+
+#[test]
+fn live_ring_keeps_the_recent_traffic_in_its_files_after_dropping_to_nobody() {
+    if unprepared(&[]) {
+        return;
+    }
+    let port = 20_000 + ((std::process::id() + 7) % 20_000) as u16;
+    let token = plainsight_synth::jwt(JWT_CLAIMS_EXP_FAR);
+    let server = Command::new("python3")
+        .args(["-c", SERVER_PY, "127.0.0.1", &port.to_string(), &token])
+        .spawn()
+        .expect("server");
+    let _guard = Cleanup(vec![], vec![server]);
+    wait_port("", "127.0.0.1", port);
+    let dir = tempdir();
+    let ring = dir.path().join("ring");
+    std::fs::create_dir(&ring).unwrap();
+    let alerts = dir.path().join("lo.jsonl");
+    let spec = format!("{},64K,3", ring.display());
+    let mut live = start_live_with(None, "lo", &format!("tcp port {port}"), &alerts, 3, &["--reveal", "--ring", &spec]);
+    assert!(sh(&format!(
+        "curl -s -o /dev/null -H 'X-API-Key: k-ring-0123456789abcdef0' http://127.0.0.1:{port}/v1/items"
+    )));
+    assert_eq!(wait_exit(&mut live, Duration::from_secs(20)), Some(0));
+    use std::os::unix::fs::PermissionsExt;
+    let mut found = Vec::new();
+    for i in 0..3 {
+        let f = ring.join(format!("ring-{i:03}.pcap"));
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+        found.extend(read_alerts_of(&f));
+    }
+    assert!(found.iter().any(|a| a["secret"] == "k-ring-0123456789abcdef0"), "{found:?}");
+    // Without --reveal the ring is refused.
+    let o = run(&["live", "-i", "lo", "--no-tui", "--duration", "1", "--ring", &spec]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--reveal"));
+}
+
+fn read_alerts_of(pcap: &std::path::Path) -> Vec<serde_json::Value> {
+    alerts_of(pcap, &["--reveal"])
+}

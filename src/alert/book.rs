@@ -47,6 +47,7 @@ impl AlertBook {
         if let Some(&i) = self.index.get(&key) {
             if let Some(a) = self.alerts.get_mut(i) {
                 a.count += 1;
+                a.last_client = ctx.client;
                 if ctx.ts > a.last_seen {
                     a.last_seen = ctx.ts;
                 }

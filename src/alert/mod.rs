@@ -61,6 +61,10 @@ pub struct Alert {
     pub count: u64,
     pub client: SocketAddr,
     pub server: SocketAddr,
+    /// The client of the latest sighting recorded (a token replayed from another connection): what a
+    /// sink that follows connections (`read --write-leaks`) needs. Not written out: `client` is the
+    /// first sighting's.
+    pub last_client: SocketAddr,
     pub host: Option<String>,
     pub method: Option<String>,
     pub path: Option<Text>,
@@ -89,6 +93,11 @@ fn key_of(kind: LeakKind, server: SocketAddr, refused: bool, secret: &str) -> (L
 /// User names remembered per alert (a brute force tries thousands).
 pub const MAX_USERS: usize = 8;
 
+/// A request target without its query (a token endpoint takes its parameters in the body).
+fn strip_query(target: &str) -> &str {
+    target.split_once('?').map_or(target, |(p, _)| p)
+}
+
 impl Alert {
     pub fn new(id: AlertId, f: &Finding, ctx: &Context) -> Alert {
         Alert {
@@ -102,6 +111,7 @@ impl Alert {
             count: 1,
             client: ctx.client,
             server: ctx.server,
+            last_client: ctx.client,
             host: ctx.host.clone(),
             method: ctx.method.clone(),
             path: ctx.path.clone(),
@@ -212,6 +222,12 @@ impl Alert {
             LeakKind::BearerJwt | LeakKind::BearerOpaque | LeakKind::JwtOther => {
                 format!("curl -H {} {}", q(&format!("Authorization: Bearer {secret}")), q(&url))
             }
+            // A refresh token buys new access tokens at the endpoint that issued it.
+            LeakKind::LoginResponseToken if self.location.ends_with("refresh_token") => format!(
+                "curl -d grant_type=refresh_token -d {} {}",
+                q(&format!("refresh_token={secret}")),
+                q(&format!("http://{host}{}", self.shown_path(reveal).as_deref().map_or("/", strip_query)))
+            ),
             // The token was handed out here; it is used against the API that issued it.
             LeakKind::LoginResponseToken => {
                 format!("curl -H {} {}", q(&format!("Authorization: Bearer {secret}")), q(&format!("http://{host}/")))
@@ -228,6 +244,12 @@ impl Alert {
                 let name = self.location.split_once(' ').map_or("session", |(_, n)| n);
                 format!("curl -b {} {}", q(&format!("{name}={secret}")), q(&format!("http://{host}/")))
             }
+            // An OAuth2 client secret authenticates the client itself at the token endpoint.
+            LeakKind::FormLogin | LeakKind::JsonLogin if self.location.ends_with("client_secret") => format!(
+                "curl -d grant_type=client_credentials -d 'client_id=<the client_id sent with it>' -d {} {}",
+                q(&format!("client_secret={secret}")),
+                q(&format!("http://{host}{}", strip_query(&path)))
+            ),
             LeakKind::FormLogin | LeakKind::JsonLogin => {
                 format!("log in at http://{host}{path} as {} with password {}", q(&user), q(&secret))
             }
@@ -274,7 +296,10 @@ impl Alert {
             LeakKind::LdapSimpleBind => {
                 format!("ldapsearch -x -H 'ldap://{host}:{port}' -D {} -w {}", q(user), q(secret))
             }
-            LeakKind::SnmpCommunity => format!("snmpwalk -v2c -c {} '{host}:{port}'", q(secret)),
+            LeakKind::SnmpCommunity => {
+                let v = if self.location.ends_with("v1") { "1" } else { "2c" };
+                format!("snmpwalk -v{v} -c {} '{host}:{port}'", q(secret))
+            }
             LeakKind::RedisAuth if user.is_empty() => format!("redis-cli -h {ip} -p {port} -a {}", q(secret)),
             LeakKind::RedisAuth => format!("redis-cli -h {ip} -p {port} --user {} --pass {}", q(user), q(secret)),
             LeakKind::MqttConnect => {

@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{CaptureError, PacketRef};
 use crate::decode::LinkType;
@@ -45,12 +47,91 @@ enum Format {
     },
 }
 
+/// Counts the bytes read through it (the compressed bytes of a compressed capture, for progress).
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+type Opened = (Box<dyn Read + Send>, Option<Arc<AtomicU64>>, PathBuf);
+
+/// `raw` as a capture stream: decompressed when it starts with gzip's or zstd's magic (as tcpdump's
+/// rotated files and archived captures often are). The first bytes are read once and chained back in
+/// front, so an uncompressed file costs nothing more. For a compressed file, offsets in errors are
+/// offsets in the decompressed stream: the name shown says so.
+fn decompressing(mut raw: Box<dyn Read + Send>, path: &Path) -> Result<Opened, CaptureError> {
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match raw.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(source) => return Err(CaptureError::Read { path: path.to_path_buf(), offset: got as u64, source }),
+        }
+    }
+    let head = io::Cursor::new(magic[..got].to_vec());
+    let kind = match magic[..got] {
+        [0x1f, 0x8b, ..] => "gzip",
+        [0x28, 0xb5, 0x2f, 0xfd] => "zstd",
+        _ => return Ok((Box::new(head.chain(raw)), None, path.to_path_buf())),
+    };
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = io::BufReader::new(Counting { inner: head.chain(raw), count: count.clone() });
+    let shown = PathBuf::from(format!("{} ({kind}-decompressed)", path.display()));
+    let file: Box<dyn Read + Send> = if kind == "gzip" {
+        // Multi-member: `cat a.gz b.gz` and some archivers write several members.
+        Box::new(flate2::bufread::MultiGzDecoder::new(counted))
+    } else {
+        let d = ruzstd::decoding::StreamingDecoder::new(counted).map_err(|e| CaptureError::Corrupt {
+            path: shown.clone(),
+            offset: 0,
+            packets: 0,
+            reason: format!("not a valid zstd stream: {e}"),
+        })?;
+        Box::new(d)
+    };
+    Ok((file, Some(count), shown))
+}
+
+/// Why a file that is not a capture may be here, from its first bytes: what to do with it.
+fn not_a_capture_hint(b: &[u8]) -> &'static str {
+    if b.is_empty() {
+        return " (the file is empty)";
+    }
+    if b.starts_with(b"BZh") || b.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) || b.starts_with(&[0x5d, 0, 0]) {
+        return " (compressed with bzip2, xz or lzma: decompress it first; gzip and zstd are read as they are)";
+    }
+    if b.starts_with(b"PK\x03\x04") || b.starts_with(b"7z\xbc\xaf") || b.starts_with(b"Rar!") {
+        return " (an archive: extract the capture from it first)";
+    }
+    if b.starts_with(b"snoop\0") || b.starts_with(b"GMBU") || b.starts_with(b"XCP\0") {
+        return " (a snoop, Network Monitor or NetXray capture: convert it with `editcap -F pcap IN OUT`)";
+    }
+    let text = b.iter().take(64).all(|&c| c.is_ascii_graphic() || c.is_ascii_whitespace());
+    if text {
+        return " (it looks like text: plainsight reads pcap and pcapng captures, as written by `tcpdump -w` or Wireshark)";
+    }
+    " (plainsight reads pcap and pcapng captures, also gzip- or zstd-compressed)"
+}
+
 /// Reads a pcap or pcapng file record by record.
 pub struct FileReader {
     path: PathBuf,
-    /// The file, or standard input for `-` (`tcpdump -U -w - | plainsight read -`).
+    /// The file, or standard input for `-` (`tcpdump -U -w - | plainsight read -`), decompressed when
+    /// it is gzip or zstd.
     file: Box<dyn Read + Send>,
     size: u64,
+    /// Compressed bytes consumed, when the file is compressed (progress is measured on the file).
+    compressed: Option<Arc<AtomicU64>>,
     buf: Vec<u8>,
     /// Valid data is `buf[start..end]`; `base` is the file offset of `buf[0]`.
     start: usize,
@@ -87,17 +168,19 @@ fn compile(filter: &str, link: LinkType) -> Result<Option<pcap::BpfProgram>, Str
 impl FileReader {
     /// Open `path`; `filter` is a BPF expression applied to every packet (compiled per link type).
     pub fn open(path: &Path, filter: Option<&str>) -> Result<FileReader, CaptureError> {
-        let (file, size): (Box<dyn Read + Send>, u64) = if path.as_os_str() == "-" {
+        let (raw, size): (Box<dyn Read + Send>, u64) = if path.as_os_str() == "-" {
             (Box::new(io::stdin()), 0)
         } else {
             let f = File::open(path).map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
             let size = f.metadata().map(|m| m.len()).unwrap_or(0);
             (Box::new(f), size)
         };
+        let (file, compressed, shown) = decompressing(raw, path)?;
         let mut r = FileReader {
-            path: path.to_path_buf(),
+            path: shown,
             file,
             size,
+            compressed,
             buf: vec![0; BUF_SIZE],
             start: 0,
             end: 0,
@@ -177,7 +260,8 @@ impl FileReader {
 
     fn read_header(&mut self) -> Result<(), CaptureError> {
         if !self.fill(4)? {
-            return Err(CaptureError::NotACapture { path: self.path.clone() });
+            let hint = not_a_capture_hint(&self.buf[self.start..self.end]);
+            return Err(CaptureError::NotACapture { path: self.path.clone(), hint });
         }
         let magic =
             [self.buf[self.start], self.buf[self.start + 1], self.buf[self.start + 2], self.buf[self.start + 3]];
@@ -206,7 +290,9 @@ impl FileReader {
             // The first block must be a section header; read_ng handles it like any other.
             return Ok(());
         }
-        Err(CaptureError::NotACapture { path: self.path.clone() })
+        self.fill(64)?;
+        let hint = not_a_capture_hint(&self.buf[self.start..self.end]);
+        Err(CaptureError::NotACapture { path: self.path.clone(), hint })
     }
 
     /// Next packet that passes the filter; `Ok(None)` at a clean end of file.
@@ -374,7 +460,10 @@ impl FileReader {
 
     /// (bytes consumed, file size), for progress. On standard input the size is what was read so far.
     pub fn progress(&self) -> (u64, u64) {
-        let done = self.offset() + self.pending as u64;
+        let done = match &self.compressed {
+            Some(n) => n.load(Ordering::Relaxed),
+            None => self.offset() + self.pending as u64,
+        };
         if self.size == 0 {
             return (done, done);
         }

@@ -5,7 +5,9 @@
 //! - [`writer`]: pcap and pcapng writers (tests, generators).
 
 mod file;
+pub mod inputs;
 pub mod live;
+pub mod ring;
 pub mod writer;
 
 pub use file::FileReader;
@@ -30,8 +32,8 @@ pub struct PacketRef<'a> {
 pub enum CaptureError {
     #[error("{path}: cannot open: {source}")]
     Open { path: PathBuf, source: std::io::Error },
-    #[error("{path}: not a pcap or pcapng file")]
-    NotACapture { path: PathBuf },
+    #[error("{path}: not a pcap or pcapng file{hint}")]
+    NotACapture { path: PathBuf, hint: &'static str },
     #[error("{path}: truncated at byte {offset} (after {packets} packets): {reason}")]
     Truncated { path: PathBuf, offset: u64, packets: u64, reason: String },
     #[error("{path}: corrupt at byte {offset} (after {packets} packets): {reason}")]

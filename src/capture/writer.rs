@@ -8,6 +8,28 @@ use std::io::{self, Write};
 use crate::decode::LinkType;
 use crate::time::Timestamp;
 
+/// The 24-byte header of a legacy pcap file (little-endian, microseconds).
+pub fn pcap_header(link: LinkType, snaplen: u32) -> [u8; 24] {
+    let mut h = [0u8; 24];
+    h[0..4].copy_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    h[4..6].copy_from_slice(&2u16.to_le_bytes());
+    h[6..8].copy_from_slice(&4u16.to_le_bytes());
+    // thiszone and sigfigs: 0.
+    h[16..20].copy_from_slice(&snaplen.to_le_bytes());
+    h[20..24].copy_from_slice(&link.0.to_le_bytes());
+    h
+}
+
+/// The 16-byte header of one legacy pcap record of `len` bytes.
+pub fn record_header(ts: Timestamp, len: usize) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[0..4].copy_from_slice(&(ts.secs() as u32).to_le_bytes());
+    h[4..8].copy_from_slice(&(ts.subsec_micros() as u32).to_le_bytes());
+    h[8..12].copy_from_slice(&(len as u32).to_le_bytes());
+    h[12..16].copy_from_slice(&(len as u32).to_le_bytes());
+    h
+}
+
 /// Legacy pcap writer.
 pub struct PcapWriter<W: Write> {
     out: W,
@@ -16,25 +38,12 @@ pub struct PcapWriter<W: Write> {
 impl<W: Write> PcapWriter<W> {
     /// Write the file header for `link` with the given snap length.
     pub fn new(mut out: W, link: LinkType, snaplen: u32) -> io::Result<Self> {
-        let mut h = Vec::with_capacity(24);
-        h.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        h.extend_from_slice(&2u16.to_le_bytes());
-        h.extend_from_slice(&4u16.to_le_bytes());
-        h.extend_from_slice(&0i32.to_le_bytes());
-        h.extend_from_slice(&0u32.to_le_bytes());
-        h.extend_from_slice(&snaplen.to_le_bytes());
-        h.extend_from_slice(&link.0.to_le_bytes());
-        out.write_all(&h)?;
+        out.write_all(&pcap_header(link, snaplen))?;
         Ok(PcapWriter { out })
     }
 
     pub fn write_packet(&mut self, ts: Timestamp, data: &[u8]) -> io::Result<()> {
-        let mut h = [0u8; 16];
-        h[0..4].copy_from_slice(&(ts.secs() as u32).to_le_bytes());
-        h[4..8].copy_from_slice(&(ts.subsec_micros() as u32).to_le_bytes());
-        h[8..12].copy_from_slice(&(data.len() as u32).to_le_bytes());
-        h[12..16].copy_from_slice(&(data.len() as u32).to_le_bytes());
-        self.out.write_all(&h)?;
+        self.out.write_all(&record_header(ts, data.len()))?;
         self.out.write_all(data)
     }
 

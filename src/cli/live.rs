@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use plainsight::alert::{AlertSink, Tee};
 use plainsight::capture::live::{Batch, LiveCapture, LiveCounters, LiveOptions, POOL_BATCHES};
+use plainsight::capture::ring::Ring;
 use plainsight::output::jsonl::JsonLines;
 use plainsight::output::lines::AlertLines;
 use plainsight::pipeline::Engine;
@@ -113,6 +114,19 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    // The ring's files too: created now, written after privileges are gone.
+    let ring = match &args.ring {
+        Some(_) if !common.reveal => {
+            anyhow::bail!("--ring keeps the packets with every secret in full: add --reveal to say so")
+        }
+        Some(spec) => Some(
+            Ring::open(spec, cap.link(), args.snaplen.max(0) as u32, |p: &std::path::Path| {
+                plainsight::output::file::create_private(p).map_err(anyhow::Error::from)
+            })
+            .context("cannot create the ring's files")?,
+        ),
+        None => None,
+    };
     let who = drop_privileges(&args.user)?;
     if !use_tui {
         match &who {
@@ -147,6 +161,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         engine: Engine::new(common.engine_config()),
         jsonl,
         lines: (!alerts_on_stdout && !use_tui).then(|| AlertLines::stdout(reveal)),
+        ring,
         ui: None,
         full: full_rx,
         free: free_tx,
@@ -206,6 +221,8 @@ struct Analysis {
     engine: Engine,
     jsonl: Option<JsonLines>,
     lines: Option<AlertLines<std::io::Stdout>>,
+    /// `--ring`: every captured packet, in a bounded set of files.
+    ring: Option<Ring>,
     ui: Option<crossbeam_channel::Sender<plainsight::tui::UiEvent>>,
     full: Receiver<Batch>,
     free: Sender<Batch>,
@@ -246,15 +263,21 @@ impl Analysis {
                 match self.full.recv_timeout(Duration::from_millis(100)) {
                     Ok(mut b) => {
                         process_batch(&mut self.engine, &b, &mut tee);
+                        ring_batch(&mut self.ring, &b);
                         b.clear();
                         let _ = self.free.send(b);
                     }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
-                if let Some(tx) = &self.ui {
-                    if last_stats.elapsed() >= Duration::from_millis(500) {
-                        last_stats = Instant::now();
+                if last_stats.elapsed() >= Duration::from_millis(500) {
+                    last_stats = Instant::now();
+                    // A reader of the ring sees packets at most this late.
+                    if let Some(Err(e)) = self.ring.as_mut().map(Ring::flush) {
+                        eprintln!("plainsight: error: --ring: {e}: the ring stops");
+                        self.ring = None;
+                    }
+                    if let Some(tx) = &self.ui {
                         let _ = tx.send(stats_msg(&self.engine, &self.counters, self.started));
                     }
                 }
@@ -264,6 +287,10 @@ impl Analysis {
             // Drain what the capture thread handed over before it saw the flag.
             while let Ok(b) = self.full.try_recv() {
                 process_batch(&mut self.engine, &b, &mut tee);
+                ring_batch(&mut self.ring, &b);
+            }
+            if let Some(Err(e)) = self.ring.as_mut().map(Ring::flush) {
+                eprintln!("plainsight: error: --ring: {e}");
             }
             self.engine.finish(&mut tee);
             if let Some(tx) = &self.ui {
@@ -292,6 +319,18 @@ fn stats_msg(engine: &Engine, c: &LiveCounters, started: Instant) -> plainsight:
         elapsed: started.elapsed().as_secs_f64(),
         progress: None,
     }))
+}
+
+/// Every packet of `b` into the ring; a write error stops the ring, said once, not the capture.
+fn ring_batch(ring: &mut Option<Ring>, b: &Batch) {
+    let Some(r) = ring.as_mut() else { return };
+    for p in b.iter() {
+        if let Err(e) = r.write(p.ts, p.data) {
+            eprintln!("plainsight: error: --ring: {e}: the ring stops");
+            *ring = None;
+            return;
+        }
+    }
 }
 
 fn process_batch(engine: &mut Engine, b: &Batch, sink: &mut dyn AlertSink) {

@@ -126,7 +126,12 @@ pub struct ReadArgs {
     /// Analysis threads for files: flows are sharded across them (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Capture files to analyse, in order; `-` is standard input (e.g. `tcpdump -U -w - | plainsight read -`).
+    /// Write the packets of every connection that leaked to FILE (pcapng if it ends in .pcapng, else
+    /// pcap), to open exactly them in Wireshark. The packets carry the secrets in full: needs --reveal.
+    #[arg(long, value_name = "FILE", conflicts_with = "tui")]
+    pub write_leaks: Option<PathBuf>,
+    /// Capture files to analyse, in order (pcap or pcapng, also gzip- or zstd-compressed); a directory is
+    /// read recursively in name order; `-` is standard input (e.g. `tcpdump -U -w - | plainsight read -`).
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 }
@@ -156,6 +161,11 @@ pub struct LiveArgs {
     /// Kernel capture buffer, in MiB (bursts beyond it are dropped by the kernel and counted).
     #[arg(long, value_name = "MIB", default_value_t = 128)]
     pub buffer_mib: usize,
+    /// Keep a bounded ring of the recent traffic: COUNT pcap files of at most SIZE bytes in DIR
+    /// (`ring-000.pcap`...; the newest is the most recently modified), as tcpdump -C -W. The packets
+    /// hold the secrets in full: needs --reveal.
+    #[arg(long, value_name = "DIR,SIZE,COUNT")]
+    pub ring: Option<plainsight::capture::ring::RingSpec>,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

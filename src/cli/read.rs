@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use plainsight::alert::{AlertSink, NullSink};
+use plainsight::alert::{AlertSink, NullSink, Tee};
+use plainsight::capture::inputs::{self, Input};
 use plainsight::output::jsonl::JsonLines;
-use plainsight::output::report;
+use plainsight::output::report::{self, NotAnalysed};
+use plainsight::pipeline::leaks::{self, LeakConns, LeakWriter};
 use plainsight::pipeline::offline::Analyzer;
 use plainsight::pipeline::parallel::Sharded;
 use plainsight::pipeline::{Engine, offline};
@@ -21,6 +23,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     }
     let common = &args.common;
     let reveal = common.reveal();
+    let mut leaks = match &args.write_leaks {
+        Some(p) => Some(open_leak_writer(p, &args)?),
+        None => None,
+    };
+    let mut conns = LeakConns::default();
+    let mut failed_leaks = false;
     let mut jsonl = match &common.alerts {
         Some(p) => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
         None => None,
@@ -30,15 +38,20 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let cfg = common.engine_config();
+    let mut not_analysed = Vec::new();
+    let files = expand_inputs(&args.files, &mut not_analysed);
     let mut sink_null = NullSink;
     let outcome = {
-        let sink: &mut dyn AlertSink = match jsonl.as_mut() {
+        let main: &mut dyn AlertSink = match jsonl.as_mut() {
             Some(j) if !args.alerts_at_end => j,
             _ => &mut sink_null,
         };
+        let mut tee = Tee(vec![main, &mut conns]);
+        let sink: &mut dyn AlertSink = &mut tee;
         if threads > 1 {
             let mut sharded = Sharded::new(&cfg, threads).context("cannot start analysis threads")?;
-            let (failed, input) = read_all(&mut sharded, &args, show_progress, started, sink)?;
+            let (failed, input) =
+                read_all(&mut sharded, &files, &args, show_progress, started, sink, &mut not_analysed)?;
             let (alerts, snap, hosts, warnings) = sharded.finish(sink);
             for w in warnings {
                 eprintln!("plainsight: warning: {w}");
@@ -46,7 +59,8 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
             Outcome { alerts, snap, hosts, failed, input }
         } else {
             let mut engine = Engine::new(cfg);
-            let (failed, input) = read_all(&mut engine, &args, show_progress, started, sink)?;
+            let (failed, input) =
+                read_all(&mut engine, &files, &args, show_progress, started, sink, &mut not_analysed)?;
             for w in engine.take_warnings() {
                 eprintln!("plainsight: warning: {w}");
             }
@@ -60,6 +74,11 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
+    if let Some(w) = leaks.take() {
+        if !write_leaks(w, &files, &args, &conns, &mut not_analysed) {
+            failed_leaks = true;
+        }
+    }
     if let Some(mut j) = jsonl.take() {
         if args.alerts_at_end {
             let mut all: Vec<&plainsight::alert::Alert> = outcome.alerts.iter().collect();
@@ -71,7 +90,13 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         j.finish().context("cannot write alert file")?;
     }
     if !args.no_report {
-        let text = report::render(&outcome.alerts, &outcome.hosts, outcome.snap.engine.tls_flows, reveal);
+        let text = report::render_inputs(
+            &outcome.alerts,
+            &outcome.hosts,
+            outcome.snap.engine.tls_flows,
+            reveal,
+            &not_analysed,
+        );
         // The alert stream owns stdout when `--alerts -`: the report moves to stderr.
         let res = if alerts_on_stdout {
             std::io::stderr().write_all(text.as_bytes())
@@ -87,7 +112,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     if common.stats {
         eprint!("{}", outcome.snap.render(elapsed, outcome.input));
     }
-    if outcome.failed {
+    if outcome.failed || failed_leaks {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
     if common.fail_on_leak && !outcome.alerts.is_empty() {
@@ -104,17 +129,100 @@ struct Outcome {
     input: u64,
 }
 
-/// Read every file through `a`. Returns (some file was damaged or unreadable, input bytes).
+/// The leak capture's writer, its file created (0600, never through a link) before any analysis: a
+/// path that cannot be written is a usage error found at once.
+fn open_leak_writer(path: &std::path::Path, args: &ReadArgs) -> anyhow::Result<LeakWriter<std::fs::File>> {
+    if !args.common.reveal {
+        anyhow::bail!("--write-leaks writes the packets with every secret in full: add --reveal to say so");
+    }
+    if args.files.iter().any(|f| f.as_os_str() == "-") {
+        anyhow::bail!("--write-leaks reads the inputs twice: standard input (-) cannot be read again");
+    }
+    let file = plainsight::output::file::create_private(path).context("cannot open the leak capture")?;
+    Ok(LeakWriter::new(file, path)?)
+}
+
+/// The second pass: the packets of the connections that leaked, from every input. Returns false when
+/// an input or the output failed (said on stderr and in the report).
+fn write_leaks(
+    mut w: LeakWriter<std::fs::File>,
+    files: &[Input],
+    args: &ReadArgs,
+    conns: &LeakConns,
+    not_analysed: &mut Vec<NotAnalysed>,
+) -> bool {
+    let mut written = leaks::Written::default();
+    let mut ok = true;
+    for input in files {
+        if let Err(e) = leaks::copy_packets(&input.path, args.common.filter.as_deref(), conns, &mut w, &mut written) {
+            if let leaks::LeakWriteError::Capture(plainsight::capture::CaptureError::NotACapture { .. }) = e {
+                if input.in_directory {
+                    continue;
+                }
+            }
+            eprintln!("plainsight: error: --write-leaks: {e}");
+            if matches!(e, leaks::LeakWriteError::Write(_)) {
+                return false;
+            }
+            ok = false;
+        }
+    }
+    if let Err(e) = w.finish() {
+        eprintln!("plainsight: error: --write-leaks: {e}");
+        return false;
+    }
+    if conns.dropped > 0 {
+        let why = format!("{} leaking connections past {} not written", conns.dropped, leaks::MAX_LEAK_CONNS);
+        eprintln!("plainsight: warning: --write-leaks: {why}");
+        not_analysed.push(NotAnalysed { input: "--write-leaks".into(), why });
+    }
+    if written.other_link_skipped > 0 {
+        eprintln!(
+            "plainsight: warning: --write-leaks: {} packets of another link type skipped (a pcap file holds one: name the file .pcapng)",
+            written.other_link_skipped
+        );
+    }
+    if !args.quiet {
+        eprintln!("plainsight: wrote {} packets of {} leaking connections", written.packets, conns.len());
+    }
+    ok
+}
+
+/// The files named, directories expanded; a directory that cannot be listed is not analysed.
+fn expand_inputs(paths: &[std::path::PathBuf], not_analysed: &mut Vec<NotAnalysed>) -> Vec<Input> {
+    let mut problems = Vec::new();
+    let files = inputs::expand(paths, &mut problems);
+    for (p, why) in problems {
+        eprintln!("plainsight: warning: {}: {why}", p.display());
+        not_analysed.push(NotAnalysed { input: p.display().to_string(), why });
+    }
+    files
+}
+
+/// What went wrong with `path`, without the path the error message starts with.
+fn why(path: &std::path::Path, e: &plainsight::capture::CaptureError) -> String {
+    let text = e.to_string();
+    let name = path.display().to_string();
+    text.strip_prefix(&name).map_or(text.clone(), |r| r.trim_start_matches(':').trim_start().to_string())
+}
+
+/// Read every file through `a`. Returns (some file was damaged or unreadable, input bytes); each file
+/// not analysed in full is added to `not_analysed`. A file found in a directory that is not a capture
+/// is skipped, named in the report, and is no failure.
+#[allow(clippy::too_many_arguments)]
 fn read_all<A: Analyzer>(
     a: &mut A,
+    files: &[Input],
     args: &ReadArgs,
     show_progress: bool,
     started: Instant,
     sink: &mut dyn AlertSink,
+    not_analysed: &mut Vec<NotAnalysed>,
 ) -> anyhow::Result<(bool, u64)> {
     let mut input_bytes = 0u64;
-    let mut failed = false;
-    for path in &args.files {
+    let mut failed = !not_analysed.is_empty();
+    for input in files {
+        let path = &input.path;
         let name = path.display().to_string();
         let mut last_draw = Instant::now();
         let mut progress = |_: &A, done: u64, total: u64| {
@@ -136,7 +244,13 @@ fn read_all<A: Analyzer>(
                     // A bad filter is a usage error: every file would fail the same way.
                     anyhow::bail!(e);
                 }
+                let skipped = input.in_directory && matches!(e, plainsight::capture::CaptureError::NotACapture { .. });
+                if skipped {
+                    not_analysed.push(NotAnalysed { input: name, why: "not a capture, skipped".into() });
+                    continue;
+                }
                 eprintln!("plainsight: error: {e}");
+                not_analysed.push(NotAnalysed { input: name, why: why(path, &e) });
                 failed = true;
             }
         }
@@ -160,7 +274,12 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
     };
     let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
     let (tx, rx) = crossbeam_channel::unbounded::<UiEvent>();
-    let files = args.files.clone();
+    let mut problems = Vec::new();
+    let files: Vec<std::path::PathBuf> =
+        inputs::expand(&args.files, &mut problems).into_iter().map(|i| i.path).collect();
+    for (p, why) in problems {
+        let _ = tx.send(UiEvent::Error(format!("{}: {why}", p.display())));
+    }
     let worker = std::thread::Builder::new().name("analysis".into()).spawn(move || {
         let mut engine = Engine::new(common.engine_config());
         let started = Instant::now();

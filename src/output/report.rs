@@ -60,10 +60,36 @@ fn severity_counts(alerts: &[Alert]) -> String {
     counts.iter().map(|(s, n)| format!("{n} {}", s.0)).collect::<Vec<_>>().join(", ")
 }
 
+/// An input that was not analysed, or not in full: its name and why.
+#[derive(Clone, Debug)]
+pub struct NotAnalysed {
+    pub input: String,
+    pub why: String,
+}
+
 /// Render the report. `tls_flows` and `hosts` give the contrast: what was protected.
 pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Reveal) -> String {
+    render_inputs(alerts, hosts, tls_flows, reveal, &[])
+}
+
+/// [`render`], saying which inputs were not analysed (in full): a run that could not read an input
+/// never claims that nothing crossed in clear.
+pub fn render_inputs(
+    alerts: &[Alert],
+    hosts: &[HostStats],
+    tls_flows: u64,
+    reveal: Reveal,
+    not_analysed: &[NotAnalysed],
+) -> String {
     let mut s = String::new();
-    if alerts.is_empty() {
+    if alerts.is_empty() && !not_analysed.is_empty() {
+        let n = not_analysed.len();
+        let _ = writeln!(
+            s,
+            "plainsight: no credential found in what could be read; {n} input{} not analysed in full (below).",
+            if n == 1 { " was" } else { "s were" }
+        );
+    } else if alerts.is_empty() {
         let _ = writeln!(s, "plainsight: no credential crossed the network in clear text.");
     } else {
         let noun = if alerts.len() == 1 { "credential" } else { "credentials" };
@@ -143,6 +169,13 @@ pub fn render(alerts: &[Alert], hosts: &[HostStats], tls_flows: u64, reveal: Rev
             "TLS-protected flows: {tls_flows} ({}): their content is unreadable on the wire, nothing to report.",
             if tls_hosts.is_empty() { "-".to_string() } else { tls_hosts.join(", ") }
         );
+    }
+    if !not_analysed.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Not analysed in full (what they hold past the point named is not in this report):");
+        for n in not_analysed {
+            let _ = writeln!(s, "  {}: {}", clean(&n.input, term::LINE), clean(&n.why, term::LINE));
+        }
     }
     s
 }

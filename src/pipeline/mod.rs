@@ -5,6 +5,7 @@
 //! (with progress and damaged-file handling); the live capture issue drives it from an interface.
 
 pub mod hosts;
+pub mod leaks;
 pub mod offline;
 pub mod parallel;
 mod stats;

@@ -63,7 +63,7 @@ enum Msg {
 enum AlertMsg {
     New(usize, Box<Alert>),
     /// A repeat, with the user of that sighting (refused logins remember who was tried).
-    Repeat(usize, AlertId, Timestamp, Option<crate::secret::Text>),
+    Repeat(usize, AlertId, Timestamp, Option<crate::secret::Text>, std::net::SocketAddr),
 }
 
 struct WorkerSink(usize, Sender<AlertMsg>);
@@ -72,7 +72,7 @@ impl AlertSink for WorkerSink {
         let _ = self.1.send(AlertMsg::New(self.0, Box::new(a.clone())));
     }
     fn on_repeat(&mut self, a: &Alert) {
-        let _ = self.1.send(AlertMsg::Repeat(self.0, a.id, a.last_seen, a.users.last().cloned()));
+        let _ = self.1.send(AlertMsg::Repeat(self.0, a.id, a.last_seen, a.users.last().cloned(), a.last_client));
     }
 }
 
@@ -133,6 +133,7 @@ impl Merger {
                     }
                     g.earlier_sighting(&a);
                     g.last_seen = g.last_seen.max(a.last_seen);
+                    g.last_client = a.last_client;
                     sink.on_repeat(g);
                     return;
                 }
@@ -154,10 +155,11 @@ impl Merger {
                 sink.on_new(&a);
                 self.alerts.push(a);
             }
-            AlertMsg::Repeat(w, id, ts, user) => {
+            AlertMsg::Repeat(w, id, ts, user, client) => {
                 if let Some(&i) = self.by_worker.get(&(w, id)) {
                     if let Some(g) = self.alerts.get_mut(i) {
                         g.count += 1;
+                        g.last_client = client;
                         g.add_user(user.as_ref());
                         g.last_seen = g.last_seen.max(ts);
                         sink.on_repeat(g);

@@ -284,11 +284,27 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     lines.push(Line::raw(format!("  {}", clean(&rec.replay, term::SECRET))));
     lines.push(Line::raw(""));
     lines.push(Line::styled(https_note(a.kind), Style::default().fg(Color::Green)));
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // Wrapped at the inner width (borders take two columns and two rows).
+    let inner_h = area.height.saturating_sub(2);
+    let total = p.line_count(area.width.saturating_sub(2));
+    let max = u16::try_from(total.saturating_sub(usize::from(inner_h))).unwrap_or(u16::MAX);
+    st.detail_max.set(max);
+    let top = st.detail_scroll.min(max);
+    let more = match (top > 0, top < max) {
+        (false, false) => String::new(),
+        (true, true) => format!(" ↑↓ {}/{} ", top, max),
+        (false, true) => " ↓ more (arrows, PgDn, End) ".to_string(),
+        (true, false) => " ↑ (Home) ".to_string(),
+    };
     f.render_widget(Clear, area);
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(format!(" Leak #{} (Esc back) ", a.id.0))),
+        p.scroll((top, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" Leak #{} (Esc back) ", a.id.0))
+                .title_bottom(Line::from(more).right_aligned()),
+        ),
         area,
     );
 }
@@ -346,6 +362,7 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
     let text = vec![
         Line::from("q / Ctrl-C  quit                 p      pause / resume updates"),
         Line::from("Up/Down j/k select               Enter  detail of the selected leak"),
+        Line::from("in a detail: Up/Down j/k PgUp/PgDn Space Home/End g/G scroll, Esc back"),
         Line::from("/           filter (type, Enter) Esc    back / clear the filter"),
         Line::from("s           sort: severity, time, count"),
         Line::from("Tab         switch Leaks / Hosts ?      this help"),
@@ -359,6 +376,8 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
 fn draw_footer(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let keys = if st.filter_editing {
         "type to filter  Enter apply  Esc clear".to_string()
+    } else if st.view == super::state::View::Detail {
+        "Esc back  ↑↓/jk PgUp/PgDn Home/End scroll  q quit".to_string()
     } else {
         "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s sort  Tab views  ? help".to_string()
     };

@@ -74,6 +74,11 @@ pub struct UiState {
     /// Index into [`UiState::visible`].
     pub selected: usize,
     pub view: View,
+    /// First line of the detail view shown (arrows, PgUp/PgDn, Home/End scroll it).
+    pub detail_scroll: u16,
+    /// How far the detail can scroll at the size it was last drawn (set by the renderer: the wrapped
+    /// height depends on the terminal's width).
+    pub detail_max: std::cell::Cell<u16>,
     pub reveal: Reveal,
     pub error: Option<String>,
 }
@@ -98,6 +103,8 @@ impl UiState {
             filter_editing: false,
             selected: 0,
             view: View::Leaks,
+            detail_scroll: 0,
+            detail_max: std::cell::Cell::new(0),
             reveal,
             error: None,
         }
@@ -186,6 +193,12 @@ impl UiState {
         }
     }
 
+    /// Scroll the detail by `by` lines, within what the last drawing could show.
+    fn scroll(&mut self, by: i32) {
+        let to = (i32::from(self.detail_scroll) + by).clamp(0, i32::from(self.detail_max.get()));
+        self.detail_scroll = to as u16;
+    }
+
     /// Handle a key; returns true to quit.
     pub fn key(&mut self, code: KeyCode, mods: KeyModifiers) -> bool {
         if mods.contains(KeyModifiers::CONTROL) && code == KeyCode::Char('c') {
@@ -229,7 +242,19 @@ impl UiState {
                     View::Hosts | View::Help => View::Leaks,
                 }
             }
-            KeyCode::Enter if self.view == View::Leaks && self.selected_row().is_some() => self.view = View::Detail,
+            KeyCode::Enter if self.view == View::Leaks && self.selected_row().is_some() => {
+                self.view = View::Detail;
+                self.detail_scroll = 0;
+            }
+            // The detail scrolls; moving between leaks is the table's.
+            KeyCode::Down | KeyCode::Char('j') if self.view == View::Detail => self.scroll(1),
+            KeyCode::Up | KeyCode::Char('k') if self.view == View::Detail => self.scroll(-1),
+            KeyCode::PageDown | KeyCode::Char(' ') if self.view == View::Detail => self.scroll(10),
+            KeyCode::PageUp if self.view == View::Detail => self.scroll(-10),
+            KeyCode::Home | KeyCode::Char('g') if self.view == View::Detail => self.detail_scroll = 0,
+            KeyCode::End | KeyCode::Char('G') if self.view == View::Detail => {
+                self.detail_scroll = self.detail_max.get()
+            }
             KeyCode::Esc => {
                 if self.view == View::Leaks && !self.filter.is_empty() {
                     self.filter.clear();

@@ -255,3 +255,36 @@ fn new_leaks_are_marked_then_fade() {
     let s = screen(&st, 80, 24);
     assert!(!s.lines().any(|l| l.starts_with("│*")), "{s}");
 }
+
+#[test]
+fn a_bearer_detail_at_80x24_scrolls_to_its_replay_command_and_https_note_and_back() {
+    let mut st = state(Reveal::Redacted);
+    // The JWT (sorted after the password): select it, open its detail.
+    st.selected = st.visible().iter().position(|r| r.alert.kind == LeakKind::BearerJwt).unwrap();
+    st.key(KeyCode::Enter, KeyModifiers::NONE);
+    let top = screen(&st, 80, 24);
+    assert!(top.contains("What an attacker") && !top.contains("Replay:"), "{top}");
+    assert!(top.contains("more"), "the detail says it goes on: {top}");
+    st.key(KeyCode::End, KeyModifiers::NONE);
+    let bottom = screen(&st, 80, 24);
+    assert!(bottom.contains("Replay:") && bottom.contains("curl -H"), "{bottom}");
+    assert!(bottom.contains("HTTPS"), "{bottom}");
+    // j/k and arrows scroll here, they do not change the leak.
+    let id = st.selected_row().unwrap().alert.id;
+    st.key(KeyCode::Char('k'), KeyModifiers::NONE);
+    st.key(KeyCode::Up, KeyModifiers::NONE);
+    assert_eq!(st.selected_row().unwrap().alert.id, id);
+    assert_eq!(st.detail_scroll, st.detail_max.get() - 2, "scrolling up from the end moves at once");
+    st.key(KeyCode::Home, KeyModifiers::NONE);
+    assert_eq!(screen(&st, 80, 24), top);
+    // Scrolling never passes the end.
+    for _ in 0..100 {
+        st.key(KeyCode::PageDown, KeyModifiers::NONE);
+    }
+    assert_eq!(st.detail_scroll, st.detail_max.get());
+    // Back in the table, j/k move between leaks again.
+    st.key(KeyCode::Esc, KeyModifiers::NONE);
+    let before = st.selected;
+    st.key(KeyCode::Char('k'), KeyModifiers::NONE);
+    assert_eq!(st.selected, before - 1);
+}
