@@ -10,6 +10,8 @@
 //!   (`client_no_context_takeover`: it can be read) on the same connection.
 //! - `ws-flood [N=2000]`: N WebSocket connections, each with a compressed message left half-sent (an
 //!   inflater and a kept prefix held), then a token sent on one more connection.
+//! - `ws-chat [CONNS=200] [MSGS=200]`: not an attack, a measure: CONNS connections each exchanging MSGS
+//!   compressed chat messages each way (context takeover), the last client message carrying a token.
 #![allow(dead_code)]
 
 use std::fs::File;
@@ -236,6 +238,30 @@ pub fn flood(n: u16) -> Vec<Frame> {
     frames
 }
 
+/// CONNS chatty connections of MSGS compressed messages each way; the last client message has a token.
+pub fn chat(conns: u16, msgs: u32) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    for n in 0..conns {
+        let (mut cd, mut sd) = (Deflater::new(true), Deflater::new(true));
+        let mut c = conv(20_000 + n);
+        c.client(&upgrade("chat.lab", "/socket"));
+        c.server(&switching("permessage-deflate"));
+        for i in 0..msgs {
+            let text = if i + 1 == msgs {
+                format!(r#"{{"type":"auth","token":"{FLOOD_TOKEN}"}}"#)
+            } else {
+                format!(r#"{{"type":"chat","room":"general","seq":{i},"text":"message {i} from user {n}, nothing secret here"}}"#)
+            };
+            c.client(&frame(true, true, TEXT, &cd.message(text.as_bytes()), MASK));
+            let ack = format!(r#"{{"type":"ack","seq":{i},"room":"general"}}"#);
+            c.server(&frame(true, true, TEXT, &sd.message(ack.as_bytes()), None));
+        }
+        c.close();
+        frames.extend(c.take());
+    }
+    frames
+}
+
 pub fn write(path: &str, frames: &[Frame]) -> std::io::Result<()> {
     let mut w = PcapWriter::new(BufWriter::new(File::create(path)?), LinkType::ETHERNET, 262_144)?;
     for f in frames {
@@ -256,6 +282,10 @@ pub fn modes() -> Vec<Mode> {
         ("ws-bomb", "permessage-deflate bomb, then a token on the same connection", |o, _| write(o, &bomb())),
         ("ws-flood", "[N=2000] WebSocket connections holding inflaters, then a token", |o, a| {
             write(o, &flood(a.first().map_or(2000, |&n| n.min(60_000) as u16)))
+        }),
+        ("ws-chat", "[CONNS=200] [MSGS=200] chatty compressed WebSocket connections (a measure)", |o, a| {
+            let conns = a.first().map_or(200, |&n| n.min(20_000) as u16);
+            write(o, &chat(conns, a.get(1).map_or(200, |&n| n.min(100_000) as u32)))
         }),
     ]
 }
