@@ -79,3 +79,40 @@ fn read_tui_on_the_demo_capture_navigates_views_and_quits() {
     let s = screen(&name);
     assert!(!s.contains("q quit"), "the UI did not quit:\n{s}");
 }
+
+#[test]
+fn quitting_the_ui_prints_the_report_and_w_saves_it_first() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        common::missing("tmux is not installed (scripts/deps.sh --test installs it)");
+        return;
+    }
+    let name = format!("plainsight-report-{}", std::process::id());
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = common::tempdir();
+    let cmd = format!(
+        "cd {} && {} read --tui {root}/captures/demo.pcap; sleep 30",
+        dir.path().display(),
+        common::bin().display()
+    );
+    let st = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &name, "-x", "80", "-y", "24", &cmd])
+        .status()
+        .expect("tmux");
+    assert!(st.success());
+    let _guard = Session(name.clone());
+    wait_for(&name, "FINISHED");
+    keys(&name, &["w"]);
+    let s = wait_for(&name, "report saved to");
+    assert!(s.contains("plainsight-report-"), "{s}");
+    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
+    assert_eq!(saved.len(), 1);
+    let text = std::fs::read_to_string(saved[0].path()).unwrap();
+    assert!(text.starts_with("plainsight: 6 credentials crossed the network in clear text"), "{text}");
+    assert!(!text.contains("Tr0ub4dor"), "the saved report is redacted");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(saved[0].metadata().unwrap().permissions().mode() & 0o777, 0o600);
+    keys(&name, &["q"]);
+    // The report's last lines (its first scrolled off the 24 rows).
+    let s = wait_for(&name, "TLS-protected flows: 2");
+    assert!(s.contains("attacker on the path") && !s.contains("q quit"), "the report follows the UI:\n{s}");
+}

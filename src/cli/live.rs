@@ -176,11 +176,16 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         let (tx, rx) = crossbeam_channel::unbounded();
         work.ui = Some(tx);
         let worker = std::thread::Builder::new().name("analysis".into()).spawn(move || work.run(capture_thread))?;
-        let state = UiState::new(&iface, RunState::Capturing, reveal);
+        let mut state = UiState::new(&iface, RunState::Capturing, reveal);
+        state.color = common.color.enabled();
         let ui = plainsight::tui::run(rx, state);
         stop.store(true, Ordering::Relaxed);
         let summary = worker.join().map_err(|_| anyhow::anyhow!("analysis thread failed"))?;
-        ui.context("terminal UI")?;
+        let last = ui.context("terminal UI")?;
+        if !args.no_report {
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(last.report().as_bytes());
+        }
         summary
     } else {
         work.run(capture_thread)

@@ -87,6 +87,31 @@ pub struct CommonArgs {
     /// flows holding the most give way first. Bytes, or with a suffix: 64M, 1G.
     #[arg(long, value_name = "BYTES", default_value = "128M", value_parser = parse_memcap)]
     pub memcap: usize,
+    /// Colours in the terminal UI: auto (off when NO_COLOR is set or TERM is dumb), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorMode,
+}
+
+/// `--color`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorMode {
+    /// Whether the UI uses colours (<https://no-color.org>: a non-empty NO_COLOR turns them off).
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+            ColorMode::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
 }
 
 fn parse_memcap(s: &str) -> Result<usize, String> {
@@ -140,6 +165,9 @@ pub struct ReadArgs {
 pub struct LiveArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Do not print the report when the terminal UI is quit.
+    #[arg(long)]
+    pub no_report: bool,
     /// Interface to capture on (default: libpcap's default device).
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,

@@ -129,6 +129,11 @@ struct Outcome {
     input: u64,
 }
 
+/// The report on standard output (a closed pipe is not an error).
+fn print_report(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
 /// The leak capture's writer, its file created (0600, never through a link) before any analysis: a
 /// path that cannot be written is a usage error found at once.
 fn open_leak_writer(path: &std::path::Path, args: &ReadArgs) -> anyhow::Result<LeakWriter<std::fs::File>> {
@@ -322,8 +327,13 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
         (engine.stats(), started.elapsed().as_secs_f64(), input)
     })?;
-    let state = UiState::new(&names.join(" "), RunState::Reading, reveal);
-    plainsight::tui::run(rx, state).context("terminal UI")?;
+    let mut state = UiState::new(&names.join(" "), RunState::Reading, reveal);
+    state.color = args.common.color.enabled();
+    let last = plainsight::tui::run(rx, state).context("terminal UI")?;
+    // As `read` without the UI: the report once the terminal is back.
+    if !args.no_report {
+        print_report(&last.report());
+    }
     if args.common.stats && worker.is_finished() {
         if let Ok((snap, elapsed, input)) = worker.join() {
             eprint!("{}", snap.render(elapsed, input));

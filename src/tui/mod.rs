@@ -22,8 +22,9 @@ use crossterm::event::{self as ct, Event, KeyEventKind};
 /// Redraws per second at most: enough to feel live, cheap on a busy sensor.
 const FPS: u64 = 10;
 
-/// Run the UI until the user quits. The terminal is restored on return and on panic.
-pub fn run(rx: Receiver<UiEvent>, mut state: UiState) -> io::Result<()> {
+/// Run the UI until the user quits; returns its last state (the caller prints the report from it). The
+/// terminal is restored on return and on panic.
+pub fn run(rx: Receiver<UiEvent>, mut state: UiState) -> io::Result<UiState> {
     let mut terminal = ratatui::init();
     let started = Instant::now();
     let result = (|| -> io::Result<()> {
@@ -31,6 +32,10 @@ pub fn run(rx: Receiver<UiEvent>, mut state: UiState) -> io::Result<()> {
             state.now = started.elapsed().as_secs_f64();
             while let Ok(ev) = rx.try_recv() {
                 state.apply(ev);
+            }
+            if state.save_requested {
+                state.save_requested = false;
+                state.notice = Some(save_report(&state));
             }
             terminal.draw(|f| render::draw(f, &state))?;
             if ct::poll(Duration::from_millis(1000 / FPS))? {
@@ -43,7 +48,35 @@ pub fn run(rx: Receiver<UiEvent>, mut state: UiState) -> io::Result<()> {
         }
     })();
     ratatui::restore();
-    result
+    result.map(|()| state)
+}
+
+/// `w`: the report written to `plainsight-report-<UTC time>.txt` in the current directory (0600, never
+/// through a link). Returns what to tell the user.
+fn save_report(state: &UiState) -> String {
+    let name = format!("plainsight-report-{}.txt", utc_stamp());
+    let path = std::path::Path::new(&name);
+    let written = crate::output::file::create_private(path)
+        .map_err(|e| e.to_string())
+        .and_then(|mut f| io::Write::write_all(&mut f, state.report().as_bytes()).map_err(|e| e.to_string()));
+    match written {
+        Ok(()) => format!("report saved to {name}"),
+        Err(e) => format!("report not saved: {e}"),
+    }
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, from the wall clock (the UI's own time, not a packet's).
+fn utc_stamp() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let t = crate::time::Timestamp::from_secs(secs as i64).rfc3339();
+    // 2026-11-23T10:15:02.123456Z -> 20261123-101502
+    t.chars().filter(|c| c.is_ascii_digit()).take(14).enumerate().fold(String::new(), |mut s, (i, c)| {
+        if i == 8 {
+            s.push('-');
+        }
+        s.push(c);
+        s
+    })
 }
 
 #[cfg(test)]

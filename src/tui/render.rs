@@ -15,10 +15,11 @@ use crate::output::term::{self, clean};
 
 fn sev_style(s: Severity) -> Style {
     match s {
-        Severity::Critical => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-        Severity::High => Style::default().fg(Color::LightRed),
+        // Told apart by their modifiers too: without colour (NO_COLOR, --color never) they still differ.
+        Severity::Critical => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        Severity::High => Style::default().fg(Color::LightRed).add_modifier(Modifier::BOLD),
         Severity::Medium => Style::default().fg(Color::Yellow),
-        Severity::Low => Style::default().fg(Color::DarkGray),
+        Severity::Low => Style::default().fg(Color::DarkGray).add_modifier(Modifier::DIM),
     }
 }
 
@@ -84,6 +85,22 @@ pub fn draw(f: &mut Frame<'_>, st: &UiState) {
         View::Help => draw_help(f, body),
     }
     draw_footer(f, footer, st);
+    if !st.color {
+        without_colour(f.buffer_mut());
+    }
+}
+
+/// No colour (NO_COLOR, `--color never`): every colour goes, what was marked by a background (the
+/// state badge, the footer) is shown reversed, and modifiers stay (bold, underlined, the selected row
+/// reversed across its whole width).
+fn without_colour(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.bg != Color::Reset {
+            cell.modifier.insert(Modifier::REVERSED);
+        }
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
 }
 
 fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
@@ -103,17 +120,18 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         Span::styled("plainsight ", Style::default().add_modifier(Modifier::BOLD)),
         Span::raw(format!("{} ", clean(&st.source, term::NAME))),
         state,
-        Span::raw(format!("{progress}  {}", fmt_elapsed(s.elapsed))),
+        Span::raw(format!("{progress}  {}", fmt_elapsed(st.elapsed()))),
     ]);
+    // The leak count first: it stays on screen at any width.
     let line2 = Line::from(format!(
-        "{:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}  TLS flows {}  leaks {} ({} sightings)",
+        "leaks {} ({} sightings)  TLS flows {}  {:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}",
+        st.rows.len(),
+        s.snapshot.sightings.max(st.rows.len() as u64),
+        s.snapshot.engine.tls_flows,
         st.pps,
         st.mbps,
         s.snapshot.active_flows,
         s.snapshot.reassembly.flows_created,
-        s.snapshot.engine.tls_flows,
-        st.rows.len(),
-        s.snapshot.sightings.max(st.rows.len() as u64)
     ));
     let mut lines = vec![line1, line2];
     if let Some(e) = &st.error {
@@ -128,11 +146,11 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
 
 fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let rows = st.visible();
-    let wide = area.width >= 150;
     let title = format!(
-        " Leaks: {} shown, sorted by {}{} ",
+        " Leaks: {} shown, sorted by {}{}{} ",
         rows.len(),
         st.sort.label(),
+        if st.reversed { " (reversed)" } else { "" },
         if st.filter.is_empty() && !st.filter_editing {
             String::new()
         } else {
@@ -151,12 +169,8 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         );
         return;
     }
-    let mut header = vec!["Time", "Sev", "Kind", "Client -> Server", "Host/Path", "User"];
-    if wide {
-        header.push("Secret");
-    }
-    header.extend(["#", "Status"]);
-    let table_rows: Vec<TRow> = rows
+    // Every cell as text first: the columns are sized from what they hold.
+    let cells: Vec<[String; COLS]> = rows
         .iter()
         .map(|r| {
             let a = &r.alert;
@@ -167,50 +181,151 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 // Other protocols have no host or path: the protocol and how the login was sent.
                 format!("{} {}", a.kind.protocol(), clean(&a.location, term::NAME))
             };
-            let ends = if wide {
-                format!("{} -> {}", a.client, a.server)
-            } else {
-                format!("{} -> {}", a.client.ip(), a.server)
-            };
             let marker = if st.is_new(r) { "*" } else { " " };
-            let mut cells = vec![
-                Cell::from(format!("{marker}{}", clock(a))),
-                Cell::from(sev_short(a.severity)).style(sev_style(a.severity)),
-                Cell::from(a.kind.as_str()),
-                Cell::from(ends),
-                Cell::from(hostpath),
-                Cell::from(clean(&a.shown_user(st.reveal).unwrap_or_default(), term::USER)),
-            ];
-            if wide {
-                cells.push(Cell::from(clean(&a.shown_secret(st.reveal), term::SECRET)));
-            }
-            cells.push(Cell::from(a.count.to_string()));
-            cells.push(Cell::from(jwt_short(a)));
-            let mut row = TRow::new(cells);
+            [
+                format!("{marker}{}", clock(a)),
+                sev_short(a.severity).to_string(),
+                a.kind.as_str().to_string(),
+                a.client.to_string(),
+                a.server.to_string(),
+                hostpath,
+                clean(&a.shown_user(st.reveal).unwrap_or_default(), term::USER),
+                clean(&a.shown_secret(st.reveal), term::SECRET),
+                a.count.to_string(),
+                match st.left(r) {
+                    Some(left) if left > 0 => format!("{} left", short_dur(left)),
+                    Some(_) => "expired".into(),
+                    None => jwt_short(a),
+                },
+            ]
+        })
+        .collect();
+    // Inside the borders, one column of spacing between columns.
+    let widths = column_widths(&cells, area.width.saturating_sub(2));
+    let shown: Vec<usize> = (0..COLS).filter(|&c| widths[c] > 0).collect();
+    let header: Vec<String> = shown.iter().map(|&c| fit(COLUMNS[c].title, widths[c])).collect();
+    let table_rows: Vec<TRow> = rows
+        .iter()
+        .zip(&cells)
+        .map(|(r, text)| {
+            let row_cells: Vec<Cell> = shown
+                .iter()
+                .map(|&c| {
+                    let cell = Cell::from(fit(&text[c], widths[c]));
+                    if c == 1 { cell.style(sev_style(r.alert.severity)) } else { cell }
+                })
+                .collect();
+            let mut row = TRow::new(row_cells);
             if st.is_new(r) {
                 row = row.style(Style::default().add_modifier(Modifier::BOLD));
             }
             row
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(9),
-        Constraint::Length(4),
-        Constraint::Length(if area.width >= 120 { 20 } else { 13 }),
-        Constraint::Length(if wide { 44 } else { 26 }),
-        Constraint::Fill(2),
-        Constraint::Length(if wide { 14 } else { 8 }),
-    ];
-    if wide {
-        widths.push(Constraint::Length(40));
-    }
-    widths.extend([Constraint::Length(5), Constraint::Length(9)]);
-    let table = Table::new(table_rows, widths)
+    let constraints: Vec<Constraint> = shown.iter().map(|&c| Constraint::Length(widths[c])).collect();
+    let table = Table::new(table_rows, constraints)
         .header(TRow::new(header).style(Style::default().add_modifier(Modifier::UNDERLINED)))
         .block(Block::default().borders(Borders::ALL).title(title))
         .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut ts = TableState::default().with_selected(Some(st.selected.min(rows.len().saturating_sub(1))));
     f.render_stateful_widget(table, area, &mut ts);
+}
+
+/// Columns of the leaks table, in display order.
+const COLS: usize = 10;
+
+struct Column {
+    title: &'static str,
+    /// Lower goes first when the terminal is narrow; `None` is never dropped.
+    drop_rank: Option<u8>,
+    /// Whether the cell may be shortened (with an ellipsis); others are shown whole or not at all.
+    cut: bool,
+    /// Widest it gets, however long its cells.
+    max: u16,
+}
+
+const COLUMNS: [Column; COLS] = [
+    Column { title: "Time", drop_rank: Some(5), cut: false, max: 9 },
+    Column { title: "Sev", drop_rank: None, cut: false, max: 4 },
+    Column { title: "Kind", drop_rank: None, cut: false, max: 32 },
+    Column { title: "Client", drop_rank: Some(1), cut: false, max: 47 },
+    Column { title: "Server", drop_rank: None, cut: false, max: 47 },
+    Column { title: "Host/Path", drop_rank: Some(4), cut: true, max: 60 },
+    Column { title: "User", drop_rank: Some(3), cut: true, max: 16 },
+    Column { title: "Secret", drop_rank: Some(0), cut: true, max: 40 },
+    Column { title: "#", drop_rank: Some(6), cut: false, max: 8 },
+    Column { title: "Status", drop_rank: Some(2), cut: true, max: 24 },
+];
+
+/// Width of `s` on a terminal.
+fn width(s: &str) -> u16 {
+    u16::try_from(unicode_width::UnicodeWidthStr::width(s)).unwrap_or(u16::MAX)
+}
+
+/// `s` in at most `w` columns: whole, or cut with an ellipsis.
+fn fit(s: &str, w: u16) -> String {
+    if width(s) <= w {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0u16;
+    for c in s.chars() {
+        let cw = u16::try_from(unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)).unwrap_or(0);
+        if used + cw + 1 > w {
+            break;
+        }
+        used += cw;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// Width of each column (0: dropped) for a table `avail` columns wide. Every column wants its widest
+/// cell (title included, up to its max); a column that may be cut needs 6 at least. While the wants do
+/// not fit, Secret goes; while even the needs do not fit, the next column by rank goes (Client, Status,
+/// User, Host/Path, Time, #). What is left goes to the columns that were cut, narrowest want first.
+/// Sev, Kind and Server are never dropped or cut: an address keeps its port, a kind its name.
+fn column_widths(cells: &[[String; COLS]], avail: u16) -> [u16; COLS] {
+    let mut want = [0u16; COLS];
+    for (c, col) in COLUMNS.iter().enumerate() {
+        let widest = cells.iter().map(|r| width(&r[c])).max().unwrap_or(0);
+        want[c] = widest.max(width(col.title)).min(col.max);
+    }
+    let need = |c: usize| if COLUMNS[c].cut { want[c].min(6) } else { want[c] };
+    let mut shown = [true; COLS];
+    let total = |shown: &[bool; COLS], f: &dyn Fn(usize) -> u16| -> u16 {
+        let n = shown.iter().filter(|&&s| s).count() as u16;
+        (0..COLS).filter(|&c| shown[c]).map(f).sum::<u16>() + n.saturating_sub(1)
+    };
+    let mut ranks: Vec<(u8, usize)> =
+        COLUMNS.iter().enumerate().filter_map(|(c, col)| col.drop_rank.map(|r| (r, c))).collect();
+    ranks.sort();
+    for (r, c) in ranks {
+        let fits = if r == 0 { total(&shown, &|c| want[c]) <= avail } else { total(&shown, &need) <= avail };
+        if fits {
+            if r > 0 {
+                break;
+            }
+            continue;
+        }
+        shown[c] = false;
+    }
+    let mut w = [0u16; COLS];
+    for c in (0..COLS).filter(|&c| shown[c]) {
+        w[c] = need(c);
+    }
+    let mut left = avail.saturating_sub(total(&shown, &|c| w[c]));
+    // The narrowest wants first (a status or a user name whole is worth more than a few more
+    // characters of a long path); never-dropped columns are never cut, so they are already whole.
+    let mut order: Vec<usize> = (0..COLS).filter(|&c| shown[c] && COLUMNS[c].cut).collect();
+    order.sort_by_key(|&c| want[c]);
+    for c in order {
+        let more = (want[c] - w[c]).min(left);
+        w[c] += more;
+        left -= more;
+    }
+    w
 }
 
 /// One line on what HTTPS would have changed for this kind of leak.
@@ -364,8 +479,13 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
         Line::from("Up/Down j/k select               Enter  detail of the selected leak"),
         Line::from("in a detail: Up/Down j/k PgUp/PgDn Space Home/End g/G scroll, Esc back"),
         Line::from("/           filter (type, Enter) Esc    back / clear the filter"),
-        Line::from("s           sort: severity, time, count"),
+        Line::from("s           sort: severity, time, count, kind, server, user, status   r reverse"),
+        Line::from("w           save the report to a file"),
         Line::from("Tab         switch Leaks / Hosts ?      this help"),
+        Line::from(""),
+        Line::from("Columns: Time last seen, Sev, Kind, Client, Server, Host/Path (or protocol and how the"),
+        Line::from("login was sent), User, # sightings, Status (a JWT's time left, a login's verdict), Secret"),
+        Line::from("(wide terminals). Narrower: Secret, Client, Status, User, Host/Path go first; cuts end in …"),
         Line::from(""),
         Line::from("* marks leaks seen in the last seconds. Severity: CRIT a password; HIGH a live token;"),
         Line::from("MED an expired token or non-replayable material; LOW low confidence."),
@@ -376,10 +496,12 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
 fn draw_footer(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let keys = if st.filter_editing {
         "type to filter  Enter apply  Esc clear".to_string()
+    } else if let Some(n) = &st.notice {
+        format!("{}  (q quit)", clean(n, term::LINE))
     } else if st.view == super::state::View::Detail {
         "Esc back  ↑↓/jk PgUp/PgDn Home/End scroll  q quit".to_string()
     } else {
-        "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s sort  Tab views  ? help".to_string()
+        "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s/r sort  w save  Tab views  ? help".to_string()
     };
     f.render_widget(Paragraph::new(keys).style(Style::default().fg(Color::Black).bg(Color::Gray)), area);
 }

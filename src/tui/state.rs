@@ -21,14 +21,23 @@ pub enum Sort {
     Severity,
     Time,
     Count,
+    Kind,
+    Server,
+    User,
+    Status,
 }
 
 impl Sort {
+    /// `s` cycles through the columns one can sort by.
     pub fn next(self) -> Sort {
         match self {
             Sort::Severity => Sort::Time,
             Sort::Time => Sort::Count,
-            Sort::Count => Sort::Severity,
+            Sort::Count => Sort::Kind,
+            Sort::Kind => Sort::Server,
+            Sort::Server => Sort::User,
+            Sort::User => Sort::Status,
+            Sort::Status => Sort::Severity,
         }
     }
     pub fn label(self) -> &'static str {
@@ -36,9 +45,16 @@ impl Sort {
             Sort::Severity => "severity",
             Sort::Time => "time",
             Sort::Count => "count",
+            Sort::Kind => "kind",
+            Sort::Server => "server",
+            Sort::User => "user",
+            Sort::Status => "status",
         }
     }
 }
+
+/// Seconds of stats the packet and byte rates are computed over.
+pub const RATE_WINDOW_SECS: f64 = 5.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunState {
@@ -69,6 +85,12 @@ pub struct UiState {
     pub mbps: f64,
     pub rows: Vec<Row>,
     pub sort: Sort,
+    /// `r`: the sort's order reversed.
+    pub reversed: bool,
+    /// (elapsed, packets, bytes) of the stats received in the last [`RATE_WINDOW_SECS`].
+    pub samples: std::collections::VecDeque<(f64, u64, u64)>,
+    /// UI time of the last stats received (the clock keeps running between them, and while paused).
+    pub stats_at: f64,
     pub filter: String,
     pub filter_editing: bool,
     /// Index into [`UiState::visible`].
@@ -81,6 +103,12 @@ pub struct UiState {
     pub detail_max: std::cell::Cell<u16>,
     pub reveal: Reveal,
     pub error: Option<String>,
+    /// Colours on (`--color`, NO_COLOR): off, the screen uses modifiers only.
+    pub color: bool,
+    /// `w` was pressed: the loop saves the report and says where in `notice`.
+    pub save_requested: bool,
+    /// A line for the user (where the report was saved), shown in the footer.
+    pub notice: Option<String>,
 }
 
 /// Events held while paused, at most; past it the oldest stats are dropped (alerts are kept).
@@ -98,7 +126,11 @@ impl UiState {
             pps: 0.0,
             mbps: 0.0,
             rows: Vec::new(),
-            sort: Sort::Severity,
+            // Live, the newest first (new leaks would be below the fold); a file, the worst first.
+            sort: if run == RunState::Capturing { Sort::Time } else { Sort::Severity },
+            reversed: false,
+            samples: std::collections::VecDeque::new(),
+            stats_at: 0.0,
             filter: String::new(),
             filter_editing: false,
             selected: 0,
@@ -107,6 +139,9 @@ impl UiState {
             detail_max: std::cell::Cell::new(0),
             reveal,
             error: None,
+            save_requested: false,
+            notice: None,
+            color: true,
         }
     }
 
@@ -127,17 +162,35 @@ impl UiState {
                 }
             }
             UiEvent::Stats(s) => {
-                let dt = s.elapsed - self.stats.elapsed;
-                if dt > 0.05 {
-                    self.pps =
-                        (s.snapshot.engine.packets.saturating_sub(self.stats.snapshot.engine.packets)) as f64 / dt;
-                    self.mbps = (s.input_bytes.saturating_sub(self.stats.input_bytes)) as f64 / 1e6 / dt;
+                // Rates over a sliding window: steady, and back to zero when the traffic stops.
+                self.samples.push_back((s.elapsed, s.snapshot.engine.packets, s.input_bytes));
+                while self.samples.front().is_some_and(|f| s.elapsed - f.0 > RATE_WINDOW_SECS) {
+                    self.samples.pop_front();
+                }
+                if let (Some(a), Some(b)) = (self.samples.front(), self.samples.back()) {
+                    let dt = b.0 - a.0;
+                    if dt > 0.05 {
+                        self.pps = b.1.saturating_sub(a.1) as f64 / dt;
+                        self.mbps = b.2.saturating_sub(a.2) as f64 / 1e6 / dt;
+                    }
                 }
                 self.stats = *s;
+                self.stats_at = self.now;
             }
-            UiEvent::Finished => self.run = RunState::Finished,
+            UiEvent::Finished => {
+                self.run = RunState::Finished;
+                // Nothing flows any more.
+                self.pps = 0.0;
+                self.mbps = 0.0;
+            }
             UiEvent::Error(e) => self.error = Some(e),
         }
+    }
+
+    /// The end-of-run report of what the UI holds, as `read` prints it.
+    pub fn report(&self) -> String {
+        let alerts: Vec<Alert> = self.rows.iter().map(|r| r.alert.clone()).collect();
+        crate::output::report::render(&alerts, &self.stats.hosts, self.stats.snapshot.engine.tls_flows, self.reveal)
     }
 
     /// Rows shown: filtered, then sorted.
@@ -168,14 +221,48 @@ impl UiState {
                 hay.contains(&f)
             })
             .collect();
+        let reveal = self.reveal;
+        let user = |r: &Row| r.alert.shown_user(reveal).unwrap_or_default();
         match self.sort {
             Sort::Severity => {
                 v.sort_by(|a, b| b.alert.severity.cmp(&a.alert.severity).then(a.alert.id.cmp(&b.alert.id)))
             }
             Sort::Time => v.sort_by(|a, b| b.alert.last_seen.cmp(&a.alert.last_seen).then(b.alert.id.cmp(&a.alert.id))),
             Sort::Count => v.sort_by(|a, b| b.alert.count.cmp(&a.alert.count).then(a.alert.id.cmp(&b.alert.id))),
+            Sort::Kind => {
+                v.sort_by(|a, b| a.alert.kind.as_str().cmp(b.alert.kind.as_str()).then(a.alert.id.cmp(&b.alert.id)))
+            }
+            Sort::Server => v.sort_by(|a, b| a.alert.server.cmp(&b.alert.server).then(a.alert.id.cmp(&b.alert.id))),
+            Sort::User => v.sort_by_cached_key(|r| (user(r), r.alert.id)),
+            // Soonest to expire first: what an attacker must replay now.
+            Sort::Status => v.sort_by_key(|r| (self.left(r).unwrap_or(i64::MAX), r.alert.id)),
+        }
+        if self.reversed {
+            v.reverse();
         }
         v
+    }
+
+    /// Seconds a JWT stays replayable: its remaining time when seen, counting down on a live capture
+    /// (a file's time does not move).
+    pub fn left(&self, r: &Row) -> Option<i64> {
+        let remaining = match r.alert.jwt.as_ref().map(|j| &j.validity) {
+            Some(crate::detect::jwt::Validity::Valid { remaining_secs, .. }) => *remaining_secs,
+            _ => return None,
+        };
+        // A live capture's time is the wall clock's: the token keeps expiring after it was seen.
+        if r.alert.capture.starts_with("iface:") {
+            return Some(remaining.saturating_sub((self.now - r.arrived).max(0.0) as i64));
+        }
+        Some(remaining)
+    }
+
+    /// Elapsed seconds to show: the analysis' own, running on between its reports and while paused.
+    pub fn elapsed(&self) -> f64 {
+        if self.run == RunState::Finished {
+            return self.stats.elapsed;
+        }
+        self.stats.elapsed + (self.now - self.stats_at).max(0.0)
     }
 
     pub fn selected_row(&self) -> Option<&Row> {
@@ -204,6 +291,7 @@ impl UiState {
         if mods.contains(KeyModifiers::CONTROL) && code == KeyCode::Char('c') {
             return true;
         }
+        self.notice = None;
         if self.filter_editing {
             match code {
                 KeyCode::Enter => self.filter_editing = false,
@@ -235,6 +323,8 @@ impl UiState {
                 self.filter_editing = true;
             }
             KeyCode::Char('s') => self.sort = self.sort.next(),
+            KeyCode::Char('r') => self.reversed = !self.reversed,
+            KeyCode::Char('w') => self.save_requested = true,
             KeyCode::Char('?') => self.view = if self.view == View::Help { View::Leaks } else { View::Help },
             KeyCode::Tab => {
                 self.view = match self.view {

@@ -288,3 +288,126 @@ fn a_bearer_detail_at_80x24_scrolls_to_its_replay_command_and_https_note_and_bac
     st.key(KeyCode::Char('k'), KeyModifiers::NONE);
     assert_eq!(st.selected, before - 1);
 }
+
+#[test]
+fn columns_adapt_to_the_width_addresses_keep_their_port_kinds_are_never_cut_and_the_leak_count_stays() {
+    let mut st = state(Reveal::Redacted);
+    let mut a = alert(
+        4,
+        LeakKind::SetCookieInsecure,
+        SecretClass::Token,
+        TOKEN,
+        None,
+        "/a/very/long/path/that/cannot/fit/anywhere/at/eighty/columns/index.html",
+    );
+    a.server = "10.99.0.2:8000".parse().unwrap();
+    a.client = "10.99.0.1:54321".parse().unwrap();
+    st.apply(UiEvent::NewAlert(Box::new(a)));
+    for w in [80u16, 100, 120, 200] {
+        let s = screen(&st, w, 24);
+        assert!(s.contains("10.99.0.2:8000"), "{w} columns: the server keeps its port\n{s}");
+        assert!(s.contains("10.77.0.2:80 "), "{w} columns\n{s}");
+        assert!(s.contains("set_cookie_insecure"), "{w} columns: the kind is whole\n{s}");
+        assert!(s.contains("leaks 4"), "{w} columns\n{s}");
+        if w < 200 {
+            assert!(s.contains('…'), "{w} columns: a cut shows an ellipsis\n{s}");
+        }
+    }
+    // Wide: every column, the client too.
+    assert!(screen(&st, 200, 24).contains("10.99.0.1:54321"));
+    // Very narrow: the count is still on the status line.
+    assert!(screen(&st, 40, 24).contains("leaks 4"));
+}
+
+#[test]
+fn live_shows_the_newest_first_sorts_by_any_column_and_r_reverses() {
+    let mut st = UiState::new("eth0", RunState::Capturing, Reveal::Redacted);
+    assert_eq!(st.sort, Sort::Time, "live: newest first");
+    for (i, kind) in [(1, LeakKind::FormLogin), (2, LeakKind::BearerOpaque), (3, LeakKind::CookieToken)] {
+        st.apply(UiEvent::NewAlert(Box::new(alert(i, kind, SecretClass::Token, TOKEN, None, "/x"))));
+    }
+    let ids = |st: &UiState| st.visible().iter().map(|r| r.alert.id.0).collect::<Vec<_>>();
+    assert_eq!(ids(&st), [3, 2, 1]);
+    st.key(KeyCode::Char('r'), KeyModifiers::NONE);
+    assert_eq!(ids(&st), [1, 2, 3]);
+    assert!(screen(&st, 100, 24).contains("(reversed)"));
+    st.key(KeyCode::Char('r'), KeyModifiers::NONE);
+    // s: count, kind...
+    st.key(KeyCode::Char('s'), KeyModifiers::NONE);
+    st.key(KeyCode::Char('s'), KeyModifiers::NONE);
+    assert_eq!(st.sort, Sort::Kind);
+    assert_eq!(ids(&st), [2, 3, 1], "bearer_opaque, cookie_token, form_login");
+    assert_eq!(UiState::new("f.pcap", RunState::Reading, Reveal::Redacted).sort, Sort::Severity);
+}
+
+#[test]
+fn a_live_tokens_time_left_counts_down_and_a_files_does_not() {
+    let tok = plainsight_synth::jwt(r#"{"sub":"alice","exp":1795003600}"#);
+    for (capture, live) in [("iface:eth0", true), ("demo.pcap", false)] {
+        let mut st = UiState::new("x", RunState::Capturing, Reveal::Redacted);
+        let mut a = alert(1, LeakKind::BearerJwt, SecretClass::Token, &tok, None, "/x");
+        a.capture = Arc::from(capture);
+        st.apply(UiEvent::NewAlert(Box::new(a)));
+        let left0 = st.left(&st.rows[0]).unwrap();
+        st.now += 600.0;
+        let left1 = st.left(&st.rows[0]).unwrap();
+        assert_eq!(left0 - left1, if live { 600 } else { 0 }, "{capture}");
+    }
+}
+
+#[test]
+fn rates_are_over_a_sliding_window_zero_when_the_capture_ends_and_pause_keeps_the_clock() {
+    let mut st = UiState::new("eth0", RunState::Capturing, Reveal::Redacted);
+    let stats = |elapsed: f64, packets: u64| {
+        let mut m = StatsMsg { elapsed, input_bytes: packets * 1000, ..StatsMsg::default() };
+        m.snapshot.engine.packets = packets;
+        UiEvent::Stats(Box::new(m))
+    };
+    // 1000 pkt/s for 10 s, then nothing for 10 s: the window forgets the burst.
+    for t in 0..=10 {
+        st.apply(stats(t as f64, t * 1000));
+    }
+    assert!((st.pps - 1000.0).abs() < 1.0, "{}", st.pps);
+    for t in 11..=20 {
+        st.apply(stats(t as f64, 10_000));
+    }
+    assert_eq!(st.pps, 0.0);
+    st.apply(stats(21.0, 20_000));
+    assert!(st.pps > 0.0);
+    // Paused: the view holds still, the clock runs on.
+    st.now = 21.0;
+    st.stats_at = 21.0;
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    st.apply(stats(25.0, 30_000));
+    st.now = 26.0;
+    assert_eq!(st.stats.elapsed, 21.0, "stats held while paused");
+    assert_eq!(st.elapsed(), 26.0, "the clock is not paused");
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    st.apply(UiEvent::Finished);
+    assert_eq!((st.pps, st.mbps), (0.0, 0.0), "no rate once the capture ended");
+}
+
+#[test]
+fn without_colour_the_whole_selected_row_is_reversed_and_crit_and_high_still_differ() {
+    use ratatui::style::{Color, Modifier};
+    let mut st = state(Reveal::Redacted);
+    st.color = false;
+    let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    t.draw(|f| draw(f, &st)).unwrap();
+    let buf = t.backend().buffer().clone();
+    assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "no colour at all");
+    // The table's first row (the selected one) is y = 5: header 3 lines, border, column titles.
+    let row_y = 5;
+    let line: String = (0..100).map(|x| buf[(x, row_y)].symbol().to_string()).collect();
+    assert!(line.contains("form_login"), "{line}");
+    for x in 1..99 {
+        assert!(buf[(x, row_y)].modifier.contains(Modifier::REVERSED), "column {x} of the selected row: {line}");
+    }
+    let sev = |y: u16| {
+        let x = (0..100).find(|&x| buf[(x, y)].symbol() == "C" || buf[(x, y)].symbol() == "H").unwrap();
+        buf[(x, y)].modifier
+    };
+    let (crit, high) = (sev(row_y), sev(row_y + 1));
+    assert!(crit.contains(Modifier::UNDERLINED) && !high.contains(Modifier::UNDERLINED), "{crit:?} {high:?}");
+    assert!(high.contains(Modifier::BOLD));
+}
