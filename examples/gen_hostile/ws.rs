@@ -250,7 +250,9 @@ pub fn chat(conns: u16, msgs: u32) -> Vec<Frame> {
             let text = if i + 1 == msgs {
                 format!(r#"{{"type":"auth","token":"{FLOOD_TOKEN}"}}"#)
             } else {
-                format!(r#"{{"type":"chat","room":"general","seq":{i},"text":"message {i} from user {n}, nothing secret here"}}"#)
+                format!(
+                    r#"{{"type":"chat","room":"general","seq":{i},"text":"message {i} from user {n}, nothing secret here"}}"#
+                )
             };
             c.client(&frame(true, true, TEXT, &cd.message(text.as_bytes()), MASK));
             let ack = format!(r#"{{"type":"ack","seq":{i},"room":"general"}}"#);
