@@ -5,6 +5,7 @@
 //! cargo run --release --example gen_capture -- flood OUT.pcap [FLOWS]
 //! cargo run --release --example gen_capture -- protos OUT.pcap [MEGABYTES] [CONCURRENT]
 //! cargo run --release --example gen_capture -- greetings OUT.pcap [FLOWS]
+//! cargo run --release --example gen_capture -- kafka OUT.pcap ALICE_PW BOB_PW CAROL_PW
 //! ```
 //! `http`: interleaved keep-alive HTTP/1.1 flows (Content-Length and chunked bodies of 200 B to 64 KiB,
 //! several content types), ~3% of requests carrying a credential (Bearer JWT, Basic, session cookie,
@@ -20,6 +21,8 @@
 //! OUT.truth.json with the expected alerts: one per accepted login (`expected`: secret, kind, critical),
 //! one per (protocol, server) with refusals (`refused_groups`: kind, server, count, medium), and
 //! `sightings` (the sum of the alerts' counts: every login).
+//! `kafka`: Kafka SASL/PLAIN built by code (examples/gen_more/kafka.rs); captures/gen/gen_more.sh runs
+//! it and writes the truth.
 //! `greetings`: FLOWS connections to port 2000 whose server only sends `220 ` and which never close
 //! (the prober can never decide), then one FTP login that must still be found.
 
@@ -31,6 +34,9 @@ use plainsight::capture::writer::PcapWriter;
 use plainsight::decode::LinkType;
 use plainsight::time::Timestamp;
 use plainsight_synth::{Conversation, Frame, SYN, jwt, tcp_frame};
+
+#[path = "gen_more/kafka.rs"]
+mod kafka;
 
 struct Rng(u64);
 impl Rng {
@@ -452,10 +458,21 @@ fn main() {
         (Some("flood"), Some(out)) => flood(out, arg(2, 200_000) as usize),
         (Some("protos"), Some(out)) => protos(out, arg(2, 50), arg(3, 256) as usize),
         (Some("greetings"), Some(out)) => greetings(out, arg(2, 200_000) as usize),
+        (Some("kafka"), Some(out)) if args.len() == 5 => {
+            let p = kafka::Passwords { alice: &args[2], bob: &args[3], carol: &args[4] };
+            let mut w =
+                PcapWriter::new(BufWriter::new(File::create(out).expect("create")), LinkType::ETHERNET, 262_144)
+                    .expect("pcap header");
+            for f in kafka::conversations(&p) {
+                w.write_packet(Timestamp(f.ts), &f.data).expect("write packet");
+            }
+            w.into_inner().flush().expect("flush");
+        }
         _ => {
             eprintln!(
                 "usage: gen_capture http OUT.pcap [MEGABYTES] [FLOWS] | flood OUT.pcap [FLOWS] | \
-                 protos OUT.pcap [MEGABYTES] [CONCURRENT] | greetings OUT.pcap [FLOWS]"
+                 protos OUT.pcap [MEGABYTES] [CONCURRENT] | greetings OUT.pcap [FLOWS] | \
+                 kafka OUT.pcap ALICE_PW BOB_PW CAROL_PW"
             );
             std::process::exit(2);
         }

@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const CAPTURES: [&str; 17] = [
+const CAPTURES: [&str; 22] = [
     "demo",
     "kinds",
     "ipv6_altport",
@@ -34,6 +34,12 @@ const CAPTURES: [&str; 17] = [
     "postgres",
     "socks5",
     "proxy",
+    // More protocols (captures/gen/gen_more.sh).
+    "amqp",
+    "irc",
+    "xmpp",
+    "nntp",
+    "kafka",
     // WebSocket messages, permessage-deflate (captures/gen/gen_ws.sh).
     "websocket",
 ];

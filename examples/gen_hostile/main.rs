@@ -14,6 +14,8 @@ mod linear;
 mod memory;
 mod proto;
 #[allow(dead_code)]
+mod proto_more;
+#[allow(dead_code)]
 mod redaction;
 #[allow(dead_code)]
 mod terminal;
@@ -30,6 +32,7 @@ fn modes() -> Vec<Mode> {
     m.extend(linear::modes());
     m.extend(memory::modes());
     m.extend(proto::modes());
+    m.extend(proto_more::modes());
     m.extend(http::modes());
     m.extend(ws::modes());
     m

@@ -1,8 +1,9 @@
 //! The `proto` fuzz harness, shared by fuzz/fuzz_targets/proto.rs and tests/regressions.rs (which
 //! replays saved inputs through it).
 //!
-//! Input: the first byte picks one of the ten TCP protocols; the rest is a list of events, each a
-//! header byte `h`:
+//! Input: the first byte picks one of the fifteen TCP protocols (below 0xf0: one of the first ten, as
+//! before issue 11, so saved inputs keep their protocol; from 0xf0: AMQP, IRC, XMPP, NNTP, Kafka); the
+//! rest is a list of events, each a header byte `h`:
 //! - `h & 0x80`: the side (set = server, clear = client);
 //! - `h & 0x40`: a gap of `h & 0x3f` (+1) bytes on that side, no payload follows;
 //! - otherwise `h & 0x3f` bytes of payload follow; 0x3f means a big-endian u16 length follows.
@@ -21,7 +22,7 @@ use plainsight::reassembly::Side;
 use plainsight::secret::Part;
 use plainsight::time::Timestamp;
 
-pub const PROTOS: [(Proto, u16); 10] = [
+pub const PROTOS: [(Proto, u16); 15] = [
     (Proto::Ftp, 21),
     (Proto::Telnet, 23),
     (Proto::Pop3, 110),
@@ -32,7 +33,18 @@ pub const PROTOS: [(Proto, u16); 10] = [
     (Proto::Mqtt, 1883),
     (Proto::Postgres, 5432),
     (Proto::Socks5, 1080),
+    (Proto::Amqp, 5672),
+    (Proto::Irc, 6667),
+    (Proto::Xmpp, 5222),
+    (Proto::Nntp, 119),
+    (Proto::Kafka, 9092),
 ];
+
+/// The protocol a selector byte picks (see the module documentation).
+pub fn pick(sel: u8) -> (Proto, u16) {
+    let i = if sel >= 0xf0 { 10 + usize::from(sel - 0xf0) % 5 } else { usize::from(sel) % 10 };
+    PROTOS[i]
+}
 
 /// One step of a conversation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +56,7 @@ pub enum Event<'a> {
 /// The protocol (and its usual port) and the events an input stands for.
 pub fn decode(data: &[u8]) -> Option<((Proto, u16), Vec<Event<'_>>)> {
     let (&sel, mut rest) = data.split_first()?;
-    let proto = PROTOS[usize::from(sel) % PROTOS.len()];
+    let proto = pick(sel);
     let mut events = Vec::new();
     while let Some((&h, r)) = rest.split_first() {
         rest = r;

@@ -309,6 +309,23 @@ impl Alert {
             LeakKind::Socks5Login => {
                 format!("curl --socks5 {} 'http://example.com/'", q(&format!("{user}:{secret}@{host}:{port}")))
             }
+            LeakKind::AmqpLogin => {
+                format!(
+                    "amqp-declare-queue -u {} -q plainsight-replay",
+                    q(&format!("amqp://{user}:{secret}@{host}:{port}/"))
+                )
+            }
+            LeakKind::KafkaSasl => format!(
+                "kcat -b '{host}:{port}' -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X {} -X {} -L",
+                q(&format!("sasl.username={user}")),
+                q(&format!("sasl.password={secret}"))
+            ),
+            LeakKind::IrcLogin | LeakKind::XmppLogin | LeakKind::NntpLogin => format!(
+                "with an {} client, connect to {host}:{port} and log in as {} with password {}",
+                self.kind.protocol().to_uppercase(),
+                q(user),
+                q(secret)
+            ),
             _ => String::new(),
         }
     }

@@ -24,6 +24,11 @@ pub fn kind(p: Proto) -> LeakKind {
         Proto::Mqtt => LeakKind::MqttConnect,
         Proto::Postgres => LeakKind::PostgresCleartext,
         Proto::Socks5 => LeakKind::Socks5Login,
+        Proto::Amqp => LeakKind::AmqpLogin,
+        Proto::Irc => LeakKind::IrcLogin,
+        Proto::Xmpp => LeakKind::XmppLogin,
+        Proto::Nntp => LeakKind::NntpLogin,
+        Proto::Kafka => LeakKind::KafkaSasl,
     }
 }
 

@@ -106,6 +106,12 @@ impl Framer {
                             self.buf.push(b);
                             *data = rest;
                         }
+                        // A message that is only its header (MQTT PINGREQ, a Kafka empty answer) is
+                        // complete with its last header byte, even when no data follows.
+                        if data.is_empty() && len(&self.buf) == Len::Is(self.buf.len()) {
+                            self.full = true;
+                            return Some(Frame::Buf);
+                        }
                     }
                     Len::Is(n) if n > MAX_LINE => {
                         self.skipped += 1;
@@ -437,6 +443,13 @@ mod tests {
         let bytes: Vec<&[u8]> = all.chunks(1).collect();
         assert_eq!(frames(&bytes), (want, false));
         assert!(frames(&[&[0x30, 0x80, 0, 0]]).1);
+    }
+
+    #[test]
+    fn a_message_that_is_only_its_header_completes_with_its_last_byte() {
+        // An empty OCTET STRING, two bytes, fed one byte per call: handed out with its second byte.
+        let (got, dead) = frames(&[&[0x04], &[0x00]]);
+        assert_eq!((got, dead), (vec![vec![0x04, 0x00]], false));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! HTTP has its own stage (`http`); this one covers what dsniff, Ettercap, CredSLayer and PCredz look
 //! for elsewhere: FTP, Telnet, POP3, IMAP, SMTP, LDAP, Redis, MQTT, PostgreSQL and SOCKS5 on TCP, SNMP
-//! on UDP. A connection is recognised **by content** ([`probe`]); a well-known port only breaks ties.
+//! on UDP; and AMQP 0-9-1, IRC, XMPP, NNTP and Kafka SASL/PLAIN (issue 11). A connection is recognised **by content** ([`probe`]); a well-known port only breaks ties.
 //!
 //! Each protocol is one small session parser fed the in-order bytes of both directions, like
 //! [`crate::http::HttpConnection`]. It follows the protocol far enough to see a login and the server's
@@ -42,6 +42,12 @@ pub mod redis;
 pub mod snmp;
 pub mod socks5;
 
+pub mod amqp;
+pub mod irc;
+pub mod kafka;
+pub mod nntp;
+pub mod xmpp;
+
 use serde::Serialize;
 
 use crate::reassembly::Side;
@@ -73,6 +79,11 @@ pub enum Proto {
     Mqtt,
     Postgres,
     Socks5,
+    Amqp,
+    Irc,
+    Xmpp,
+    Nntp,
+    Kafka,
 }
 
 impl Proto {
@@ -89,6 +100,11 @@ impl Proto {
             Proto::Mqtt => "mqtt",
             Proto::Postgres => "postgres",
             Proto::Socks5 => "socks5",
+            Proto::Amqp => "amqp",
+            Proto::Irc => "irc",
+            Proto::Xmpp => "xmpp",
+            Proto::Nntp => "nntp",
+            Proto::Kafka => "kafka",
         }
     }
 }
@@ -176,10 +192,12 @@ pub struct Login {
 /// [`Event::name`] and `--stats` prints them; ARCHITECTURE.md's caps table names each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Event {
-    /// A text line longer than [`MAX_LINE`] was skipped to its end (FTP, POP3, IMAP, SMTP, Redis).
+    /// A text line longer than [`MAX_LINE`] was skipped to its end (FTP, POP3, IMAP, SMTP, Redis, IRC,
+    /// NNTP).
     LineTooLong,
     /// A binary message longer than [`MAX_LINE`] was skipped by its length, or a header that did not
-    /// complete within it gave the direction up (LDAP, MQTT, PostgreSQL, SOCKS5).
+    /// complete within it gave the direction up (LDAP, MQTT, PostgreSQL, SOCKS5, AMQP, Kafka); an XMPP
+    /// tag or credential text past it was skipped.
     MessageTooLong,
     /// An IMAP `LOGIN` literal longer than [`MAX_LINE`] was skipped unread (its login is lost).
     LiteralTooLong,
@@ -302,6 +320,11 @@ pub fn session(p: Proto) -> Box<dyn Session + Send> {
         Proto::Imap => Box::new(imap::Imap::default()),
         Proto::Smtp => Box::new(smtp::Smtp::default()),
         Proto::Socks5 => Box::new(socks5::Socks5::default()),
+        Proto::Amqp => Box::new(amqp::Amqp::default()),
+        Proto::Irc => Box::new(irc::Irc::default()),
+        Proto::Xmpp => Box::new(xmpp::Xmpp::default()),
+        Proto::Nntp => Box::new(nntp::Nntp::default()),
+        Proto::Kafka => Box::new(kafka::Kafka::default()),
         // SNMP is UDP: its messages go to `snmp::Tracker`, never to a stream session. A TCP connection
         // is never recognised as SNMP by the prober; should one be, it is ignored.
         Proto::Snmp => Box::new(Ignore),

@@ -128,6 +128,92 @@ fn redis_command(d: &[u8], port: u16) -> bool {
     port == 6379 && (starts_ci(d, b"AUTH ") || starts_ci(d, b"HELLO "))
 }
 
+/// The AMQP 0-9-1 protocol header (`AMQP\0\0\x09\x01`, or 0-9's `AMQP\x01\x01\x00\x09`). AMQP 1.0
+/// (`AMQP\0\x01\0\0`, `AMQP\x03\x01\0\0` for its SASL layer) frames differently and is not ours.
+fn amqp_header(d: &[u8]) -> Option<bool> {
+    let n = d.len().min(8);
+    let known = [&b"AMQP\x00\x00\x09\x01"[..], b"AMQP\x01\x01\x00\x09"];
+    if !known.iter().any(|k| k.get(..n) == d.get(..n)) {
+        return Some(false);
+    }
+    if n < 8 { None } else { Some(true) }
+}
+
+/// An AMQP method frame on channel 0 of class Connection: `Start` (10) from the server, `StartOk` (11)
+/// from the client, when the capture missed the protocol header. Type 1, channel 0, a size, class 10.
+fn amqp_connection_frame(d: &[u8], method: u8) -> bool {
+    matches!(d, [1, 0, 0, _, _, _, _, 0, 10, 0, m, ..] if *m == method)
+}
+
+/// The well-known IRC ports (6697 is TLS from the first byte).
+fn irc_port(port: u16) -> bool {
+    matches!(port, 194 | 6665..=6669 | 7000)
+}
+
+/// An IRC client's registration: a line (among the first few, tags skipped) starting with `NICK` or
+/// `CAP` (no FTP, POP3 or SMTP client sends them), or `PASS`/`USER` on an IRC port.
+fn irc_client(d: &[u8], port: u16) -> bool {
+    d.split(|&b| b == b'\n').take(4).any(|line| {
+        let line = if line.first() == Some(&b'@') {
+            line.iter().position(|&b| b == b' ').map_or(&b""[..], |i| &line[i + 1..])
+        } else {
+            line
+        };
+        let w = word(line);
+        let is = |c: &[u8]| w.eq_ignore_ascii_case(c);
+        (is(b"NICK") || is(b"CAP")) && line.len() > w.len() || (irc_port(port) && (is(b"PASS") || is(b"USER")))
+    })
+}
+
+/// An IRC server's first line: `:server NOTICE ...` (the hostname lookup notice), `NOTICE AUTH`, or
+/// `:server` and a three-digit numeric.
+fn irc_server(d: &[u8]) -> bool {
+    if starts_ci(d, b"NOTICE AUTH ") {
+        return true;
+    }
+    let Some(rest) = d.strip_prefix(b":") else { return false };
+    let Some(sp) = rest.iter().position(|&b| b == b' ') else { return false };
+    let cmd = word(&rest[sp + 1..]);
+    cmd == b"NOTICE" || (cmd.len() == 3 && cmd.iter().all(u8::is_ascii_digit))
+}
+
+/// The opening of an XMPP stream (either side): `<?xml ...?>` and/or `<stream:stream`, which must show
+/// up within the first bytes (another XML protocol over TCP is not ours).
+fn xmpp_stream(d: &[u8]) -> Option<bool> {
+    let t = d.trim_ascii_start();
+    let t = t.strip_prefix(b"\xef\xbb\xbf").unwrap_or(t);
+    let open = b"<stream:stream";
+    let n = t.len().min(open.len());
+    if !(starts_ci(t, b"<?xml") || t.get(..n) == open.get(..n)) {
+        return Some(false);
+    }
+    if contains_ci(t, open) {
+        return Some(true);
+    }
+    // An XML declaration alone so far (maybe unfinished), or a stream tag still arriving.
+    let after_decl = match memchr::memmem::find(t, b"?>") {
+        Some(i) => t.get(i + 2..).unwrap_or_default().trim_ascii_start(),
+        None if t.len() < 128 => b"",
+        None => t,
+    };
+    let m = after_decl.len().min(open.len());
+    if after_decl.get(..m) == open.get(..m) && after_decl.len() < open.len() { None } else { Some(false) }
+}
+
+/// A Kafka client's first request: int32 size, then ApiVersions (18) or SaslHandshake (17) with a
+/// small version, a correlation id and a client id that fits the size. (Metadata, a client's first
+/// request long ago, is not taken: Metadata v0 starts like a PostgreSQL startup packet.)
+fn kafka_request(d: &[u8]) -> Option<bool> {
+    let size = super::be::u32_at(d, 0)?;
+    let key = super::be::u16_at(d, 4)?;
+    let version = super::be::u16_at(d, 6)?;
+    if !(10..=(1 << 20)).contains(&size) || !matches!(key, 17 | 18) || version > 4 {
+        return Some(false);
+    }
+    let client_id = super::be::u16_at(d, 12)? as i16;
+    Some(client_id == -1 || (0..=size as i32 - 10).contains(&i32::from(client_id)))
+}
+
 impl Prober {
     /// Remember `data` and try to decide.
     pub fn feed(&mut self, from: Side, data: &[u8], server_port: u16) -> Decision {
@@ -171,6 +257,9 @@ impl Prober {
 pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
     // Server greetings.
     if !server.is_empty() {
+        if amqp_connection_frame(server, 10) {
+            return Decision::Proto(Proto::Amqp);
+        }
         if telnet_negotiation(server) {
             return Decision::Proto(Proto::Telnet);
         }
@@ -210,6 +299,29 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
                 _ => Decision::No,
             };
         }
+        if irc_server(server) {
+            return Decision::Proto(Proto::Irc);
+        }
+        if xmpp_stream(server) == Some(true) {
+            return Decision::Proto(Proto::Xmpp);
+        }
+        // NNTP greets with 200 (posting allowed) or 201.
+        if server.len() >= 4 && (server.starts_with(b"200") || server.starts_with(b"201")) && server[3] == b' ' {
+            let line = &server[..server.iter().position(|&b| b == b'\n').unwrap_or(server.len())];
+            let w = word(client);
+            let nntp_cmd = [&b"AUTHINFO"[..], b"MODE", b"CAPABILITIES", b"GROUP", b"LIST", b"ARTICLE", b"STARTTLS"]
+                .iter()
+                .any(|c| w.eq_ignore_ascii_case(c));
+            if nntp_cmd
+                || matches!(port, 119 | 433)
+                || contains_ci(line, b"NNTP")
+                || contains_ci(line, b"news")
+                || contains_ci(line, b"INN")
+            {
+                return Decision::Proto(Proto::Nntp);
+            }
+            return if client.is_empty() { Decision::NeedMore } else { Decision::No };
+        }
         // A server that greets with a login prompt is a telnet-style login, whatever the port (servers
         // that skip option negotiation, and `nc -l` backdoors, do).
         let t = server.trim_ascii_end().to_ascii_lowercase();
@@ -225,6 +337,12 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         if telnet_negotiation(client) {
             return Decision::Proto(Proto::Telnet);
         }
+        match amqp_header(client) {
+            Some(true) => return Decision::Proto(Proto::Amqp),
+            None => return Decision::NeedMore,
+            Some(false) if amqp_connection_frame(client, 11) => return Decision::Proto(Proto::Amqp),
+            Some(false) => {}
+        }
         if redis_command(client, port) {
             return Decision::Proto(Proto::Redis);
         }
@@ -235,6 +353,11 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
         }
         match postgres_start(client) {
             Some(true) => return Decision::Proto(Proto::Postgres),
+            None if client[0] == 0 => return Decision::NeedMore,
+            _ => {}
+        }
+        match kafka_request(client) {
+            Some(true) => return Decision::Proto(Proto::Kafka),
             None if client[0] == 0 => return Decision::NeedMore,
             _ => {}
         }
@@ -251,6 +374,14 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
             if methods.len() < n {
                 return Decision::NeedMore;
             }
+        }
+        if irc_client(client, port) {
+            return Decision::Proto(Proto::Irc);
+        }
+        match xmpp_stream(client) {
+            Some(true) => return Decision::Proto(Proto::Xmpp),
+            None => return Decision::NeedMore,
+            Some(false) => {}
         }
         // Commands of the text protocols, when the greeting was not captured (a capture that starts
         // mid-connection). On the protocol's own port the command is enough; elsewhere the server's
@@ -295,6 +426,9 @@ pub fn decide(client: &[u8], server: &[u8], port: u16) -> Decision {
                 _ if pop_reply => Decision::Proto(Proto::Pop3),
                 _ => confirm(false, code_reply, if ftp_tls { Proto::Ftp } else { Proto::Smtp }),
             };
+        }
+        if is(b"AUTHINFO") {
+            return confirm(port == 119, code_reply, Proto::Nntp);
         }
         if imap_command(client) {
             return confirm(port == 143, imap_reply, Proto::Imap);
@@ -367,6 +501,96 @@ mod tests {
         assert_eq!(d(b"USER root\nPASS toor\n", b"", 40123), NeedMore);
         assert_eq!(d(b"USER root\nPASS toor\n", b"HTTP/1.1 400 Bad Request\r\n", 40123), No);
         assert_eq!(d(b"USER bob\r\n", b"", 21), Decision::Proto(Proto::Ftp));
+    }
+
+    #[test]
+    fn amqp_is_recognised_by_its_header_or_its_connection_frames() {
+        let amqp = Decision::Proto(Proto::Amqp);
+        assert_eq!(d(b"AMQP\x00\x00\x09\x01", b"", 5672), amqp);
+        assert_eq!(d(b"AMQP\x00\x00\x09\x01", b"", 40000), amqp);
+        assert_eq!(d(b"AMQP\x00\x00", b"", 5672), NeedMore);
+        // AMQP 1.0 and its SASL layer frame differently.
+        assert_eq!(d(b"AMQP\x00\x01\x00\x00", b"", 5672), No);
+        assert_eq!(d(b"AMQP\x03\x01\x00\x00", b"", 5672), No);
+        // Picked up after the header: the server's Connection.Start, the client's StartOk.
+        assert_eq!(d(b"", &[1, 0, 0, 0, 0, 1, 0xf4, 0, 10, 0, 10, 0, 9], 5672), amqp);
+        assert_eq!(d(&[1, 0, 0, 0, 0, 1, 0xf4, 0, 10, 0, 11, 0], b"", 5672), amqp);
+        // Other protocols' first bytes are not AMQP.
+        assert_eq!(d(b"AUTH PLAIN AGJvYgBwdw==\r\n", b"", 5672), NeedMore);
+        assert_eq!(d(b"", b"* OK ready\r\n", 5672), Decision::Proto(Proto::Imap));
+    }
+
+    #[test]
+    fn irc_is_recognised_by_its_registration_or_its_server_lines() {
+        let irc = Decision::Proto(Proto::Irc);
+        assert_eq!(d(b"NICK alice\r\nUSER alice 0 * :Alice\r\n", b"", 4000), irc);
+        assert_eq!(d(b"CAP LS 302\r\n", b"", 4000), irc);
+        assert_eq!(d(b"PASS pw\r\nNICK alice\r\n", b"", 4000), irc);
+        assert_eq!(d(b"@label=x NICK alice\r\n", b"", 4000), irc);
+        assert_eq!(d(b"PASS pw\r\n", b"", 6667), irc);
+        assert_eq!(d(b"", b":irc.lab NOTICE * :*** Looking up your hostname...\r\n", 4000), irc);
+        assert_eq!(d(b"", b"NOTICE AUTH :*** Processing connection\r\n", 4000), irc);
+        assert_eq!(d(b"PASS pw\r\n", b":irc.lab 464 * :Password incorrect\r\n", 4000), irc);
+        // A lone PASS elsewhere still waits for the server to tell; FTP and POP3 are theirs.
+        assert_eq!(d(b"PASS pw\r\n", b"", 4000), NeedMore);
+        assert_eq!(d(b"USER bob\r\n", b"331 Password required\r\n", 2100), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"USER bob\r\n", b"+OK\r\n", 1100), Decision::Proto(Proto::Pop3));
+        assert_eq!(d(b"", b"220 (vsFTPd 3.0.3)\r\n", 6667), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"NICK", b"", 4000), NeedMore);
+        assert_eq!(d(b"NICKNAME alice\r\n", b"", 4000), No);
+    }
+
+    #[test]
+    fn xmpp_is_recognised_by_its_stream_opening() {
+        let xmpp = Decision::Proto(Proto::Xmpp);
+        let open = b"<?xml version='1.0'?><stream:stream to='lab' xmlns='jabber:client' version='1.0'>";
+        assert_eq!(d(open, b"", 5222), xmpp);
+        assert_eq!(d(open, b"", 40000), xmpp);
+        assert_eq!(d(b"<stream:stream to='lab'>", b"", 40000), xmpp);
+        assert_eq!(d(b"<?xml version='1.0'?>", b"", 5222), NeedMore);
+        assert_eq!(d(b"<?xml version='1.0'?>\n", b"", 5222), NeedMore);
+        assert_eq!(d(b"<?xml version='1.0'?><str", b"", 5222), NeedMore);
+        assert_eq!(d(b"<stre", b"", 5222), NeedMore);
+        assert_eq!(d(b"", b"<?xml version='1.0'?><stream:stream from='lab' id='x'>", 5222), xmpp);
+        // Other XML over TCP, HTML, HTTP: not XMPP.
+        assert_eq!(d(b"<?xml version='1.0'?>\n<methodCall><methodName>x</methodName></methodCall>\n", b"", 80), No);
+        assert_eq!(d(b"<html><body>hi</body></html>\n", b"", 8080), No);
+        assert_eq!(d(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"", 5222), No);
+    }
+
+    #[test]
+    fn nntp_is_recognised_by_its_greeting_or_authinfo() {
+        let nntp = Decision::Proto(Proto::Nntp);
+        assert_eq!(d(b"", b"200 news.lab InterNetNews NNRP server INN 2.7.1 ready (posting ok)\r\n", 9119), nntp);
+        assert_eq!(d(b"", b"201 server ready - no posting allowed\r\n", 119), nntp);
+        assert_eq!(d(b"", b"200 ready\r\n", 9119), NeedMore);
+        assert_eq!(d(b"CAPABILITIES\r\n", b"200 ready\r\n", 9119), nntp);
+        assert_eq!(d(b"AUTHINFO USER alice\r\n", b"", 119), nntp);
+        assert_eq!(d(b"AUTHINFO USER alice\r\n", b"", 9119), NeedMore);
+        assert_eq!(d(b"AUTHINFO USER alice\r\n", b"381 Password required\r\n", 9119), nntp);
+        // An FTP or SMTP greeting is not NNTP; neither is an HTTP status line.
+        assert_eq!(d(b"", b"220 (vsFTPd 3.0.3)\r\n", 119), Decision::Proto(Proto::Ftp));
+        assert_eq!(d(b"", b"HTTP/1.1 200 OK\r\n", 119), No);
+    }
+
+    #[test]
+    fn kafka_is_recognised_by_its_first_request() {
+        let kafka = Decision::Proto(Proto::Kafka);
+        // ApiVersions v3, correlation 1, client id "producer-1".
+        let mut api = vec![0, 0, 0, 0x22, 0, 18, 0, 3, 0, 0, 0, 1, 0, 10];
+        api.extend_from_slice(b"producer-1\x00");
+        assert_eq!(d(&api, b"", 9092), kafka);
+        assert_eq!(d(&api, b"", 40000), kafka);
+        // SaslHandshake v1, no client id.
+        assert_eq!(d(&[0, 0, 0, 15, 0, 17, 0, 1, 0, 0, 0, 2, 0xff, 0xff, 0, 5, b'P'], b"", 9092), kafka);
+        assert_eq!(d(&[0, 0, 0, 0x22, 0, 18, 0, 3, 0, 0], b"", 9092), NeedMore);
+        // A PostgreSQL startup and an SSLRequest stay PostgreSQL; other binary is not Kafka.
+        let pg = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+        assert_eq!(d(&pg, b"", 9092), Decision::Proto(Proto::Postgres));
+        let startup = [0, 0, 0, 0x29, 0, 3, 0, 0, 0, 0, 0, 0, b'u', b's'];
+        assert_eq!(d(&startup, b"", 9092), Decision::Proto(Proto::Postgres));
+        assert_eq!(d(&[0, 0, 0, 0x22, 0, 19, 0, 3, 0, 0, 0, 1, 0, 10, 1, 2], b"", 9092), No);
+        assert_eq!(d(&[0, 0, 0, 0x22, 0, 18, 0, 3, 0, 0, 0, 1, 0x7f, 0, 1, 2], b"", 9092), No);
     }
 
     #[test]

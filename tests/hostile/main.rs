@@ -12,6 +12,7 @@ mod files;
 mod linear;
 mod memory;
 mod privileges;
+mod proto_more;
 mod redaction;
 mod redaction_proto;
 mod terminal;
