@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 SECS=${1:-600}; shift || true
-TARGETS=("$@"); [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(decode capture_file reassembly http detect pipeline proto)
+TARGETS=("$@"); [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(decode capture_file reassembly http ws detect pipeline proto)
 export RUSTC_BOOTSTRAP=1
 # The whole-engine target starts from the bundled captures (HTTP and the other protocols).
 python3 ../scripts/fuzz-seeds.py >/dev/null

@@ -49,6 +49,8 @@ const CAPTURES: &[&str] = &[
     "memcached",
     "ntlm",
     "rlogin",
+    // WebSocket messages, permessage-deflate (captures/gen/gen_ws.sh).
+    "websocket",
 ];
 
 fn root() -> PathBuf {

@@ -20,6 +20,7 @@ mod proto_more;
 mod redaction;
 #[allow(dead_code)]
 mod terminal;
+mod ws;
 
 type Mode = (&'static str, &'static str, fn(&str, &[u64]) -> std::io::Result<()>);
 
@@ -35,6 +36,7 @@ fn modes() -> Vec<Mode> {
     m.extend(proto_more::modes());
     m.extend(http::modes());
     m.extend(h2::modes());
+    m.extend(ws::modes());
     m
 }
 

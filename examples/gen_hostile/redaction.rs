@@ -293,6 +293,38 @@ fn snmp(community: &str) -> Vec<Frame> {
     ]
 }
 
+/// A WebSocket connection to `/socket` at the shop: the upgrade, its 101 (`ext` negotiated), then one
+/// masked text message from the client (compressed when `deflate`) and the server's `answer`.
+fn websocket(ext: &str, message: &[u8], deflate: bool, answer: &[u8]) -> Vec<Frame> {
+    let payload = if deflate {
+        let mut c = flate2::Compress::new(flate2::Compression::default(), false);
+        let mut out = Vec::with_capacity(message.len() + 64);
+        let _ = c.compress_vec(message, &mut out, flate2::FlushCompress::Sync);
+        out.truncate(out.len().saturating_sub(4));
+        out
+    } else {
+        message.to_vec()
+    };
+    let mask = [0x1f, 0x8b, 0x3c, 0xd2];
+    let mut frame = vec![0x81 | if deflate { 0x40 } else { 0 }, 0x80 | 126];
+    frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    let mut reply = vec![0x81, 126];
+    reply.extend_from_slice(&(answer.len() as u16).to_be_bytes());
+    reply.extend_from_slice(answer);
+    let mut c = conv("10.66.0.2:80");
+    c.client(
+        format!("GET /socket HTTP/1.1\r\nHost: {HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n").as_bytes(),
+    );
+    c.server(
+        format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{ext}\r\n")
+            .as_bytes(),
+    );
+    c.client(&frame).server(&reply).close();
+    c.take()
+}
+
 /// Every scenario: each HTTP kind and each protocol, the secret where it belongs.
 pub fn scenarios() -> Vec<Scenario> {
     vec![
@@ -511,6 +543,22 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "postgres", shape: Shape::Password, build: postgres },
         Scenario { name: "socks5", shape: Shape::Password, build: socks5 },
         Scenario { name: "snmp", shape: Shape::Password, build: snmp },
+        Scenario {
+            name: "websocket_token",
+            shape: Shape::Token,
+            build: |s| {
+                let m = format!(r#"{{"type":"auth","user":"{USER}","token":"{s}"}}"#);
+                websocket("Sec-WebSocket-Extensions: permessage-deflate\r\n", m.as_bytes(), true, br#"{"type":"ok"}"#)
+            },
+        },
+        Scenario {
+            name: "websocket_stomp",
+            shape: Shape::Password,
+            build: |s| {
+                let m = format!("CONNECT\naccept-version:1.2\nhost:{HOST}\nlogin:{USER}\npasscode:{s}\n\n\0");
+                websocket("", m.as_bytes(), false, b"CONNECTED\nversion:1.2\n\n\0")
+            },
+        },
     ]
 }
 

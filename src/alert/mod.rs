@@ -260,6 +260,18 @@ impl Alert {
             LeakKind::HttpProxyBasic => {
                 format!("curl -x {} 'http://example.com/'", q(&format!("http://{user}:{secret}@{}", self.server)))
             }
+            // The message that carried it is replayed on a connection of one's own.
+            LeakKind::WebsocketToken => format!(
+                "websocat {}, then send the captured message with the token {}",
+                q(&format!("ws://{host}{path}")),
+                q(&secret)
+            ),
+            LeakKind::WebsocketLogin => format!(
+                "websocat {}, then log in as {} with password {}",
+                q(&format!("ws://{host}{path}")),
+                q(&user),
+                q(&secret)
+            ),
             _ => self.login_replay(&user, &secret),
         }
     }

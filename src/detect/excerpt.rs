@@ -190,6 +190,14 @@ pub fn request(req: &Request, found: &Found) -> Vec<Text> {
     out
 }
 
+/// A message body on one line (a WebSocket message), with a slot on every span of [`Field::Body`].
+pub fn body_line(data: &[u8], found: &Found) -> Text {
+    let regs = regions(Field::Body, found, &[], data.len());
+    let mut t = Text::new();
+    build(&mut t, data, &regs, MAX_LINE, true);
+    t
+}
+
 /// The response head as it crossed the wire.
 pub fn response(resp: &Response, found: &Found) -> Vec<Text> {
     let mut out = Vec::with_capacity(resp.headers.len().min(MAX_LINES) + 1);

@@ -25,6 +25,7 @@ pub mod ntlm;
 pub mod response_token;
 pub mod url;
 pub mod verdict;
+pub mod ws;
 
 use serde::Serialize;
 
@@ -73,6 +74,8 @@ pub enum LeakKind {
     MemcachedSasl,
     HttpNtlm,
     RloginLogin,
+    WebsocketToken,
+    WebsocketLogin,
 }
 
 impl LeakKind {
@@ -112,6 +115,8 @@ impl LeakKind {
             LeakKind::MemcachedSasl => "memcached_sasl",
             LeakKind::HttpNtlm => "http_ntlm",
             LeakKind::RloginLogin => "rlogin_login",
+            LeakKind::WebsocketToken => "websocket_token",
+            LeakKind::WebsocketLogin => "websocket_login",
         }
     }
 
@@ -137,6 +142,7 @@ impl LeakKind {
             LeakKind::MysqlCleartext | LeakKind::MysqlNative => "mysql",
             LeakKind::MemcachedSasl => "memcached",
             LeakKind::RloginLogin => "rlogin",
+            LeakKind::WebsocketToken | LeakKind::WebsocketLogin => "websocket",
             _ => "http",
         }
     }

@@ -50,6 +50,8 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
         (LeakKind::BasicAuth, Some(200..=399)) => (Verdict::Accepted, "accepted by the server"),
         (LeakKind::HttpNtlm, Some(401 | 407)) => (Verdict::Refused, "refused by the server"),
         (LeakKind::HttpNtlm, Some(200..=399)) => (Verdict::Accepted, "accepted by the server"),
+        // A STOMP `CONNECTED` frame (`detect::ws::stomp_answer`).
+        (LeakKind::WebsocketLogin, Some(200)) => (Verdict::Accepted, "accepted by the server"),
         (_, Some(401 | 403)) => (Verdict::Refused, "refused by the server"),
         (_, Some(_)) => (Verdict::Unknown, ""),
     };

@@ -10,6 +10,7 @@ use super::msg::Msg;
 use super::pairing::Pending;
 use super::start::{Start, classify, find_line_start};
 use super::tls;
+use super::ws::{self, WsConn};
 use super::{HttpHandler, Protocol, Request, Response, Shared, Stats};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -33,10 +34,12 @@ enum Mode {
     Body,
     /// Collecting a ClientHello.
     Tls,
-    /// Not HTTP (or no longer: a tunnel, a WebSocket): ignored at no cost.
+    /// Not HTTP (or no longer: a tunnel): ignored at no cost.
     Other,
     /// HTTP/2 frames, read by the connection's [`h2::Conn`].
     H2,
+    /// WebSocket frames, read by the connection's [`WsConn`].
+    Ws,
 }
 
 #[derive(Default)]
@@ -92,6 +95,11 @@ pub struct HttpConnection {
     /// The flow was picked up mid-stream (no handshake seen): an HTTP/2 connection found in it cannot
     /// be decoded (its header tables were missed).
     midstream: bool,
+    /// After a 101 that answered an `Upgrade: websocket` request (boxed: most connections never are).
+    ws: Option<Box<WsConn>>,
+    /// The latest request asked for `Upgrade: websocket` (a 101 answers the request just before the
+    /// switch: nothing can follow it on the connection).
+    ws_asked: bool,
 }
 
 impl HttpConnection {
@@ -100,7 +108,8 @@ impl HttpConnection {
     /// response. Asked per segment: a few loads per direction.
     #[inline]
     pub fn held(&self) -> usize {
-        let mut n = self.pending.held() + self.h2.as_ref().map_or(0, |c| c.held());
+        let mut n =
+            self.pending.held() + self.h2.as_ref().map_or(0, |c| c.held()) + self.ws.as_ref().map_or(0, |w| w.held());
         for d in &self.dirs {
             n += d.buf.capacity();
             if let Some(m) = &d.msg {
@@ -119,6 +128,7 @@ impl HttpConnection {
         let dir = &self.dirs[from.index()];
         match dir.mode {
             Mode::Other => u64::MAX,
+            Mode::Ws => self.ws.as_ref().map_or(u64::MAX, |w| w.skippable(from)),
             Mode::Body => match dir.msg.as_deref() {
                 Some(m) if !m.peek && m.body.skipped() => match m.framing {
                     Framing::Length(rem) | Framing::Chunked(Chunk::Data(rem)) => rem,
@@ -164,6 +174,9 @@ impl HttpConnection {
         self.pending.shed(stats);
         if let Some(c) = self.h2.as_mut() {
             c.shed(stats);
+        }
+        if let Some(w) = self.ws.as_mut() {
+            w.shed(&mut stats.ws);
         }
     }
 
@@ -211,6 +224,12 @@ impl HttpConnection {
             p = match self.dirs[d].mode {
                 Mode::Other => return,
                 Mode::H2 => return self.h2_data(d, sh, from, data, p, ts, h),
+                Mode::Ws => {
+                    if let Some(w) = self.ws.as_mut() {
+                        w.on_data(&sh.cfg, &mut sh.stats.ws, from, &data[p..], ts, &mut |s, m| h.on_ws_message(s, m));
+                    }
+                    return;
+                }
                 Mode::Unknown | Mode::Resync => self.scan(d, data, p, &mut sh.stats),
                 Mode::Tls => self.tls_hello(d, data, p, &mut sh.stats, h),
                 Mode::Head => self.head(d, sh, from, data, p, ts, h),
@@ -521,6 +540,7 @@ impl HttpConnection {
         let mut keep = true;
         let decision = if m.request {
             m.seq = self.pending.next_seq();
+            self.ws_asked = m.method == "GET" && m.headers.get_all("upgrade").any(ws::asks_websocket);
             if self.pending.admits(cfg, stats) {
                 let mut line = spares.line();
                 line.seq = m.seq;
@@ -757,6 +777,19 @@ impl HttpConnection {
         let tunnel = m.tunnel;
         // `Upgrade: h2c` answered by 101: both sides speak HTTP/2 from the next byte.
         let h2c = tunnel && !m.request && m.status == 101 && h2::upgrade_to_h2c(m.headers.get("upgrade"));
+        // A 101 answering a request for `Upgrade: websocket` (or, that request unseen, announcing it).
+        let websocket = !h2c && tunnel && m.status == 101 && !m.request && {
+            match m.req.as_ref() {
+                Some(_) => self.ws_asked,
+                None => m.headers.get_all("upgrade").any(ws::asks_websocket),
+            }
+        };
+        if websocket {
+            let deflate = ws::negotiated(m.headers.get_all("sec-websocket-extensions"));
+            let (target, host) = m.req.as_ref().map_or(("", None), |r| (r.target.as_str(), r.host.as_deref()));
+            self.ws = Some(Box::new(WsConn::new(target, host, deflate)));
+            stats.ws.connections += 1;
+        }
         let upgraded = m.req.take();
         spares.put(msg);
         if h2c {
@@ -768,7 +801,11 @@ impl HttpConnection {
             }
             return;
         }
-        if tunnel {
+        if websocket {
+            for x in &mut self.dirs {
+                *x = Dir { mode: Mode::Ws, ..Dir::default() };
+            }
+        } else if tunnel {
             // 101 Switching Protocols or CONNECT 2xx: the bytes that follow are another protocol.
             // Inside a CONNECT tunnel the client usually starts TLS: look at it afresh.
             for x in &mut self.dirs {
@@ -787,6 +824,11 @@ impl HttpConnection {
             Mode::H2 => {
                 if let Some(c) = self.h2.as_mut() {
                     c.on_gap(from, len, stats);
+                }
+            }
+            Mode::Ws => {
+                if let Some(w) = self.ws.as_mut() {
+                    w.on_gap(&mut sh.stats.ws, from, &mut |s, m| h.on_ws_message(s, m));
                 }
             }
             Mode::Unknown | Mode::Resync => {
@@ -834,6 +876,9 @@ impl HttpConnection {
     pub fn on_close<H: HttpHandler>(&mut self, sh: &mut Shared, _ts: Timestamp, h: &mut H) {
         if let Some(c) = self.h2.as_mut() {
             c.on_close(sh, h);
+        }
+        if let Some(w) = self.ws.as_mut() {
+            w.on_close(&mut sh.stats.ws, &mut |s, m| h.on_ws_message(s, m));
         }
         for (d, side) in [(0, Side::Client), (1, Side::Server)] {
             let dir = &mut self.dirs[d];

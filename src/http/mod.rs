@@ -11,7 +11,9 @@
 //! and framing fields kept), [`headers`] (fields stored flat: two allocations per message), `framing`
 //! (Content-Length, Transfer-Encoding, chunked), `decode` (gzip and deflate, stacked, streamed with a
 //! bound), `body` (the kept prefix), `scan` (fields past the prefix, read as a stream), `pairing`
-//! (responses to requests), [`tls`] (the ClientHello), `conn` (one connection: modes, gaps, resync).
+//! (responses to requests), [`tls`] (the ClientHello), `conn` (one connection: modes, gaps, resync),
+//! [`ws`] (WebSocket frames after a 101 that answered `Upgrade: websocket`, messages handed on by
+//! [`HttpHandler::on_ws_message`]).
 //!
 //! Bodies: Content-Length, chunked (with trailers) and read-until-close; no body for HEAD responses,
 //! 1xx, 204 and 304. Transfer-Encoding wins over Content-Length, as servers do, and the request says so
@@ -46,10 +48,12 @@ mod pairing;
 mod scan;
 mod start;
 pub mod tls;
+pub mod ws;
 
 pub use conn::HttpConnection;
 pub use framing::TE_OVER_CL;
 pub use headers::Headers;
+pub use ws::{WsMessage, WsStats};
 
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -127,6 +131,9 @@ pub trait HttpHandler {
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>);
     /// The connection was recognised as TLS (called once per connection).
     fn on_tls(&mut self, _sni: Option<&str>) {}
+    /// A WebSocket message (complete, or cut by a gap or the connection's end) after a `101` that
+    /// answered an `Upgrade: websocket` request.
+    fn on_ws_message(&mut self, _from: Side, _msg: &WsMessage<'_>) {}
 }
 
 /// What the connections of one engine share: the configuration, the counters, and spare message
@@ -217,6 +224,8 @@ pub struct Stats {
     pub memcap_pending_dropped: u64,
     /// Cleartext HTTP/2 (h2c) and gRPC.
     pub h2: h2::H2Stats,
+    /// WebSocket connections after their upgrade.
+    pub ws: WsStats,
 }
 
 #[cfg(test)]

@@ -82,9 +82,12 @@ fn groups(s: &mut String, alerts: &[&Alert], reveal: Reveal, noun: (&str, &str))
             writeln!(s, "== {} ({addr}): {n} {} ==", clean(&name, term::HOST), if n == 1 { noun.0 } else { noun.1 });
         for a in list {
             let r = a.record(reveal);
-            // HTTP leaks name the request; the other protocols their protocol and mechanism.
+            // HTTP leaks name the request, WebSocket ones the upgraded path; the other protocols their
+            // protocol and mechanism.
             let (what, at) = if r.protocol == "http" {
                 (clean(r.method.as_deref().unwrap_or("-"), 16), clean(r.path.as_deref().unwrap_or("-"), term::PATH))
+            } else if r.protocol == "websocket" {
+                (r.protocol.to_string(), clean(r.path.as_deref().unwrap_or("-"), term::PATH))
             } else {
                 (r.protocol.to_string(), clean(&r.location, term::NAME))
             };

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::alert::{AlertBook, AlertSink, Context};
 use crate::decode::{self, DecodeError, Decoded, LinkType};
 use crate::detect::{self, Found};
-use crate::http::{self, HttpConnection, HttpHandler, Protocol, Request, RequestLine, Response};
+use crate::http::{self, HttpConnection, HttpHandler, Protocol, Request, RequestLine, Response, WsMessage};
 use crate::proto::{self, probe};
 use crate::reassembly::{self, CloseReason, FlowInfo, Reassembler, Side, StreamHandler};
 use crate::secret::Text;
@@ -655,5 +655,46 @@ impl HttpHandler for Messages<'_> {
             self.det.tls_flows += 1;
             self.det.hosts.on_tls(sni, self.flow.server);
         }
+    }
+
+    fn on_ws_message(&mut self, from: Side, msg: &WsMessage<'_>) {
+        let (client, server) = (self.flow.client, self.flow.server);
+        if from == Side::Server {
+            // The server's answer to a STOMP CONNECT: the verdict of the logins held for it.
+            if let Some(status) = detect::ws::stomp_answer(msg.data) {
+                // It answers the client's last message (a STOMP client waits for it after its CONNECT).
+                let last = msg.peer_messages.checked_sub(1).map(detect::ws::seq_of);
+                if let (Some(a), Some(last)) = (self.awaiting.as_mut().filter(|a| !a.is_empty()), last) {
+                    let mut settled = Vec::new();
+                    a.answered(Some(last), status, &mut settled);
+                    for (f, ctx) in settled {
+                        self.det.book.record(&f, &ctx, &mut *self.sink);
+                    }
+                }
+            }
+        }
+        self.det.found.clear();
+        detect::ws::detect(&self.det.cfg, from, msg, &mut self.det.found);
+        if self.det.found.is_empty() {
+            return;
+        }
+        self.det.hosts.on_credentials(msg.host, server, self.det.found.findings.len() as u64);
+        let ex = detect::ws::excerpt(from, msg, &self.det.found);
+        let path = detect::excerpt::target_alone(msg.target);
+        let ctx =
+            context(&self.det.capture, msg.ts, client, server, msg.host.map(str::to_string), None, Some(path), ex);
+        let found = std::mem::take(&mut self.det.found);
+        for f in &found.findings {
+            if from == Side::Client && detect::ws::awaits_answer(f) {
+                let a = self.awaiting.get_or_insert_with(Default::default);
+                if let Some((f, ctx)) = a.hold(detect::ws::seq_of(msg.seq), f.clone(), ctx.clone()) {
+                    self.det.book.record(&f, &ctx, &mut *self.sink);
+                }
+                continue;
+            }
+            self.det.book.record(f, &ctx, &mut *self.sink);
+        }
+        self.det.found = found;
+        self.det.found.clear();
     }
 }

@@ -179,6 +179,7 @@ impl StatsSnapshot {
         h.memcap_bodies_dropped += oh.memcap_bodies_dropped;
         h.memcap_pending_dropped += oh.memcap_pending_dropped;
         h.h2.merge(&oh.h2);
+        h.ws.merge(&oh.ws);
         self.active_flows += o.active_flows;
         self.embryonic_flows += o.embryonic_flows;
         self.buffered_bytes += o.buffered_bytes;
@@ -312,6 +313,23 @@ impl StatsSnapshot {
             h2.directions_lost,
             h2.streams_over_cap,
             h2.streams_forgotten
+        );
+        let w = &h.ws;
+        let _ = writeln!(
+            s,
+            "websocket:            {} connections, {} messages (ws_messages_truncated {}, ws_messages_cut {}, \
+             ws_directions_lost {}, ws_protocol_errors {}, ws_inflate_capped {}, ws_inflate_errors {}, \
+             ws_undecodable {}, memcap_ws_dropped {})",
+            w.connections,
+            w.messages,
+            w.messages_truncated,
+            w.messages_cut,
+            w.directions_lost,
+            w.protocol_errors,
+            w.inflate_capped,
+            w.inflate_errors,
+            w.undecodable,
+            w.memcap_dropped
         );
         let _ = writeln!(s, "other protocol caps:  {}", e.proto_events.total());
         for (name, n) in e.proto_events.iter() {

@@ -180,7 +180,7 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         .map(|r| {
             let a = &r.alert;
             let rec_path = a.shown_path(st.reveal).unwrap_or_default();
-            let hostpath = if a.kind.protocol() == "http" {
+            let hostpath = if matches!(a.kind.protocol(), "http" | "websocket") {
                 format!("{}{}", clean(a.host.as_deref().unwrap_or(""), term::HOST), clean(&rec_path, term::PATH))
             } else {
                 // Other protocols have no host or path: the protocol and how the login was sent.
@@ -359,6 +359,9 @@ pub fn https_note(kind: LeakKind) -> &'static str {
         LeakKind::TelnetLogin => "Over SSH the whole session, login included, would be encrypted.",
         LeakKind::HttpProxyBasic => {
             "A proxy reached over TLS (an HTTPS proxy) would have kept this Proxy-Authorization header encrypted."
+        }
+        LeakKind::WebsocketToken | LeakKind::WebsocketLogin => {
+            "Over wss:// (WebSocket over TLS) every message would be encrypted: a sniffer sees only the server name (SNI)."
         }
         k if k.protocol() != "http" => {
             "Over TLS (STARTTLS, or the protocol's TLS port) this login would be encrypted: a sniffer sees only the handshake."

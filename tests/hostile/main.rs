@@ -8,6 +8,7 @@ mod common;
 mod evasion_h2;
 mod evasion_http;
 mod evasion_ip;
+mod evasion_ws;
 mod files;
 mod linear;
 mod memory;

@@ -29,9 +29,9 @@ mod gen_memory;
 use gen_memory::Capture;
 
 /// The budget the floods run with.
-const MEMCAP: u64 = 16 << 20;
+pub(super) const MEMCAP: u64 = 16 << 20;
 /// What the budget does not see, beyond the tiny capture's footprint (see the module docs).
-const SLACK: u64 = 6 << 20;
+pub(super) const SLACK: u64 = 6 << 20;
 
 const HELPER_ENV: &str = "PLAINSIGHT_HOSTILE_RSS_ARGS";
 
@@ -49,13 +49,13 @@ fn helper_measures_the_peak_rss_of_one_child() {
 }
 
 /// One measured run: its peak RSS in bytes, its `--stats` text and its alerts.
-struct Run {
-    rss: u64,
-    stats: String,
-    alerts: Vec<serde_json::Value>,
+pub(super) struct Run {
+    pub(super) rss: u64,
+    pub(super) stats: String,
+    pub(super) alerts: Vec<serde_json::Value>,
 }
 
-fn measure(pcap: &Path, threads: usize, memcap: u64) -> Run {
+pub(super) fn measure(pcap: &Path, threads: usize, memcap: u64) -> Run {
     let dir = pcap.parent().expect("capture in a directory");
     let alerts =
         dir.join(format!("alerts-{threads}-{}.jsonl", pcap.file_stem().and_then(|s| s.to_str()).unwrap_or("x")));
