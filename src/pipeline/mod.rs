@@ -109,12 +109,12 @@ impl Det {
             if self.found.is_empty() {
                 continue;
             }
-            self.hosts.on_credentials(None, sl.agent, self.found.findings.len() as u64);
+            self.hosts.on_credentials(None, sl.server, self.found.findings.len() as u64);
             let ctx = context(
                 &self.capture,
                 sl.login.ts,
-                sl.manager,
-                sl.agent,
+                sl.client,
+                sl.server,
                 None,
                 None,
                 None,
