@@ -235,6 +235,25 @@ impl Alert {
             LeakKind::HttpProxyBasic => {
                 format!("curl -x {} 'http://example.com/'", q(&format!("http://{user}:{secret}@{}", self.server)))
             }
+            LeakKind::HeaderPassword => {
+                let name = self.location.strip_prefix("header ").unwrap_or("X-Auth-Key");
+                let user_header = if name.to_ascii_lowercase().contains("storage") { "X-Storage-User" } else { "X-Auth-User" };
+                format!(
+                    "curl -i -H {} -H {} {}",
+                    q(&format!("{user_header}: {user}")),
+                    q(&format!("{name}: {secret}")),
+                    q(&url)
+                )
+            }
+            LeakKind::AwsAccessKeyId => {
+                "nothing to replay: the signature is bound to its request and expires within minutes; the access key id names the account and the key whose secret to look for".to_string()
+            }
+            LeakKind::SslstripWindow | LeakKind::MixedContent => {
+                "answer this plain-HTTP request yourself (sslstrip) and keep the victim on HTTP: every credential it carries is yours".to_string()
+            }
+            LeakKind::HstsMissing => {
+                "strip TLS from this client's next visit (sslstrip): it already fell back to plain HTTP for a name it knew over HTTPS".to_string()
+            }
             _ => self.login_replay(&user, &secret),
         }
     }

@@ -62,6 +62,20 @@ pub enum LeakKind {
     MqttConnect,
     PostgresCleartext,
     Socks5Login,
+    /// A password in a request header (Swift tempauth `X-Auth-Key`/`X-Storage-Pass` beside a user header).
+    HeaderPassword,
+    /// The access key id of an AWS-signed request (Signature V4 or V2): not a secret that replays, but
+    /// it names the account and the key.
+    AwsAccessKeyId,
+    /// A fix seen missing: a plaintext request that carried credentials was redirected to `https://`
+    /// on the same host only after they had crossed (the sslstrip opening).
+    SslstripWindow,
+    /// A fix seen missing: a client that reached a name over TLS later sent plain HTTP to it (no HSTS, or
+    /// HSTS ignored).
+    HstsMissing,
+    /// A fix seen missing: a plaintext request sent from an `https://` page (`Referer` or `Origin`) with
+    /// credentials.
+    MixedContent,
 }
 
 impl LeakKind {
@@ -91,7 +105,18 @@ impl LeakKind {
             LeakKind::MqttConnect => "mqtt_connect",
             LeakKind::PostgresCleartext => "postgres_cleartext",
             LeakKind::Socks5Login => "socks5_login",
+            LeakKind::HeaderPassword => "header_password",
+            LeakKind::AwsAccessKeyId => "aws_access_key_id",
+            LeakKind::SslstripWindow => "sslstrip_window",
+            LeakKind::HstsMissing => "hsts_missing",
+            LeakKind::MixedContent => "mixed_content",
         }
+    }
+
+    /// The kinds that say a fix the site should have made is missing (`detect::fixes`), rather than
+    /// that a credential crossed: reports list them as `fix:` lines beside the server's leaks.
+    pub fn is_fix(self) -> bool {
+        matches!(self, LeakKind::SslstripWindow | LeakKind::HstsMissing | LeakKind::MixedContent)
     }
 
     /// The protocol a kind of leak crossed in (`http` for the HTTP kinds).
@@ -132,6 +157,9 @@ pub enum SecretClass {
     Token,
     /// Authentication material that is not directly replayable (Digest, NTLM, hashes).
     Material,
+    /// Names an account or a key and grants nothing by itself (an AWS access key id); the class of a
+    /// fix finding whose request carried no credential.
+    Identifier,
 }
 
 /// Which part of an HTTP message a [`Span`] is in.

@@ -18,7 +18,7 @@ fn sev_style(s: Severity) -> Style {
         Severity::Critical => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
         Severity::High => Style::default().fg(Color::LightRed),
         Severity::Medium => Style::default().fg(Color::Yellow),
-        Severity::Low => Style::default().fg(Color::DarkGray),
+        Severity::Low | Severity::Info => Style::default().fg(Color::DarkGray),
     }
 }
 
@@ -28,6 +28,7 @@ fn sev_short(s: Severity) -> &'static str {
         Severity::High => "HIGH",
         Severity::Medium => "MED",
         Severity::Low => "LOW",
+        Severity::Info => "INFO",
     }
 }
 
