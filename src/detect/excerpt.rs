@@ -155,7 +155,7 @@ pub fn target(target: &str, found: &Found) -> Text {
 pub fn target_alone(t: &str) -> Text {
     let mut found = Found::default();
     super::url::detect(t, "request", Field::Target, crate::time::Timestamp::ZERO, &mut found);
-    super::url::userinfo(t, &mut found);
+    super::url::userinfo(t, crate::time::Timestamp::ZERO, &mut found);
     for (s, e) in super::jwt::find_all(t.as_bytes()) {
         found.masks.push(Span::new(Field::Target, s..e));
     }

@@ -269,7 +269,7 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Foun
     cookie::detect_request(&req.headers, ts, out);
     login::detect(req, ts, out);
     url::detect(&req.target, "request", Field::Target, ts, out);
-    url::userinfo(&req.target, out);
+    url::userinfo(&req.target, ts, out);
     jwt_other(req, ts, out, start);
     if let Some(note) = req.body.framing_note {
         // An evasion signal the analyst should see beside every finding of the request.
@@ -296,6 +296,7 @@ pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>
             // A header value that is not UTF-8 is not a URL anyone follows.
             if let Ok(loc) = std::str::from_utf8(loc) {
                 url::detect(loc, "header Location", Field::Header(i), ts, out);
+                url::userinfo_in(loc, Field::Header(i), "header Location", ts, out);
             }
         }
     }
