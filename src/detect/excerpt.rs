@@ -30,6 +30,7 @@ fn sensitive_name(name: &str) -> bool {
         || ["token", "secret", "passw", "apikey", "session", "signature", "credential", "xauth"]
             .iter()
             .any(|w| memchr::memmem::find(n.as_bytes(), w.as_bytes()).is_some())
+        || api_key::header_word(name, n).is_some()
 }
 
 /// Spans that header `i` (`name: value`) carries by structure.

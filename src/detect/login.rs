@@ -108,6 +108,12 @@ fn past_the_prefix(req: &Request, ty: BodyType, prefix_user: Option<&str>, ts: T
             let f =
                 token_finding(kind, kind, v, super::common::user_text(user), format!("{what} field {name}"), ev, ts);
             out.push(f);
+        } else if ty == BodyType::Json && general_key(k) && super::generic::looks_like_credential(v) {
+            let ev = "token in a JSON request body, by its name (general rule), past the body's first bytes kept";
+            let mut f =
+                token_finding(kind, kind, v, super::common::user_text(user), format!("{what} field {name}"), ev, ts);
+            f.confidence = f.confidence.min(super::Confidence::Medium);
+            out.push(f);
         }
     }
 }
@@ -195,6 +201,23 @@ fn walk(v: &Json, path: &str, ts: Timestamp, out: &mut Found) {
                             password_finding(LeakKind::JsonLogin, s, user, format!("json field {p}"), ev.to_string());
                         out.push(f.at(body_span(r)));
                     }
+                    Json::Str(s, r) if general_key(k) => {
+                        out.masks.push(body_span(r));
+                        if !super::generic::looks_like_credential(s) && !super::jwt::is_jwt(s) {
+                            continue;
+                        }
+                        let mut f = token_finding(
+                            LeakKind::JsonLogin,
+                            LeakKind::JsonLogin,
+                            s,
+                            super::common::user_text(user),
+                            format!("json field {p}"),
+                            "token in a JSON request body, by its name (general rule)",
+                            ts,
+                        );
+                        f.confidence = f.confidence.min(super::Confidence::Medium);
+                        out.push(f.at(body_span(r)));
+                    }
                     Json::Str(s, r) if matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") => {
                         out.masks.push(body_span(r));
                         if s.len() < 6 {
@@ -222,6 +245,16 @@ fn walk(v: &Json, path: &str, ts: Timestamp, out: &mut Found) {
         }
         _ => {}
     }
+}
+
+/// A JSON request key that holds a token by the general rule ([`super::generic`]): a token, secret,
+/// key or credential word. Not passwords (their own rule above), not the OAuth2 fields, and not a bare
+/// session word: analytics beacons send `session_id`s that are no login.
+pub fn general_key(k: &str) -> bool {
+    use super::generic::Word;
+    !is_password_name(k)
+        && !matches!(norm(k).as_str(), "clientsecret" | "refreshtoken")
+        && matches!(super::generic::credential_name(k), Some(Word::Token | Word::Secret | Word::Key | Word::Auth))
 }
 
 /// A user in a nested object next to the password's object (`{"user":{"email":..},"password":..}`).

@@ -18,6 +18,7 @@ pub mod cleartext;
 pub mod common;
 pub mod cookie;
 pub mod excerpt;
+pub mod generic;
 pub mod json;
 pub mod jwt;
 pub mod login;
@@ -304,10 +305,11 @@ pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>
     // Token fields the HTTP stage read past the kept prefix of the body (they have no place in the
     // excerpt), by the rules of `response_token`'s walk.
     for (k, v) in &resp.body.extra {
-        if v.len() < 8 || v.contains(char::is_whitespace) {
+        let listed = response_token::TOKEN_KEYS.contains(&common::norm(k).as_str());
+        if v.len() < 8 || v.contains(char::is_whitespace) || !listed && !generic::looks_like_credential(v) {
             continue;
         }
-        out.push(common::token_finding(
+        let mut f = common::token_finding(
             LeakKind::LoginResponseToken,
             LeakKind::LoginResponseToken,
             v,
@@ -315,7 +317,11 @@ pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>
             format!("json field {}", common::short(k, 64)),
             "token handed out in a response body, past its first bytes kept:",
             ts,
-        ));
+        );
+        if !listed {
+            f.confidence = f.confidence.min(Confidence::Medium);
+        }
+        out.push(f);
     }
     finish(cfg, out, start);
 }

@@ -4,6 +4,8 @@
 //! - Basic (`Authorization`): 401 is a refusal; a 2xx or 3xx answer means the credentials worked.
 //! - A proxy login (`Proxy-Authorization: Basic`): 407 is a refusal (and 401, which tinyproxy sends);
 //!   anything else got past the proxy.
+//! - A password in a header (Swift tempauth's `X-Auth-Key`): 401 and 403 are refusals, a 2xx or 3xx
+//!   answer an acceptance (Swift answers with the token in `X-Auth-Token`).
 //! - A login form or JSON login: 401 and 403 are refusals. Anything else says nothing (applications
 //!   answer a wrong password with 200 and an error page, or a redirect to the form): unknown.
 //!
@@ -20,8 +22,14 @@ pub const MAX_AWAITING: usize = 16;
 
 /// Whether a finding's verdict comes with the response to its request.
 pub fn awaits_answer(f: &Finding) -> bool {
-    matches!(f.kind, LeakKind::HttpProxyBasic | LeakKind::BasicAuth | LeakKind::FormLogin | LeakKind::JsonLogin)
-        && f.class == SecretClass::Password
+    matches!(
+        f.kind,
+        LeakKind::HttpProxyBasic
+            | LeakKind::BasicAuth
+            | LeakKind::FormLogin
+            | LeakKind::JsonLogin
+            | LeakKind::HeaderPassword
+    ) && f.class == SecretClass::Password
 }
 
 /// Settle `f` with the status of the response to its request (`None`: no answer was seen).
@@ -31,7 +39,10 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
         (LeakKind::HttpProxyBasic, Some(401 | 407)) => (Verdict::Refused, "refused by the proxy"),
         (LeakKind::HttpProxyBasic, Some(_)) => (Verdict::Accepted, "accepted by the proxy"),
         (LeakKind::BasicAuth, Some(401)) => (Verdict::Refused, "refused by the server (401)"),
-        (LeakKind::BasicAuth, Some(200..=399)) => (Verdict::Accepted, "accepted by the server"),
+        (LeakKind::BasicAuth | LeakKind::HeaderPassword, Some(200..=399)) => {
+            (Verdict::Accepted, "accepted by the server")
+        }
+        (LeakKind::HeaderPassword, Some(401 | 403)) => (Verdict::Refused, "refused by the server"),
         (_, Some(401 | 403)) => (Verdict::Refused, "refused by the server"),
         (_, Some(_)) => (Verdict::Unknown, ""),
     };
@@ -42,6 +53,7 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
     let mechanism = match f.kind {
         LeakKind::HttpProxyBasic | LeakKind::BasicAuth => "Basic",
         LeakKind::JsonLogin => "JSON login",
+        LeakKind::HeaderPassword => "header password",
         _ => "login form",
     };
     let login = f.login.get_or_insert_with(|| LoginInfo {
