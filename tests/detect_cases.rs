@@ -422,3 +422,18 @@ fn weather_station_camera_and_router_query_passwords_name_their_user() {
     let f = on_req(&req("GET", "/cgi-bin/snapshot.cgi?usr=admin&pwd=cam-123", &[], ""));
     assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("admin"), "cam-123"));
 }
+
+#[test]
+fn vault_userpass_login_names_its_user_in_the_path() {
+    let f = on_req(&req(
+        "POST",
+        "/v1/auth/userpass/login/alice",
+        &[("Content-Type", "application/json")],
+        r#"{"password":"Vault-alice-pw1"}"#,
+    ));
+    assert_eq!(kinds(&f), vec![LeakKind::JsonLogin]);
+    assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("alice"), "Vault-alice-pw1"));
+    let f =
+        on_req(&req("POST", "/v1/auth/login", &[("Content-Type", "application/json")], r#"{"password":"x-pw-123"}"#));
+    assert_eq!(f[0].plain_user(), None, "no user segment after login");
+}

@@ -55,6 +55,7 @@ pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
         return;
     }
     let Some((ty, boundary)) = body_type(req) else { return };
+    let start = out.findings.len();
     let body = req.body.data.as_slice();
     // A body longer than the kept prefix was read on by the HTTP stage: a field cut by the prefix's end
     // is reported whole from `extra`, and only masked here.
@@ -82,6 +83,24 @@ pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
     if !req.body.extra.is_empty() {
         past_the_prefix(req, ty, user.as_deref(), ts, out);
     }
+    // Vault's login names its user in the path (`POST /v1/auth/userpass/login/alice`, `ldap`, `okta`,
+    // `radius`), the body holds the password alone.
+    if let Some(u) = path_user(&req.target) {
+        for f in
+            out.findings[start..].iter_mut().filter(|f| f.user.is_none() && f.class == super::SecretClass::Password)
+        {
+            f.user = super::common::user_text(Some(&u));
+        }
+    }
+}
+
+/// The user a login path names: `.../auth/<method>/login/<user>` (Vault's userpass, ldap, okta, radius).
+fn path_user(target: &str) -> Option<String> {
+    let path = target.split(['?', '#']).next().unwrap_or(target);
+    let mut segs = path.rsplit('/');
+    let user = segs.next().filter(|u| !u.is_empty())?;
+    (segs.next()? == "login" && segs.next().is_some() && segs.next()? == "auth")
+        .then(|| super::common::percent_decode(user, false))
 }
 
 fn first_user(ps: &[Pair]) -> Option<String> {
