@@ -18,6 +18,7 @@ pub mod cleartext;
 pub mod common;
 pub mod cookie;
 pub mod excerpt;
+pub mod fixes;
 pub mod generic;
 pub mod json;
 pub mod jwt;
@@ -229,12 +230,16 @@ impl Finding {
 pub struct Found {
     pub findings: Vec<Finding>,
     pub masks: Vec<Span>,
+    /// A request's `sslstrip_window` candidate ([`fixes::redirect_candidate`]): a finding only if the
+    /// answer redirects to `https://` on the same host, so it waits for it beside the logins.
+    pub awaiting_redirect: Option<Finding>,
 }
 
 impl Found {
     pub fn clear(&mut self) {
         self.findings.clear();
         self.masks.clear();
+        self.awaiting_redirect = None;
     }
     pub fn is_empty(&self) -> bool {
         self.findings.is_empty()
@@ -279,6 +284,13 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Foun
         }
     }
     finish(cfg, out, start);
+    // The fixes this request shows missing, from what it carried (their rules: `fixes`).
+    let carried = &out.findings[start..];
+    if !carried.is_empty() {
+        let mixed = fixes::mixed_content(req, carried);
+        out.awaiting_redirect = fixes::redirect_candidate(req, carried);
+        out.findings.extend(mixed);
+    }
 }
 
 /// A login of another protocol (`proto`) as a finding, through the same rules as every other finding.

@@ -15,6 +15,7 @@
 
 use std::collections::VecDeque;
 
+pub use super::fixes::Answer;
 use super::{Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
 
 /// Logins waiting for their answer, per connection (a client pipelining more is not waited for).
@@ -90,6 +91,10 @@ impl<C> Awaiting<C> {
     /// once, settled as unanswered.
     pub fn hold(&mut self, seq: u64, f: Finding, ctx: C) -> Option<(Finding, C)> {
         if self.items.len() >= MAX_AWAITING {
+            // A redirect-window candidate is nothing without its answer.
+            if f.kind == LeakKind::SslstripWindow {
+                return None;
+            }
             let mut f = f;
             settle(&mut f, None);
             return Some((f, ctx));
@@ -99,24 +104,37 @@ impl<C> Awaiting<C> {
     }
 
     /// A final response (status 200 or more) to request `seq` (`None`: the HTTP parser could not tell
-    /// which request it answers). Its logins are settled with `status`; logins of earlier requests never
-    /// got an answer of their own (settled unknown); with no `seq`, nothing is known of any of them.
-    pub fn answered(&mut self, seq: Option<u64>, status: u16, out: &mut Vec<(Finding, C)>) {
+    /// which request it answers). Its logins are settled with the answer's status, its redirect-window
+    /// candidate kept if the answer redirects to `https://` on the same host; logins of earlier requests
+    /// never got an answer of their own (settled unknown); with no `seq`, nothing is known of any of
+    /// them.
+    pub fn answered(&mut self, seq: Option<u64>, answer: &Answer, out: &mut Vec<(Finding, C)>) {
         let Some(seq) = seq else {
             self.drain(out);
             return;
         };
         while self.items.front().is_some_and(|(s, _, _)| *s <= seq) {
             if let Some((s, mut f, c)) = self.items.pop_front() {
-                settle(&mut f, (s == seq).then_some(status));
+                let own = (s == seq).then_some(answer);
+                if f.kind == LeakKind::SslstripWindow {
+                    if own.is_some_and(|a| a.https_same_host) {
+                        out.push((f, c));
+                    }
+                    continue;
+                }
+                settle(&mut f, own.map(|a| a.status));
                 out.push((f, c));
             }
         }
     }
 
-    /// The connection ended: every login still waiting, unanswered.
+    /// The connection ended: every login still waiting, unanswered (a redirect-window candidate
+    /// unanswered is nothing).
     pub fn drain(&mut self, out: &mut Vec<(Finding, C)>) {
         for (_, mut f, c) in self.items.drain(..) {
+            if f.kind == LeakKind::SslstripWindow {
+                continue;
+            }
             settle(&mut f, None);
             out.push((f, c));
         }
@@ -183,13 +201,13 @@ mod tests {
         assert!(a.hold(3, basic(3, "Authorization"), 3).is_none());
         let mut out = Vec::new();
         // The answer to request 0 (no login) settles nothing; to request 1, its login.
-        a.answered(Some(0), 401, &mut out);
+        a.answered(Some(0), &Answer::status(401), &mut out);
         assert!(out.is_empty());
-        a.answered(Some(1), 401, &mut out);
+        a.answered(Some(1), &Answer::status(401), &mut out);
         assert_eq!(out.iter().map(|(f, c)| (verdict(f), *c)).collect::<Vec<_>>(), [(Some(Verdict::Refused), 1)]);
         out.clear();
         // Request 3's answer got lost; request 4's comes: 3 is settled unanswered.
-        a.answered(Some(4), 200, &mut out);
+        a.answered(Some(4), &Answer::status(200), &mut out);
         assert_eq!(out.iter().map(|(f, c)| (verdict(f), *c)).collect::<Vec<_>>(), [(None, 3)]);
         assert!(a.is_empty());
     }
