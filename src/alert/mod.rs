@@ -281,6 +281,10 @@ impl Alert {
             LeakKind::LdapSimpleBind => {
                 format!("ldapsearch -x -H 'ldap://{host}:{port}' -D {} -w {}", q(user), q(secret))
             }
+            // A trap receiver (162) acts on traps: the attacker sends forged ones with its community.
+            LeakKind::SnmpCommunity if port == 162 => {
+                format!("snmptrap -v2c -c {} '{host}:{port}' '' 1.3.6.1.6.3.1.1.5.1", q(secret))
+            }
             LeakKind::SnmpCommunity => format!("snmpwalk -v2c -c {} '{host}:{port}'", q(secret)),
             LeakKind::RedisAuth if user.is_empty() => format!("redis-cli -h {ip} -p {port} -a {}", q(secret)),
             LeakKind::RedisAuth => format!("redis-cli -h {ip} -p {port} --user {} --pass {}", q(user), q(secret)),

@@ -217,7 +217,8 @@ impl PlainVisit {
 
     /// The `hsts_missing` finding of this visit, the name having been reached over TLS at `tls`.
     pub fn finding(&self, tls: Timestamp) -> Finding {
-        let after = self.ts.micros_since(tls).max(0) / 1_000_000;
+        let secs = self.ts.micros_since(tls).max(0) / 1_000_000;
+        let after = if secs == 0 { "less than a second".to_string() } else { format!("{secs} s") };
         let carried = if self.carried.is_empty() {
             "it carried no credential this time".to_string()
         } else {
@@ -232,7 +233,7 @@ impl PlainVisit {
             user: None,
             location: "plain HTTP after HTTPS".into(),
             evidence: format!(
-                "HSTS absent or ignored: this client reached {} over HTTPS (TLS, SNI) and {after} s later sent plain HTTP to it; {carried}. Send Strict-Transport-Security on HTTPS (and preload it)",
+                "HSTS absent or ignored: this client reached {} over HTTPS (TLS, SNI) and {after} later sent plain HTTP to it; {carried}. Send Strict-Transport-Security on HTTPS (and preload it)",
                 short(&name_key(&self.host), 128)
             ),
             jwt: None,
@@ -248,7 +249,7 @@ struct Pair {
     seq: u64,
     /// The earliest TLS connection to the name.
     tls: Option<Timestamp>,
-    /// The earliest plain visit not yet reported (kept for a TLS connection that arrives later in
+    /// The latest plain visit not yet reported (kept for a TLS connection that arrives later in
     /// processing but earlier in capture time: workers of `read --threads N` run at their own pace).
     plain: Option<Box<PlainVisit>>,
     reported: bool,
@@ -352,7 +353,8 @@ impl HstsTracker {
             let v = visit();
             return Some((v.finding(tls), v));
         }
-        if p.plain.as_ref().is_none_or(|v| ts < v.ts) {
+        // The latest visit is the one a TLS connection processed later can be before: keep it.
+        if p.plain.as_ref().is_none_or(|v| ts > v.ts) {
             p.plain = Some(Box::new(visit()));
         }
         None
@@ -529,7 +531,7 @@ mod tests {
         let (f, v) =
             t.on_plain(c, "SHOP.lab:80", Timestamp::from_secs(20), || visit(20), &mut touched).expect("reported");
         assert_eq!((f.kind, f.class, v.host.as_str()), (LeakKind::HstsMissing, SecretClass::Identifier, "Shop.Lab:80"));
-        assert!(f.evidence.contains("shop.lab over HTTPS") && f.evidence.contains("10 s later"), "{}", f.evidence);
+        assert!(f.evidence.contains("shop.lab over HTTPS") && f.evidence.contains(" 10 s later"), "{}", f.evidence);
         assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), || visit(30), &mut touched).is_none(), "once");
         // Another client, another name, or plain before TLS: nothing.
         assert!(t.on_plain(other, "shop.lab", Timestamp::from_secs(20), || visit(20), &mut touched).is_none());
@@ -553,6 +555,12 @@ mod tests {
         let (f, v) = t.on_tls(c, "shop.lab", Timestamp::from_secs(10), &mut touched).expect("reported late");
         assert_eq!((f.kind, v.ts), (LeakKind::HstsMissing, Timestamp::from_secs(20)));
         assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), || visit(30), &mut touched).is_none());
+        // A first visit before TLS and one after it, both processed before the TLS connection.
+        let mut t = HstsTracker::default();
+        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(5), || visit(5), &mut touched).is_none());
+        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), || visit(30), &mut touched).is_none());
+        let (_, v) = t.on_tls(c, "shop.lab", Timestamp::from_secs(10), &mut touched).expect("the later visit");
+        assert_eq!(v.ts, Timestamp::from_secs(30));
     }
 
     #[test]
