@@ -114,8 +114,11 @@ fn frames(mss: &mut dyn FnMut(usize) -> usize) -> Vec<Frame> {
     all
 }
 
-/// What the engine reports: (kind, server, host, user, secret), sorted.
-fn run(frames: &[Frame]) -> Vec<(String, String, Option<String>, Option<String>, String)> {
+/// (kind, server, host, user, secret) of one alert.
+type Key = (String, String, Option<String>, Option<String>, String);
+
+/// What the engine reports, sorted.
+fn run(frames: &[Frame]) -> Vec<Key> {
     let mut e = Engine::new(Config::default());
     let mut sink = Collector::default();
     for f in frames {
