@@ -106,15 +106,14 @@ const MIN_VALUE: usize = 8;
 /// Values that hold no session: what servers write when they clear or have not set one yet.
 const PLACEHOLDERS: &[&str] = &["0", "-", "deleted", "null", "none", "undefined", "false", "true", "nil"];
 
-/// Names that can only be a session id (not a flag that mentions one): `PHPSESSID`, `JSESSIONID`,
-/// `ASP.NET_SessionId`, `laravel_session`, `session`, `sessid`, `sid`, `connect.sid`, `_sid`.
+/// Names that can only be a session id (not a flag that mentions one): they end with `session`,
+/// `sessid`, `sessionid` or `sid` once lower-cased and stripped of separators (`PHPSESSID`,
+/// `JSESSIONID`, `ASP.NET_SessionId`, `laravel_session`, `session`, `sid`, `connect.sid`). SharePoint's
+/// `WSS_KeepSessionAuthenticated=80`, `session_timeout=1800` and `session_count=3` mention a session
+/// and hold something else.
 pub fn is_session_id_name(name: &str) -> bool {
-    let l = name.to_ascii_lowercase();
-    if l.contains("sess") {
-        // `session_timeout`, `session_count`: about a session, not its id.
-        return !["timeout", "count", "expir", "start", "length", "pref"].iter().any(|w| l.contains(w));
-    }
-    l == "sid" || l.ends_with(".sid") || l.ends_with("_sid") || l.ends_with("-sid")
+    let n = super::common::norm(name);
+    ["session", "sessid", "sessionid", "sid"].iter().any(|e| n.ends_with(e))
 }
 
 fn is_excluded(name: &str) -> bool {
@@ -315,6 +314,7 @@ mod tests {
             "sid=0",
             "session_timeout=1800",
             "session_count=3",
+            "WSS_KeepSessionAuthenticated=80",
             "csrf_session=abc",
             "session=",
         ] {
