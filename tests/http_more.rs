@@ -194,3 +194,27 @@ proptest! {
         }
     }
 }
+
+/// A flood of names (one client, thousands of SNIs) keeps the HSTS rule's table at its cap, and what
+/// it forgot reaches `--stats`.
+#[test]
+fn a_flood_of_names_is_bounded_and_counted_in_stats() {
+    let extra = 100;
+    let mut e = Engine::new(Config::default());
+    let mut sink = Collector::default();
+    let mut ts = plainsight_synth::DEFAULT_START_MICROS;
+    for i in 0..plainsight::detect::fixes::MAX_PAIRS + extra {
+        let client = format!("10.0.0.1:{}", 1024 + i % 60_000).parse().unwrap();
+        let mut c = Conversation::new(client, "10.0.0.2:443".parse().unwrap());
+        c.ts = ts;
+        c.handshake().client(&plainsight::http::tls::build_client_hello(&format!("h{i}.flood.lab")));
+        ts = c.ts + 10;
+        for f in c.take() {
+            e.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut sink);
+        }
+    }
+    e.finish(&mut sink);
+    let st = e.stats();
+    assert_eq!(st.engine.hsts_pairs_forgotten, extra as u64);
+    assert!(st.render(1.0, 0).contains("hsts pairs forgotten: 100"), "the counter is shown by --stats");
+}
