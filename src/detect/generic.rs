@@ -306,7 +306,10 @@ pub fn looks_like_credential(v: &str) -> bool {
     if b.len() < 8 || b.len() > 16 * 1024 {
         return false;
     }
-    if b.iter().any(|c| c.is_ascii_whitespace() || matches!(c, b',' | b';' | b'<' | b'>' | b'"'))
+    // Any whitespace or control character (a vertical tab is not ASCII whitespace to Rust, U+2003 is
+    // not ASCII at all): a token is one printable word.
+    if b.iter().any(|c| matches!(c, b',' | b';' | b'<' | b'>' | b'"'))
+        || v.chars().any(|c| c.is_whitespace() || c.is_control())
         || b[0] == b'/'
         || memchr::memmem::find(b, b"://").is_some()
     {
@@ -450,6 +453,8 @@ mod tests {
             "Bearer abc def",
             "PASSWORD",
             "1.2.3.4",
+            "tok\x0bAbc12345",
+            "tok\u{2003}Abc12345",
         ] {
             assert!(!looks_like_credential(v), "{v}");
         }
