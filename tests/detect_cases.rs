@@ -133,8 +133,9 @@ fn session_cookies_found_tracking_and_csrf_cookies_ignored() {
     let t = jwt(r#"{"sub":"x"}"#);
     let f = on_req(&req("GET", "/", &[("Cookie", &format!("prefs={t}"))], ""));
     assert_eq!(kinds(&f), vec![LeakKind::CookieToken], "a JWT value makes any cookie a credential");
-    let f = on_req(&req("GET", "/", &[("Cookie", "sid=1; security=low")], ""));
-    assert!(f.is_empty(), "short values are not secrets");
+    let f = on_req(&req("GET", "/", &[("Cookie", "sid=1; security=low; remember=0")], ""));
+    let names: Vec<&str> = f.iter().map(|x| x.location.as_str()).collect();
+    assert_eq!(names, vec!["cookie sid"], "a short session id is one; short flags are not secrets");
 }
 
 #[test]
@@ -328,4 +329,111 @@ fn well_known_key_formats_are_found_whatever_the_parameter_name() {
     let f = on_req(&req("GET", "/", &[("X-Custom", "ghp_0123456789abcdefghijABCDEFGHIJ012345")], ""));
     assert_eq!(kinds(&f), vec![LeakKind::ApiKeyHeader]);
     assert!(on_req(&req("GET", "/?q=AIzaShort", &[], "")).is_empty());
+}
+
+#[test]
+fn swift_tempauth_login_is_a_header_password_and_its_token_a_login_response_token() {
+    let f = on_req(&req("GET", "/auth/v1.0", &[("X-Auth-User", "test:tester"), ("X-Auth-Key", "testing")], ""));
+    assert_eq!(kinds(&f), vec![LeakKind::HeaderPassword]);
+    assert_eq!(
+        (f[0].class, f[0].plain_user().as_deref(), f[0].secret.expose()),
+        (SecretClass::Password, Some("test:tester"), "testing")
+    );
+    let f = on_resp(&resp(
+        &[
+            ("X-Storage-Url", "http://s/v1/AUTH_test"),
+            ("X-Auth-Token", "AUTH_tk0f1e2d3c4b5a69788796a5b4"),
+            ("X-Storage-Token", "AUTH_tk0f1e2d3c4b5a69788796a5b4"),
+        ],
+        "",
+    ));
+    assert_eq!(kinds(&f), vec![LeakKind::LoginResponseToken], "one token, said twice: one finding");
+}
+
+#[test]
+fn vault_login_response_token_nested_at_auth_client_token() {
+    let body = r#"{"request_id":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","auth":{"client_token":"hvs.CAESIGq2Xb7mZ0pQ","accessor":"a1b2c3d4e5f6","token_policies":["default"],"token_type":"service","lease_duration":2764800}}"#;
+    let f = on_resp(&resp(&[("Content-Type", "application/json")], body));
+    assert_eq!(kinds(&f), vec![LeakKind::LoginResponseToken]);
+    assert_eq!(
+        (f[0].location.as_str(), f[0].secret.expose()),
+        ("json field auth.client_token", "hvs.CAESIGq2Xb7mZ0pQ")
+    );
+}
+
+#[test]
+fn general_rule_finds_credential_named_headers_and_json_keys_but_not_their_properties() {
+    let f = on_req(&req(
+        "POST",
+        "/v1/objects",
+        &[("X-Storage-Token", "AUTH_tk0f1e2d3c4b5a6978"), ("Content-Type", "application/json")],
+        r#"{"apiKey":"ak-7f3c9a12e4b8d6f0","session_id":"analytics-12345678","key":"photos/2024/img1.jpg","author":"x9y8z7w6v5"}"#,
+    ));
+    assert_eq!(kinds(&f), vec![LeakKind::ApiKeyHeader, LeakKind::JsonLogin]);
+    assert_eq!(f[1].secret.expose(), "ak-7f3c9a12e4b8d6f0");
+    let f = on_req(&req(
+        "GET",
+        "/",
+        &[
+            ("X-Request-Id", "550e8400-e29b-41d4-a716-446655440000"),
+            ("X-Session-Count", "3"),
+            ("Keep-Alive", "timeout=5, max=100"),
+            ("X-Author", "jdoe1234abcd"),
+            ("Content-Security-Policy", "default-src 'self'; script-src 'nonce-2726c7f26c'"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("X-Session-Enabled", "true"),
+        ],
+        "",
+    ));
+    assert!(f.is_empty(), "{f:?}");
+}
+
+#[test]
+fn an_aws_signed_request_exposes_only_its_access_key_id_as_info() {
+    let f = on_req(&req(
+        "GET",
+        "/bucket/key.txt",
+        &[
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+            ),
+            ("X-Amz-Content-Sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ],
+        "",
+    ));
+    assert_eq!(kinds(&f), vec![LeakKind::AwsAccessKeyId]);
+    assert_eq!((f[0].class, f[0].secret.expose()), (SecretClass::Identifier, "AKIAIOSFODNN7EXAMPLE"));
+}
+
+#[test]
+fn weather_station_camera_and_router_query_passwords_name_their_user() {
+    let f = on_req(&req(
+        "GET",
+        "/weatherstation/updateweatherstation.php?ID=KXXTEST1&PASSWORD=Wx-pass-77&tempf=70.1&action=updateraw",
+        &[],
+        "",
+    ));
+    assert_eq!(kinds(&f), vec![LeakKind::UrlToken]);
+    assert_eq!(
+        (f[0].class, f[0].plain_user().as_deref(), f[0].secret.expose()),
+        (SecretClass::Password, Some("KXXTEST1"), "Wx-pass-77")
+    );
+    let f = on_req(&req("GET", "/cgi-bin/snapshot.cgi?usr=admin&pwd=cam-123", &[], ""));
+    assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("admin"), "cam-123"));
+}
+
+#[test]
+fn vault_userpass_login_names_its_user_in_the_path() {
+    let f = on_req(&req(
+        "POST",
+        "/v1/auth/userpass/login/alice",
+        &[("Content-Type", "application/json")],
+        r#"{"password":"Vault-alice-pw1"}"#,
+    ));
+    assert_eq!(kinds(&f), vec![LeakKind::JsonLogin]);
+    assert_eq!((f[0].plain_user().as_deref(), f[0].secret.expose()), (Some("alice"), "Vault-alice-pw1"));
+    let f =
+        on_req(&req("POST", "/v1/auth/login", &[("Content-Type", "application/json")], r#"{"password":"x-pw-123"}"#));
+    assert_eq!(f[0].plain_user(), None, "no user segment after login");
 }

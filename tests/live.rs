@@ -532,7 +532,7 @@ fn live_redis_auth_and_snmp_community_are_seen() {
     assert_eq!((&r[0]["secret"], &r[0]["verdict"]), (&"wrong-redis-guess".into(), &"refused".into()), "{}", r[0]);
     assert_eq!((&r[1]["secret"], &r[1]["verdict"]), (&"Redis-live-pass-1".into(), &"accepted".into()), "{}", r[1]);
     for a in &r {
-        assert!(a["user"].is_null(), "requirepass has no user: {a}");
+        assert_eq!(a["user"], "default", "requirepass is the default user's password: {a}");
         assert_eq!(a["protocol"], "redis", "{a}");
         assert_eq!(a["server"], "10.233.0.2:6379", "{a}");
     }

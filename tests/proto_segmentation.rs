@@ -126,7 +126,8 @@ fn conversations() -> Vec<(Proto, Conv, Vec<Key>)> {
                 m(C, b"*1\r\n$4\r\nPING\r\n"),
                 m(S, b"+PONG\r\n"),
             ],
-            vec![k(None, "wrong", Verdict::Refused), k(Some("default"), "password", Verdict::Accepted)],
+            // `AUTH password` alone is the user `default`, as `AUTH default password` says outright.
+            vec![k(Some("default"), "wrong", Verdict::Refused), k(Some("default"), "password", Verdict::Accepted)],
         ),
         {
             // MariaDB with a PAM account: the client's native response, then the server switches it to

@@ -2,11 +2,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use plainsight::detect::{Config, detect_request, detect_response, jwt};
+use plainsight::detect::{Config, detect_request, detect_response, fixes, jwt};
 use plainsight::http::{Body, Headers, Request, RequestLine, Response};
 use plainsight::time::Timestamp;
 
-const NAMES: [&str; 10] = [
+const NAMES: [&str; 16] = [
     "Authorization",
     "Cookie",
     "Set-Cookie",
@@ -17,6 +17,13 @@ const NAMES: [&str; 10] = [
     "X-Token",
     "Content-Encoding",
     "Host",
+    // The general rule, Swift tempauth and the fixes seen missing (`detect::generic`, `detect::fixes`).
+    "X-Auth-User",
+    "X-Auth-Key",
+    "X-Storage-Token",
+    "Origin",
+    "Referer",
+    "X-Vendor-Session-Key",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -54,4 +61,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(!f.secret.is_empty(), "a finding always has a secret");
     }
     let _ = jwt::analyse(&text, Timestamp(0));
+    // The fixes: a redirect's answer, and the HSTS table fed this message's names.
+    let host = req.headers.get("host").map(|h| String::from_utf8_lossy(h).into_owned());
+    let _ = fixes::Answer::of(&resp, host.as_deref());
+    let mut t = fixes::HstsTracker::default();
+    let mut touched = fixes::Touched::default();
+    let (c, s): (std::net::SocketAddr, std::net::SocketAddr) = ("10.0.0.1:1".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+    let name = host.unwrap_or_default();
+    let _ = t.on_plain(c.ip(), &name, Timestamp(2), || fixes::PlainVisit::new(&req, &name, c, s, &out.findings), &mut touched);
+    let _ = t.on_tls(c.ip(), &name, Timestamp(1), &mut touched);
 });

@@ -272,6 +272,25 @@ impl Alert {
                 q(&user),
                 q(&secret)
             ),
+            LeakKind::HeaderPassword => {
+                let name = self.location.strip_prefix("header ").unwrap_or("X-Auth-Key");
+                let user_header = if name.to_ascii_lowercase().contains("storage") { "X-Storage-User" } else { "X-Auth-User" };
+                format!(
+                    "curl -i -H {} -H {} {}",
+                    q(&format!("{user_header}: {user}")),
+                    q(&format!("{name}: {secret}")),
+                    q(&url)
+                )
+            }
+            LeakKind::AwsAccessKeyId => {
+                "nothing to replay: the signature is bound to its request and expires within minutes; the access key id names the account and the key whose secret to look for".to_string()
+            }
+            LeakKind::SslstripWindow | LeakKind::MixedContent => {
+                "answer this plain-HTTP request yourself (sslstrip) and keep the victim on HTTP: every credential it carries is yours".to_string()
+            }
+            LeakKind::HstsMissing => {
+                "strip TLS from this client's next visit (sslstrip): it already fell back to plain HTTP for a name it knew over HTTPS".to_string()
+            }
             _ => self.login_replay(&user, &secret),
         }
     }
@@ -298,6 +317,15 @@ impl Alert {
             ),
             LeakKind::LdapSimpleBind => {
                 format!("ldapsearch -x -H 'ldap://{host}:{port}' -D {} -w {}", q(user), q(secret))
+            }
+            // A trap receiver (162) acts on traps: the attacker sends forged ones with its community.
+            // A v1 trap names its enterprise, agent, generic and specific type and uptime (here: the
+            // defaults, a coldStart); a v2c trap its uptime and trap OID (coldStart).
+            LeakKind::SnmpCommunity if port == 162 && self.location.ends_with("v1") => {
+                format!("snmptrap -v1 -c {} '{host}:{port}' '' '' 0 0 ''", q(secret))
+            }
+            LeakKind::SnmpCommunity if port == 162 => {
+                format!("snmptrap -v2c -c {} '{host}:{port}' '' 1.3.6.1.6.3.1.1.5.1", q(secret))
             }
             LeakKind::SnmpCommunity => {
                 let v = if self.location.ends_with("v1") { "1" } else { "2c" };

@@ -13,15 +13,20 @@
 //!   may be a near miss, and a thousand of them are a brute force in progress.
 //! - an anonymous FTP login is **medium**: its password is an e-mail address by convention.
 //! - **low**: low-confidence findings (shown only with `--include-low`).
+//! - **info**: what is not a credential that replays but is worth knowing: the access key id of an
+//!   AWS-signed request (the signature is bound to that request and expires in minutes), and the fixes
+//!   seen missing (`sslstrip_window`, `hsts_missing`, `mixed_content`: the credentials they name are
+//!   alerts of their own).
 
 use serde::Serialize;
 
 use crate::detect::jwt::Validity;
-use crate::detect::{Confidence, Finding, SecretClass, Verdict};
+use crate::detect::{Confidence, Finding, LeakKind, SecretClass, Verdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    Info,
     Low,
     Medium,
     High,
@@ -33,6 +38,9 @@ impl Severity {
         if f.confidence == Confidence::Low {
             return Severity::Low;
         }
+        if f.kind.is_fix() || f.kind == LeakKind::AwsAccessKeyId {
+            return Severity::Info;
+        }
         if f.login.as_ref().is_some_and(|l| l.verdict == Verdict::Refused) {
             // A refused password is not the password (but maybe a near miss, or a brute force going on).
             return Severity::Medium;
@@ -43,6 +51,7 @@ impl Severity {
         match f.class {
             SecretClass::Password => Severity::Critical,
             SecretClass::Material => Severity::Medium,
+            SecretClass::Identifier => Severity::Info,
             SecretClass::Token => match f.jwt.as_ref().map(|j| &j.validity) {
                 Some(Validity::Expired { .. }) | Some(Validity::NotYetValid { .. }) => Severity::Medium,
                 _ => Severity::High,
@@ -52,6 +61,7 @@ impl Severity {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",

@@ -1,6 +1,13 @@
 //! `Authorization` and `Proxy-Authorization`: Bearer (JWT or opaque), Basic (decoded), Digest, NTLM,
 //! Negotiate and any other scheme, and a bare token with no scheme. Basic in `Proxy-Authorization` is a
 //! proxy login (`http_proxy_basic`); logins are settled by [`super::verdict`] when the answer comes.
+//!
+//! AWS signatures (`AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, SignedHeaders=..,
+//! Signature=..`, SigV4a's `AWS4-ECDSA-P256-SHA256`, and SigV2's `AWS AKID:signature`) carry no secret
+//! that replays: the signature is an HMAC over this request (method, path, signed headers, body hash,
+//! date), refused by AWS for any other request and after 15 minutes, and the secret key never crosses.
+//! What crosses is the access key id, which names the account and the key (and tells an attacker
+//! whose secret key to hunt for): reported as `aws_access_key_id`, severity info.
 
 use std::ops::Range;
 
@@ -91,6 +98,23 @@ fn one(header: &str, i: usize, v: &[u8], value: Range<usize>, ts: Timestamp) -> 
         }
         // NTLMSSP (in `NTLM`, or wrapped in `Negotiate`) is read by `ntlm`, with the server's challenge.
         "ntlm" | "negotiate" if super::ntlm::handles(&v[value.clone()]) => None,
+        "aws4-hmac-sha256" | "aws4-ecdsa-p256-sha256" => {
+            let cred = param(&rest, "credential")?;
+            // `AKID/date/region/service/aws4_request`: the key id and the scope it signed for.
+            let (akid, scope) = cred.split_once('/').unwrap_or((&cred, ""));
+            let scope = super::common::short(scope, 80);
+            aws_key_id(
+                akid,
+                location,
+                &format!("AWS Signature V4 ({}, scope {scope})", super::common::short(&scheme, 32)),
+            )
+            .map(|f| f.at(span(value)))
+        }
+        "aws" => {
+            // SigV2: `AWS AKID:base64(HMAC-SHA1)`.
+            let (akid, _) = rest.split_once(':')?;
+            aws_key_id(akid.trim(), location, "AWS Signature V2").map(|f| f.at(span(value)))
+        }
         "ntlm" | "negotiate" => Some(
             material(
                 &lossy(&v[value.clone()]),
@@ -146,6 +170,30 @@ fn one(header: &str, i: usize, v: &[u8], value: Range<usize>, ts: Timestamp) -> 
             })
         }
     }
+}
+
+/// The access key id of an AWS-signed request as an info finding (`None` for an empty or absurd id).
+fn aws_key_id(akid: &str, location: String, what: &str) -> Option<Finding> {
+    // Access key ids are 16 to 128 characters of `[A-Z0-9]` (`AKIA`, `ASIA`...); anything else is kept
+    // bounded and reported as sent.
+    if akid.is_empty() || akid.len() > 128 || akid.contains(char::is_whitespace) {
+        return None;
+    }
+    let temporary = if akid.starts_with("ASIA") { " (temporary credentials)" } else { "" };
+    Some(Finding {
+        kind: LeakKind::AwsAccessKeyId,
+        class: SecretClass::Identifier,
+        confidence: Confidence::High,
+        secret: Secret::new(akid),
+        user: None,
+        location,
+        evidence: format!(
+            "{what}: the signature is bound to this request and expires, the secret key never crossed; only the access key id{temporary} is exposed"
+        ),
+        jwt: None,
+        login: None,
+        span: None,
+    })
 }
 
 fn basic(b64: &str, location: String) -> Finding {
@@ -227,4 +275,52 @@ fn param(params: &str, name: &str) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Headers;
+    use crate::time::Timestamp;
+
+    fn run(value: &str) -> Found {
+        let h = Headers::from_iter([("Authorization", value)]);
+        let mut out = Found::default();
+        detect(&h, Timestamp::ZERO, &mut out);
+        out
+    }
+
+    #[test]
+    fn aws_signature_v4_exposes_only_its_access_key_id_as_info() {
+        let v = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024";
+        let out = run(v);
+        assert_eq!(out.findings.len(), 1);
+        let f = &out.findings[0];
+        assert_eq!(
+            (f.kind, f.class, f.secret.expose()),
+            (LeakKind::AwsAccessKeyId, SecretClass::Identifier, "AKIAIOSFODNN7EXAMPLE")
+        );
+        assert!(f.evidence.contains("us-east-1/s3"), "{}", f.evidence);
+        assert!(!f.evidence.contains("fe5f80f7"), "the signature is not evidence");
+        assert_eq!(crate::alert::Severity::of(f), crate::alert::Severity::Info);
+        // The whole value is still a slot in the excerpt.
+        assert_eq!(out.masks.len(), 1);
+    }
+
+    #[test]
+    fn aws_sigv4a_and_sigv2_are_key_ids_too_and_a_malformed_one_is_nothing() {
+        let out = run(
+            "AWS4-ECDSA-P256-SHA256 Credential=ASIAXXXXXXXXXXXXXXXX/20240101/s3/aws4_request, SignedHeaders=host, Signature=3045",
+        );
+        assert_eq!(out.findings[0].kind, LeakKind::AwsAccessKeyId);
+        assert!(out.findings[0].evidence.contains("temporary"));
+        let out = run("AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=");
+        assert_eq!(
+            (out.findings[0].kind, out.findings[0].secret.expose()),
+            (LeakKind::AwsAccessKeyId, "AKIAIOSFODNN7EXAMPLE")
+        );
+        // No Credential parameter: nothing to say (and nothing high).
+        assert!(run("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=abc").findings.is_empty());
+        assert!(run("AWS nocolon").findings.is_empty());
+    }
 }

@@ -421,19 +421,21 @@ pub fn header_wanted(name: &str) -> bool {
         || ["token", "secret", "passw", "apikey", "session", "signature", "credential", "xauth"]
             .iter()
             .any(|w| memchr::memmem::find(n.as_bytes(), w.as_bytes()).is_some())
+        || super::api_key::header_word(name, n).is_some()
 }
 
 /// Request body fields the login detector reads (`http::Config::body_field`): password-like and
-/// user-like names, and the OAuth2 fields of a token request.
+/// user-like names, the OAuth2 fields of a token request, and names of the general rule.
 pub fn body_field_wanted(name: &str) -> bool {
     is_password_name(name)
         || is_user_name(name)
         || matches!(norm(leaf(name)).as_str(), "clientsecret" | "refreshtoken" | "granttype")
+        || super::login::general_key(leaf(name))
 }
 
 /// Response body fields the response-token detector reads (`http::Config::response_field`).
 pub fn response_field_wanted(name: &str) -> bool {
-    super::response_token::TOKEN_KEYS.contains(&norm(name).as_str())
+    super::response_token::TOKEN_KEYS.contains(&norm(name).as_str()) || super::response_token::general_key(None, name)
 }
 
 /// Response bodies worth reading (`http::Config::keep_response_body`): structured or textual, never

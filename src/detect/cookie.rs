@@ -9,7 +9,12 @@
 //!    `ASP.NET_SessionId`, `connect.sid`, `laravel_session`) is one;
 //! 3. otherwise only a JWT value makes it one.
 //!
-//! Values shorter than 8 characters are not secrets worth reporting (`security=low`, `sid=1`).
+//! Values shorter than 8 characters are reported only when the name is a session id's
+//! ([`is_session_id_name`]: `PHPSESSID`, `session`, `connect.sid`, `sid`...), at medium confidence: a
+//! short session id (`session=abc123`, `PHPSESSID=1` from a toy or embedded server) is still the
+//! session, and its shortness tells that it can be guessed too. Placeholders (`deleted`, `0`, `null`,
+//! `false`...) are not. Any other short value (`security=low`, `auth=1`, `remember=0`) is a flag, not a
+//! secret.
 //! A `Set-Cookie` that sets such a cookie without `Secure` is `set_cookie_insecure` (the browser will
 //! also send it back over HTTP); with `Secure` it is still a `cookie_token`, since this response
 //! carried it in clear. Cookies being deleted (empty value, `Max-Age=0`, an expiry in 1970) are not.
@@ -17,7 +22,7 @@
 use std::ops::Range;
 
 use super::common::{token_finding, trim_range};
-use super::{Field, Found, LeakKind, Span, jwt};
+use super::{Confidence, Field, Finding, Found, LeakKind, Span, jwt};
 use crate::http::Headers;
 use crate::time::Timestamp;
 
@@ -98,6 +103,19 @@ pub const SESSION_MARKS: &[&str] = &[
 
 const MIN_VALUE: usize = 8;
 
+/// Values that hold no session: what servers write when they clear or have not set one yet.
+const PLACEHOLDERS: &[&str] = &["0", "-", "deleted", "null", "none", "undefined", "false", "true", "nil"];
+
+/// Names that can only be a session id (not a flag that mentions one): they end with `session`,
+/// `sessid`, `sessionid` or `sid` once lower-cased and stripped of separators (`PHPSESSID`,
+/// `JSESSIONID`, `ASP.NET_SessionId`, `laravel_session`, `session`, `sid`, `connect.sid`). SharePoint's
+/// `WSS_KeepSessionAuthenticated=80`, `session_timeout=1800` and `session_count=3` mention a session
+/// and hold something else.
+pub fn is_session_id_name(name: &str) -> bool {
+    let n = super::common::norm(name);
+    ["session", "sessid", "sessionid", "sid"].iter().any(|e| n.ends_with(e))
+}
+
 fn is_excluded(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     NOT_CREDENTIAL.contains(&l.as_str())
@@ -106,14 +124,36 @@ fn is_excluded(name: &str) -> bool {
         || l.contains("xsrf")
 }
 
-/// Whether cookie `name` with `value` is a credential.
-pub fn is_credential(name: &str, value: &str) -> bool {
-    // Short values first: most tracking and preference cookies end here without any allocation.
-    if value.len() < MIN_VALUE || is_excluded(name) {
-        return false;
+/// Whether cookie `name` with `value` is a credential, and how sure: a short value is one only under a
+/// session id's name, at medium confidence.
+pub fn credential(name: &str, value: &str) -> Option<Confidence> {
+    if value.len() < MIN_VALUE {
+        // Most tracking and preference cookies end here, on the length or the placeholder test.
+        if value.is_empty() || PLACEHOLDERS.iter().any(|p| value.eq_ignore_ascii_case(p)) || is_excluded(name) {
+            return None;
+        }
+        return is_session_id_name(name).then_some(Confidence::Medium);
+    }
+    if is_excluded(name) {
+        return None;
     }
     let l = name.to_ascii_lowercase();
-    SESSION_MARKS.iter().any(|m| l.contains(m)) || jwt::is_jwt(value)
+    (SESSION_MARKS.iter().any(|m| l.contains(m)) || jwt::is_jwt(value)).then_some(Confidence::High)
+}
+
+/// Whether cookie `name` with `value` is a credential.
+pub fn is_credential(name: &str, value: &str) -> bool {
+    credential(name, value).is_some()
+}
+
+/// A short session id's finding says so, and is rated as sure as its rule.
+fn short_value(mut f: Finding, confidence: Confidence) -> Finding {
+    if confidence < f.confidence {
+        f.confidence = confidence;
+        // No length in the evidence: evidence never holds the secret, and a one-digit id would be there.
+        f.evidence = format!("{} (a short session id: guessable too)", f.evidence);
+    }
+    f
 }
 
 /// The value's range without surrounding whitespace and quotes.
@@ -146,7 +186,7 @@ pub fn detect_request(headers: &Headers, ts: Timestamp, out: &mut Found) {
         }
         for (name, r) in cookie_pairs(v) {
             let value = String::from_utf8_lossy(&v[r.clone()]);
-            if is_credential(&name, &value) {
+            if let Some(confidence) = credential(&name, &value) {
                 let f = token_finding(
                     LeakKind::CookieToken,
                     LeakKind::CookieToken,
@@ -156,7 +196,7 @@ pub fn detect_request(headers: &Headers, ts: Timestamp, out: &mut Found) {
                     "session cookie",
                     ts,
                 );
-                out.push(f.at(Span::new(Field::Header(i), r)));
+                out.push(short_value(f, confidence).at(Span::new(Field::Header(i), r)));
             }
         }
     }
@@ -177,9 +217,9 @@ pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Found) {
         let v = String::from_utf8_lossy(raw);
         let mut parts = v.split(';');
         parts.next();
-        if !is_credential(&name_s, value) || value.eq_ignore_ascii_case("deleted") {
+        let Some(confidence) = credential(&name_s, value).filter(|_| !value.eq_ignore_ascii_case("deleted")) else {
             continue;
-        }
+        };
         let mut secure = false;
         let mut http_only = false;
         let mut same_site: Option<String> = None;
@@ -232,6 +272,65 @@ pub fn detect_response(headers: &Headers, ts: Timestamp, out: &mut Found) {
         if secure {
             f.kind = LeakKind::CookieToken;
         }
-        out.push(f.at(span));
+        out.push(short_value(f, confidence).at(span));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Headers;
+    use crate::time::Timestamp;
+
+    fn request(cookie: &str) -> Vec<(String, Confidence)> {
+        let mut out = Found::default();
+        detect_request(&Headers::from_iter([("Cookie", cookie)]), Timestamp::ZERO, &mut out);
+        out.findings.iter().map(|f| (f.location.clone(), f.confidence)).collect()
+    }
+
+    #[test]
+    fn short_values_of_session_id_cookies_are_reported_at_medium_confidence() {
+        for c in ["session=abc123", "PHPSESSID=1", "connect.sid=s%3Ax", "sid=42", "JSESSIONID=A1B2"] {
+            let got = request(c);
+            assert_eq!(got.len(), 1, "{c}: {got:?}");
+            assert_eq!(got[0].1, Confidence::Medium, "{c}");
+        }
+        let mut out = Found::default();
+        detect_request(&Headers::from_iter([("Cookie", "session=abc123")]), Timestamp::ZERO, &mut out);
+        assert!(out.findings[0].evidence.contains("short session id"), "{}", out.findings[0].evidence);
+        // A long value under the same name is as sure as ever.
+        assert_eq!(request("PHPSESSID=8a7b6c5d4e3f2a1b")[0].1, Confidence::High);
+    }
+
+    #[test]
+    fn short_flags_placeholders_and_session_metadata_are_not_session_ids() {
+        for c in [
+            "security=low",
+            "auth=1",
+            "remember=0",
+            "logged_in=yes",
+            "session=deleted",
+            "PHPSESSID=null",
+            "sid=0",
+            "session_timeout=1800",
+            "session_count=3",
+            "WSS_KeepSessionAuthenticated=80",
+            "csrf_session=abc",
+            "session=",
+        ] {
+            assert!(request(c).is_empty(), "{c}: {:?}", request(c));
+        }
+    }
+
+    #[test]
+    fn a_short_session_id_set_without_secure_is_reported() {
+        let mut out = Found::default();
+        let h = Headers::from_iter([("Set-Cookie", "session=abc123; Path=/")]);
+        detect_response(&h, Timestamp::ZERO, &mut out);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(
+            (out.findings[0].kind, out.findings[0].confidence),
+            (LeakKind::SetCookieInsecure, Confidence::Medium)
+        );
     }
 }

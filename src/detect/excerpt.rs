@@ -30,6 +30,7 @@ fn sensitive_name(name: &str) -> bool {
         || ["token", "secret", "passw", "apikey", "session", "signature", "credential", "xauth"]
             .iter()
             .any(|w| memchr::memmem::find(n.as_bytes(), w.as_bytes()).is_some())
+        || api_key::header_word(name, n).is_some()
 }
 
 /// Spans that header `i` (`name: value`) carries by structure.
@@ -155,7 +156,7 @@ pub fn target(target: &str, found: &Found) -> Text {
 pub fn target_alone(t: &str) -> Text {
     let mut found = Found::default();
     super::url::detect(t, "request", Field::Target, crate::time::Timestamp::ZERO, &mut found);
-    super::url::userinfo(t, &mut found);
+    super::url::userinfo(t, crate::time::Timestamp::ZERO, &mut found);
     for (s, e) in super::jwt::find_all(t.as_bytes()) {
         found.masks.push(Span::new(Field::Target, s..e));
     }

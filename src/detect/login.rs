@@ -59,6 +59,7 @@ pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
         return;
     }
     let Some((ty, boundary)) = body_type(req) else { return };
+    let start = out.findings.len();
     let body = req.body.data.as_slice();
     // A body longer than the kept prefix was read on by the HTTP stage: a field cut by the prefix's end
     // is reported whole from `extra`, and only masked here.
@@ -86,6 +87,24 @@ pub fn detect(req: &Request, ts: Timestamp, out: &mut Found) {
     if !req.body.extra.is_empty() {
         past_the_prefix(req, ty, user.as_deref(), ts, out);
     }
+    // Vault's login names its user in the path (`POST /v1/auth/userpass/login/alice`, `ldap`, `okta`,
+    // `radius`), the body holds the password alone.
+    if let Some(u) = path_user(&req.target) {
+        for f in
+            out.findings[start..].iter_mut().filter(|f| f.user.is_none() && f.class == super::SecretClass::Password)
+        {
+            f.user = super::common::user_text(Some(&u));
+        }
+    }
+}
+
+/// The user a login path names: `.../auth/<method>/login/<user>` (Vault's userpass, ldap, okta, radius).
+fn path_user(target: &str) -> Option<String> {
+    let path = target.split(['?', '#']).next().unwrap_or(target);
+    let mut segs = path.rsplit('/');
+    let user = segs.next().filter(|u| !u.is_empty())?;
+    (segs.next()? == "login" && segs.next().is_some() && segs.next()? == "auth")
+        .then(|| super::common::percent_decode(user, false))
 }
 
 /// gRPC messages (length-prefixed, kept uncompressed by the HTTP/2 stage): those that are JSON or a
@@ -136,6 +155,12 @@ fn past_the_prefix(req: &Request, ty: BodyType, prefix_user: Option<&str>, ts: T
             let ev = "OAuth2 secret in a token request, past the body's first bytes kept";
             let f =
                 token_finding(kind, kind, v, super::common::user_text(user), format!("{what} field {name}"), ev, ts);
+            out.push(f);
+        } else if ty == BodyType::Json && general_key(k) && super::generic::looks_like_credential(v) {
+            let ev = "token in a JSON request body, by its name (general rule), past the body's first bytes kept";
+            let mut f =
+                token_finding(kind, kind, v, super::common::user_text(user), format!("{what} field {name}"), ev, ts);
+            f.confidence = f.confidence.min(super::Confidence::Medium);
             out.push(f);
         }
     }
@@ -224,6 +249,23 @@ fn walk(v: &Json, path: &str, ts: Timestamp, out: &mut Found) {
                             password_finding(LeakKind::JsonLogin, s, user, format!("json field {p}"), ev.to_string());
                         out.push(f.at(body_span(r)));
                     }
+                    Json::Str(s, r) if general_key(k) => {
+                        out.masks.push(body_span(r));
+                        if !super::generic::looks_like_credential(s) && !super::jwt::is_jwt(s) {
+                            continue;
+                        }
+                        let mut f = token_finding(
+                            LeakKind::JsonLogin,
+                            LeakKind::JsonLogin,
+                            s,
+                            super::common::user_text(user),
+                            format!("json field {p}"),
+                            "token in a JSON request body, by its name (general rule)",
+                            ts,
+                        );
+                        f.confidence = f.confidence.min(super::Confidence::Medium);
+                        out.push(f.at(body_span(r)));
+                    }
                     Json::Str(s, r) if matches!(norm(k).as_str(), "clientsecret" | "refreshtoken") => {
                         out.masks.push(body_span(r));
                         if s.len() < 6 {
@@ -251,6 +293,16 @@ fn walk(v: &Json, path: &str, ts: Timestamp, out: &mut Found) {
         }
         _ => {}
     }
+}
+
+/// A JSON request key that holds a token by the general rule ([`super::generic`]): a token, secret,
+/// key or credential word. Not passwords (their own rule above), not the OAuth2 fields, and not a bare
+/// session word: analytics beacons send `session_id`s that are no login.
+pub fn general_key(k: &str) -> bool {
+    use super::generic::Word;
+    !is_password_name(k)
+        && !matches!(norm(k).as_str(), "clientsecret" | "refreshtoken")
+        && matches!(super::generic::credential_name(k), Some(Word::Token | Word::Secret | Word::Key | Word::Auth))
 }
 
 /// A user in a nested object next to the password's object (`{"user":{"email":..},"password":..}`).

@@ -18,6 +18,8 @@ pub mod cleartext;
 pub mod common;
 pub mod cookie;
 pub mod excerpt;
+pub mod fixes;
+pub mod generic;
 pub mod json;
 pub mod jwt;
 pub mod login;
@@ -76,6 +78,20 @@ pub enum LeakKind {
     RloginLogin,
     WebsocketToken,
     WebsocketLogin,
+    /// A password in a request header (Swift tempauth `X-Auth-Key`/`X-Storage-Pass` beside a user header).
+    HeaderPassword,
+    /// The access key id of an AWS-signed request (Signature V4 or V2): not a secret that replays, but
+    /// it names the account and the key.
+    AwsAccessKeyId,
+    /// A fix seen missing: a plaintext request that carried credentials was redirected to `https://`
+    /// on the same host only after they had crossed (the sslstrip opening).
+    SslstripWindow,
+    /// A fix seen missing: a client that reached a name over TLS later sent plain HTTP to it (no HSTS, or
+    /// HSTS ignored).
+    HstsMissing,
+    /// A fix seen missing: a plaintext request sent from an `https://` page (`Referer` or `Origin`) with
+    /// credentials.
+    MixedContent,
 }
 
 impl LeakKind {
@@ -117,7 +133,18 @@ impl LeakKind {
             LeakKind::RloginLogin => "rlogin_login",
             LeakKind::WebsocketToken => "websocket_token",
             LeakKind::WebsocketLogin => "websocket_login",
+            LeakKind::HeaderPassword => "header_password",
+            LeakKind::AwsAccessKeyId => "aws_access_key_id",
+            LeakKind::SslstripWindow => "sslstrip_window",
+            LeakKind::HstsMissing => "hsts_missing",
+            LeakKind::MixedContent => "mixed_content",
         }
+    }
+
+    /// The kinds that say a fix the site should have made is missing (`detect::fixes`), rather than
+    /// that a credential crossed: reports list them as `fix:` lines beside the server's leaks.
+    pub fn is_fix(self) -> bool {
+        matches!(self, LeakKind::SslstripWindow | LeakKind::HstsMissing | LeakKind::MixedContent)
     }
 
     /// The protocol a kind of leak crossed in (`http` for the HTTP kinds).
@@ -167,6 +194,9 @@ pub enum SecretClass {
     Token,
     /// Authentication material that is not directly replayable (Digest, NTLM, hashes).
     Material,
+    /// Names an account or a key and grants nothing by itself (an AWS access key id); the class of a
+    /// fix finding whose request carried no credential.
+    Identifier,
 }
 
 impl SecretClass {
@@ -245,12 +275,16 @@ impl Finding {
 pub struct Found {
     pub findings: Vec<Finding>,
     pub masks: Vec<Span>,
+    /// A request's `sslstrip_window` candidate ([`fixes::redirect_candidate`]): a finding only if the
+    /// answer redirects to `https://` on the same host, so it waits for it beside the logins.
+    pub awaiting_redirect: Option<Finding>,
 }
 
 impl Found {
     pub fn clear(&mut self) {
         self.findings.clear();
         self.masks.clear();
+        self.awaiting_redirect = None;
     }
     pub fn is_empty(&self) -> bool {
         self.findings.is_empty()
@@ -288,7 +322,7 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Foun
     cookie::detect_request(&req.headers, ts, out);
     login::detect(req, ts, out);
     url::detect(&req.target, "request", Field::Target, ts, out);
-    url::userinfo(&req.target, out);
+    url::userinfo(&req.target, ts, out);
     jwt_other(req, ts, out, start);
     if let Some(note) = req.body.framing_note {
         // An evasion signal the analyst should see beside every finding of the request.
@@ -297,6 +331,13 @@ pub fn detect_request(cfg: &Config, req: &Request, ts: Timestamp, out: &mut Foun
         }
     }
     finish(cfg, out, start);
+    // The fixes this request shows missing, from what it carried (their rules: `fixes`).
+    let carried = &out.findings[start..];
+    if !carried.is_empty() {
+        let mixed = fixes::mixed_content(req, carried);
+        out.awaiting_redirect = fixes::redirect_candidate(req, carried);
+        out.findings.extend(mixed);
+    }
 }
 
 /// The NTLM responses of a request (`ntlm`), given the connection's last server challenge.
@@ -322,6 +363,7 @@ pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>
             // A header value that is not UTF-8 is not a URL anyone follows.
             if let Ok(loc) = std::str::from_utf8(loc) {
                 url::detect(loc, "header Location", Field::Header(i), ts, out);
+                url::userinfo_in(loc, Field::Header(i), "header Location", ts, out);
             }
         }
     }
@@ -329,10 +371,11 @@ pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>
     // Token fields the HTTP stage read past the kept prefix of the body (they have no place in the
     // excerpt), by the rules of `response_token`'s walk.
     for (k, v) in &resp.body.extra {
-        if v.len() < 8 || v.contains(char::is_whitespace) {
+        let listed = response_token::TOKEN_KEYS.contains(&common::norm(k).as_str());
+        if v.len() < 8 || v.contains(char::is_whitespace) || !listed && !generic::looks_like_credential(v) {
             continue;
         }
-        out.push(common::token_finding(
+        let mut f = common::token_finding(
             LeakKind::LoginResponseToken,
             LeakKind::LoginResponseToken,
             v,
@@ -340,7 +383,11 @@ pub fn detect_response(cfg: &Config, resp: &Response, _req: Option<&RequestLine>
             format!("json field {}", common::short(k, 64)),
             "token handed out in a response body, past its first bytes kept:",
             ts,
-        ));
+        );
+        if !listed {
+            f.confidence = f.confidence.min(Confidence::Medium);
+        }
+        out.push(f);
     }
     finish(cfg, out, start);
 }

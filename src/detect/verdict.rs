@@ -5,6 +5,8 @@
 //! - A proxy login (`Proxy-Authorization: Basic`): 407 is a refusal (and 401, which tinyproxy sends);
 //!   anything else got past the proxy.
 //! - NTLM (the type 3 message): 401 (407 through a proxy) is a refusal, 2xx or 3xx an acceptance.
+//! - A password in a header (Swift tempauth's `X-Auth-Key`): 401 and 403 are refusals, a 2xx or 3xx
+//!   answer an acceptance (Swift answers with the token in `X-Auth-Token`).
 //! - A login form or JSON login: 401 and 403 are refusals. Anything else says nothing (applications
 //!   answer a wrong password with 200 and an error page, or a redirect to the form): unknown.
 //!
@@ -14,6 +16,7 @@
 
 use std::collections::VecDeque;
 
+pub use super::fixes::Answer;
 use super::{Finding, LeakKind, LoginInfo, SecretClass, TlsNote, Verdict};
 
 /// Logins waiting for their answer, per connection (a client pipelining more is not waited for).
@@ -35,8 +38,14 @@ pub fn answer_status(resp: &crate::http::Response) -> u16 {
 
 /// Whether a finding's verdict comes with the response to its request.
 pub fn awaits_answer(f: &Finding) -> bool {
-    (matches!(f.kind, LeakKind::HttpProxyBasic | LeakKind::BasicAuth | LeakKind::FormLogin | LeakKind::JsonLogin)
-        && f.class == SecretClass::Password)
+    (matches!(
+        f.kind,
+        LeakKind::HttpProxyBasic
+            | LeakKind::BasicAuth
+            | LeakKind::FormLogin
+            | LeakKind::JsonLogin
+            | LeakKind::HeaderPassword
+    ) && f.class == SecretClass::Password)
         || f.kind == LeakKind::HttpNtlm
 }
 
@@ -47,7 +56,10 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
         (LeakKind::HttpProxyBasic, Some(401 | 407)) => (Verdict::Refused, "refused by the proxy"),
         (LeakKind::HttpProxyBasic, Some(_)) => (Verdict::Accepted, "accepted by the proxy"),
         (LeakKind::BasicAuth, Some(401)) => (Verdict::Refused, "refused by the server (401)"),
-        (LeakKind::BasicAuth, Some(200..=399)) => (Verdict::Accepted, "accepted by the server"),
+        (LeakKind::BasicAuth | LeakKind::HeaderPassword, Some(200..=399)) => {
+            (Verdict::Accepted, "accepted by the server")
+        }
+        (LeakKind::HeaderPassword, Some(401 | 403)) => (Verdict::Refused, "refused by the server"),
         (LeakKind::HttpNtlm, Some(401 | 407)) => (Verdict::Refused, "refused by the server"),
         (LeakKind::HttpNtlm, Some(200..=399)) => (Verdict::Accepted, "accepted by the server"),
         // A STOMP `CONNECTED` frame (`detect::ws::stomp_answer`).
@@ -63,6 +75,7 @@ pub fn settle(f: &mut Finding, status: Option<u16>) {
         LeakKind::HttpProxyBasic | LeakKind::BasicAuth => "Basic",
         LeakKind::HttpNtlm => "NTLM",
         LeakKind::JsonLogin => "JSON login",
+        LeakKind::HeaderPassword => "header password",
         _ => "login form",
     };
     let login = f.login.get_or_insert_with(|| LoginInfo {
@@ -100,6 +113,10 @@ impl<C> Awaiting<C> {
     /// once, settled as unanswered.
     pub fn hold(&mut self, seq: u64, f: Finding, ctx: C) -> Option<(Finding, C)> {
         if self.items.len() >= MAX_AWAITING {
+            // A redirect-window candidate is nothing without its answer.
+            if f.kind == LeakKind::SslstripWindow {
+                return None;
+            }
             let mut f = f;
             settle(&mut f, None);
             return Some((f, ctx));
@@ -109,40 +126,57 @@ impl<C> Awaiting<C> {
     }
 
     /// A final response (status 200 or more) to request `seq` (`None`: the HTTP parser could not tell
-    /// which request it answers). Its logins are settled with `status`; logins of earlier requests never
-    /// got an answer of their own (settled unknown); with no `seq`, nothing is known of any of them.
-    pub fn answered(&mut self, seq: Option<u64>, status: u16, out: &mut Vec<(Finding, C)>) {
+    /// which request it answers). Its logins are settled with the answer's status, its redirect-window
+    /// candidate kept if the answer redirects to `https://` on the same host; logins of earlier requests
+    /// never got an answer of their own (settled unknown); with no `seq`, nothing is known of any of
+    /// them.
+    pub fn answered(&mut self, seq: Option<u64>, answer: &Answer, out: &mut Vec<(Finding, C)>) {
         let Some(seq) = seq else {
             self.drain(out);
             return;
         };
         while self.items.front().is_some_and(|(s, _, _)| *s <= seq) {
-            if let Some((s, mut f, c)) = self.items.pop_front() {
-                settle(&mut f, (s == seq).then_some(status));
-                out.push((f, c));
+            if let Some((s, f, c)) = self.items.pop_front() {
+                settle_item(f, c, (s == seq).then_some(answer), out);
             }
         }
     }
 
     /// A final response to request `seq` on a connection whose responses come in any order (HTTP/2
     /// streams): only that request's logins are settled; the others wait for their own answer.
-    pub fn answered_one(&mut self, seq: Option<u64>, status: u16, out: &mut Vec<(Finding, C)>) {
+    pub fn answered_one(&mut self, seq: Option<u64>, answer: &Answer, out: &mut Vec<(Finding, C)>) {
         let Some(seq) = seq else { return };
         while let Some(i) = self.items.iter().position(|(s, _, _)| *s == seq) {
-            if let Some((_, mut f, c)) = self.items.remove(i) {
-                settle(&mut f, Some(status));
-                out.push((f, c));
+            if let Some((_, f, c)) = self.items.remove(i) {
+                settle_item(f, c, Some(answer), out);
             }
         }
     }
 
-    /// The connection ended: every login still waiting, unanswered.
+    /// The connection ended: every login still waiting, unanswered (a redirect-window candidate
+    /// unanswered is nothing).
     pub fn drain(&mut self, out: &mut Vec<(Finding, C)>) {
         for (_, mut f, c) in self.items.drain(..) {
+            if f.kind == LeakKind::SslstripWindow {
+                continue;
+            }
             settle(&mut f, None);
             out.push((f, c));
         }
     }
+}
+
+/// One held finding and the answer to its own request (`None`: it got none): a login is settled, a
+/// redirect-window candidate kept only when the answer redirects to `https://` on the same host.
+fn settle_item<C>(mut f: Finding, c: C, own: Option<&Answer>, out: &mut Vec<(Finding, C)>) {
+    if f.kind == LeakKind::SslstripWindow {
+        if own.is_some_and(|a| a.https_same_host) {
+            out.push((f, c));
+        }
+        return;
+    }
+    settle(&mut f, own.map(|a| a.status));
+    out.push((f, c));
 }
 
 #[cfg(test)]
@@ -205,13 +239,13 @@ mod tests {
         assert!(a.hold(3, basic(3, "Authorization"), 3).is_none());
         let mut out = Vec::new();
         // The answer to request 0 (no login) settles nothing; to request 1, its login.
-        a.answered(Some(0), 401, &mut out);
+        a.answered(Some(0), &Answer::status(401), &mut out);
         assert!(out.is_empty());
-        a.answered(Some(1), 401, &mut out);
+        a.answered(Some(1), &Answer::status(401), &mut out);
         assert_eq!(out.iter().map(|(f, c)| (verdict(f), *c)).collect::<Vec<_>>(), [(Some(Verdict::Refused), 1)]);
         out.clear();
         // Request 3's answer got lost; request 4's comes: 3 is settled unanswered.
-        a.answered(Some(4), 200, &mut out);
+        a.answered(Some(4), &Answer::status(200), &mut out);
         assert_eq!(out.iter().map(|(f, c)| (verdict(f), *c)).collect::<Vec<_>>(), [(None, 3)]);
         assert!(a.is_empty());
     }

@@ -52,7 +52,7 @@ pub fn jwt_summary(j: &JwtInfo) -> String {
     parts.join(", ")
 }
 
-fn severity_counts(alerts: &[&Alert]) -> String {
+fn severity_counts<'a>(alerts: impl IntoIterator<Item = &'a Alert>) -> String {
     let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
     for a in alerts {
         *counts.entry(std::cmp::Reverse(a.severity)).or_default() += 1;
@@ -67,19 +67,33 @@ pub struct NotAnalysed {
     pub why: String,
 }
 
-/// The alerts grouped by server, most severe first; `noun` names one and several of them.
+/// The alerts grouped by server, most severe first, a server's fixes seen missing first as `fix:` lines;
+/// `noun` names one and several of them.
 fn groups(s: &mut String, alerts: &[&Alert], reveal: Reveal, noun: (&str, &str)) {
     let mut groups: BTreeMap<(String, String), Vec<&Alert>> = BTreeMap::new();
     for a in alerts {
         let name = a.host.clone().unwrap_or_else(|| a.server.ip().to_string());
         groups.entry((name, a.server.to_string())).or_default().push(a);
     }
-    for ((name, addr), mut list) in groups {
+    for ((name, addr), list) in groups {
+        // The fixes seen missing at this server are `fix:` lines, not leaks.
+        let (fixes, mut list): (Vec<&Alert>, Vec<&Alert>) = list.into_iter().partition(|a| a.kind.is_fix());
         list.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
         let n = list.len();
         let _ = writeln!(s);
-        let _ =
-            writeln!(s, "== {} ({addr}): {n} {} ==", clean(&name, term::HOST), if n == 1 { noun.0 } else { noun.1 });
+        let kinds = fixes.iter().map(|a| a.kind).collect::<std::collections::BTreeSet<_>>().len();
+        let missing = match kinds {
+            0 => String::new(),
+            1 => ", a fix missing".to_string(),
+            f => format!(", {f} fixes missing"),
+        };
+        let _ = writeln!(
+            s,
+            "== {} ({addr}): {n} {}{missing} ==",
+            clean(&name, term::HOST),
+            if n == 1 { noun.0 } else { noun.1 }
+        );
+        fix_lines(s, &fixes);
         for a in list {
             let r = a.record(reveal);
             // HTTP leaks name the request, WebSocket ones the upgraded path; the other protocols their
@@ -124,6 +138,23 @@ fn groups(s: &mut String, alerts: &[&Alert], reveal: Reveal, noun: (&str, &str))
     }
 }
 
+/// The per-server summary's `fix:` lines: one per kind of fix seen missing at this server (the
+/// sightings of its alerts added up), with the first alert's evidence. Every field through [`clean`].
+fn fix_lines(s: &mut String, fixes: &[&Alert]) {
+    let mut by_kind: BTreeMap<&'static str, (u64, &Alert)> = BTreeMap::new();
+    for a in fixes {
+        let e = by_kind.entry(a.kind.as_str()).or_insert((0, a));
+        e.0 += a.count;
+        if a.id < e.1.id {
+            e.1 = a;
+        }
+    }
+    for (kind, (n, first)) in by_kind {
+        let times = if n == 1 { "seen once".to_string() } else { format!("seen {n} times") };
+        let _ = writeln!(s, "  fix: {} ({kind}, {times})", clean(&first.evidence, term::EVIDENCE));
+    }
+}
+
 /// Render the report. `tls_flows` and `hosts` give the contrast: what was protected.
 ///
 /// Cleartext leaks (passwords, tokens) and crackable material (hashes and challenge responses: CRAM-MD5,
@@ -143,7 +174,14 @@ pub fn render_inputs(
     not_analysed: &[NotAnalysed],
 ) -> String {
     let mut s = String::new();
-    let (material, clear): (Vec<&Alert>, Vec<&Alert>) = alerts.iter().partition(|a| a.class.is_material());
+    // The fixes seen missing (`detect::fixes`) are no credentials: told apart, as `fix:` lines; crackable
+    // material (hash-only exchanges) too, in a section of its own.
+    let fixes: Vec<&Alert> = alerts.iter().filter(|a| a.kind.is_fix()).collect();
+    let (material, clear): (Vec<&Alert>, Vec<&Alert>) =
+        alerts.iter().filter(|a| !a.kind.is_fix()).partition(|a| a.class.is_material());
+    // One fix per kind and server (its alerts are the credentials or clients it concerns).
+    let n_fixes =
+        fixes.iter().map(|a| (a.kind, a.server, a.host.as_deref())).collect::<std::collections::BTreeSet<_>>().len();
     if clear.is_empty() && !not_analysed.is_empty() {
         let n = not_analysed.len();
         let _ = writeln!(
@@ -159,7 +197,14 @@ pub fn render_inputs(
             s,
             "plainsight: {} {noun} crossed the network in clear text ({}).",
             clear.len(),
-            severity_counts(&clear)
+            severity_counts(clear.iter().copied())
+        );
+    }
+    if n_fixes > 0 {
+        let _ = writeln!(
+            s,
+            "{n_fixes} fix{} seen missing from the wire (redirect window, HSTS, mixed content): the fix: lines below.",
+            if n_fixes == 1 { "" } else { "es" }
         );
     }
     if !material.is_empty() {
@@ -170,10 +215,11 @@ pub fn render_inputs(
             material.len()
         );
     }
-    if !alerts.is_empty() && reveal == Reveal::Redacted {
+    if (!clear.is_empty() || !material.is_empty()) && reveal == Reveal::Redacted {
         let _ = writeln!(s, "Secrets are redacted (length and fingerprint); --reveal shows them in full.");
     }
-    groups(&mut s, &clear, reveal, ("leak", "leaks"));
+    let with_fixes: Vec<&Alert> = clear.iter().chain(fixes.iter()).copied().collect();
+    groups(&mut s, &with_fixes, reveal, ("leak", "leaks"));
     if !material.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "== Crackable material (hash or challenge response only, not cleartext) ==");
@@ -247,5 +293,54 @@ mod tests {
         let only = render(&[hash], &[], 0, Reveal::Redacted);
         assert!(only.starts_with("plainsight: no credential crossed the network in clear text.\n"), "{only}");
         assert!(only.contains("gave crackable material"), "{only}");
+    }
+
+    fn fix_alert(id: u64, kind: LeakKind, evidence: &str, count: u64) -> Alert {
+        let f = Finding {
+            kind,
+            class: if kind == LeakKind::HstsMissing { SecretClass::Identifier } else { SecretClass::Token },
+            confidence: Confidence::High,
+            secret: Secret::new(if kind == LeakKind::HstsMissing { "" } else { "sess-0123456789" }),
+            user: None,
+            location: "cookie sid".into(),
+            evidence: evidence.into(),
+            jwt: None,
+            login: None,
+            span: None,
+        };
+        let ctx = Context {
+            ts: Timestamp::from_secs(1_795_000_000),
+            client: "10.0.0.1:40000".parse().unwrap_or_else(|_| unreachable!()),
+            server: "10.0.0.2:80".parse().unwrap_or_else(|_| unreachable!()),
+            host: Some("shop.lab".into()),
+            method: Some("GET".into()),
+            path: None,
+            capture: "t.pcap".into(),
+            excerpt: Vec::new().into(),
+        };
+        let mut a = Alert::new(AlertId(id), &f, &ctx);
+        a.count = count;
+        a
+    }
+
+    #[test]
+    fn fixes_seen_missing_are_fix_lines_of_their_server_not_credentials() {
+        let alerts = [
+            fix_alert(1, LeakKind::CookieToken, "session cookie", 1),
+            fix_alert(2, LeakKind::SslstripWindow, "redirect window: carried cookie sid", 2),
+            fix_alert(3, LeakKind::HstsMissing, "HSTS absent or ignored: \x1b[31mred", 1),
+        ];
+        let r = render(&alerts, &[], 0, Reveal::Redacted);
+        assert!(r.starts_with("plainsight: 1 credential crossed the network in clear text (1 high)."), "{r}");
+        assert!(r.contains("2 fixes seen missing from the wire"), "{r}");
+        assert!(r.contains("== shop.lab (10.0.0.2:80): 1 leak, 2 fixes missing =="), "{r}");
+        assert!(r.contains("  fix: redirect window: carried cookie sid (sslstrip_window, seen 2 times)"), "{r}");
+        assert!(r.contains("  fix: HSTS absent or ignored: "), "{r}");
+        assert!(!r.contains('\x1b'), "attacker text through term::clean: {r:?}");
+        let only = render(&alerts[2..], &[], 0, Reveal::Redacted);
+        assert!(
+            only.starts_with("plainsight: no credential crossed the network in clear text.\n1 fix seen missing"),
+            "{only}"
+        );
     }
 }

@@ -37,6 +37,9 @@ pub struct Config {
     pub checksums: decode::checksum::Mode,
     /// The process's memory budget (`--memcap`); engines built from clones of this config share it.
     pub budget: crate::memory::Budget,
+    /// Which clients reached which names over TLS (`detect::fixes`); shared like the budget, since
+    /// one client's TLS and plain connections go to different workers.
+    pub fixes: detect::fixes::Shared,
 }
 
 /// Per-flow state kept inside the reassembler's flow table.
@@ -102,6 +105,10 @@ struct Det {
     snmp: proto::snmp::Tracker,
     /// Reused buffer of SNMP logins to record.
     snmp_out: Vec<proto::snmp::SnmpLogin>,
+    /// (client, name) pairs the HSTS rule's table forgot to make room, by this engine's calls.
+    hsts_forgotten: u64,
+    /// The HSTS rule's table (`detect::fixes`), shared by the engines of a run.
+    fixes: detect::fixes::Shared,
 }
 
 impl Det {
@@ -113,12 +120,12 @@ impl Det {
             if self.found.is_empty() {
                 continue;
             }
-            self.hosts.on_credentials(None, sl.agent, self.found.findings.len() as u64);
+            self.hosts.on_credentials(None, sl.server, self.found.findings.len() as u64);
             let ctx = context(
                 &self.capture,
                 sl.login.ts,
-                sl.manager,
-                sl.agent,
+                sl.client,
+                sl.server,
                 None,
                 None,
                 None,
@@ -167,6 +174,8 @@ impl Engine {
                     probes: std::collections::HashMap::new(),
                     snmp: proto::snmp::Tracker::default(),
                     snmp_out: Vec::new(),
+                    hsts_forgotten: 0,
+                    fixes: cfg.fixes.clone(),
                 },
             },
         }
@@ -282,6 +291,7 @@ impl Engine {
     pub fn stats(&self) -> StatsSnapshot {
         let mut engine = self.inner.stats.clone();
         engine.tls_flows = self.inner.det.tls_flows;
+        engine.hsts_pairs_forgotten = self.inner.det.hsts_forgotten;
         for (e, n) in self.inner.det.snmp.events() {
             engine.proto_events.add(e, n);
         }
@@ -574,7 +584,12 @@ impl Messages<'_> {
         request: Option<u64>,
     ) {
         let ctx = context(&self.det.capture, ts, client, server, host, method, path, excerpt);
-        let found = std::mem::take(&mut self.det.found);
+        let mut found = std::mem::take(&mut self.det.found);
+        if let (Some(c), Some(seq)) = (found.awaiting_redirect.take(), request) {
+            // Reported only if the answer redirects to https:// on the same host.
+            let a = self.awaiting.get_or_insert_with(Default::default);
+            let _ = a.hold(seq, c, ctx.clone());
+        }
         for f in &found.findings {
             if let Some(seq) = request.filter(|_| detect::verdict::awaits_answer(f)) {
                 // Its verdict comes with the answer to its request.
@@ -600,6 +615,9 @@ impl HttpHandler for Messages<'_> {
         self.det.found.clear();
         detect::detect_request(&self.det.cfg, req, req.ts, &mut self.det.found);
         detect::detect_ntlm(&self.det.cfg, &req.headers, self.ntlm.as_deref().copied(), &mut self.det.found);
+        if let Some(h) = host.as_deref().filter(|_| detect::fixes::plain_visit(req)) {
+            self.hsts_plain(req, h, client, server);
+        }
         if self.det.found.is_empty() {
             return;
         }
@@ -612,14 +630,17 @@ impl HttpHandler for Messages<'_> {
 
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>) {
         let (server, client) = self.ends(from);
+        let host = req.and_then(|r| r.host.as_deref());
         if let Some(a) = self.awaiting.as_mut().filter(|a| !a.is_empty() && resp.status >= 200) {
-            // The answer to the logins of its request: their verdict.
+            // The answer to the logins of its request: their verdict (and whether it redirected to
+            // https:// too late for what the request carried).
             let mut settled = Vec::new();
+            let answer = detect::fixes::Answer::of(resp, host);
             if resp.version == 2 {
                 // HTTP/2 answers streams in any order: a response settles its own request only.
-                a.answered_one(req.map(|r| r.seq), detect::verdict::answer_status(resp), &mut settled);
+                a.answered_one(req.map(|r| r.seq), &answer, &mut settled);
             } else {
-                a.answered(req.map(|r| r.seq), resp.status, &mut settled);
+                a.answered(req.map(|r| r.seq), &answer, &mut settled);
             }
             for (f, ctx) in settled {
                 self.det.book.record(&f, &ctx, &mut *self.sink);
@@ -628,7 +649,6 @@ impl HttpHandler for Messages<'_> {
         if let Some(c) = detect::ntlm::challenge(&resp.headers) {
             *self.ntlm = Some(Box::new(c));
         }
-        let host = req.and_then(|r| r.host.as_deref());
         if (300..400).contains(&resp.status) {
             if let Some(loc) = resp.headers.get("location") {
                 if loc.len() >= 8 && loc[..8].eq_ignore_ascii_case(b"https://") {
@@ -654,6 +674,12 @@ impl HttpHandler for Messages<'_> {
             *self.tls_counted = true;
             self.det.tls_flows += 1;
             self.det.hosts.on_tls(sni, self.flow.server);
+            if let Some(sni) = sni {
+                let (client, start) = (self.flow.client.ip(), self.flow.start);
+                let mut touched = detect::fixes::Touched::default();
+                let got = self.det.fixes.with(|t| t.on_tls(client, sni, start, &mut touched));
+                self.hsts_record(got, touched);
+            }
         }
     }
 
@@ -666,7 +692,7 @@ impl HttpHandler for Messages<'_> {
                 let last = msg.peer_messages.checked_sub(1).map(detect::ws::seq_of);
                 if let (Some(a), Some(last)) = (self.awaiting.as_mut().filter(|a| !a.is_empty()), last) {
                     let mut settled = Vec::new();
-                    a.answered(Some(last), status, &mut settled);
+                    a.answered(Some(last), &detect::fixes::Answer::status(status), &mut settled);
                     for (f, ctx) in settled {
                         self.det.book.record(&f, &ctx, &mut *self.sink);
                     }
@@ -696,5 +722,35 @@ impl HttpHandler for Messages<'_> {
         }
         self.det.found = found;
         self.det.found.clear();
+    }
+}
+
+impl Messages<'_> {
+    /// A plain request to `host`: the HSTS rule's table learns it (and may report it).
+    fn hsts_plain(&mut self, req: &Request, host: &str, client: SocketAddr, server: SocketAddr) {
+        let mut touched = detect::fixes::Touched::default();
+        let findings = &self.det.found.findings;
+        let got = self.det.fixes.with(|t| {
+            t.on_plain(
+                client.ip(),
+                host,
+                req.ts,
+                || detect::fixes::PlainVisit::new(req, host, client, server, findings),
+                &mut touched,
+            )
+        });
+        self.hsts_record(got, touched);
+    }
+
+    /// Record an `hsts_missing` finding of the HSTS rule, and count what its table forgot.
+    fn hsts_record(
+        &mut self,
+        got: Option<(detect::Finding, detect::fixes::PlainVisit)>,
+        touched: detect::fixes::Touched,
+    ) {
+        self.det.hsts_forgotten += touched.forgotten;
+        let Some((f, v)) = got else { return };
+        let ctx = context(&self.det.capture, v.ts, v.client, v.server, Some(v.host), Some(v.method), None, Vec::new());
+        self.det.book.record(&f, &ctx, &mut *self.sink);
     }
 }

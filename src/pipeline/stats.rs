@@ -32,6 +32,8 @@ pub struct EngineStats {
     pub probes_abandoned: u64,
     /// SNMP logins (community strings) reported by the tracker.
     pub snmp_logins: u64,
+    /// (client, name) pairs the HSTS rule forgot to make room (`detect::fixes::MAX_PAIRS`).
+    pub hsts_pairs_forgotten: u64,
     /// Caps of the other protocols hit (data dropped or skipped), per `proto::Event`.
     pub proto_events: ProtoEvents,
     #[serde(skip)]
@@ -127,6 +129,7 @@ impl StatsSnapshot {
         e.tls_flows += oe.tls_flows;
         e.probes_abandoned += oe.probes_abandoned;
         e.snmp_logins += oe.snmp_logins;
+        e.hsts_pairs_forgotten += oe.hsts_pairs_forgotten;
         for (k, v) in &oe.proto_flows {
             *e.proto_flows.entry(k).or_insert(0) += v;
         }
@@ -336,6 +339,7 @@ impl StatsSnapshot {
             let _ = writeln!(s, "  {name}: {n}");
         }
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
+        let _ = writeln!(s, "hsts pairs forgotten: {}", e.hsts_pairs_forgotten);
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let _ = writeln!(
             s,

@@ -1,5 +1,7 @@
 //! Redis (RESP2/RESP3): `AUTH password`, `AUTH user password` (Redis 6 ACL) and `HELLO 3 AUTH user
-//! password`, in RESP arrays or inline commands, with the verdict from the matching reply.
+//! password`, in RESP arrays or inline commands, with the verdict from the matching reply. `AUTH
+//! password` logs in as the user `default` (Redis 6 ACL: `requirepass` is the `default` user's
+//! password; before 6 there were no users at all), so its login names that user.
 //!
 //! Both directions are parsed as a stream of lines and bulk strings. A bulk string is kept only when it
 //! is a short argument near the start of a command (where a command name, user and password are); any
@@ -29,6 +31,8 @@ const MAX_ARG: u64 = 1024;
 /// Redis' own limit on a bulk string (`proto-max-bulk-len`); past it, or past the two below, the
 /// direction is given up ([`Event::RedisFrameTooLarge`]).
 const MAX_BULK: i64 = 512 * 1024 * 1024;
+/// The user `AUTH password` (one argument) logs in as.
+pub const DEFAULT_USER: &str = "default";
 /// Most elements in one aggregate we accept.
 const MAX_ELEMS: i64 = 1 << 24;
 /// Nesting depth of replies we follow.
@@ -320,7 +324,11 @@ impl State {
                 };
             }
             self.put(t, out);
-            let user = u.and_then(|u| self.kept(u)).and_then(user);
+            // `AUTH password` authenticates the `default` user (Redis 6 ACL, `requirepass`).
+            let user = match u {
+                Some(u) => self.kept(u).and_then(user),
+                None => Some(crate::secret::Text::user(DEFAULT_USER)),
+            };
             login = Some(Login::attempt(Proto::Redis, mechanism, user, pw, Cred::Password, false, ts));
         } else if self.recording() {
             // Other commands are summarised while the transcript has room or a login awaits its reply:
@@ -517,9 +525,9 @@ mod tests {
     }
 
     #[test]
-    fn resp_auth_with_password_accepted() {
+    fn auth_with_the_password_alone_is_the_default_user_accepted() {
         let got = run_both(Redis::default, &[(C, &resp(&[b"AUTH", b"password"])), (S, b"+OK\r\n")]);
-        assert_eq!(summary(&got), vec![("AUTH", None, "password", Verdict::Accepted)]);
+        assert_eq!(summary(&got), vec![("AUTH", Some("default"), "password", Verdict::Accepted)]);
         assert_eq!(full(&got.logins[0].transcript), vec!["C: AUTH password".to_string(), "S: +OK".to_string()]);
     }
 
@@ -552,14 +560,17 @@ mod tests {
         let got = run_both(Redis::default, &[(C, &c), (S, &s)]);
         assert_eq!(
             summary(&got),
-            vec![("AUTH", None, "first", Verdict::Refused), ("AUTH", None, "second", Verdict::Accepted)]
+            vec![
+                ("AUTH", Some("default"), "first", Verdict::Refused),
+                ("AUTH", Some("default"), "second", Verdict::Accepted)
+            ]
         );
     }
 
     #[test]
     fn unanswered_auth_is_unknown_at_close() {
         let got = run_both(Redis::default, &[(C, b"AUTH pw\r\n")]);
-        assert_eq!(summary(&got), vec![("AUTH", None, "pw", Verdict::Unknown)]);
+        assert_eq!(summary(&got), vec![("AUTH", Some("default"), "pw", Verdict::Unknown)]);
     }
 
     #[test]
@@ -568,13 +579,13 @@ mod tests {
             Redis::default,
             &[(C, &resp(&[b"AUTH", b"pw"])), (S, b">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n-ERR no\r\n")],
         );
-        assert_eq!(summary(&got), vec![("AUTH", None, "pw", Verdict::Refused)]);
+        assert_eq!(summary(&got), vec![("AUTH", Some("default"), "pw", Verdict::Refused)]);
     }
 
     #[test]
     fn non_resp_server_traffic_is_ignored() {
         let got = run_both(Redis::default, &[(C, b"AUTH pw\r\n"), (S, b"HTTP/1.1 400 Bad\r\n+OK\r\n")]);
-        assert_eq!(summary(&got), vec![("AUTH", None, "pw", Verdict::Unknown)]);
+        assert_eq!(summary(&got), vec![("AUTH", Some("default"), "pw", Verdict::Unknown)]);
         let got = run_both(Redis::default, &[(C, b"*99999999999\r\n$4\r\nAUTH\r\n")]);
         assert!(got.logins.is_empty());
     }

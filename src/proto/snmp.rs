@@ -10,10 +10,14 @@
 //! community, which makes it Accepted. Agents silently drop requests with a wrong community, so a request
 //! left unanswered for 5 s of capture time (or at the end) is reported with [`Verdict::Unknown`]. A
 //! response nobody saw the request of still proves its community is valid: it is reported Accepted. A
-//! trap (v1 trap, v2 trap) is reported at once with Unknown; for a trap, `agent` is the sender of the
-//! trap and `manager` its receiver. At most [`MAX_PENDING`] requests wait (the oldest is reported
+//! trap (v1 trap, v2 trap) is reported at once with Unknown. At most [`MAX_PENDING`] requests wait (the oldest is reported
 //! Unknown when a new one does not fit). The tracker emits one login per request; the alert stage
 //! dedups by (kind, server, secret).
+//!
+//! Who is the server: the side that receives the community and acts on it. For a request that is the
+//! agent (port 161); for a trap or an inform it is the receiver (a manager on port 162), whatever
+//! sent it: the community of a trap is the receiver's secret (a trap receiver that accepts it logs,
+//! forwards or acts on the event), so the alert names the receiver.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -66,11 +70,14 @@ pub fn parse(payload: &[u8]) -> Option<Message> {
     Some(Message { version: version as u8, community: community.to_vec(), pdu: n, request_id })
 }
 
-/// A community seen between a manager and an agent.
+/// A community seen between two SNMP entities.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SnmpLogin {
-    pub manager: SocketAddr,
-    pub agent: SocketAddr,
+    /// Who sent the community: a manager's request, the sender of a trap or an inform.
+    pub client: SocketAddr,
+    /// Who received it and acts on it: the agent of a request, the receiver (port 162) of a trap or an
+    /// inform.
+    pub server: SocketAddr,
     pub login: Login,
 }
 
@@ -121,12 +128,12 @@ pub struct Tracker {
 }
 
 /// A login for message `m`, its transcript the summary of `m` as sent by `prefix`'s side.
-fn new_login(m: &Message, manager: SocketAddr, agent: SocketAddr, ts: Timestamp, prefix: &str) -> SnmpLogin {
+fn new_login(m: &Message, client: SocketAddr, server: SocketAddr, ts: Timestamp, prefix: &str) -> SnmpLogin {
     let community = secret(&m.community);
     let mechanism = if m.version == 0 { "community v1" } else { "community v2c" };
     let line = summary(prefix, m, &community);
     let login = Login::attempt(Proto::Snmp, mechanism, None, community, Cred::Password, false, ts);
-    SnmpLogin { manager, agent, login: login.with_transcript(vec![line]) }
+    SnmpLogin { client, server, login: login.with_transcript(vec![line]) }
 }
 
 impl Tracker {
@@ -191,7 +198,8 @@ impl Tracker {
                     }
                 }
             }
-            (4 | 7, _) => out(new_login(&m, dst, src, ts, "C: ")),
+            // A trap is sent to its receiver: the receiver is the server.
+            (4 | 7, _) => out(new_login(&m, src, dst, ts, "C: ")),
             _ => {}
         }
     }
@@ -281,7 +289,7 @@ mod tests {
         });
         assert_eq!(got.len(), 1);
         let l = &got[0];
-        assert_eq!((l.manager, l.agent), (mgr, agent));
+        assert_eq!((l.client, l.server), (mgr, agent));
         assert_eq!((l.login.mechanism, l.login.secret.expose()), ("community v2c", "s3cret"));
         assert_eq!(
             (l.login.verdict, l.login.ts, l.login.user_name()),
@@ -305,12 +313,26 @@ mod tests {
     }
 
     #[test]
-    fn trap_is_reported_at_once_with_sender_as_agent() {
-        let (agent, mgr) = (addr("10.0.0.2:50000"), addr("10.0.0.1:162"));
-        let got =
-            collect(|t, out| t.on_datagram(agent, mgr, &message(1, b"traps", 7, 3), Timestamp::from_secs(1), out));
+    fn v2_and_v1_traps_name_their_receiver_on_port_162_as_the_server() {
+        let (agent, receiver) = (addr("10.0.0.2:50000"), addr("10.0.0.1:162"));
+        for (version, pdu) in [(1, 7), (0, 4)] {
+            let got = collect(|t, out| {
+                t.on_datagram(agent, receiver, &message(version, b"traps", pdu, 3), Timestamp::from_secs(1), out)
+            });
+            assert_eq!(got.len(), 1);
+            assert_eq!((got[0].client, got[0].server, got[0].login.verdict), (agent, receiver, Verdict::Unknown));
+        }
+    }
+
+    #[test]
+    fn an_inform_names_its_receiver_as_the_server_and_its_response_accepts_it() {
+        let (sender, receiver) = (addr("10.0.0.2:50001"), addr("10.0.0.1:162"));
+        let got = collect(|t, out| {
+            t.on_datagram(sender, receiver, &message(1, b"inform-c", 6, 9), Timestamp::from_secs(1), out);
+            t.on_datagram(receiver, sender, &message(1, b"inform-c", 2, 9), Timestamp::from_secs(2), out);
+        });
         assert_eq!(got.len(), 1);
-        assert_eq!((got[0].agent, got[0].manager, got[0].login.verdict), (agent, mgr, Verdict::Unknown));
+        assert_eq!((got[0].client, got[0].server, got[0].login.verdict), (sender, receiver, Verdict::Accepted));
     }
 
     #[test]

@@ -19,7 +19,7 @@ fn sev_style(s: Severity) -> Style {
         Severity::Critical => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         Severity::High => Style::default().fg(Color::LightRed).add_modifier(Modifier::BOLD),
         Severity::Medium => Style::default().fg(Color::Yellow),
-        Severity::Low => Style::default().fg(Color::DarkGray).add_modifier(Modifier::DIM),
+        Severity::Low | Severity::Info => Style::default().fg(Color::DarkGray).add_modifier(Modifier::DIM),
     }
 }
 
@@ -29,6 +29,7 @@ fn sev_short(s: Severity) -> &'static str {
         Severity::High => "HIGH",
         Severity::Medium => "MED",
         Severity::Low => "LOW",
+        Severity::Info => "INFO",
     }
 }
 
