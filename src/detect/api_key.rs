@@ -63,15 +63,61 @@ const SWIFT_USERS: &[&str] = &["xauthuser", "xstorageuser"];
 
 /// Cheap pre-check on a normalised name before splitting it into words: a fragment of a credential
 /// word. Most headers (`Host`, `Accept`, `User-Agent`...) end here.
-fn may_be_named_for_a_credential(n: &str) -> bool {
-    ["tok", "secret", "pass", "pwd", "key", "auth", "sess"]
-        .iter()
-        .any(|w| memchr::memmem::find(n.as_bytes(), w.as_bytes()).is_some())
+pub(super) fn may_be_named_for_a_credential(n: &str) -> bool {
+    // One pass over the name (it runs for every header of every message): a fragment can only start at
+    // one of these letters.
+    let b = n.as_bytes();
+    (0..b.len()).any(|i| {
+        let rest = &b[i..];
+        match b[i] {
+            b't' => rest.starts_with(b"tok"),
+            b's' => rest.starts_with(b"secret") || rest.starts_with(b"sess"),
+            b'p' => rest.starts_with(b"pass") || rest.starts_with(b"pwd"),
+            b'k' => rest.starts_with(b"key"),
+            b'a' => rest.starts_with(b"auth"),
+            _ => false,
+        }
+    })
+}
+
+/// The header fields nearly every message carries, by their normalised name: none names a credential
+/// (one `match`, compiled to a length switch and a compare: most fields end here).
+pub fn common_header(n: &str) -> bool {
+    matches!(
+        n,
+        "host"
+            | "useragent"
+            | "accept"
+            | "acceptencoding"
+            | "acceptlanguage"
+            | "connection"
+            | "contenttype"
+            | "contentlength"
+            | "contentencoding"
+            | "transferencoding"
+            | "date"
+            | "server"
+            | "cachecontrol"
+            | "pragma"
+            | "expires"
+            | "lastmodified"
+            | "etag"
+            | "vary"
+            | "location"
+            | "origin"
+            | "ifnonematch"
+            | "ifmodifiedsince"
+            | "upgrade"
+            | "keepalive"
+            | "acceptranges"
+            | "age"
+            | "via"
+    )
 }
 
 /// The general rule's word for header `name` (normalised `n`).
 pub fn header_word(name: &str, n: &str) -> Option<Word> {
-    if !may_be_named_for_a_credential(n) {
+    if common_header(n) || !may_be_named_for_a_credential(n) {
         return None;
     }
     generic::credential_name(name)
@@ -89,8 +135,12 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
     let mut buf = [0u8; 48];
     let mut user: Option<(String, bool)> = None;
     for (name, value) in headers.iter() {
+        // Every user header starts with `X-`: the others are not even normalised.
+        if user.is_some() || !name.as_bytes().first().is_some_and(|c| c.eq_ignore_ascii_case(&b'x')) {
+            continue;
+        }
         let n = norm_buf(name, &mut buf);
-        if USER_HEADERS.contains(&n) && user.is_none() {
+        if USER_HEADERS.contains(&n) {
             let v = String::from_utf8_lossy(&value[trim_range(value, 0..value.len())]).into_owned();
             if !v.is_empty() {
                 user = Some((v, SWIFT_USERS.contains(&n)));
@@ -124,7 +174,7 @@ pub fn detect(headers: &Headers, ts: Timestamp, out: &mut Found) {
             out.push(f.at(span));
             continue;
         }
-        let is_key_header = API_KEY_HEADERS.contains(&n);
+        let is_key_header = !common_header(n) && API_KEY_HEADERS.contains(&n);
         // Most headers are neither key headers nor carriers of a token: decide before converting.
         if !is_key_header && word.is_none() && !could_hold_key(value) {
             continue;

@@ -204,15 +204,50 @@ pub struct PlainVisit {
     pub carried: String,
 }
 
+impl Default for PlainVisit {
+    fn default() -> Self {
+        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+        PlainVisit {
+            ts: Timestamp::ZERO,
+            client: nowhere,
+            server: nowhere,
+            host: String::new(),
+            method: String::new(),
+            carried: String::new(),
+        }
+    }
+}
+
+/// `s` into `out` (emptied first), shortened as [`short`] does: no allocation when it fits the
+/// capacity `out` already has.
+fn set_short(out: &mut String, s: &str, n: usize) {
+    out.clear();
+    if s.len() <= n {
+        out.push_str(s);
+    } else {
+        out.push_str(&short(s, n));
+    }
+}
+
 impl PlainVisit {
     pub fn new(req: &Request, host: &str, client: SocketAddr, server: SocketAddr, findings: &[Finding]) -> PlainVisit {
-        PlainVisit {
-            ts: req.ts,
-            client,
-            server,
-            host: short(host, 255),
-            method: short(&req.method, 16),
-            carried: carried_list(findings),
+        let mut v = PlainVisit::default();
+        v.fill(req, host, client, server, findings);
+        v
+    }
+
+    /// This visit becomes `req`'s, reusing its strings (a plain visit is remembered per request: the
+    /// latest one of each pair).
+    pub fn fill(&mut self, req: &Request, host: &str, client: SocketAddr, server: SocketAddr, findings: &[Finding]) {
+        self.ts = req.ts;
+        self.client = client;
+        self.server = server;
+        set_short(&mut self.host, host, 255);
+        set_short(&mut self.method, &req.method, 16);
+        if carried(findings).next().is_none() {
+            self.carried.clear();
+        } else {
+            self.carried = carried_list(findings);
         }
     }
 
@@ -252,8 +287,51 @@ struct Pair {
     tls: Option<Timestamp>,
     /// The latest plain visit not yet reported (kept for a TLS connection that arrives later in
     /// processing but earlier in capture time: workers of `read --threads N` run at their own pace).
-    plain: Option<Box<PlainVisit>>,
+    /// Inline and without strings: every plain request of every client updates one, so it must not
+    /// allocate (a LAN's clients would otherwise scatter small blocks over the heap).
+    plain: Option<Stored>,
     reported: bool,
+}
+
+/// A plain visit as the table keeps it: the host is the name the pair is keyed by (a late report
+/// names it as the TLS connection did), the client's address is in the key but for its port.
+#[derive(Clone, Debug)]
+struct Stored {
+    ts: Timestamp,
+    client_port: u16,
+    server: SocketAddr,
+    method: [u8; 16],
+    method_len: u8,
+    /// What the request carried: rare (most plain requests carry no credential), allocated then.
+    carried: Option<Box<str>>,
+}
+
+impl Stored {
+    fn of(v: &PlainVisit) -> Stored {
+        let m = v.method.as_bytes();
+        let n = m.len().min(16);
+        let mut method = [0u8; 16];
+        method[..n].copy_from_slice(&m[..n]);
+        Stored {
+            ts: v.ts,
+            client_port: v.client.port(),
+            server: v.server,
+            method,
+            method_len: n as u8,
+            carried: (!v.carried.is_empty()).then(|| v.carried.as_str().into()),
+        }
+    }
+
+    fn visit(&self, client: IpAddr, host: &str) -> PlainVisit {
+        PlainVisit {
+            ts: self.ts,
+            client: SocketAddr::new(client, self.client_port),
+            server: self.server,
+            host: short(host, 255),
+            method: String::from_utf8_lossy(&self.method[..usize::from(self.method_len)]).into_owned(),
+            carried: self.carried.as_deref().unwrap_or_default().to_string(),
+        }
+    }
 }
 
 /// What one call did to the table, for the caller's counters.
@@ -268,15 +346,29 @@ pub struct Touched {
 /// cannot aim collisions), so the table holds no name at all.
 #[derive(Debug)]
 pub struct HstsTracker {
-    pairs: HashMap<(IpAddr, u64), Pair>,
+    /// Keyed by an already keyed hash: ahash, not SipHash, over it (this runs for every plain request).
+    pairs: HashMap<(IpAddr, u64), Pair, ahash::RandomState>,
     order: VecDeque<((IpAddr, u64), u64)>,
     seq: u64,
     keys: ahash::RandomState,
+    /// Where a plain visit is filled before it is kept inline (its strings reused).
+    scratch: PlainVisit,
+    /// Remember plain visits to names not (yet) seen over TLS: only when several workers share the
+    /// table (one engine meets a client's connections in capture order: its TLS connection comes
+    /// first, or HSTS could not have helped). One engine then keeps only names reached over TLS.
+    keep_plain: bool,
 }
 
 impl Default for HstsTracker {
     fn default() -> Self {
-        HstsTracker { pairs: HashMap::new(), order: VecDeque::new(), seq: 0, keys: ahash::RandomState::new() }
+        HstsTracker {
+            pairs: HashMap::with_hasher(ahash::RandomState::new()),
+            order: VecDeque::new(),
+            seq: 0,
+            keys: ahash::RandomState::new(),
+            scratch: PlainVisit::default(),
+            keep_plain: false,
+        }
     }
 }
 
@@ -329,7 +421,10 @@ impl HstsTracker {
             return None;
         }
         p.reported = true;
-        p.plain.take().map(|v| (v.finding(ts), *v))
+        p.plain.take().map(|s| {
+            let v = s.visit(client, sni);
+            (v.finding(ts), v)
+        })
     }
 
     /// A plain-HTTP request to `host` by `visit.client`. Reported when the client reached the name
@@ -340,10 +435,14 @@ impl HstsTracker {
         client: IpAddr,
         host: &str,
         ts: Timestamp,
-        visit: impl FnOnce() -> PlainVisit,
+        visit: impl FnOnce(&mut PlainVisit),
         touched: &mut Touched,
     ) -> Option<(Finding, PlainVisit)> {
         let key = self.key(client, host);
+        if !self.keep_plain && !self.pairs.contains_key(&key) {
+            // Not reached over TLS before: nothing to report, nothing to keep (one engine).
+            return None;
+        }
         let p = self.pair(key, touched);
         if p.reported {
             return None;
@@ -351,12 +450,18 @@ impl HstsTracker {
         if let Some(tls) = p.tls.filter(|t| *t < ts) {
             p.reported = true;
             p.plain = None;
-            let v = visit();
+            let mut v = PlainVisit::default();
+            visit(&mut v);
             return Some((v.finding(tls), v));
         }
-        // The latest visit is the one a TLS connection processed later can be before: keep it.
+        // The latest visit is the one a TLS connection processed later can be before: keep it (filled
+        // in the reused scratch, kept inline: no allocation per request).
         if p.plain.as_ref().is_none_or(|v| ts > v.ts) {
-            p.plain = Some(Box::new(visit()));
+            visit(&mut self.scratch);
+            let stored = Stored::of(&self.scratch);
+            if let Some(p) = self.pairs.get_mut(&key) {
+                p.plain = Some(stored);
+            }
         }
         None
     }
@@ -377,6 +482,12 @@ impl HstsTracker {
 pub struct Shared(Arc<Mutex<HstsTracker>>);
 
 impl Shared {
+    /// Several engines share the table (`read --threads N`): plain visits are remembered for TLS
+    /// connections analysed later.
+    pub fn keep_plain_visits(&self) {
+        self.with(|t| t.keep_plain = true);
+    }
+
     /// Run `f` on the tracker (a poisoned lock is taken as it is: the table holds no invariant a
     /// panic elsewhere could break beyond one pair).
     pub fn with<R>(&self, f: impl FnOnce(&mut HstsTracker) -> R) -> R {
@@ -530,15 +641,18 @@ mod tests {
         let mut touched = Touched::default();
         assert!(t.on_tls(c, "shop.lab", Timestamp::from_secs(10), &mut touched).is_none());
         let (f, v) =
-            t.on_plain(c, "SHOP.lab:80", Timestamp::from_secs(20), || visit(20), &mut touched).expect("reported");
+            t.on_plain(c, "SHOP.lab:80", Timestamp::from_secs(20), |v| *v = visit(20), &mut touched).expect("reported");
         assert_eq!((f.kind, f.class, v.host.as_str()), (LeakKind::HstsMissing, SecretClass::Identifier, "Shop.Lab:80"));
         assert!(f.evidence.contains("shop.lab over HTTPS") && f.evidence.contains(" 10 s later"), "{}", f.evidence);
-        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), || visit(30), &mut touched).is_none(), "once");
+        assert!(
+            t.on_plain(c, "shop.lab", Timestamp::from_secs(30), |v| *v = visit(30), &mut touched).is_none(),
+            "once"
+        );
         // Another client, another name, or plain before TLS: nothing.
-        assert!(t.on_plain(other, "shop.lab", Timestamp::from_secs(20), || visit(20), &mut touched).is_none());
-        assert!(t.on_plain(c, "api.shop.lab", Timestamp::from_secs(20), || visit(20), &mut touched).is_none());
+        assert!(t.on_plain(other, "shop.lab", Timestamp::from_secs(20), |v| *v = visit(20), &mut touched).is_none());
+        assert!(t.on_plain(c, "api.shop.lab", Timestamp::from_secs(20), |v| *v = visit(20), &mut touched).is_none());
         let mut t = HstsTracker::default();
-        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(5), || visit(5), &mut touched).is_none());
+        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(5), |v| *v = visit(5), &mut touched).is_none());
         assert!(
             t.on_tls(c, "shop.lab", Timestamp::from_secs(10), &mut touched).is_none(),
             "first visit plain: HSTS cannot help"
@@ -550,18 +664,36 @@ mod tests {
     fn a_tls_connection_processed_after_a_later_plain_visit_still_reports_it() {
         // `read --threads N`: the plain connection's worker may run ahead of the TLS connection's.
         let c = "10.0.0.1".parse().unwrap();
-        let mut t = HstsTracker::default();
+        let mut t = HstsTracker { keep_plain: true, ..HstsTracker::default() };
         let mut touched = Touched::default();
-        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(20), || visit(20), &mut touched).is_none());
+        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(20), |v| *v = visit(20), &mut touched).is_none());
         let (f, v) = t.on_tls(c, "shop.lab", Timestamp::from_secs(10), &mut touched).expect("reported late");
         assert_eq!((f.kind, v.ts), (LeakKind::HstsMissing, Timestamp::from_secs(20)));
-        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), || visit(30), &mut touched).is_none());
+        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), |v| *v = visit(30), &mut touched).is_none());
         // A first visit before TLS and one after it, both processed before the TLS connection.
-        let mut t = HstsTracker::default();
-        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(5), || visit(5), &mut touched).is_none());
-        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), || visit(30), &mut touched).is_none());
+        let mut t = HstsTracker { keep_plain: true, ..HstsTracker::default() };
+        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(5), |v| *v = visit(5), &mut touched).is_none());
+        assert!(t.on_plain(c, "shop.lab", Timestamp::from_secs(30), |v| *v = visit(30), &mut touched).is_none());
         let (_, v) = t.on_tls(c, "shop.lab", Timestamp::from_secs(10), &mut touched).expect("the later visit");
         assert_eq!(v.ts, Timestamp::from_secs(30));
+    }
+
+    #[test]
+    fn one_engine_keeps_no_plain_visit_to_a_name_it_never_saw_over_tls() {
+        let c = "10.0.0.1".parse().unwrap();
+        let mut t = HstsTracker::default();
+        let mut touched = Touched::default();
+        for i in 0..100 {
+            assert!(
+                t.on_plain(c, &format!("h{i}.lab"), Timestamp::from_secs(2), |v| *v = visit(2), &mut touched).is_none()
+            );
+        }
+        assert!(t.is_empty(), "a LAN's plain traffic costs the table nothing");
+        // Shared by workers, the same visits are kept for a TLS connection analysed later.
+        let shared = Shared::default();
+        shared.keep_plain_visits();
+        shared.with(|t| t.on_plain(c, "h0.lab", Timestamp::from_secs(2), |v| *v = visit(2), &mut touched));
+        assert_eq!(shared.with(|t| t.len()), 1);
     }
 
     #[test]
@@ -574,9 +706,9 @@ mod tests {
         }
         assert_eq!((t.len(), touched.forgotten), (MAX_PAIRS, 10));
         // The oldest were forgotten: a plain visit to one of them is missed; to a recent one, reported.
-        assert!(t.on_plain(c, "h0.lab", Timestamp::from_secs(2), || visit(2), &mut touched).is_none());
+        assert!(t.on_plain(c, "h0.lab", Timestamp::from_secs(2), |v| *v = visit(2), &mut touched).is_none());
         assert!(
-            t.on_plain(c, &format!("h{}.lab", MAX_PAIRS + 9), Timestamp::from_secs(2), || visit(2), &mut touched)
+            t.on_plain(c, &format!("h{}.lab", MAX_PAIRS + 9), Timestamp::from_secs(2), |v| *v = visit(2), &mut touched)
                 .is_some()
         );
     }

@@ -9,7 +9,7 @@
 //! {"id": ..}}`), at medium confidence unless the name is a known token header. Password-named fields
 //! of a response are not walked: a response is not a login.
 
-use super::common::{norm, norm_buf, token_finding, trim_range};
+use super::common::{norm_buf, token_finding, trim_range};
 use super::generic::{self, Word};
 use super::json::{self, Json};
 use super::{Confidence, Field, Found, LeakKind, Span, jwt};
@@ -54,10 +54,12 @@ pub fn detect(resp: &Response, ts: Timestamp, out: &mut Found) {
     let mut buf = [0u8; 48];
     for (i, (name, value)) in resp.headers.iter().enumerate() {
         let n = norm_buf(name, &mut buf);
-        if SKIP.contains(&n) {
+        // A common field (`Content-Type`, `Date`...) names no token: only its value is looked at.
+        let common = super::api_key::common_header(n);
+        if !common && SKIP.contains(&n) {
             continue;
         }
-        match super::api_key::header_word(name, n) {
+        match if common { None } else { super::api_key::header_word(name, n) } {
             Some(Word::Password) | None => {}
             Some(w) => {
                 let r = trim_range(value, 0..value.len());
@@ -136,35 +138,19 @@ pub fn general_key(parent: Option<&str>, key: &str) -> bool {
 }
 
 fn walk(v: &Json, path: &str, parent: Option<&str>, ts: Timestamp, out: &mut Found) {
+    // Runs for every key of every JSON response: the key is normalised on the stack, its path built
+    // only when a finding or a nested value needs it.
+    let mut buf = [0u8; 48];
+    let path_of = |k: &str| {
+        if path.is_empty() { super::common::short(k, 64) } else { format!("{path}.{}", super::common::short(k, 64)) }
+    };
     match v {
         Json::Object(m) => {
             for (k, val) in m {
-                let p = if path.is_empty() {
-                    super::common::short(k, 64)
-                } else {
-                    format!("{path}.{}", super::common::short(k, 64))
-                };
+                let n = norm_buf(k, &mut buf);
+                let listed = TOKEN_KEYS.contains(&n);
                 match val {
-                    Json::Str(s, r) if !TOKEN_KEYS.contains(&norm(k).as_str()) && general_key(parent, k) => {
-                        out.masks.push(Span::new(Field::Body, r.clone()));
-                        if !generic::looks_like_credential(s) && !jwt::is_jwt(s) {
-                            continue;
-                        }
-                        let mut f = token_finding(
-                            LeakKind::LoginResponseToken,
-                            LeakKind::LoginResponseToken,
-                            s,
-                            None,
-                            format!("json field {p}"),
-                            "token handed out in a response body (general rule):",
-                            ts,
-                        );
-                        if !jwt::is_jwt(s) {
-                            f.confidence = f.confidence.min(Confidence::Medium);
-                        }
-                        out.push(f.at(Span::new(Field::Body, r.clone())));
-                    }
-                    Json::Str(s, r) if TOKEN_KEYS.contains(&norm(k).as_str()) => {
+                    Json::Str(s, r) if listed => {
                         out.masks.push(Span::new(Field::Body, r.clone()));
                         if s.len() < 8 || s.contains(char::is_whitespace) {
                             continue;
@@ -174,13 +160,37 @@ fn walk(v: &Json, path: &str, parent: Option<&str>, ts: Timestamp, out: &mut Fou
                             LeakKind::LoginResponseToken,
                             s,
                             None,
-                            format!("json field {p}"),
+                            format!("json field {}", path_of(k)),
                             "token handed out in a response body:",
                             ts,
                         );
                         out.push(f.at(Span::new(Field::Body, r.clone())));
                     }
-                    _ => walk(val, &p, Some(k), ts, out),
+                    // The general rule: a key named for a credential, or a `value`/`id` under one.
+                    Json::Str(s, r)
+                        if (super::api_key::may_be_named_for_a_credential(n) || matches!(n, "value" | "id"))
+                            && general_key(parent, k) =>
+                    {
+                        out.masks.push(Span::new(Field::Body, r.clone()));
+                        if !generic::looks_like_credential(s) && !jwt::is_jwt(s) {
+                            continue;
+                        }
+                        let mut f = token_finding(
+                            LeakKind::LoginResponseToken,
+                            LeakKind::LoginResponseToken,
+                            s,
+                            None,
+                            format!("json field {}", path_of(k)),
+                            "token handed out in a response body (general rule):",
+                            ts,
+                        );
+                        if !jwt::is_jwt(s) {
+                            f.confidence = f.confidence.min(Confidence::Medium);
+                        }
+                        out.push(f.at(Span::new(Field::Body, r.clone())));
+                    }
+                    Json::Object(_) | Json::Array(_) => walk(val, &path_of(k), Some(k), ts, out),
+                    _ => {}
                 }
             }
         }

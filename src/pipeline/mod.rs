@@ -731,13 +731,7 @@ impl Messages<'_> {
         let mut touched = detect::fixes::Touched::default();
         let findings = &self.det.found.findings;
         let got = self.det.fixes.with(|t| {
-            t.on_plain(
-                client.ip(),
-                host,
-                req.ts,
-                || detect::fixes::PlainVisit::new(req, host, client, server, findings),
-                &mut touched,
-            )
+            t.on_plain(client.ip(), host, req.ts, |v| v.fill(req, host, client, server, findings), &mut touched)
         });
         self.hsts_record(got, touched);
     }

@@ -212,6 +212,11 @@ impl Sharded {
         let mut wcfg = cfg.clone();
         wcfg.reassembly.max_flows = (cfg.reassembly.max_flows / n).max(1);
         wcfg.max_alerts = Some((max_alerts / n).max(1));
+        // Workers run at their own pace: a client's TLS connection may be analysed after its later
+        // plain visit, which the HSTS rule must then remember.
+        if n > 1 {
+            wcfg.fixes.keep_plain_visits();
+        }
         let mut workers = Vec::with_capacity(n);
         for w in 0..n {
             let (tx, rx) = bounded::<Msg>(IN_FLIGHT);
