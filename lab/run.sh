@@ -3,7 +3,8 @@
 #
 #   lab/run.sh            victim uses plain HTTP and FTP: plainsight shows every password and token, live
 #   lab/run.sh --https    the same victim over HTTPS and FTP over TLS: plainsight sees only TLS
-#   lab/run.sh --clean    remove what a killed lab left behind
+#   lab/run.sh --clean    remove what a killed lab left behind (namespaces, key material), and say what
+#   lab/run.sh --help     this text
 #
 # A private network in two namespaces joined by a veth pair (nothing leaves the machine): the shop
 # (lab/shop.py, issues a JWT at login) and its FTP server for order reports (lab/ftpd.py, pyftpdlib)
@@ -15,7 +16,27 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 PREFIX=pslab
 source "$ROOT/captures/gen/netns.sh"
-if [[ "${1:-}" == "--clean" ]]; then netns_down; exit 0; fi
+case "${1:-}" in
+    -h | --help)
+        sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    --clean)
+        if [[ $(id -u) -ne 0 ]]; then exec sudo "$0" "$@"; fi
+        removed=()
+        for ns in "$SRV" "$CLI"; do
+            ip netns list 2>/dev/null | grep -qw "$ns" && removed+=("network namespace $ns")
+        done
+        netns_down
+        # A killed run leaves its temporary directory (the TLS key among others) behind.
+        for d in /tmp/plainsight-lab.*; do
+            [[ -d $d ]] || continue
+            rm -rf "$d" && removed+=("temporary files and key material $d")
+        done
+        if ((${#removed[@]} == 0)); then echo "lab: nothing to remove"; else printf 'lab: removed %s\n' "${removed[@]}"; fi
+        exit 0
+        ;;
+esac
 if [[ $(id -u) -ne 0 ]]; then exec sudo "$0" "$@"; fi
 MODE=http; [[ "${1:-}" == "--https" ]] && MODE=https
 
@@ -29,7 +50,7 @@ done
 BIN="$ROOT/target/release/plainsight"
 [[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release --quiet)
 
-WORK="$(mktemp -d)"
+WORK="$(mktemp -d /tmp/plainsight-lab.XXXXXX)"
 trap 'netns_down; rm -rf "$WORK"' EXIT
 netns_up
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.lab" -addext "subjectAltName=DNS:shop.lab" \
@@ -43,7 +64,8 @@ else
     $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 >/dev/null 2>&1 &
 fi
 wait_http http://10.77.0.2/ready
-# The victim resolves shop.lab through its own hosts file (a mount namespace of its own).
-$C unshare -m sh -c "mount --bind '$WORK/hosts' /etc/hosts && exec python3 '$HERE/victim.py' '$MODE://shop.lab'" 2>/dev/null &
+# The victim resolves shop.lab through its own hosts file (a mount namespace of its own). It starts
+# two seconds after the sniffer below, so the class sees its very first login.
+(sleep 2; exec $C unshare -m sh -c "mount --bind '$WORK/hosts' /etc/hosts && exec python3 '$HERE/victim.py' '$MODE://shop.lab'") 2>/dev/null &
 # plainsight in the server's namespace, on the shop's side of the link.
 $S "$BIN" live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443 or tcp port 21' "${@:2}"
