@@ -64,3 +64,13 @@ fn an_snmp_v1_community_is_replayed_with_v1_and_a_v2c_one_with_v2c() {
     assert_eq!(seen, truth("snmp").len());
     assert!(alerts.iter().any(|a| a["location"] == "community v1"), "the capture has a v1 community");
 }
+
+#[test]
+fn a_token_in_a_redirect_is_replayed_at_the_location_it_was_sent_to_query_and_all() {
+    let alerts = alerts_of(&capture("kinds.pcap"), &["--reveal"]);
+    let a =
+        alerts.iter().find(|a| a["location"].as_str().unwrap().starts_with("header Location")).expect("location token");
+    let secret = a["secret"].as_str().unwrap();
+    assert!(truth("kinds").iter().any(|l| l["secret"] == secret), "the generator sent it");
+    assert_eq!(a["replay"].as_str().unwrap(), format!("curl 'http://shop.lab/cb?token={secret}'"));
+}

@@ -256,6 +256,12 @@ impl Alert {
             LeakKind::FormLogin | LeakKind::JsonLogin => {
                 format!("log in at http://{host}{path} as {} with password {}", q(&user), q(&secret))
             }
+            // A token in a redirect: the URL the `Location` header sent the browser to, query and all
+            // (from the excerpt, whose token is a slot rendered as everything else is).
+            LeakKind::UrlToken if self.location.starts_with("header Location") => {
+                let target = self.location_target(reveal).unwrap_or(url);
+                format!("curl {}", q(&target))
+            }
             LeakKind::UrlToken => format!("curl {}", q(&url)),
             LeakKind::HttpProxyBasic => {
                 format!("curl -x {} 'http://example.com/'", q(&format!("http://{user}:{secret}@{}", self.server)))
@@ -293,6 +299,22 @@ impl Alert {
             }
             _ => self.login_replay(&user, &secret),
         }
+    }
+
+    /// The absolute URL of the `Location` header in the excerpt (a relative one on this alert's host).
+    fn location_target(&self, reveal: Reveal) -> Option<String> {
+        let line = self
+            .excerpt
+            .iter()
+            .map(|l| l.render(reveal))
+            .find(|l| l.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("location:")))?;
+        let value = line[9..].trim();
+        if value.contains("://") {
+            return Some(value.to_string());
+        }
+        let host = self.host.clone().unwrap_or_else(|| self.server.to_string());
+        let sep = if value.starts_with('/') { "" } else { "/" };
+        Some(format!("http://{host}{sep}{value}"))
     }
 
     /// The replay of a login of another protocol: the client command that logs in with it.
