@@ -35,7 +35,7 @@ fn sev_short(s: Severity) -> &'static str {
 
 /// Time of day (UTC) of a capture timestamp.
 fn clock(a: &Alert) -> String {
-    let t = a.first_seen.rfc3339();
+    let t = a.last_seen.rfc3339();
     t.get(11..19).unwrap_or("").to_string()
 }
 
