@@ -5,6 +5,13 @@
 #   lab/run.sh --https    the same victim over HTTPS and FTP over TLS: plainsight sees only TLS
 #   lab/run.sh --clean    remove what a killed lab left behind (namespaces, key material), and say what
 #   lab/run.sh --help     this text
+#   lab/run.sh --no-tui --duration N [--https]   the same as lines, for N seconds (scripted classes, tests)
+#   Other arguments go to plainsight (e.g. --alerts FILE).
+#
+# The lab's attacker (lab/attacker.py, in the victim's namespace) replays each newly stolen token or
+# session cookie once against the shop and prints what came back (`replay <kind> <user> -> HTTP
+# <status>: ...`): in the terminal UI's run these lines are printed when the UI is quit; over --https
+# there is nothing to replay, and the lab says so.
 #
 # A private network in two namespaces joined by a veth pair (nothing leaves the machine): the shop
 # (lab/shop.py, issues a JWT at login) and its FTP server for order reports (lab/ftpd.py, pyftpdlib)
@@ -38,7 +45,18 @@ case "${1:-}" in
         ;;
 esac
 if [[ $(id -u) -ne 0 ]]; then exec sudo "$0" "$@"; fi
-MODE=http; [[ "${1:-}" == "--https" ]] && MODE=https
+MODE=http; TUI=1; DURATION=""; ALERTS=""; EXTRA=()
+while (($#)); do
+    case "$1" in
+        --https) MODE=https ;;
+        http) ;;
+        --no-tui) TUI=0 ;;
+        --duration) DURATION="$2"; shift ;;
+        --alerts) ALERTS="$2"; shift ;;
+        *) EXTRA+=("$1") ;;
+    esac
+    shift
+done
 
 "$ROOT/captures/gen/setup.sh"
 "$ROOT/scripts/deps.sh"
@@ -47,7 +65,8 @@ for p in python3-pyftpdlib python3-openssl; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
 done
-BIN="$ROOT/target/release/plainsight"
+# PLAINSIGHT_BIN: a binary already built (the tests pass theirs); otherwise the release build.
+BIN="${PLAINSIGHT_BIN:-$ROOT/target/release/plainsight}"
 [[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release --quiet)
 
 WORK="$(mktemp -d /tmp/plainsight-lab.XXXXXX)"
@@ -67,5 +86,31 @@ wait_http http://10.77.0.2/ready
 # The victim resolves shop.lab through its own hosts file (a mount namespace of its own). It starts
 # two seconds after the sniffer below, so the class sees its very first login.
 (sleep 2; exec $C unshare -m sh -c "mount --bind '$WORK/hosts' /etc/hosts && exec python3 '$HERE/victim.py' '$MODE://shop.lab'") 2>/dev/null &
+VICTIM=$!
+# The attacker reads what plainsight steals (the alert file, secrets in full) and replays it; its lines
+# go to a file, and to the terminal too when there is no UI on it.
+ALERTS="${ALERTS:-$WORK/alerts.jsonl}"
+REPLAYS="$WORK/replays.txt"
+if ((TUI)); then
+    $C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab > "$REPLAYS" 2>/dev/null &
+else
+    ($C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab | tee "$REPLAYS") 2>/dev/null &
+fi
+ATTACKER=$!
 # plainsight in the server's namespace, on the shop's side of the link.
-$S "$BIN" live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443 or tcp port 21' "${@:2}"
+ARGS=(live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443 or tcp port 21' --alerts "$ALERTS")
+((TUI)) || ARGS+=(--no-tui)
+[[ -n $DURATION ]] && ARGS+=(--duration "$DURATION")
+$S "$BIN" "${ARGS[@]}" "${EXTRA[@]}" || true
+sleep 0.5
+# The attacker's last replays are in; stop it quietly (no job notice on the class's terminal).
+ip netns pids "$CLI" 2>/dev/null | xargs -r kill 2>/dev/null || true
+wait "$ATTACKER" "$VICTIM" 2>/dev/null || true
+if ((TUI)) && [[ -s $REPLAYS ]]; then echo; echo "What the attacker replayed:"; cat "$REPLAYS"; fi
+if ! grep -qs '^replay ' "$REPLAYS"; then
+    if [[ $MODE == https ]]; then
+        echo "replay: nothing to replay: every credential crossed inside TLS"
+    else
+        echo "replay: nothing stolen yet to replay"
+    fi
+fi

@@ -40,6 +40,23 @@ def session_for(user):
     return "sess-" + hashlib.sha256(user.encode()).hexdigest()[:24]
 
 
+def token_user(token):
+    """The user of a token this shop issued and that has not expired (its signature checked), or None."""
+    try:
+        header, payload, sig = token.split(".")
+        want = b64u(hmac.new(SIGNING_KEY, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(sig, want):
+            return None
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return claims["sub"] if claims.get("exp", 0) > time.time() else None
+    except (ValueError, KeyError):
+        return None
+
+
+# Session cookies handed out at login: value -> user.
+SESSIONS = {}
+
+
 LOGIN_PAGE = b"""<!doctype html><html><head><title>Shop login</title></head><body>
 <h1>Sign in</h1><p>Enter your password. Your session token is kept in a cookie; API clients send
 a Bearer token in the Authorization header.</p>
@@ -100,9 +117,16 @@ class Shop(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(raw.decode(errors="replace"))
         return q.get("username", [""])[0], q.get("password", [""])[0]
 
-    def bearer_ok(self):
+    def bearer_user(self):
         a = self.headers.get("Authorization", "")
-        return a.lower().startswith("bearer ") and len(a) > 20
+        return token_user(a[7:].strip()) if a.lower().startswith("bearer ") else None
+
+    def session_user(self):
+        for part in self.headers.get("Cookie", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == "session" and value in SESSIONS:
+                return SESSIONS[value]
+        return None
 
     def do_GET(self):
         path, _, query = self.path.partition("?")
@@ -112,10 +136,18 @@ class Shop(BaseHTTPRequestHandler):
             return self.send(200, DOCS_PAGE, "text/html")
         if path.startswith("/static/"):
             return self.send(200, b"body{color:#222}" * 40, "text/css")
-        if path in ("/api/orders", "/api/profile"):
-            if not self.bearer_ok():
+        if path == "/api/orders":
+            # Whoever holds a valid token is its user: the server cannot tell a thief from the victim.
+            user = self.bearer_user()
+            if not user:
                 return self.send(401, b'{"error":"missing token"}', headers=[("WWW-Authenticate", "Bearer")])
-            return self.send(200, json.dumps({"orders": [{"id": 1, "item": "lamp"}]}).encode())
+            return self.send(200, json.dumps({"user": user, "orders": [{"id": 1, "item": "lamp"}]}).encode())
+        if path == "/api/profile":
+            # The browser's session cookie works as well as the token.
+            user = self.bearer_user() or self.session_user()
+            if not user:
+                return self.send(401, b'{"error":"not signed in"}', headers=[("WWW-Authenticate", "Bearer")])
+            return self.send(200, json.dumps({"user": user, "email": f"{user}@shop.lab"}).encode())
         if path == "/admin":
             want = "Basic " + base64.b64encode(f"{ADMIN[0]}:{ADMIN[1]}".encode()).decode()
             if self.headers.get("Authorization") != want:
@@ -143,6 +175,7 @@ class Shop(BaseHTTPRequestHandler):
                 return self.send(401, b'{"error":"bad credentials"}')
             token = jwt_for(user, ["customer"], "orders:read profile")
             body = json.dumps({"token": token, "user": user}).encode()
+            SESSIONS[session_for(user)] = user
             cookie = ("Set-Cookie", f"session={session_for(user)}; Path=/; HttpOnly")
             return self.send(200, body, headers=[cookie], chunked_gzip="gz=1" in query)
         if path == "/oauth/token":

