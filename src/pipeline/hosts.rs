@@ -1,6 +1,8 @@
-//! The hosts view: for each server, did it receive credentials in the clear, does it redirect HTTP to
-//! HTTPS, how much of its traffic was TLS. Keyed by name (Host header or SNI) so that the HTTP and TLS
-//! sides of one site meet; by address when no name is known.
+//! The hosts view: for each service, did it receive credentials in the clear, does it redirect HTTP to
+//! HTTPS, how much of its traffic was TLS. A web site is keyed by name (Host header or SNI) so that the
+//! HTTP and TLS sides of one site meet (by address when no name is known); every other service by its
+//! address, port and protocol, so that FTP, POP3 and IMAP on one host are rows of their own, each with
+//! its own TLS share.
 //!
 //! Bounded: at most [`MAX_HOSTS`] entries; past it, new hosts are counted in `dropped` only.
 
@@ -15,6 +17,8 @@ pub const MAX_HOSTS: usize = 4096;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HostStats {
     pub name: String,
+    /// `http` for a web site (its HTTP and TLS sides), else the protocol (`ftp`, `imap`, `snmp`...).
+    pub service: String,
     pub addr: Option<SocketAddr>,
     pub http_requests: u64,
     pub credentials: u64,
@@ -38,7 +42,11 @@ impl HostTable {
             self.dropped += 1;
             return None;
         }
-        let e = self.hosts.entry(key.clone()).or_insert_with(|| HostStats { name: key, ..HostStats::default() });
+        let e = self.hosts.entry(key.clone()).or_insert_with(|| HostStats {
+            name: key,
+            service: "http".into(),
+            ..HostStats::default()
+        });
         if e.addr.is_none() {
             e.addr = Some(addr);
         }
@@ -61,6 +69,35 @@ impl HostTable {
     }
     pub fn on_tls(&mut self, sni: Option<&str>, server: SocketAddr) {
         if let Some(e) = self.entry(sni, server) {
+            e.tls_flows += 1;
+        }
+    }
+
+    /// The row of a service other than the web: its address, port and protocol.
+    fn service(&mut self, server: SocketAddr, proto: &str) -> Option<&mut HostStats> {
+        let key = format!("{server}/{proto}");
+        if !self.hosts.contains_key(&key) && self.hosts.len() >= MAX_HOSTS {
+            self.dropped += 1;
+            return None;
+        }
+        Some(self.hosts.entry(key).or_insert_with(|| HostStats {
+            name: server.ip().to_string(),
+            service: proto.to_string(),
+            addr: Some(server),
+            ..HostStats::default()
+        }))
+    }
+
+    /// Credentials of another protocol crossed in clear to `server`.
+    pub fn on_login(&mut self, server: SocketAddr, proto: &str, n: u64) {
+        if let Some(e) = self.service(server, proto) {
+            e.credentials += n;
+        }
+    }
+
+    /// A session of another protocol went TLS (STARTTLS and the like) before any login.
+    pub fn on_service_tls(&mut self, server: SocketAddr, proto: &str) {
+        if let Some(e) = self.service(server, proto) {
             e.tls_flows += 1;
         }
     }
@@ -103,6 +140,25 @@ mod tests {
         let v = t.sorted();
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].http_requests, v[0].credentials, v[0].tls_flows), (1, 2, 1));
+    }
+
+    #[test]
+    fn services_of_one_host_are_rows_of_their_own_with_their_own_tls_share() {
+        let mut t = HostTable::default();
+        let ip = |p: u16| SocketAddr::from(([10, 77, 0, 2], p));
+        t.on_request(Some("shop.lab"), ip(80));
+        t.on_credentials(Some("shop.lab"), ip(80), 3);
+        t.on_login(ip(21), "ftp", 2);
+        t.on_login(ip(110), "pop3", 1);
+        t.on_service_tls(ip(143), "imap");
+        t.on_login(ip(143), "imap", 1);
+        let v = t.sorted();
+        let row = |svc: &str| v.iter().find(|h| h.service == svc).unwrap_or_else(|| panic!("{svc}: {v:?}"));
+        assert_eq!(v.len(), 4);
+        assert_eq!((row("http").credentials, row("http").addr), (3, Some(ip(80))));
+        assert_eq!((row("ftp").credentials, row("ftp").tls_flows, row("ftp").addr), (2, 0, Some(ip(21))));
+        assert_eq!((row("imap").credentials, row("imap").tls_flows), (1, 1));
+        assert_eq!(row("pop3").name, "10.77.0.2");
     }
 
     #[test]

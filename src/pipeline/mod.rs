@@ -120,7 +120,7 @@ impl Det {
             if self.found.is_empty() {
                 continue;
             }
-            self.hosts.on_credentials(None, sl.server, self.found.findings.len() as u64);
+            self.hosts.on_login(sl.server, "snmp", self.found.findings.len() as u64);
             let ctx = context(
                 &self.capture,
                 sl.login.ts,
@@ -342,7 +342,14 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 state.http.on_data(http, from, data, ts, &mut m);
             }
             App::Proto(pc) => {
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, stats, sink: &mut *self.sink };
+                let mut out = ProtoOut {
+                    det,
+                    flow,
+                    proto: pc.proto(),
+                    tls_counted: &mut state.tls_counted,
+                    stats,
+                    sink: &mut *self.sink,
+                };
                 pc.on_data(from, data, ts, &mut out);
             }
             App::Ignored => {}
@@ -388,8 +395,14 @@ impl StreamHandler<FlowState> for Driver<'_> {
                         // The HTTP parser saw nothing of its own: free what it buffered.
                         state.http = HttpConnection::default();
                         let mut pc = Box::new(proto::Conn::new(p));
-                        let mut out =
-                            ProtoOut { det, flow, tls_counted: &mut state.tls_counted, stats, sink: &mut *self.sink };
+                        let mut out = ProtoOut {
+                            det,
+                            flow,
+                            proto: p,
+                            tls_counted: &mut state.tls_counted,
+                            stats,
+                            sink: &mut *self.sink,
+                        };
                         for (side, bytes) in &chunks {
                             pc.on_data(*side, bytes, ts, &mut out);
                         }
@@ -462,7 +475,14 @@ impl StreamHandler<FlowState> for Driver<'_> {
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(pc) => {
-                let mut out = ProtoOut { det, flow, tls_counted: &mut state.tls_counted, stats, sink: &mut *self.sink };
+                let mut out = ProtoOut {
+                    det,
+                    flow,
+                    proto: pc.proto(),
+                    tls_counted: &mut state.tls_counted,
+                    stats,
+                    sink: &mut *self.sink,
+                };
                 pc.on_close(ts, &mut out);
             }
             App::Ignored => {}
@@ -494,6 +514,8 @@ impl StreamHandler<FlowState> for Driver<'_> {
 struct ProtoOut<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
+    /// The connection's protocol (its row in the hosts view).
+    proto: proto::Proto,
     tls_counted: &'a mut bool,
     stats: &'a mut EngineStats,
     sink: &'a mut dyn AlertSink,
@@ -508,7 +530,7 @@ impl ProtoOut<'_> {
             return;
         }
         let server = self.flow.server;
-        det.hosts.on_credentials(None, server, det.found.findings.len() as u64);
+        det.hosts.on_login(server, login.proto.as_str(), det.found.findings.len() as u64);
         // The transcript as the parser built it: every credential of the connection a slot.
         let ctx = context(&det.capture, login.ts, self.flow.client, server, None, None, None, login.transcript);
         for f in &det.found.findings {
@@ -527,7 +549,7 @@ impl proto::LoginSink for ProtoOut<'_> {
         if !*self.tls_counted {
             *self.tls_counted = true;
             self.det.tls_flows += 1;
-            self.det.hosts.on_tls(None, self.flow.server);
+            self.det.hosts.on_service_tls(self.flow.server, self.proto.as_str());
         }
     }
 

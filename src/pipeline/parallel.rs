@@ -389,8 +389,15 @@ impl Sharded {
         for mut e in engines {
             stats.merge(&e.stats());
             for h in e.hosts().sorted() {
-                let m = hosts.entry(h.name.clone()).or_insert_with(|| HostStats {
+                // One row per service: a web site by name, another service by address and protocol.
+                let key = if h.service == "http" {
+                    h.name.clone()
+                } else {
+                    format!("{}/{}", h.addr.map(|a| a.to_string()).unwrap_or_default(), h.service)
+                };
+                let m = hosts.entry(key).or_insert_with(|| HostStats {
                     name: h.name.clone(),
+                    service: h.service.clone(),
                     addr: h.addr,
                     ..HostStats::default()
                 });

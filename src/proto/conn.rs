@@ -30,6 +30,7 @@ pub const MAX_HELD: usize = 8;
 
 /// A connection of one of the other protocols.
 pub struct Conn {
+    proto: Proto,
     session: Box<dyn Session + Send>,
     window: VecDeque<Attempt>,
 }
@@ -46,7 +47,12 @@ struct Attempt {
 
 impl Conn {
     pub fn new(p: Proto) -> Conn {
-        Conn { session: session(p), window: VecDeque::new() }
+        Conn { proto: p, session: session(p), window: VecDeque::new() }
+    }
+
+    /// The protocol this connection speaks.
+    pub fn proto(&self) -> Proto {
+        self.proto
     }
 
     pub fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {

@@ -455,18 +455,29 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let rows: Vec<TRow> = hosts
         .iter()
         .map(|h| {
-            let share = (h.tls_flows * 100).checked_div(h.tls_flows + h.http_requests).unwrap_or(0);
+            // TLS share of the service: its TLS connections against what crossed in clear (requests for
+            // a web site, logins for another service).
+            let clear = if h.service == "http" { h.http_requests } else { h.credentials };
+            let share = (h.tls_flows * 100).checked_div(h.tls_flows + clear).unwrap_or(0);
             let creds = Cell::from(h.credentials.to_string()).style(if h.credentials > 0 {
                 sev_style(Severity::Critical)
             } else {
                 Style::default()
             });
+            let web = h.service == "http";
             TRow::new(vec![
                 Cell::from(clean(&h.name, term::HOST)),
+                Cell::from(clean(&h.service, term::NAME)),
                 Cell::from(h.addr.map(|a| a.to_string()).unwrap_or_default()),
-                Cell::from(h.http_requests.to_string()),
+                Cell::from(if web { h.http_requests.to_string() } else { "-".into() }),
                 creds,
-                Cell::from(if h.https_redirects > 0 { "yes" } else { "no" }),
+                Cell::from(if !web {
+                    "-"
+                } else if h.https_redirects > 0 {
+                    "yes"
+                } else {
+                    "no"
+                }),
                 Cell::from(h.tls_flows.to_string()),
                 Cell::from(format!("{share}%")),
             ])
@@ -476,20 +487,27 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         rows,
         [
             Constraint::Fill(2),
+            Constraint::Length(10),
             Constraint::Length(22),
             Constraint::Length(6),
             Constraint::Length(6),
-            Constraint::Length(9),
+            Constraint::Length(8),
             Constraint::Length(5),
-            Constraint::Length(6),
+            Constraint::Length(5),
         ],
     )
     .header(
-        TRow::new(vec!["Host", "Address", "HTTP", "Creds", "->HTTPS", "TLS", "TLS%"])
+        TRow::new(vec!["Host", "Service", "Address", "HTTP", "Creds", "->HTTPS", "TLS", "TLS%"])
             .style(Style::default().add_modifier(Modifier::UNDERLINED)),
     )
-    .block(Block::default().borders(Borders::ALL).title(" Hosts: credentials in clear, HTTPS redirects, TLS share "));
-    f.render_widget(table, area);
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(" Hosts: one row per service, credentials in clear, HTTPS redirects, TLS share (Enter: its leaks) "),
+    )
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut ts = TableState::default().with_selected(Some(st.host_selected.min(hosts.len() - 1)));
+    f.render_stateful_widget(table, area, &mut ts);
 }
 
 fn draw_help(f: &mut Frame<'_>, area: Rect) {

@@ -96,6 +96,8 @@ pub struct UiState {
     /// Index into [`UiState::visible`].
     pub selected: usize,
     pub view: View,
+    /// The row selected in the hosts view (Enter shows that service's leaks).
+    pub host_selected: usize,
     /// First line of the detail view shown (arrows, PgUp/PgDn, Home/End scroll it).
     pub detail_scroll: u16,
     /// How far the detail can scroll at the size it was last drawn (set by the renderer: the wrapped
@@ -135,6 +137,7 @@ impl UiState {
             filter_editing: false,
             selected: 0,
             view: View::Leaks,
+            host_selected: 0,
             detail_scroll: 0,
             detail_max: std::cell::Cell::new(0),
             reveal,
@@ -335,6 +338,25 @@ impl UiState {
             KeyCode::Enter if self.view == View::Leaks && self.selected_row().is_some() => {
                 self.view = View::Detail;
                 self.detail_scroll = 0;
+            }
+            // The hosts view: a service is selected, Enter shows its leaks.
+            KeyCode::Down | KeyCode::Char('j') if self.view == View::Hosts => {
+                self.host_selected = (self.host_selected + 1).min(self.stats.hosts.len().saturating_sub(1));
+            }
+            KeyCode::Up | KeyCode::Char('k') if self.view == View::Hosts => {
+                self.host_selected = self.host_selected.saturating_sub(1)
+            }
+            KeyCode::Enter if self.view == View::Hosts => {
+                if let Some(h) = self.stats.hosts.get(self.host_selected) {
+                    // A web site's leaks carry its name; another service's its address and port.
+                    self.filter = if h.service == "http" {
+                        h.name.chars().take(64).collect()
+                    } else {
+                        h.addr.map(|a| a.to_string()).unwrap_or_default()
+                    };
+                    self.view = View::Leaks;
+                    self.selected = 0;
+                }
             }
             // The detail scrolls; moving between leaks is the table's.
             KeyCode::Down | KeyCode::Char('j') if self.view == View::Detail => self.scroll(1),

@@ -78,14 +78,24 @@ fn state(reveal: Reveal) -> UiState {
     let mut m = StatsMsg { elapsed: 1.0, input_bytes: 1_000_000, ..StatsMsg::default() };
     m.snapshot.engine.packets = 1000;
     m.snapshot.engine.tls_flows = 2;
-    m.hosts = vec![HostStats {
-        name: "shop.lab".into(),
-        addr: Some("10.77.0.2:80".parse().unwrap()),
-        http_requests: 7,
-        credentials: 3,
-        https_redirects: 0,
-        tls_flows: 2,
-    }];
+    m.hosts = vec![
+        HostStats {
+            name: "shop.lab".into(),
+            service: "http".into(),
+            addr: Some("10.77.0.2:80".parse().unwrap()),
+            http_requests: 7,
+            credentials: 3,
+            https_redirects: 0,
+            tls_flows: 2,
+        },
+        HostStats {
+            name: "10.77.0.2".into(),
+            service: "ftp".into(),
+            addr: Some("10.77.0.2:21".parse().unwrap()),
+            credentials: 2,
+            ..HostStats::default()
+        },
+    ];
     st.apply(UiEvent::Stats(Box::new(m)));
     st
 }
@@ -433,4 +443,26 @@ fn without_colour_the_whole_selected_row_is_reversed_and_crit_and_high_still_dif
     let (crit, high) = (sev(row_y), sev(row_y + 1));
     assert!(crit.contains(Modifier::UNDERLINED) && !high.contains(Modifier::UNDERLINED), "{crit:?} {high:?}");
     assert!(high.contains(Modifier::BOLD));
+}
+
+#[test]
+fn the_hosts_view_has_a_row_per_service_and_enter_shows_that_services_leaks() {
+    let mut st = state(Reveal::Redacted);
+    let mut ftp = alert(5, LeakKind::FtpLogin, SecretClass::Password, PASSWORD, Some("alice"), "/");
+    ftp.server = "10.77.0.2:21".parse().unwrap();
+    st.apply(UiEvent::NewAlert(Box::new(ftp)));
+    st.key(KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(st.view, View::Hosts);
+    let s = screen(&st, 120, 24);
+    assert!(s.contains("Service"), "{s}");
+    let web = s.lines().find(|l| l.contains("shop.lab")).unwrap();
+    let ftp_row = s.lines().find(|l| l.contains("10.77.0.2:21")).unwrap();
+    assert!(web.contains("http") && web.contains("22%"), "7 requests, 2 TLS: {web}");
+    assert!(ftp_row.contains("ftp") && ftp_row.contains("0%"), "{ftp_row}");
+    // Down to the FTP service, Enter: its leaks only.
+    st.key(KeyCode::Down, KeyModifiers::NONE);
+    st.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(st.view, View::Leaks);
+    let shown: Vec<LeakKind> = st.visible().iter().map(|r| r.alert.kind).collect();
+    assert_eq!(shown, [LeakKind::FtpLogin]);
 }
