@@ -83,6 +83,7 @@ pub fn draw(f: &mut Frame<'_>, st: &UiState) {
         View::Leaks => draw_leaks(f, body, st),
         View::Detail => draw_detail(f, body, st),
         View::Hosts => draw_hosts(f, body, st),
+        View::Story => draw_story(f, body, st),
         View::Help => draw_help(f, body),
     }
     draw_footer(f, footer, st);
@@ -510,6 +511,73 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     f.render_stateful_widget(table, area, &mut ts);
 }
 
+/// The story view: login -> token handed out -> every request that replayed it, with times and the
+/// replay window left. Secrets appear only as their fingerprints; every field through [`clean`].
+fn draw_story(f: &mut Frame<'_>, area: Rect, st: &UiState) {
+    let stories = st.stories();
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = Vec::new();
+    if stories.is_empty() {
+        lines.push(Line::raw(
+            "No token handed out in clear yet (a login response's token, a Set-Cookie without Secure).",
+        ));
+    }
+    let at = |a: &Alert| {
+        let host = clean(a.host.as_deref().unwrap_or(""), term::HOST);
+        let path = clean(&a.shown_path(st.reveal).unwrap_or_default(), term::PATH);
+        format!("{} {host}{path}", a.method.as_deref().unwrap_or("-"))
+    };
+    for s in &stories {
+        let t = &s.token.alert;
+        if let Some(l) = s.login {
+            let a = &l.alert;
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} login   ", clock(a)), bold),
+                Span::raw(format!(
+                    "{} {} as {} from {}",
+                    a.kind.as_str(),
+                    at(a),
+                    clean(&a.shown_user(st.reveal).unwrap_or_default(), term::USER),
+                    a.client
+                )),
+            ]));
+        }
+        let left = match st.left(s.token) {
+            Some(l) if l > 0 => format!(", replayable for {} more", short_dur(l)),
+            Some(_) => ", expired".into(),
+            None => String::new(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}  └ token ", clock(t)), bold),
+            Span::raw(format!("{} {} fp {}{left}", t.kind.as_str(), at(t), t.secret.fingerprint())),
+        ]));
+        if s.replays.is_empty() {
+            lines.push(Line::styled("            └ not seen reused yet", Style::default().fg(Color::DarkGray)));
+        }
+        for r in &s.replays {
+            let a = &r.alert;
+            lines.push(Line::from(vec![
+                Span::styled(format!("{}     └ reused ", clock(a)), sev_style(a.severity)),
+                Span::raw(format!("{}x {} {} from {}", a.count, a.kind.as_str(), at(a), a.client)),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let inner_h = area.height.saturating_sub(2);
+    let total = p.line_count(area.width.saturating_sub(2));
+    let max = u16::try_from(total.saturating_sub(usize::from(inner_h))).unwrap_or(u16::MAX);
+    st.detail_max.set(max);
+    f.render_widget(
+        p.scroll((st.detail_scroll.min(max), 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Story: login -> token handed out -> every request that reused it (Tab: next view) "),
+        ),
+        area,
+    );
+}
+
 fn draw_help(f: &mut Frame<'_>, area: Rect) {
     let text = vec![
         Line::from("q / Ctrl-C  quit                 p      pause / resume updates"),
@@ -518,7 +586,7 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
         Line::from("/           filter (type, Enter) Esc    back / clear the filter"),
         Line::from("s           sort: severity, time, count, kind, server, user, status   r reverse"),
         Line::from("w           save the report to a file"),
-        Line::from("Tab         switch Leaks / Hosts ?      this help"),
+        Line::from("Tab         Leaks / Hosts / Story  ?      this help"),
         Line::from(""),
         Line::from("Columns: Time last seen, Sev, Kind, Client, Server, Host/Path (or protocol and how the"),
         Line::from("login was sent), User, # sightings, Status (a JWT's time left, a login's verdict), Secret"),

@@ -13,6 +13,8 @@ pub enum View {
     Leaks,
     Detail,
     Hosts,
+    /// Login -> token handed out -> every request that replayed it.
+    Story,
     Help,
 }
 
@@ -61,6 +63,13 @@ pub enum RunState {
     Capturing,
     Reading,
     Finished,
+}
+
+/// One story of the story view (see [`UiState::stories`]).
+pub struct Story<'a> {
+    pub token: &'a Row,
+    pub login: Option<&'a Row>,
+    pub replays: Vec<&'a Row>,
 }
 
 #[derive(Clone, Debug)]
@@ -283,6 +292,45 @@ impl UiState {
         }
     }
 
+    /// Views of text that scroll (the detail, the story).
+    fn scrolls(&self) -> bool {
+        matches!(self.view, View::Detail | View::Story)
+    }
+
+    /// The stories: each token handed out (by a login response, or a `Set-Cookie`), the login that
+    /// got it (same client connection), and every leak that carried the same secret since (its
+    /// replays), in order of when the token was handed out.
+    pub fn stories(&self) -> Vec<Story<'_>> {
+        use crate::detect::LeakKind;
+        let handed = |k: LeakKind| matches!(k, LeakKind::LoginResponseToken | LeakKind::SetCookieInsecure);
+        let logins = |k: LeakKind| {
+            matches!(k, LeakKind::FormLogin | LeakKind::JsonLogin | LeakKind::BasicAuth | LeakKind::WebsocketLogin)
+        };
+        let mut out: Vec<Story<'_>> = self
+            .rows
+            .iter()
+            .filter(|r| handed(r.alert.kind))
+            .map(|t| {
+                let fp = t.alert.secret.fingerprint();
+                Story {
+                    token: t,
+                    login: self.rows.iter().find(|l| {
+                        logins(l.alert.kind) && l.alert.client == t.alert.client && l.alert.server == t.alert.server
+                    }),
+                    replays: self
+                        .rows
+                        .iter()
+                        .filter(|u| {
+                            !handed(u.alert.kind) && !logins(u.alert.kind) && u.alert.secret.fingerprint() == fp
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        out.sort_by_key(|s| (s.token.alert.first_seen, s.token.alert.id));
+        out
+    }
+
     /// Scroll the detail by `by` lines, within what the last drawing could show.
     fn scroll(&mut self, by: i32) {
         let to = (i32::from(self.detail_scroll) + by).clamp(0, i32::from(self.detail_max.get()));
@@ -330,9 +378,11 @@ impl UiState {
             KeyCode::Char('w') => self.save_requested = true,
             KeyCode::Char('?') => self.view = if self.view == View::Help { View::Leaks } else { View::Help },
             KeyCode::Tab => {
+                self.detail_scroll = 0;
                 self.view = match self.view {
                     View::Leaks | View::Detail => View::Hosts,
-                    View::Hosts | View::Help => View::Leaks,
+                    View::Hosts => View::Story,
+                    View::Story | View::Help => View::Leaks,
                 }
             }
             KeyCode::Enter if self.view == View::Leaks && self.selected_row().is_some() => {
@@ -359,14 +409,12 @@ impl UiState {
                 }
             }
             // The detail scrolls; moving between leaks is the table's.
-            KeyCode::Down | KeyCode::Char('j') if self.view == View::Detail => self.scroll(1),
-            KeyCode::Up | KeyCode::Char('k') if self.view == View::Detail => self.scroll(-1),
-            KeyCode::PageDown | KeyCode::Char(' ') if self.view == View::Detail => self.scroll(10),
-            KeyCode::PageUp if self.view == View::Detail => self.scroll(-10),
-            KeyCode::Home | KeyCode::Char('g') if self.view == View::Detail => self.detail_scroll = 0,
-            KeyCode::End | KeyCode::Char('G') if self.view == View::Detail => {
-                self.detail_scroll = self.detail_max.get()
-            }
+            KeyCode::Down | KeyCode::Char('j') if self.scrolls() => self.scroll(1),
+            KeyCode::Up | KeyCode::Char('k') if self.scrolls() => self.scroll(-1),
+            KeyCode::PageDown | KeyCode::Char(' ') if self.scrolls() => self.scroll(10),
+            KeyCode::PageUp if self.scrolls() => self.scroll(-10),
+            KeyCode::Home | KeyCode::Char('g') if self.scrolls() => self.detail_scroll = 0,
+            KeyCode::End | KeyCode::Char('G') if self.scrolls() => self.detail_scroll = self.detail_max.get(),
             KeyCode::Esc => {
                 if self.view == View::Leaks && !self.filter.is_empty() {
                     self.filter.clear();

@@ -466,3 +466,54 @@ fn the_hosts_view_has_a_row_per_service_and_enter_shows_that_services_leaks() {
     let shown: Vec<LeakKind> = st.visible().iter().map(|r| r.alert.kind).collect();
     assert_eq!(shown, [LeakKind::FtpLogin]);
 }
+
+#[test]
+fn the_story_view_chains_the_login_the_token_it_handed_out_and_every_reuse() {
+    let mut st = UiState::new("demo.pcap", RunState::Reading, Reveal::Redacted);
+    let tok = plainsight_synth::jwt(r#"{"sub":"alice","exp":1795003600}"#);
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        1,
+        LeakKind::FormLogin,
+        SecretClass::Password,
+        PASSWORD,
+        Some("alice"),
+        "/login",
+    ))));
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        2,
+        LeakKind::LoginResponseToken,
+        SecretClass::Token,
+        &tok,
+        Some("alice"),
+        "/login",
+    ))));
+    let mut used = alert(3, LeakKind::BearerJwt, SecretClass::Token, &tok, Some("alice"), "/api/orders");
+    used.client = "10.77.0.1:43999".parse().unwrap();
+    used.count = 5;
+    st.apply(UiEvent::NewAlert(Box::new(used)));
+    // Another token, never reused.
+    st.apply(UiEvent::NewAlert(Box::new(alert(
+        4,
+        LeakKind::SetCookieInsecure,
+        SecretClass::Token,
+        TOKEN,
+        None,
+        "/login",
+    ))));
+    let stories = st.stories();
+    assert_eq!(stories.len(), 2);
+    assert_eq!(stories[0].login.map(|l| l.alert.id.0), Some(1));
+    assert_eq!(stories[0].replays.iter().map(|r| r.alert.id.0).collect::<Vec<_>>(), [3]);
+    st.key(KeyCode::Tab, KeyModifiers::NONE);
+    st.key(KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(st.view, View::Story);
+    let s = screen(&st, 120, 24);
+    let login = s.find("login   form_login").expect(&s);
+    let token = s.find("└ token login_response_token").expect(&s);
+    let reuse = s.find("└ reused 5x bearer_jwt GET shop.lab/api/orders").expect(&s);
+    assert!(login < token && token < reuse, "{s}");
+    assert!(s.contains("not seen reused yet"), "{s}");
+    assert!(!s.contains(PASSWORD) && !s.contains(&tok), "secrets only as fingerprints: {s}");
+    st.key(KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(st.view, View::Leaks);
+}

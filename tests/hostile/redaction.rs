@@ -79,6 +79,11 @@ fn outputs(frames: &[Frame]) -> (String, usize) {
         st.key(KeyCode::Esc, KeyModifiers::NONE);
         st.key(KeyCode::Down, KeyModifiers::NONE);
     }
+    // The hosts and story views.
+    st.key(KeyCode::Tab, KeyModifiers::NONE);
+    out.push_str(&screen(&st, 120, 40));
+    st.key(KeyCode::Tab, KeyModifiers::NONE);
+    out.push_str(&screen(&st, 120, 60));
     (mask_fingerprints(&out), alerts.len())
 }
 

@@ -114,6 +114,9 @@ fn one_line_alerts_and_every_view_of_the_terminal_ui_are_safe() {
         }
         st.key(KeyCode::Tab, KeyModifiers::NONE);
         views.push(screen(&st, 120, 40));
+        // The story view.
+        st.key(KeyCode::Tab, KeyModifiers::NONE);
+        views.push(screen(&st, 120, 40));
         for v in &views {
             assert_terminal_safe("terminal UI", v, 170);
         }
