@@ -5,7 +5,9 @@
 #   lab/run.sh --https    the same victim over HTTPS and FTP over TLS: plainsight sees only TLS
 #   lab/run.sh --clean    remove what a killed lab left behind (namespaces, key material), and say what
 #   lab/run.sh --help     this text
-#   lab/run.sh --no-tui --duration N [--https]   the same as lines, for N seconds (scripted classes, tests)
+#   lab/run.sh --fixed    the same victim against the fixed shop (HTTP only redirects to HTTPS, HSTS, Secure
+#                         cookies): the victim honours HSTS after its first plain request, nothing leaks
+#   lab/run.sh --no-tui --duration N [--https|--fixed]   the same as lines, for N seconds (scripted, tests)
 #   Other arguments go to plainsight (e.g. --alerts FILE).
 #
 # The lab's attacker (lab/attacker.py, in the victim's namespace) replays each newly stolen token or
@@ -45,10 +47,11 @@ case "${1:-}" in
         ;;
 esac
 if [[ $(id -u) -ne 0 ]]; then exec sudo "$0" "$@"; fi
-MODE=http; TUI=1; DURATION=""; ALERTS=""; EXTRA=()
+MODE=http; FIXED=0; TUI=1; DURATION=""; ALERTS=""; EXTRA=()
 while (($#)); do
     case "$1" in
         --https) MODE=https ;;
+        --fixed) FIXED=1 ;;
         http) ;;
         --no-tui) TUI=0 ;;
         --duration) DURATION="$2"; shift ;;
@@ -75,9 +78,10 @@ netns_up
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.lab" -addext "subjectAltName=DNS:shop.lab" \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
 echo "10.77.0.2 shop.lab" > "$WORK/hosts"
-$S python3 "$HERE/shop.py" --host 10.77.0.2 --port 80 >/dev/null 2>&1 &
-$S python3 "$HERE/shop.py" --host 10.77.0.2 --port 443 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >/dev/null 2>&1 &
-if [[ $MODE == https ]]; then
+SHOP_FIX=(); ((FIXED)) && SHOP_FIX=(--fixed)
+$S python3 "$HERE/shop.py" --host 10.77.0.2 --port 80 "${SHOP_FIX[@]}" >/dev/null 2>&1 &
+$S python3 "$HERE/shop.py" --host 10.77.0.2 --port 443 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" "${SHOP_FIX[@]}" >/dev/null 2>&1 &
+if [[ $MODE == https ]] || ((FIXED)); then
     $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >/dev/null 2>&1 &
 else
     $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 >/dev/null 2>&1 &
@@ -108,7 +112,7 @@ ip netns pids "$CLI" 2>/dev/null | xargs -r kill 2>/dev/null || true
 wait "$ATTACKER" "$VICTIM" 2>/dev/null || true
 if ((TUI)) && [[ -s $REPLAYS ]]; then echo; echo "What the attacker replayed:"; cat "$REPLAYS"; fi
 if ! grep -qs '^replay ' "$REPLAYS"; then
-    if [[ $MODE == https ]]; then
+    if [[ $MODE == https ]] || ((FIXED)); then
         echo "replay: nothing to replay: every credential crossed inside TLS"
     else
         echo "replay: nothing stolen yet to replay"

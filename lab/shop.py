@@ -56,6 +56,11 @@ def token_user(token):
 # Session cookies handed out at login: value -> user.
 SESSIONS = {}
 
+# `--fixed`: the seed's fixes. Plain HTTP only redirects to HTTPS (308 keeps a POST a POST), HTTPS sends
+# HSTS, and the session cookie is Secure, HttpOnly and SameSite.
+FIXED = False
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 LOGIN_PAGE = b"""<!doctype html><html><head><title>Shop login</title></head><body>
 <h1>Sign in</h1><p>Enter your password. Your session token is kept in a cookie; API clients send
@@ -83,6 +88,8 @@ class Shop(BaseHTTPRequestHandler):
     def send(self, status, body=b"", ctype="application/json", headers=(), chunked_gzip=False):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        if FIXED and getattr(self.server, "tls", False):
+            self.send_header("Strict-Transport-Security", HSTS)
         for k, v in headers:
             self.send_header(k, v)
         if chunked_gzip:
@@ -128,7 +135,19 @@ class Shop(BaseHTTPRequestHandler):
                 return SESSIONS[value]
         return None
 
+    def to_https(self):
+        """`--fixed` on plain HTTP: nothing but the way to HTTPS. True when it answered."""
+        if not FIXED or getattr(self.server, "tls", False):
+            return False
+        host = (self.headers.get("Host") or "shop.lab").split(":")[0]
+        code = 301 if self.command in ("GET", "HEAD") else 308
+        self.body()
+        self.send(code, b"", "text/plain", headers=[("Location", f"https://{host}{self.path}")])
+        return True
+
     def do_GET(self):
+        if self.to_https():
+            return
         path, _, query = self.path.partition("?")
         if path == "/":
             return self.send(200, LOGIN_PAGE, "text/html")
@@ -167,6 +186,8 @@ class Shop(BaseHTTPRequestHandler):
         return self.send(404, b'{"error":"not found"}')
 
     def do_POST(self):
+        if self.to_https():
+            return
         path, _, query = self.path.partition("?")
         raw = self.body()
         if path == "/login":
@@ -176,7 +197,8 @@ class Shop(BaseHTTPRequestHandler):
             token = jwt_for(user, ["customer"], "orders:read profile")
             body = json.dumps({"token": token, "user": user}).encode()
             SESSIONS[session_for(user)] = user
-            cookie = ("Set-Cookie", f"session={session_for(user)}; Path=/; HttpOnly")
+            flags = "; Secure; HttpOnly; SameSite=Strict" if FIXED else "; HttpOnly"
+            cookie = ("Set-Cookie", f"session={session_for(user)}; Path=/{flags}")
             return self.send(200, body, headers=[cookie], chunked_gzip="gz=1" in query)
         if path == "/oauth/token":
             q = urllib.parse.parse_qs(raw.decode(errors="replace"))
@@ -199,7 +221,10 @@ def main():
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--fixed", action="store_true", help="the seed's fixes: HTTPS only, HSTS, Secure cookies")
     a = ap.parse_args()
+    global FIXED
+    FIXED = a.fixed
     family_host = a.host
     ThreadingHTTPServer.allow_reuse_address = True
     if ":" in family_host:
@@ -213,6 +238,7 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.tls_cert, a.tls_key)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.tls = bool(a.tls_cert)
     srv.serve_forever()
 
 

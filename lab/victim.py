@@ -22,8 +22,14 @@ users = [("alice", "Tr0ub4dor&3"), ("bob", "correct-horse-battery")]
 
 
 def call(path, data=None, headers=None):
+    """One request, as a browser makes it: redirects followed, and HSTS honoured (once a site answered
+    over HTTPS with Strict-Transport-Security, it is never asked over plain HTTP again)."""
+    global base
     req = urllib.request.Request(base + path, data=data, headers=headers or {})
     with urllib.request.urlopen(req, context=ctx, timeout=5) as r:
+        final = urllib.parse.urlsplit(r.geturl())
+        if final.scheme == "https" and r.headers.get("Strict-Transport-Security") and base.startswith("http:"):
+            base = "https://" + final.netloc
         return r.read(), r.headers
 
 
@@ -48,6 +54,7 @@ i = 0
 while True:
     user, pw = users[i % len(users)]
     try:
+        call("/")  # the login page first, as a browser loads it
         body, hdrs = call("/login", urllib.parse.urlencode({"username": user, "password": pw}).encode())
         token = json.loads(body)["token"]
         cookie = hdrs.get("Set-Cookie", "").split(";")[0]

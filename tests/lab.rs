@@ -55,7 +55,7 @@ fn run_lab(args: &[&str]) -> String {
 }
 
 #[test]
-fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_and_over_https_has_nothing_to_replay() {
+fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_over_https_or_fixed_there_is_nothing() {
     if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
         common::missing("the lab needs root and iproute2 (network namespaces)");
         return;
@@ -74,4 +74,9 @@ fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_and_ove
     let https = run_lab(&["--no-tui", "--duration", "8", "--https"]);
     assert!(!https.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP")), "{https}");
     assert!(https.contains("nothing to replay: every credential crossed inside TLS"), "{https}");
+    // The fixed shop: plain HTTP only redirects, HSTS, Secure cookies; the victim (honouring HSTS after
+    // its first plain request, which carries nothing) leaks nothing.
+    let fixed = run_lab(&["--no-tui", "--duration", "8", "--fixed"]);
+    assert!(fixed.contains(" 0 leaks "), "{fixed}");
+    assert!(!fixed.contains("form_login") && !fixed.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP")));
 }
