@@ -48,6 +48,8 @@ PY=/usr/bin/python3
 
 PREFIX=psgh
 source "$HERE/netns.sh"
+RECORD_FILTER=tcp
+source "$HERE/steps.sh"
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 cleanup() {
@@ -64,41 +66,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 netns_up
-
-wait_tcp() { # port
-    for _ in $(seq 1 200); do
-        $C bash -c "exec 3<>/dev/tcp/10.77.0.2/$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "nothing listens on 10.77.0.2:$1" >&2; return 1
-}
-ok() { "$@" >>"$WORK/clients.log" 2>&1 || { echo "expected success: $*" >&2; cat "$WORK/clients.log" >&2; exit 1; }; }
-
-record() { # name
-    local name=$1
-    rm -f "$WORK/cap.pcap"
-    $S tcpdump -i "$VS" -s 0 -U -w "$WORK/cap.pcap" tcp 2>/dev/null &
-    local tp=$!
-    sleep 1
-    "scenario_$name"
-    sleep 1
-    kill -INT $tp; wait $tp 2>/dev/null || true
-    cp "$WORK/cap.pcap" "$OUT/$name.pcap"
-    chmod 644 "$OUT/$name.pcap"
-    echo "$name.pcap: $(stat -c %s "$OUT/$name.pcap") bytes" >&2
-}
-
-truth() { # name; JSON on stdin -> captures/NAME.truth.json (normalised)
-    cat >"$WORK/truth.json"
-    $PY - "$WORK/truth.json" "$OUT/$1.truth.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-with open(sys.argv[2], "w") as f:
-    json.dump(t, f, indent=1)
-    f.write("\n")
-PY
-    chmod 644 "$OUT/$1.truth.json"
-}
 
 # HTTP/2 compresses header fields (HPACK, Huffman): a secret sent in a header is not in the capture's
 # bytes as it is. So the check decodes: every HTTP/2 frame of the capture is read (tcpdump's TCP payloads

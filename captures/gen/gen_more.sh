@@ -44,6 +44,7 @@ fi
 
 PREFIX=psgm
 source "$HERE/netns.sh"
+source "$HERE/steps.sh"
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 cleanup() {
@@ -71,29 +72,6 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=more.lab" \
 PY=/usr/bin/python3
 
 # --- helpers ---------------------------------------------------------------------------------------------
-wait_tcp() { # port [tries of 0.05 s]
-    for _ in $(seq 1 "${2:-200}"); do
-        $C bash -c "exec 3<>/dev/tcp/10.77.0.2/$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "nothing listens on 10.77.0.2:$1" >&2; return 1
-}
-ok() { "$@" >>"$WORK/clients.log" 2>&1 || { echo "expected success: $*" >&2; tail -20 "$WORK/clients.log" >&2; exit 1; }; }
-ko() { if "$@" >>"$WORK/clients.log" 2>&1; then echo "expected failure: $*" >&2; exit 1; fi; }
-
-record() { # name
-    local name=$1
-    rm -f "$WORK/cap.pcap"
-    $S tcpdump -i "$VS" -s 0 -U -w "$WORK/cap.pcap" 'tcp or udp' 2>/dev/null &
-    local tp=$!
-    sleep 1
-    "scenario_$name"
-    sleep 1
-    kill -INT $tp; wait $tp 2>/dev/null || true
-    cp "$WORK/cap.pcap" "$OUT/$name.pcap"
-    chmod 644 "$OUT/$name.pcap"
-    echo "$name.pcap: $(stat -c %s "$OUT/$name.pcap") bytes" >&2
-}
 
 # In the truth, severity follows the documented rules (README "Severity"): critical for a password the
 # server did not refuse, medium for a refused one. `evidence_has`: phrases the alert's evidence must contain
@@ -104,17 +82,6 @@ UNK='"verdict": "unknown", "severity": "critical"'
 YES='"accepted by the server"'
 NO='"refused by the server"'
 NONE='"no answer"'
-truth() { # name; JSON on stdin -> captures/NAME.truth.json (normalised)
-    cat >"$WORK/truth.json"
-    python3 - "$WORK/truth.json" "$OUT/$1.truth.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-with open(sys.argv[2], "w") as f:
-    json.dump(t, f, indent=1)
-    f.write("\n")
-PY
-    chmod 644 "$OUT/$1.truth.json"
-}
 
 # Every listed secret must really be in the capture (as sent on the wire: raw, XML-escaped, or in base64
 # for the SASL PLAIN of IRC, XMPP and NNTP), every "absent" string must not.

@@ -50,6 +50,8 @@ fi
 
 PREFIX=psgn
 source "$HERE/netns.sh"
+WAIT_TRIES=300
+source "$HERE/steps.sh"
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 PAM_USER=psgnpam
@@ -76,29 +78,6 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=more.lab" \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
 
 # --- helpers (as gen_services.sh) --------------------------------------------------------------------------
-wait_tcp() { # port
-    for _ in $(seq 1 300); do
-        $C bash -c "exec 3<>/dev/tcp/10.77.0.2/$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "nothing listens on 10.77.0.2:$1" >&2; return 1
-}
-ok() { "$@" >>"$WORK/clients.log" 2>&1 || { echo "expected success: $*" >&2; tail -5 "$WORK/clients.log" >&2; exit 1; }; }
-ko() { if "$@" >>"$WORK/clients.log" 2>&1; then echo "expected failure: $*" >&2; exit 1; fi; }
-
-record() { # name
-    local name=$1
-    rm -f "$WORK/cap.pcap"
-    $S tcpdump -i "$VS" -s 0 -U -w "$WORK/cap.pcap" 'tcp or udp' 2>/dev/null &
-    local tp=$!
-    sleep 1
-    "scenario_$name"
-    sleep 1
-    kill -INT $tp; wait $tp 2>/dev/null || true
-    cp "$WORK/cap.pcap" "$OUT/$name.pcap"
-    chmod 644 "$OUT/$name.pcap"
-    echo "$name.pcap: $(stat -c %s "$OUT/$name.pcap") bytes" >&2
-}
 
 # Severity by README's rules: critical for a password the server did not refuse, medium for a refused one
 # and for hash-only material.
@@ -106,17 +85,6 @@ OK='"verdict": "accepted", "severity": "critical"'
 KO='"verdict": "refused", "severity": "medium"'
 YES='"accepted by the server"'
 NO='"refused by the server"'
-truth() { # name; JSON on stdin -> captures/NAME.truth.json (normalised)
-    cat >"$WORK/truth.json"
-    python3 - "$WORK/truth.json" "$OUT/$1.truth.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-with open(sys.argv[2], "w") as f:
-    json.dump(t, f, indent=1)
-    f.write("\n")
-PY
-    chmod 644 "$OUT/$1.truth.json"
-}
 
 # Every listed secret must really be in the capture as sent, every "absent" string must not.
 check() { # name, then strings that must NOT appear anywhere in the capture
