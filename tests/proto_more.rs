@@ -5,13 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use base64::Engine as _;
 use proptest::prelude::*;
 
-use plainsight::proto::{self, Logins, Proto, Verdict};
+use plainsight::proto::{self, Proto, Verdict};
 use plainsight::reassembly::Side;
 use plainsight::secret::Reveal;
-use plainsight::time::Timestamp;
 
 #[path = "../fuzz/harness/proto.rs"]
 #[allow(dead_code)]
@@ -166,21 +167,7 @@ fn conversations() -> Vec<(Proto, Conv, Vec<Key>)> {
 
 /// Every login's key and its transcript as outputs show it by default, each message cut at `cuts[i]`.
 fn logins(p: Proto, conv: &Conv, cuts: &[Vec<usize>]) -> Vec<(Key, Vec<String>)> {
-    let mut s = proto::session(p);
-    let mut out = Logins::default();
-    for (i, (side, msg)) in conv.iter().enumerate() {
-        let ts = Timestamp::from_secs(1_000 + i as i64);
-        let mut at: Vec<usize> =
-            cuts.get(i).map(|c| c.iter().map(|&x| x % (msg.len() + 1)).collect()).unwrap_or_default();
-        at.extend([0, msg.len()]);
-        at.sort_unstable();
-        at.dedup();
-        for w in at.windows(2) {
-            s.on_data(*side, &msg[w[0]..w[1]], ts, &mut out);
-        }
-    }
-    s.on_close(Timestamp::from_secs(2_000), &mut out);
-    out.logins
+    common::session_logins(p, conv, cuts)
         .into_iter()
         .map(|l| {
             let t = l.transcript.iter().map(|t| t.render(Reveal::Redacted)).collect();

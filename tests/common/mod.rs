@@ -81,3 +81,29 @@ pub fn missing(reason: &str) -> bool {
     eprintln!("skipped: {reason}");
     true
 }
+
+/// A protocol session fed a conversation of (side, message), each message cut at the offsets
+/// `cuts[i]` (taken modulo its length; none: whole), one second apart; the logins it reported, close
+/// included.
+pub fn session_logins(
+    p: plainsight::proto::Proto,
+    conv: &[(plainsight::reassembly::Side, Vec<u8>)],
+    cuts: &[Vec<usize>],
+) -> Vec<plainsight::proto::Login> {
+    use plainsight::time::Timestamp;
+    let mut s = plainsight::proto::session(p);
+    let mut out = plainsight::proto::Logins::default();
+    for (i, (side, msg)) in conv.iter().enumerate() {
+        let ts = Timestamp::from_secs(1_000 + i as i64);
+        let mut at: Vec<usize> =
+            cuts.get(i).map(|c| c.iter().map(|&x| x % (msg.len() + 1)).collect()).unwrap_or_default();
+        at.extend([0, msg.len()]);
+        at.sort_unstable();
+        at.dedup();
+        for w in at.windows(2) {
+            s.on_data(*side, &msg[w[0]..w[1]], ts, &mut out);
+        }
+    }
+    s.on_close(Timestamp::from_secs(2_000), &mut out);
+    out.logins
+}
