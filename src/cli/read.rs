@@ -47,7 +47,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
             Some(j) if !args.alerts_at_end => j,
             _ => &mut sink_null,
         };
-        let mut tee = Tee(vec![main, &mut conns]);
+        // The leaking connections are remembered only when they will be written.
+        let mut sinks: Vec<&mut dyn AlertSink> = vec![main];
+        if leaks.is_some() {
+            sinks.push(&mut conns);
+        }
+        let mut tee = Tee(sinks);
         let sink: &mut dyn AlertSink = &mut tee;
         if threads > 1 {
             let mut sharded = Sharded::new(&cfg, threads).context("cannot start analysis threads")?;
