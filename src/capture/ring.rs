@@ -52,7 +52,9 @@ impl std::str::FromStr for RingSpec {
 
 /// The ring's open files and where it writes.
 pub struct Ring {
-    files: Vec<BufWriter<File>>,
+    files: Vec<File>,
+    /// The file being written, buffered (one buffer for the ring, not one per file: COUNT may be 1000).
+    out: BufWriter<File>,
     now: usize,
     written: u64,
     size: u64,
@@ -78,21 +80,23 @@ impl Ring {
             let mut f = create(&spec.dir.join(format!("ring-{i:03}.pcap")))?;
             // Every file is a valid capture from the start, empty until the ring reaches it.
             f.write_all(&pcap_header(link, snaplen))?;
-            files.push(BufWriter::with_capacity(64 * 1024, f));
+            files.push(f);
         }
-        let mut r = Ring { files, now: 0, written: 0, size: spec.size, link, snaplen, rotations: 0 };
+        // A second descriptor of the first file (it shares the file's offset).
+        let out = BufWriter::with_capacity(64 * 1024, files[0].try_clone()?);
+        let mut r = Ring { files, out, now: 0, written: 0, size: spec.size, link, snaplen, rotations: 0 };
         r.start(0)?;
         Ok(r)
     }
 
     fn start(&mut self, i: usize) -> io::Result<()> {
+        self.out.flush()?;
         self.now = i;
-        let w = &mut self.files[i];
-        w.flush()?;
-        let f = w.get_mut();
+        let f = &mut self.files[i];
         f.set_len(0)?;
         f.rewind()?;
-        w.write_all(&pcap_header(self.link, self.snaplen))?;
+        self.out = BufWriter::with_capacity(64 * 1024, f.try_clone()?);
+        self.out.write_all(&pcap_header(self.link, self.snaplen))?;
         self.written = 24;
         Ok(())
     }
@@ -101,20 +105,19 @@ impl Ring {
     pub fn write(&mut self, ts: Timestamp, data: &[u8]) -> io::Result<()> {
         let len = 16 + data.len() as u64;
         if self.written + len > self.size && self.written > 24 {
-            self.files[self.now].flush()?;
             let next = (self.now + 1) % self.files.len();
             self.rotations += 1;
             self.start(next)?;
         }
-        self.files[self.now].write_all(&record_header(ts, data.len()))?;
-        self.files[self.now].write_all(data)?;
+        self.out.write_all(&record_header(ts, data.len()))?;
+        self.out.write_all(data)?;
         self.written += len;
         Ok(())
     }
 
     /// Flush what is buffered (at exit, and now and then so a reader sees recent packets).
     pub fn flush(&mut self) -> io::Result<()> {
-        self.files[self.now].flush()
+        self.out.flush()
     }
 }
 
