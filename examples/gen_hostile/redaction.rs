@@ -544,6 +544,43 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "socks5", shape: Shape::Password, build: socks5 },
         Scenario { name: "snmp", shape: Shape::Password, build: snmp },
         Scenario {
+            name: "swift_header_password",
+            shape: Shape::Password,
+            build: |p| get("/auth/v1.0", &format!("X-Auth-User: {USER}\r\nX-Auth-Key: {p}\r\n")),
+        },
+        Scenario {
+            name: "irc",
+            shape: Shape::Password,
+            build: |p| {
+                line_proto(
+                    "10.66.0.2:6667",
+                    &[
+                        c(format!("PASS {p}\r\nNICK {USER}\r\nUSER {USER} 0 * :{USER}\r\n")),
+                        s(":irc.lab 001 alice :Welcome\r\n"),
+                        c("QUIT\r\n"),
+                    ],
+                )
+            },
+        },
+        Scenario {
+            name: "nntp",
+            shape: Shape::Password,
+            build: |p| {
+                line_proto(
+                    "10.66.0.2:119",
+                    &[
+                        s("200 news.lab ready (posting ok)\r\n"),
+                        c(format!("AUTHINFO USER {USER}\r\n")),
+                        s("381 Password required\r\n"),
+                        c(format!("AUTHINFO PASS {p}\r\n")),
+                        s("281 Authentication accepted\r\n"),
+                        c("QUIT\r\n"),
+                        s("205 bye\r\n"),
+                    ],
+                )
+            },
+        },
+        Scenario {
             name: "websocket_token",
             shape: Shape::Token,
             build: |s| {
