@@ -78,7 +78,10 @@ pub fn missing(reason: &str) -> bool {
     if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
         panic!("prerequisite missing under CI: {reason}");
     }
-    eprintln!("skipped: {reason}");
+    // Written to the process's stderr directly: `eprintln!` is captured by the test harness and a
+    // passing test's output is never shown, so the skip would go unseen.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipped: {reason}");
     true
 }
 
