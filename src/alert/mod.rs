@@ -13,10 +13,12 @@
 //! or a word of the template changes nothing around it.
 
 mod book;
+pub mod conversation;
 mod severity;
 
 pub use crate::secret::{Reveal, Secret, Text, fingerprint};
 pub use book::{AlertBook, Recorded};
+pub use conversation::Conversation;
 pub use severity::Severity;
 
 use std::net::SocketAddr;
@@ -42,6 +44,8 @@ pub struct Context {
     /// The message as it crossed the wire (request line and headers, or a login's exchange), its
     /// credentials as slots.
     pub excerpt: Arc<[Text]>,
+    /// The connection's messages from this one on (follow stream), when the stage keeps them.
+    pub conversation: Option<Conversation>,
 }
 
 /// Identity of one leak for the run (the index in the [`AlertBook`]).
@@ -80,6 +84,8 @@ pub struct Alert {
     /// Every user name tried (refused logins against one server fold into one alert), at most
     /// [`MAX_USERS`] of them.
     pub users: Vec<Text>,
+    /// The first sighting's connection, message by message (the TUI's follow view). Not written out.
+    pub conversation: Option<Conversation>,
 }
 
 /// (kind, server, SHA-256 of the secret), the digest of a fixed string for refused logins.
@@ -124,6 +130,7 @@ impl Alert {
             excerpt: ctx.excerpt.clone(),
             login: f.login.as_ref().map(|l| LoginInfo { transcript: Vec::new(), ..l.clone() }),
             users: f.user.iter().cloned().collect(),
+            conversation: ctx.conversation.clone(),
         }
     }
 
@@ -153,6 +160,7 @@ impl Alert {
             self.user = earlier.user.clone();
             self.client = earlier.client;
             self.excerpt = earlier.excerpt.clone();
+            self.conversation = earlier.conversation.clone();
         }
     }
 

@@ -275,6 +275,7 @@ mod tests {
             path: None,
             capture: Arc::from("x.pcap"),
             excerpt: Arc::from(Vec::<Text>::new()),
+            conversation: None,
         };
         Alert::new(AlertId(id), &f, &ctx)
     }
@@ -317,6 +318,7 @@ mod tests {
             path: None,
             capture: "t.pcap".into(),
             excerpt: Vec::new().into(),
+            conversation: None,
         };
         let mut a = Alert::new(AlertId(id), &f, &ctx);
         a.count = count;

@@ -16,6 +16,7 @@ pub use stats::{EngineStats, ProtoEvents, StatsSnapshot};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::alert::conversation::{self, Conversation, Turn};
 use crate::alert::{AlertBook, AlertSink, Context};
 use crate::decode::{self, DecodeError, Decoded, LinkType};
 use crate::detect::{self, Found};
@@ -54,6 +55,8 @@ pub struct FlowState {
     /// The server's last NTLM challenge on this connection, for the client's next NTLM response (its
     /// material). Boxed for the same reason.
     ntlm: Option<Box<[u8; 8]>>,
+    /// Once the connection leaked: its messages, for the follow view (`alert::conversation`).
+    follow: Option<Conversation>,
 }
 
 /// Which application parser a connection goes to. Every connection starts by being offered to both
@@ -69,6 +72,10 @@ enum App {
     /// Recognised as nothing of ours: ignored at no cost.
     Ignored,
 }
+
+/// Bytes the follow logs of one engine may hold (`alert::conversation`): 4 MiB keeps the first
+/// messages of a few thousand leaking connections; the rest are counted in `follow_not_kept`.
+const FOLLOW_BUDGET: usize = 4 << 20;
 
 /// How often (in capture time) idle flows are expired. One second keeps `advance_time` off the
 /// per-packet path while bounding how long a dead flow holds memory past its timeout.
@@ -107,6 +114,9 @@ struct Det {
     snmp_out: Vec<proto::snmp::SnmpLogin>,
     /// (client, name) pairs the HSTS rule's table forgot to make room, by this engine's calls.
     hsts_forgotten: u64,
+    /// Bytes the follow logs of this engine may still take, and the messages they did not keep.
+    follow_budget: usize,
+    follow_not_kept: u64,
     /// The HSTS rule's table (`detect::fixes`), shared by the engines of a run.
     fixes: detect::fixes::Shared,
 }
@@ -175,6 +185,8 @@ impl Engine {
                     snmp: proto::snmp::Tracker::default(),
                     snmp_out: Vec::new(),
                     hsts_forgotten: 0,
+                    follow_budget: FOLLOW_BUDGET,
+                    follow_not_kept: 0,
                     fixes: cfg.fixes.clone(),
                 },
             },
@@ -292,6 +304,7 @@ impl Engine {
         let mut engine = self.inner.stats.clone();
         engine.tls_flows = self.inner.det.tls_flows;
         engine.hsts_pairs_forgotten = self.inner.det.hsts_forgotten;
+        engine.follow_not_kept = self.inner.det.follow_not_kept;
         for (e, n) in self.inner.det.snmp.events() {
             engine.proto_events.add(e, n);
         }
@@ -337,6 +350,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
                     ntlm: &mut state.ntlm,
+                    follow: &mut state.follow,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http, from, data, ts, &mut m);
@@ -360,6 +374,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
                     ntlm: &mut state.ntlm,
+                    follow: &mut state.follow,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http, from, data, ts, &mut m);
@@ -429,6 +444,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
                     ntlm: &mut state.ntlm,
+                    follow: &mut state.follow,
                     sink: &mut *self.sink,
                 };
                 state.http.on_gap(http, from, len, ts, &mut m);
@@ -493,6 +509,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     tls_counted: &mut state.tls_counted,
                     awaiting: &mut state.awaiting,
                     ntlm: &mut state.ntlm,
+                    follow: &mut state.follow,
                     sink: &mut *self.sink,
                 };
                 state.http.on_close(http, ts, &mut m);
@@ -571,7 +588,17 @@ fn context(
     path: Option<Text>,
     excerpt: Vec<Text>,
 ) -> Context {
-    Context { ts, client, server, host, method, path, capture: capture.clone(), excerpt: Arc::from(excerpt) }
+    Context {
+        ts,
+        client,
+        server,
+        host,
+        method,
+        path,
+        capture: capture.clone(),
+        excerpt: Arc::from(excerpt),
+        conversation: None,
+    }
 }
 
 /// The HTTP handler of one flow: runs the detectors on each message and records alerts.
@@ -581,6 +608,7 @@ struct Messages<'a> {
     tls_counted: &'a mut bool,
     awaiting: &'a mut Option<Box<detect::verdict::Awaiting<Context>>>,
     ntlm: &'a mut Option<Box<[u8; 8]>>,
+    follow: &'a mut Option<Conversation>,
     sink: &'a mut dyn AlertSink,
 }
 
@@ -605,7 +633,8 @@ impl Messages<'_> {
         excerpt: Vec<Text>,
         request: Option<u64>,
     ) {
-        let ctx = context(&self.det.capture, ts, client, server, host, method, path, excerpt);
+        let mut ctx = context(&self.det.capture, ts, client, server, host, method, path, excerpt);
+        ctx.conversation = self.follow.clone();
         let mut found = std::mem::take(&mut self.det.found);
         if let (Some(c), Some(seq)) = (found.awaiting_redirect.take(), request) {
             // Reported only if the answer redirects to https:// on the same host.
@@ -641,10 +670,14 @@ impl HttpHandler for Messages<'_> {
             self.hsts_plain(req, h, client, server);
         }
         if self.det.found.is_empty() {
+            if self.follow.is_some() {
+                self.follow_turn(req.ts, from, detect::excerpt::request(req, &self.det.found), 0);
+            }
             return;
         }
         self.det.hosts.on_credentials(host.as_deref(), server, self.det.found.findings.len() as u64);
         let ex = detect::excerpt::request(req, &self.det.found);
+        self.follow_turn(req.ts, from, ex.clone(), req.seq);
         let path = detect::excerpt::target(&req.target, &self.det.found);
         let host = host.map(std::borrow::Cow::into_owned);
         self.record(req.ts, client, server, host, Some(req.method.clone()), Some(path), ex, Some(req.seq));
@@ -681,9 +714,15 @@ impl HttpHandler for Messages<'_> {
         self.det.found.clear();
         detect::detect_response(&self.det.cfg, resp, req, resp.ts, &mut self.det.found);
         if self.det.found.is_empty() {
+            if self.follow.is_some() {
+                let lines = follow_response(resp, &self.det.found);
+                self.follow_turn(resp.ts, from, lines, 0);
+            }
             return;
         }
         self.det.hosts.on_credentials(host, server, self.det.found.findings.len() as u64);
+        let lines = follow_response(resp, &self.det.found);
+        self.follow_turn(resp.ts, from, lines, req.map_or(0, |r| r.seq));
         let ex = detect::excerpt::response(resp, &self.det.found);
         let host = host.map(str::to_string);
         let method = req.map(|r| r.method.clone());
@@ -724,13 +763,18 @@ impl HttpHandler for Messages<'_> {
         self.det.found.clear();
         detect::ws::detect(&self.det.cfg, from, msg, &mut self.det.found);
         if self.det.found.is_empty() {
+            if self.follow.is_some() {
+                self.follow_turn(msg.ts, from, detect::ws::excerpt(from, msg, &self.det.found), 0);
+            }
             return;
         }
         self.det.hosts.on_credentials(msg.host, server, self.det.found.findings.len() as u64);
         let ex = detect::ws::excerpt(from, msg, &self.det.found);
+        self.follow_turn(msg.ts, from, ex.clone(), 0);
         let path = detect::excerpt::target_alone(msg.target);
-        let ctx =
+        let mut ctx =
             context(&self.det.capture, msg.ts, client, server, msg.host.map(str::to_string), None, Some(path), ex);
+        ctx.conversation = self.follow.clone();
         let found = std::mem::take(&mut self.det.found);
         for f in &found.findings {
             if from == Side::Client && detect::ws::awaits_answer(f) {
@@ -747,7 +791,34 @@ impl HttpHandler for Messages<'_> {
     }
 }
 
+/// A response as the follow view shows it: its head and the start of its body (what came back).
+fn follow_response(resp: &Response, found: &Found) -> Vec<Text> {
+    let mut lines = detect::excerpt::response(resp, found);
+    if !resp.body.data.is_empty() {
+        lines.push(Text::new());
+        lines.push(detect::excerpt::body_line(&resp.body.data, found));
+    }
+    lines
+}
+
 impl Messages<'_> {
+    /// The follow view's log of this connection: started by the first message that leaked (`earlier`
+    /// requests crossed before it), then every message after it, within the engine's budget.
+    fn follow_turn(&mut self, ts: Timestamp, from: Side, lines: Vec<Text>, earlier: u64) {
+        let log = self.follow.get_or_insert_with(|| Conversation::new(earlier));
+        let w = conversation::weight(&lines);
+        if w > self.det.follow_budget {
+            self.det.follow_not_kept += 1;
+            log.skipped();
+            return;
+        }
+        if log.push(Turn { ts, from_client: from == Side::Client, lines: Arc::from(lines) }) {
+            self.det.follow_budget -= w;
+        } else {
+            self.det.follow_not_kept += 1;
+        }
+    }
+
     /// A plain request to `host`: the HSTS rule's table learns it (and may report it).
     fn hsts_plain(&mut self, req: &Request, host: &str, client: SocketAddr, server: SocketAddr) {
         let mut touched = detect::fixes::Touched::default();

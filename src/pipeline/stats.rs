@@ -34,6 +34,8 @@ pub struct EngineStats {
     pub snmp_logins: u64,
     /// (client, name) pairs the HSTS rule forgot to make room (`detect::fixes::MAX_PAIRS`).
     pub hsts_pairs_forgotten: u64,
+    /// Messages of leaking connections not kept for the follow view (`alert::conversation` bounds).
+    pub follow_not_kept: u64,
     /// Caps of the other protocols hit (data dropped or skipped), per `proto::Event`.
     pub proto_events: ProtoEvents,
     #[serde(skip)]
@@ -130,6 +132,7 @@ impl StatsSnapshot {
         e.probes_abandoned += oe.probes_abandoned;
         e.snmp_logins += oe.snmp_logins;
         e.hsts_pairs_forgotten += oe.hsts_pairs_forgotten;
+        e.follow_not_kept += oe.follow_not_kept;
         for (k, v) in &oe.proto_flows {
             *e.proto_flows.entry(k).or_insert(0) += v;
         }
@@ -340,6 +343,7 @@ impl StatsSnapshot {
         }
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
         let _ = writeln!(s, "hsts pairs forgotten: {}", e.hsts_pairs_forgotten);
+        let _ = writeln!(s, "follow messages not kept: {}", e.follow_not_kept);
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let _ = writeln!(
             s,

@@ -82,6 +82,7 @@ pub fn draw(f: &mut Frame<'_>, st: &UiState) {
     match st.view {
         View::Leaks => draw_leaks(f, body, st),
         View::Detail => draw_detail(f, body, st),
+        View::Follow => draw_follow(f, body, st),
         View::Hosts => draw_hosts(f, body, st),
         View::Story => draw_story(f, body, st),
         View::Help => draw_help(f, body),
@@ -113,10 +114,6 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         (false, RunState::Finished) => Span::styled(" FINISHED ", Style::default().fg(Color::Black).bg(Color::Gray)),
     };
     let s = &st.stats;
-    let drops = match (s.kernel_drops, s.analysis_drops) {
-        (Some(k), Some(a)) => format!("drops kernel {k} analysis {a}"),
-        _ => "drops n/a".into(),
-    };
     let progress = s.progress.map(|p| format!(" {:.0}%", p * 100.0)).unwrap_or_default();
     let line1 = Line::from(vec![
         Span::styled("plainsight ", Style::default().add_modifier(Modifier::BOLD)),
@@ -126,17 +123,28 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     ]);
     // The leak count first: it stays on screen at any width. Crackable material is counted apart.
     let material = st.rows.iter().filter(|r| r.alert.class.is_material()).count();
-    let line2 = Line::from(format!(
-        "leaks {}{} ({} sightings)  TLS flows {}  {:.0} pkt/s  {:.1} MB/s  flows {} ({} seen)  {drops}",
+    let leaks = format!(
+        "leaks {}{} ({} sightings)",
         st.rows.len() - material,
         if material > 0 { format!(", material {material}") } else { String::new() },
         s.snapshot.sightings.max(st.rows.len() as u64),
-        s.snapshot.engine.tls_flows,
-        st.pps,
-        st.mbps,
-        s.snapshot.active_flows,
-        s.snapshot.reassembly.flows_created,
-    ));
+    );
+    // The other figures in order of priority: what does not fit goes whole, never cut mid-word.
+    let mut rest = vec![format!("TLS flows {}", s.snapshot.engine.tls_flows)];
+    if let (Some(k), Some(a)) = (s.kernel_drops, s.analysis_drops) {
+        rest.push(format!("drops kernel {k} analysis {a}"));
+    }
+    rest.push(format!("{:.0} pkt/s", st.pps));
+    rest.push(format!("{:.1} MB/s", st.mbps));
+    rest.push(format!("flows {} ({} seen)", s.snapshot.active_flows, s.snapshot.reassembly.flows_created));
+    let mut text = leaks;
+    for part in rest {
+        if text.chars().count() + 2 + part.chars().count() <= usize::from(area.width) {
+            text.push_str("  ");
+            text.push_str(&part);
+        }
+    }
+    let line2 = Line::from(text);
     let mut lines = vec![line1, line2];
     if let Some(e) = &st.error {
         lines.push(Line::styled(format!("error: {}", clean(e, term::LINE)), Style::default().fg(Color::Red)));
@@ -419,6 +427,12 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     lines.push(Line::raw(format!("  {}", clean(&rec.replay, term::SECRET))));
     lines.push(Line::raw(""));
     lines.push(Line::styled(https_note(a.kind), Style::default().fg(Color::Green)));
+    draw_scrolled(f, area, st, lines, format!(" Leak #{} (f follow stream, Esc back) ", a.id.0));
+}
+
+/// A view of text that scrolls (the detail, the follow view): wrapped at the inner width, scrolled by
+/// the state, with where it stands in the bottom border.
+fn draw_scrolled(f: &mut Frame<'_>, area: Rect, st: &UiState, lines: Vec<Line<'_>>, title: String) {
     let p = Paragraph::new(lines).wrap(Wrap { trim: false });
     // Wrapped at the inner width (borders take two columns and two rows).
     let inner_h = area.height.saturating_sub(2);
@@ -434,14 +448,68 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     };
     f.render_widget(Clear, area);
     f.render_widget(
-        p.scroll((top, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Leak #{} (Esc back) ", a.id.0))
-                .title_bottom(Line::from(more).right_aligned()),
-        ),
+        p.scroll((top, 0))
+            .block(Block::default().borders(Borders::ALL).title(title).title_bottom(Line::from(more).right_aligned())),
         area,
     );
+}
+
+/// Follow stream: the selected leak's connection, message by message as it crossed (Wireshark's
+/// Follow TCP Stream), the client's messages and the server's in two colours, every credential a slot.
+/// Another protocol's leak shows its login exchange (what its parser keeps of the connection).
+fn draw_follow(f: &mut Frame<'_>, area: Rect, st: &UiState) {
+    let Some(r) = st.selected_row() else {
+        f.render_widget(Paragraph::new("No leak selected.").block(Block::default().borders(Borders::ALL)), area);
+        return;
+    };
+    let a = &r.alert;
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let (client_style, server_style) = (Style::default().fg(Color::Red), Style::default().fg(Color::Blue));
+    let mut lines: Vec<Line> = Vec::new();
+    match &a.conversation {
+        Some(c) => {
+            let (turns, not_kept, earlier) = c.snapshot();
+            if earlier > 0 {
+                let s = if earlier == 1 { "" } else { "s" };
+                lines.push(Line::styled(
+                    format!("({earlier} earlier request{s} on this connection carried no credential)"),
+                    Style::default().add_modifier(Modifier::DIM),
+                ));
+            }
+            for t in &turns {
+                let (arrow, from, to, style) = if t.from_client {
+                    ("▶", a.client, a.server, client_style)
+                } else {
+                    ("◀", a.server, a.client, server_style)
+                };
+                lines.push(Line::styled(format!("{arrow} {}  {from} -> {to}", t.ts.rfc3339()), bold));
+                for l in t.lines.iter() {
+                    lines.push(Line::styled(format!("  {}", clean(&l.render(st.reveal), term::LINE)), style));
+                }
+            }
+            if not_kept > 0 {
+                lines.push(Line::styled(
+                    format!("… {not_kept} more messages not kept (follow_not_kept in --stats)"),
+                    Style::default().add_modifier(Modifier::DIM),
+                ));
+            }
+        }
+        None => {
+            lines.push(Line::styled(
+                format!(
+                    "{} exchange on {} -> {}, as it crossed:",
+                    a.kind.protocol().to_uppercase(),
+                    a.client,
+                    a.server
+                ),
+                bold,
+            ));
+            for l in a.excerpt.iter() {
+                lines.push(Line::styled(format!("  {}", clean(&l.render(st.reveal), term::LINE)), client_style));
+            }
+        }
+    }
+    draw_scrolled(f, area, st, lines, format!(" Follow stream: leak #{} (Esc back) ", a.id.0));
 }
 
 fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
@@ -583,6 +651,7 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
         Line::from("q / Ctrl-C  quit                 p      pause / resume updates"),
         Line::from("Up/Down j/k select               Enter  detail of the selected leak"),
         Line::from("in a detail: Up/Down j/k PgUp/PgDn Space Home/End g/G scroll, Esc back"),
+        Line::from("f           follow stream: the leak's connection, message by message"),
         Line::from("/           filter (type, Enter) Esc    back / clear the filter"),
         Line::from("s           sort: severity, time, count, kind, server, user, status   r reverse"),
         Line::from("w           save the report to a file"),
@@ -604,6 +673,8 @@ fn draw_footer(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     } else if let Some(n) = &st.notice {
         format!("{}  (q quit)", clean(n, term::LINE))
     } else if st.view == super::state::View::Detail {
+        "Esc back  f follow  ↑↓/jk PgUp/PgDn Home/End scroll  q quit".to_string()
+    } else if st.view == super::state::View::Follow {
         "Esc back  ↑↓/jk PgUp/PgDn Home/End scroll  q quit".to_string()
     } else {
         "q quit  p pause  ↑↓/jk move  Enter detail  / filter  s/r sort  w save  Tab views  ? help".to_string()

@@ -12,6 +12,8 @@ pub const NEW_FOR_SECS: f64 = 8.0;
 pub enum View {
     Leaks,
     Detail,
+    /// The selected leak's connection, message by message.
+    Follow,
     Hosts,
     /// Login -> token handed out -> every request that replayed it.
     Story,
@@ -294,7 +296,7 @@ impl UiState {
 
     /// Views of text that scroll (the detail, the story).
     fn scrolls(&self) -> bool {
-        matches!(self.view, View::Detail | View::Story)
+        matches!(self.view, View::Detail | View::Follow | View::Story)
     }
 
     /// The stories: each token handed out (by a login response, or a `Set-Cookie`), the login that
@@ -380,10 +382,14 @@ impl UiState {
             KeyCode::Tab => {
                 self.detail_scroll = 0;
                 self.view = match self.view {
-                    View::Leaks | View::Detail => View::Hosts,
+                    View::Leaks | View::Detail | View::Follow => View::Hosts,
                     View::Hosts => View::Story,
                     View::Story | View::Help => View::Leaks,
                 }
+            }
+            KeyCode::Char('f') if matches!(self.view, View::Leaks | View::Detail) && self.selected_row().is_some() => {
+                self.view = View::Follow;
+                self.detail_scroll = 0;
             }
             KeyCode::Enter if self.view == View::Leaks && self.selected_row().is_some() => {
                 self.view = View::Detail;
@@ -415,6 +421,10 @@ impl UiState {
             KeyCode::PageUp if self.scrolls() => self.scroll(-10),
             KeyCode::Home | KeyCode::Char('g') if self.scrolls() => self.detail_scroll = 0,
             KeyCode::End | KeyCode::Char('G') if self.scrolls() => self.detail_scroll = self.detail_max.get(),
+            KeyCode::Esc if self.view == View::Follow => {
+                self.view = View::Detail;
+                self.detail_scroll = 0;
+            }
             KeyCode::Esc => {
                 if self.view == View::Leaks && !self.filter.is_empty() {
                     self.filter.clear();

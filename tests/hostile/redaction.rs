@@ -76,6 +76,10 @@ fn outputs(frames: &[Frame]) -> (String, usize) {
     for _ in &alerts {
         st.key(KeyCode::Enter, KeyModifiers::NONE);
         out.push_str(&screen(&st, 120, 60));
+        // The follow view: the leak's whole connection, message by message.
+        st.key(KeyCode::Char('f'), KeyModifiers::NONE);
+        out.push_str(&screen(&st, 120, 200));
+        st.key(KeyCode::Esc, KeyModifiers::NONE);
         st.key(KeyCode::Esc, KeyModifiers::NONE);
         st.key(KeyCode::Down, KeyModifiers::NONE);
     }

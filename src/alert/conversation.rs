@@ -1,0 +1,121 @@
+//! Follow stream: the messages of a connection that leaked, in the order they crossed, as the TUI's
+//! follow view shows them (Wireshark's Follow TCP Stream, redacted).
+//!
+//! A connection's log starts with the message that carried its first credential; every later message on
+//! it (both directions) is added as it is parsed, so the view shows what the server answered and what
+//! the client did next. Each message is kept as its excerpt: the head, and the start of the body, with
+//! its credentials as slots (`secret::Text`, placed by the detectors): rendering a log is rendering
+//! slots, redacted or revealed, never a search of finished text.
+//!
+//! Bounds: [`MAX_TURNS`] messages per connection (the rest counted, and said in the view), and a byte
+//! budget per engine held by the stage that fills the logs (`pipeline`), counted as `follow_not_kept`.
+
+use std::sync::{Arc, Mutex};
+
+use crate::secret::Text;
+use crate::time::Timestamp;
+
+/// Messages kept per connection: enough for a login, its answer and the first requests that reuse
+/// what it handed out; a connection that stays open for hours keeps its beginning.
+pub const MAX_TURNS: usize = 64;
+
+/// One message of the conversation.
+#[derive(Clone, Debug)]
+pub struct Turn {
+    pub ts: Timestamp,
+    /// Sent by the client (the side that opened the connection).
+    pub from_client: bool,
+    pub lines: Arc<[Text]>,
+}
+
+#[derive(Default, Debug)]
+struct Log {
+    turns: Vec<Turn>,
+    /// Messages after [`MAX_TURNS`] or past the budget: counted, not kept.
+    not_kept: u64,
+    /// Requests on the connection before the one that leaked (they carried no credential).
+    earlier_requests: u64,
+}
+
+/// The log of one connection, shared by the stage that fills it and every alert of that connection.
+#[derive(Clone, Default)]
+pub struct Conversation(Arc<Mutex<Log>>);
+
+impl std::fmt::Debug for Conversation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (turns, not_kept, _) = self.snapshot();
+        write!(f, "Conversation({} turns, {not_kept} not kept)", turns.len())
+    }
+}
+
+/// The bytes a message's lines stand for (what the budget counts): literal text and slots alike.
+pub fn weight(lines: &[Text]) -> usize {
+    lines.iter().map(|l| l.parts().len() * 16 + l.literal_only().len() + 32).sum::<usize>() + 64
+}
+
+impl Conversation {
+    /// A new log; `earlier_requests` requests crossed on the connection before the first leak.
+    pub fn new(earlier_requests: u64) -> Conversation {
+        Conversation(Arc::new(Mutex::new(Log { earlier_requests, ..Log::default() })))
+    }
+
+    /// Add a message. Returns false when it was not kept (the log is full).
+    pub fn push(&self, turn: Turn) -> bool {
+        let Ok(mut log) = self.0.lock() else { return false };
+        if log.turns.len() >= MAX_TURNS {
+            log.not_kept += 1;
+            return false;
+        }
+        log.turns.push(turn);
+        true
+    }
+
+    /// A message that was not kept (the engine's budget is spent): the view says how many.
+    pub fn skipped(&self) {
+        if let Ok(mut log) = self.0.lock() {
+            log.not_kept += 1;
+        }
+    }
+
+    /// The messages so far, how many were not kept, and how many requests came before the first leak.
+    pub fn snapshot(&self) -> (Vec<Turn>, u64, u64) {
+        match self.0.lock() {
+            Ok(log) => (log.turns.clone(), log.not_kept, log.earlier_requests),
+            Err(_) => (Vec::new(), 0, 0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turn(i: i64) -> Turn {
+        Turn {
+            ts: Timestamp::ZERO.add_micros(i),
+            from_client: i % 2 == 0,
+            lines: Arc::from(vec![Text::lit("GET / HTTP/1.1")]),
+        }
+    }
+
+    #[test]
+    fn a_conversation_keeps_its_first_messages_and_counts_the_rest() {
+        let c = Conversation::new(2);
+        for i in 0..(MAX_TURNS as i64 + 5) {
+            c.push(turn(i));
+        }
+        let (turns, not_kept, earlier) = c.snapshot();
+        assert_eq!(turns.len(), MAX_TURNS);
+        assert_eq!(turns[0].ts, Timestamp::ZERO);
+        assert_eq!(not_kept, 5);
+        assert_eq!(earlier, 2);
+    }
+
+    #[test]
+    fn clones_share_one_log() {
+        let c = Conversation::new(0);
+        let alert_copy = c.clone();
+        c.push(turn(1));
+        assert_eq!(alert_copy.snapshot().0.len(), 1);
+    }
+}
