@@ -12,7 +12,9 @@
 #
 # The lab's attacker (lab/attacker.py, in the victim's namespace) replays each newly stolen token or
 # session cookie once against the shop and prints what came back (`replay <kind> <user> -> HTTP
-# <status>: ...`): in the terminal UI's run these lines are printed when the UI is quit; over --https
+# <status>: ...`). With the terminal UI, the lab runs in tmux (installed if missing): plainsight's
+# screen on top, the attacker's replays in a pane below it as they happen (inside a tmux session
+# already, the current window is split); they are printed again when the UI is quit. Over --https
 # there is nothing to replay, and the lab says so.
 #
 # A private network in two namespaces joined by a veth pair (nothing leaves the machine): the shop
@@ -47,6 +49,15 @@ case "${1:-}" in
         ;;
 esac
 if [[ $(id -u) -ne 0 ]]; then exec sudo "$0" "$@"; fi
+# The UI's run lives in tmux, so the attacker's replays can be on screen beside the sniffer's: outside
+# tmux, the lab restarts itself inside a new session (closed when the lab ends).
+if [[ " $* " != *" --no-tui "* && -z ${TMUX:-} && -t 1 ]]; then
+    command -v tmux >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null 2>&1 || true
+    if command -v tmux >/dev/null; then
+        quoted="$(printf '%q ' "$0" "$@")"
+        exec tmux new-session -s "plainsight-lab-$$" "$quoted; echo; read -r -p 'lab over: Enter closes this window ' _"
+    fi
+fi
 MODE=http; FIXED=0; TUI=1; DURATION=""; ALERTS=""; EXTRA=()
 while (($#)); do
     case "$1" in
@@ -73,7 +84,8 @@ BIN="${PLAINSIGHT_BIN:-$ROOT/target/release/plainsight}"
 [[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release --quiet)
 
 WORK="$(mktemp -d /tmp/plainsight-lab.XXXXXX)"
-trap 'netns_down; rm -rf "$WORK"' EXIT
+REPLAY_PANE=""
+trap 'if [[ -n $REPLAY_PANE ]]; then tmux kill-pane -t "$REPLAY_PANE" 2>/dev/null || true; fi; netns_down; rm -rf "$WORK"' EXIT
 netns_up
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.lab" -addext "subjectAltName=DNS:shop.lab" \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
@@ -101,6 +113,12 @@ else
     ($C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab | tee "$REPLAYS") 2>/dev/null &
 fi
 ATTACKER=$!
+# In tmux, the attacker's replays get a pane of their own below the UI, for the whole run.
+if ((TUI)) && [[ -n ${TMUX:-} ]] && command -v tmux >/dev/null; then
+    : > "$REPLAYS"
+    REPLAY_PANE="$(tmux split-window -v -d -l 6 -P -F '#{pane_id}' \
+        "echo 'The attacker (same LAN) replays what plainsight shows:'; exec tail -n +1 -f '$REPLAYS'" 2>/dev/null)" || REPLAY_PANE=""
+fi
 # plainsight in the server's namespace, on the shop's side of the link.
 ARGS=(live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443 or tcp port 21' --alerts "$ALERTS")
 ((TUI)) || ARGS+=(--no-tui)
@@ -110,6 +128,7 @@ sleep 0.5
 # The attacker's last replays are in; stop it quietly (no job notice on the class's terminal).
 ip netns pids "$CLI" 2>/dev/null | xargs -r kill 2>/dev/null || true
 wait "$ATTACKER" "$VICTIM" 2>/dev/null || true
+if [[ -n $REPLAY_PANE ]]; then tmux kill-pane -t "$REPLAY_PANE" 2>/dev/null || true; REPLAY_PANE=""; fi
 if ((TUI)) && [[ -s $REPLAYS ]]; then echo; echo "What the attacker replayed:"; cat "$REPLAYS"; fi
 if ! grep -qs '^replay ' "$REPLAYS"; then
     if [[ $MODE == https ]] || ((FIXED)); then
