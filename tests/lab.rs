@@ -143,6 +143,15 @@ fn the_lab_ui_shows_the_attackers_replays_on_screen_beside_the_sniffer_at_80x24_
             t.contains("CAPTURING") && (mode != "http" || (t.contains("form_login") && t.contains(" left")))
         });
         assert!(screen.contains("sorted by time"), "live sorts newest first:\n{screen}");
+        // Pause freezes the view, not the clock.
+        let clock =
+            |t: &str| t.lines().next().and_then(|l| l.split_whitespace().last()).unwrap_or_default().to_string();
+        tmux(&["send-keys", "-t", &ui, "p"]);
+        let (_, paused) = wait_pane(&session, "the pause", |t| t.contains("PAUSED"));
+        std::thread::sleep(std::time::Duration::from_millis(2200));
+        let (_, later) = wait_pane(&session, "the pause", |t| t.contains("PAUSED"));
+        assert_ne!(clock(&paused), clock(&later), "the clock stopped with the view:\n{paused}\n{later}");
+        tmux(&["send-keys", "-t", &ui, "p"]);
         if mode == "http" {
             // The attacker's pane, under the UI: a stolen token replayed, the server's 200 and the
             // victim's data.
@@ -153,7 +162,8 @@ fn the_lab_ui_shows_the_attackers_replays_on_screen_beside_the_sniffer_at_80x24_
             assert!(!replays.contains("CAPTURING"), "{replays}");
         }
         let (_, screen) = wait_pane(&session, "the end of the capture", |t| t.contains("FINISHED"));
-        assert!(screen.contains("leaks"), "{screen}");
+        // Rates are over a sliding window, zero once the capture ended.
+        assert!(screen.contains(" 0 pkt/s") && screen.contains("leaks"), "{screen}");
         tmux(&["send-keys", "-t", &ui, "q"]);
         let last = if mode == "http" { "What the attacker replayed:" } else { "nothing to replay: every credential" };
         let (_, after) = wait_pane(&session, "the lab's last words", |t| t.contains(last) && !t.contains("q quit"));
