@@ -6,12 +6,14 @@
 //!
 //! `capture` -> `decode` -> `reassembly` -> `http` -> `detect` -> `alert` -> `output` / `tui`
 //!
-//! `pipeline` wires them together for one packet source. See ARCHITECTURE.md.
+//! `pipeline` wires them together for one packet source. `fleet` is the other source of alerts: the
+//! events many sensors sent to one engine, merged for `plainsight watch`. See ARCHITECTURE.md.
 
 pub mod alert;
 pub mod capture;
 pub mod decode;
 pub mod detect;
+pub mod fleet;
 pub mod http;
 pub mod memory;
 pub mod output;

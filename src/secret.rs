@@ -33,35 +33,62 @@ pub enum Reveal {
 /// in a test failure cannot leak it; [`Secret::expose`] is the one explicit way to read it. Cheap to
 /// clone (shared).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Secret(Arc<str>);
+pub struct Secret(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Repr {
+    /// The secret itself, as captured.
+    Held(Arc<str>),
+    /// A secret this process never saw, known by its length and fingerprint only: a redacted event of
+    /// another sensor (`plainsight watch`). It renders as any redacted secret does, revealed or not.
+    Known { chars: usize, fingerprint: Arc<str> },
+}
 
 impl Secret {
     pub fn new(s: &str) -> Secret {
-        Secret(Arc::from(s))
+        Secret(Repr::Held(Arc::from(s)))
     }
 
     /// From wire bytes (lossy UTF-8: a byte that is not UTF-8 becomes U+FFFD).
     pub fn from_bytes(b: &[u8]) -> Secret {
-        Secret(Arc::from(String::from_utf8_lossy(b)))
+        Secret(Repr::Held(Arc::from(String::from_utf8_lossy(b))))
     }
 
+    /// A secret known only by its length and fingerprint (another sensor's redacted event).
+    pub fn known_by(chars: usize, fingerprint: &str) -> Secret {
+        Secret(Repr::Known { chars, fingerprint: Arc::from(fingerprint) })
+    }
+
+    /// The secret itself; empty for one known only by its fingerprint.
     pub fn expose(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Held(s) => s,
+            Repr::Known { .. } => "",
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        match &self.0 {
+            Repr::Held(s) => s.is_empty(),
+            Repr::Known { chars, .. } => *chars == 0,
+        }
     }
 
     /// Length in characters (what the redacted form tells).
     pub fn chars(&self) -> usize {
-        self.0.chars().count()
+        match &self.0 {
+            Repr::Held(s) => s.chars().count(),
+            Repr::Known { chars, .. } => *chars,
+        }
     }
 
     /// 12 hex digits of SHA-256: stable across runs and machines, so alerts of two captures (or a SIEM
     /// and a ticket) can be correlated without either holding the secret.
     pub fn fingerprint(&self) -> String {
-        fingerprint(&self.0)
+        match &self.0 {
+            Repr::Held(s) => fingerprint(s),
+            Repr::Known { fingerprint, .. } => fingerprint.to_string(),
+        }
     }
 
     /// `…[11 chars, fp 48486e1514e8]`: the length and the fingerprint, nothing else. No prefix, even
@@ -71,11 +98,12 @@ impl Secret {
         format!("…[{} chars, fp {}]", self.chars(), self.fingerprint())
     }
 
-    /// How a slot shows its secret: the one place that decides.
+    /// How a slot shows its secret: the one place that decides. A secret known only by its
+    /// fingerprint has nothing else to show.
     pub fn shown(&self, reveal: Reveal) -> Cow<'_, str> {
-        match reveal {
-            Reveal::Full => Cow::Borrowed(&self.0),
-            Reveal::Redacted => Cow::Owned(self.redacted()),
+        match (reveal, &self.0) {
+            (Reveal::Full, Repr::Held(s)) => Cow::Borrowed(s),
+            _ => Cow::Owned(self.redacted()),
         }
     }
 }

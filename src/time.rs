@@ -48,6 +48,55 @@ impl Timestamp {
             self.subsec_micros()
         )
     }
+
+    /// The inverse of [`Timestamp::rfc3339`]: `2026-11-23T10:15:02.123456Z` (any number of fraction
+    /// digits up to 9, or none; `Z` or `+00:00`), as other sensors' events carry it. None if malformed.
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let part = s.get(r)?;
+            if part.is_empty() || !part.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            part.parse().ok()
+        };
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+            return None;
+        }
+        let mut rest = &s[19..];
+        let mut micros = 0i64;
+        if let Some(frac) = rest.strip_prefix('.') {
+            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 || n > 9 {
+                return None;
+            }
+            let digits = &frac[..n];
+            let padded: String = digits.chars().chain(std::iter::repeat('0')).take(6).collect();
+            micros = padded.parse().ok()?;
+            rest = &frac[n..];
+        }
+        if rest != "Z" && rest != "+00:00" && rest != "+0000" {
+            return None;
+        }
+        let days = days_from_civil(y, m as u32, d as u32);
+        Some(Timestamp::from_secs_micros(days * 86_400 + hh * 3600 + mm * 60 + ss, micros))
+    }
+}
+
+/// The inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 });
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 impl fmt::Display for Timestamp {
@@ -92,6 +141,26 @@ pub fn human_duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_parses_what_it_formats_and_refuses_the_malformed() {
+        for t in [0, 42, 1_795_000_000_000_042, 951_782_400_000_000, -86_400_000_001] {
+            let ts = Timestamp(t);
+            assert_eq!(Timestamp::parse_rfc3339(&ts.rfc3339()), Some(ts), "{}", ts.rfc3339());
+        }
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-18T11:06:40Z"), Some(Timestamp::from_secs(1_795_000_000)));
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-18T11:06:40.5+00:00"), Some(Timestamp(1_795_000_000_500_000)));
+        for bad in [
+            "",
+            "2026-11-18",
+            "2026-13-18T11:06:40Z",
+            "2026-11-18T11:06:40",
+            "2026-11-18T11:06:40.Z",
+            "x026-11-18T11:06:40Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn rfc3339_formats_known_instant() {

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::detect::jwt::Validity;
 use crate::detect::{Confidence, Finding, LeakKind, SecretClass, Verdict};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,

@@ -5,6 +5,7 @@
 
 mod live;
 mod read;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,9 @@ pub enum Command {
     Live(LiveArgs),
     /// List capture interfaces.
     Interfaces,
+    /// Watch the leaks of many sensors in one view, merged by secret: their events read back from
+    /// alert files (or standard input).
+    Watch(watch::WatchArgs),
 }
 
 /// Options shared by `read` and `live`.
@@ -211,6 +215,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Read(args) => read::run(args),
         Command::Live(args) => live::run(args),
         Command::Interfaces => interfaces(),
+        Command::Watch(args) => watch::run(args),
     }
 }
 

@@ -6,13 +6,13 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::time::{Timestamp, human_duration};
 
 /// Whether the token could be replayed at capture time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Validity {
     /// `exp` is after the capture time: replayable for `remaining_secs`.
@@ -26,7 +26,7 @@ pub enum Validity {
 }
 
 /// Decoded header and the claims that matter.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JwtInfo {
     pub alg: Option<String>,
     pub typ: Option<String>,

@@ -29,7 +29,7 @@ pub mod url;
 pub mod verdict;
 pub mod ws;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use std::ops::Range;
 
@@ -39,7 +39,7 @@ use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
 
 /// The kinds of leak, as written in alerts (`snake_case`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeakKind {
     BearerJwt,
@@ -176,7 +176,7 @@ impl LeakKind {
 }
 
 /// How sure a detector is that the value is a live credential.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     Low,
@@ -185,7 +185,7 @@ pub enum Confidence {
 }
 
 /// What the secret is, for severity and for the replay advice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretClass {
     /// A password (reusable elsewhere, does not expire).

@@ -115,7 +115,7 @@ impl HostTable {
     }
 }
 
-fn strip_port(host: &str) -> &str {
+pub fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or(host);
     }

@@ -10,7 +10,7 @@ pub mod offline;
 pub mod parallel;
 mod stats;
 
-pub use hosts::{HostStats, HostTable};
+pub use hosts::{HostStats, HostTable, strip_port};
 pub use stats::{EngineStats, ProtoEvents, StatsSnapshot};
 
 use std::net::SocketAddr;

@@ -120,7 +120,7 @@ impl Proto {
 }
 
 /// What the server said to a login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The server accepted it (FTP 230, `+OK`, IMAP `OK`, SMTP 235, LDAP success, CONNACK 0, ...).

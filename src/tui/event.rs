@@ -31,6 +31,11 @@ pub enum UiEvent {
         count: u64,
         last_seen: Timestamp,
     },
+    /// A leak merged across sensors (`plainsight watch`): added, or replaced in place by its id.
+    Fleet {
+        alert: Box<Alert>,
+        sensors: Vec<String>,
+    },
     Stats(Box<StatsMsg>),
     /// The input is exhausted (files) or the capture stopped.
     Finished,

@@ -131,12 +131,21 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     );
     // The other figures in order of priority: what does not fit goes whole, never cut mid-word.
     let mut rest = vec![format!("TLS flows {}", s.snapshot.engine.tls_flows)];
+    if st.fleet {
+        // Watching sensors: their number, not this process's traffic.
+        let mut sensors: Vec<&str> = st.rows.iter().flat_map(|r| r.sensors.iter().map(String::as_str)).collect();
+        sensors.sort_unstable();
+        sensors.dedup();
+        rest = vec![format!("sensors {}", sensors.len())];
+    }
     if let (Some(k), Some(a)) = (s.kernel_drops, s.analysis_drops) {
         rest.push(format!("drops kernel {k} analysis {a}"));
     }
-    rest.push(format!("{:.0} pkt/s", st.pps));
-    rest.push(format!("{:.1} MB/s", st.mbps));
-    rest.push(format!("flows {} ({} seen)", s.snapshot.active_flows, s.snapshot.reassembly.flows_created));
+    if !st.fleet {
+        rest.push(format!("{:.0} pkt/s", st.pps));
+        rest.push(format!("{:.1} MB/s", st.mbps));
+        rest.push(format!("flows {} ({} seen)", s.snapshot.active_flows, s.snapshot.reassembly.flows_created));
+    }
     let mut text = leaks;
     for part in rest {
         if text.chars().count() + 2 + part.chars().count() <= usize::from(area.width) {
@@ -204,6 +213,7 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 a.kind.as_str().to_string(),
                 a.client.to_string(),
                 a.server.to_string(),
+                clean(&r.sensors.join(","), term::NAME),
                 hostpath,
                 clean(&a.shown_user(st.reveal).unwrap_or_default(), term::USER),
                 clean(&a.shown_secret(st.reveal), term::SECRET),
@@ -217,7 +227,7 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         })
         .collect();
     // Inside the borders, one column of spacing between columns.
-    let widths = column_widths(&cells, area.width.saturating_sub(2));
+    let widths = column_widths(&cells, area.width.saturating_sub(2), st.fleet);
     let shown: Vec<usize> = (0..COLS).filter(|&c| widths[c] > 0).collect();
     let header: Vec<String> = shown.iter().map(|&c| fit(COLUMNS[c].title, widths[c])).collect();
     let table_rows: Vec<TRow> = rows
@@ -254,7 +264,9 @@ fn draw_leaks(f: &mut Frame<'_>, area: Rect, st: &UiState) {
 }
 
 /// Columns of the leaks table, in display order.
-const COLS: usize = 10;
+const COLS: usize = 11;
+/// The sensors column: shown only when watching a fleet.
+const SENSORS: usize = 5;
 
 struct Column {
     title: &'static str,
@@ -272,6 +284,7 @@ const COLUMNS: [Column; COLS] = [
     Column { title: "Kind", drop_rank: None, cut: false, max: 32 },
     Column { title: "Client", drop_rank: Some(1), cut: false, max: 47 },
     Column { title: "Server", drop_rank: None, cut: false, max: 47 },
+    Column { title: "Sensors", drop_rank: Some(2), cut: true, max: 24 },
     Column { title: "Host/Path", drop_rank: Some(4), cut: true, max: 60 },
     Column { title: "User", drop_rank: Some(3), cut: true, max: 16 },
     Column { title: "Secret", drop_rank: Some(0), cut: true, max: 40 },
@@ -308,7 +321,7 @@ fn fit(s: &str, w: u16) -> String {
 /// not fit, Secret goes; while even the needs do not fit, the next column by rank goes (Client, Status,
 /// User, Host/Path, Time, #). What is left goes to the columns that were cut, narrowest want first.
 /// Sev, Kind and Server are never dropped or cut: an address keeps its port, a kind its name.
-fn column_widths(cells: &[[String; COLS]], avail: u16) -> [u16; COLS] {
+fn column_widths(cells: &[[String; COLS]], avail: u16, fleet: bool) -> [u16; COLS] {
     let mut want = [0u16; COLS];
     for (c, col) in COLUMNS.iter().enumerate() {
         let widest = cells.iter().map(|r| width(&r[c])).max().unwrap_or(0);
@@ -316,12 +329,17 @@ fn column_widths(cells: &[[String; COLS]], avail: u16) -> [u16; COLS] {
     }
     let need = |c: usize| if COLUMNS[c].cut { want[c].min(6) } else { want[c] };
     let mut shown = [true; COLS];
+    shown[SENSORS] = fleet;
     let total = |shown: &[bool; COLS], f: &dyn Fn(usize) -> u16| -> u16 {
         let n = shown.iter().filter(|&&s| s).count() as u16;
         (0..COLS).filter(|&c| shown[c]).map(f).sum::<u16>() + n.saturating_sub(1)
     };
-    let mut ranks: Vec<(u8, usize)> =
-        COLUMNS.iter().enumerate().filter_map(|(c, col)| col.drop_rank.map(|r| (r, c))).collect();
+    let mut ranks: Vec<(u8, usize)> = COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|&(c, _)| shown[c])
+        .filter_map(|(c, col)| col.drop_rank.map(|r| (r, c)))
+        .collect();
     ranks.sort();
     for (r, c) in ranks {
         let fits = if r == 0 { total(&shown, &|c| want[c]) <= avail } else { total(&shown, &need) <= avail };
@@ -401,6 +419,9 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     ];
     if let Some(v) = a.verdict_line(st.reveal) {
         lines.push(Line::styled(format!("verdict: {}", clean(&v, term::LINE)), bold));
+    }
+    if !r.sensors.is_empty() {
+        lines.push(Line::from(format!("seen by sensors: {}", clean(&r.sensors.join(", "), term::LINE))));
     }
     if a.class.is_material() {
         lines.push(Line::styled(
@@ -538,7 +559,7 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 Cell::from(clean(&h.name, term::HOST)),
                 Cell::from(clean(&h.service, term::NAME)),
                 Cell::from(h.addr.map(|a| a.to_string()).unwrap_or_default()),
-                Cell::from(if web { h.http_requests.to_string() } else { "-".into() }),
+                Cell::from(if web && !st.fleet { h.http_requests.to_string() } else { "-".into() }),
                 creds,
                 Cell::from(if !web {
                     "-"
@@ -547,8 +568,9 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 } else {
                     "no"
                 }),
-                Cell::from(h.tls_flows.to_string()),
-                Cell::from(format!("{share}%")),
+                // Sensors' events carry their leaks, not their traffic: no TLS share for a fleet.
+                Cell::from(if st.fleet { "-".to_string() } else { h.tls_flows.to_string() }),
+                Cell::from(if st.fleet { "-".to_string() } else { format!("{share}%") }),
             ])
         })
         .collect();

@@ -79,6 +79,8 @@ pub struct Row {
     pub alert: Alert,
     /// UI time (seconds) when it arrived: highlighted for [`NEW_FOR_SECS`].
     pub arrived: f64,
+    /// The sensors that saw it (`plainsight watch`); empty for a run's own leaks.
+    pub sensors: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -92,6 +94,8 @@ pub struct UiState {
     /// UI clock, seconds since start (set by the loop; tests set it directly).
     pub now: f64,
     pub stats: StatsMsg,
+    /// Watching many sensors' events (`plainsight watch`): a sensor column, and no traffic counters.
+    pub fleet: bool,
     pub pps: f64,
     pub mbps: f64,
     pub rows: Vec<Row>,
@@ -156,6 +160,7 @@ impl UiState {
             save_requested: false,
             notice: None,
             color: true,
+            fleet: false,
         }
     }
 
@@ -168,7 +173,17 @@ impl UiState {
             return;
         }
         match ev {
-            UiEvent::NewAlert(a) => self.rows.push(Row { alert: *a, arrived: self.now }),
+            UiEvent::NewAlert(a) => self.rows.push(Row { alert: *a, arrived: self.now, sensors: Vec::new() }),
+            UiEvent::Fleet { alert, sensors } => {
+                self.fleet = true;
+                match self.rows.iter_mut().find(|r| r.alert.id == alert.id) {
+                    Some(r) => {
+                        r.alert = *alert;
+                        r.sensors = sensors;
+                    }
+                    None => self.rows.push(Row { alert: *alert, arrived: self.now, sensors }),
+                }
+            }
             UiEvent::Repeat { id, count, last_seen } => {
                 if let Some(r) = self.rows.iter_mut().find(|r| r.alert.id == id) {
                     r.alert.count = count;
@@ -221,7 +236,7 @@ impl UiState {
                 // What the screen shows: secrets as their slots render (the filter must not find a
                 // redacted secret by its value).
                 let hay = format!(
-                    "{} {} {} {} {} {} {} {}",
+                    "{} {} {} {} {} {} {} {} {}",
                     a.kind.as_str(),
                     a.severity,
                     a.host.as_deref().unwrap_or(""),
@@ -229,7 +244,8 @@ impl UiState {
                     a.shown_user(self.reveal).unwrap_or_default(),
                     a.client,
                     a.server,
-                    a.location
+                    a.location,
+                    r.sensors.join(" ")
                 )
                 .to_lowercase();
                 hay.contains(&f)

@@ -1,0 +1,201 @@
+//! `plainsight watch`: the leaks of many sensors in one view, merged by secret (`fleet`).
+//!
+//! Each source is read on a thread of its own and sends lines to one merger: alert files (followed as
+//! they grow, as `tail -f`, or read once with `--once`), standard input, and the engine the sensors
+//! send to (`redis://`, see `cli::sources`). Nothing here parses an event: `fleet` does.
+
+use std::io::{BufRead, BufReader, IsTerminal, Read};
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossbeam_channel::{Receiver, Sender};
+use plainsight::alert::Reveal;
+use plainsight::fleet::{Change, Fleet};
+use plainsight::tui::state::RunState;
+use plainsight::tui::{StatsMsg, UiEvent, UiState};
+
+use super::ColorMode;
+
+/// Longest line taken from a source: an event is a few KiB; a longer line is not one (counted as
+/// skipped, never buffered whole).
+const MAX_LINE: usize = 1 << 20;
+
+#[derive(clap::Args, Debug)]
+pub struct WatchArgs {
+    /// Where the sensors' events are: alert files written with `--alerts-format eve|ecs` (or native
+    /// with `--sensor`), `-` for standard input.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// Show secrets in full where the events carry them (sensors run with --reveal). Redacted by
+    /// default: an event that carries a secret is then shown by its length and fingerprint only.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Read each source to its end and stop (files), instead of following it as it grows.
+    #[arg(long)]
+    pub once: bool,
+    /// One line per leak, and per leak seen by another sensor, instead of the terminal UI.
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Colours in the terminal UI: auto (off when NO_COLOR is set or TERM is dumb), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorMode,
+}
+
+enum Msg {
+    Line(String),
+    /// A line past [`MAX_LINE`].
+    TooLong,
+    Error(String),
+    /// A source reached its end (`--once`) or closed.
+    Done,
+}
+
+/// Lines of `r` (each at most [`MAX_LINE`]) to `tx`; at its end, waits for more unless `once` (a line
+/// still being written is kept until its newline arrives).
+fn pump(mut r: impl BufRead, once: bool, tx: &Sender<Msg>) -> std::io::Result<()> {
+    let mut pending = Vec::new();
+    loop {
+        let room = (MAX_LINE + 1).saturating_sub(pending.len()) as u64;
+        let n = (&mut r).take(room).read_until(b'\n', &mut pending)?;
+        let msg = if pending.len() > MAX_LINE {
+            skip_line(&mut r)?;
+            Msg::TooLong
+        } else if pending.ends_with(b"\n") || (n == 0 && once && !pending.is_empty()) {
+            Msg::Line(String::from_utf8_lossy(&pending).into_owned())
+        } else if n == 0 {
+            if once {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+            continue;
+        } else {
+            continue;
+        };
+        pending.clear();
+        if tx.send(msg).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Consume the rest of an over-long line, without keeping it.
+fn skip_line(r: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', avail) {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = avail.len();
+                r.consume(n);
+            }
+        }
+    }
+}
+
+fn open(source: &str, once: bool, tx: Sender<Msg>) -> anyhow::Result<()> {
+    let reader: Box<dyn BufRead + Send> = if source == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let path = PathBuf::from(source);
+        let f = std::fs::File::open(&path).with_context(|| format!("cannot open {source}"))?;
+        Box::new(BufReader::new(f))
+    };
+    // Standard input ends when its writer closes it: no following.
+    let once = once || source == "-";
+    std::thread::spawn(move || {
+        let end = match pump(reader, once, &tx) {
+            Ok(()) => Msg::Done,
+            Err(e) => Msg::Error(e.to_string()),
+        };
+        let _ = tx.send(end);
+    });
+    Ok(())
+}
+
+pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let reveal = if args.reveal { Reveal::Full } else { Reveal::Redacted };
+    let (tx, rx) = crossbeam_channel::bounded::<Msg>(4096);
+    for s in &args.sources {
+        open(s, args.once, tx.clone())?;
+    }
+    drop(tx);
+    let use_tui = !args.no_tui && std::io::stdout().is_terminal();
+    let source = args.sources.join(" ");
+    if use_tui {
+        let (ui_tx, ui_rx) = crossbeam_channel::unbounded();
+        let sources = args.sources.len();
+        std::thread::spawn(move || {
+            let mut last = std::time::Instant::now();
+            let fleet = merge(rx, sources, reveal, &mut |c, fleet| {
+                let _ = ui_tx.send(UiEvent::Fleet { alert: Box::new(c.alert.clone()), sensors: c.sensors.clone() });
+                // The hosts view is rebuilt from every leak: twice a second at most.
+                if c.new && last.elapsed() > Duration::from_millis(500) {
+                    last = std::time::Instant::now();
+                    send_hosts(&ui_tx, fleet);
+                }
+            });
+            send_hosts(&ui_tx, &fleet);
+            let _ = ui_tx.send(UiEvent::Finished);
+        });
+        let mut state = UiState::new(&source, RunState::Capturing, reveal);
+        state.color = args.color.enabled();
+        plainsight::tui::run(ui_rx, state).context("terminal UI failed")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let fleet = merge(rx, args.sources.len(), reveal, &mut |c, _| {
+        let mut line = plainsight::output::lines::line(&c.alert, reveal);
+        let sensors = plainsight::output::term::clean(&c.sensors.join(","), plainsight::output::term::NAME);
+        if c.new {
+            println!("{line} sensors={sensors}");
+        } else {
+            line.insert_str(0, "update ");
+            println!("{line} count={} sensors={sensors}", c.alert.count);
+        }
+    });
+    let mut sensors: Vec<&String> = fleet.alerts().flat_map(|(_, s)| s.iter()).collect();
+    sensors.sort();
+    sensors.dedup();
+    eprintln!(
+        "plainsight watch: {} leaks from {} sensors; {} lines were not events",
+        fleet.leaks(),
+        sensors.len(),
+        fleet.skipped
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Merge every source's lines until all have ended; `on` hears each change.
+fn merge(rx: Receiver<Msg>, mut open: usize, reveal: Reveal, on: &mut dyn FnMut(&Change, &Fleet)) -> Fleet {
+    let mut fleet = Fleet::default();
+    while open > 0 {
+        match rx.recv() {
+            Ok(Msg::Line(l)) => {
+                if let Some(c) = fleet.on_line(&l, reveal) {
+                    on(&c, &fleet);
+                }
+            }
+            Ok(Msg::TooLong) => fleet.skipped += 1,
+            Ok(Msg::Error(e)) => {
+                eprintln!("plainsight watch: a source failed: {}", plainsight::output::term::clean(&e, 200));
+                open -= 1;
+            }
+            Ok(Msg::Done) => open -= 1,
+            Err(_) => break,
+        }
+    }
+    fleet
+}
+
+fn send_hosts(tx: &Sender<UiEvent>, fleet: &Fleet) {
+    let stats = StatsMsg { hosts: fleet.hosts(), ..StatsMsg::default() };
+    let _ = tx.send(UiEvent::Stats(Box::new(stats)));
+}

@@ -1,0 +1,127 @@
+use super::*;
+use crate::alert::{AlertBook, Collector, Context};
+use crate::detect::{Finding, LeakKind};
+
+/// An alert as a sensor's book makes it: a Bearer token with the token in the path too.
+fn sensor_alert(token: &str, count: u64) -> Alert {
+    let f = Finding {
+        kind: LeakKind::BearerOpaque,
+        class: SecretClass::Token,
+        confidence: Confidence::High,
+        secret: Secret::new(token),
+        user: Some(Text::user("alice")),
+        location: "header Authorization".into(),
+        evidence: "Bearer, opaque token".into(),
+        jwt: None,
+        login: None,
+        span: None,
+    };
+    let mut path = Text::lit("/api?access_token=");
+    path.push_secret(Secret::new(token));
+    let ctx = Context {
+        ts: Timestamp::from_secs(1_795_000_000),
+        client: "10.0.0.1:40000".parse().unwrap(),
+        server: "10.0.0.2:80".parse().unwrap(),
+        host: Some("shop.lab".into()),
+        method: Some("GET".into()),
+        path: Some(path),
+        capture: Arc::from("x.pcap"),
+        excerpt: Arc::from(Vec::<Text>::new()),
+        conversation: None,
+    };
+    let mut book = AlertBook::default();
+    let mut sink = Collector::default();
+    for _ in 0..count {
+        book.record(&f, &ctx, &mut sink);
+    }
+    book.alerts()[0].clone()
+}
+
+/// The event a sensor writes (native with the fleet fields).
+fn event(a: &Alert, reveal: Reveal, sensor: &str, update: bool) -> String {
+    let mut v = serde_json::to_value(a.record(reveal)).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.insert("sensor".into(), sensor.into());
+    o.insert("run_id".into(), "r1".into());
+    o.insert("event_id".into(), format!("{sensor}/r1/{}", a.id.0).into());
+    o.insert("event".into(), if update { "update" } else { "new" }.into());
+    v.to_string()
+}
+
+#[test]
+fn a_redacted_event_renders_exactly_as_the_sensors_own_redacted_output() {
+    let a = sensor_alert("tok-0123456789abcdef", 1);
+    let ev = parse(&event(&a, Reveal::Redacted, "s1", false), Reveal::Full).unwrap();
+    // Even --reveal cannot show what a redacted event never carried.
+    for reveal in [Reveal::Redacted, Reveal::Full] {
+        assert_eq!(ev.alert.shown_secret(reveal), a.shown_secret(Reveal::Redacted));
+        assert_eq!(ev.alert.replay_command(reveal), a.replay_command(Reveal::Redacted));
+    }
+    assert_eq!(ev.alert.fingerprint(), a.fingerprint());
+    assert_eq!(ev.sensor, "s1");
+    assert!(!ev.alert.replay_command(Reveal::Full).contains("tok-0123"));
+}
+
+#[test]
+fn one_token_seen_by_two_sensors_is_one_leak_with_both_and_updates_replace_counts() {
+    let a = sensor_alert("tok-shared-between-segments", 2);
+    let mut fleet = Fleet::default();
+    let c = fleet.on_line(&event(&a, Reveal::Redacted, "segment-a", false), Reveal::Redacted).unwrap();
+    assert!(c.new);
+    assert_eq!(c.alert.count, 2);
+    let c = fleet.on_line(&event(&a, Reveal::Redacted, "segment-b", false), Reveal::Redacted).unwrap();
+    assert!(!c.new);
+    assert_eq!(c.sensors, ["segment-a", "segment-b"]);
+    assert_eq!(c.alert.count, 4);
+    // segment-a's update: its count is now 5, not 5 more.
+    let later = sensor_alert("tok-shared-between-segments", 5);
+    let c = fleet.on_line(&event(&later, Reveal::Redacted, "segment-a", true), Reveal::Redacted).unwrap();
+    assert_eq!(c.alert.count, 7);
+    assert_eq!(fleet.leaks(), 1);
+    // Another token is another leak.
+    let other = sensor_alert("tok-only-on-segment-b", 1);
+    assert!(fleet.on_line(&event(&other, Reveal::Redacted, "segment-b", false), Reveal::Redacted).unwrap().new);
+    assert_eq!(fleet.leaks(), 2);
+}
+
+#[test]
+fn a_revealed_event_watched_without_reveal_shows_no_secret_anywhere() {
+    let a = sensor_alert("tok-revealed-by-a-lab-sensor", 1);
+    let line = event(&a, Reveal::Full, "lab", false);
+    assert!(line.contains("tok-revealed-by-a-lab-sensor"));
+    let ev = parse(&line, Reveal::Redacted).unwrap();
+    let r = ev.alert.record(Reveal::Redacted);
+    let out = serde_json::to_string(&r).unwrap();
+    assert!(!out.contains("tok-revealed"), "{out}");
+    assert_eq!(r.secret, a.shown_secret(Reveal::Redacted));
+    assert!(r.path.is_none(), "the path quoted the token: withheld");
+    // With --reveal, in full.
+    let ev = parse(&line, Reveal::Full).unwrap();
+    assert_eq!(ev.alert.shown_secret(Reveal::Full), "tok-revealed-by-a-lab-sensor");
+}
+
+#[test]
+fn lines_that_are_not_events_are_counted_and_skipped() {
+    let a = sensor_alert("tok-x", 1);
+    let good = event(&a, Reveal::Full, "s", false);
+    let forged = good.replace(&a.fingerprint(), "000000000000");
+    let mut fleet = Fleet::default();
+    for l in ["", "not json", "{}", "[1,2]", "{\"kind\":\"bearer_opaque\"}", forged.as_str()] {
+        assert!(fleet.on_line(l, Reveal::Full).is_none(), "{l}");
+    }
+    assert_eq!(fleet.skipped, 5, "blank lines are not counted");
+    assert_eq!(parse(&forged, Reveal::Full).unwrap_err(), EventError::Field("secret (its fingerprint does not match)"));
+}
+
+#[test]
+fn an_eve_or_ecs_event_is_read_from_its_plainsight_object() {
+    let a = sensor_alert("tok-in-eve", 1);
+    let mut inner = serde_json::to_value(a.record(Reveal::Redacted)).unwrap();
+    inner.as_object_mut().unwrap().insert("event_id".into(), "e1".into());
+    let eve = serde_json::json!({"timestamp": "x", "event_type": "alert", "host": "probe-7", "plainsight": inner});
+    let ev = parse(&eve.to_string(), Reveal::Redacted).unwrap();
+    assert_eq!(ev.sensor, "probe-7", "Suricata's sensor name field");
+    assert_eq!(ev.event_id, "e1");
+    let ecs = serde_json::json!({"observer": {"name": "probe-8"}, "plainsight": inner});
+    assert_eq!(parse(&ecs.to_string(), Reveal::Redacted).unwrap().sensor, "probe-8");
+}
