@@ -153,6 +153,7 @@ mod tests {
             path: Some("/x".into()),
             capture: Arc::from("t.pcap"),
             excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
+            packet: 0,
         }
     }
 

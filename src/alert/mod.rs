@@ -13,6 +13,7 @@
 //! or a word of the template changes nothing around it.
 
 mod book;
+pub mod community_id;
 mod severity;
 
 pub use crate::secret::{Reveal, Secret, Text, fingerprint};
@@ -42,6 +43,9 @@ pub struct Context {
     /// The message as it crossed the wire (request line and headers, or a login's exchange), its
     /// credentials as slots.
     pub excerpt: Arc<[Text]>,
+    /// The number of the packet whose arrival completed the message that carried the secret, counted
+    /// from 1 as Wireshark numbers frames (see `pipeline::Engine::process_numbered`); 0 when unknown.
+    pub packet: u64,
 }
 
 /// Identity of one leak for the run (the index in the [`AlertBook`]).
@@ -80,6 +84,9 @@ pub struct Alert {
     /// Every user name tried (refused logins against one server fold into one alert), at most
     /// [`MAX_USERS`] of them.
     pub users: Vec<Text>,
+    /// The packet number of the sighting `client` and `capture` describe ([`Context::packet`]): the
+    /// first recorded, for refused logins the earliest. Not in the native record unless `--sensor`.
+    pub first_packet: u64,
 }
 
 /// (kind, server, SHA-256 of the secret), the digest of a fixed string for refused logins.
@@ -124,6 +131,7 @@ impl Alert {
             excerpt: ctx.excerpt.clone(),
             login: f.login.as_ref().map(|l| LoginInfo { transcript: Vec::new(), ..l.clone() }),
             users: f.user.iter().cloned().collect(),
+            first_packet: ctx.packet,
         }
     }
 
@@ -153,6 +161,7 @@ impl Alert {
             self.user = earlier.user.clone();
             self.client = earlier.client;
             self.excerpt = earlier.excerpt.clone();
+            self.first_packet = earlier.first_packet;
         }
     }
 

@@ -107,6 +107,7 @@ mod tests {
             path: None,
             capture: Arc::from("t.pcap"),
             excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
+            packet: 0,
         };
         let a = Alert::new(AlertId(1), &f[0], &ctx);
         let l = line(&a, Reveal::Redacted);

@@ -275,6 +275,7 @@ mod tests {
             path: None,
             capture: Arc::from("x.pcap"),
             excerpt: Arc::from(Vec::<Text>::new()),
+            packet: 0,
         };
         Alert::new(AlertId(id), &f, &ctx)
     }
@@ -317,6 +318,7 @@ mod tests {
             path: None,
             capture: "t.pcap".into(),
             excerpt: Vec::new().into(),
+            packet: 0,
         };
         let mut a = Alert::new(AlertId(id), &f, &ctx);
         a.count = count;

@@ -109,6 +109,55 @@ struct Det {
     hsts_forgotten: u64,
     /// The HSTS rule's table (`detect::fixes`), shared by the engines of a run.
     fixes: detect::fixes::Shared,
+    /// The number of the packet being analysed ([`Engine::process_numbered`]).
+    packet: u64,
+    /// Which recent packets carried the client data of connections of another protocol (and SNMP
+    /// datagrams): a login is reported when the server answers, and its packet number is that of the
+    /// packet that carried the secret, found here by its timestamp.
+    recent: RecentPackets,
+    /// Logins whose packet had left `recent` (numbered with the current packet instead).
+    packets_approximate: u64,
+}
+
+/// Client data deliveries remembered for [`RecentPackets::find`]. A login waits for its answer a few
+/// packets of its own connection at most (the transcript cap is 24 lines): 4,096 deliveries across
+/// all connections keep it unless thousands of other connections speak in between. 80 bytes each.
+pub const RECENT_PACKETS: usize = 4096;
+
+/// A ring of (timestamp, packet number, client, server) of recent client data deliveries.
+#[derive(Default)]
+struct RecentPackets {
+    ring: std::collections::VecDeque<(Timestamp, u64, SocketAddr, SocketAddr)>,
+}
+
+impl RecentPackets {
+    fn push(&mut self, ts: Timestamp, packet: u64, client: SocketAddr, server: SocketAddr) {
+        if self.ring.back().is_some_and(|&(t, p, c, s)| t == ts && p == packet && c == client && s == server) {
+            return;
+        }
+        if self.ring.len() >= RECENT_PACKETS {
+            self.ring.pop_front();
+        }
+        self.ring.push_back((ts, packet, client, server));
+    }
+    /// The latest packet from `client` to `server` at `ts` (the one whose arrival completed what was
+    /// delivered then).
+    fn find(&self, ts: Timestamp, client: SocketAddr, server: SocketAddr) -> Option<u64> {
+        self.ring.iter().rev().find(|&&(t, _, c, s)| t == ts && c == client && s == server).map(|&(_, p, _, _)| p)
+    }
+}
+
+impl Det {
+    /// The packet number of a login sent at `ts` from `client` to `server`.
+    fn login_packet(&mut self, ts: Timestamp, client: SocketAddr, server: SocketAddr) -> u64 {
+        match self.recent.find(ts, client, server) {
+            Some(p) => p,
+            None => {
+                self.packets_approximate += 1;
+                self.packet
+            }
+        }
+    }
 }
 
 impl Det {
@@ -121,8 +170,10 @@ impl Det {
                 continue;
             }
             self.hosts.on_login(sl.server, "snmp", self.found.findings.len() as u64);
+            let packet = self.login_packet(sl.login.ts, sl.client, sl.server);
             let ctx = context(
                 &self.capture,
+                packet,
                 sl.login.ts,
                 sl.client,
                 sl.server,
@@ -176,6 +227,9 @@ impl Engine {
                     snmp_out: Vec::new(),
                     hsts_forgotten: 0,
                     fixes: cfg.fixes.clone(),
+                    packet: 0,
+                    recent: RecentPackets::default(),
+                    packets_approximate: 0,
                 },
             },
         }
@@ -186,8 +240,31 @@ impl Engine {
         self.inner.det.capture = Arc::from(name);
     }
 
-    /// Analyse one frame.
+    /// Analyse one frame, numbered after the previous one (live capture, tests).
     pub fn process(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
+        let n = self.inner.det.packet + 1;
+        self.process_numbered(link, ts, n, frame, sink);
+    }
+
+    /// Analyse one frame whose number in its source is `packet` (counted from 1 as Wireshark numbers
+    /// frames: a capture file's records, those the filter rejected included). Alerts carry the number
+    /// of the packet whose arrival completed the message that carried their secret: for HTTP the
+    /// packet that completed the request or response (its head, or its body when the secret was in
+    /// the body), for another protocol's login the packet that delivered its secret's line or message,
+    /// for a reassembled IP datagram its last fragment.
+    pub fn process_numbered(
+        &mut self,
+        link: LinkType,
+        ts: Timestamp,
+        packet: u64,
+        frame: &[u8],
+        sink: &mut dyn AlertSink,
+    ) {
+        self.inner.det.packet = packet;
+        self.process_frame(link, ts, frame, sink);
+    }
+
+    fn process_frame(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
         let st = &mut self.inner.stats;
         st.packets += 1;
         st.bytes += frame.len() as u64;
@@ -217,6 +294,7 @@ impl Engine {
                 // requests is bounded.
                 if d.payload.first() == Some(&0x30) {
                     let Inner { det, stats, .. } = &mut self.inner;
+                    det.recent.push(ts, det.packet, d.src, d.dst);
                     let mut got = std::mem::take(&mut det.snmp_out);
                     det.snmp.on_datagram(d.src, d.dst, d.payload, ts, &mut |l| got.push(l));
                     if !got.is_empty() {
@@ -233,7 +311,7 @@ impl Engine {
                     // packet (its fragments were counted).
                     self.inner.stats.packets -= 1;
                     self.inner.stats.bytes -= whole.len() as u64;
-                    self.process(LinkType::RAW, ts, &whole, sink);
+                    self.process_frame(LinkType::RAW, ts, &whole, sink);
                 }
             }
             Ok(Decoded::OtherIp(_)) => st.other_ip += 1,
@@ -292,6 +370,7 @@ impl Engine {
         let mut engine = self.inner.stats.clone();
         engine.tls_flows = self.inner.det.tls_flows;
         engine.hsts_pairs_forgotten = self.inner.det.hsts_forgotten;
+        engine.packet_numbers_approximate = self.inner.det.packets_approximate;
         for (e, n) in self.inner.det.snmp.events() {
             engine.proto_events.add(e, n);
         }
@@ -328,6 +407,9 @@ impl StreamHandler<FlowState> for Driver<'_> {
             // HTTP/2 found in a flow picked up mid-stream cannot be decoded (its header tables were
             // missed): the parser must know.
             state.http.set_midstream();
+        }
+        if from == Side::Client && matches!(state.app, App::Proto(_) | App::Probing) {
+            det.recent.push(ts, det.packet, flow.client, flow.server);
         }
         match &mut state.app {
             App::Http => {
@@ -532,7 +614,8 @@ impl ProtoOut<'_> {
         let server = self.flow.server;
         det.hosts.on_login(server, login.proto.as_str(), det.found.findings.len() as u64);
         // The transcript as the parser built it: every credential of the connection a slot.
-        let ctx = context(&det.capture, login.ts, self.flow.client, server, None, None, None, login.transcript);
+        let packet = det.login_packet(login.ts, self.flow.client, server);
+        let ctx = context(&det.capture, packet, login.ts, self.flow.client, server, None, None, None, login.transcript);
         for f in &det.found.findings {
             det.book.record(f, &ctx, &mut *self.sink);
         }
@@ -563,6 +646,7 @@ impl proto::LoginSink for ProtoOut<'_> {
 #[allow(clippy::too_many_arguments)]
 fn context(
     capture: &Arc<str>,
+    packet: u64,
     ts: Timestamp,
     client: SocketAddr,
     server: SocketAddr,
@@ -571,7 +655,7 @@ fn context(
     path: Option<Text>,
     excerpt: Vec<Text>,
 ) -> Context {
-    Context { ts, client, server, host, method, path, capture: capture.clone(), excerpt: Arc::from(excerpt) }
+    Context { ts, client, server, host, method, path, capture: capture.clone(), excerpt: Arc::from(excerpt), packet }
 }
 
 /// The HTTP handler of one flow: runs the detectors on each message and records alerts.
@@ -605,7 +689,7 @@ impl Messages<'_> {
         excerpt: Vec<Text>,
         request: Option<u64>,
     ) {
-        let ctx = context(&self.det.capture, ts, client, server, host, method, path, excerpt);
+        let ctx = context(&self.det.capture, self.det.packet, ts, client, server, host, method, path, excerpt);
         let mut found = std::mem::take(&mut self.det.found);
         if let (Some(c), Some(seq)) = (found.awaiting_redirect.take(), request) {
             // Reported only if the answer redirects to https:// on the same host.
@@ -729,8 +813,17 @@ impl HttpHandler for Messages<'_> {
         self.det.hosts.on_credentials(msg.host, server, self.det.found.findings.len() as u64);
         let ex = detect::ws::excerpt(from, msg, &self.det.found);
         let path = detect::excerpt::target_alone(msg.target);
-        let ctx =
-            context(&self.det.capture, msg.ts, client, server, msg.host.map(str::to_string), None, Some(path), ex);
+        let ctx = context(
+            &self.det.capture,
+            self.det.packet,
+            msg.ts,
+            client,
+            server,
+            msg.host.map(str::to_string),
+            None,
+            Some(path),
+            ex,
+        );
         let found = std::mem::take(&mut self.det.found);
         for f in &found.findings {
             if from == Side::Client && detect::ws::awaits_answer(f) {
@@ -766,7 +859,18 @@ impl Messages<'_> {
     ) {
         self.det.hsts_forgotten += touched.forgotten;
         let Some((f, v)) = got else { return };
-        let ctx = context(&self.det.capture, v.ts, v.client, v.server, Some(v.host), Some(v.method), None, Vec::new());
+        // The packet that revealed it: the plain request, or the TLS connection analysed after it.
+        let ctx = context(
+            &self.det.capture,
+            self.det.packet,
+            v.ts,
+            v.client,
+            v.server,
+            Some(v.host),
+            Some(v.method),
+            None,
+            Vec::new(),
+        );
         self.det.book.record(&f, &ctx, &mut *self.sink);
     }
 }

@@ -34,6 +34,9 @@ pub struct EngineStats {
     pub snmp_logins: u64,
     /// (client, name) pairs the HSTS rule forgot to make room (`detect::fixes::MAX_PAIRS`).
     pub hsts_pairs_forgotten: u64,
+    /// Logins whose secret-carrying packet had left the table of recent packets
+    /// (`pipeline::RECENT_PACKETS`): their packet number is the one that completed the login instead.
+    pub packet_numbers_approximate: u64,
     /// Caps of the other protocols hit (data dropped or skipped), per `proto::Event`.
     pub proto_events: ProtoEvents,
     #[serde(skip)]
@@ -130,6 +133,7 @@ impl StatsSnapshot {
         e.probes_abandoned += oe.probes_abandoned;
         e.snmp_logins += oe.snmp_logins;
         e.hsts_pairs_forgotten += oe.hsts_pairs_forgotten;
+        e.packet_numbers_approximate += oe.packet_numbers_approximate;
         for (k, v) in &oe.proto_flows {
             *e.proto_flows.entry(k).or_insert(0) += v;
         }
@@ -340,6 +344,7 @@ impl StatsSnapshot {
         }
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
         let _ = writeln!(s, "hsts pairs forgotten: {}", e.hsts_pairs_forgotten);
+        let _ = writeln!(s, "packet numbers approximate: {}", e.packet_numbers_approximate);
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let _ = writeln!(
             s,

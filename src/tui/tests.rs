@@ -43,6 +43,7 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         path: Some(path.into()),
         capture: Arc::from("demo.pcap"),
         excerpt: Arc::from(vec![Text::lit(format!("GET {path} HTTP/1.1")), Text::lit("Host: shop.lab"), auth]),
+        packet: 0,
     };
     Alert::new(AlertId(id), &f, &ctx)
 }
