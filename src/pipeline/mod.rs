@@ -111,46 +111,69 @@ struct Det {
     fixes: detect::fixes::Shared,
     /// The number of the packet being analysed ([`Engine::process_numbered`]).
     packet: u64,
-    /// Which recent packets carried the client data of connections of another protocol (and SNMP
-    /// datagrams): a login is reported when the server answers, and its packet number is that of the
-    /// packet that carried the secret, found here by its timestamp.
+    /// Which recent packets carried data (TCP payload, SNMP datagrams), by timestamp and direction: the
+    /// reassembler delivers bytes with the timestamp of the segment that carried them, which may have
+    /// been held (a bad checksum waits for the receiver's acknowledgement) or buffered out of order, and
+    /// a login is reported when the server answers; both find their packet here.
     recent: RecentPackets,
-    /// Logins whose packet had left `recent` (numbered with the current packet instead).
+    /// The bytes being delivered: their timestamp and direction ([`RecentPackets::key`]); None when
+    /// nothing is (a flow closing, a gap).
+    delivery: Option<(Timestamp, u64)>,
+    /// Messages and logins whose packet had left `recent` (numbered with the current packet instead).
     packets_approximate: u64,
 }
 
-/// Client data deliveries remembered for [`RecentPackets::find`]. A login waits for its answer a few
-/// packets of its own connection at most (the transcript cap is 24 lines): 4,096 deliveries across
-/// all connections keep it unless thousands of other connections speak in between. 80 bytes each.
-pub const RECENT_PACKETS: usize = 4096;
+/// Data packets remembered for [`RecentPackets::find`], 24 bytes each. Bytes held for a bad checksum
+/// are delivered when the receiver acknowledges them (within a round trip), a login is reported when
+/// its answer comes (a few packets of its connection later): 16,384 packets of all flows together
+/// cover both unless a link carries more than that many data packets in between.
+pub const RECENT_PACKETS: usize = 16_384;
 
-/// A ring of (timestamp, packet number, client, server) of recent client data deliveries.
+/// A ring of (timestamp, packet number, direction key) of recent data packets.
 #[derive(Default)]
 struct RecentPackets {
-    ring: std::collections::VecDeque<(Timestamp, u64, SocketAddr, SocketAddr)>,
+    ring: std::collections::VecDeque<(Timestamp, u64, u64)>,
+    keys: ahash::RandomState,
 }
 
 impl RecentPackets {
-    fn push(&mut self, ts: Timestamp, packet: u64, client: SocketAddr, server: SocketAddr) {
-        if self.ring.back().is_some_and(|&(t, p, c, s)| t == ts && p == packet && c == client && s == server) {
-            return;
-        }
+    /// The key of a direction (sender, receiver). A collision needs the same timestamp too, and costs
+    /// only a wrong packet number.
+    fn key(&self, from: SocketAddr, to: SocketAddr) -> u64 {
+        self.keys.hash_one((from, to))
+    }
+    fn push(&mut self, ts: Timestamp, packet: u64, from: SocketAddr, to: SocketAddr) {
+        let key = self.key(from, to);
         if self.ring.len() >= RECENT_PACKETS {
             self.ring.pop_front();
         }
-        self.ring.push_back((ts, packet, client, server));
+        self.ring.push_back((ts, packet, key));
     }
-    /// The latest packet from `client` to `server` at `ts` (the one whose arrival completed what was
-    /// delivered then).
-    fn find(&self, ts: Timestamp, client: SocketAddr, server: SocketAddr) -> Option<u64> {
-        self.ring.iter().rev().find(|&&(t, _, c, s)| t == ts && c == client && s == server).map(|&(_, p, _, _)| p)
+    /// The latest packet of direction `key` at `ts` (several at one timestamp: the last one, whose
+    /// arrival completed what was sent then).
+    fn find(&self, ts: Timestamp, key: u64) -> Option<u64> {
+        self.ring.iter().rev().find(|&&(t, _, k)| t == ts && k == key).map(|&(_, p, _)| p)
     }
 }
 
 impl Det {
     /// The packet number of a login sent at `ts` from `client` to `server`.
     fn login_packet(&mut self, ts: Timestamp, client: SocketAddr, server: SocketAddr) -> u64 {
-        match self.recent.find(ts, client, server) {
+        let key = self.recent.key(client, server);
+        self.packet_of(ts, key)
+    }
+
+    /// The packet number of the message being delivered: the packet that carried the bytes that
+    /// completed it; when a flow closes or skips a gap, the packet being analysed.
+    fn message_packet(&mut self) -> u64 {
+        match self.delivery {
+            Some((ts, key)) => self.packet_of(ts, key),
+            None => self.packet,
+        }
+    }
+
+    fn packet_of(&mut self, ts: Timestamp, key: u64) -> u64 {
+        match self.recent.find(ts, key) {
             Some(p) => p,
             None => {
                 self.packets_approximate += 1;
@@ -229,6 +252,7 @@ impl Engine {
                     fixes: cfg.fixes.clone(),
                     packet: 0,
                     recent: RecentPackets::default(),
+                    delivery: None,
                     packets_approximate: 0,
                 },
             },
@@ -278,6 +302,10 @@ impl Engine {
         match decode::decode(link, frame) {
             Ok(Decoded::Tcp(seg)) => {
                 st.tcp_segments += 1;
+                if !seg.payload.is_empty() {
+                    let det = &mut self.inner.det;
+                    det.recent.push(ts, det.packet, seg.src, seg.dst);
+                }
                 // The checksum is verified when the reassembler asks (`Driver::admit`): it knows
                 // whether anyone will read the segment's bytes.
                 let mut d = Driver { inner: &mut self.inner, sink };
@@ -408,9 +436,11 @@ impl StreamHandler<FlowState> for Driver<'_> {
             // missed): the parser must know.
             state.http.set_midstream();
         }
-        if from == Side::Client && matches!(state.app, App::Proto(_) | App::Probing) {
-            det.recent.push(ts, det.packet, flow.client, flow.server);
-        }
+        let (sender, receiver) = match from {
+            Side::Client => (flow.client, flow.server),
+            Side::Server => (flow.server, flow.client),
+        };
+        det.delivery = Some((ts, det.recent.key(sender, receiver)));
         match &mut state.app {
             App::Http => {
                 let mut m = Messages {
@@ -496,6 +526,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
     }
     fn on_gap(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, len: u64, ts: Timestamp) {
         let Inner { http, det, .. } = &mut *self.inner;
+        det.delivery = None;
         match &mut state.app {
             App::Proto(pc) => pc.on_gap(from, len),
             App::Ignored => {}
@@ -554,6 +585,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
     }
     fn on_close(&mut self, flow: &FlowInfo, state: &mut FlowState, _reason: CloseReason, ts: Timestamp) {
         let Inner { http, det, stats, .. } = &mut *self.inner;
+        det.delivery = None;
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(pc) => {
@@ -689,7 +721,8 @@ impl Messages<'_> {
         excerpt: Vec<Text>,
         request: Option<u64>,
     ) {
-        let ctx = context(&self.det.capture, self.det.packet, ts, client, server, host, method, path, excerpt);
+        let packet = self.det.message_packet();
+        let ctx = context(&self.det.capture, packet, ts, client, server, host, method, path, excerpt);
         let mut found = std::mem::take(&mut self.det.found);
         if let (Some(c), Some(seq)) = (found.awaiting_redirect.take(), request) {
             // Reported only if the answer redirects to https:// on the same host.
@@ -813,9 +846,10 @@ impl HttpHandler for Messages<'_> {
         self.det.hosts.on_credentials(msg.host, server, self.det.found.findings.len() as u64);
         let ex = detect::ws::excerpt(from, msg, &self.det.found);
         let path = detect::excerpt::target_alone(msg.target);
+        let packet = self.det.message_packet();
         let ctx = context(
             &self.det.capture,
-            self.det.packet,
+            packet,
             msg.ts,
             client,
             server,
@@ -860,9 +894,10 @@ impl Messages<'_> {
         self.det.hsts_forgotten += touched.forgotten;
         let Some((f, v)) = got else { return };
         // The packet that revealed it: the plain request, or the TLS connection analysed after it.
+        let packet = self.det.message_packet();
         let ctx = context(
             &self.det.capture,
-            self.det.packet,
+            packet,
             v.ts,
             v.client,
             v.server,
