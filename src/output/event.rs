@@ -730,6 +730,7 @@ mod tests {
         let kinds: Vec<&str> = doc
             .split("## Kinds")
             .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
             .unwrap()
             .lines()
             .filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(k, _)| k))
