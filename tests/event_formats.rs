@@ -439,7 +439,7 @@ fn community_ids_agree_with_an_independent_implementation() {
     let mut tuples = Vec::new();
     let mut want = Vec::new();
     for name in ["demo", "ftp", "snmp", "ipv6_altport", "mail"] {
-        for e in events(&name, &["--alerts-format", "eve"]) {
+        for e in events(name, &["--alerts-format", "eve"]) {
             let proto = if e["proto"] == "TCP" { 6 } else { 17 };
             tuples.push(format!(
                 "{} {} {} {} {}",

@@ -363,7 +363,7 @@ fn is_http(alert: &Alert) -> bool {
 
 fn eve<'a>(alert: &Alert, rec: &'a AlertRecord, fleet: Fleet<'a>, ts: Timestamp, meta: &'a EventMeta) -> Eve<'a> {
     let t = transport(alert.kind);
-    let http = (is_http(alert) && (rec.host.is_some() || rec.path.is_some())).then(|| EveHttp {
+    let http = (is_http(alert) && (rec.host.is_some() || rec.path.is_some())).then_some(EveHttp {
         hostname: rec.host.as_deref(),
         url: rec.path.as_deref(),
         http_method: rec.method.as_deref(),
