@@ -479,3 +479,108 @@ for line in sys.stdin:
     assert!(want.len() > 20 && tuples.iter().any(|t| t.contains(':')), "IPv6 flows are among them");
     assert_eq!(got, want);
 }
+
+/// A live run writes an update event (same event id) when a leak is seen again, at most one per
+/// second of capture time with its latest count, the last state at the end: a token sent 60 times
+/// in about three seconds is a handful of lines, the last one with count 60. Live events name the
+/// interface and carry no file fields.
+#[test]
+fn live_eve_updates_a_repeated_leak_a_few_times_and_ends_with_its_final_count() {
+    if !nix::unistd::Uid::effective().is_root() {
+        common::missing("not root (live capture needs root)");
+        return;
+    }
+    for c in ["curl", "python3"] {
+        if !Command::new("sh").args(["-c", &format!("command -v {c}")]).output().is_ok_and(|o| o.status.success()) {
+            common::missing(&format!("{c} not installed (scripts/deps.sh --test)"));
+            return;
+        }
+    }
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let port = 40_000 + (std::process::id() % 20_000) as u16;
+    let server_py = r#"
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"#;
+    struct Kill(Vec<std::process::Child>);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            for c in &mut self.0 {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+    let server = Command::new("python3").args(["-c", server_py, &port.to_string()]).spawn().expect("server");
+    let mut guard = Kill(vec![server]);
+    let url = format!("http://127.0.0.1:{port}/v1/items");
+    let up = Instant::now();
+    while !Command::new("curl").args(["-s", "-o", "/dev/null", &url]).status().is_ok_and(|s| s.success()) {
+        assert!(up.elapsed() < Duration::from_secs(10), "test server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = common::tempdir();
+    let alerts = dir.path().join("live.eve.json");
+    let mut live = Command::new(common::bin())
+        .args(["live", "-i", "lo", "--no-tui", "-f", &format!("tcp port {port}"), "--alerts"])
+        .arg(&alerts)
+        .args(["--alerts-format", "eve", "--sensor", "lo-test", "--duration", "6", "--stats"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("plainsight live");
+    let stderr = live.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("capturing on") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("plainsight live did not start capturing");
+    for _ in 0..60 {
+        let ok = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-H", "X-API-Key: k-0123456789abcdef0123", &url])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let started = Instant::now();
+    while live.try_wait().expect("wait").is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "plainsight live did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    guard.0.push(live);
+    let err = reader.join().unwrap_or_default();
+    let got = common::read_jsonl(&alerts);
+    assert!(!got.is_empty(), "no events; stderr:\n{err}");
+    let id = got[0]["plainsight"]["event_id"].clone();
+    assert!(got.iter().all(|e| e["plainsight"]["event_id"] == id), "one leak: {got:?}");
+    assert_eq!(got[0]["plainsight"]["event"], "new");
+    assert!(got[1..].iter().all(|e| e["plainsight"]["event"] == "update"));
+    // One per second of capture time at most (about three seconds of repeats), plus the last state.
+    assert!(got.len() >= 2 && got.len() <= 7, "{} events: {got:?}", got.len());
+    let counts: Vec<u64> = got.iter().map(|e| e["plainsight"]["count"].as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+    assert_eq!(counts.last(), Some(&60), "{counts:?}");
+    for e in &got {
+        assert_eq!(e["in_iface"], "lo");
+        assert_eq!(e["host"], "lo-test");
+        assert!(e.get("pcap_filename").is_none() && e.get("pcap_cnt").is_none(), "{e}");
+        assert!(!e.to_string().contains("k-0123456789abcdef0123"));
+    }
+    assert!(err.contains("update events folded into a later one"), "{err}");
+}
