@@ -307,7 +307,8 @@ impl CommonArgs {
     }
 
     /// Who writes this run's events: the sensor (`--sensor`, or the host name; a native event stays
-    /// the plain record without `--sensor`), a new run id, and the interface of a live capture.
+    /// the plain record without `--sensor`), the run id (one per process, shared by every sink), and
+    /// the interface of a live capture.
     pub fn event_meta(&self, iface: Option<&str>) -> plainsight::output::event::EventMeta {
         use plainsight::output::event;
         let sensor = match (&self.sensor, self.alerts_format) {
@@ -317,7 +318,7 @@ impl CommonArgs {
         };
         event::EventMeta {
             sensor: sensor.into(),
-            run_id: event::new_run_id().into(),
+            run_id: event::run_id().into(),
             iface: iface.map(std::sync::Arc::from),
         }
     }

@@ -482,6 +482,12 @@ pub fn host_name() -> &'static str {
     })
 }
 
+/// This process's run id ([`new_run_id`], drawn once): every sink of a run writes the same.
+pub fn run_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(new_run_id)
+}
+
 /// A run id: 16 hex digits from the kernel's random source (or, where it cannot be read, a hash of
 /// the clock, the process id and an address), different for every run, so that the alert ids (1, 2,
 /// ... in every run) of many runs and sensors never collide in one engine.
@@ -713,6 +719,16 @@ mod tests {
             assert!(!got.chars().any(crate::output::term::is_unsafe), "{got}");
             serde_json::from_str::<serde_json::Value>(&got).unwrap();
         }
+    }
+
+    #[test]
+    fn run_ids_are_sixteen_hex_digits_new_each_time_and_one_per_process() {
+        let (a, b) = (new_run_id(), new_run_id());
+        assert_ne!(a, b);
+        for id in [&a, &b] {
+            assert!(id.len() == 16 && id.bytes().all(|c| c.is_ascii_hexdigit()), "{id}");
+        }
+        assert_eq!(run_id(), run_id());
     }
 
     #[test]
