@@ -154,6 +154,7 @@ mod tests {
             capture: Arc::from("t.pcap"),
             excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
             conversation: None,
+            packet: 0,
         }
     }
 

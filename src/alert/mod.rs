@@ -13,6 +13,7 @@
 //! or a word of the template changes nothing around it.
 
 mod book;
+pub mod community_id;
 pub mod conversation;
 mod severity;
 
@@ -46,6 +47,9 @@ pub struct Context {
     pub excerpt: Arc<[Text]>,
     /// The connection's messages from this one on (follow stream), when the stage keeps them.
     pub conversation: Option<Conversation>,
+    /// The number of the packet whose arrival completed the message that carried the secret, counted
+    /// from 1 as Wireshark numbers frames (see `pipeline::Engine::process_numbered`); 0 when unknown.
+    pub packet: u64,
 }
 
 /// Identity of one leak for the run (the index in the [`AlertBook`]).
@@ -86,6 +90,9 @@ pub struct Alert {
     pub users: Vec<Text>,
     /// The first sighting's connection, message by message (the TUI's follow view). Not written out.
     pub conversation: Option<Conversation>,
+    /// The packet number of the sighting `client` and `capture` describe ([`Context::packet`]): the
+    /// first recorded, for refused logins the earliest. Not in the native record unless `--sensor`.
+    pub first_packet: u64,
 }
 
 /// (kind, server, SHA-256 of the secret), the digest of a fixed string for refused logins.
@@ -131,6 +138,7 @@ impl Alert {
             login: f.login.as_ref().map(|l| LoginInfo { transcript: Vec::new(), ..l.clone() }),
             users: f.user.iter().cloned().collect(),
             conversation: ctx.conversation.clone(),
+            first_packet: ctx.packet,
         }
     }
 
@@ -161,6 +169,7 @@ impl Alert {
             self.client = earlier.client;
             self.excerpt = earlier.excerpt.clone();
             self.conversation = earlier.conversation.clone();
+            self.first_packet = earlier.first_packet;
         }
     }
 

@@ -316,7 +316,7 @@ impl FileReader {
                 self.filtered += 1;
                 continue;
             }
-            return Ok(Some(PacketRef { link, ts, data: &self.buf[s..e], orig_len }));
+            return Ok(Some(PacketRef { link, ts, data: &self.buf[s..e], orig_len, number: self.packets }));
         }
     }
 

@@ -106,7 +106,7 @@ impl Batch {
     pub fn iter(&self) -> impl Iterator<Item = PacketRef<'_>> {
         self.index.iter().filter_map(move |&(ts, start, len, orig_len)| {
             let data = self.data.get(start as usize..(start as usize + len as usize))?;
-            Some(PacketRef { link: self.link, ts, data, orig_len })
+            Some(PacketRef { link: self.link, ts, data, orig_len, number: 0 })
         })
     }
 }

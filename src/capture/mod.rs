@@ -25,6 +25,9 @@ pub struct PacketRef<'a> {
     pub data: &'a [u8],
     /// Length on the wire (may exceed `data.len()` when the snap length cut the frame).
     pub orig_len: u32,
+    /// The frame's number in its file, from 1, as Wireshark numbers it (records rejected by the filter
+    /// counted too); 0 from a source that does not number (live batches: the engine numbers them).
+    pub number: u64,
 }
 
 /// Errors of packet sources. Each names the file or interface.

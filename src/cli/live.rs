@@ -111,7 +111,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         Some(p) if use_tui && p.as_os_str() == "-" => {
             anyhow::bail!("--alerts - cannot share the terminal with the UI: give a file, or --no-tui")
         }
-        Some(p) => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
+        Some(p) => Some(common.open_alerts(p, Some(cap.iface())).context("cannot open the alert file")?),
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
@@ -200,6 +200,12 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         eprintln!("plainsight: warning: {iface}: {w}");
     }
     if let Some(j) = jsonl {
+        let (folded, untracked) = j.updates_suppressed();
+        if common.stats && folded + untracked > 0 {
+            eprintln!(
+                "plainsight: update events folded into a later one: {folded}, not written (too many leaks): {untracked}"
+            );
+        }
         j.finish().context("cannot write alert file")?;
     }
     let snap = engine.stats();

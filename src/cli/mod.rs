@@ -62,6 +62,16 @@ pub struct CommonArgs {
     /// Write alerts as JSON lines to PATH (created with mode 0600); '-' is standard output.
     #[arg(long, value_name = "PATH")]
     pub alerts: Option<PathBuf>,
+    /// Shape of each alert event: native (docs/alerts.md), eve (Suricata EVE JSON: event_type alert,
+    /// src_ip, community_id, an alert object...), ecs (Elastic Common Schema). eve and ecs events of
+    /// `live` also say when a leak's count, verdict or users change (an update, same event id).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "native")]
+    pub alerts_format: AlertsFormat,
+    /// Sensor name written in every event, with the run id, so that events of many sensors and runs
+    /// never collide (default: the host name). A native event gains the fleet fields (community_id,
+    /// pcap_cnt, sensor, run_id, event_id, event) only when this is given.
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
     /// Print secrets in full in every output (training labs). Redacted by default.
     #[arg(long)]
     pub reveal: bool,
@@ -104,6 +114,25 @@ pub struct CommonArgs {
     /// Colours in the terminal UI: auto (off when NO_COLOR is set or TERM is dumb), always, never.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorMode,
+}
+
+/// `--alerts-format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertsFormat {
+    Native,
+    Eve,
+    Ecs,
+}
+
+impl AlertsFormat {
+    pub fn event_format(self) -> plainsight::output::event::EventFormat {
+        use plainsight::output::event::EventFormat;
+        match self {
+            AlertsFormat::Native => EventFormat::Native,
+            AlertsFormat::Eve => EventFormat::Eve,
+            AlertsFormat::Ecs => EventFormat::Ecs,
+        }
+    }
 }
 
 /// `--color`.
@@ -280,6 +309,37 @@ impl CommonArgs {
     /// material with `--fail-on-material`.
     pub fn fails(&self, cleartext: u64, material: u64) -> bool {
         (self.fail_on_leak && cleartext > 0) || (self.fail_on_material && material > 0)
+    }
+
+    /// Who writes this run's events: the sensor (`--sensor`, or the host name; a native event stays
+    /// the plain record without `--sensor`), the run id (one per process, shared by every sink), and
+    /// the interface of a live capture.
+    pub fn event_meta(&self, iface: Option<&str>) -> plainsight::output::event::EventMeta {
+        use plainsight::output::event;
+        let sensor = match (&self.sensor, self.alerts_format) {
+            (Some(s), _) => s.clone(),
+            (None, AlertsFormat::Native) => String::new(),
+            (None, _) => event::host_name().to_string(),
+        };
+        event::EventMeta {
+            sensor: sensor.into(),
+            run_id: event::run_id().into(),
+            iface: iface.map(std::sync::Arc::from),
+        }
+    }
+
+    /// The alert file in the shape asked for. Update events are written by live runs only, and in
+    /// native only with `--sensor` (the native file of docs/alerts.md has one line per leak); `read`
+    /// writes first sightings (its `--alerts-at-end` writes final states).
+    pub fn open_alerts(
+        &self,
+        path: &std::path::Path,
+        iface: Option<&str>,
+    ) -> Result<plainsight::output::jsonl::JsonLines, plainsight::output::file::OutputFileError> {
+        let live = iface.is_some();
+        let updates = live && (self.alerts_format != AlertsFormat::Native || self.sensor.is_some());
+        let j = plainsight::output::jsonl::JsonLines::create(path, self.reveal())?;
+        Ok(j.events(self.alerts_format.event_format(), self.event_meta(iface), updates))
     }
 
     pub fn reveal(&self) -> plainsight::alert::Reveal {

@@ -8,7 +8,6 @@ use anyhow::Context as _;
 
 use plainsight::alert::{AlertSink, NullSink, Tee};
 use plainsight::capture::inputs::{self, Input};
-use plainsight::output::jsonl::JsonLines;
 use plainsight::output::report::{self, NotAnalysed};
 use plainsight::pipeline::leaks::{self, LeakConns, LeakWriter};
 use plainsight::pipeline::offline::Analyzer;
@@ -31,7 +30,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let mut conns = LeakConns::default();
     let mut failed_leaks = false;
     let mut jsonl = match &common.alerts {
-        Some(p) => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
+        Some(p) => Some(common.open_alerts(p, None).context("cannot open the alert file")?),
         None => None,
     };
     let alerts_on_stdout = common.alerts.as_deref().is_some_and(|p| p.as_os_str() == "-");
@@ -281,7 +280,7 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let common = args.common.clone();
     let reveal = common.reveal();
     let mut jsonl = match &common.alerts {
-        Some(p) if p.as_os_str() != "-" => Some(JsonLines::create(p, reveal).context("cannot open the alert file")?),
+        Some(p) if p.as_os_str() != "-" => Some(common.open_alerts(p, None).context("cannot open the alert file")?),
         Some(_) => anyhow::bail!("--alerts - cannot share the terminal with --tui: give a file"),
         None => None,
     };

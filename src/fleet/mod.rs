@@ -92,6 +92,8 @@ struct Record {
     event_id: Option<String>,
     #[serde(default)]
     event: Option<String>,
+    #[serde(default)]
+    pcap_cnt: Option<u64>,
 }
 
 /// `…[11 chars, fp 48486e1514e8]` -> 11.
@@ -177,6 +179,7 @@ pub fn parse(line: &str, reveal: Reveal) -> Result<Event, EventError> {
         login,
         users: if withhold { Vec::new() } else { r.users.into_iter().map(Text::lit).collect() },
         conversation: None,
+        first_packet: r.pcap_cnt.unwrap_or(0),
     };
     Ok(Event { sensor, event_id, update: r.event.as_deref() == Some("update"), alert })
 }

@@ -28,6 +28,7 @@ fn sensor_alert(token: &str, count: u64) -> Alert {
         capture: Arc::from("x.pcap"),
         excerpt: Arc::from(Vec::<Text>::new()),
         conversation: None,
+        packet: 3,
     };
     let mut book = AlertBook::default();
     let mut sink = Collector::default();

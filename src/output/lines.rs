@@ -108,6 +108,7 @@ mod tests {
             capture: Arc::from("t.pcap"),
             excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
             conversation: None,
+            packet: 0,
         };
         let a = Alert::new(AlertId(1), &f[0], &ctx);
         let l = line(&a, Reveal::Redacted);

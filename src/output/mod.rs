@@ -1,5 +1,6 @@
 //! Output: sinks that consume alerts. Nothing below this stage prints.
 //!
+//! - [`event`]: the one renderer of events (native, Suricata EVE, ECS) every event sink uses.
 //! - [`jsonl::JsonLines`]: the alert file, one JSON object per leak per line (docs/alerts.md), created
 //!   with mode 0600 because it holds evidence about other people's credentials.
 //! - [`file::create_private`]: how every file plainsight writes is opened (no symbolic link followed, no
@@ -9,6 +10,7 @@
 //! - [`hashes`]: `--export-hashes`, the crackable material of a run in hashcat's formats.
 //! - [`term`]: the one sanitiser every text sink (and the TUI) passes attacker-chosen text through.
 
+pub mod event;
 pub mod file;
 pub mod hashes;
 pub mod jsonl;

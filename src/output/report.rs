@@ -276,6 +276,7 @@ mod tests {
             capture: Arc::from("x.pcap"),
             excerpt: Arc::from(Vec::<Text>::new()),
             conversation: None,
+            packet: 0,
         };
         Alert::new(AlertId(id), &f, &ctx)
     }
@@ -319,6 +320,7 @@ mod tests {
             capture: "t.pcap".into(),
             excerpt: Vec::new().into(),
             conversation: None,
+            packet: 0,
         };
         let mut a = Alert::new(AlertId(id), &f, &ctx);
         a.count = count;

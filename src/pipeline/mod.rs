@@ -119,6 +119,78 @@ struct Det {
     follow_not_kept: u64,
     /// The HSTS rule's table (`detect::fixes`), shared by the engines of a run.
     fixes: detect::fixes::Shared,
+    /// The number of the packet being analysed ([`Engine::process_numbered`]).
+    packet: u64,
+    /// Which recent packets carried data (TCP payload, SNMP datagrams), by timestamp and direction: the
+    /// reassembler delivers bytes with the timestamp of the segment that carried them, which may have
+    /// been held (a bad checksum waits for the receiver's acknowledgement) or buffered out of order, and
+    /// a login is reported when the server answers; both find their packet here.
+    recent: RecentPackets,
+    /// The bytes being delivered: their timestamp and direction ([`RecentPackets::key`]); None when
+    /// nothing is (a flow closing, a gap).
+    delivery: Option<(Timestamp, u64)>,
+    /// Messages and logins whose packet had left `recent` (numbered with the current packet instead).
+    packets_approximate: u64,
+}
+
+/// Data packets remembered for [`RecentPackets::find`], 24 bytes each. Bytes held for a bad checksum
+/// are delivered when the receiver acknowledges them (within a round trip), a login is reported when
+/// its answer comes (a few packets of its connection later): 16,384 packets of all flows together
+/// cover both unless a link carries more than that many data packets in between.
+pub const RECENT_PACKETS: usize = 16_384;
+
+/// A ring of (timestamp, packet number, direction key) of recent data packets.
+#[derive(Default)]
+struct RecentPackets {
+    ring: std::collections::VecDeque<(Timestamp, u64, u64)>,
+    keys: ahash::RandomState,
+}
+
+impl RecentPackets {
+    /// The key of a direction (sender, receiver). A collision needs the same timestamp too, and costs
+    /// only a wrong packet number.
+    fn key(&self, from: SocketAddr, to: SocketAddr) -> u64 {
+        self.keys.hash_one((from, to))
+    }
+    fn push(&mut self, ts: Timestamp, packet: u64, from: SocketAddr, to: SocketAddr) {
+        let key = self.key(from, to);
+        if self.ring.len() >= RECENT_PACKETS {
+            self.ring.pop_front();
+        }
+        self.ring.push_back((ts, packet, key));
+    }
+    /// The latest packet of direction `key` at `ts` (several at one timestamp: the last one, whose
+    /// arrival completed what was sent then).
+    fn find(&self, ts: Timestamp, key: u64) -> Option<u64> {
+        self.ring.iter().rev().find(|&&(t, _, k)| t == ts && k == key).map(|&(_, p, _)| p)
+    }
+}
+
+impl Det {
+    /// The packet number of a login sent at `ts` from `client` to `server`.
+    fn login_packet(&mut self, ts: Timestamp, client: SocketAddr, server: SocketAddr) -> u64 {
+        let key = self.recent.key(client, server);
+        self.packet_of(ts, key)
+    }
+
+    /// The packet number of the message being delivered: the packet that carried the bytes that
+    /// completed it; when a flow closes or skips a gap, the packet being analysed.
+    fn message_packet(&mut self) -> u64 {
+        match self.delivery {
+            Some((ts, key)) => self.packet_of(ts, key),
+            None => self.packet,
+        }
+    }
+
+    fn packet_of(&mut self, ts: Timestamp, key: u64) -> u64 {
+        match self.recent.find(ts, key) {
+            Some(p) => p,
+            None => {
+                self.packets_approximate += 1;
+                self.packet
+            }
+        }
+    }
 }
 
 impl Det {
@@ -131,8 +203,10 @@ impl Det {
                 continue;
             }
             self.hosts.on_login(sl.server, "snmp", self.found.findings.len() as u64);
+            let packet = self.login_packet(sl.login.ts, sl.client, sl.server);
             let ctx = context(
                 &self.capture,
+                packet,
                 sl.login.ts,
                 sl.client,
                 sl.server,
@@ -188,6 +262,10 @@ impl Engine {
                     follow_budget: FOLLOW_BUDGET,
                     follow_not_kept: 0,
                     fixes: cfg.fixes.clone(),
+                    packet: 0,
+                    recent: RecentPackets::default(),
+                    delivery: None,
+                    packets_approximate: 0,
                 },
             },
         }
@@ -198,8 +276,31 @@ impl Engine {
         self.inner.det.capture = Arc::from(name);
     }
 
-    /// Analyse one frame.
+    /// Analyse one frame, numbered after the previous one (live capture, tests).
     pub fn process(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
+        let n = self.inner.det.packet + 1;
+        self.process_numbered(link, ts, n, frame, sink);
+    }
+
+    /// Analyse one frame whose number in its source is `packet` (counted from 1 as Wireshark numbers
+    /// frames: a capture file's records, those the filter rejected included). Alerts carry the number
+    /// of the packet whose arrival completed the message that carried their secret: for HTTP the
+    /// packet that completed the request or response (its head, or its body when the secret was in
+    /// the body), for another protocol's login the packet that delivered its secret's line or message,
+    /// for a reassembled IP datagram its last fragment.
+    pub fn process_numbered(
+        &mut self,
+        link: LinkType,
+        ts: Timestamp,
+        packet: u64,
+        frame: &[u8],
+        sink: &mut dyn AlertSink,
+    ) {
+        self.inner.det.packet = packet;
+        self.process_frame(link, ts, frame, sink);
+    }
+
+    fn process_frame(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
         let st = &mut self.inner.stats;
         st.packets += 1;
         st.bytes += frame.len() as u64;
@@ -213,6 +314,10 @@ impl Engine {
         match decode::decode(link, frame) {
             Ok(Decoded::Tcp(seg)) => {
                 st.tcp_segments += 1;
+                if !seg.payload.is_empty() {
+                    let det = &mut self.inner.det;
+                    det.recent.push(ts, det.packet, seg.src, seg.dst);
+                }
                 // The checksum is verified when the reassembler asks (`Driver::admit`): it knows
                 // whether anyone will read the segment's bytes.
                 let mut d = Driver { inner: &mut self.inner, sink };
@@ -229,6 +334,7 @@ impl Engine {
                 // requests is bounded.
                 if d.payload.first() == Some(&0x30) {
                     let Inner { det, stats, .. } = &mut self.inner;
+                    det.recent.push(ts, det.packet, d.src, d.dst);
                     let mut got = std::mem::take(&mut det.snmp_out);
                     det.snmp.on_datagram(d.src, d.dst, d.payload, ts, &mut |l| got.push(l));
                     if !got.is_empty() {
@@ -245,7 +351,7 @@ impl Engine {
                     // packet (its fragments were counted).
                     self.inner.stats.packets -= 1;
                     self.inner.stats.bytes -= whole.len() as u64;
-                    self.process(LinkType::RAW, ts, &whole, sink);
+                    self.process_frame(LinkType::RAW, ts, &whole, sink);
                 }
             }
             Ok(Decoded::OtherIp(_)) => st.other_ip += 1,
@@ -305,6 +411,7 @@ impl Engine {
         engine.tls_flows = self.inner.det.tls_flows;
         engine.hsts_pairs_forgotten = self.inner.det.hsts_forgotten;
         engine.follow_not_kept = self.inner.det.follow_not_kept;
+        engine.packet_numbers_approximate = self.inner.det.packets_approximate;
         for (e, n) in self.inner.det.snmp.events() {
             engine.proto_events.add(e, n);
         }
@@ -342,6 +449,11 @@ impl StreamHandler<FlowState> for Driver<'_> {
             // missed): the parser must know.
             state.http.set_midstream();
         }
+        let (sender, receiver) = match from {
+            Side::Client => (flow.client, flow.server),
+            Side::Server => (flow.server, flow.client),
+        };
+        det.delivery = Some((ts, det.recent.key(sender, receiver)));
         match &mut state.app {
             App::Http => {
                 let mut m = Messages {
@@ -429,6 +541,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
     }
     fn on_gap(&mut self, flow: &FlowInfo, state: &mut FlowState, from: Side, len: u64, ts: Timestamp) {
         let Inner { http, det, .. } = &mut *self.inner;
+        det.delivery = None;
         match &mut state.app {
             App::Proto(pc) => pc.on_gap(from, len),
             App::Ignored => {}
@@ -488,6 +601,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
     }
     fn on_close(&mut self, flow: &FlowInfo, state: &mut FlowState, _reason: CloseReason, ts: Timestamp) {
         let Inner { http, det, stats, .. } = &mut *self.inner;
+        det.delivery = None;
         det.probes.remove(&flow.id);
         match &mut state.app {
             App::Proto(pc) => {
@@ -549,7 +663,8 @@ impl ProtoOut<'_> {
         let server = self.flow.server;
         det.hosts.on_login(server, login.proto.as_str(), det.found.findings.len() as u64);
         // The transcript as the parser built it: every credential of the connection a slot.
-        let ctx = context(&det.capture, login.ts, self.flow.client, server, None, None, None, login.transcript);
+        let packet = det.login_packet(login.ts, self.flow.client, server);
+        let ctx = context(&det.capture, packet, login.ts, self.flow.client, server, None, None, None, login.transcript);
         for f in &det.found.findings {
             det.book.record(f, &ctx, &mut *self.sink);
         }
@@ -580,6 +695,7 @@ impl proto::LoginSink for ProtoOut<'_> {
 #[allow(clippy::too_many_arguments)]
 fn context(
     capture: &Arc<str>,
+    packet: u64,
     ts: Timestamp,
     client: SocketAddr,
     server: SocketAddr,
@@ -598,6 +714,7 @@ fn context(
         capture: capture.clone(),
         excerpt: Arc::from(excerpt),
         conversation: None,
+        packet,
     }
 }
 
@@ -633,7 +750,8 @@ impl Messages<'_> {
         excerpt: Vec<Text>,
         request: Option<u64>,
     ) {
-        let mut ctx = context(&self.det.capture, ts, client, server, host, method, path, excerpt);
+        let packet = self.det.message_packet();
+        let mut ctx = context(&self.det.capture, packet, ts, client, server, host, method, path, excerpt);
         ctx.conversation = self.follow.clone();
         let mut found = std::mem::take(&mut self.det.found);
         if let (Some(c), Some(seq)) = (found.awaiting_redirect.take(), request) {
@@ -772,8 +890,18 @@ impl HttpHandler for Messages<'_> {
         let ex = detect::ws::excerpt(from, msg, &self.det.found);
         self.follow_turn(msg.ts, from, ex.clone(), 0);
         let path = detect::excerpt::target_alone(msg.target);
-        let mut ctx =
-            context(&self.det.capture, msg.ts, client, server, msg.host.map(str::to_string), None, Some(path), ex);
+        let packet = self.det.message_packet();
+        let mut ctx = context(
+            &self.det.capture,
+            packet,
+            msg.ts,
+            client,
+            server,
+            msg.host.map(str::to_string),
+            None,
+            Some(path),
+            ex,
+        );
         ctx.conversation = self.follow.clone();
         let found = std::mem::take(&mut self.det.found);
         for f in &found.findings {
@@ -837,7 +965,19 @@ impl Messages<'_> {
     ) {
         self.det.hsts_forgotten += touched.forgotten;
         let Some((f, v)) = got else { return };
-        let ctx = context(&self.det.capture, v.ts, v.client, v.server, Some(v.host), Some(v.method), None, Vec::new());
+        // The packet that revealed it: the plain request, or the TLS connection analysed after it.
+        let packet = self.det.message_packet();
+        let ctx = context(
+            &self.det.capture,
+            packet,
+            v.ts,
+            v.client,
+            v.server,
+            Some(v.host),
+            Some(v.method),
+            None,
+            Vec::new(),
+        );
         self.det.book.record(&f, &ctx, &mut *self.sink);
     }
 }

@@ -13,10 +13,12 @@ use crate::capture::{CaptureError, FileReader};
 /// Something that analyses frames: one [`Engine`], or the sharded workers of `parallel`.
 pub trait Analyzer {
     fn start_file(&mut self, name: &str);
+    /// One frame, `packet` its number in the file (from 1).
     fn frame(
         &mut self,
         link: crate::decode::LinkType,
         ts: crate::time::Timestamp,
+        packet: u64,
         frame: &[u8],
         sink: &mut dyn AlertSink,
     );
@@ -32,10 +34,11 @@ impl Analyzer for Engine {
         &mut self,
         link: crate::decode::LinkType,
         ts: crate::time::Timestamp,
+        packet: u64,
         frame: &[u8],
         sink: &mut dyn AlertSink,
     ) {
-        self.process(link, ts, frame, sink);
+        self.process_numbered(link, ts, packet, frame, sink);
     }
     fn end_file(&mut self, sink: &mut dyn AlertSink) {
         self.finish(sink);
@@ -68,7 +71,7 @@ pub fn read_file<A: Analyzer>(
     let result = loop {
         match reader.next_packet() {
             Ok(Some(pkt)) => {
-                engine.frame(pkt.link, pkt.ts, pkt.data, sink);
+                engine.frame(pkt.link, pkt.ts, pkt.number, pkt.data, sink);
                 n += 1;
                 if n % PROGRESS_EVERY == 0 {
                     let (done, total) = reader.progress();

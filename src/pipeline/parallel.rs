@@ -35,13 +35,15 @@ use crate::time::Timestamp;
 /// Frame bytes per chunk handed to a worker.
 const CHUNK_BYTES: usize = 256 * 1024;
 /// Frames per chunk at most (a chunk of small frames is sent before its index outgrows this): with its
-/// 24-byte entries, a chunk's index is at most 96 KiB beside its 256 KiB of frames.
+/// 32-byte entries, a chunk's index is at most 128 KiB beside its 256 KiB of frames.
 const CHUNK_FRAMES: usize = CHUNK_BYTES / 64;
 /// Chunks in flight per worker before the reader waits.
 const IN_FLIGHT: usize = 8;
 /// What the chunks handed to one worker may take at once, fixed whatever the traffic: those queued,
 /// the one it is analysing and the one being filled, each with its frames and its index.
-pub const MAX_IN_FLIGHT_BYTES: usize = (IN_FLIGHT + 2) * (CHUNK_BYTES + CHUNK_FRAMES * 24);
+pub const MAX_IN_FLIGHT_BYTES: usize = (IN_FLIGHT + 2) * (CHUNK_BYTES + CHUNK_FRAMES * INDEX_ENTRY);
+/// One frame's entry in a chunk's index.
+const INDEX_ENTRY: usize = std::mem::size_of::<(LinkType, Timestamp, u64, u32, u32)>();
 /// Alerts in flight from the workers to the reading thread (a few hundred KiB at most): a capture
 /// full of distinct secrets slows the workers down to the merging speed instead of queueing them all.
 pub const ALERT_QUEUE: usize = 1024;
@@ -51,7 +53,9 @@ const MAX_MERGED: usize = 100_000;
 #[derive(Default)]
 struct Chunk {
     data: Vec<u8>,
-    index: Vec<(LinkType, Timestamp, u32, u32)>,
+    /// (link type, timestamp, the frame's number in the file, start, length): the number is the reading
+    /// thread's, so that alerts name the frame as Wireshark does whichever worker analysed it.
+    index: Vec<(LinkType, Timestamp, u64, u32, u32)>,
 }
 
 enum Msg {
@@ -188,6 +192,8 @@ pub struct Sharded {
     later: Vec<AlertMsg>,
     /// The key of [`shard`].
     keys: ahash::RandomState,
+    /// The number of the last frame handed in.
+    packet: u64,
 }
 
 /// Which worker a frame's flow belongs to (both directions alike). Frames that are not TCP go to 0.
@@ -228,9 +234,9 @@ impl Sharded {
                 for msg in rx {
                     match msg {
                         Msg::Frames(mut c) => {
-                            for &(link, ts, s, l) in &c.index {
+                            for &(link, ts, packet, s, l) in &c.index {
                                 if let Some(f) = c.data.get(s as usize..(s + l) as usize) {
-                                    engine.process(link, ts, f, &mut sink);
+                                    engine.process_numbered(link, ts, packet, f, &mut sink);
                                 }
                             }
                             c.data.clear();
@@ -254,6 +260,7 @@ impl Sharded {
             reassembled: (0, 0),
             later: Vec::new(),
             keys: ahash::RandomState::new(),
+            packet: 0,
         })
     }
 
@@ -314,8 +321,22 @@ impl Sharded {
         }
     }
 
-    /// Hand one frame to its flow's worker.
+    /// Hand one frame to its flow's worker, numbered after the previous one.
     pub fn process(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
+        self.packet += 1;
+        self.process_numbered(link, ts, self.packet, frame, sink);
+    }
+
+    /// Hand one frame, `packet` its number in its file, to its flow's worker.
+    pub fn process_numbered(
+        &mut self,
+        link: LinkType,
+        ts: Timestamp,
+        packet: u64,
+        frame: &[u8],
+        sink: &mut dyn AlertSink,
+    ) {
+        self.packet = packet;
         let decoded = decode::decode(link, frame);
         if let Ok(Decoded::Fragment(f)) = decoded {
             self.fragments.0 += 1;
@@ -324,15 +345,24 @@ impl Sharded {
                 self.reassembled.0 += 1;
                 self.reassembled.1 += whole.len() as u64;
                 let decoded = decode::decode(LinkType::RAW, &whole);
-                self.forward(shard(&self.keys, &decoded, self.workers.len()), LinkType::RAW, ts, &whole, sink);
+                let w = shard(&self.keys, &decoded, self.workers.len());
+                self.forward(w, LinkType::RAW, ts, packet, &whole, sink);
             }
             return;
         }
-        self.forward(shard(&self.keys, &decoded, self.workers.len()), link, ts, frame, sink);
+        self.forward(shard(&self.keys, &decoded, self.workers.len()), link, ts, packet, frame, sink);
     }
 
     /// Copy one frame into worker `w`'s chunk.
-    fn forward(&mut self, w: usize, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
+    fn forward(
+        &mut self,
+        w: usize,
+        link: LinkType,
+        ts: Timestamp,
+        packet: u64,
+        frame: &[u8],
+        sink: &mut dyn AlertSink,
+    ) {
         let c = &mut self.workers[w].cur;
         if !c.index.is_empty() && c.data.len() + frame.len() > c.data.capacity() {
             // Send rather than grow: a chunk's buffer stays the size it was made (`Vec` would double
@@ -347,7 +377,7 @@ impl Sharded {
         }
         let start = c.data.len() as u32;
         c.data.extend_from_slice(frame);
-        c.index.push((link, ts, start, frame.len() as u32));
+        c.index.push((link, ts, packet, start, frame.len() as u32));
         if c.data.len() >= CHUNK_BYTES || c.index.len() >= CHUNK_FRAMES {
             self.send(w, sink);
             self.drain(sink);
@@ -433,8 +463,8 @@ impl super::offline::Analyzer for Sharded {
     fn start_file(&mut self, name: &str) {
         self.set_capture_name(name);
     }
-    fn frame(&mut self, link: LinkType, ts: Timestamp, frame: &[u8], sink: &mut dyn AlertSink) {
-        self.process(link, ts, frame, sink);
+    fn frame(&mut self, link: LinkType, ts: Timestamp, packet: u64, frame: &[u8], sink: &mut dyn AlertSink) {
+        self.process_numbered(link, ts, packet, frame, sink);
     }
     fn end_file(&mut self, sink: &mut dyn AlertSink) {
         self.end_of_file(sink);

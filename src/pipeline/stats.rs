@@ -36,6 +36,9 @@ pub struct EngineStats {
     pub hsts_pairs_forgotten: u64,
     /// Messages of leaking connections not kept for the follow view (`alert::conversation` bounds).
     pub follow_not_kept: u64,
+    /// Logins whose secret-carrying packet had left the table of recent packets
+    /// (`pipeline::RECENT_PACKETS`): their packet number is the one that completed the login instead.
+    pub packet_numbers_approximate: u64,
     /// Caps of the other protocols hit (data dropped or skipped), per `proto::Event`.
     pub proto_events: ProtoEvents,
     #[serde(skip)]
@@ -133,6 +136,7 @@ impl StatsSnapshot {
         e.snmp_logins += oe.snmp_logins;
         e.hsts_pairs_forgotten += oe.hsts_pairs_forgotten;
         e.follow_not_kept += oe.follow_not_kept;
+        e.packet_numbers_approximate += oe.packet_numbers_approximate;
         for (k, v) in &oe.proto_flows {
             *e.proto_flows.entry(k).or_insert(0) += v;
         }
@@ -344,6 +348,7 @@ impl StatsSnapshot {
         let _ = writeln!(s, "tls flows:            {}", e.tls_flows);
         let _ = writeln!(s, "hsts pairs forgotten: {}", e.hsts_pairs_forgotten);
         let _ = writeln!(s, "follow messages not kept: {}", e.follow_not_kept);
+        let _ = writeln!(s, "packet numbers approximate: {}", e.packet_numbers_approximate);
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let _ = writeln!(
             s,

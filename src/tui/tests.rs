@@ -44,6 +44,7 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         capture: Arc::from("demo.pcap"),
         excerpt: Arc::from(vec![Text::lit(format!("GET {path} HTTP/1.1")), Text::lit("Host: shop.lab"), auth]),
         conversation: None,
+        packet: 0,
     };
     Alert::new(AlertId(id), &f, &ctx)
 }
