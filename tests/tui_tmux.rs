@@ -333,3 +333,41 @@ fn quitting_the_ui_prints_the_report_and_w_saves_it_first() {
         assert!(s.contains("attacker on the path") && !s.contains("q quit"), "the report follows the UI:\n{s}");
     }
 }
+
+#[test]
+fn watch_shows_the_sensors_of_each_leak_and_the_hosts_across_the_fleet() {
+    if !have_tmux() {
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = common::tempdir();
+    for (name, fmt, caps) in
+        [("seg-a", "eve", "captures/demo.pcap"), ("seg-b", "ecs", "captures/demo.pcap captures/mail.pcap")]
+    {
+        let out = dir.path().join(format!("{name}.jsonl"));
+        let cmd = format!(
+            "cd {root} && {} read -q --no-report --sensor {name} --alerts-format {fmt} --alerts {} {caps}",
+            common::bin().display(),
+            out.display()
+        );
+        assert!(Command::new("sh").args(["-c", &cmd]).status().unwrap().success());
+    }
+    let files = format!("{d}/seg-a.jsonl {d}/seg-b.jsonl", d = dir.path().display());
+    for size in SIZES {
+        let t = Tui::start("watch", size, root, "", &format!("watch --once {files}"));
+        let s = t.wait_for("FINISHED");
+        let status = s.lines().nth(1).unwrap();
+        assert!(status.starts_with("leaks 16") && status.contains("sensors 2"), "{size:?}: {status}");
+        if size.0 >= 120 {
+            assert!(table_rows(&s).iter().any(|r| r.contains("seg-a,seg-b")), "the sensors column:\n{s}");
+        }
+        t.filter("form_login");
+        t.keys(&["Enter"]);
+        let s = t.wait_for("seen by sensors");
+        assert!(s.contains("seen by sensors: seg-a, seg-b") && s.contains("seen 2x"), "{size:?}\n{s}");
+        assert!(!s.contains("Tr0ub4dor"), "{s}");
+        t.keys(&["Escape", "Escape", "Tab"]);
+        let s = t.wait_for("Hosts:");
+        assert!(s.contains("shop.lab") && s.contains("10.77.0.2:143"), "the fleet's hosts:\n{s}");
+    }
+}

@@ -146,7 +146,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
             send_hosts(&ui_tx, &fleet);
             let _ = ui_tx.send(UiEvent::Finished);
         });
-        let mut state = UiState::new(&source, RunState::Capturing, reveal);
+        let mut state = UiState::new(&source, RunState::Watching, reveal);
         state.color = args.color.enabled();
         plainsight::tui::run(ui_rx, state).context("terminal UI failed")?;
         return Ok(ExitCode::SUCCESS);

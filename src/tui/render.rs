@@ -110,6 +110,7 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
     let state = match (st.paused, st.run) {
         (true, _) => Span::styled(" PAUSED ", Style::default().fg(Color::Black).bg(Color::Yellow)),
         (false, RunState::Capturing) => Span::styled(" CAPTURING ", Style::default().fg(Color::Black).bg(Color::Green)),
+        (false, RunState::Watching) => Span::styled(" WATCHING ", Style::default().fg(Color::Black).bg(Color::Green)),
         (false, RunState::Reading) => Span::styled(" READING ", Style::default().fg(Color::Black).bg(Color::Cyan)),
         (false, RunState::Finished) => Span::styled(" FINISHED ", Style::default().fg(Color::Black).bg(Color::Gray)),
     };

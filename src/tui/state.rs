@@ -63,6 +63,8 @@ pub const RATE_WINDOW_SECS: f64 = 5.0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunState {
     Capturing,
+    /// Following other sensors' events (`plainsight watch`).
+    Watching,
     Reading,
     Finished,
 }
@@ -144,7 +146,7 @@ impl UiState {
             mbps: 0.0,
             rows: Vec::new(),
             // Live, the newest first (new leaks would be below the fold); a file, the worst first.
-            sort: if run == RunState::Capturing { Sort::Time } else { Sort::Severity },
+            sort: if matches!(run, RunState::Capturing | RunState::Watching) { Sort::Time } else { Sort::Severity },
             reversed: false,
             samples: std::collections::VecDeque::new(),
             stats_at: 0.0,
