@@ -81,7 +81,7 @@ pub struct Alert {
     pub location: String,
     pub evidence: String,
     pub capture: Arc<str>,
-    pub jwt: Option<JwtInfo>,
+    pub jwt: Option<Box<JwtInfo>>,
     pub excerpt: Arc<[Text]>,
     /// For logins: verdict, TLS context, mechanism.
     pub login: Option<LoginInfo>,
@@ -433,7 +433,7 @@ impl Alert {
             evidence: self.evidence.clone(),
             capture: self.capture.to_string(),
             replay: self.replay_command(reveal),
-            jwt: self.jwt.clone(),
+            jwt: self.jwt.as_deref().cloned(),
             protocol: self.kind.protocol(),
             verdict: self.verdict(),
             starttls: self.login.as_ref().and_then(|l| match l.tls {

@@ -97,7 +97,7 @@ pub fn detect(l: &Login, ts: crate::time::Timestamp, out: &mut Vec<Finding>) {
         user,
         location: l.mechanism.to_string(),
         evidence,
-        jwt,
+        jwt: jwt.map(Box::new),
         login: Some(LoginInfo {
             mechanism: l.mechanism,
             verdict: l.verdict,

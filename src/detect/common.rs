@@ -357,7 +357,7 @@ pub fn token_finding(
         user: user.or_else(|| info.as_ref().and_then(|j| j.sub.as_deref()).map(|s| Text::lit(short(s, 256)))),
         location,
         evidence,
-        jwt: info,
+        jwt: info.map(Box::new),
         login: None,
         span: None,
     }

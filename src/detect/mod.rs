@@ -249,7 +249,7 @@ pub struct Finding {
     /// Short human text, must not contain the secret.
     pub evidence: String,
     /// JWT analysis when the secret is (or carries) a JWT.
-    pub jwt: Option<jwt::JwtInfo>,
+    pub jwt: Option<Box<jwt::JwtInfo>>,
     /// For logins (other protocols, proxy Basic): the server's verdict, TLS context, the exchange.
     pub login: Option<LoginInfo>,
     /// HTTP: where the secret's wire form lies in the message (its slot in the excerpt).

@@ -121,6 +121,10 @@ impl<C> Awaiting<C> {
             settle(&mut f, None);
             return Some((f, ctx));
         }
+        // Most connections hold one login at a time: room for one, not the four a first push reserves.
+        if self.items.capacity() == 0 {
+            self.items.reserve_exact(1);
+        }
         self.items.push_back((seq, f, ctx));
         None
     }

@@ -174,7 +174,7 @@ pub fn parse(line: &str, reveal: Reveal) -> Result<Event, EventError> {
         location: r.location,
         evidence: r.evidence,
         capture: Arc::from(r.capture.as_str()),
-        jwt: r.jwt,
+        jwt: r.jwt.map(Box::new),
         excerpt: Arc::from(Vec::<Text>::new()),
         login,
         users: if withhold { Vec::new() } else { r.users.into_iter().map(Text::lit).collect() },

@@ -73,9 +73,10 @@ enum App {
     Ignored,
 }
 
-/// Bytes the follow logs of one engine may hold (`alert::conversation`): 4 MiB keeps the first
-/// messages of a few thousand leaking connections; the rest are counted in `follow_not_kept`.
-const FOLLOW_BUDGET: usize = 4 << 20;
+/// Bytes the follow logs of one engine may hold (`alert::conversation`), for the whole run (they stay
+/// with their alerts): 1 MiB keeps the first messages of about a thousand leaking connections (the
+/// leaking message itself is shared with its alert); the rest are counted in `follow_not_kept`.
+const FOLLOW_BUDGET: usize = 1 << 20;
 
 /// How often (in capture time) idle flows are expired. One second keeps `advance_time` off the
 /// per-packet path while bounding how long a dead flow holds memory past its timeout.
@@ -135,9 +136,9 @@ struct Det {
 
 /// Data packets remembered for [`RecentPackets::find`], 24 bytes each. Bytes held for a bad checksum
 /// are delivered when the receiver acknowledges them (within a round trip), a login is reported when
-/// its answer comes (a few packets of its connection later): 16,384 packets of all flows together
+/// its answer comes (a few packets of its connection later): 4,096 packets of all flows together
 /// cover both unless a link carries more than that many data packets in between.
-pub const RECENT_PACKETS: usize = 16_384;
+pub const RECENT_PACKETS: usize = 4_096;
 
 /// A ring of (timestamp, packet number, direction key) of recent data packets.
 #[derive(Default)]
@@ -702,7 +703,7 @@ fn context(
     host: Option<String>,
     method: Option<String>,
     path: Option<Text>,
-    excerpt: Vec<Text>,
+    excerpt: impl Into<Arc<[Text]>>,
 ) -> Context {
     Context {
         ts,
@@ -712,7 +713,7 @@ fn context(
         method,
         path,
         capture: capture.clone(),
-        excerpt: Arc::from(excerpt),
+        excerpt: excerpt.into(),
         conversation: None,
         packet,
     }
@@ -747,7 +748,7 @@ impl Messages<'_> {
         host: Option<String>,
         method: Option<String>,
         path: Option<Text>,
-        excerpt: Vec<Text>,
+        excerpt: Arc<[Text]>,
         request: Option<u64>,
     ) {
         let packet = self.det.message_packet();
@@ -794,7 +795,7 @@ impl HttpHandler for Messages<'_> {
             return;
         }
         self.det.hosts.on_credentials(host.as_deref(), server, self.det.found.findings.len() as u64);
-        let ex = detect::excerpt::request(req, &self.det.found);
+        let ex: Arc<[Text]> = detect::excerpt::request(req, &self.det.found).into();
         self.follow_turn(req.ts, from, ex.clone(), req.seq);
         let path = detect::excerpt::target(&req.target, &self.det.found);
         let host = host.map(std::borrow::Cow::into_owned);
@@ -845,7 +846,7 @@ impl HttpHandler for Messages<'_> {
         let host = host.map(str::to_string);
         let method = req.map(|r| r.method.clone());
         let path = req.map(|r| detect::excerpt::target_alone(&r.target));
-        self.record(resp.ts, client, server, host, method, path, ex, None);
+        self.record(resp.ts, client, server, host, method, path, ex.into(), None);
     }
 
     fn on_tls(&mut self, sni: Option<&str>) {
@@ -887,7 +888,7 @@ impl HttpHandler for Messages<'_> {
             return;
         }
         self.det.hosts.on_credentials(msg.host, server, self.det.found.findings.len() as u64);
-        let ex = detect::ws::excerpt(from, msg, &self.det.found);
+        let ex: Arc<[Text]> = detect::ws::excerpt(from, msg, &self.det.found).into();
         self.follow_turn(msg.ts, from, ex.clone(), 0);
         let path = detect::excerpt::target_alone(msg.target);
         let packet = self.det.message_packet();
@@ -932,7 +933,8 @@ fn follow_response(resp: &Response, found: &Found) -> Vec<Text> {
 impl Messages<'_> {
     /// The follow view's log of this connection: started by the first message that leaked (`earlier`
     /// requests crossed before it), then every message after it, within the engine's budget.
-    fn follow_turn(&mut self, ts: Timestamp, from: Side, lines: Vec<Text>, earlier: u64) {
+    fn follow_turn(&mut self, ts: Timestamp, from: Side, lines: impl Into<Arc<[Text]>>, earlier: u64) {
+        let lines = lines.into();
         let log = self.follow.get_or_insert_with(|| Conversation::new(earlier));
         let w = conversation::weight(&lines);
         if w > self.det.follow_budget {
@@ -940,7 +942,7 @@ impl Messages<'_> {
             log.skipped();
             return;
         }
-        if log.push(Turn { ts, from_client: from == Side::Client, lines: Arc::from(lines) }) {
+        if log.push(Turn { ts, from_client: from == Side::Client, lines }) {
             self.det.follow_budget -= w;
         } else {
             self.det.follow_not_kept += 1;

@@ -27,7 +27,7 @@ fn alert(id: u64, kind: LeakKind, class: SecretClass, secret: &str, user: Option
         user: user.map(Text::user),
         location: "header Authorization".into(),
         evidence: "Bearer".into(),
-        jwt,
+        jwt: jwt.map(Box::new),
         login: None,
         span: None,
     };
