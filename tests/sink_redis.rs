@@ -535,3 +535,70 @@ fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event(
     assert!(err.contains("events are spooled in") && err.contains("connected again, replaying"), "{err}");
     assert!(!err.contains("stay spooled"), "{err}");
 }
+
+/// Not a check: the sink's own rate into a real redis-server, and the spool's size after an outage.
+/// `cargo test --release --test sink_redis -- --ignored --nocapture sink_rates`
+#[test]
+#[ignore]
+fn sink_rates() {
+    use plainsight::output::sink::target::{EnvAuth, SinkUrl};
+    use plainsight::output::sink::{Notify, SinkOptions, Sinks};
+    let dir = tempdir();
+    let Some(srv) = Server::start(dir.path()) else { return };
+    let n = 200_000usize;
+    // An alert line of the usual size (~1 KiB).
+    let line = |i: usize| format!("{{\"id\":{i},\"kind\":\"basic_auth\",\"pad\":\"{}\"}}", "x".repeat(1000));
+    let quiet: Notify = std::sync::Arc::new(|_: &str| {});
+    let encoder = || -> plainsight::output::sink::Encoder { Box::new(|_: &plainsight::alert::Alert, _| String::new()) };
+    let run = |query: &str, spool: Option<&Path>| {
+        let url = SinkUrl::parse(&srv.url(query), &EnvAuth::default()).unwrap();
+        let opts =
+            SinkOptions { spool: spool.map(Path::to_path_buf), spool_max: 1 << 30, timeout: Duration::from_secs(60) };
+        let mut s = Sinks::start(&[url], &opts, encoder(), quiet.clone()).unwrap();
+        let t = Instant::now();
+        for i in 0..n {
+            s.push_line(line(i));
+        }
+        let r = s.finish().remove(0);
+        (t.elapsed().as_secs_f64(), r)
+    };
+    let (t, r) = run("key=list", None);
+    println!("list: {n} events in {t:.2} s: {:.0} events/s ({} delivered)", n as f64 / t, r.delivered);
+    let (t, r) = run("key=stream&mode=stream", None);
+    println!("stream: {n} events in {t:.2} s: {:.0} events/s ({} delivered)", n as f64 / t, r.delivered);
+    // The engine away: everything to the spool; then back, the next run replays it.
+    let d2 = dir.path().join("later");
+    std::fs::create_dir(&d2).unwrap();
+    let away_url = format!("redis+unix://{}?key=k", d2.join("redis.sock").display());
+    let spool = dir.path().join("spool");
+    let opts = SinkOptions { spool: Some(spool.clone()), spool_max: 1 << 30, timeout: Duration::from_millis(100) };
+    let away = SinkUrl::parse(&away_url, &EnvAuth::default()).unwrap();
+    let mut s = Sinks::start(&[away.clone()], &opts, encoder(), quiet.clone()).unwrap();
+    let t = Instant::now();
+    for i in 0..n {
+        s.push_line(line(i));
+    }
+    let r = s.finish().remove(0);
+    let t = t.elapsed().as_secs_f64();
+    let sub = r.spool.clone().unwrap();
+    let bytes: u64 = std::fs::read_dir(&sub).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    println!(
+        "outage: {n} events spooled in {t:.2} s ({:.0} events/s), spool {:.1} MB on disk, {} left",
+        n as f64 / t,
+        bytes as f64 / 1e6,
+        r.left
+    );
+    let later = Server::start(&d2).unwrap();
+    let opts = SinkOptions { timeout: Duration::from_secs(60), ..opts };
+    let t = Instant::now();
+    let s = Sinks::start(&[away], &opts, encoder(), quiet.clone()).unwrap();
+    let r = s.finish().remove(0);
+    let t = t.elapsed().as_secs_f64();
+    let got = later.lrange("k").len();
+    println!(
+        "replay: {} events in {t:.2} s ({:.0} events/s), {got} in the list, {} left",
+        r.replayed,
+        r.replayed as f64 / t,
+        r.left
+    );
+}
