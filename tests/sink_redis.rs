@@ -573,7 +573,7 @@ fn sink_rates() {
     let spool = dir.path().join("spool");
     let opts = SinkOptions { spool: Some(spool.clone()), spool_max: 1 << 30, timeout: Duration::from_millis(100) };
     let away = SinkUrl::parse(&away_url, &EnvAuth::default()).unwrap();
-    let mut s = Sinks::start(&[away.clone()], &opts, encoder(), quiet.clone()).unwrap();
+    let mut s = Sinks::start(std::slice::from_ref(&away), &opts, encoder(), quiet.clone()).unwrap();
     let t = Instant::now();
     for i in 0..n {
         s.push_line(line(i));
