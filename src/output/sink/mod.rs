@@ -345,6 +345,22 @@ impl Sinks {
     }
 }
 
+impl Sinks {
+    /// A later state of a leak already sent (its count, verdict or attempts changed): the encoder's
+    /// update event (same event id). Whoever decides that a change is worth an event calls this; the
+    /// sinks send every repeated sighting only if told to, so that a token replayed ten thousand times
+    /// is not ten thousand events.
+    pub fn on_update(&mut self, alert: &Alert) {
+        if self.outs.is_empty() {
+            return;
+        }
+        let line = (self.encoder)(alert, true);
+        if !line.is_empty() {
+            self.push_line(line);
+        }
+    }
+}
+
 impl AlertSink for Sinks {
     fn on_new(&mut self, alert: &Alert) {
         if self.outs.is_empty() {
