@@ -27,7 +27,8 @@ pub struct RedisTransport {
 }
 
 impl RedisTransport {
-    /// The client for `u` (nothing is connected yet). Reads `ca=` now, before privileges are dropped.
+    /// The client for `u` (nothing is connected yet). Reads `ca=` now, when the sinks start (in `live`:
+    /// after the privilege drop, as the user it runs as).
     pub fn new(u: &SinkUrl) -> Result<RedisTransport, String> {
         // rustls takes its one crypto provider from its crate features: only `ring` is enabled (no
         // system OpenSSL, no cmake), so it is the one used.
