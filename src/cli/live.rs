@@ -129,6 +129,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let who = drop_privileges(&args.user)?;
+    // The sinks' threads start now, without privileges (threads keep the capabilities they start
+    // with); their spool directory and socket are opened as the user we now run as.
+    let sinks = common.start_sinks(use_tui, Some(cap.iface()))?;
     if !use_tui {
         match &who {
             Some(user) => {
@@ -163,6 +166,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         jsonl,
         lines: (!alerts_on_stdout && !use_tui).then(|| AlertLines::stdout(reveal)),
         ring,
+        sinks,
         ui: None,
         full: full_rx,
         free: free_tx,
@@ -191,7 +195,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     } else {
         work.run(capture_thread)
     };
-    let Summary { engine, jsonl, capture_error, elapsed } = summary;
+    let Summary { engine, jsonl, sinks, capture_error, elapsed } = summary;
     let mut engine = engine;
     if let Some(e) = capture_error {
         eprintln!("plainsight: error: {e}");
@@ -208,6 +212,10 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         }
         j.finish().context("cannot write alert file")?;
     }
+    let (sink_stats, sink_left) = common.finish_sinks(sinks);
+    for l in sink_left {
+        eprintln!("{l}");
+    }
     let snap = engine.stats();
     let c = &counters;
     eprintln!(
@@ -223,6 +231,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     );
     if common.stats {
         eprint!("{}", snap.render(elapsed, c.captured_bytes.load(Ordering::Relaxed)));
+        eprint!("{sink_stats}");
     }
     common.export_hashes(engine.book().alerts())?;
     if common.fails(snap.cleartext_leaks(), snap.material) {
@@ -238,6 +247,8 @@ struct Analysis {
     lines: Option<AlertLines<std::io::Stdout>>,
     /// `--ring`: every captured packet, in a bounded set of files.
     ring: Option<Ring>,
+    /// `--sink`: alerts delivered into engines (empty without it).
+    sinks: plainsight::output::sink::Sinks,
     ui: Option<crossbeam_channel::Sender<plainsight::tui::UiEvent>>,
     full: Receiver<Batch>,
     free: Sender<Batch>,
@@ -250,6 +261,7 @@ struct Analysis {
 struct Summary {
     engine: Engine,
     jsonl: Option<JsonLines>,
+    sinks: plainsight::output::sink::Sinks,
     capture_error: Option<String>,
     elapsed: f64,
 }
@@ -269,6 +281,9 @@ impl Analysis {
             }
             if let Some(t) = tui_sink.as_mut() {
                 sinks.push(t);
+            }
+            if !self.sinks.is_empty() {
+                sinks.push(&mut self.sinks);
             }
             let mut tee = Tee(sinks);
             loop {
@@ -319,7 +334,7 @@ impl Analysis {
             };
             drop(tee);
             let elapsed = self.started.elapsed().as_secs_f64();
-            Summary { engine: self.engine, jsonl: self.jsonl, capture_error, elapsed }
+            Summary { engine: self.engine, jsonl: self.jsonl, sinks: self.sinks, capture_error, elapsed }
         }
     }
 }

@@ -48,8 +48,8 @@ pub enum Command {
     Live(LiveArgs),
     /// List capture interfaces.
     Interfaces,
-    /// Watch the leaks of many sensors in one view, merged by secret: their events read back from
-    /// alert files (or standard input).
+    /// Watch the leaks of many sensors in one view, merged by secret: their events read back from the
+    /// engine they send to (Redis, `--sink`), or from alert files.
     Watch(watch::WatchArgs),
 }
 
@@ -114,6 +114,32 @@ pub struct CommonArgs {
     /// Colours in the terminal UI: auto (off when NO_COLOR is set or TERM is dumb), always, never.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorMode,
+    /// Also deliver every alert to an engine (repeatable): redis://HOST[:PORT]/KEY,
+    /// rediss://[USER:PASS@]HOST[:PORT]/KEY (TLS; ca=PEM), redis+unix:///PATH?key=KEY; mode=list
+    /// (LPUSH, push=rpush) or mode=stream (XADD ... MAXLEN ~ maxlen=N * eve JSON), as Suricata's redis
+    /// output (default key "suricata"). A password (URL, or PLAINSIGHT_REDIS_PASSWORD and
+    /// PLAINSIGHT_REDIS_USER) only over TLS or a unix socket. See docs/sinks.md.
+    #[arg(long, value_name = "URL")]
+    pub sink: Vec<String>,
+    /// Keep the events a sink could not deliver yet in DIR (created 0700, files 0600), replayed in
+    /// order when the engine is back, also by the next run with the same DIR. Without it they wait in
+    /// memory (16 MiB at most) and are lost at exit.
+    #[arg(long, value_name = "DIR", requires = "sink")]
+    pub spool: Option<PathBuf>,
+    /// Most bytes each sink's spool holds; past it new events are dropped and counted.
+    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = plainsight::memory::parse_size)]
+    pub spool_max: usize,
+    /// At the end, how long to keep delivering what is left (an engine away), before leaving it in
+    /// the spool.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
+    pub sink_timeout: f64,
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds (0 to 86400)")),
+    }
 }
 
 /// `--alerts-format`.
@@ -286,14 +312,68 @@ impl CommonArgs {
         cfg
     }
     /// Refuses `--export-hashes` without `--reveal`: the file holds the hashes in the clear, which the
-    /// redacted default must never write.
+    /// redacted default must never write. Refuses a `--sink` URL that does not parse or would send a
+    /// password in clear.
     pub fn check(&self) -> anyhow::Result<()> {
         if self.export_hashes.is_some() && !self.reveal {
             anyhow::bail!(
                 "--export-hashes writes the captured hashes in the clear (what a cracker needs): it needs --reveal as well"
             );
         }
+        self.sink_urls()?;
         Ok(())
+    }
+
+    /// `--sink`, parsed and checked.
+    pub fn sink_urls(&self) -> anyhow::Result<Vec<plainsight::output::sink::target::SinkUrl>> {
+        use plainsight::output::sink::target::{EnvAuth, SinkUrl};
+        let env = EnvAuth::from_env();
+        let mut v = Vec::new();
+        for s in &self.sink {
+            v.push(SinkUrl::parse(s, &env).map_err(|e| anyhow::anyhow!("--sink {e}"))?);
+        }
+        Ok(v)
+    }
+
+    /// Start the delivery threads of `--sink` (none: an empty set). `notify` says what happens to an
+    /// engine (away, back); None keeps quiet (the terminal UI owns the screen).
+    pub fn start_sinks(&self, quiet: bool, iface: Option<&str>) -> anyhow::Result<plainsight::output::sink::Sinks> {
+        use plainsight::output::event::{self, EventKind};
+        use plainsight::output::sink::{Encoder, Notify, SinkOptions, Sinks};
+        let urls = self.sink_urls()?;
+        if urls.is_empty() {
+            return Ok(Sinks::none());
+        }
+        let opts = SinkOptions {
+            spool: self.spool.clone(),
+            spool_max: self.spool_max as u64,
+            timeout: std::time::Duration::from_secs_f64(self.sink_timeout),
+        };
+        let notify: Notify = if quiet {
+            std::sync::Arc::new(|_: &str| {})
+        } else {
+            std::sync::Arc::new(|m: &str| eprintln!("plainsight: {m}"))
+        };
+        // The events the alert file would hold, in the same format, with the same sensor and run.
+        let (reveal, format, meta) = (self.reveal(), self.alerts_format.event_format(), self.event_meta(iface));
+        let encoder: Encoder = Box::new(move |a, update| {
+            event::render(a, if update { EventKind::Update } else { EventKind::New }, reveal, format, &meta)
+        });
+        let updates = iface.is_some() && (self.alerts_format != AlertsFormat::Native || self.sensor.is_some());
+        Ok(Sinks::start(&urls, &opts, encoder, notify)?.with_updates(updates))
+    }
+
+    /// At the end: every sink delivers what it can within `--sink-timeout`. Returns the `--stats`
+    /// lines and the lines that say what stays undelivered (for standard error, once the terminal is
+    /// free).
+    pub fn finish_sinks(&self, sinks: plainsight::output::sink::Sinks) -> (String, Vec<String>) {
+        let mut stats = String::new();
+        let mut left = Vec::new();
+        for r in sinks.finish() {
+            left.extend(r.leftover_line().map(|l| format!("plainsight: {l}")));
+            stats.push_str(&r.render_stats());
+        }
+        (stats, left)
     }
 
     /// Writes `--export-hashes` at the end of a run and says what it wrote on standard error.

@@ -41,6 +41,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let mut not_analysed = Vec::new();
     let files = expand_inputs(&args.files, &mut not_analysed);
     let mut sink_null = NullSink;
+    let mut engine_sinks = common.start_sinks(false, None)?;
     let outcome = {
         let main: &mut dyn AlertSink = match jsonl.as_mut() {
             Some(j) if !args.alerts_at_end => j,
@@ -50,6 +51,9 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         let mut sinks: Vec<&mut dyn AlertSink> = vec![main];
         if leaks.is_some() {
             sinks.push(&mut conns);
+        }
+        if !engine_sinks.is_empty() {
+            sinks.push(&mut engine_sinks);
         }
         let mut tee = Tee(sinks);
         let sink: &mut dyn AlertSink = &mut tee;
@@ -79,6 +83,10 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
+    let (sink_stats, sink_left) = common.finish_sinks(engine_sinks);
+    for l in sink_left {
+        eprintln!("{l}");
+    }
     if let Some(w) = leaks.take() {
         if !write_leaks(w, &files, &args, &conns, &mut not_analysed) {
             failed_leaks = true;
@@ -116,6 +124,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     }
     if common.stats {
         eprint!("{}", outcome.snap.render(elapsed, outcome.input));
+        eprint!("{sink_stats}");
     }
     common.export_hashes(&outcome.alerts)?;
     if outcome.failed || failed_leaks {
@@ -284,6 +293,7 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         Some(_) => anyhow::bail!("--alerts - cannot share the terminal with --tui: give a file"),
         None => None,
     };
+    let mut engine_sinks = common.start_sinks(true, None)?;
     let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
     let (tx, rx) = crossbeam_channel::unbounded::<UiEvent>();
     let mut problems = Vec::new();
@@ -320,6 +330,9 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
             if let Some(j) = jsonl.as_mut() {
                 sinks.push(j);
             }
+            if !engine_sinks.is_empty() {
+                sinks.push(&mut engine_sinks);
+            }
             let mut tee = Tee(sinks);
             match offline::read_file(&mut engine, path, common.filter.as_deref(), &mut tee, &mut progress) {
                 Ok(s) => input += s.file_bytes,
@@ -332,8 +345,9 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         if let Some(j) = jsonl.take() {
             let _ = j.finish();
         }
+        let sink_end = common.finish_sinks(engine_sinks);
         let alerts = if common.export_hashes.is_some() { engine.book().alerts().to_vec() } else { Vec::new() };
-        (engine.stats(), started.elapsed().as_secs_f64(), input, alerts)
+        (engine.stats(), started.elapsed().as_secs_f64(), input, alerts, sink_end)
     })?;
     let mut state = UiState::new(&names.join(" "), RunState::Reading, reveal);
     state.color = args.common.color.enabled();
@@ -343,9 +357,13 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         print_report(&last.report());
     }
     if worker.is_finished() {
-        if let Ok((snap, elapsed, input, alerts)) = worker.join() {
+        if let Ok((snap, elapsed, input, alerts, (sink_stats, sink_left))) = worker.join() {
+            for l in sink_left {
+                eprintln!("{l}");
+            }
             if args.common.stats {
                 eprint!("{}", snap.render(elapsed, input));
+                eprint!("{sink_stats}");
             }
             args.common.export_hashes(&alerts)?;
         }

@@ -25,15 +25,18 @@ const MAX_LINE: usize = 1 << 20;
 
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
-    /// Where the sensors' events are: alert files written with `--alerts-format eve|ecs` (or native
-    /// with `--sensor`), `-` for standard input.
+    /// Where the sensors' events are: the engine they send to (a `--sink` URL: `redis://HOST/KEY`,
+    /// `rediss://...`, `redis+unix:///PATH?key=KEY`, with `mode=stream` or `mode=list` as the sensors'),
+    /// or alert files written with `--alerts-format eve|ecs` (or native with `--sensor`), `-` for
+    /// standard input.
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<String>,
     /// Show secrets in full where the events carry them (sensors run with --reveal). Redacted by
     /// default: an event that carries a secret is then shown by its length and fingerprint only.
     #[arg(long)]
     pub reveal: bool,
-    /// Read each source to its end and stop (files), instead of following it as it grows.
+    /// Read each source to its end (what a file or the engine holds now) and stop, instead of following
+    /// it as it grows.
     #[arg(long)]
     pub once: bool,
     /// One line per leak, and per leak seen by another sensor, instead of the terminal UI.
@@ -102,6 +105,18 @@ fn skip_line(r: &mut impl BufRead) -> std::io::Result<()> {
 }
 
 fn open(source: &str, once: bool, tx: Sender<Msg>) -> anyhow::Result<()> {
+    if ["redis://", "rediss://", "redis+unix://"].iter().any(|p| source.starts_with(p)) {
+        use plainsight::output::sink::target::{EnvAuth, SinkUrl};
+        let url = SinkUrl::parse(source, &EnvAuth::from_env()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::thread::spawn(move || {
+            let res = plainsight::fleet::redis::follow(&url, once, &mut |l| tx.send(Msg::Line(l)).is_ok());
+            let _ = tx.send(match res {
+                Ok(()) => Msg::Done,
+                Err(e) => Msg::Error(format!("{}: {e}", url.display())),
+            });
+        });
+        return Ok(());
+    }
     let reader: Box<dyn BufRead + Send> = if source == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {

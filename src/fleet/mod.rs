@@ -332,5 +332,7 @@ impl Fleet {
     }
 }
 
+pub mod redis;
+
 #[cfg(test)]
 mod tests;

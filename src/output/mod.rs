@@ -8,6 +8,8 @@
 //! - [`report`]: the end-of-run report, leaks grouped by server with what an attacker can do with each.
 //! - [`lines::AlertLines`]: one human line per new leak, for `live --no-tui` and pipes.
 //! - [`hashes`]: `--export-hashes`, the crackable material of a run in hashcat's formats.
+//! - [`sink`]: `--sink URL`, alerts delivered into Redis (list or stream) with a bounded queue and a
+//!   spool on disk while the engine is away.
 //! - [`term`]: the one sanitiser every text sink (and the TUI) passes attacker-chosen text through.
 
 pub mod event;
@@ -16,4 +18,5 @@ pub mod hashes;
 pub mod jsonl;
 pub mod lines;
 pub mod report;
+pub mod sink;
 pub mod term;
