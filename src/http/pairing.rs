@@ -57,6 +57,11 @@ impl Pending {
 
     pub fn push(&mut self, line: RequestLine) {
         self.bytes += request_line_cost(&line);
+        // Most connections have one request in flight: room for one, not the four a first push takes
+        // (every byte here is paid by every connection at once on a busy link).
+        if self.queue.capacity() == 0 {
+            self.queue.reserve_exact(1);
+        }
         self.queue.push_back(line);
     }
 
