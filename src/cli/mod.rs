@@ -204,6 +204,13 @@ pub struct LiveArgs {
     /// hold the secrets in full: needs --reveal.
     #[arg(long, value_name = "DIR,SIZE,COUNT")]
     pub ring: Option<plainsight::capture::ring::RingSpec>,
+    /// Linux: N capture handles on the interface in one PACKET_FANOUT_HASH group (the kernel spreads
+    /// flows over them by a symmetric hash of their 5-tuple, fragments put back together first), each
+    /// feeding its own analysis thread; their alerts are merged. Each handle has its own --buffer-mib
+    /// ring; --memcap and --max-flows are for all of them together.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=plainsight::capture::fanout::MAX_FANOUT as i64))]
+    pub fanout: u16,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
