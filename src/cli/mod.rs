@@ -3,6 +3,7 @@
 //! Exit codes are part of the contract scripts rely on: 0 success, 1 a leak was found with
 //! `--fail-on-leak` (a credential in clear; crackable material too with `--fail-on-material`), 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
 
+mod deploy;
 mod live;
 mod read;
 
@@ -47,6 +48,18 @@ pub enum Command {
     Live(LiveArgs),
     /// List capture interfaces.
     Interfaces,
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output, e.g.
+    /// `plainsight completions bash > /etc/bash_completion.d/plainsight`.
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output, or write one page per command into DIR.
+    Manpage {
+        /// Write plainsight.1, plainsight-read.1, plainsight-live.1... into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Options shared by `read` and `live`.
@@ -218,6 +231,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Read(args) => read::run(args),
         Command::Live(args) => live::run(args),
         Command::Interfaces => interfaces(),
+        Command::Completions { shell } => deploy::completions(shell),
+        Command::Manpage { dir } => deploy::manpage(dir.as_deref()),
     }
 }
 
