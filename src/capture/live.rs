@@ -51,6 +51,9 @@ pub enum LiveError {
     Filter { filter: String, reason: String },
     #[error("{iface}: {reason}")]
     Pcap { iface: String, reason: String },
+    /// `--fanout`: the platform or the kernel cannot share the capture between handles.
+    #[error("{iface}: --fanout: {reason}")]
+    Fanout { iface: String, reason: String },
 }
 
 /// How to open the interface.
@@ -190,6 +193,18 @@ impl LiveCapture {
 
     pub fn link(&self) -> LinkType {
         self.link
+    }
+
+    /// The handle's packet socket (`capture::fanout` joins it to a fanout group).
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.cap.as_fd()
+    }
+
+    /// Replace the kernel filter; `None` accepts every packet. libpcap filters what is already in the
+    /// ring with the new program too, so nothing captured under the old one is returned after this.
+    pub(crate) fn set_filter(&mut self, filter: Option<&str>) -> Result<(), LiveError> {
+        let f = filter.unwrap_or("");
+        self.cap.filter(f, true).map_err(|e| LiveError::Filter { filter: f.to_string(), reason: e.to_string() })
     }
     pub fn iface(&self) -> &str {
         &self.iface

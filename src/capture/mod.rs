@@ -2,8 +2,10 @@
 //!
 //! - [`FileReader`]: pcap and pcapng files, streaming, with exact offsets for errors and progress.
 //! - [`live`]: an interface through libpcap, on a capture thread that never waits on analysis.
+//! - [`fanout`]: several handles on one interface sharing its flows (`live --fanout`, Linux).
 //! - [`writer`]: pcap and pcapng writers (tests, generators).
 
+pub mod fanout;
 mod file;
 pub mod inputs;
 pub mod live;

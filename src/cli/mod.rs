@@ -3,6 +3,7 @@
 //! Exit codes are part of the contract scripts rely on: 0 success, 1 a leak was found with
 //! `--fail-on-leak` (a credential in clear; crackable material too with `--fail-on-material`), 2 a usage error or an unreadable/damaged input (clap's own usage errors are 2 too).
 
+mod deploy;
 mod live;
 mod read;
 mod watch;
@@ -51,6 +52,18 @@ pub enum Command {
     /// Watch the leaks of many sensors in one view, merged by secret: their events read back from the
     /// engine they send to (Redis, `--sink`), or from alert files.
     Watch(watch::WatchArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output, e.g.
+    /// `plainsight completions bash > /etc/bash_completion.d/plainsight`.
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output, or write one page per command into DIR.
+    Manpage {
+        /// Write plainsight.1, plainsight-read.1, plainsight-live.1... into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Options shared by `read` and `live`.
@@ -263,6 +276,13 @@ pub struct LiveArgs {
     /// hold the secrets in full: needs --reveal.
     #[arg(long, value_name = "DIR,SIZE,COUNT")]
     pub ring: Option<plainsight::capture::ring::RingSpec>,
+    /// Linux: N capture handles on the interface in one PACKET_FANOUT_HASH group (the kernel spreads
+    /// flows over them by a symmetric hash of their 5-tuple, fragments put back together first), each
+    /// feeding its own analysis thread; their alerts are merged. Each handle has its own --buffer-mib
+    /// ring; --memcap and --max-flows are for all of them together.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=plainsight::capture::fanout::MAX_FANOUT as i64))]
+    pub fanout: u16,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -271,6 +291,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Live(args) => live::run(args),
         Command::Interfaces => interfaces(),
         Command::Watch(args) => watch::run(args),
+        Command::Completions { shell } => deploy::completions(shell),
+        Command::Manpage { dir } => deploy::manpage(dir.as_deref()),
     }
 }
 

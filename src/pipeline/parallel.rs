@@ -64,13 +64,15 @@ enum Msg {
     EndOfFile,
 }
 
-enum AlertMsg {
+/// A worker's alert on its way to the merging thread (also used by `live --fanout`'s workers).
+pub enum AlertMsg {
     New(usize, Box<Alert>),
     /// A repeat, with the user of that sighting (refused logins remember who was tried).
     Repeat(usize, AlertId, Timestamp, Option<crate::secret::Text>, std::net::SocketAddr),
 }
 
-struct WorkerSink(usize, Sender<AlertMsg>);
+/// The sink of worker `.0`: every alert goes to the merging thread.
+pub struct WorkerSink(pub usize, pub Sender<AlertMsg>);
 impl AlertSink for WorkerSink {
     fn on_new(&mut self, a: &Alert) {
         let _ = self.1.send(AlertMsg::New(self.0, Box::new(a.clone())));
@@ -88,7 +90,7 @@ struct Worker {
 }
 
 /// The merged book: one alert per [`Alert::key`] across workers, at most `max` of them.
-struct Merger {
+pub struct Merger {
     alerts: Vec<Alert>,
     by_key: HashMap<(LeakKind, SocketAddr, [u8; 32]), usize>,
     by_worker: HashMap<(usize, AlertId), usize>,
@@ -104,7 +106,7 @@ struct Merger {
 }
 
 impl Merger {
-    fn new(max: usize, workers: usize) -> Merger {
+    pub fn new(max: usize, workers: usize) -> Merger {
         Merger {
             alerts: Vec::new(),
             by_key: HashMap::new(),
@@ -117,7 +119,7 @@ impl Merger {
         }
     }
 
-    fn apply(&mut self, m: AlertMsg, sink: &mut dyn AlertSink) {
+    pub fn apply(&mut self, m: AlertMsg, sink: &mut dyn AlertSink) {
         match m {
             AlertMsg::New(w, a) => {
                 let key = a.key();
@@ -178,6 +180,76 @@ impl Merger {
     }
 }
 
+/// Distinct leaks the merged book of a run with `cfg` remembers.
+pub fn merged_max(cfg: &Config) -> usize {
+    cfg.max_alerts.unwrap_or(MAX_MERGED)
+}
+
+/// The configuration of each of `n` workers sharing the caps of `cfg`: flows are spread evenly by the
+/// hash, so each worker gets its part of the flow and alert caps (the memory budget is shared as it is).
+pub fn worker_config(cfg: &Config, n: usize) -> Config {
+    let n = n.max(1);
+    let mut wcfg = cfg.clone();
+    wcfg.reassembly.max_flows = (cfg.reassembly.max_flows / n).max(1);
+    wcfg.max_alerts = Some((merged_max(cfg) / n).max(1));
+    // Workers run at their own pace: a client's TLS connection may be analysed after its later
+    // plain visit, which the HSTS rule must then remember.
+    if n > 1 {
+        wcfg.fixes.keep_plain_visits();
+    }
+    wcfg
+}
+
+/// The counters and hosts views of several workers as one: counters added, one host row per service.
+pub fn merge_views(
+    views: impl IntoIterator<Item = (StatsSnapshot, Vec<HostStats>)>,
+) -> (StatsSnapshot, Vec<HostStats>) {
+    let mut stats = StatsSnapshot::default();
+    let mut hosts: HashMap<String, HostStats> = HashMap::new();
+    for (s, hs) in views {
+        stats.merge(&s);
+        for h in hs {
+            // One row per service: a web site by name, another service by address and protocol.
+            let key = if h.service == "http" {
+                h.name.clone()
+            } else {
+                format!("{}/{}", h.addr.map(|a| a.to_string()).unwrap_or_default(), h.service)
+            };
+            let m = hosts.entry(key).or_insert_with(|| HostStats {
+                name: h.name.clone(),
+                service: h.service.clone(),
+                addr: h.addr,
+                ..HostStats::default()
+            });
+            m.http_requests += h.http_requests;
+            m.credentials += h.credentials;
+            m.https_redirects += h.https_redirects;
+            m.tls_flows += h.tls_flows;
+        }
+    }
+    let mut hosts: Vec<HostStats> = hosts.into_values().collect();
+    hosts.sort_by(|a, b| b.credentials.cmp(&a.credentials).then_with(|| a.name.cmp(&b.name)));
+    (stats, hosts)
+}
+
+impl Merger {
+    /// The leaks remembered, in the order they were first reported.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+    pub fn into_alerts(self) -> Vec<Alert> {
+        self.alerts
+    }
+    /// The merged book decides what was a leak and what was deduped (a worker's overflow may have
+    /// been folded here): its counts replace the workers' in `stats`.
+    pub fn count_into(&self, stats: &mut StatsSnapshot) {
+        stats.leaks = self.alerts.len() as u64 + self.overflow;
+        stats.material = self.alerts.iter().filter(|a| a.class.is_material()).count() as u64 + self.overflow_material;
+        stats.alerts_not_deduped = self.overflow;
+        stats.sightings = self.alerts.iter().map(|a| a.count).sum();
+    }
+}
+
 /// Sharded analysis of a packet stream on `n` worker threads.
 pub struct Sharded {
     workers: Vec<Worker>,
@@ -214,15 +286,8 @@ impl Sharded {
         let (atx, arx) = bounded(ALERT_QUEUE);
         // Flows are spread evenly by the hash: each worker gets its part of the flow and alert caps
         // (the memory budget is shared as it is).
-        let max_alerts = cfg.max_alerts.unwrap_or(MAX_MERGED);
-        let mut wcfg = cfg.clone();
-        wcfg.reassembly.max_flows = (cfg.reassembly.max_flows / n).max(1);
-        wcfg.max_alerts = Some((max_alerts / n).max(1));
-        // Workers run at their own pace: a client's TLS connection may be analysed after its later
-        // plain visit, which the HSTS rule must then remember.
-        if n > 1 {
-            wcfg.fixes.keep_plain_visits();
-        }
+        let max_alerts = merged_max(cfg);
+        let wcfg = worker_config(cfg, n);
         let mut workers = Vec::with_capacity(n);
         for w in 0..n {
             let (tx, rx) = bounded::<Msg>(IN_FLIGHT);
@@ -413,48 +478,23 @@ impl Sharded {
                 engines.push(e);
             }
         }
-        let mut stats = StatsSnapshot::default();
-        let mut hosts: HashMap<String, HostStats> = HashMap::new();
         let mut warnings = Vec::new();
+        let mut views = Vec::new();
         for mut e in engines {
-            stats.merge(&e.stats());
-            for h in e.hosts().sorted() {
-                // One row per service: a web site by name, another service by address and protocol.
-                let key = if h.service == "http" {
-                    h.name.clone()
-                } else {
-                    format!("{}/{}", h.addr.map(|a| a.to_string()).unwrap_or_default(), h.service)
-                };
-                let m = hosts.entry(key).or_insert_with(|| HostStats {
-                    name: h.name.clone(),
-                    service: h.service.clone(),
-                    addr: h.addr,
-                    ..HostStats::default()
-                });
-                m.http_requests += h.http_requests;
-                m.credentials += h.credentials;
-                m.https_redirects += h.https_redirects;
-                m.tls_flows += h.tls_flows;
-            }
+            views.push((e.stats(), e.hosts().sorted()));
             for w in e.take_warnings() {
                 if !warnings.contains(&w) {
                     warnings.push(w);
                 }
             }
         }
+        let (mut stats, hosts) = merge_views(views);
         // Fragments never reached a worker; their datagrams did, counted as packets there.
         stats.engine.ip_fragments += self.fragments.0;
         stats.engine.packets = (stats.engine.packets + self.fragments.0).saturating_sub(self.reassembled.0);
         stats.engine.bytes = (stats.engine.bytes + self.fragments.1).saturating_sub(self.reassembled.1);
         stats.defrag.merge(&self.defrag.stats());
-        stats.leaks = self.merger.alerts.len() as u64 + self.merger.overflow;
-        stats.material =
-            self.merger.alerts.iter().filter(|a| a.class.is_material()).count() as u64 + self.merger.overflow_material;
-        // The merged book decides what was deduped (a worker's overflow may have been folded here).
-        stats.alerts_not_deduped = self.merger.overflow;
-        stats.sightings = self.merger.alerts.iter().map(|a| a.count).sum();
-        let mut hosts: Vec<HostStats> = hosts.into_values().collect();
-        hosts.sort_by(|a, b| b.credentials.cmp(&a.credentials).then_with(|| a.name.cmp(&b.name)));
+        self.merger.count_into(&mut stats);
         (self.merger.alerts, stats, hosts, warnings)
     }
 }
