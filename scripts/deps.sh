@@ -4,7 +4,8 @@
 #   scripts/deps.sh --test   also what the test suite drives: tcpdump, tmux, iproute2 (ip, ss), curl,
 #                            python3, util-linux (setpriv), libcap2-bin (setcap: tests/hostile/privileges.rs),
 #                            and the real servers and clients of tests/live.rs: pyftpdlib (FTP), redis-server
-#                            and redis-cli, snmpd and snmpget (about 7 MB of packages in all). Under CI a test
+#                            and redis-cli, snmpd and snmpget, systemd (systemd-analyze verify: tests/deploy.rs).
+#                            Under CI a test
 #                            whose prerequisite is missing fails (tests/common::missing), so everything a test
 #                            needs is listed here.
 # Runs apt-get directly as root, through sudo otherwise. Idempotent and quiet when nothing is missing.
@@ -12,7 +13,7 @@ set -euo pipefail
 
 pkgs=(libpcap-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    pkgs+=(tcpdump tmux iproute2 curl python3 openssl util-linux libcap2-bin python3-pyftpdlib redis-server redis-tools snmpd snmp)
+    pkgs+=(tcpdump tmux iproute2 curl python3 openssl util-linux libcap2-bin python3-pyftpdlib redis-server redis-tools snmpd snmp systemd)
 fi
 
 missing=()
