@@ -646,3 +646,98 @@ fn two_sensors_into_one_engine_watched_as_one_fleet_in_stream_and_list_mode() {
         assert!(!out.contains("Tr0ub4dor"), "{mode}: a redacted fleet shows no secret");
     }
 }
+
+/// The fleet end to end, as deployed: two segments (each a pair of namespaces joined by a veth), a live
+/// sensor on each sending EVE events into one engine, and one `watch` reading them back. A token used
+/// on both segments is one leak seen by both sensors, its count the sum of theirs (the live sensors'
+/// update events carry their final counts).
+#[test]
+fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
+    if !nix::unistd::Uid::effective().is_root() {
+        missing("not root (live capture and network namespaces need root)");
+        return;
+    }
+    for c in ["ip", "curl", "python3"] {
+        if !have(c) {
+            missing(&format!("{c} not installed (scripts/deps.sh --test)"));
+            return;
+        }
+    }
+    let dir = tempdir();
+    let Some(srv) = Server::start(dir.path()) else { return };
+    let url = srv.url("key=fleet&mode=stream");
+    let id = std::process::id() % 100_000;
+    let mut guard = Netns(Vec::new(), Vec::new());
+    let mut sensors = Vec::new();
+    for (seg, net) in [("a", 233), ("b", 234)] {
+        let (s, c) = (format!("psf{seg}-s{id}"), format!("psf{seg}-c{id}"));
+        let (vs, vc) = (format!("psf{seg}{id}s"), format!("psf{seg}{id}c"));
+        guard.0.extend([s.clone(), c.clone()]);
+        assert!(sh(&format!(
+            "set -e; ip netns add {s}; ip netns add {c}; ip link add {vs} type veth peer name {vc}; \
+             ip link set {vs} netns {s}; ip link set {vc} netns {c}; \
+             ip -n {s} addr add 10.{net}.0.2/24 dev {vs}; ip -n {c} addr add 10.{net}.0.1/24 dev {vc}; \
+             ip -n {s} link set {vs} up; ip -n {c} link set {vc} up; ip -n {s} link set lo up; ip -n {c} link set lo up"
+        )));
+        guard.1.push(
+            Command::new("ip")
+                .args(["netns", "exec", &s, "python3", "-c", HTTP_PY, &format!("10.{net}.0.2"), "8080"])
+                .spawn()
+                .unwrap(),
+        );
+        let mut live = Command::new("ip")
+            .args(["netns", "exec", &s])
+            .arg(bin())
+            .args(["live", "-i", &vs, "--no-tui", "-f", "tcp port 8080", "--user", "root", "--buffer-mib", "8"])
+            .args(["--sensor", &format!("seg-{seg}"), "--alerts-format", "eve", "--sink", &url, "--duration", "8"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = live.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("capturing on") {
+                    let _ = tx.send(());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        rx.recv_timeout(Duration::from_secs(10)).expect("plainsight live did not start capturing");
+        sensors.push((live, reader, format!("ip netns exec {c}"), format!("10.{net}.0.2")));
+    }
+    let token = "tok_7f3a9c2e5b1d4f6a8c0e2b4d6f8a1c3e";
+    for (i, (_, _, cli, server)) in sensors.iter().enumerate() {
+        let up = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            sh(&format!("{cli} curl -s -o /dev/null http://{server}:8080/ready"))
+        });
+        assert!(up, "the HTTP server did not come up");
+        for n in 0..3 {
+            assert!(sh(&format!(
+                "{cli} curl -s -o /dev/null -H 'Authorization: Bearer {token}' http://{server}:8080/api/{n}"
+            )));
+        }
+        assert!(sh(&format!("{cli} curl -s -o /dev/null -u user{i}:Segment-Pass-{i} http://{server}:8080/login")));
+    }
+    for (mut live, reader, _, _) in sensors {
+        let code = live.wait().unwrap().code();
+        let err = reader.join().unwrap();
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let o = Command::new(bin()).args(["watch", "--once", "--no-tui", &url]).output().unwrap();
+    let err = ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(err.contains("3 leaks from 2 sensors; 0 lines were not events"), "{err}\n{out}");
+    let last_bearer = out.lines().rfind(|l| l.contains(" bearer_opaque ")).unwrap();
+    assert!(last_bearer.ends_with("count=6 sensors=seg-a,seg-b"), "{out}");
+    for (i, seg) in ["seg-a", "seg-b"].iter().enumerate() {
+        let basic = out.lines().find(|l| l.contains(" basic_auth ") && l.contains(&format!("user=user{i}"))).unwrap();
+        assert!(basic.ends_with(&format!("sensors={seg}")), "{out}");
+    }
+    assert!(!out.contains(token) && !out.contains("Segment-Pass"), "{out}");
+}
