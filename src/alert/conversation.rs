@@ -70,6 +70,11 @@ impl Conversation {
         true
     }
 
+    /// Whether another message would be kept.
+    pub fn has_room(&self) -> bool {
+        self.0.lock().is_ok_and(|log| log.turns.len() < MAX_TURNS)
+    }
+
     /// A message that was not kept (the engine's budget is spent): the view says how many.
     pub fn skipped(&self) {
         if let Ok(mut log) = self.0.lock() {

@@ -143,27 +143,45 @@ pub const RECENT_PACKETS: usize = 4_096;
 /// A ring of (timestamp, packet number, direction key) of recent data packets.
 #[derive(Default)]
 struct RecentPackets {
-    ring: std::collections::VecDeque<(Timestamp, u64, u64)>,
-    keys: ahash::RandomState,
+    /// Filled up to [`RECENT_PACKETS`], then overwritten in turn from `next`.
+    ring: Vec<(Timestamp, u64, u64)>,
+    next: usize,
+}
+
+/// 64 bits of an address and port, mixed (a multiply and a shift: this runs for every data packet).
+fn mix_addr(a: SocketAddr) -> u64 {
+    let ip = match a.ip() {
+        std::net::IpAddr::V4(v4) => u64::from(u32::from(v4)),
+        std::net::IpAddr::V6(v6) => {
+            let b = u128::from(v6);
+            (b as u64) ^ ((b >> 64) as u64).rotate_left(29)
+        }
+    };
+    let x = (ip ^ (u64::from(a.port()) << 48) ^ u64::from(a.port())).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 31)
 }
 
 impl RecentPackets {
-    /// The key of a direction (sender, receiver). A collision needs the same timestamp too, and costs
-    /// only a wrong packet number.
+    /// The key of a direction (sender, receiver): ordered, so the two directions differ. Not keyed: a
+    /// collision needs the same timestamp too, and costs only a wrong packet number.
     fn key(&self, from: SocketAddr, to: SocketAddr) -> u64 {
-        self.keys.hash_one((from, to))
+        mix_addr(from) ^ mix_addr(to).rotate_left(23).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
     }
     fn push(&mut self, ts: Timestamp, packet: u64, from: SocketAddr, to: SocketAddr) {
-        let key = self.key(from, to);
-        if self.ring.len() >= RECENT_PACKETS {
-            self.ring.pop_front();
+        let entry = (ts, packet, self.key(from, to));
+        if self.ring.len() < RECENT_PACKETS {
+            self.ring.push(entry);
+        } else if let Some(slot) = self.ring.get_mut(self.next) {
+            *slot = entry;
+            self.next = (self.next + 1) % RECENT_PACKETS;
         }
-        self.ring.push_back((ts, packet, key));
     }
     /// The latest packet of direction `key` at `ts` (several at one timestamp: the last one, whose
     /// arrival completed what was sent then).
     fn find(&self, ts: Timestamp, key: u64) -> Option<u64> {
-        self.ring.iter().rev().find(|&&(t, _, k)| t == ts && k == key).map(|&(_, p, _)| p)
+        // Newest first: the slots before `next` (written last), then the ones from it on.
+        let (newer, older) = self.ring.split_at(self.next.min(self.ring.len()));
+        newer.iter().rev().chain(older.iter().rev()).find(|&&(t, _, k)| t == ts && k == key).map(|&(_, p, _)| p)
     }
 }
 
@@ -789,8 +807,10 @@ impl HttpHandler for Messages<'_> {
             self.hsts_plain(req, h, client, server);
         }
         if self.det.found.is_empty() {
-            if self.follow.is_some() {
+            if self.follows() {
                 self.follow_turn(req.ts, from, detect::excerpt::request(req, &self.det.found), 0);
+            } else {
+                self.follow_skip();
             }
             return;
         }
@@ -833,9 +853,11 @@ impl HttpHandler for Messages<'_> {
         self.det.found.clear();
         detect::detect_response(&self.det.cfg, resp, req, resp.ts, &mut self.det.found);
         if self.det.found.is_empty() {
-            if self.follow.is_some() {
+            if self.follows() {
                 let lines = follow_response(resp, &self.det.found);
                 self.follow_turn(resp.ts, from, lines, 0);
+            } else {
+                self.follow_skip();
             }
             return;
         }
@@ -882,8 +904,10 @@ impl HttpHandler for Messages<'_> {
         self.det.found.clear();
         detect::ws::detect(&self.det.cfg, from, msg, &mut self.det.found);
         if self.det.found.is_empty() {
-            if self.follow.is_some() {
+            if self.follows() {
                 self.follow_turn(msg.ts, from, detect::ws::excerpt(from, msg, &self.det.found), 0);
+            } else {
+                self.follow_skip();
             }
             return;
         }
@@ -935,6 +959,23 @@ impl Messages<'_> {
     /// requests crossed before it), then every message after it, within the engine's budget.
     fn follow_turn(&mut self, ts: Timestamp, from: Side, lines: impl Into<Arc<[Text]>>, earlier: u64) {
         let lines = lines.into();
+        self.follow_push(ts, from, lines, earlier);
+    }
+
+    /// A message of a followed connection not kept (its log or the engine's budget is full): counted.
+    fn follow_skip(&mut self) {
+        if let Some(c) = self.follow.as_ref() {
+            c.skipped();
+            self.det.follow_not_kept += 1;
+        }
+    }
+
+    /// Whether a later message of this connection would be kept: its lines are built only then.
+    fn follows(&self) -> bool {
+        self.follow.as_ref().is_some_and(Conversation::has_room) && self.det.follow_budget > 0
+    }
+
+    fn follow_push(&mut self, ts: Timestamp, from: Side, lines: Arc<[Text]>, earlier: u64) {
         let log = self.follow.get_or_insert_with(|| Conversation::new(earlier));
         let w = conversation::weight(&lines);
         if w > self.det.follow_budget {
@@ -981,5 +1022,32 @@ impl Messages<'_> {
             Vec::new(),
         );
         self.det.book.record(&f, &ctx, &mut *self.sink);
+    }
+}
+
+#[cfg(test)]
+mod recent_tests {
+    use super::*;
+
+    #[test]
+    fn the_ring_of_recent_packets_finds_the_newest_match_before_and_after_it_wraps() {
+        let (a, b): (SocketAddr, SocketAddr) = ("10.0.0.1:40000".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+        let mut r = RecentPackets::default();
+        let key = r.key(a, b);
+        assert_ne!(key, r.key(b, a), "the two directions differ");
+        let total = RECENT_PACKETS as u64 * 2 + 7;
+        for n in 1..=total {
+            // Two packets per timestamp: the later one completes what was sent then.
+            r.push(Timestamp(n as i64 / 2), n, a, b);
+            if n == 10 {
+                assert_eq!(r.find(Timestamp(5), key), Some(10));
+            }
+        }
+        assert_eq!(r.ring.len(), RECENT_PACKETS);
+        let newest_ts = Timestamp(total as i64 / 2);
+        assert_eq!(r.find(newest_ts, key), Some(total));
+        assert_eq!(r.find(Timestamp(total as i64 / 2 - 1), key), Some(total - 2));
+        assert_eq!(r.find(Timestamp(3), key), None, "forgotten once the ring went round");
+        assert_eq!(r.find(newest_ts, r.key(b, a)), None);
     }
 }
