@@ -191,7 +191,8 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
 
     let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
     let capture_name = format!("iface:{iface}");
-    let cfg = common.engine_config();
+    // The terminal UI shows each leak's connection (follow stream): the engines keep them only for it.
+    let cfg = plainsight::pipeline::Config { follow: use_tui, ..common.engine_config() };
     // The UI's hosts and counters come from the workers every half second, when there is a UI.
     let (views_tx, views_rx) = crossbeam_channel::bounded::<View>(fanout * 2);
     let source = if feeds.len() == 1 {

@@ -303,7 +303,8 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         let _ = tx.send(UiEvent::Error(format!("{}: {why}", p.display())));
     }
     let worker = std::thread::Builder::new().name("analysis".into()).spawn(move || {
-        let mut engine = Engine::new(common.engine_config());
+        // The terminal UI shows each leak's connection (follow stream): the engine keeps them.
+        let mut engine = Engine::new(plainsight::pipeline::Config { follow: true, ..common.engine_config() });
         let started = Instant::now();
         let mut input = 0u64;
         let mut tui_sink = TuiSink(tx.clone());

@@ -29,7 +29,8 @@ use gen_redaction::{Scenario, Shape, TRAPS, scenarios};
 
 /// The alerts of a capture, analysed in process as `read --threads 1` does.
 fn alerts(frames: &[Frame]) -> (Vec<Alert>, Engine) {
-    let mut engine = Engine::new(Config::default());
+    // The follow view is one more output of every secret: kept here as the terminal UI keeps it.
+    let mut engine = Engine::new(Config { follow: true, ..Config::default() });
     engine.set_capture_name("pair.pcap");
     let mut frames: Vec<&Frame> = frames.iter().collect();
     frames.sort_by_key(|f| f.ts);
