@@ -29,7 +29,8 @@ fn every_test_the_threat_model_names_exists() {
     let mut missing = Vec::new();
     for quoted in doc.split('`').skip(1).step_by(2) {
         let name = quoted.rsplit("::").next().unwrap_or(quoted);
-        let is_test = name.split('_').count() >= 5 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let is_test = name.split('_').count() >= 5
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !is_test {
             continue;
         }

@@ -496,8 +496,6 @@ fn live_eve_updates_a_repeated_leak_a_few_times_and_ends_with_its_final_count() 
             return;
         }
     }
-    use std::io::{BufRead as _, BufReader};
-    use std::process::Stdio;
     use std::time::{Duration, Instant};
     let port = 40_000 + (std::process::id() % 20_000) as u16;
     let server_py = r#"
@@ -519,7 +517,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
         }
     }
     let server = Command::new("python3").args(["-c", server_py, &port.to_string()]).spawn().expect("server");
-    let mut guard = Kill(vec![server]);
+    let _server = Kill(vec![server]);
     let url = format!("http://127.0.0.1:{port}/v1/items");
     let up = Instant::now();
     while !Command::new("curl").args(["-s", "-o", "/dev/null", &url]).status().is_ok_and(|s| s.success()) {
@@ -528,28 +526,17 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
     }
     let dir = common::tempdir();
     let alerts = dir.path().join("live.eve.json");
-    let mut live = Command::new(common::bin())
-        .args(["live", "-i", "lo", "--no-tui", "-f", &format!("tcp port {port}"), "--alerts"])
-        .arg(&alerts)
-        .args(["--alerts-format", "eve", "--sensor", "lo-test", "--duration", "6", "--stats"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("plainsight live");
-    let stderr = live.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("capturing on") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    rx.recv_timeout(Duration::from_secs(10)).expect("plainsight live did not start capturing");
+    let mut cmd = Command::new(common::bin());
+    cmd.args(["live", "-i", "lo", "--no-tui", "-f", &format!("tcp port {port}"), "--alerts"]).arg(&alerts).args([
+        "--alerts-format",
+        "eve",
+        "--sensor",
+        "lo-test",
+        "--duration",
+        "6",
+        "--stats",
+    ]);
+    let live = common::netns::Live::spawn(cmd);
     for _ in 0..60 {
         let ok = Command::new("curl")
             .args(["-s", "-o", "/dev/null", "-H", "X-API-Key: k-0123456789abcdef0123", &url])
@@ -558,13 +545,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
         assert!(ok);
         std::thread::sleep(Duration::from_millis(50));
     }
-    let started = Instant::now();
-    while live.try_wait().expect("wait").is_none() {
-        assert!(started.elapsed() < Duration::from_secs(20), "plainsight live did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    guard.0.push(live);
-    let err = reader.join().unwrap_or_default();
+    let (_, err) = live.wait(Duration::from_secs(20));
     let got = common::read_jsonl(&alerts);
     assert!(!got.is_empty(), "no events; stderr:\n{err}");
     let id = got[0]["plainsight"]["event_id"].clone();

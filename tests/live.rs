@@ -14,17 +14,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::netns::{Cleanup, have, sh, two_namespaces};
 use common::*;
 
 const JWT_CLAIMS_EXP_FAR: &str = r#"{"sub":"victim","roles":["user"],"exp":4102444800}"#;
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// A prerequisite of every live test is absent (root, `ip`, `curl`, `python3`) or one of `extra` tools is:
 /// [`missing`] says so (and fails under CI). Use as `if unprepared(&[]) { return }`.
@@ -38,10 +31,6 @@ fn unprepared(extra: &[&str]) -> bool {
         }
     }
     false
-}
-
-fn sh(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", cmd]).status().is_ok_and(|s| s.success())
 }
 
 /// A tiny HTTP server: POST /login answers a JSON token; everything else 200.
@@ -63,19 +52,6 @@ class H(http.server.BaseHTTPRequestHandler):
         self.reply(json.dumps({"token": TOKEN}).encode())
 http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
 "#;
-
-struct Cleanup(Vec<String>, Vec<Child>);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for c in self.1.iter_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for cmd in &self.0 {
-            sh(cmd);
-        }
-    }
-}
 
 /// Start `plainsight live` (optionally inside a netns) and wait until the capture is open.
 fn start_live(netns: Option<&str>, iface: &str, filter: &str, alerts: &std::path::Path, secs: u32) -> Child {
@@ -309,69 +285,6 @@ fn live_drops_root_to_nobody_and_sigterm_stops_cleanly_with_a_summary() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&alerts).expect("alert file").permissions()) & 0o777;
     assert_eq!(mode, 0o600);
-}
-
-/// Two fresh namespaces `{tag}s{id}` (server, `{net}.2`) and `{tag}c{id}` (client, `{net}.1`) joined by a
-/// veth (`{tag}v{id}s` on the server side, where plainsight captures). The guard deletes both namespaces,
-/// after killing the processes pushed onto it, even when the test panics.
-struct Pair {
-    srv: String,
-    cli: String,
-    veth: String,
-    guard: Cleanup,
-}
-
-fn two_namespaces(tag: &str, net: &str) -> Pair {
-    let id = std::process::id() % 100_000;
-    let (srv, cli) = (format!("{tag}s{id}"), format!("{tag}c{id}"));
-    let (vs, vc) = (format!("{tag}v{id}s"), format!("{tag}v{id}c"));
-    let guard =
-        Cleanup(vec![format!("ip netns del {srv} 2>/dev/null"), format!("ip netns del {cli} 2>/dev/null")], vec![]);
-    assert!(sh(&format!(
-        "set -e; ip netns add {srv}; ip netns add {cli}; \
-         ip link add {vs} type veth peer name {vc}; \
-         ip link set {vs} netns {srv}; ip link set {vc} netns {cli}; \
-         ip -n {srv} addr add {net}.2/24 dev {vs}; ip -n {cli} addr add {net}.1/24 dev {vc}; \
-         ip -n {srv} link set {vs} up; ip -n {cli} link set {vc} up; \
-         ip -n {srv} link set lo up; ip -n {cli} link set lo up"
-    )));
-    Pair { srv, cli, veth: vs, guard }
-}
-
-impl Pair {
-    /// Start `argv` inside the server namespace, quiet, killed by the guard.
-    fn serve(&mut self, argv: &[&str], envs: &[(&str, &str)]) {
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.srv])
-            .args(argv)
-            .envs(envs.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {argv:?}: {e}"));
-        self.guard.1.push(child);
-    }
-
-    /// Wait (at most 5 s) until something listens on `proto` (`t` or `u`) port `port` in the server namespace.
-    fn wait_listening(&self, proto: char, port: u16) {
-        for _ in 0..100 {
-            if sh(&format!("ip netns exec {} ss -Hln{proto} 'sport = :{port}' | grep -q .", self.srv)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("nothing listening on {proto} port {port} in {}", self.srv);
-    }
-
-    /// Run a shell command in the client namespace; its output.
-    fn client(&self, cmd: &str) -> std::process::Output {
-        Command::new("ip")
-            .args(["netns", "exec", &self.cli, "sh", "-c", cmd])
-            .stdin(Stdio::null())
-            .output()
-            .expect("client command")
-    }
 }
 
 /// The alerts of `kind`, in the order they were written.

@@ -16,33 +16,11 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use common::netns::{Live, Pair, have, sh, two_namespaces};
 use common::*;
-
-fn sh(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", cmd]).status().is_ok_and(|s| s.success())
-}
-
-fn have(cmd: &str) -> bool {
-    sh(&format!("command -v {cmd} >/dev/null"))
-}
-
-/// Kills what it started and deletes the namespaces, even when the test panics.
-struct Cleanup(Vec<String>, Vec<Child>);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for c in self.1.iter_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for cmd in &self.0 {
-            sh(cmd);
-        }
-    }
-}
 
 /// The HTTP server: POST /login answers the same JSON token to everyone; anything else 200.
 const SERVER_PY: &str = r#"
@@ -118,152 +96,54 @@ fn unprepared() -> Option<&'static str> {
     py
 }
 
-/// The two namespaces and their veth; servers run in `srv`, clients in `cli`, plainsight captures on
-/// `veth` (the server's end).
-struct Pair {
-    srv: String,
-    cli: String,
-    veth: String,
-    guard: Cleanup,
-}
-
-fn two_namespaces() -> Pair {
-    let id = std::process::id() % 100_000;
-    let (srv, cli) = (format!("fos{id}"), format!("foc{id}"));
-    let (vs, vc) = (format!("fov{id}s"), format!("fov{id}c"));
-    let guard =
-        Cleanup(vec![format!("ip netns del {srv} 2>/dev/null"), format!("ip netns del {cli} 2>/dev/null")], vec![]);
-    assert!(sh(&format!(
-        "set -e; ip netns add {srv}; ip netns add {cli}; \
-         ip link add {vs} type veth peer name {vc}; \
-         ip link set {vs} netns {srv}; ip link set {vc} netns {cli}; \
-         ip -n {srv} addr add {NET}.2/24 dev {vs}; ip -n {cli} addr add {NET}.1/24 dev {vc}; \
-         ip -n {srv} link set {vs} up; ip -n {cli} link set {vc} up; \
-         ip -n {srv} link set lo up; ip -n {cli} link set lo up"
-    )));
-    Pair { srv, cli, veth: vs, guard }
-}
-
-impl Pair {
-    fn serve(&mut self, argv: &[&str]) {
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.srv])
-            .args(argv)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {argv:?}: {e}"));
-        self.guard.1.push(child);
-    }
-
-    fn wait_listening(&self, port: u16) {
-        for _ in 0..100 {
-            if sh(&format!("ip netns exec {} ss -Hlnt 'sport = :{port}' | grep -q .", self.srv)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("nothing listening on port {port} in {}", self.srv);
-    }
-
-    fn client(&self, cmd: &str) -> std::process::Output {
-        Command::new("ip")
-            .args(["netns", "exec", &self.cli, "sh", "-c", cmd])
-            .stdin(Stdio::null())
-            .output()
-            .expect("client command")
-    }
-}
-
-/// `plainsight live --fanout N` in the server namespace, started once the capture is open; its
-/// standard error comes back when it exits.
-fn start_live(
-    pair: &Pair,
-    n: u16,
-    filter: &str,
-    alerts: &std::path::Path,
-) -> (Child, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &pair.srv])
+/// `plainsight live --fanout N` in the server namespace, started once the capture is open.
+fn start_live(pair: &Pair, n: u16, filter: &str, alerts: &std::path::Path) -> Live {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &pair.srv])
         .arg(bin())
         .args(["live", "-i", &pair.veth, "--no-tui", "--reveal", "--stats", "-f", filter])
         .args(["--fanout", &n.to_string(), "--duration", "60", "--buffer-mib", "8", "--alerts"])
-        .arg(alerts)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn plainsight live");
-    let stderr = child.stderr.take().expect("stderr");
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let (all_tx, all_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("capturing on") {
-                let _ = started_tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        let _ = all_tx.send(all);
-    });
-    started_rx.recv_timeout(Duration::from_secs(20)).expect("plainsight live did not start capturing");
-    (child, all_rx)
-}
-
-/// SIGINT, then the exit status and standard error.
-fn stop(mut child: Child, stderr: std::sync::mpsc::Receiver<String>) -> (Option<i32>, String) {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT)
-        .expect("SIGINT");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s.code();
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("plainsight live did not stop on SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (code, stderr.recv_timeout(Duration::from_secs(5)).unwrap_or_default())
+        .arg(alerts);
+    Live::spawn(cmd)
 }
 
 #[test]
 fn live_fanout_2_finds_every_leak_of_a_mixed_run_once_with_both_directions_of_each_flow_on_one_worker() {
     let Some(py) = unprepared() else { return };
-    let mut pair = two_namespaces();
+    let mut pair = two_namespaces("fo", NET);
     let token = plainsight_synth::jwt(r#"{"sub":"fanout","exp":4102444800}"#);
-    pair.serve(&["python3", "-c", SERVER_PY, &format!("{NET}.2"), "8080", &token]);
+    pair.serve(&["python3", "-c", SERVER_PY, &format!("{NET}.2"), "8080", &token], &[]);
     let home = tempdir();
     let home_s = home.path().to_str().expect("utf8 path");
-    pair.serve(&[py, "-c", FTP_SERVER_PY, &format!("{NET}.2"), "21", FTP_USER, FTP_PASS, home_s]);
+    pair.serve(&[py, "-c", FTP_SERVER_PY, &format!("{NET}.2"), "21", FTP_USER, FTP_PASS, home_s], &[]);
     let state = tempdir();
     let state_s = state.path().to_str().expect("utf8 path");
     let bind = format!("{NET}.2");
-    pair.serve(&[
-        "redis-server",
-        "--port",
-        "6379",
-        "--bind",
-        &bind,
-        "--requirepass",
-        REDIS_PASS,
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        state_s,
-    ]);
+    pair.serve(
+        &[
+            "redis-server",
+            "--port",
+            "6379",
+            "--bind",
+            &bind,
+            "--requirepass",
+            REDIS_PASS,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            state_s,
+        ],
+        &[],
+    );
     for port in [8080, 21, 6379] {
-        pair.wait_listening(port);
+        pair.wait_listening('t', port);
     }
 
     let dir = tempdir();
     let alerts = dir.path().join("fanout.jsonl");
-    let (live, stderr) = start_live(&pair, 2, "tcp port 8080 or tcp port 21 or tcp port 6379", &alerts);
+    let live = start_live(&pair, 2, "tcp port 8080 or tcp port 21 or tcp port 6379", &alerts);
 
     // Many connections of each protocol, so that both workers get some: 16 form logins (each its own
     // password, all answered with the same token), 8 Basic logins, 4 FTP connections (2 refused), 6 Redis
@@ -299,7 +179,7 @@ fn live_fanout_2_finds_every_leak_of_a_mixed_run_once_with_both_directions_of_ea
     }
     // Let the last answers reach the workers before the stop.
     std::thread::sleep(Duration::from_millis(500));
-    let (code, err) = stop(live, stderr);
+    let (code, err) = live.stop();
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("2 workers in fanout group"), "{err}");
 

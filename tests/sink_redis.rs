@@ -10,21 +10,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::netns::{Cleanup, Live, have, sh};
 use common::*;
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// A redis-server of this test, on `dir/redis.sock`; killed when dropped.
 struct Server {
@@ -413,23 +405,6 @@ fn rediss_with_a_private_ca_and_an_acl_user_delivers() {
 
 // ---- live, as root: the engine killed and restarted in the middle of a run ----
 
-fn sh(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", cmd]).status().is_ok_and(|s| s.success())
-}
-
-struct Netns(Vec<String>, Vec<Child>);
-impl Drop for Netns {
-    fn drop(&mut self) {
-        for c in self.1.iter_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for n in &self.0 {
-            sh(&format!("ip netns del {n} 2>/dev/null"));
-        }
-    }
-}
-
 const HTTP_PY: &str = r#"
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -457,7 +432,8 @@ fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event(
     let id = std::process::id() % 100_000;
     let (s, c) = (format!("psk-s{id}"), format!("psk-c{id}"));
     let (vs, vc) = (format!("psk{id}s"), format!("psk{id}c"));
-    let mut guard = Netns(vec![s.clone(), c.clone()], vec![]);
+    let mut guard =
+        Cleanup(vec![format!("ip netns del {s} 2>/dev/null"), format!("ip netns del {c} 2>/dev/null")], vec![]);
     assert!(sh(&format!(
         "set -e; ip netns add {s}; ip netns add {c}; ip link add {vs} type veth peer name {vc}; \
          ip link set {vs} netns {s}; ip link set {vc} netns {c}; \
@@ -477,32 +453,15 @@ fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event(
     let alerts = dir.path().join("live.jsonl");
     let spool = dir.path().join("spool");
     let url = srv.url("key=live&push=rpush");
-    let mut live = Command::new("ip")
-        .args(["netns", "exec", &s])
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &s])
         .arg(bin())
         .args(["live", "-i", &vs, "--no-tui", "-f", "tcp port 8080", "--user", "root", "--stats", "--alerts"])
         .arg(&alerts)
         .args(["--sink", &url, "--spool"])
         .arg(&spool)
-        .args(["--duration", "12", "--sink-timeout", "10"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = live.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("capturing on") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    rx.recv_timeout(Duration::from_secs(10)).expect("plainsight live did not start capturing");
+        .args(["--duration", "12", "--sink-timeout", "10"]);
+    let live = Live::spawn(cmd);
     let round = |from: usize, to: usize| {
         for i in from..to {
             assert!(sh(&format!("{cli} curl -s -o /dev/null -u sensor{i}:Pass-{i} http://10.232.0.2:8080/r{i}")));
@@ -515,8 +474,7 @@ fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event(
     std::thread::sleep(Duration::from_millis(500));
     srv.up();
     round(10, 15);
-    let code = live.wait().unwrap().code();
-    let err = reader.join().unwrap();
+    let (code, err) = live.wait(Duration::from_secs(60));
     assert_eq!(code, Some(0), "{err}");
     let want = lines_of(&alerts);
     assert_eq!(want.len(), 15, "{err}");
@@ -667,12 +625,12 @@ fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
     let Some(srv) = Server::start(dir.path()) else { return };
     let url = srv.url("key=fleet&mode=stream");
     let id = std::process::id() % 100_000;
-    let mut guard = Netns(Vec::new(), Vec::new());
+    let mut guard = Cleanup(Vec::new(), Vec::new());
     let mut sensors = Vec::new();
     for (seg, net) in [("a", 233), ("b", 234)] {
         let (s, c) = (format!("psf{seg}-s{id}"), format!("psf{seg}-c{id}"));
         let (vs, vc) = (format!("psf{seg}{id}s"), format!("psf{seg}{id}c"));
-        guard.0.extend([s.clone(), c.clone()]);
+        guard.0.extend([format!("ip netns del {s} 2>/dev/null"), format!("ip netns del {c} 2>/dev/null")]);
         assert!(sh(&format!(
             "set -e; ip netns add {s}; ip netns add {c}; ip link add {vs} type veth peer name {vc}; \
              ip link set {vs} netns {s}; ip link set {vc} netns {c}; \
@@ -685,33 +643,16 @@ fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
                 .spawn()
                 .unwrap(),
         );
-        let mut live = Command::new("ip")
-            .args(["netns", "exec", &s])
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &s])
             .arg(bin())
             .args(["live", "-i", &vs, "--no-tui", "-f", "tcp port 8080", "--user", "root", "--buffer-mib", "8"])
-            .args(["--sensor", &format!("seg-{seg}"), "--alerts-format", "eve", "--sink", &url, "--duration", "8"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = live.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            let mut all = String::new();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("capturing on") {
-                    let _ = tx.send(());
-                }
-                all.push_str(&line);
-                all.push('\n');
-            }
-            all
-        });
-        rx.recv_timeout(Duration::from_secs(10)).expect("plainsight live did not start capturing");
-        sensors.push((live, reader, format!("ip netns exec {c}"), format!("10.{net}.0.2")));
+            .args(["--sensor", &format!("seg-{seg}"), "--alerts-format", "eve", "--sink", &url, "--duration", "8"]);
+        let live = Live::spawn(cmd);
+        sensors.push((live, format!("ip netns exec {c}"), format!("10.{net}.0.2")));
     }
     let token = "tok_7f3a9c2e5b1d4f6a8c0e2b4d6f8a1c3e";
-    for (i, (_, _, cli, server)) in sensors.iter().enumerate() {
+    for (i, (_, cli, server)) in sensors.iter().enumerate() {
         let up = (0..100).any(|_| {
             std::thread::sleep(Duration::from_millis(50));
             sh(&format!("{cli} curl -s -o /dev/null http://{server}:8080/ready"))
@@ -724,9 +665,8 @@ fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
         }
         assert!(sh(&format!("{cli} curl -s -o /dev/null -u user{i}:Segment-Pass-{i} http://{server}:8080/login")));
     }
-    for (mut live, reader, _, _) in sensors {
-        let code = live.wait().unwrap().code();
-        let err = reader.join().unwrap();
+    for (live, _, _) in sensors {
+        let (code, err) = live.wait(Duration::from_secs(60));
         assert_eq!(code, Some(0), "{err}");
     }
     let o = Command::new(bin()).args(["watch", "--once", "--no-tui", &url]).output().unwrap();

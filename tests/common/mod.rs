@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 pub use plainsight_synth::{Conversation, Frame};
 
+pub mod netns;
+
 /// A conversation between two `ip:port` strings.
 pub fn conv(client: &str, server: &str) -> Conversation {
     Conversation::new(client.parse().expect("client addr"), server.parse().expect("server addr"))
