@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::{Cleanup, Live, have, sh};
+use common::netns::{Live, have, sh, two_namespaces};
 use common::*;
 
 /// A redis-server of this test, on `dir/redis.sock`; killed when dropped.
@@ -429,20 +429,9 @@ fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event(
     }
     let dir = tempdir();
     let Some(mut srv) = Server::start_with(dir.path(), true) else { return };
-    let id = std::process::id() % 100_000;
-    let (s, c) = (format!("psk-s{id}"), format!("psk-c{id}"));
-    let (vs, vc) = (format!("psk{id}s"), format!("psk{id}c"));
-    let mut guard =
-        Cleanup(vec![format!("ip netns del {s} 2>/dev/null"), format!("ip netns del {c} 2>/dev/null")], vec![]);
-    assert!(sh(&format!(
-        "set -e; ip netns add {s}; ip netns add {c}; ip link add {vs} type veth peer name {vc}; \
-         ip link set {vs} netns {s}; ip link set {vc} netns {c}; \
-         ip -n {s} addr add 10.232.0.2/24 dev {vs}; ip -n {c} addr add 10.232.0.1/24 dev {vc}; \
-         ip -n {s} link set {vs} up; ip -n {c} link set {vc} up; ip -n {s} link set lo up; ip -n {c} link set lo up"
-    )));
-    guard.1.push(
-        Command::new("ip").args(["netns", "exec", &s, "python3", "-c", HTTP_PY, "10.232.0.2", "8080"]).spawn().unwrap(),
-    );
+    let mut pair = two_namespaces("psk", "10.232.0");
+    pair.serve(&["python3", "-c", HTTP_PY, "10.232.0.2", "8080"], &[]);
+    let (s, vs, c) = (pair.srv.clone(), pair.veth.clone(), pair.cli.clone());
     let cli = format!("ip netns exec {c}");
     let up = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(50));
@@ -624,25 +613,13 @@ fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
     let dir = tempdir();
     let Some(srv) = Server::start(dir.path()) else { return };
     let url = srv.url("key=fleet&mode=stream");
-    let id = std::process::id() % 100_000;
-    let mut guard = Cleanup(Vec::new(), Vec::new());
+    let mut pairs = Vec::new();
     let mut sensors = Vec::new();
     for (seg, net) in [("a", 233), ("b", 234)] {
-        let (s, c) = (format!("psf{seg}-s{id}"), format!("psf{seg}-c{id}"));
-        let (vs, vc) = (format!("psf{seg}{id}s"), format!("psf{seg}{id}c"));
-        guard.0.extend([format!("ip netns del {s} 2>/dev/null"), format!("ip netns del {c} 2>/dev/null")]);
-        assert!(sh(&format!(
-            "set -e; ip netns add {s}; ip netns add {c}; ip link add {vs} type veth peer name {vc}; \
-             ip link set {vs} netns {s}; ip link set {vc} netns {c}; \
-             ip -n {s} addr add 10.{net}.0.2/24 dev {vs}; ip -n {c} addr add 10.{net}.0.1/24 dev {vc}; \
-             ip -n {s} link set {vs} up; ip -n {c} link set {vc} up; ip -n {s} link set lo up; ip -n {c} link set lo up"
-        )));
-        guard.1.push(
-            Command::new("ip")
-                .args(["netns", "exec", &s, "python3", "-c", HTTP_PY, &format!("10.{net}.0.2"), "8080"])
-                .spawn()
-                .unwrap(),
-        );
+        let mut pair = two_namespaces(&format!("psf{seg}"), &format!("10.{net}.0"));
+        pair.serve(&["python3", "-c", HTTP_PY, &format!("10.{net}.0.2"), "8080"], &[]);
+        let (s, vs, c) = (pair.srv.clone(), pair.veth.clone(), pair.cli.clone());
+        pairs.push(pair);
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &s])
             .arg(bin())
