@@ -658,3 +658,28 @@ fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
     }
     assert!(!out.contains(token) && !out.contains("Segment-Pass"), "{out}");
 }
+
+/// `watch` started before the engine: it says the engine is away, retries, says when it is connected,
+/// and shows what the sensors send from then on.
+#[test]
+fn watch_waits_for_an_engine_that_is_not_up_yet_and_says_so() {
+    let dir = tempdir();
+    let Some(mut srv) = Server::start(dir.path()) else { return };
+    srv.kill();
+    let url = srv.url("key=later&mode=stream");
+    let mut watch = Command::new(bin())
+        .args(["watch", "--no-tui", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    srv.up();
+    ok(&read_with(&["--sensor", "late", "--alerts-format", "eve", "--sink", &url], &demo()));
+    std::thread::sleep(Duration::from_millis(2500));
+    let _ = watch.kill();
+    let o = watch.wait_with_output().unwrap();
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(err.contains("retrying every second") && err.contains(": connected"), "{err}");
+    assert_eq!(out.lines().filter(|l| !l.starts_with("update ")).count(), 6, "{out}\n{err}");
+}

@@ -52,6 +52,8 @@ enum Msg {
     /// A line past [`MAX_LINE`].
     TooLong,
     Error(String),
+    /// Said about a source that goes on (an engine away, or back).
+    Note(String),
     /// A source reached its end (`--once`) or closed.
     Done,
 }
@@ -109,7 +111,15 @@ fn open(source: &str, once: bool, tx: Sender<Msg>) -> anyhow::Result<()> {
         use plainsight::output::sink::target::{EnvAuth, SinkUrl};
         let url = SinkUrl::parse(source, &EnvAuth::from_env()).map_err(|e| anyhow::anyhow!("{e}"))?;
         std::thread::spawn(move || {
-            let res = plainsight::fleet::redis::follow(&url, once, &mut |l| tx.send(Msg::Line(l)).is_ok());
+            use plainsight::fleet::redis::Status;
+            let name = url.display();
+            let notes = tx.clone();
+            let res = plainsight::fleet::redis::follow(&url, once, &mut |l| tx.send(Msg::Line(l)).is_ok(), &mut |s| {
+                let _ = notes.send(Msg::Note(match s {
+                    Status::Away(e) => format!("{name}: {e}; retrying every second"),
+                    Status::Connected => format!("{name}: connected"),
+                }));
+            });
             let _ = tx.send(match res {
                 Ok(()) => Msg::Done,
                 Err(e) => Msg::Error(format!("{}: {e}", url.display())),
@@ -150,14 +160,22 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         let sources = args.sources.len();
         std::thread::spawn(move || {
             let mut last = std::time::Instant::now();
-            let fleet = merge(rx, sources, reveal, &mut |c, fleet| {
-                let _ = ui_tx.send(UiEvent::Fleet { alert: Box::new(c.alert.clone()), sensors: c.sensors.clone() });
-                // The hosts view is rebuilt from every leak: twice a second at most.
-                if c.new && last.elapsed() > Duration::from_millis(500) {
-                    last = std::time::Instant::now();
-                    send_hosts(&ui_tx, fleet);
-                }
-            });
+            let fleet = merge(
+                rx,
+                sources,
+                reveal,
+                &mut |c, fleet| {
+                    let _ = ui_tx.send(UiEvent::Fleet { alert: Box::new(c.alert.clone()), sensors: c.sensors.clone() });
+                    // The hosts view is rebuilt from every leak: twice a second at most.
+                    if c.new && last.elapsed() > Duration::from_millis(500) {
+                        last = std::time::Instant::now();
+                        send_hosts(&ui_tx, fleet);
+                    }
+                },
+                &mut |n| {
+                    let _ = ui_tx.send(UiEvent::Notice(n));
+                },
+            );
             send_hosts(&ui_tx, &fleet);
             let _ = ui_tx.send(UiEvent::Finished);
         });
@@ -166,16 +184,22 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         plainsight::tui::run(ui_rx, state).context("terminal UI failed")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let fleet = merge(rx, args.sources.len(), reveal, &mut |c, _| {
-        let mut line = plainsight::output::lines::line(&c.alert, reveal);
-        let sensors = plainsight::output::term::clean(&c.sensors.join(","), plainsight::output::term::NAME);
-        if c.new {
-            println!("{line} sensors={sensors}");
-        } else {
-            line.insert_str(0, "update ");
-            println!("{line} count={} sensors={sensors}", c.alert.count);
-        }
-    });
+    let fleet = merge(
+        rx,
+        args.sources.len(),
+        reveal,
+        &mut |c, _| {
+            let mut line = plainsight::output::lines::line(&c.alert, reveal);
+            let sensors = plainsight::output::term::clean(&c.sensors.join(","), plainsight::output::term::NAME);
+            if c.new {
+                println!("{line} sensors={sensors}");
+            } else {
+                line.insert_str(0, "update ");
+                println!("{line} count={} sensors={sensors}", c.alert.count);
+            }
+        },
+        &mut |n| eprintln!("plainsight watch: {}", plainsight::output::term::clean(&n, 300)),
+    );
     let mut sensors: Vec<&String> = fleet.alerts().flat_map(|(_, s)| s.iter()).collect();
     sensors.sort();
     sensors.dedup();
@@ -189,7 +213,13 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Merge every source's lines until all have ended; `on` hears each change.
-fn merge(rx: Receiver<Msg>, mut open: usize, reveal: Reveal, on: &mut dyn FnMut(&Change, &Fleet)) -> Fleet {
+fn merge(
+    rx: Receiver<Msg>,
+    mut open: usize,
+    reveal: Reveal,
+    on: &mut dyn FnMut(&Change, &Fleet),
+    note: &mut dyn FnMut(String),
+) -> Fleet {
     let mut fleet = Fleet::default();
     while open > 0 {
         match rx.recv() {
@@ -200,9 +230,10 @@ fn merge(rx: Receiver<Msg>, mut open: usize, reveal: Reveal, on: &mut dyn FnMut(
             }
             Ok(Msg::TooLong) => fleet.skipped += 1,
             Ok(Msg::Error(e)) => {
-                eprintln!("plainsight watch: a source failed: {}", plainsight::output::term::clean(&e, 200));
+                note(format!("a source failed: {e}"));
                 open -= 1;
             }
+            Ok(Msg::Note(n)) => note(n),
             Ok(Msg::Done) => open -= 1,
             Err(_) => break,
         }

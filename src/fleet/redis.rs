@@ -19,21 +19,43 @@ const BATCH: usize = 512;
 /// How long one blocking read waits for new entries (and how often a list is polled).
 const POLL: Duration = Duration::from_millis(500);
 
+/// What the reader tells its caller besides events.
+pub enum Status {
+    /// The engine cannot be reached (said once per outage); the reader retries every second.
+    Away(String),
+    /// Connected (again).
+    Connected,
+}
+
 /// Read `u`'s events, oldest first, handing each line to `on_line` (false stops). With `once`, stop at
-/// the end of what the engine holds now.
-pub fn follow(u: &SinkUrl, once: bool, on_line: &mut dyn FnMut(String) -> bool) -> Result<(), String> {
+/// the end of what the engine holds now. `on_status` hears when the engine goes away and comes back.
+pub fn follow(
+    u: &SinkUrl,
+    once: bool,
+    on_line: &mut dyn FnMut(String) -> bool,
+    on_status: &mut dyn FnMut(Status),
+) -> Result<(), String> {
     let client = crate::output::sink::redis::client(u)?;
     let mut stream_from = "0-0".to_string();
     let mut list_seen: u64 = 0;
+    let mut away = false;
     loop {
         let mut conn = match client.get_connection_with_timeout(Duration::from_secs(2)) {
             Ok(c) => c,
             Err(e) if once => return Err(e.to_string()),
-            Err(_) => {
+            Err(e) => {
+                if !away {
+                    away = true;
+                    on_status(Status::Away(e.to_string()));
+                }
                 std::thread::sleep(Duration::from_secs(1));
                 continue;
             }
         };
+        // `away` stays set: the reader only comes round again after a failure, which says so itself.
+        if away {
+            on_status(Status::Connected);
+        }
         let res = match u.mode {
             Mode::Stream { .. } => read_stream(&mut conn, &u.key, &mut stream_from, once, on_line),
             Mode::List { rpush } => read_list(&mut conn, &u.key, rpush, &mut list_seen, once, on_line),
@@ -41,7 +63,11 @@ pub fn follow(u: &SinkUrl, once: bool, on_line: &mut dyn FnMut(String) -> bool) 
         match res {
             Ok(()) => return Ok(()),
             Err(e) if once => return Err(e),
-            Err(_) => std::thread::sleep(Duration::from_secs(1)),
+            Err(e) => {
+                away = true;
+                on_status(Status::Away(e));
+                std::thread::sleep(Duration::from_secs(1));
+            }
         }
     }
 }

@@ -37,6 +37,8 @@ pub enum UiEvent {
         sensors: Vec<String>,
     },
     Stats(Box<StatsMsg>),
+    /// A passing word for the footer (a source of `watch` away, or back).
+    Notice(String),
     /// The input is exhausted (files) or the capture stopped.
     Finished,
     Error(String),

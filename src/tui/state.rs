@@ -215,6 +215,7 @@ impl UiState {
                 self.mbps = 0.0;
             }
             UiEvent::Error(e) => self.error = Some(e),
+            UiEvent::Notice(n) => self.notice = Some(n),
         }
     }
 
