@@ -264,7 +264,8 @@ impl Fleet {
         if m.counts.len() < MAX_SENSORS * 64 || m.counts.contains_key(&ev.event_id) {
             m.counts.insert(ev.event_id.clone(), ev.alert.count.max(1));
         }
-        a.count = m.counts.values().sum::<u64>().max(a.count);
+        // Saturating: counts come from other hosts' events.
+        a.count = m.counts.values().fold(0u64, |t, &c| t.saturating_add(c)).max(a.count);
         if ev.alert.last_seen > a.last_seen {
             a.last_seen = ev.alert.last_seen;
             a.last_client = ev.alert.client;

@@ -126,3 +126,54 @@ fn an_eve_or_ecs_event_is_read_from_its_plainsight_object() {
     let ecs = serde_json::json!({"observer": {"name": "probe-8"}, "plainsight": inner});
     assert_eq!(parse(&ecs.to_string(), Reveal::Redacted).unwrap().sensor, "probe-8");
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any line, however made, is an event or an error: never a panic, and never a secret shown
+        /// that the line did not carry in full.
+        #[test]
+        fn any_line_is_an_event_or_an_error_never_a_panic(line in ".{0,400}") {
+            let mut fleet = Fleet::default();
+            let _ = fleet.on_line(&line, Reveal::Redacted);
+            let _ = fleet.on_line(&line, Reveal::Full);
+        }
+
+        /// A real event with one field replaced by anything of any JSON type: an event or an error.
+        #[test]
+        fn a_real_event_with_any_field_mangled_never_panics(
+            field in prop::sample::select(vec![
+                "kind", "severity", "confidence", "class", "first_seen", "last_seen", "count", "client",
+                "server", "secret", "redacted", "fingerprint", "jwt", "verdict", "users", "sensor", "event",
+            ]),
+            value in prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<u64>().prop_map(serde_json::Value::from),
+                any::<bool>().prop_map(serde_json::Value::from),
+                ".{0,40}".prop_map(serde_json::Value::from),
+                Just(serde_json::json!({"state": "valid"})),
+                Just(serde_json::json!([1, "x", null])),
+            ],
+        ) {
+            let a = sensor_alert("tok-mangled-0123456789", 3);
+            let mut v: serde_json::Value = serde_json::from_str(&event(&a, Reveal::Redacted, "s", false)).unwrap();
+            v[field] = value;
+            let mut fleet = Fleet::default();
+            // The same event from two sensors too: counts from anywhere are summed without overflow.
+            let mut other = v.clone();
+            other["sensor"] = "t".into();
+            other["event_id"] = "t/1".into();
+            let _ = fleet.on_line(&other.to_string(), Reveal::Full);
+            if let Some(c) = fleet.on_line(&v.to_string(), Reveal::Full) {
+                // Whatever was accepted renders, and shows no secret it was never given.
+                let rec = c.alert.record(Reveal::Full);
+                prop_assert!(!serde_json::to_string(&rec).unwrap().contains("tok-mangled-0123456789"));
+            }
+        }
+    }
+}
