@@ -657,6 +657,11 @@ fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
         assert!(basic.ends_with(&format!("sensors={seg}")), "{out}");
     }
     assert!(!out.contains(token) && !out.contains("Segment-Pass"), "{out}");
+    // The live sensors sent their hosts views: one row per segment's server, with its traffic.
+    for net in [233, 234] {
+        let row = err.lines().find(|l| l.contains(&format!(" http 10.{net}.0.2:8080 "))).unwrap_or_default();
+        assert!(row.contains("credentials 4 requests") && row.contains("tls 0 (0%)"), "{err}");
+    }
 }
 
 /// `watch` started before the engine: it says the engine is away, retries, says when it is connected,

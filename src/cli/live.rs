@@ -233,6 +233,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         source,
         jsonl,
         lines: (!alerts_on_stdout && !use_tui).then(|| AlertLines::stdout(reveal)),
+        hosts_encoder: common.hosts_encoder(&iface),
         sinks,
         ui: None,
         stop: stop.clone(),
@@ -369,6 +370,8 @@ struct Analysis {
     lines: Option<AlertLines<std::io::Stdout>>,
     /// `--sink`: alerts delivered into engines (empty without it).
     sinks: plainsight::output::sink::Sinks,
+    /// With `--sink` and a sensor name: the hosts view is sent to the sinks every [`HOSTS_EVERY`].
+    hosts_encoder: Option<plainsight::output::sink::HostsEncoder>,
     ui: Option<crossbeam_channel::Sender<plainsight::tui::UiEvent>>,
     stop: Arc<AtomicBool>,
     counters: Vec<Arc<LiveCounters>>,
@@ -504,6 +507,8 @@ impl Analysis {
     fn run(mut self) -> Summary {
         let mut tui_sink = self.ui.clone().map(plainsight::tui::TuiSink);
         let mut last_stats = Instant::now();
+        let mut hosts_feed = self.hosts_encoder.take().and_then(|e| self.sinks.hosts_feed(e));
+        let mut last_hosts = Instant::now();
         let mut sinks: Vec<&mut dyn AlertSink> = Vec::new();
         if let Some(j) = self.jsonl.as_mut() {
             sinks.push(j);
@@ -532,9 +537,17 @@ impl Analysis {
                     let _ = tx.send(stats_msg(self.source.view(), &self.counters, self.started));
                 }
             }
+            if let Some(feed) = hosts_feed.as_mut().filter(|_| last_hosts.elapsed() >= HOSTS_EVERY) {
+                last_hosts = Instant::now();
+                feed.send(&self.source.view().1);
+            }
         }
         self.stop.store(true, Ordering::Relaxed);
         let (stats, hosts, alerts, warnings, capture_errors) = self.source.finish(&mut tee);
+        // The last hosts view, then the feed lets go of the queues (the sinks close them at the end).
+        if let Some(mut feed) = hosts_feed.take() {
+            feed.send(&hosts);
+        }
         if let Some(tx) = &self.ui {
             let _ = tx.send(stats_msg((stats.clone(), hosts), &self.counters, self.started));
             let _ = tx.send(plainsight::tui::UiEvent::Finished);
@@ -544,6 +557,9 @@ impl Analysis {
         Summary { stats, alerts, warnings, jsonl: self.jsonl, sinks: self.sinks, capture_errors, elapsed }
     }
 }
+
+/// How often a live run sends its hosts view to the sinks: a fleet's TLS shares move slowly.
+const HOSTS_EVERY: Duration = Duration::from_secs(10);
 
 /// A `--fanout` worker: its handle's batches through its own engine, alerts to the merging thread;
 /// when the run stops (or its capture fails, which stops the run), drain, flush, hand the engine back.
@@ -600,6 +616,7 @@ fn stats_msg(
         input_bytes: total(|c| c.captured_bytes.load(Ordering::Relaxed)),
         elapsed: started.elapsed().as_secs_f64(),
         progress: None,
+        traffic_unknown: false,
     }))
 }
 

@@ -385,6 +385,23 @@ impl CommonArgs {
         Ok(Sinks::start(&urls, &opts, encoder, notify)?.with_updates(updates))
     }
 
+    /// The encoder of a live run's hosts events for `--sink` (None without a sensor name: a plain
+    /// native run has no fleet fields for `watch` to merge by).
+    pub fn hosts_encoder(&self, iface: &str) -> Option<plainsight::output::sink::HostsEncoder> {
+        use plainsight::output::event;
+        let meta = self.event_meta(Some(iface));
+        if self.sink.is_empty() || meta.sensor.is_empty() {
+            return None;
+        }
+        let format = self.alerts_format.event_format();
+        Some(Box::new(move |hosts| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let ts =
+                plainsight::time::Timestamp::from_secs_micros(now.as_secs() as i64, i64::from(now.subsec_micros()));
+            event::render_hosts(hosts, format, &meta, ts)
+        }))
+    }
+
     /// At the end: every sink delivers what it can within `--sink-timeout`. Returns the `--stats`
     /// lines and the lines that say what stays undelivered (for standard error, once the terminal is
     /// free).

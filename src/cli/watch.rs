@@ -172,6 +172,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
                         send_hosts(&ui_tx, fleet);
                     }
                 },
+                &mut |fleet| send_hosts(&ui_tx, fleet),
                 &mut |n| {
                     let _ = ui_tx.send(UiEvent::Notice(n));
                 },
@@ -198,6 +199,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
                 println!("{line} count={} sensors={sensors}", c.alert.count);
             }
         },
+        &mut |_| {},
         &mut |n| eprintln!("plainsight watch: {}", plainsight::output::term::clean(&n, 300)),
     );
     let mut sensors: Vec<&String> = fleet.alerts().flat_map(|(_, s)| s.iter()).collect();
@@ -209,6 +211,27 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         sensors.len(),
         fleet.skipped
     );
+    // The hosts view across the fleet, one line per service.
+    use plainsight::output::term::{self, clean};
+    for h in fleet.hosts() {
+        let traffic = if fleet.has_traffic() {
+            let clear = if h.service == "http" { h.http_requests } else { h.credentials };
+            let share = (h.tls_flows * 100).checked_div(h.tls_flows + clear).unwrap_or(0);
+            format!(
+                " requests {} https-redirects {} tls {} ({share}%)",
+                h.http_requests, h.https_redirects, h.tls_flows
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "plainsight watch: host {} {} {} credentials {}{traffic}",
+            clean(&h.name, term::HOST),
+            clean(&h.service, term::NAME),
+            h.addr.map_or("-".to_string(), |a| a.to_string()),
+            h.credentials
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -218,6 +241,7 @@ fn merge(
     mut open: usize,
     reveal: Reveal,
     on: &mut dyn FnMut(&Change, &Fleet),
+    hosts: &mut dyn FnMut(&Fleet),
     note: &mut dyn FnMut(String),
 ) -> Fleet {
     let mut fleet = Fleet::default();
@@ -226,6 +250,9 @@ fn merge(
             Ok(Msg::Line(l)) => {
                 if let Some(c) = fleet.on_line(&l, reveal) {
                     on(&c, &fleet);
+                }
+                if fleet.take_hosts_changed() {
+                    hosts(&fleet);
                 }
             }
             Ok(Msg::TooLong) => fleet.skipped += 1,
@@ -242,6 +269,6 @@ fn merge(
 }
 
 fn send_hosts(tx: &Sender<UiEvent>, fleet: &Fleet) {
-    let stats = StatsMsg { hosts: fleet.hosts(), ..StatsMsg::default() };
+    let stats = StatsMsg { hosts: fleet.hosts(), traffic_unknown: !fleet.has_traffic(), ..StatsMsg::default() };
     let _ = tx.send(UiEvent::Stats(Box::new(stats)));
 }

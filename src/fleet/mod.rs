@@ -9,6 +9,9 @@
 //! - an update event (same event id) replaces that sensor's count; the merged count is the sum over the
 //!   sensors' latest counts, first and last seen the earliest and latest, an accepted verdict wins.
 //!
+//! Live sensors also send their hosts view now and then (`plainsight.event: "hosts"`): the latest of
+//! each sensor run is kept, and the fleet's hosts view sums them (TLS share included).
+//!
 //! Events are hostile input like packets: a line that is not an event is counted and skipped
 //! ([`Fleet::skipped`]), and every string reaches a terminal through the sinks' sanitiser.
 //!
@@ -34,6 +37,9 @@ use crate::time::Timestamp;
 pub const MAX_LEAKS: usize = 100_000;
 /// Sensors named per leak.
 pub const MAX_SENSORS: usize = 32;
+/// Sensor runs whose hosts view is kept (the latest of each), and services per view.
+pub const MAX_TRAFFIC_SOURCES: usize = 256;
+pub const MAX_HOSTS_PER_SOURCE: usize = 512;
 
 /// One event of one sensor.
 #[derive(Clone, Debug)]
@@ -215,11 +221,25 @@ pub struct Change {
     pub new: bool,
 }
 
+/// A sensor's hosts event (`output::event::render_hosts`): its services' traffic, the latest replacing
+/// the one before.
+#[derive(Deserialize)]
+struct HostsEvent {
+    event: String,
+    sensor: String,
+    run_id: String,
+    hosts: Vec<crate::pipeline::HostStats>,
+}
+
 /// The merged leaks of every sensor.
 #[derive(Default)]
 pub struct Fleet {
     index: HashMap<Key, usize>,
     merged: Vec<Merged>,
+    /// Each sensor run's latest hosts view, by (sensor, run id).
+    traffic: HashMap<(String, String), Vec<crate::pipeline::HostStats>>,
+    /// A hosts event arrived since [`Fleet::take_hosts_changed`].
+    hosts_changed: bool,
     /// Lines that were not events.
     pub skipped: u64,
     /// Leaks past [`MAX_LEAKS`].
@@ -227,9 +247,13 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Merge one line; None when it was skipped (not an event) or dropped (the table is full).
+    /// Merge one line; None when it was skipped (not an event), dropped (the table is full), or a
+    /// sensor's hosts view (see [`Fleet::take_hosts_changed`]).
     pub fn on_line(&mut self, line: &str, reveal: Reveal) -> Option<Change> {
         if line.trim().is_empty() {
+            return None;
+        }
+        if self.on_hosts(line) {
             return None;
         }
         match parse(line, reveal) {
@@ -296,13 +320,56 @@ impl Fleet {
         Some(Change { alert: m.alert.clone(), sensors: m.sensors.clone(), new: false })
     }
 
+    /// A hosts event: kept (bounded) and true; anything else false.
+    fn on_hosts(&mut self, line: &str) -> bool {
+        // Cheap test first: every other event is a leak.
+        if !line.contains("\"hosts\"") {
+            return false;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { return false };
+        let obj = match v.get("plainsight") {
+            Some(p) if p.is_object() => p,
+            _ => &v,
+        };
+        let Ok(mut h) = HostsEvent::deserialize(obj) else { return false };
+        if h.event != "hosts" {
+            return false;
+        }
+        let key = (h.sensor, h.run_id);
+        if !self.traffic.contains_key(&key) && self.traffic.len() >= MAX_TRAFFIC_SOURCES {
+            self.dropped += 1;
+            return true;
+        }
+        h.hosts.truncate(MAX_HOSTS_PER_SOURCE);
+        self.traffic.insert(key, h.hosts);
+        self.hosts_changed = true;
+        true
+    }
+
+    /// Whether a hosts event arrived since the last call.
+    pub fn take_hosts_changed(&mut self) -> bool {
+        std::mem::take(&mut self.hosts_changed)
+    }
+
+    /// Whether any sensor sent its traffic (hosts events): the hosts view can show TLS shares.
+    pub fn has_traffic(&self) -> bool {
+        !self.traffic.is_empty()
+    }
+
     pub fn leaks(&self) -> usize {
         self.merged.len()
     }
 
-    /// The hosts view across the fleet, from the leaks (events carry leaks, not traffic: no TLS share):
-    /// a web site by name, another service by address, with the credentials every sensor saw sent to it.
+    /// The hosts view across the fleet: the sensors' own hosts views summed, when they send them (live
+    /// runs with `--sink` and a sensor name do, every 10 s), with each service's TLS share; from the
+    /// leaks alone otherwise (no TLS share: [`Fleet::has_traffic`] says which).
     pub fn hosts(&self) -> Vec<crate::pipeline::HostStats> {
+        if self.has_traffic() { self.hosts_with_traffic() } else { self.hosts_from_leaks() }
+    }
+
+    /// The hosts view from the leaks alone: a web site by name, another service by address, with the
+    /// credentials every sensor saw sent to it.
+    fn hosts_from_leaks(&self) -> Vec<crate::pipeline::HostStats> {
         let mut by: HashMap<(String, &'static str, Option<SocketAddr>), u64> = HashMap::new();
         for m in &self.merged {
             let a = &m.alert;
@@ -323,6 +390,35 @@ impl Fleet {
                 ..Default::default()
             })
             .collect();
+        out.sort_by(|a, b| b.credentials.cmp(&a.credentials).then_with(|| a.name.cmp(&b.name)));
+        out
+    }
+
+    /// The sensors' hosts views summed by service (a web site by name, another service by name and
+    /// protocol), and the services only leaks name (sensors that send no hosts events).
+    fn hosts_with_traffic(&self) -> Vec<crate::pipeline::HostStats> {
+        let mut by: HashMap<(String, String), crate::pipeline::HostStats> = HashMap::new();
+        for h in self.traffic.values().flatten() {
+            let key = (h.name.to_ascii_lowercase(), h.service.clone());
+            let e = by.entry(key).or_insert_with(|| crate::pipeline::HostStats {
+                name: h.name.clone(),
+                service: h.service.clone(),
+                addr: h.addr,
+                ..Default::default()
+            });
+            e.http_requests = e.http_requests.saturating_add(h.http_requests);
+            e.credentials = e.credentials.saturating_add(h.credentials);
+            e.https_redirects = e.https_redirects.saturating_add(h.https_redirects);
+            e.tls_flows = e.tls_flows.saturating_add(h.tls_flows);
+        }
+        let mut out: Vec<crate::pipeline::HostStats> = by.into_values().collect();
+        let known: std::collections::HashSet<(String, String)> =
+            out.iter().map(|h| (h.name.to_ascii_lowercase(), h.service.clone())).collect();
+        for h in self.hosts_from_leaks() {
+            if !known.contains(&(h.name.to_ascii_lowercase(), h.service.clone())) {
+                out.push(h);
+            }
+        }
         out.sort_by(|a, b| b.credentials.cmp(&a.credentials).then_with(|| a.name.cmp(&b.name)));
         out
     }

@@ -177,3 +177,41 @@ mod hostile {
         }
     }
 }
+
+#[test]
+fn sensors_hosts_views_are_summed_by_service_the_latest_of_each_run_replacing_the_one_before() {
+    use crate::output::event::{EventFormat, EventMeta, render_hosts};
+    use crate::pipeline::HostStats;
+    let web = |requests, tls| HostStats {
+        name: "shop.lab".into(),
+        service: "http".into(),
+        addr: "10.0.0.2:80".parse().ok(),
+        http_requests: requests,
+        credentials: 2,
+        https_redirects: 0,
+        tls_flows: tls,
+    };
+    let meta = |s: &str| EventMeta { sensor: Arc::from(s), run_id: Arc::from("r"), iface: None };
+    let mut fleet = Fleet::default();
+    assert!(!fleet.has_traffic());
+    for (fmt, sensor, h) in [
+        (EventFormat::Eve, "a", web(10, 1)),
+        (EventFormat::Ecs, "b", web(5, 4)),
+        // a's next view replaces its first
+        (EventFormat::Native, "a", web(30, 5)),
+    ] {
+        let line = render_hosts(&[h], fmt, &meta(sensor), Timestamp::from_secs(1_795_000_000));
+        assert!(fleet.on_line(&line, Reveal::Redacted).is_none());
+        assert!(fleet.take_hosts_changed());
+    }
+    assert_eq!(fleet.skipped, 0);
+    let hosts = fleet.hosts();
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+    assert_eq!((hosts[0].http_requests, hosts[0].tls_flows, hosts[0].credentials), (35, 9, 4));
+    // A leak of a service no sensor's view names still has its row.
+    let a = sensor_alert("tok-elsewhere", 1);
+    let mut ev: serde_json::Value = serde_json::from_str(&event(&a, Reveal::Redacted, "c", false)).unwrap();
+    ev["host"] = "api.lab".into();
+    fleet.on_line(&ev.to_string(), Reveal::Redacted).unwrap();
+    assert!(fleet.hosts().iter().any(|h| h.name == "api.lab"), "{:?}", fleet.hosts());
+}

@@ -459,6 +459,80 @@ fn ecs<'a>(alert: &Alert, rec: &'a AlertRecord, fleet: Fleet<'a>, ts: Timestamp,
 }
 
 /// `value` as JSON through the alert file's escaping (C0, C1, bidi and invisible characters escaped).
+/// Service rows a hosts event carries at most (the sensor's table holds up to
+/// `pipeline::hosts::MAX_HOSTS`; a fleet view wants the busiest).
+pub const MAX_HOSTS_PER_EVENT: usize = 512;
+
+#[derive(Serialize)]
+struct HostsBody<'a> {
+    event: &'static str,
+    sensor: &'a str,
+    run_id: &'a str,
+    hosts: &'a [crate::pipeline::HostStats],
+}
+
+#[derive(Serialize)]
+struct EveHosts<'a> {
+    timestamp: String,
+    event_type: &'static str,
+    host: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_iface: Option<&'a str>,
+    plainsight: HostsBody<'a>,
+}
+
+#[derive(Serialize)]
+struct EcsHostsEvent {
+    kind: &'static str,
+    dataset: &'static str,
+    module: &'static str,
+}
+
+#[derive(Serialize)]
+struct EcsHostsObserver<'a> {
+    name: &'a str,
+    hostname: &'static str,
+    product: &'static str,
+}
+
+#[derive(Serialize)]
+struct EcsHosts<'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    event: EcsHostsEvent,
+    observer: EcsHostsObserver<'a>,
+    plainsight: HostsBody<'a>,
+}
+
+/// The sensor's hosts view as one event (`plainsight.event: "hosts"`), sent to the sinks of a live run
+/// now and then so that `plainsight watch` can show each service's TLS share across the fleet: EVE's
+/// `event_type: "stats"`, ECS's `event.kind: "metric"`. Names and counts only: no secret is in it.
+/// The busiest [`MAX_HOSTS_PER_EVENT`] services (by credentials, then requests and TLS connections).
+pub fn render_hosts(hosts: &[crate::pipeline::HostStats], fmt: EventFormat, meta: &EventMeta, ts: Timestamp) -> String {
+    let mut top: Vec<&crate::pipeline::HostStats> = hosts.iter().collect();
+    top.sort_by(|a, b| {
+        (b.credentials, b.http_requests + b.tls_flows).cmp(&(a.credentials, a.http_requests + a.tls_flows))
+    });
+    let kept: Vec<crate::pipeline::HostStats> = top.into_iter().take(MAX_HOSTS_PER_EVENT).cloned().collect();
+    let body = HostsBody { event: "hosts", sensor: &meta.sensor, run_id: &meta.run_id, hosts: &kept };
+    match fmt {
+        EventFormat::Native => to_json(&body),
+        EventFormat::Eve => to_json(&EveHosts {
+            timestamp: suricata_time(ts),
+            event_type: "stats",
+            host: &meta.sensor,
+            in_iface: meta.iface.as_deref(),
+            plainsight: body,
+        }),
+        EventFormat::Ecs => to_json(&EcsHosts {
+            timestamp: ts.rfc3339(),
+            event: EcsHostsEvent { kind: "metric", dataset: "plainsight.hosts", module: "plainsight" },
+            observer: EcsHostsObserver { name: &meta.sensor, hostname: host_name(), product: "plainsight" },
+            plainsight: body,
+        }),
+    }
+}
+
 fn to_json<T: Serialize>(value: &T) -> String {
     let mut buf = Vec::with_capacity(1024);
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, super::term::JsonEscapes);

@@ -14,7 +14,7 @@ use serde::Serialize;
 /// Servers tracked. A LAN has far fewer; a scan or a flood of Host headers must not grow memory.
 pub const MAX_HOSTS: usize = 4096;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct HostStats {
     pub name: String,
     /// `http` for a web site (its HTTP and TLS sides), else the protocol (`ftp`, `imap`, `snmp`...).

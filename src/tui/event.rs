@@ -21,6 +21,8 @@ pub struct StatsMsg {
     pub elapsed: f64,
     /// Progress through the input, 0..=1 (files only).
     pub progress: Option<f64>,
+    /// The hosts view has no traffic counts (a fleet whose sensors sent leaks only): no TLS share.
+    pub traffic_unknown: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -560,7 +560,7 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                 Cell::from(clean(&h.name, term::HOST)),
                 Cell::from(clean(&h.service, term::NAME)),
                 Cell::from(h.addr.map(|a| a.to_string()).unwrap_or_default()),
-                Cell::from(if web && !st.fleet { h.http_requests.to_string() } else { "-".into() }),
+                Cell::from(if web && !st.stats.traffic_unknown { h.http_requests.to_string() } else { "-".into() }),
                 creds,
                 Cell::from(if !web {
                     "-"
@@ -570,8 +570,8 @@ fn draw_hosts(f: &mut Frame<'_>, area: Rect, st: &UiState) {
                     "no"
                 }),
                 // Sensors' events carry their leaks, not their traffic: no TLS share for a fleet.
-                Cell::from(if st.fleet { "-".to_string() } else { h.tls_flows.to_string() }),
-                Cell::from(if st.fleet { "-".to_string() } else { format!("{share}%") }),
+                Cell::from(if st.stats.traffic_unknown { "-".to_string() } else { h.tls_flows.to_string() }),
+                Cell::from(if st.stats.traffic_unknown { "-".to_string() } else { format!("{share}%") }),
             ])
         })
         .collect();

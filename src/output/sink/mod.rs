@@ -370,7 +370,35 @@ impl Sinks {
     }
 }
 
+/// Renders a sensor's hosts view as one event (`output::event::render_hosts`).
+pub type HostsEncoder = Box<dyn FnMut(&[crate::pipeline::HostStats]) -> String + Send>;
+
+/// A handle that sends the run's hosts view to every sink now and then (`plainsight watch` shows each
+/// service's TLS share from it). It never waits: with a queue full, this snapshot is skipped (the next
+/// replaces it). It holds the queues open: drop it before [`Sinks::finish`].
+pub struct HostsFeed {
+    txs: Vec<(Sender<String>, Arc<Counters>)>,
+    encoder: HostsEncoder,
+}
+
+impl HostsFeed {
+    pub fn send(&mut self, hosts: &[crate::pipeline::HostStats]) {
+        let line = (self.encoder)(hosts);
+        for (tx, counters) in &self.txs {
+            if tx.try_send(line.clone()).is_ok() {
+                add(&counters.queued, 1);
+            }
+        }
+    }
+}
+
 impl Sinks {
+    /// A [`HostsFeed`] into these sinks (None without any).
+    pub fn hosts_feed(&self, encoder: HostsEncoder) -> Option<HostsFeed> {
+        let txs: Vec<_> = self.outs.iter().filter_map(|o| o.tx.clone().map(|tx| (tx, o.counters.clone()))).collect();
+        (!txs.is_empty()).then_some(HostsFeed { txs, encoder })
+    }
+
     /// Send update events of repeated sightings, as the throttle allows (live runs; the alert file's
     /// rule, `cli::CommonArgs::open_alerts`).
     pub fn with_updates(mut self, on: bool) -> Sinks {
