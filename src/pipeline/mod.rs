@@ -53,6 +53,13 @@ pub struct FlowState {
     http: HttpConnection,
     tls_counted: bool,
     app: App,
+    /// What the HTTP handler keeps between a connection's messages.
+    side: HttpSide,
+}
+
+/// What [`Messages`] keeps between the messages of one HTTP connection.
+#[derive(Default)]
+struct HttpSide {
     /// HTTP logins waiting for the answer to their request (their verdict). Boxed: most flows never
     /// have one, and every byte of `FlowState` is paid by every flow in the table.
     awaiting: Option<Box<detect::verdict::Awaiting<Context>>>,
@@ -486,9 +493,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    awaiting: &mut state.awaiting,
-                    ntlm: &mut state.ntlm,
-                    follow: &mut state.follow,
+                    side: &mut state.side,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http, from, data, ts, &mut m);
@@ -510,9 +515,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    awaiting: &mut state.awaiting,
-                    ntlm: &mut state.ntlm,
-                    follow: &mut state.follow,
+                    side: &mut state.side,
                     sink: &mut *self.sink,
                 };
                 state.http.on_data(http, from, data, ts, &mut m);
@@ -581,9 +584,7 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    awaiting: &mut state.awaiting,
-                    ntlm: &mut state.ntlm,
-                    follow: &mut state.follow,
+                    side: &mut state.side,
                     sink: &mut *self.sink,
                 };
                 state.http.on_gap(http, from, len, ts, &mut m);
@@ -647,14 +648,12 @@ impl StreamHandler<FlowState> for Driver<'_> {
                     det,
                     flow,
                     tls_counted: &mut state.tls_counted,
-                    awaiting: &mut state.awaiting,
-                    ntlm: &mut state.ntlm,
-                    follow: &mut state.follow,
+                    side: &mut state.side,
                     sink: &mut *self.sink,
                 };
                 state.http.on_close(http, ts, &mut m);
                 // Logins never answered.
-                if let Some(mut a) = state.awaiting.take() {
+                if let Some(mut a) = state.side.awaiting.take() {
                     let mut settled = Vec::new();
                     a.drain(&mut settled);
                     for (f, ctx) in settled {
@@ -749,9 +748,7 @@ struct Messages<'a> {
     det: &'a mut Det,
     flow: &'a FlowInfo,
     tls_counted: &'a mut bool,
-    awaiting: &'a mut Option<Box<detect::verdict::Awaiting<Context>>>,
-    ntlm: &'a mut Option<Box<[u8; 8]>>,
-    follow: &'a mut Option<Conversation>,
+    side: &'a mut HttpSide,
     sink: &'a mut dyn AlertSink,
 }
 
@@ -778,17 +775,17 @@ impl Messages<'_> {
     ) {
         let packet = self.det.message_packet();
         let mut ctx = context(&self.det.capture, packet, ts, client, server, host, method, path, excerpt);
-        ctx.conversation = self.follow.clone();
+        ctx.conversation = self.side.follow.clone();
         let mut found = std::mem::take(&mut self.det.found);
         if let (Some(c), Some(seq)) = (found.awaiting_redirect.take(), request) {
             // Reported only if the answer redirects to https:// on the same host.
-            let a = self.awaiting.get_or_insert_with(Default::default);
+            let a = self.side.awaiting.get_or_insert_with(Default::default);
             let _ = a.hold(seq, c, ctx.clone());
         }
         for f in &found.findings {
             if let Some(seq) = request.filter(|_| detect::verdict::awaits_answer(f)) {
                 // Its verdict comes with the answer to its request.
-                let a = self.awaiting.get_or_insert_with(Default::default);
+                let a = self.side.awaiting.get_or_insert_with(Default::default);
                 if let Some((f, ctx)) = a.hold(seq, f.clone(), ctx.clone()) {
                     self.det.book.record(&f, &ctx, &mut *self.sink);
                 }
@@ -809,7 +806,7 @@ impl HttpHandler for Messages<'_> {
         self.det.hosts.on_request(host.as_deref(), server);
         self.det.found.clear();
         detect::detect_request(&self.det.cfg, req, req.ts, &mut self.det.found);
-        detect::detect_ntlm(&self.det.cfg, &req.headers, self.ntlm.as_deref().copied(), &mut self.det.found);
+        detect::detect_ntlm(&self.det.cfg, &req.headers, self.side.ntlm.as_deref().copied(), &mut self.det.found);
         if let Some(h) = host.as_deref().filter(|_| detect::fixes::plain_visit(req)) {
             self.hsts_plain(req, h, client, server);
         }
@@ -832,7 +829,7 @@ impl HttpHandler for Messages<'_> {
     fn on_response(&mut self, from: Side, resp: &Response, req: Option<&RequestLine>) {
         let (server, client) = self.ends(from);
         let host = req.and_then(|r| r.host.as_deref());
-        if let Some(a) = self.awaiting.as_mut().filter(|a| !a.is_empty() && resp.status >= 200) {
+        if let Some(a) = self.side.awaiting.as_mut().filter(|a| !a.is_empty() && resp.status >= 200) {
             // The answer to the logins of its request: their verdict (and whether it redirected to
             // https:// too late for what the request carried).
             let mut settled = Vec::new();
@@ -848,7 +845,7 @@ impl HttpHandler for Messages<'_> {
             }
         }
         if let Some(c) = detect::ntlm::challenge(&resp.headers) {
-            *self.ntlm = Some(Box::new(c));
+            self.side.ntlm = Some(Box::new(c));
         }
         if (300..400).contains(&resp.status) {
             if let Some(loc) = resp.headers.get("location") {
@@ -899,7 +896,7 @@ impl HttpHandler for Messages<'_> {
             if let Some(status) = detect::ws::stomp_answer(msg.data) {
                 // It answers the client's last message (a STOMP client waits for it after its CONNECT).
                 let last = msg.peer_messages.checked_sub(1).map(detect::ws::seq_of);
-                if let (Some(a), Some(last)) = (self.awaiting.as_mut().filter(|a| !a.is_empty()), last) {
+                if let (Some(a), Some(last)) = (self.side.awaiting.as_mut().filter(|a| !a.is_empty()), last) {
                     let mut settled = Vec::new();
                     a.answered(Some(last), &detect::fixes::Answer::status(status), &mut settled);
                     for (f, ctx) in settled {
@@ -934,11 +931,11 @@ impl HttpHandler for Messages<'_> {
             Some(path),
             ex,
         );
-        ctx.conversation = self.follow.clone();
+        ctx.conversation = self.side.follow.clone();
         let found = std::mem::take(&mut self.det.found);
         for f in &found.findings {
             if from == Side::Client && detect::ws::awaits_answer(f) {
-                let a = self.awaiting.get_or_insert_with(Default::default);
+                let a = self.side.awaiting.get_or_insert_with(Default::default);
                 if let Some((f, ctx)) = a.hold(detect::ws::seq_of(msg.seq), f.clone(), ctx.clone()) {
                     self.det.book.record(&f, &ctx, &mut *self.sink);
                 }
@@ -974,7 +971,7 @@ impl Messages<'_> {
 
     /// A message of a followed connection not kept (its log or the engine's budget is full): counted.
     fn follow_skip(&mut self) {
-        if let Some(c) = self.follow.as_ref() {
+        if let Some(c) = self.side.follow.as_ref() {
             c.skipped();
             self.det.follow_not_kept += 1;
         }
@@ -982,11 +979,11 @@ impl Messages<'_> {
 
     /// Whether a later message of this connection would be kept: its lines are built only then.
     fn follows(&self) -> bool {
-        self.follow.as_ref().is_some_and(Conversation::has_room) && self.det.follow_budget > 0
+        self.side.follow.as_ref().is_some_and(Conversation::has_room) && self.det.follow_budget > 0
     }
 
     fn follow_push(&mut self, ts: Timestamp, from: Side, lines: Arc<[Text]>, earlier: u64) {
-        let log = self.follow.get_or_insert_with(|| Conversation::new(earlier));
+        let log = self.side.follow.get_or_insert_with(|| Conversation::new(earlier));
         let w = conversation::weight(&lines);
         if w > self.det.follow_budget {
             self.det.follow_not_kept += 1;
