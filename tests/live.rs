@@ -14,24 +14,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::{Cleanup, have, sh, two_namespaces};
+use common::netns::{Cleanup, FTP_SERVER_PY, python_with_pyftpdlib, sh, two_namespaces, unprepared};
 use common::*;
 
 const JWT_CLAIMS_EXP_FAR: &str = r#"{"sub":"victim","roles":["user"],"exp":4102444800}"#;
-
-/// A prerequisite of every live test is absent (root, `ip`, `curl`, `python3`) or one of `extra` tools is:
-/// [`missing`] says so (and fails under CI). Use as `if unprepared(&[]) { return }`.
-fn unprepared(extra: &[&str]) -> bool {
-    if !nix::unistd::Uid::effective().is_root() {
-        return missing("not root (live capture and network namespaces need root)");
-    }
-    for c in ["ip", "curl", "python3"].iter().chain(extra) {
-        if !have(c) {
-            return missing(&format!("{c} not installed (scripts/deps.sh --test)"));
-        }
-    }
-    false
-}
 
 /// A tiny HTTP server: POST /login answers a JSON token; everything else 200.
 const SERVER_PY: &str = r#"
@@ -291,27 +277,6 @@ fn live_drops_root_to_nobody_and_sigterm_stops_cleanly_with_a_summary() {
 fn of_kind<'a>(got: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
     got.iter().filter(|a| a["kind"] == kind).collect()
 }
-
-/// A python3 interpreter that has pyftpdlib (Debian's `python3-pyftpdlib` goes to the system python3,
-/// which a pyenv or venv `python3` earlier on PATH does not see).
-fn python_with_pyftpdlib() -> Option<&'static str> {
-    ["python3", "/usr/bin/python3"].into_iter().find(|py| sh(&format!("{py} -c 'import pyftpdlib' 2>/dev/null")))
-}
-
-/// A real FTP server (pyftpdlib) with one user; `auth_failed_timeout` shortened from 3 s so the test is quick.
-const FTP_SERVER_PY: &str = r#"
-import sys
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler
-from pyftpdlib.servers import FTPServer
-host, port, user, password, home = sys.argv[1:6]
-auth = DummyAuthorizer()
-auth.add_user(user, password, home, perm="elr")
-class Handler(FTPHandler):
-    authorizer = auth
-    auth_failed_timeout = 0.1
-FTPServer((host, int(port)), Handler).serve_forever()
-"#;
 
 /// A real FTP client (ftplib): a refused login on one connection, then an accepted one on another.
 const FTP_CLIENT_PY: &str = r#"

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
-use common::netns::{Live, Pair, have, sh, two_namespaces};
+use common::netns::{self, FTP_SERVER_PY, Live, Pair, two_namespaces};
 use common::*;
 
 /// The HTTP server: POST /login answers the same JSON token to everyone; anything else 200.
@@ -42,21 +42,6 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
 "#;
 
-/// pyftpdlib with one user; a refused login answers at once.
-const FTP_SERVER_PY: &str = r#"
-import sys
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler
-from pyftpdlib.servers import FTPServer
-host, port, user, password, home = sys.argv[1:6]
-auth = DummyAuthorizer()
-auth.add_user(user, password, home, perm="elr")
-class Handler(FTPHandler):
-    authorizer = auth
-    auth_failed_timeout = 0.05
-FTPServer((host, int(port)), Handler).serve_forever()
-"#;
-
 /// One ftplib connection per password given; prints `ok` or `refused` for each.
 const FTP_CLIENT_PY: &str = r#"
 import ftplib, sys
@@ -74,26 +59,12 @@ const FTP_USER: &str = "carol";
 const FTP_PASS: &str = "Ftp-Carol-fanout1";
 const REDIS_PASS: &str = "Redis-fanout-pass-1";
 
-fn python_with_pyftpdlib() -> Option<&'static str> {
-    ["python3", "/usr/bin/python3"].into_iter().find(|py| sh(&format!("{py} -c 'import pyftpdlib' 2>/dev/null")))
-}
-
+/// Everything this test drives, and the python3 that has pyftpdlib.
 fn unprepared() -> Option<&'static str> {
-    if !nix::unistd::Uid::effective().is_root() {
-        missing("not root (live capture and network namespaces need root)");
+    if netns::unprepared(&["ss", "redis-server", "redis-cli"]) {
         return None;
     }
-    for c in ["ip", "ss", "curl", "python3", "redis-server", "redis-cli"] {
-        if !have(c) {
-            missing(&format!("{c} not installed (scripts/deps.sh --test)"));
-            return None;
-        }
-    }
-    let py = python_with_pyftpdlib();
-    if py.is_none() {
-        missing("pyftpdlib not installed (python3-pyftpdlib, scripts/deps.sh --test)");
-    }
-    py
+    netns::python_with_pyftpdlib()
 }
 
 /// `plainsight live --fanout N` in the server namespace, started once the capture is open.

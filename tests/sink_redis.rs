@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::{Live, have, sh, two_namespaces};
+use common::netns::{Live, have, sh, two_namespaces, unprepared};
 use common::*;
 
 /// A redis-server of this test, on `dir/redis.sock`; killed when dropped.
@@ -417,15 +417,8 @@ http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_foreve
 
 #[test]
 fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event() {
-    if !nix::unistd::Uid::effective().is_root() {
-        missing("not root (live capture and network namespaces need root)");
+    if unprepared(&[]) {
         return;
-    }
-    for c in ["ip", "curl", "python3"] {
-        if !have(c) {
-            missing(&format!("{c} not installed (scripts/deps.sh --test)"));
-            return;
-        }
     }
     let dir = tempdir();
     let Some(mut srv) = Server::start_with(dir.path(), true) else { return };
@@ -600,15 +593,8 @@ fn two_sensors_into_one_engine_watched_as_one_fleet_in_stream_and_list_mode() {
 /// update events carry their final counts).
 #[test]
 fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
-    if !nix::unistd::Uid::effective().is_root() {
-        missing("not root (live capture and network namespaces need root)");
+    if unprepared(&[]) {
         return;
-    }
-    for c in ["ip", "curl", "python3"] {
-        if !have(c) {
-            missing(&format!("{c} not installed (scripts/deps.sh --test)"));
-            return;
-        }
     }
     let dir = tempdir();
     let Some(srv) = Server::start(dir.path()) else { return };

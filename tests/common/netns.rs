@@ -15,6 +15,47 @@ pub fn have(cmd: &str) -> bool {
     sh(&format!("command -v {cmd} >/dev/null"))
 }
 
+/// A prerequisite of a live test is absent (root, `ip`, `curl`, `python3`) or one of `extra` tools is:
+/// [`super::missing`] says so (and fails under CI). Use as `if unprepared(&[]) { return }`.
+pub fn unprepared(extra: &[&str]) -> bool {
+    if !nix::unistd::Uid::effective().is_root() {
+        return super::missing("not root (live capture and network namespaces need root)");
+    }
+    for c in ["ip", "curl", "python3"].iter().chain(extra) {
+        if !have(c) {
+            return super::missing(&format!("{c} not installed (scripts/deps.sh --test)"));
+        }
+    }
+    false
+}
+
+/// A python3 interpreter that has pyftpdlib (Debian's `python3-pyftpdlib` goes to the system python3,
+/// which a pyenv or venv `python3` earlier on PATH does not see); `missing` says so when none has.
+pub fn python_with_pyftpdlib() -> Option<&'static str> {
+    let py =
+        ["python3", "/usr/bin/python3"].into_iter().find(|py| sh(&format!("{py} -c 'import pyftpdlib' 2>/dev/null")));
+    if py.is_none() {
+        super::missing("pyftpdlib not installed (python3-pyftpdlib, scripts/deps.sh --test)");
+    }
+    py
+}
+
+/// A real FTP server (pyftpdlib): `HOST PORT USER PASSWORD HOME`, one user; `auth_failed_timeout`
+/// shortened from 3 s so that a refused login is answered at once.
+pub const FTP_SERVER_PY: &str = r#"
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+host, port, user, password, home = sys.argv[1:6]
+auth = DummyAuthorizer()
+auth.add_user(user, password, home, perm="elr")
+class Handler(FTPHandler):
+    authorizer = auth
+    auth_failed_timeout = 0.05
+FTPServer((host, int(port)), Handler).serve_forever()
+"#;
+
 /// Kills what it started and runs its clean-up commands (deleting the namespaces), even when the test
 /// panics.
 pub struct Cleanup(pub Vec<String>, pub Vec<Child>);
