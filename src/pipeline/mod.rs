@@ -1033,7 +1033,7 @@ impl Messages<'_> {
 }
 
 #[cfg(test)]
-mod recent_tests {
+mod tests {
     use super::*;
 
     #[test]
@@ -1056,5 +1056,46 @@ mod recent_tests {
         assert_eq!(r.find(Timestamp(total as i64 / 2 - 1), key), Some(total - 2));
         assert_eq!(r.find(Timestamp(3), key), None, "forgotten once the ring went round");
         assert_eq!(r.find(newest_ts, r.key(b, a)), None);
+    }
+
+    /// A login, the server's answer handing out a cookie, a later request on the same connection.
+    fn login_conversation() -> Vec<plainsight_synth::Frame> {
+        let mut c =
+            plainsight_synth::Conversation::new("10.0.0.1:40000".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+        c.handshake()
+            .client(b"POST /login HTTP/1.1\r\nHost: shop.lab\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 33\r\n\r\nusername=alice&password=S3cret-pw")
+            .server(b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abcdef0123456789abcdef; Path=/\r\nContent-Length: 2\r\n\r\nok")
+            .client(b"GET /orders HTTP/1.1\r\nHost: shop.lab\r\n\r\n")
+            .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]")
+            .close();
+        c.take()
+    }
+
+    fn alerts_with(follow: bool) -> Vec<crate::alert::Alert> {
+        let mut engine = Engine::new(Config { follow, ..Config::default() });
+        for f in login_conversation() {
+            engine.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut crate::alert::NullSink);
+        }
+        engine.finish(&mut crate::alert::NullSink);
+        engine.book().alerts().to_vec()
+    }
+
+    #[test]
+    fn a_leaking_connection_is_followed_only_when_a_ui_will_show_it() {
+        let with = alerts_with(true);
+        let login = with.iter().find(|a| a.kind == detect::LeakKind::FormLogin).unwrap();
+        let (turns, not_kept, _) = login.conversation.as_ref().expect("followed").snapshot();
+        // The login, the answer with its cookie, the next request and its answer, in order.
+        assert_eq!(turns.len(), 4);
+        assert_eq!(turns.iter().map(|t| t.from_client).collect::<Vec<_>>(), [true, false, true, false]);
+        assert!(turns[2].lines[0].render(crate::secret::Reveal::Redacted).starts_with("GET /orders"));
+        assert_eq!(not_kept, 0);
+        // Redacted, the log shows neither the password nor the cookie.
+        let text: String =
+            turns.iter().flat_map(|t| t.lines.iter()).map(|l| l.render(crate::secret::Reveal::Redacted)).collect();
+        assert!(!text.contains("S3cret-pw") && !text.contains("abcdef0123456789abcdef"), "{text}");
+        let without = alerts_with(false);
+        assert_eq!(without.len(), with.len());
+        assert!(without.iter().all(|a| a.conversation.is_none()));
     }
 }
