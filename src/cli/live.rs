@@ -112,6 +112,11 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         snaplen: args.snaplen,
         buffer_size: args.buffer_mib.saturating_mul(1 << 20).min(i32::MAX as usize) as i32,
     };
+    // Ctrl-C and SIGTERM stop cleanly from the first moment: a supervisor that sees the process drop
+    // privileges (or anything else) may signal it before the capture threads exist.
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone()).context("install SIGINT handler")?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone()).context("install SIGTERM handler")?;
     let fanout = usize::from(args.fanout);
     if fanout > 1 && args.ring.is_some() {
         // One ring written in capture order would need every worker's packets back in one place.
@@ -163,10 +168,6 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
             None => eprintln!("plainsight: capturing on {iface} ({}){workers}", link.name()),
         }
     }
-
-    let stop = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone()).context("install SIGINT handler")?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone()).context("install SIGTERM handler")?;
 
     // One capture thread per handle, each with its pool of batches.
     let mut feeds = Vec::with_capacity(caps.len());
