@@ -6,6 +6,9 @@ victim's network namespace, as an attacker on the same LAN would: inside the lab
     attacker.py ALERTS.jsonl SHOP_IP HOST     (until killed)
 
 Each replay prints one line: `replay <kind> <user> -> HTTP <status>: <first bytes of the answer>`.
+The user name came off the wire and the answer from whoever answered: both reach the terminal through
+`shown`, the rule of plainsight's one sanitiser (`output::term::clean`), which tests/lab.rs checks it
+against character by character.
 """
 import json
 import sys
@@ -13,10 +16,32 @@ import time
 import urllib.error
 import urllib.request
 
-alerts, shop, host = sys.argv[1], sys.argv[2], sys.argv[3]
 TOKENS = {"bearer_jwt", "bearer_opaque", "login_response_token"}
 COOKIES = {"cookie_token", "set_cookie_insecure"}
 done = set()
+
+
+def unsafe(c):
+    """The characters plainsight's sanitiser escapes (output::term::is_unsafe)."""
+    o = ord(c)
+    return (o <= 0x1F or 0x7F <= o <= 0x9F or o in (0x61C, 0x180E, 0xFEFF) or 0x200B <= o <= 0x200F
+            or 0x2028 <= o <= 0x202E or 0x2060 <= o <= 0x206F or 0xFFF9 <= o <= 0xFFFB)
+
+
+def shown(s, limit):
+    """`s` as a terminal may show it: unsafe characters escaped visibly (the backslash too), at most
+    `limit` characters kept, then `…(N chars)`."""
+    out = []
+    for c in s[:limit]:
+        if c == "\\":
+            out.append("\\\\")
+        elif unsafe(c):
+            out.append("\\x%02x" % ord(c) if ord(c) < 0x80 else "\\u%04x" % ord(c))
+        else:
+            out.append(c)
+    if len(s) > limit:
+        out.append("…(%d chars)" % len(s))
+    return "".join(out)
 
 
 def replay(path, headers):
@@ -45,22 +70,29 @@ def handle(a):
         status, body = replay("/api/profile", {"Cookie": "%s=%s" % (name, secret)})
     who = a.get("user") or "-"
     text = body.decode("utf-8", "replace").replace("\n", " ")
-    print("replay %s %s -> HTTP %d: %s" % (kind, who, status, text), flush=True)
+    print("replay %s %s -> HTTP %d: %s" % (kind, shown(who, 64), status, shown(text, 60)), flush=True)
 
 
-pos = 0
-while True:
-    try:
-        with open(alerts, encoding="utf-8") as f:
-            f.seek(pos)
-            for line in f:
-                if not line.endswith("\n"):
-                    break
-                pos += len(line.encode("utf-8"))
-                try:
-                    handle(json.loads(line))
-                except ValueError:
-                    pass
-    except FileNotFoundError:
-        pass
-    time.sleep(0.2)
+def main():
+    global alerts, shop, host
+    alerts, shop, host = sys.argv[1], sys.argv[2], sys.argv[3]
+    pos = 0
+    while True:
+        try:
+            with open(alerts, encoding="utf-8") as f:
+                f.seek(pos)
+                for line in f:
+                    if not line.endswith("\n"):
+                        break
+                    pos += len(line.encode("utf-8"))
+                    try:
+                        handle(json.loads(line))
+                    except ValueError:
+                        pass
+        except FileNotFoundError:
+            pass
+        time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    main()

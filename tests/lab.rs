@@ -173,3 +173,103 @@ fn the_lab_ui_shows_the_attackers_replays_on_screen_beside_the_sniffer_at_80x24_
         assert_eq!(panes(&session).len(), 1, "the replay pane is closed with the lab");
     }
 }
+
+fn attacker() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lab/attacker.py")
+}
+
+/// Text a hostile network could put in a user name or an answer: every character plainsight's
+/// sanitiser escapes, a backslash, safe text around them, and a long run to cut.
+fn hostile_samples() -> Vec<String> {
+    let mut all: String =
+        (0u32..0x3000).filter_map(char::from_u32).filter(|&c| plainsight::output::term::is_unsafe(c)).collect();
+    all.push_str("\u{feff}\u{fff9}\u{fffb}");
+    vec![
+        all,
+        "bob\\x1b is not an escape".into(),
+        "\u{1b}]0;owned\u{7}\u{1b}[2Jroot\u{202e}nimda".into(),
+        "é ü 漢字 🙂 plain".into(),
+        "y".repeat(200),
+    ]
+}
+
+#[test]
+fn the_lab_attackers_pane_shows_wire_text_exactly_as_plainsights_sanitiser_does() {
+    if !common::netns::have("python3") {
+        common::missing("python3 (the lab's attacker)");
+        return;
+    }
+    let dir = attacker().parent().unwrap().to_path_buf();
+    let samples = hostile_samples();
+    let input = serde_json::to_string(&samples).unwrap();
+    let script = "import json, sys; import attacker\nfor s in json.loads(sys.stdin.read()):\n    print(json.dumps([attacker.shown(s, 64), attacker.shown(s, 60)]))";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .env("PYTHONPATH", &dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<(String, String)> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), samples.len());
+    for (s, (at64, at60)) in samples.iter().zip(&lines) {
+        assert_eq!(at64, &plainsight::output::term::clean(s, 64), "{s:?}");
+        assert_eq!(at60, &plainsight::output::term::clean(s, 60), "{s:?}");
+    }
+}
+
+#[test]
+fn the_lab_attacker_replaying_a_hostile_alert_against_a_hostile_shop_prints_no_control_character() {
+    if !common::netns::have("python3") {
+        common::missing("python3 (the lab's attacker)");
+        return;
+    }
+    // A shop that answers the replay with terminal escapes and a bidi override.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = "\u{1b}]52;c;b3duZWQ=\u{7}\u{1b}[2Jvictim\u{202e}latot";
+            let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    let d = common::tempdir();
+    let alerts = d.path().join("alerts.jsonl");
+    let alert = serde_json::json!({
+        "kind": "bearer_opaque", "secret": "tok-0123456789abcdef", "fingerprint": "0123456789ab",
+        "user": "\u{1b}]0;pwned\u{7}mallory\u{202e}\r\nreplay forged line",
+    });
+    std::fs::write(&alerts, format!("{alert}\n")).unwrap();
+    let mut child = Command::new("python3")
+        .arg(attacker())
+        .args([alerts.to_str().unwrap(), &format!("127.0.0.1:{port}"), "shop.lab"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(20));
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = line.expect("the attacker printed its replay");
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    assert!(line.starts_with("replay bearer_opaque "), "{line:?}");
+    assert!(line.contains("-> HTTP 200: "), "{line:?}");
+    assert!(!line.chars().any(plainsight::output::term::is_unsafe), "{line:?}");
+    assert!(line.contains("\\x1b]0;pwned\\x07mallory\\u202e\\x0d\\x0areplay forged line"), "{line:?}");
+    assert!(line.contains("\\x1b[2Jvictim\\u202elatot"), "{line:?}");
+}
