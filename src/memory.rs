@@ -20,6 +20,13 @@
 //! A slice of each share ([`TABLE_SHARE_PERCENT`]) is all the flow tables themselves (slots, their
 //! index, the handshake cache) may take: a flood of connections then evicts connections (the least
 //! recently active first) instead of leaving no room for what the remaining flows hold.
+//!
+//! What a stage holds outside the flows for the whole run, up to a bound it chooses at start-up (the
+//! follow view's logs, a sink's queue and memory backlog), is a [`Reservation`]: taken off the top of
+//! the budget when the stage starts, so the accounts share what is left, and given back when it ends.
+//! Reservations together get at most [`RESERVE_PERCENT`] of the budget; a stage whose reservation came
+//! out smaller than it asked keeps less (and counts what it did not keep), so `--memcap` stays the
+//! bound of the whole process, whatever is switched on.
 
 use std::fmt;
 use std::sync::Arc;
@@ -37,8 +44,13 @@ pub const LEASE: usize = 64 * 1024;
 /// Percent of an account's share the flow tables (slots, index, handshake cache) may take.
 pub const TABLE_SHARE_PERCENT: usize = 50;
 
+/// Percent of the budget all [`Reservation`]s together may take: the flows always keep the rest.
+pub const RESERVE_PERCENT: usize = 40;
+
 struct Shared {
     limit: usize,
+    /// Bytes reserved off the top ([`Reservation`]s alive): part of `used`, not of any share.
+    reserved: AtomicUsize,
     /// Accounts alive (analysis threads).
     accounts: AtomicUsize,
     /// Bytes leased by every account (what they use, plus at most two leases of slack each).
@@ -66,6 +78,7 @@ impl Budget {
     pub fn new(limit: usize) -> Budget {
         Budget(Arc::new(Shared {
             limit,
+            reserved: AtomicUsize::new(0),
             accounts: AtomicUsize::new(0),
             used: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
@@ -87,9 +100,36 @@ impl Budget {
     pub fn over(&self) -> bool {
         self.used() > self.0.limit
     }
-    /// What one account may hold: the limit shared evenly by the accounts alive.
+    /// What one account may hold: the limit less what is reserved, shared evenly by the accounts alive.
     pub fn share(&self) -> usize {
-        self.0.limit / self.0.accounts.load(Ordering::Relaxed).max(1)
+        (self.0.limit - self.reserved()) / self.0.accounts.load(Ordering::Relaxed).max(1)
+    }
+    /// Bytes reserved off the top now ([`Budget::reserve`]).
+    pub fn reserved(&self) -> usize {
+        self.0.reserved.load(Ordering::Relaxed)
+    }
+
+    /// Reserve up to `want` bytes off the top for a stage's holdings outside the flows, for as long as
+    /// the [`Reservation`] lives: as much of `want` as fits in what reservations may still take
+    /// ([`RESERVE_PERCENT`] of the limit) and in what the budget has free. The caller bounds what it
+    /// holds by [`Reservation::bytes`], which may be less than it asked (even 0).
+    pub fn reserve(&self, want: usize) -> Reservation {
+        let s = &self.0;
+        let cap = s.limit / 100 * RESERVE_PERCENT;
+        let got = s.reserved.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| {
+            let n = want.min(cap.saturating_sub(r));
+            Some(r + n)
+        });
+        let before = got.unwrap_or_else(|r| r);
+        let mut n = want.min(cap.saturating_sub(before));
+        // What the accounts hold already stays theirs: only free bytes are reserved.
+        while n > 0 && !self.take(n) {
+            let free = s.limit.saturating_sub(self.used());
+            let fewer = n.min(free);
+            s.reserved.fetch_sub(n - fewer, Ordering::Relaxed);
+            n = fewer;
+        }
+        Reservation { budget: self.clone(), bytes: n }
     }
 
     /// A thread's account on this budget.
@@ -253,6 +293,31 @@ impl Drop for Account {
     }
 }
 
+/// Bytes reserved off the top of a [`Budget`] ([`Budget::reserve`]), given back when dropped.
+#[derive(Debug)]
+pub struct Reservation {
+    budget: Budget,
+    bytes: usize,
+}
+
+impl Reservation {
+    /// A reservation of nothing (the stage is off), on no budget anyone shares.
+    pub fn none() -> Reservation {
+        Reservation { budget: Budget::new(0), bytes: 0 }
+    }
+    /// What the holder may keep.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget.give_back(self.bytes);
+        self.budget.0.reserved.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
 /// Parse a size: bytes, or a number with a binary suffix (`64K`, `128M`, `1G`; `KiB`, `MB`... read the
 /// same way).
 pub fn parse_size(s: &str) -> Result<usize, String> {
@@ -309,6 +374,39 @@ mod tests {
         drop(c);
         assert_eq!(b.used(), 0);
         assert!(b.peak() >= 4 * LEASE);
+    }
+
+    #[test]
+    fn a_reservation_comes_off_the_top_and_the_accounts_share_the_rest_until_it_is_dropped() {
+        let b = Budget::new(8 * LEASE);
+        let mut a = b.account();
+        let r = b.reserve(LEASE);
+        assert_eq!(r.bytes(), LEASE);
+        assert_eq!((b.used(), b.reserved(), b.share()), (LEASE, LEASE, 7 * LEASE));
+        assert!(a.try_charge(7 * LEASE));
+        assert!(!a.try_charge(1), "the account's share is what the reservation left");
+        assert!(!b.over());
+        drop(r);
+        assert_eq!((b.reserved(), b.share()), (0, 8 * LEASE));
+        assert!(a.try_charge(LEASE));
+    }
+
+    #[test]
+    fn reservations_together_take_at_most_their_percent_and_only_free_bytes() {
+        let b = Budget::new(100 * LEASE);
+        let cap = 100 * LEASE / 100 * RESERVE_PERCENT;
+        let r1 = b.reserve(cap - LEASE);
+        let r2 = b.reserve(10 * LEASE);
+        assert_eq!(r1.bytes() + r2.bytes(), cap, "the second got what was left of the percent");
+        assert_eq!(b.reserve(1).bytes(), 0);
+        drop((r1, r2));
+        // Flows that hold nearly everything keep it: a reservation gets only what is free.
+        let mut a = b.account();
+        assert!(a.try_charge(99 * LEASE));
+        let r = b.reserve(10 * LEASE);
+        assert!(r.bytes() <= LEASE && r.bytes() > 0, "{}", r.bytes());
+        assert!(b.used() <= b.limit());
+        assert_eq!(Reservation::none().bytes(), 0);
     }
 
     #[test]

@@ -45,6 +45,15 @@ enum Repr {
 }
 
 impl Secret {
+    /// What the secret holds on the heap (its bytes and the `Arc`'s counts; counted again by every
+    /// holder of a clone): what memory bounds charge for it.
+    pub fn heap_bytes(&self) -> usize {
+        match &self.0 {
+            Repr::Held(s) => s.len() + 16,
+            Repr::Known { fingerprint, .. } => fingerprint.len() + 16,
+        }
+    }
+
     pub fn new(s: &str) -> Secret {
         Secret(Repr::Held(Arc::from(s)))
     }
@@ -156,6 +165,21 @@ pub struct Text(Vec<Part>);
 impl Text {
     pub fn new() -> Text {
         Text(Vec::new())
+    }
+
+    /// What this text holds on the heap: its parts and their bytes (a secret shared with an alert is
+    /// counted again). Linear in the parts, no allocation: what memory bounds charge for it.
+    pub fn heap_bytes(&self) -> usize {
+        self.0.capacity() * std::mem::size_of::<Part>()
+            + self
+                .0
+                .iter()
+                .map(|p| match p {
+                    Part::Lit(l) | Part::User(l) => l.capacity(),
+                    Part::Secret(s) => s.heap_bytes(),
+                    Part::Wire { secret, wire } => secret.heap_bytes() + wire.heap_bytes(),
+                })
+                .sum::<usize>()
     }
 
     /// A text with no secret in it.

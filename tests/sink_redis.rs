@@ -492,8 +492,12 @@ fn sink_rates() {
     let encoder = || -> plainsight::output::sink::Encoder { Box::new(|_: &plainsight::alert::Alert, _| String::new()) };
     let run = |query: &str, spool: Option<&Path>| {
         let url = SinkUrl::parse(&srv.url(query), &EnvAuth::default()).unwrap();
-        let opts =
-            SinkOptions { spool: spool.map(Path::to_path_buf), spool_max: 1 << 30, timeout: Duration::from_secs(60) };
+        let opts = SinkOptions {
+            spool: spool.map(Path::to_path_buf),
+            spool_max: 1 << 30,
+            timeout: Duration::from_secs(60),
+            budget: None,
+        };
         let mut s = Sinks::start(&[url], &opts, encoder(), quiet.clone()).unwrap();
         let t = Instant::now();
         for i in 0..n {
@@ -511,7 +515,12 @@ fn sink_rates() {
     std::fs::create_dir(&d2).unwrap();
     let away_url = format!("redis+unix://{}?key=k", d2.join("redis.sock").display());
     let spool = dir.path().join("spool");
-    let opts = SinkOptions { spool: Some(spool.clone()), spool_max: 1 << 30, timeout: Duration::from_millis(100) };
+    let opts = SinkOptions {
+        spool: Some(spool.clone()),
+        spool_max: 1 << 30,
+        timeout: Duration::from_millis(100),
+        budget: None,
+    };
     let away = SinkUrl::parse(&away_url, &EnvAuth::default()).unwrap();
     let mut s = Sinks::start(std::slice::from_ref(&away), &opts, encoder(), quiet.clone()).unwrap();
     let t = Instant::now();

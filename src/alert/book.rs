@@ -4,14 +4,79 @@
 //! alerts. The book keeps one [`Alert`] per key and raises its count and last-seen on repeats.
 //!
 //! It is bounded: garbage or an attacker can invent secrets faster than anyone can read alerts. Past
-//! `max_alerts` distinct leaks, new ones are still emitted to the sinks (nothing is hidden) but no longer
-//! remembered for dedup, and `overflow` counts them.
+//! `max_alerts` distinct leaks, or once what it remembers fills its [`BookMemory`] (bytes reserved off
+//! `--memcap`), new ones are still emitted to the sinks (nothing is hidden) but no longer remembered for
+//! dedup, and `overflow` counts them. User names past [`super::MAX_USERS`] or past the memory are
+//! counted in `users_not_kept`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use super::{Alert, AlertId, AlertSink, Context};
+use super::{Alert, AlertId, AlertSink, Context, Text};
 use crate::detect::{Finding, LeakKind};
+use crate::memory::Reservation;
+
+/// Bytes a remembered alert costs beyond what it holds: its slot in the book's vector and its index
+/// entry, twice (a vector or a map that grows by doubling holds up to as much again, unused).
+const ENTRY_OVERHEAD: usize =
+    2 * (std::mem::size_of::<Alert>() + std::mem::size_of::<((LeakKind, SocketAddr, [u8; 32]), usize)>() + 1);
+
+/// What a book of leaks may hold in memory: bytes reserved off the process's budget
+/// ([`crate::memory::Budget::reserve`]), charged for every alert remembered ([`Alert::heap_bytes`]
+/// and its entry) and every user name added to one. A book without a reservation is bounded by its
+/// count alone (tests, `watch`).
+#[derive(Debug)]
+pub struct BookMemory {
+    reserved: Option<Reservation>,
+    used: usize,
+    /// The excerpt of the last alert admitted (compared by address only): the alerts of one message
+    /// share it, and it is charged once.
+    last_excerpt: usize,
+    /// User names not remembered (past [`super::MAX_USERS`], or no room).
+    pub users_not_kept: u64,
+}
+
+impl BookMemory {
+    /// Bounded by what `r` reserved.
+    pub fn reserved(r: Reservation) -> BookMemory {
+        BookMemory { reserved: Some(r), used: 0, last_excerpt: 0, users_not_kept: 0 }
+    }
+    /// Bounded by the count of alerts alone.
+    pub fn unbounded() -> BookMemory {
+        BookMemory { reserved: None, used: 0, last_excerpt: 0, users_not_kept: 0 }
+    }
+    /// Bytes charged.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    fn fits(&mut self, n: usize) -> bool {
+        let limit = self.reserved.as_ref().map_or(usize::MAX, Reservation::bytes);
+        if self.used.saturating_add(n) > limit {
+            return false;
+        }
+        self.used += n;
+        true
+    }
+
+    /// Charge for remembering `a`, if it fits.
+    pub fn admit(&mut self, a: &Alert) -> bool {
+        let excerpt = a.excerpt.as_ptr() as usize;
+        let shared = excerpt == self.last_excerpt && !a.excerpt.is_empty();
+        if !self.fits(a.heap_bytes(!shared) + ENTRY_OVERHEAD) {
+            return false;
+        }
+        self.last_excerpt = excerpt;
+        true
+    }
+
+    /// Add `user` to `a`'s names if it is new and fits; count it when it is left out.
+    pub fn add_user(&mut self, a: &mut Alert, user: Option<&Text>) {
+        if !a.add_user_if(user, |u| self.fits(std::mem::size_of::<Text>() + u.heap_bytes())) {
+            self.users_not_kept += 1;
+        }
+    }
+}
 
 /// What recording a finding did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +89,7 @@ pub struct AlertBook {
     alerts: Vec<Alert>,
     index: HashMap<(LeakKind, SocketAddr, [u8; 32]), usize>,
     max_alerts: usize,
+    memory: BookMemory,
     next_id: u64,
     overflow: u64,
     sightings: u64,
@@ -31,18 +97,28 @@ pub struct AlertBook {
     material: u64,
 }
 
+/// Distinct leaks a book remembers unless told otherwise (its memory may allow fewer).
+pub const DEFAULT_MAX_ALERTS: usize = 100_000;
+
 impl Default for AlertBook {
     fn default() -> Self {
-        AlertBook::new(100_000)
+        AlertBook::new(DEFAULT_MAX_ALERTS)
     }
 }
 
 impl AlertBook {
+    /// A book bounded by its count alone.
     pub fn new(max_alerts: usize) -> AlertBook {
+        AlertBook::with_memory(max_alerts, BookMemory::unbounded())
+    }
+
+    /// A book bounded by its count and by `memory`.
+    pub fn with_memory(max_alerts: usize, memory: BookMemory) -> AlertBook {
         AlertBook {
             alerts: Vec::new(),
             index: HashMap::new(),
             max_alerts,
+            memory,
             next_id: 1,
             overflow: 0,
             sightings: 0,
@@ -64,7 +140,7 @@ impl AlertBook {
                 if ctx.ts < a.first_seen {
                     a.earlier_sighting(&Alert::new(a.id, f, ctx));
                 }
-                a.add_user(f.user.as_ref());
+                self.memory.add_user(a, f.user.as_ref());
                 // A later answer settles a login first seen without one (an SNMP request answered
                 // after a retry, a server that answered the second attempt).
                 if let (Some(l), Some(new)) = (a.login.as_mut(), f.login.as_ref()) {
@@ -83,7 +159,7 @@ impl AlertBook {
             self.material += 1;
         }
         sink.on_new(&alert);
-        if self.alerts.len() < self.max_alerts {
+        if self.alerts.len() < self.max_alerts && self.memory.admit(&alert) {
             self.index.insert(key, self.alerts.len());
             self.alerts.push(alert);
         } else {
@@ -105,6 +181,14 @@ impl AlertBook {
     /// Distinct leaks emitted but not remembered because the book was full.
     pub fn overflow(&self) -> u64 {
         self.overflow
+    }
+    /// User names of refused logins not remembered (past `MAX_USERS` or the book's memory).
+    pub fn users_not_kept(&self) -> u64 {
+        self.memory.users_not_kept
+    }
+    /// Bytes the remembered leaks hold.
+    pub fn memory_used(&self) -> usize {
+        self.memory.used()
     }
     /// Every sighting, repeats included.
     pub fn sightings(&self) -> u64 {
@@ -194,6 +278,53 @@ mod tests {
         assert_eq!(sink.0.len(), 5);
         assert_eq!(book.len(), 2);
         assert_eq!(book.overflow(), 3);
+    }
+
+    #[test]
+    fn a_book_remembers_only_what_its_reserved_memory_holds_and_counts_the_rest() {
+        let budget = crate::memory::Budget::new(1 << 20);
+        let r = budget.reserve(64 << 10);
+        assert_eq!(r.bytes(), 64 << 10);
+        let mut book = AlertBook::with_memory(DEFAULT_MAX_ALERTS, BookMemory::reserved(r));
+        let mut sink = Collector::default();
+        // Long secrets with long excerpts: an attacker inventing them fills the book by bytes long
+        // before its count.
+        for i in 0..1000 {
+            let secret = format!("tok-{i:09}-{}", "s".repeat(500));
+            let mut c = ctx(i, "10.0.0.2:80");
+            c.excerpt = Arc::from(vec![crate::secret::Text::lit("e".repeat(1000))]);
+            book.record(&finding(&secret, LeakKind::BearerOpaque), &c, &mut sink);
+        }
+        assert_eq!(sink.0.len(), 1000, "every leak is still emitted");
+        assert!(book.len() > 10 && book.len() < 100, "{}", book.len());
+        assert_eq!(book.overflow(), 1000 - book.len() as u64);
+        assert!(book.memory_used() <= 64 << 10);
+        // Each remembered alert was charged at least what its secret and excerpt hold.
+        assert!(book.memory_used() >= book.len() * 1500);
+        drop(book);
+        assert_eq!(budget.reserved(), 0, "the reservation goes with the book");
+    }
+
+    #[test]
+    fn user_names_past_eight_or_past_the_memory_are_counted_not_kept() {
+        let mut book = AlertBook::default();
+        let mut sink = Collector::default();
+        let mut refused = finding("pw", LeakKind::FormLogin);
+        refused.login = Some(crate::detect::LoginInfo {
+            mechanism: "form",
+            verdict: crate::detect::Verdict::Refused,
+            tls: crate::proto::TlsNote::NotOffered,
+            transcript: Vec::new(),
+            material: None,
+        });
+        for i in 0..12 {
+            refused.secret = Secret::new(&format!("pw{i}"));
+            refused.user = Some(crate::secret::Text::lit(format!("user{i}")));
+            book.record(&refused, &ctx(i, "10.0.0.2:80"), &mut sink);
+        }
+        assert_eq!(book.len(), 1, "refused logins against one server are one alert");
+        assert_eq!(book.alerts()[0].users.len(), crate::alert::MAX_USERS);
+        assert_eq!(book.users_not_kept(), 12 - crate::alert::MAX_USERS as u64);
     }
 
     #[test]

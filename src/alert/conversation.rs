@@ -50,7 +50,7 @@ impl std::fmt::Debug for Conversation {
 
 /// The bytes a message's lines stand for (what the budget counts): literal text and slots alike.
 pub fn weight(lines: &[Text]) -> usize {
-    lines.iter().map(|l| l.parts().len() * 16 + l.literal_only().len() + 32).sum::<usize>() + 64
+    lines.iter().map(|l| std::mem::size_of::<Text>() + l.heap_bytes()).sum::<usize>() + std::mem::size_of::<Turn>() + 16
 }
 
 impl Conversation {

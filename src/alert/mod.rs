@@ -18,7 +18,7 @@ pub mod conversation;
 mod severity;
 
 pub use crate::secret::{Reveal, Secret, Text, fingerprint};
-pub use book::{AlertBook, Recorded};
+pub use book::{AlertBook, BookMemory, DEFAULT_MAX_ALERTS, Recorded};
 pub use conversation::Conversation;
 pub use severity::Severity;
 
@@ -196,11 +196,52 @@ impl Alert {
 
     /// A refused login seen again (another attempt against the same server): remember who was tried.
     pub fn add_user(&mut self, user: Option<&Text>) {
-        if let Some(u) = user {
-            if self.users.len() < MAX_USERS && !self.users.iter().any(|x| x == u) {
-                self.users.push(u.clone());
-            }
+        self.add_user_if(user, |_| true);
+    }
+
+    /// [`Alert::add_user`] when `room` grants the name's bytes. Returns false when a name not yet
+    /// remembered was left out (past [`MAX_USERS`], or no room): the caller counts it.
+    pub fn add_user_if(&mut self, user: Option<&Text>, room: impl FnOnce(&Text) -> bool) -> bool {
+        let Some(u) = user else { return true };
+        if self.users.iter().any(|x| x == u) {
+            return true;
         }
+        if self.users.len() < MAX_USERS && room(u) {
+            self.users.push(u.clone());
+            return true;
+        }
+        false
+    }
+
+    /// What this alert holds in memory, itself included: its strings, texts, JWT and login details,
+    /// and its excerpt when `excerpt` (the alerts of one message share one: whoever charges for them
+    /// counts it once, or a message with n secrets would cost n times its size). Linear in its size, no
+    /// allocation: what a book of leaks charges for remembering it.
+    pub fn heap_bytes(&self, excerpt: bool) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let text = |t: &Option<Text>| t.as_ref().map_or(0, |t| std::mem::size_of::<Text>() + t.heap_bytes());
+        let texts = |ts: &[Text]| ts.iter().map(|t| std::mem::size_of::<Text>() + t.heap_bytes()).sum::<usize>();
+        let jwt = self.jwt.as_ref().map_or(0, |j| {
+            std::mem::size_of::<JwtInfo>()
+                + [&j.alg, &j.typ, &j.kid, &j.iss, &j.sub, &j.aud, &j.scope].into_iter().map(opt).sum::<usize>()
+                + j.roles.iter().map(|r| r.capacity() + std::mem::size_of::<String>()).sum::<usize>()
+                + j.header_json.capacity()
+                + j.claims_json.capacity()
+        });
+        let login =
+            self.login.as_ref().map_or(0, |l| texts(&l.transcript) + l.material.as_ref().map_or(0, |m| m.heap_bytes()));
+        std::mem::size_of::<Alert>()
+            + opt(&self.host)
+            + opt(&self.method)
+            + text(&self.path)
+            + text(&self.user)
+            + self.secret.heap_bytes()
+            + self.location.capacity()
+            + self.evidence.capacity()
+            + if excerpt { texts(&self.excerpt) } else { 0 }
+            + texts(&self.users)
+            + jwt
+            + login
     }
 
     pub fn fingerprint(&self) -> String {

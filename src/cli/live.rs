@@ -156,7 +156,10 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let who = drop_privileges(&args.user)?;
     // The sinks' threads start now, without privileges (threads keep the capabilities they start
     // with); their spool directory and socket are opened as the user we now run as.
-    let sinks = common.start_sinks(use_tui, Some(&iface))?;
+    // The terminal UI shows each leak's connection (follow stream): the engines keep them only for it.
+    // The sinks' queues and backlogs are reserved off the same budget as the engines'.
+    let cfg = plainsight::pipeline::Config { follow: use_tui, ..common.engine_config() };
+    let sinks = common.start_sinks(use_tui, Some(&iface), &cfg.budget)?;
     if !use_tui {
         let workers = if fanout > 1 {
             format!(", {fanout} workers in fanout group {}", plainsight::capture::fanout::group_id())
@@ -192,8 +195,6 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
 
     let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
     let capture_name = format!("iface:{iface}");
-    // The terminal UI shows each leak's connection (follow stream): the engines keep them only for it.
-    let cfg = plainsight::pipeline::Config { follow: use_tui, ..common.engine_config() };
     // The UI's hosts and counters come from the workers every half second, when there is a UI.
     let (views_tx, views_rx) = crossbeam_channel::bounded::<View>(fanout * 2);
     let source = if feeds.len() == 1 {
@@ -224,7 +225,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         Source::Fanout(Box::new(Fanout {
             workers,
             alerts: arx,
-            merger: Merger::new(parallel::merged_max(&cfg), n),
+            merger: parallel::merger(&cfg, n),
             views: views_rx,
             latest: vec![None; n],
         }))

@@ -359,7 +359,13 @@ impl CommonArgs {
 
     /// Start the delivery threads of `--sink` (none: an empty set). `notify` says what happens to an
     /// engine (away, back); None keeps quiet (the terminal UI owns the screen).
-    pub fn start_sinks(&self, quiet: bool, iface: Option<&str>) -> anyhow::Result<plainsight::output::sink::Sinks> {
+    /// The sinks of `--sink`, their queues and memory backlogs reserved off `budget` (the run's).
+    pub fn start_sinks(
+        &self,
+        quiet: bool,
+        iface: Option<&str>,
+        budget: &plainsight::memory::Budget,
+    ) -> anyhow::Result<plainsight::output::sink::Sinks> {
         use plainsight::output::event::{self, EventKind};
         use plainsight::output::sink::{Encoder, Notify, SinkOptions, Sinks};
         let urls = self.sink_urls()?;
@@ -370,6 +376,7 @@ impl CommonArgs {
             spool: self.spool.clone(),
             spool_max: self.spool_max as u64,
             timeout: std::time::Duration::from_secs_f64(self.sink_timeout),
+            budget: Some(budget.clone()),
         };
         let notify: Notify = if quiet {
             std::sync::Arc::new(|_: &str| {})

@@ -41,7 +41,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
     let mut not_analysed = Vec::new();
     let files = expand_inputs(&args.files, &mut not_analysed);
     let mut sink_null = NullSink;
-    let mut engine_sinks = common.start_sinks(false, None)?;
+    let mut engine_sinks = common.start_sinks(false, None, &cfg.budget)?;
     let outcome = {
         let main: &mut dyn AlertSink = match jsonl.as_mut() {
             Some(j) if !args.alerts_at_end => j,
@@ -293,7 +293,9 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         Some(_) => anyhow::bail!("--alerts - cannot share the terminal with --tui: give a file"),
         None => None,
     };
-    let mut engine_sinks = common.start_sinks(true, None)?;
+    // The terminal UI shows each leak's connection (follow stream): the engine keeps them.
+    let cfg = plainsight::pipeline::Config { follow: true, ..common.engine_config() };
+    let mut engine_sinks = common.start_sinks(true, None, &cfg.budget)?;
     let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
     let (tx, rx) = crossbeam_channel::unbounded::<UiEvent>();
     let mut problems = Vec::new();
@@ -303,8 +305,7 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         let _ = tx.send(UiEvent::Error(format!("{}: {why}", p.display())));
     }
     let worker = std::thread::Builder::new().name("analysis".into()).spawn(move || {
-        // The terminal UI shows each leak's connection (follow stream): the engine keeps them.
-        let mut engine = Engine::new(plainsight::pipeline::Config { follow: true, ..common.engine_config() });
+        let mut engine = Engine::new(cfg);
         let started = Instant::now();
         let mut input = 0u64;
         let mut tui_sink = TuiSink(tx.clone());

@@ -34,6 +34,8 @@ pub struct Config {
     pub detect: detect::Config,
     /// Distinct leaks remembered for dedup.
     pub max_alerts: Option<usize>,
+    /// Bytes the book of leaks asks off the budget (None: [`book_memory`] of the budget).
+    pub book_memory: Option<usize>,
     /// Which bad-checksum segments to drop (`--checksums`).
     pub checksums: decode::checksum::Mode,
     /// The process's memory budget (`--memcap`); engines built from clones of this config share it.
@@ -84,10 +86,19 @@ enum App {
     Ignored,
 }
 
-/// Bytes the follow logs of one engine may hold (`alert::conversation`), for the whole run (they stay
+/// Bytes the follow logs of one engine ask for (`alert::conversation`), for the whole run (they stay
 /// with their alerts): 1 MiB keeps the first messages of about a thousand leaking connections (the
-/// leaking message itself is shared with its alert); the rest are counted in `follow_not_kept`.
+/// leaking message itself is shared with its alert); the rest are counted in `follow_not_kept`. They
+/// are reserved off the top of `--memcap` ([`crate::memory::Reservation`]), so a small budget keeps
+/// fewer.
 const FOLLOW_BUDGET: usize = 1 << 20;
+
+/// The part of `--memcap` one run's book of leaks asks for (one tenth: 12.8 MiB of the default
+/// budget, some ten thousand leaks with their excerpts), reserved off the top; `read --threads` splits
+/// it between the workers and gives as much again to the merged book.
+pub fn book_memory(budget: &crate::memory::Budget) -> usize {
+    budget.limit() / 10
+}
 
 /// How often (in capture time) idle flows are expired. One second keeps `advance_time` off the
 /// per-packet path while bounding how long a dead flow holds memory past its timeout.
@@ -126,7 +137,9 @@ struct Det {
     snmp_out: Vec<proto::snmp::SnmpLogin>,
     /// (client, name) pairs the HSTS rule's table forgot to make room, by this engine's calls.
     hsts_forgotten: u64,
-    /// Bytes the follow logs of this engine may still take, and the messages they did not keep.
+    /// What the follow logs of this engine hold is reserved off the budget (nothing without
+    /// `Config::follow`); the bytes of it they may still take, and the messages they did not keep.
+    _follow_reserved: crate::memory::Reservation,
     follow_budget: usize,
     follow_not_kept: u64,
     /// `Config::follow`: no log is started without it.
@@ -272,6 +285,16 @@ impl Engine {
         http_cfg.body_field = Some(detect::common::body_field_wanted);
         http_cfg.response_field = Some(detect::common::response_field_wanted);
         http_cfg.keep_response_body = detect::common::response_body_wanted;
+        // The book first: a run that cannot dedup its leaks repeats them; the follow view is a
+        // convenience that keeps what is left.
+        let book = AlertBook::with_memory(
+            cfg.max_alerts.unwrap_or(crate::alert::DEFAULT_MAX_ALERTS),
+            crate::alert::BookMemory::reserved(
+                cfg.budget.reserve(cfg.book_memory.unwrap_or_else(|| book_memory(&cfg.budget))),
+            ),
+        );
+        let follow_reserved =
+            if cfg.follow { cfg.budget.reserve(FOLLOW_BUDGET) } else { crate::memory::Reservation::none() };
         Engine {
             reasm: Reassembler::with_budget(cfg.reassembly.clone(), cfg.budget.clone()),
             defrag: decode::defrag::Defragmenter::new(),
@@ -282,7 +305,7 @@ impl Engine {
                 warnings: Vec::new(),
                 det: Det {
                     cfg: cfg.detect.clone(),
-                    book: cfg.max_alerts.map(AlertBook::new).unwrap_or_default(),
+                    book,
                     hosts: HostTable::default(),
                     capture: Arc::from(""),
                     found: Found::default(),
@@ -291,7 +314,8 @@ impl Engine {
                     snmp: proto::snmp::Tracker::default(),
                     snmp_out: Vec::new(),
                     hsts_forgotten: 0,
-                    follow_budget: if cfg.follow { FOLLOW_BUDGET } else { 0 },
+                    follow_budget: follow_reserved.bytes(),
+                    _follow_reserved: follow_reserved,
                     follow_on: cfg.follow,
                     follow_not_kept: 0,
                     fixes: cfg.fixes.clone(),
@@ -460,10 +484,12 @@ impl Engine {
             held_bytes: self.reasm.held_bytes() as u64,
             memcap: self.reasm.budget().limit() as u64,
             memory_peak: self.reasm.budget().peak() as u64,
+            memory_reserved: self.reasm.budget().reserved() as u64,
             leaks: self.inner.det.book.distinct(),
             material: self.inner.det.book.material(),
             sightings: self.inner.det.book.sightings(),
             alerts_not_deduped: self.inner.det.book.overflow(),
+            alert_users_not_kept: self.inner.det.book.users_not_kept(),
         }
     }
 }
@@ -1078,6 +1104,48 @@ mod tests {
         }
         engine.finish(&mut crate::alert::NullSink);
         engine.book().alerts().to_vec()
+    }
+
+    #[test]
+    fn the_follow_logs_are_reserved_off_the_memory_budget_and_a_small_budget_keeps_fewer_messages() {
+        let budget = crate::memory::Budget::new(64 << 20);
+        let engine = Engine::new(Config { follow: true, budget: budget.clone(), ..Config::default() });
+        assert_eq!(budget.reserved(), FOLLOW_BUDGET + book_memory(&budget));
+        assert!(budget.used() >= budget.reserved());
+        drop(engine);
+        assert_eq!((budget.reserved(), budget.used()), (0, 0), "given back with the engine");
+        // Without the UI only the book of leaks is reserved.
+        let quiet = Engine::new(Config { follow: false, budget: budget.clone(), ..Config::default() });
+        assert_eq!(budget.reserved(), book_memory(&budget));
+        drop(quiet);
+        // The same 500 leaking connections: a 64 MiB budget follows them all, a 1 MiB one reserves a
+        // quarter of itself at most, keeps what fits and counts the rest.
+        assert_eq!(follow_not_kept_of_many_connections(budget), 0);
+        let small = crate::memory::Budget::new(1 << 20);
+        assert!(follow_not_kept_of_many_connections(small.clone()) > 0);
+        assert_eq!(small.reserved(), 0);
+    }
+
+    fn follow_not_kept_of_many_connections(budget: crate::memory::Budget) -> u64 {
+        let mut engine = Engine::new(Config { follow: true, budget: budget.clone(), ..Config::default() });
+        assert!(budget.reserved() <= budget.limit() / 100 * crate::memory::RESERVE_PERCENT);
+        for i in 0..500u32 {
+            let client = std::net::SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 40000));
+            let mut c = plainsight_synth::Conversation::new(client, "10.0.0.2:80".parse().unwrap());
+            let req =
+                format!("GET /a HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Bearer tok{i:08}abcdefghijklmnop\r\n\r\n");
+            c.handshake()
+                .client(req.as_bytes())
+                .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .client(b"GET /b HTTP/1.1\r\nHost: shop.lab\r\n\r\n")
+                .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .close();
+            for f in c.take() {
+                engine.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut crate::alert::NullSink);
+            }
+        }
+        engine.finish(&mut crate::alert::NullSink);
+        engine.stats().engine.follow_not_kept
     }
 
     #[test]

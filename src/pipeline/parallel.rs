@@ -95,6 +95,8 @@ pub struct Merger {
     by_key: HashMap<(LeakKind, SocketAddr, [u8; 32]), usize>,
     by_worker: HashMap<(usize, AlertId), usize>,
     max: usize,
+    /// What the merged book holds, reserved off the budget like an engine's book.
+    memory: crate::alert::BookMemory,
     /// Workers' alert ids remembered (each worker's book is bounded, so is this).
     max_ids: usize,
     /// New leaks emitted but not remembered (the book was full).
@@ -106,12 +108,13 @@ pub struct Merger {
 }
 
 impl Merger {
-    pub fn new(max: usize, workers: usize) -> Merger {
+    pub fn new(max: usize, workers: usize, memory: crate::alert::BookMemory) -> Merger {
         Merger {
             alerts: Vec::new(),
             by_key: HashMap::new(),
             by_worker: HashMap::new(),
             max,
+            memory,
             max_ids: max.saturating_mul(workers.max(1)),
             overflow: 0,
             overflow_material: 0,
@@ -131,13 +134,13 @@ impl Merger {
                     g.count += 1;
                     // Users in the order they were tried, whichever worker reported first.
                     if a.first_seen < g.first_seen {
-                        let later = std::mem::replace(&mut g.users, a.users.clone());
-                        for u in &later {
-                            g.add_user(Some(u));
+                        let later = std::mem::take(&mut g.users);
+                        for u in a.users.iter().chain(&later) {
+                            self.memory.add_user(g, Some(u));
                         }
                     } else {
                         for u in &a.users {
-                            g.add_user(Some(u));
+                            self.memory.add_user(g, Some(u));
                         }
                     }
                     g.earlier_sighting(&a);
@@ -147,7 +150,7 @@ impl Merger {
                     return;
                 }
                 let mut a = *a;
-                if self.alerts.len() >= self.max {
+                if self.alerts.len() >= self.max || !self.memory.admit(&a) {
                     // Still reported, never hidden; its repeats are not folded into it.
                     self.overflow += 1;
                     self.overflow_material += u64::from(a.class.is_material());
@@ -170,7 +173,7 @@ impl Merger {
                     if let Some(g) = self.alerts.get_mut(i) {
                         g.count += 1;
                         g.last_client = client;
-                        g.add_user(user.as_ref());
+                        self.memory.add_user(g, user.as_ref());
                         g.last_seen = g.last_seen.max(ts);
                         sink.on_repeat(g);
                     }
@@ -178,6 +181,13 @@ impl Merger {
             }
         }
     }
+}
+
+/// The merged book of a run with `cfg` on `n` workers: as many leaks as one engine's book, in as much
+/// memory again, reserved off the budget.
+pub fn merger(cfg: &Config, n: usize) -> Merger {
+    let ask = cfg.book_memory.unwrap_or_else(|| super::book_memory(&cfg.budget));
+    Merger::new(merged_max(cfg), n, crate::alert::BookMemory::reserved(cfg.budget.reserve(ask)))
 }
 
 /// Distinct leaks the merged book of a run with `cfg` remembers.
@@ -192,6 +202,7 @@ pub fn worker_config(cfg: &Config, n: usize) -> Config {
     let mut wcfg = cfg.clone();
     wcfg.reassembly.max_flows = (cfg.reassembly.max_flows / n).max(1);
     wcfg.max_alerts = Some((merged_max(cfg) / n).max(1));
+    wcfg.book_memory = Some(cfg.book_memory.unwrap_or_else(|| super::book_memory(&cfg.budget)) / n);
     // Workers run at their own pace: a client's TLS connection may be analysed after its later
     // plain visit, which the HSTS rule must then remember.
     if n > 1 {
@@ -246,6 +257,7 @@ impl Merger {
         stats.leaks = self.alerts.len() as u64 + self.overflow;
         stats.material = self.alerts.iter().filter(|a| a.class.is_material()).count() as u64 + self.overflow_material;
         stats.alerts_not_deduped = self.overflow;
+        stats.alert_users_not_kept = self.memory.users_not_kept;
         stats.sightings = self.alerts.iter().map(|a| a.count).sum();
     }
 }
@@ -286,7 +298,6 @@ impl Sharded {
         let (atx, arx) = bounded(ALERT_QUEUE);
         // Flows are spread evenly by the hash: each worker gets its part of the flow and alert caps
         // (the memory budget is shared as it is).
-        let max_alerts = merged_max(cfg);
         let wcfg = worker_config(cfg, n);
         let mut workers = Vec::with_capacity(n);
         for w in 0..n {
@@ -319,7 +330,7 @@ impl Sharded {
         Ok(Sharded {
             workers,
             alerts: arx,
-            merger: Merger::new(max_alerts, n),
+            merger: merger(cfg, n),
             defrag: Defragmenter::new(),
             fragments: (0, 0),
             reassembled: (0, 0),
@@ -573,7 +584,11 @@ mod tests {
             ..Config::default()
         };
         let sharded = Sharded::new(&cfg, 4).expect("threads");
-        assert_eq!(cfg.budget.share(), 16 << 20);
+        // The four books and the merged one are reserved off the top (a tenth of the budget for the
+        // workers together, as much again for the merged book); the flows share the rest evenly.
+        let books = super::super::book_memory(&cfg.budget);
+        assert_eq!(cfg.budget.reserved(), books / 4 * 4 + books);
+        assert_eq!(cfg.budget.share(), ((64 << 20) - cfg.budget.reserved()) / 4);
         let (_, stats, _, _) = sharded.finish(&mut Count::default());
         assert_eq!(stats.memcap, 64 << 20);
     }

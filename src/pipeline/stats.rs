@@ -107,12 +107,17 @@ pub struct StatsSnapshot {
     pub memcap: u64,
     /// The most the budget ever had charged at once (every thread together).
     pub memory_peak: u64,
+    /// Of the budget, what is reserved off the top for holdings outside the flows (the alert book,
+    /// the follow logs, the sinks' queues and memory backlogs: `memory::Reservation`).
+    pub memory_reserved: u64,
     /// Distinct leaks, material included.
     pub leaks: u64,
     /// Of `leaks`, those of the material class (hashes and challenge responses, not cleartext).
     pub material: u64,
     pub sightings: u64,
     pub alerts_not_deduped: u64,
+    /// User names of refused logins not remembered (past the alert's 8, or past the book's memory).
+    pub alert_users_not_kept: u64,
 }
 
 impl StatsSnapshot {
@@ -197,10 +202,12 @@ impl StatsSnapshot {
         // One budget for every engine of the process: not a sum.
         self.memcap = self.memcap.max(o.memcap);
         self.memory_peak = self.memory_peak.max(o.memory_peak);
+        self.memory_reserved = self.memory_reserved.max(o.memory_reserved);
         self.leaks += o.leaks;
         self.material += o.material;
         self.sightings += o.sightings;
         self.alerts_not_deduped += o.alerts_not_deduped;
+        self.alert_users_not_kept += o.alert_users_not_kept;
     }
 
     pub fn malformed_total(&self) -> u64 {
@@ -352,9 +359,11 @@ impl StatsSnapshot {
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let _ = writeln!(
             s,
-            "memory:               peak {:.1} MiB of the {:.1} MiB budget (held by flows at the end {:.1} MiB)",
+            "memory:               peak {:.1} MiB of the {:.1} MiB budget ({:.1} MiB of it reserved for alerts, \
+             follow logs and sinks; held by flows at the end {:.1} MiB)",
             mib(self.memory_peak),
             mib(self.memcap),
+            mib(self.memory_reserved),
             mib(self.held_bytes)
         );
         let _ = writeln!(
@@ -369,11 +378,14 @@ impl StatsSnapshot {
         );
         let _ = writeln!(
             s,
-            "leaks:                {} ({} sightings): {} cleartext, {} material",
+            "leaks:                {} ({} sightings): {} cleartext, {} material; alerts_not_deduped {}, \
+             alert_users_not_kept {}",
             self.leaks,
             self.sightings,
             self.cleartext_leaks(),
-            self.material
+            self.material,
+            self.alerts_not_deduped,
+            self.alert_users_not_kept
         );
         let _ = writeln!(s, "elapsed:              {elapsed_secs:.3} s");
         let _ = writeln!(s, "throughput:           {mbps:.1} MB/s");

@@ -43,6 +43,28 @@ pub struct Digest {
 }
 
 impl Material {
+    /// What this material holds in memory, itself included (what a book of leaks charges for it).
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Material>()
+            + match self {
+                Material::CramMd5 { challenge, user, digest } => {
+                    challenge.capacity() + user.capacity() + digest.capacity()
+                }
+                Material::PostgresMd5 { user, hash, .. } => user.capacity() + hash.capacity(),
+                Material::MysqlNative { scramble, response } => scramble.capacity() + response.capacity(),
+                Material::NetNtlm { user, domain, lm, nt, .. } => {
+                    user.capacity() + domain.capacity() + lm.capacity() + nt.capacity()
+                }
+                Material::HttpDigest(d) => {
+                    std::mem::size_of::<Digest>()
+                        + [&d.user, &d.realm, &d.method, &d.uri, &d.nonce, &d.cnonce, &d.nc, &d.qop, &d.response]
+                            .into_iter()
+                            .map(String::capacity)
+                            .sum::<usize>()
+                }
+            }
+    }
+
     /// hashcat's `-m` mode for this material.
     pub fn hashcat_mode(&self) -> u32 {
         match self {

@@ -42,6 +42,10 @@ use target::SinkUrl;
 /// into the backlog whenever the engine is away, so it fills only while a connection attempt or a
 /// batch is under way (at most [`redis`]'s timeouts): a few seconds of a busy sensor's alerts.
 pub const QUEUE_EVENTS: usize = 4096;
+/// Bytes of events (their allocations included) one sink's queue and its delivery thread's batch may
+/// hold, reserved off `--memcap` when the sink starts. Past it the analysis thread waits, as for a full
+/// queue (`queue waits`); an event larger than the whole of it still goes through an empty queue.
+pub const QUEUE_BYTES: usize = 1 << 20;
 /// Events per round trip to the engine (and per replayed batch).
 pub const BATCH_EVENTS: usize = 256;
 pub const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -106,12 +110,14 @@ fn add(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Ordering::Relaxed);
 }
 
-/// `--spool`, `--spool-max`, `--sink-timeout`.
+/// `--spool`, `--spool-max`, `--sink-timeout`, and the memory budget (`--memcap`) the queues and the
+/// memory backlogs are reserved from (None: bounded by their own caps alone, as in tests).
 #[derive(Debug, Clone)]
 pub struct SinkOptions {
     pub spool: Option<PathBuf>,
     pub spool_max: u64,
     pub timeout: Duration,
+    pub budget: Option<crate::memory::Budget>,
 }
 
 /// Why the sinks did not start (a usage error, said before anything runs).
@@ -209,6 +215,35 @@ struct Out {
     tx: Option<Sender<String>>,
     thread: Option<JoinHandle<Ending>>,
     counters: Arc<Counters>,
+    queue: Arc<QueueBytes>,
+    /// The memory the queue and the memory backlog hold, reserved off the budget for the run.
+    _reserved: Vec<crate::memory::Reservation>,
+}
+
+/// Bytes of events between the analysis thread and a delivery thread (queued, or in its batch), and
+/// how many they may be.
+struct QueueBytes {
+    held: std::sync::atomic::AtomicUsize,
+    max: usize,
+}
+
+impl QueueBytes {
+    /// Room for `n` more bytes now: below the bound, or an empty queue (so that any event can go).
+    fn room(&self, n: usize) -> bool {
+        let held = self.held.load(Ordering::Acquire);
+        held == 0 || held + n <= self.max
+    }
+    fn add(&self, n: usize) {
+        self.held.fetch_add(n, Ordering::AcqRel);
+    }
+    fn sub(&self, n: usize) {
+        self.held.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// What an event in the queue costs.
+fn queued_cost(l: &String) -> usize {
+    l.capacity() + std::mem::size_of::<String>()
 }
 
 /// What a delivery thread hands back.
@@ -256,6 +291,17 @@ impl Sinks {
     ) -> Result<Sinks, SinkError> {
         let mut outs = Vec::new();
         for (name, transport) in transports {
+            let mut reserved = Vec::new();
+            // The queue first (without room in it, every event waits), then the memory backlog.
+            let queue_max = match &opts.budget {
+                Some(b) => {
+                    let r = b.reserve(QUEUE_BYTES);
+                    let got = r.bytes();
+                    reserved.push(r);
+                    got
+                }
+                None => QUEUE_BYTES,
+            };
             let backlog: Box<dyn Backlog> = match &opts.spool {
                 Some(dir) => {
                     let sub = dir.join(spool_name(&name));
@@ -267,8 +313,21 @@ impl Sinks {
                     }
                     Box::new(s)
                 }
-                None => Box::new(MemoryBacklog::new(opts.spool_max.min(MEMORY_BACKLOG_BYTES))),
+                None => {
+                    let want = opts.spool_max.min(MEMORY_BACKLOG_BYTES);
+                    let max = match &opts.budget {
+                        Some(b) => {
+                            let r = b.reserve(want as usize);
+                            let got = r.bytes() as u64;
+                            reserved.push(r);
+                            got
+                        }
+                        None => want,
+                    };
+                    Box::new(MemoryBacklog::new(max))
+                }
             };
+            let queue = Arc::new(QueueBytes { held: Default::default(), max: queue_max });
             let held = backlog.events();
             if held > 0 {
                 notify(&format!("sink {name}: {held} events spooled by an earlier run, delivered first"));
@@ -278,6 +337,7 @@ impl Sinks {
             let d = Delivery {
                 name: name.clone(),
                 rx,
+                queue: queue.clone(),
                 transport,
                 backlog,
                 counters: counters.clone(),
@@ -290,7 +350,7 @@ impl Sinks {
             };
             let thread =
                 std::thread::Builder::new().name("sink".into()).spawn(move || d.run()).map_err(SinkError::Thread)?;
-            outs.push(Out { name, tx: Some(tx), thread: Some(thread), counters });
+            outs.push(Out { name, tx: Some(tx), thread: Some(thread), counters, queue, _reserved: reserved });
         }
         Ok(Sinks { encoder, outs, updates: None, due: Vec::new() })
     }
@@ -302,17 +362,32 @@ impl Sinks {
         for (i, o) in self.outs.iter().enumerate() {
             let Some(tx) = &o.tx else { continue };
             let l = if i + 1 == n { line.take().unwrap_or_default() } else { line.clone().unwrap_or_default() };
+            let cost = queued_cost(&l);
+            if !o.queue.room(cost) {
+                // The delivery thread empties the queue into the backlog whenever the engine is away:
+                // the wait is as short as for a full queue.
+                add(&o.counters.queue_waits, 1);
+                while !o.queue.room(cost) && o.thread.as_ref().is_some_and(|t| !t.is_finished()) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            o.queue.add(cost);
             match tx.try_send(l) {
                 Ok(()) => add(&o.counters.queued, 1),
                 Err(TrySendError::Full(l)) => {
                     add(&o.counters.queue_waits, 1);
                     if tx.send(l).is_ok() {
                         add(&o.counters.queued, 1);
+                    } else {
+                        o.queue.sub(cost);
                     }
                 }
                 // The delivery thread is gone (it cannot end before the queue closes but by a bug):
                 // counted as not delivered.
-                Err(TrySendError::Disconnected(_)) => add(&o.counters.dropped_spool_error, 1),
+                Err(TrySendError::Disconnected(_)) => {
+                    o.queue.sub(cost);
+                    add(&o.counters.dropped_spool_error, 1)
+                }
             }
         }
     }
@@ -377,16 +452,24 @@ pub type HostsEncoder = Box<dyn FnMut(&[crate::pipeline::HostStats]) -> String +
 /// service's TLS share from it). It never waits: with a queue full, this snapshot is skipped (the next
 /// replaces it). It holds the queues open: drop it before [`Sinks::finish`].
 pub struct HostsFeed {
-    txs: Vec<(Sender<String>, Arc<Counters>)>,
+    txs: Vec<(Sender<String>, Arc<Counters>, Arc<QueueBytes>)>,
     encoder: HostsEncoder,
 }
 
 impl HostsFeed {
     pub fn send(&mut self, hosts: &[crate::pipeline::HostStats]) {
         let line = (self.encoder)(hosts);
-        for (tx, counters) in &self.txs {
-            if tx.try_send(line.clone()).is_ok() {
+        for (tx, counters, queue) in &self.txs {
+            let l = line.clone();
+            let cost = queued_cost(&l);
+            if !queue.room(cost) {
+                continue;
+            }
+            queue.add(cost);
+            if tx.try_send(l).is_ok() {
                 add(&counters.queued, 1);
+            } else {
+                queue.sub(cost);
             }
         }
     }
@@ -395,7 +478,8 @@ impl HostsFeed {
 impl Sinks {
     /// A [`HostsFeed`] into these sinks (None without any).
     pub fn hosts_feed(&self, encoder: HostsEncoder) -> Option<HostsFeed> {
-        let txs: Vec<_> = self.outs.iter().filter_map(|o| o.tx.clone().map(|tx| (tx, o.counters.clone()))).collect();
+        let txs: Vec<_> =
+            self.outs.iter().filter_map(|o| o.tx.clone().map(|tx| (tx, o.counters.clone(), o.queue.clone()))).collect();
         (!txs.is_empty()).then_some(HostsFeed { txs, encoder })
     }
 
@@ -463,6 +547,8 @@ fn spool_name(display: &str) -> String {
 struct Delivery {
     name: String,
     rx: Receiver<String>,
+    /// Bytes of the queue and of `batch`: given back once a batch is delivered or in the backlog.
+    queue: Arc<QueueBytes>,
     transport: Box<dyn Transport>,
     backlog: Box<dyn Backlog>,
     counters: Arc<Counters>,
@@ -512,6 +598,7 @@ impl Delivery {
                 } else {
                     self.spool(&batch);
                 }
+                self.queue.sub(batch.iter().map(queued_cost).sum());
                 batch.clear();
             }
             if self.backlog.events() > 0 && self.ensure_connected() {
@@ -532,6 +619,7 @@ impl Delivery {
         let rest: Vec<String> = self.rx.try_iter().collect();
         if !rest.is_empty() {
             self.spool(&rest);
+            self.queue.sub(rest.iter().map(queued_cost).sum());
         }
         if let Err(e) = self.backlog.close() {
             self.last_error = Some(format!("spool: {e}"));

@@ -16,9 +16,10 @@
 //! Without `--spool`, [`MemoryBacklog`] holds the events in memory under the same interface (lost if
 //! the process ends before the engine is back, and said so at the end).
 //!
-//! Both are bounded in bytes (`--spool-max`; [`MEMORY_BACKLOG_BYTES`] in memory): an event that does
-//! not fit is dropped and counted (`dropped, spool full`) rather than evicting an older one, which
-//! keeps what is kept contiguous and in order.
+//! Both are bounded in bytes (`--spool-max`; in memory, [`MEMORY_BACKLOG_BYTES`] at most, reserved off
+//! `--memcap` and counted with each line's allocation): an event that does not fit is dropped and
+//! counted (`dropped, spool full`) rather than evicting an older one, which keeps what is kept
+//! contiguous and in order.
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -30,10 +31,15 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::output::file::create_private;
 
-/// Without `--spool`, events wait in memory up to this many bytes: enough for minutes of a busy
-/// sensor's alerts (an alert line is about 1 KiB) without letting an absent engine grow the process
-/// past the memory budget's order of size.
-pub const MEMORY_BACKLOG_BYTES: u64 = 16 << 20;
+/// Without `--spool`, events wait in memory up to this many bytes (their lines' allocations
+/// included), reserved off `--memcap` when the sink starts: enough for minutes of a busy sensor's
+/// alerts (an alert line is about 1 KiB). A budget too small to reserve it keeps less.
+pub const MEMORY_BACKLOG_BYTES: u64 = 8 << 20;
+
+/// What a line held in memory costs: its bytes and its `String`.
+pub fn line_cost(l: &str) -> u64 {
+    (l.len() + std::mem::size_of::<String>()) as u64
+}
 /// A segment file is closed and a new one started past this size: a delivered segment is deleted
 /// whole, so the disk holds at most this much more than `--spool-max` of delivered lines.
 pub const SEGMENT_BYTES: u64 = 4 << 20;
@@ -84,7 +90,7 @@ impl Backlog for MemoryBacklog {
     fn append(&mut self, lines: &[String]) -> io::Result<u64> {
         let mut dropped = 0;
         for l in lines {
-            let size = l.len() as u64 + 1;
+            let size = line_cost(l);
             if self.bytes + size > self.max {
                 dropped += 1;
                 continue;
@@ -100,7 +106,7 @@ impl Backlog for MemoryBacklog {
     fn consume(&mut self, n: usize) -> io::Result<()> {
         for _ in 0..n {
             if let Some(l) = self.lines.pop_front() {
-                self.bytes -= l.len() as u64 + 1;
+                self.bytes -= line_cost(&l);
             }
         }
         Ok(())

@@ -55,6 +55,7 @@ fn opts(spool: Option<&std::path::Path>, timeout_ms: u64) -> SinkOptions {
         spool: spool.map(|p| p.to_path_buf()),
         spool_max: DEFAULT_SPOOL_MAX,
         timeout: Duration::from_millis(timeout_ms),
+        budget: None,
     }
 }
 
@@ -164,6 +165,47 @@ fn the_spool_outlives_the_run_with_0600_files_and_the_next_run_delivers_it_first
     let left: Vec<String> =
         std::fs::read_dir(&sub).unwrap().map(|f| f.unwrap().file_name().into_string().unwrap()).collect();
     assert!(left.iter().all(|n| n == "lock" || n == "sink.url"), "{left:?}");
+}
+
+#[test]
+fn the_queue_and_the_memory_backlog_are_reserved_off_the_memory_budget_and_bound_what_an_outage_holds() {
+    // An 8 MiB budget: the queue's 1 MiB, then the memory backlog gets what is left of the 40%
+    // reservations may take (about 2.2 MiB), not its 8 MiB.
+    let budget = crate::memory::Budget::new(8 << 20);
+    let e = engine(false);
+    let mut o = opts(None, 100);
+    o.budget = Some(budget.clone());
+    let mut s = start(&e, &o);
+    let cap = (8 << 20) / 100 * crate::memory::RESERVE_PERCENT;
+    assert_eq!(budget.reserved(), cap);
+    let backlog = (cap - QUEUE_BYTES) as u64;
+    let line = |i: usize| format!("{{\"id\":{i:05},\"pad\":\"{}\"}}", "x".repeat(1000));
+    for i in 0..5000 {
+        s.push_line(line(i));
+    }
+    let r = s.finish().remove(0);
+    let cost = spool::line_cost(&line(1000));
+    // What the backlog kept is what its reservation holds, each line counted with its allocation.
+    assert_eq!(r.left, backlog / cost, "{r:?}");
+    assert_eq!(r.dropped_spool_full, 5000 - r.left, "{r:?}");
+    assert_eq!(budget.reserved(), 0, "given back with the sinks");
+}
+
+#[test]
+fn a_queue_full_in_bytes_makes_the_analysis_wait_and_loses_nothing() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let e = engine(true);
+    let mut o = opts(None, 5000);
+    o.budget = Some(budget.clone());
+    let mut s = start(&e, &o);
+    // A 1 MiB budget: 40% of it for the queue (the backlog gets nothing), some 400 events of 1 KiB.
+    let big: Vec<String> = (0..3000).map(|i| format!("{{\"id\":{i},\"pad\":\"{}\"}}", "x".repeat(1000))).collect();
+    for l in &big {
+        s.push_line(l.clone());
+    }
+    let r = s.finish().remove(0);
+    assert_eq!(e.lock().unwrap().got, big);
+    assert_eq!((r.delivered, r.dropped_spool_full), (3000, 0), "{r:?}");
 }
 
 #[test]
