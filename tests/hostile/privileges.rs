@@ -172,6 +172,11 @@ fn live_args(port: u16) -> Vec<String> {
 /// A copy of the binary with file capabilities, where nobody can run it. /tmp first; where its filesystem
 /// keeps no capabilities (tmpfs without xattrs), the target directory.
 fn setcap_copy() -> Option<(tempfile::TempDir, PathBuf)> {
+    copy_for_nobody(true)
+}
+
+/// A copy of the binary where nobody can run it, with file capabilities when `caps`.
+fn copy_for_nobody(caps: bool) -> Option<(tempfile::TempDir, PathBuf)> {
     for base in [std::env::temp_dir(), PathBuf::from(env!("CARGO_TARGET_TMPDIR"))] {
         let Ok(d) = tempfile::tempdir_in(&base) else { continue };
         if std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).is_err() {
@@ -181,12 +186,13 @@ fn setcap_copy() -> Option<(tempfile::TempDir, PathBuf)> {
         if std::fs::copy(bin(), &copy).is_err() {
             continue;
         }
-        let ok = Command::new("setcap")
-            .args(["cap_net_raw,cap_net_admin=eip"])
-            .arg(&copy)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
+        let ok = !caps
+            || Command::new("setcap")
+                .args(["cap_net_raw,cap_net_admin=eip"])
+                .arg(&copy)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
         if ok && reachable_by_nobody(d.path()) {
             return Some((d, copy));
         }
@@ -238,4 +244,45 @@ fn root_staying_root_still_drops_every_capability() {
     cmd.args(live_args(port)).args(["--user", "root"]);
     let seen = observe(cmd, port, srv);
     assert_unprivileged(&seen, "0");
+}
+
+/// The value of `key=` in the systemd unit (the last one: later lines override).
+fn unit_setting(unit: &str, key: &str) -> Option<String> {
+    unit.lines().rev().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('='))).map(str::to_string)
+}
+
+#[test]
+fn the_systemd_units_route_ambient_capabilities_without_file_capabilities_captures_then_drops_them() {
+    if !prerequisites(&["setpriv"]) {
+        return;
+    }
+    // What the unit gives the service, read from the unit itself: a system user (nobody here), the
+    // ambient and bounding capabilities it names, no_new_privs, its umask. The binary has no file
+    // capabilities (a `cargo install`): the ambient set alone must be enough to open the capture.
+    let unit =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/systemd/plainsight.service"))
+            .expect("the unit");
+    let caps = |key: &str| -> String {
+        let v = unit_setting(&unit, key).unwrap_or_else(|| panic!("{key} in the unit"));
+        let names: Vec<String> =
+            v.split_whitespace().map(|c| format!("+{}", c.trim_start_matches("CAP_").to_ascii_lowercase())).collect();
+        format!("-all,{}", names.join(","))
+    };
+    assert_eq!(unit_setting(&unit, "NoNewPrivileges").as_deref(), Some("yes"));
+    let umask = unit_setting(&unit, "UMask").expect("UMask in the unit");
+    let Some((_dir, copy)) = copy_for_nobody(false) else {
+        common::missing("no directory reachable by nobody for a copy of the binary");
+        return;
+    };
+    let (port, srv) = server();
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--no-new-privs"])
+        .arg(format!("--inh-caps={}", caps("AmbientCapabilities")))
+        .arg(format!("--ambient-caps={}", caps("AmbientCapabilities")))
+        .arg(format!("--bounding-set={}", caps("CapabilityBoundingSet")))
+        .args(["sh", "-c", &format!("umask {umask} && exec \"$0\" \"$@\"")])
+        .arg(&copy)
+        .args(live_args(port));
+    let seen = observe(cmd, port, srv);
+    assert_unprivileged(&seen, "65534");
 }
