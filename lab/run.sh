@@ -75,10 +75,8 @@ done
 "$ROOT/captures/gen/setup.sh"
 "$ROOT/scripts/deps.sh"
 # The FTP server and FTP over TLS: Debian's pyftpdlib and pyOpenSSL, run with Debian's python3.
-for p in python3-pyftpdlib python3-openssl; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
-done
+source "$ROOT/captures/gen/packages.sh"
+install_missing python3-pyftpdlib python3-openssl
 # PLAINSIGHT_BIN: a binary already built (the tests pass theirs); otherwise the release build.
 BIN="${PLAINSIGHT_BIN:-$ROOT/target/release/plainsight}"
 [[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release --quiet)

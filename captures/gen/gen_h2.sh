@@ -29,20 +29,8 @@ WANT=("${@:-${ALL[@]}}")
 
 # --- packages: install only what is missing ---------------------------------------------------------------
 declare -A PKGS=([h2c]="nghttp2-server nghttp2-client nghttp2-proxy curl python3-hpack" [grpc]="python3-grpcio python3-hpack")
-need=()
-for name in "${WANT[@]}"; do
-    for p in ${PKGS[$name]}; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-    done
-done
-if [[ ${#need[@]} -gt 0 ]]; then
-    # policy-rc.d exit 101: Debian's maintainer scripts do not start the freshly installed daemons.
-    PRC=/usr/sbin/policy-rc.d; PRC_MADE=
-    [[ -e $PRC ]] || { printf '#!/bin/sh\nexit 101\n' >"$PRC"; chmod 755 "$PRC"; PRC_MADE=1; }
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    [[ -n $PRC_MADE ]] && rm -f "$PRC"
-fi
+source "$HERE/packages.sh"
+install_scenarios "${WANT[@]}"
 # Debian's python (not a virtualenv's) has python3-grpcio.
 PY=/usr/bin/python3
 
@@ -53,13 +41,7 @@ source "$HERE/steps.sh"
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 cleanup() {
-    local ns pids
-    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-    for _ in $(seq 1 100); do
-        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
-        [[ -z $pids ]] && break
-        sleep 0.1
-    done
+    netns_drain
     netns_down
     rm -rf "$WORK"
 }

@@ -21,27 +21,15 @@ NAME=http_more
 "$HERE/setup.sh"
 
 # --- packages: only what is missing (snmptrap comes with Debian's snmp) ---------------------------------
-need=()
-for p in snmp python3; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [[ ${#need[@]} -gt 0 ]]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+source "$HERE/packages.sh"
+install_missing snmp python3
 
 PREFIX=psgx
 source "$HERE/netns.sh"
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 cleanup() {
-    local ns pids
-    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-    for _ in $(seq 1 100); do
-        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
-        [[ -z $pids ]] && break
-        sleep 0.1
-    done
+    netns_drain
     netns_down
     rm -rf "$WORK"
 }

@@ -18,16 +18,9 @@ OUT="$ROOT/captures"
 "$HERE/setup.sh"
 
 # ---------------------------------------------------------------- packages (only the missing ones)
-need=()
-for p in python3-pyftpdlib python3-openssl dovecot-core dovecot-imapd dovecot-pop3d busybox inetutils-telnet expect python3-aiosmtpd \
-    ethtool; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [[ ${#need[@]} -gt 0 ]]; then
-    apt-get -o DPkg::Lock::Timeout=600 update -qq
-    # policy-rc.d or not, the packaged services are not what we run: ours get their own configs below.
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}"
-fi
+source "$HERE/packages.sh"
+install_missing python3-pyftpdlib python3-openssl dovecot-core dovecot-imapd dovecot-pop3d busybox inetutils-telnet \
+    expect python3-aiosmtpd ethtool
 PY=/usr/bin/python3 # Debian's python, the one python3-aiosmtpd is installed for
 
 PREFIX=psga

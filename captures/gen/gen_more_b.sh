@@ -33,20 +33,8 @@ WANT=("${@:-${ALL[@]}}")
 # --- packages: install only what is missing (services must not start outside the namespaces) -------------
 declare -A PKGS=([mysql]="mariadb-server mariadb-client" [memcached]="memcached sasl2-bin python3-pylibmc"
     [ntlm]="python3-requests-ntlm python3-ntlm-auth" [rlogin]="rsh-redone-client expect")
-need=()
-for name in "${WANT[@]}"; do
-    for p in ${PKGS[$name]}; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-    done
-done
-if [[ ${#need[@]} -gt 0 ]]; then
-    # policy-rc.d exit 101: Debian's maintainer scripts do not start the freshly installed daemons.
-    PRC=/usr/sbin/policy-rc.d; PRC_MADE=
-    [[ -e $PRC ]] || { printf '#!/bin/sh\nexit 101\n' >"$PRC"; chmod 755 "$PRC"; PRC_MADE=1; }
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    [[ -n $PRC_MADE ]] && rm -f "$PRC"
-fi
+source "$HERE/packages.sh"
+install_scenarios "${WANT[@]}"
 
 PREFIX=psgn
 source "$HERE/netns.sh"
@@ -58,13 +46,7 @@ PAM_USER=psgnpam
 PAM_SERVICE=psgn-mariadb
 PAM_USER_MADE=
 cleanup() {
-    local ns pids
-    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-    for _ in $(seq 1 100); do
-        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
-        [[ -z $pids ]] && break
-        sleep 0.1
-    done
+    netns_drain
     netns_down
     if [[ -n $PAM_USER_MADE ]]; then userdel "$PAM_USER" 2>/dev/null || true; fi
     rm -f "/etc/pam.d/$PAM_SERVICE"

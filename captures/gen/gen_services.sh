@@ -28,20 +28,8 @@ WANT=("${@:-${ALL[@]}}")
 declare -A PKGS=([ldap]="slapd ldap-utils" [snmp]="snmpd snmp" [redis]="redis-server redis-tools"
     [mqtt]="mosquitto mosquitto-clients" [postgres]="postgresql postgresql-client" [socks5]="dante-server"
     [proxy]="tinyproxy")
-need=()
-for name in "${WANT[@]}"; do
-    for p in ${PKGS[$name]}; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-    done
-done
-if [[ ${#need[@]} -gt 0 ]]; then
-    # policy-rc.d exit 101: Debian's maintainer scripts do not start the freshly installed daemons.
-    PRC=/usr/sbin/policy-rc.d; PRC_MADE=
-    [[ -e $PRC ]] || { printf '#!/bin/sh\nexit 101\n' >"$PRC"; chmod 755 "$PRC"; PRC_MADE=1; }
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    [[ -n $PRC_MADE ]] && rm -f "$PRC"
-fi
+source "$HERE/packages.sh"
+install_scenarios "${WANT[@]}"
 
 PREFIX=psgb
 source "$HERE/netns.sh"
@@ -53,13 +41,7 @@ SOCKS_USER_MADE=
 cleanup() {
     # Stop every server and client and wait until they are gone (postgres, dante's children), so that
     # nothing still runs from the temporary directory when it is removed.
-    local ns pids
-    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-    for _ in $(seq 1 100); do
-        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
-        [[ -z $pids ]] && break
-        sleep 0.1
-    done
+    netns_drain
     netns_down
     if [[ -n $SOCKS_USER_MADE ]]; then userdel "$SOCKS_USER" 2>/dev/null || true; fi
     rm -rf "$WORK"

@@ -25,10 +25,8 @@ OUT="$ROOT/captures"
 "$HERE/setup.sh"
 
 # --- packages: install only what is missing -----------------------------------------------------------------
-dpkg-query -W -f='${Status}' python3-websockets 2>/dev/null | grep -q "install ok installed" || {
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-websockets >/dev/null
-}
+source "$HERE/packages.sh"
+install_missing python3-websockets
 # Debian's interpreter, where python3-websockets lives (not a python3 earlier on the PATH).
 PY=/usr/bin/python3
 
@@ -37,13 +35,7 @@ source "$HERE/netns.sh"
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 cleanup() {
-    local ns pids
-    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-    for _ in $(seq 1 100); do
-        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
-        [[ -z $pids ]] && break
-        sleep 0.1
-    done
+    netns_drain
     netns_down
     rm -rf "$WORK"
 }

@@ -21,6 +21,17 @@ netns_up() {
     $C ethtool -K "$VC" tx off >/dev/null 2>&1 || true
 }
 
+netns_drain() { # every process in both namespaces stopped and waited for (10 s at most): nothing still
+                # runs from a temporary directory when the caller removes it
+    local ns pids
+    for ns in "$SRV" "$CLI"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
+    for _ in $(seq 1 100); do
+        pids="$(ip netns pids "$SRV" 2>/dev/null)$(ip netns pids "$CLI" 2>/dev/null)"
+        [[ -z $pids ]] && return 0
+        sleep 0.1
+    done
+}
+
 netns_down() {
     ip netns pids "$SRV" 2>/dev/null | xargs -r kill 2>/dev/null || true
     ip netns pids "$CLI" 2>/dev/null | xargs -r kill 2>/dev/null || true
