@@ -13,6 +13,10 @@
 //! - `benign FLOWS SEGS [BYTES]`: not an attack, the reference for fixed overhead: FLOWS downloads side
 //!   by side, each an image of SEGS in-order segments of BYTES (1460 by default; nothing buffered,
 //!   nothing kept). Small segments fill the reader's chunks with as many frames as a flood does.
+//! - `secret-flood N`: N distinct Bearer tokens of ~1 KiB, each on its own request with a ~400-byte
+//!   path (an alert and its excerpt of some 3 KiB each), on 64 keep-alive connections; half-way
+//!   through, the victim. Every one is a new leak: what a sniffer remembers of its leaks must be
+//!   bounded, and the victim still reported.
 //! - `head-pipeline`: one connection with 70 pipelined requests (past the 64 pending requests HTTP
 //!   pairs), five of them HEAD (answered with a Content-Length and no body), a Bearer token in request
 //!   68 and a session cookie set by responses 10 and 70 (see [`PIPELINE_REQUESTS`]).
@@ -60,6 +64,9 @@ pub fn modes() -> Vec<(&'static str, &'static str, Builder)> {
         }),
         ("benign", "FLOWS SEGS [BYTES=1460]: in-order downloads (the reference for fixed overhead)", |out, a| {
             to_file(out, |w| benign(w, arg(a, 0, 64), arg(a, 1, 1000), arg(a, 2, 1460) as usize))
+        }),
+        ("secret-flood", "N: distinct 1 KiB Bearer tokens on long paths (one leak each), plus a victim", |out, a| {
+            to_file(out, |w| secret_flood(w, arg(a, 0, 100_000)))
         }),
         ("head-pipeline", "70 pipelined requests, HEADs past the pending cap, cookies after", |out, _| {
             to_file(out, head_pipeline)
@@ -264,6 +271,37 @@ pub fn flow_flood<W: Write>(w: &mut Capture<W>, n: u64) -> io::Result<()> {
             victim_finish(w, &mut v)?;
         }
         flooder(i).client_at(w, 0, b"x")?;
+    }
+    Ok(())
+}
+
+/// Flood token `i` (distinct, ~1 KiB, not a JWT).
+pub fn flood_token(i: u64) -> String {
+    format!("flood{i:012}{}", "t".repeat(1000))
+}
+
+/// See the module docs.
+pub fn secret_flood<W: Write>(w: &mut Capture<W>, n: u64) -> io::Result<()> {
+    const CONNS: u64 = 64;
+    let mut conns: Vec<Conn> = (0..CONNS).map(flooder).collect();
+    for c in &mut conns {
+        c.handshake(w)?;
+    }
+    let path = "p".repeat(400);
+    for i in 0..n {
+        if i == n / 2 {
+            let mut v = victim();
+            v.handshake(w)?;
+            let (first, second) = victim_request();
+            v.client(w, &first)?;
+            v.client(w, &second)?;
+            victim_finish(w, &mut v)?;
+        }
+        let req =
+            format!("GET /{path}/{i} HTTP/1.1\r\nHost: flood.lab\r\nAuthorization: Bearer {}\r\n\r\n", flood_token(i));
+        let c = &mut conns[(i % CONNS) as usize];
+        c.client(w, req.as_bytes())?;
+        c.server(w, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?;
     }
     Ok(())
 }

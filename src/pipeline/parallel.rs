@@ -105,6 +105,8 @@ pub struct Merger {
     overflow_material: u64,
     /// Ids given to leaks not remembered.
     next_unremembered: u64,
+    /// Repeats of leaks not remembered (their sightings, which no remembered alert counts).
+    unremembered_sightings: u64,
 }
 
 impl Merger {
@@ -119,6 +121,7 @@ impl Merger {
             overflow: 0,
             overflow_material: 0,
             next_unremembered: max as u64 + 1,
+            unremembered_sightings: 0,
         }
     }
 
@@ -176,8 +179,11 @@ impl Merger {
                         self.memory.add_user(g, user.as_ref());
                         g.last_seen = g.last_seen.max(ts);
                         sink.on_repeat(g);
+                        return;
                     }
                 }
+                // A repeat of a leak the merged book did not remember: still a sighting.
+                self.unremembered_sightings += 1;
             }
         }
     }
@@ -258,7 +264,9 @@ impl Merger {
         stats.material = self.alerts.iter().filter(|a| a.class.is_material()).count() as u64 + self.overflow_material;
         stats.alerts_not_deduped = self.overflow;
         stats.alert_users_not_kept = self.memory.users_not_kept;
-        stats.sightings = self.alerts.iter().map(|a| a.count).sum();
+        // Every sighting: those folded into remembered leaks, the leaks not remembered, their repeats.
+        stats.sightings =
+            self.alerts.iter().map(|a| a.count).sum::<u64>() + self.overflow + self.unremembered_sightings;
     }
 }
 
@@ -574,6 +582,8 @@ mod tests {
         assert_eq!(sink.new as u64, stats.leaks);
         // The tokens remembered had their second sighting folded in.
         assert!(alerts.iter().all(|a| a.count == 2));
+        // Every sighting is counted, those of leaks not remembered too: 3,000 tokens seen twice.
+        assert_eq!(stats.sightings, 6000);
     }
 
     #[test]

@@ -178,6 +178,22 @@ fn flow_flood_stays_within_the_budget_and_the_victims_flow_survives_eviction() {
 }
 
 #[test]
+fn a_flood_of_distinct_secrets_stays_within_the_budget_every_leak_is_still_reported_and_the_victim_found() {
+    let dir = common::tempdir();
+    // 8,000 distinct 1 KiB tokens on 400-byte paths: each a new leak whose alert (secret, path, excerpt)
+    // holds some 3 KiB, tens of MiB if every one were remembered.
+    const N: u64 = 8000;
+    let pcap = build(dir.path(), "secrets.pcap", |w| gen_memory::secret_flood(w, N));
+    for run in flood_within_budget(dir.path(), &pcap) {
+        // Nothing hidden: every leak reaches the alert file, the remembered and the others.
+        assert_eq!(run.alerts.len() as u64, N + 1, "{}", run.stats);
+        assert!(run.alerts.iter().any(|a| a["secret"] == gen_memory::flood_token(N - 1).as_str()));
+        assert!(counter(&run.stats, "alerts_not_deduped") > 0, "{}", run.stats);
+        assert_eq!(counter(&run.stats, "leaks:"), N + 1, "{}", run.stats);
+    }
+}
+
+#[test]
 fn pipeline_past_the_pending_cap_never_pairs_a_response_with_the_wrong_request() {
     let dir = common::tempdir();
     let pcap = build(dir.path(), "pipeline.pcap", gen_memory::head_pipeline);
