@@ -20,7 +20,7 @@
 //! AMQP has no STARTTLS: AMQPS is TLS from the first byte, which the prober never takes for AMQP.
 
 use super::be::Cur;
-use super::ber::{self, Framer, Recent};
+use super::ber::{self, Exchange, Framer};
 use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -38,8 +38,7 @@ pub struct Amqp {
 
 #[derive(Default, Debug)]
 struct State {
-    recent: Recent,
-    pending: Option<Login>,
+    ex: Exchange,
     /// `Connection.Tune` was seen: the login phase is over.
     tuned: bool,
 }
@@ -145,18 +144,8 @@ fn method_name(class: u16, method: u16) -> Option<&'static str> {
 }
 
 impl State {
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
-    }
-
     fn line(&mut self, side: Side, s: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), s.as_bytes()), out);
-    }
-
-    fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.decide(v, out);
-        }
+        self.ex.put(Line::lit_line(prefix(side), s.as_bytes()), out);
     }
 
     /// One frame (or protocol header); `false`: not AMQP, ignore this direction.
@@ -189,22 +178,22 @@ impl State {
                 let mechs = c.take(2).and_then(|_| longstr(&mut c)).and_then(|_| longstr(&mut c));
                 let mut l = Line::new(prefix(side));
                 l.lit(b"Connection.Start mechanisms=\"").lit(mechs.unwrap_or_default()).lit(b"\"");
-                self.put(l, out);
+                self.ex.put(l, out);
             }
             (Side::Client, 10, 11) => self.start_ok(side, &mut c, ts, out),
             (Side::Server, 10, 30) => {
                 self.line(side, "Connection.Tune", out);
                 self.tuned = true;
-                self.settle(Verdict::Accepted, out);
+                self.ex.settle(Verdict::Accepted, out);
             }
             (Side::Server, 10, 50) => {
                 let code = c.u16().unwrap_or_default();
                 let reason = c.u8_prefixed().unwrap_or_default();
                 let mut l = Line::new(prefix(side));
                 l.lit(format!("Connection.Close {code} ").as_bytes()).lit(reason);
-                self.put(l, out);
+                self.ex.put(l, out);
                 if !self.tuned {
-                    self.settle(if code == 403 { Verdict::Refused } else { Verdict::Unknown }, out);
+                    self.ex.settle(if code == 403 { Verdict::Refused } else { Verdict::Unknown }, out);
                 }
             }
             _ => {
@@ -225,7 +214,7 @@ impl State {
         let parsed = longstr(c).and_then(|_| c.u8_prefixed()).and_then(|m| Some((m, longstr(c)?)));
         let Some((mech, resp)) = parsed else {
             l.lit(b" (truncated)");
-            self.put(l, out);
+            self.ex.put(l, out);
             return;
         };
         l.lit(b" mechanism=").lit(mech);
@@ -237,20 +226,19 @@ impl State {
         match cred.map(|(m, u, p)| (m, u, secret(p))).filter(|(_, _, s)| !s.is_empty()) {
             Some((mechanism, u, s)) => {
                 if !u.is_empty() {
-                    l.lit(b" user=\"").user(u).lit(b"\"");
+                    l.user_field(u);
                 }
-                l.lit(b" password=\"").secret(&s).lit(b"\"");
-                self.put(l, out);
+                l.password_field(&s);
+                self.ex.put(l, out);
                 // One login per connection; a second StartOk (not AMQP) settles the first unanswered.
-                self.settle(Verdict::Unknown, out);
                 let login = Login::attempt(Proto::Amqp, mechanism, user(u), s, Cred::Password, false, ts);
-                self.pending = Some(login.with_transcript(self.recent.snapshot()));
+                self.ex.attempt(login, out);
             }
             None => {
                 // Another mechanism (EXTERNAL, a SCRAM plugin) or an empty password: the response may
                 // still be credential material, so it is a slot, never shown.
                 l.lit(b" response=").secret(&secret(resp));
-                self.put(l, out);
+                self.ex.put(l, out);
             }
         }
     }
@@ -269,7 +257,7 @@ impl Session for Amqp {
     }
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.settle(Verdict::Unknown, out);
+        self.st.ex.close(out);
     }
 }
 

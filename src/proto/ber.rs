@@ -1,5 +1,6 @@
-//! A tiny BER reader (LDAP, SNMP), plus the two helpers the binary parsers share: per-direction
-//! message framing ([`Framer`]) and a bounded transcript of recent messages ([`Recent`]).
+//! A tiny BER reader (LDAP, SNMP), plus the helpers the binary parsers share: per-direction message
+//! framing ([`Framer`], driven by [`drive`]), a bounded transcript of recent messages ([`Recent`]) and
+//! the login waiting for its answer with it ([`Exchange`]).
 //!
 //! BER: only what LDAP and SNMP use on the wire. Single-byte tags (a high tag number form is a parse
 //! failure), definite lengths in short form or long form of up to 4 length bytes. An indefinite length
@@ -13,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, report};
+use super::{Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, Verdict, report};
 use crate::secret::Text;
 
 /// What a protocol's length function says about the start of a message.
@@ -166,17 +167,33 @@ impl Framer {
 
 /// Feeds `data` to `framer` and calls `f` with every complete message; `f` returning `false` gives up
 /// on the direction.
-pub fn drive(framer: &mut Framer, mut data: &[u8], len: impl Fn(&[u8]) -> Len, mut f: impl FnMut(&[u8]) -> bool) {
-    while let Some(fr) = framer.next(&mut data, &len) {
+pub fn drive(framer: &mut Framer, data: &[u8], len: impl Fn(&[u8]) -> Len, mut f: impl FnMut(&[u8]) -> bool) {
+    drive_state(framer, data, &mut (), |_, h| len(h), |_, m| f(m), |_| false);
+}
+
+/// [`drive`] for a parser whose length function reads its state (PostgreSQL's startup messages have
+/// no type byte) or that is done with the connection at some point (MySQL and PostgreSQL after the
+/// verdict): `len` and `f` are given `st`, and once `done(st)` nothing more is framed, so what follows
+/// is neither parsed nor counted as skipped (the direction is not given up either).
+pub fn drive_state<S: ?Sized>(
+    framer: &mut Framer,
+    mut data: &[u8],
+    st: &mut S,
+    len: impl Fn(&S, &[u8]) -> Len,
+    mut f: impl FnMut(&mut S, &[u8]) -> bool,
+    done: impl Fn(&S) -> bool,
+) {
+    while !done(st) {
+        let Some(fr) = framer.next(&mut data, |h| len(st, h)) else { break };
         let ok = match fr {
             Frame::Data(n) => match data.split_at_checked(n) {
                 Some((m, rest)) => {
                     data = rest;
-                    f(m)
+                    f(st, m)
                 }
                 None => false,
             },
-            Frame::Buf => f(framer.buf()),
+            Frame::Buf => f(st, framer.buf()),
         };
         if !ok {
             framer.kill();
@@ -222,6 +239,68 @@ impl Recent {
     pub fn snapshot(&self) -> Vec<Text> {
         let keep = MAX_TRANSCRIPT - 2;
         self.lines.iter().skip(self.lines.len().saturating_sub(keep)).cloned().collect()
+    }
+}
+
+/// The login in progress of a protocol that has at most one waiting for its answer (AMQP, Kafka, MQTT,
+/// MySQL, PostgreSQL, SOCKS5, NNTP, XMPP): the connection's [`Recent`] lines and that login. The
+/// binary protocols' counterpart of [`InProgress`](super::InProgress): their transcript is the recent
+/// summary lines (copied into the login when it crosses, extended until its verdict), not the whole
+/// exchange. One home so that every parser settles, replaces and hands out a login the same way: a
+/// second credential before the answer to the first settles the first as [`Verdict::Unknown`], and the
+/// end of the connection hands out the one still waiting with verdict unknown.
+#[derive(Default, Debug)]
+pub struct Exchange {
+    recent: Recent,
+    pending: Option<Login>,
+}
+
+impl Exchange {
+    /// Records one transcript line (appended to the waiting login's transcript too).
+    pub fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut(), out);
+    }
+
+    /// [`Exchange::put`], the line also going to logins held elsewhere (after the waiting one's):
+    /// SOCKS5 keeps an accepted login until the request that names its destination.
+    pub fn put_also<'a>(&'a mut self, line: Line, also: impl Iterator<Item = &'a mut Login>, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut().chain(also), out);
+    }
+
+    /// The server answered the waiting login (if any): it is handed out with `v`.
+    pub fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
+        if let Some(l) = self.pending.take() {
+            l.decide(v, out);
+        }
+    }
+
+    /// A credential crossed: it waits for its answer, with the recent lines as its transcript (put the
+    /// line that carried it first). One left waiting is settled as unknown first: the client went on
+    /// without the server's answer we could see.
+    pub fn attempt(&mut self, login: Login, out: &mut dyn LoginSink) {
+        self.settle(Verdict::Unknown, out);
+        self.pending = Some(login.with_transcript(self.recent.snapshot()));
+    }
+
+    /// The connection ended: the login still waiting is handed out, its verdict unknown (the end of a
+    /// capture and a server hanging up look the same).
+    pub fn close(&mut self, out: &mut dyn LoginSink) {
+        self.settle(Verdict::Unknown, out);
+    }
+
+    /// The waiting login, taken out (its verdict decided elsewhere).
+    pub fn take(&mut self) -> Option<Login> {
+        self.pending.take()
+    }
+
+    /// The waiting login.
+    pub fn pending(&self) -> Option<&Login> {
+        self.pending.as_ref()
+    }
+
+    /// The waiting login, to complete (PostgreSQL adds the material of its md5 response).
+    pub fn pending_mut(&mut self) -> Option<&mut Login> {
+        self.pending.as_mut()
     }
 }
 
