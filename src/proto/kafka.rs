@@ -22,7 +22,7 @@
 use std::collections::VecDeque;
 
 use super::be::Cur;
-use super::ber::{self, Framer, Recent};
+use super::ber::{self, Exchange, Framer};
 use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, secret, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -48,8 +48,7 @@ pub struct Kafka {
 
 #[derive(Default, Debug)]
 struct State {
-    recent: Recent,
-    pending: Option<Login>,
+    ex: Exchange,
     /// (correlation id, api key, api version) of the requests awaiting a response.
     inflight: VecDeque<(i32, i16, i16)>,
     /// The mechanism of the last SaslHandshake.
@@ -162,18 +161,8 @@ fn prefix(side: Side) -> &'static str {
 }
 
 impl State {
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
-    }
-
     fn line(&mut self, side: Side, s: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), s.as_bytes()), out);
-    }
-
-    fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.decide(v, out);
-        }
+        self.ex.put(Line::lit_line(prefix(side), s.as_bytes()), out);
     }
 
     /// A SASL token from the client: a login when the mechanism is PLAIN and it holds a password.
@@ -184,18 +173,17 @@ impl State {
         match cred.map(|(u, p)| (u, secret(p))).filter(|(_, p)| !p.is_empty()) {
             Some((u, p)) => {
                 if !u.is_empty() {
-                    l.lit(b" user=\"").user(u).lit(b"\"");
+                    l.user_field(u);
                 }
-                l.lit(b" password=\"").secret(&p).lit(b"\"");
-                self.put(l, out);
-                self.settle(Verdict::Unknown, out);
+                l.password_field(&p);
+                self.ex.put(l, out);
                 let login = Login::attempt(Proto::Kafka, mechanism, user(u), p, Cred::Password, false, ts);
-                self.pending = Some(login.with_transcript(self.recent.snapshot()));
+                self.ex.attempt(login, out);
             }
             None => {
                 // SCRAM messages, GSSAPI tokens: credential material all the same, a slot.
                 l.lit(b" token=").secret(&secret(token));
-                self.put(l, out);
+                self.ex.put(l, out);
             }
         }
     }
@@ -229,7 +217,7 @@ impl State {
                 self.handshake_v0 = version == 0;
                 let mut l = Line::new("C: ");
                 l.lit(what.as_bytes()).lit(b" mechanism=").lit(mech).lit(b" client=\"").lit(client_id).lit(b"\"");
-                self.put(l, out);
+                self.ex.put(l, out);
             }
             SASL_AUTHENTICATE => {
                 let bytes = if version >= 2 {
@@ -253,7 +241,7 @@ impl State {
         if std::mem::take(&mut self.raw_server) {
             // The answer to a raw token: empty when accepted.
             self.line(Side::Server, &format!("SASL token answer ({} bytes)", c.rest().len()), out);
-            self.settle(if c.rest().is_empty() { Verdict::Accepted } else { Verdict::Unknown }, out);
+            self.ex.settle(if c.rest().is_empty() { Verdict::Accepted } else { Verdict::Unknown }, out);
             return true;
         }
         let Some(corr) = i32_(&mut c) else { return false };
@@ -273,7 +261,7 @@ impl State {
                 if key == SASL_HANDSHAKE {
                     self.raw_client = code == 0 && self.handshake_v0;
                 } else {
-                    self.settle(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
+                    self.ex.settle(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
                 }
             }
             _ => self.line(Side::Server, &format!("{what} ({} bytes)", m.len()), out),
@@ -298,7 +286,7 @@ impl Session for Kafka {
     }
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.settle(Verdict::Unknown, out);
+        self.st.ex.close(out);
     }
 }
 
