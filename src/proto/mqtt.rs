@@ -12,7 +12,7 @@
 //! other Refused.
 
 use super::be::Cur;
-use super::ber::{self, Framer, Recent};
+use super::ber::{self, Exchange, Framer};
 use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -25,8 +25,7 @@ pub struct Mqtt {
 
 #[derive(Default, Debug)]
 struct State {
-    recent: Recent,
-    pending: Option<Login>,
+    ex: Exchange,
     /// Protocol level of the CONNECT (CONNACK codes depend on it).
     level: u8,
 }
@@ -124,11 +123,7 @@ fn prefix(side: Side) -> &'static str {
 
 impl State {
     fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), line.as_bytes()), out);
-    }
-
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
+        self.ex.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
 
     /// One packet; `false`: not MQTT, ignore this direction.
@@ -152,21 +147,18 @@ impl State {
                     .as_bytes(),
                 );
                 if let Some(u) = c.user {
-                    t.lit(b" user=\"").user(u).lit(b"\"");
+                    t.user_field(u);
                 }
                 let pw = c.password.map(secret);
                 if let Some(p) = &pw {
-                    t.lit(b" password=\"").secret(p).lit(b"\"");
+                    t.password_field(p);
                 }
-                self.put(t, out);
+                self.ex.put(t, out);
                 self.level = c.level;
                 if let Some(pw) = pw.filter(|p| !p.is_empty()) {
-                    if let Some(old) = self.pending.take() {
-                        out.on_login(old);
-                    }
                     let user = c.user.and_then(user);
                     let login = Login::attempt(Proto::Mqtt, "CONNECT", user, pw, Cred::Password, false, ts);
-                    self.pending = Some(login.with_transcript(self.recent.snapshot()));
+                    self.ex.attempt(login, out);
                 }
                 true
             }
@@ -184,9 +176,7 @@ impl State {
                     _ => "refused",
                 };
                 self.line(side, &format!("CONNACK code={code} ({meaning})"), out);
-                if let Some(l) = self.pending.take() {
-                    l.decide(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
-                }
+                self.ex.settle(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
                 true
             }
             _ => {
@@ -212,9 +202,7 @@ impl Session for Mqtt {
     }
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        if let Some(l) = self.st.pending.take() {
-            out.on_login(l);
-        }
+        self.st.ex.close(out);
     }
 }
 
