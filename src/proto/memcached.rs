@@ -14,7 +14,7 @@
 //! opaque value; requests awaiting one are bounded ([`MAX_PENDING`]). Nothing else is read: keys and
 //! values of the cache are data, not credentials.
 
-use super::ber::{self, Frame, Framer, Recent};
+use super::ber::{self, Framer, Recent};
 use super::material::Material;
 use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, sasl, text};
 use crate::reassembly::Side;
@@ -237,24 +237,10 @@ impl State {
 }
 
 impl Session for Memcached {
-    fn on_data(&mut self, from: Side, mut data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
         let (dirs, st) = (&mut self.dirs, &mut self.st);
         let Some(dir) = dirs.get_mut(from.index()) else { return };
-        while let Some(fr) = dir.next(&mut data, packet_len) {
-            let ok = match fr {
-                Frame::Data(n) => match data.split_at_checked(n) {
-                    Some((m, rest)) => {
-                        data = rest;
-                        st.on_packet(from, m, ts, out)
-                    }
-                    None => false,
-                },
-                Frame::Buf => st.on_packet(from, dir.buf(), ts, out),
-            };
-            if !ok {
-                dir.kill();
-            }
-        }
+        ber::drive(dir, data, packet_len, |p| st.on_packet(from, p, ts, out));
         dir.report(out);
     }
 
