@@ -21,7 +21,7 @@
 
 use super::be::Cur;
 use super::ber::{self, Exchange, Framer};
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, user};
+use super::{Line, LoginSink, Proto, Session, Verdict, sasl};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -83,14 +83,6 @@ fn skip_value(c: &mut Cur<'_>, t: u8) -> Option<()> {
         _ => return None,
     };
     c.take(n).map(|_| ())
-}
-
-/// The user (authentication identity, or authorization identity when alone) and password of a PLAIN
-/// response `authzid \0 authcid \0 password` (raw: AMQP carries it in a long string, not base64).
-fn plain(resp: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut parts = resp.splitn(3, |&b| b == 0);
-    let (authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
-    Some((if authc.is_empty() { authz } else { authc }, pass))
 }
 
 /// The `LOGIN` and `PASSWORD` of an AMQPLAIN response: a field table, with or without its leading u32
@@ -218,29 +210,15 @@ impl State {
             return;
         };
         l.lit(b" mechanism=").lit(mech);
+        // PLAIN is raw here (AMQP carries it in a long string, not base64).
         let cred = match mech {
-            b"PLAIN" => plain(resp).map(|(u, p)| ("Connection.StartOk PLAIN", u, p)),
+            b"PLAIN" => sasl::plain_fields(resp).map(|(u, p)| ("Connection.StartOk PLAIN", u, p)),
             b"AMQPLAIN" => amqplain(resp).map(|(u, p)| ("Connection.StartOk AMQPLAIN", u, p)),
             _ => None,
         };
-        match cred.map(|(m, u, p)| (m, u, secret(p))).filter(|(_, _, s)| !s.is_empty()) {
-            Some((mechanism, u, s)) => {
-                if !u.is_empty() {
-                    l.user_field(u);
-                }
-                l.password_field(&s);
-                self.ex.put(l, out);
-                // One login per connection; a second StartOk (not AMQP) settles the first unanswered.
-                let login = Login::attempt(Proto::Amqp, mechanism, user(u), s, Cred::Password, false, ts);
-                self.ex.attempt(login, out);
-            }
-            None => {
-                // Another mechanism (EXTERNAL, a SCRAM plugin) or an empty password: the response may
-                // still be credential material, so it is a slot, never shown.
-                l.lit(b" response=").secret(&secret(resp));
-                self.ex.put(l, out);
-            }
-        }
+        // One login per connection; a second StartOk (not AMQP) settles the first unanswered. Another
+        // mechanism (EXTERNAL, a SCRAM plugin) or an empty password: the response is one slot.
+        self.ex.raw_sasl(l, Proto::Amqp, cred, b" response=", resp, ts, out);
     }
 }
 

@@ -14,8 +14,9 @@
 
 use std::collections::VecDeque;
 
-use super::{Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, Verdict, report};
+use super::{Cred, Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, Proto, Verdict, report, secret, user};
 use crate::secret::Text;
+use crate::time::Timestamp;
 
 /// What a protocol's length function says about the start of a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,6 +266,38 @@ impl Exchange {
     /// SOCKS5 keeps an accepted login until the request that names its destination.
     pub fn put_also<'a>(&'a mut self, line: Line, also: impl Iterator<Item = &'a mut Login>, out: &mut dyn LoginSink) {
         self.recent.push(line, self.pending.iter_mut().chain(also), out);
+    }
+
+    /// A raw SASL response (AMQP's `Connection.StartOk`, Kafka's `SaslAuthenticate`) ends `l`, which is
+    /// put. `cred`: the mechanism, user and password it decoded to (PLAIN, AMQPLAIN). With a password,
+    /// ` user="…" password="…"` (no user part for an empty name) and a login that waits here for its
+    /// answer; without (another mechanism, an empty password) the whole response is one slot after
+    /// `label`: it may still be credential material, so it is never shown.
+    #[allow(clippy::too_many_arguments)]
+    pub fn raw_sasl(
+        &mut self,
+        mut l: Line,
+        proto: Proto,
+        cred: Option<(&'static str, &[u8], &[u8])>,
+        label: &[u8],
+        resp: &[u8],
+        ts: Timestamp,
+        out: &mut dyn LoginSink,
+    ) {
+        match cred.map(|(m, u, p)| (m, u, secret(p))).filter(|(_, _, s)| !s.is_empty()) {
+            Some((mechanism, u, s)) => {
+                if !u.is_empty() {
+                    l.user_field(u);
+                }
+                l.password_field(&s);
+                self.put(l, out);
+                self.attempt(Login::attempt(proto, mechanism, user(u), s, Cred::Password, false, ts), out);
+            }
+            None => {
+                l.lit(label).secret(&secret(resp));
+                self.put(l, out);
+            }
+        }
     }
 
     /// The server answered the waiting login (if any): it is handed out with `v`.

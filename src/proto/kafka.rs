@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 
 use super::be::Cur;
 use super::ber::{self, Exchange, Framer};
-use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, secret, user};
+use super::{Event, Line, LoginSink, Proto, Session, Verdict, sasl};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -149,13 +149,6 @@ fn error_name(code: i16) -> &'static str {
     }
 }
 
-/// `authzid \0 authcid \0 password` (raw), its user (authcid, or authzid alone) and password.
-fn plain(token: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut parts = token.splitn(3, |&b| b == 0);
-    let (authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
-    Some((if authc.is_empty() { authz } else { authc }, pass))
-}
-
 fn prefix(side: Side) -> &'static str {
     if side == Side::Client { "C: " } else { "S: " }
 }
@@ -169,23 +162,10 @@ impl State {
     fn token(&mut self, what: &str, mechanism: &'static str, token: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
         let mut l = Line::new("C: ");
         l.lit(what.as_bytes());
-        let cred = if self.mechanism.eq_ignore_ascii_case(b"PLAIN") { plain(token) } else { None };
-        match cred.map(|(u, p)| (u, secret(p))).filter(|(_, p)| !p.is_empty()) {
-            Some((u, p)) => {
-                if !u.is_empty() {
-                    l.user_field(u);
-                }
-                l.password_field(&p);
-                self.ex.put(l, out);
-                let login = Login::attempt(Proto::Kafka, mechanism, user(u), p, Cred::Password, false, ts);
-                self.ex.attempt(login, out);
-            }
-            None => {
-                // SCRAM messages, GSSAPI tokens: credential material all the same, a slot.
-                l.lit(b" token=").secret(&secret(token));
-                self.ex.put(l, out);
-            }
-        }
+        let plain = self.mechanism.eq_ignore_ascii_case(b"PLAIN");
+        let cred = if plain { sasl::plain_fields(token).map(|(u, p)| (mechanism, u, p)) } else { None };
+        // SCRAM messages, GSSAPI tokens: credential material all the same, a slot.
+        self.ex.raw_sasl(l, Proto::Kafka, cred, b" token=", token, ts, out);
     }
 
     /// One request; `false`: not Kafka.
