@@ -20,8 +20,8 @@
 //! AMQP has no STARTTLS: AMQPS is TLS from the first byte, which the prober never takes for AMQP.
 
 use super::be::Cur;
-use super::ber::{self, Exchange, Framer};
-use super::{Line, LoginSink, Proto, Session, Verdict, sasl};
+use super::ber::{self, Exchange, FrameProto, Framed};
+use super::{Line, LoginSink, Proto, Verdict, sasl};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -30,14 +30,11 @@ const FRAME_END: u8 = 0xce;
 /// Frame header: type (1), channel (2), size (4).
 const HEADER: usize = 7;
 
-#[derive(Default, Debug)]
-pub struct Amqp {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One AMQP connection.
+pub type Amqp = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     ex: Exchange,
     /// `Connection.Tune` was seen: the login phase is over.
     tuned: bool,
@@ -140,8 +137,36 @@ impl State {
         self.ex.put(Line::lit_line(prefix(side), s.as_bytes()), out);
     }
 
+    /// `Connection.StartOk`: client-properties, mechanism, response, locale.
+    fn start_ok(&mut self, side: Side, c: &mut Cur<'_>, ts: Timestamp, out: &mut dyn LoginSink) {
+        let mut l = Line::new(prefix(side));
+        l.lit(b"Connection.StartOk");
+        let parsed = longstr(c).and_then(|_| c.u8_prefixed()).and_then(|m| Some((m, longstr(c)?)));
+        let Some((mech, resp)) = parsed else {
+            l.lit(b" (truncated)");
+            self.ex.put(l, out);
+            return;
+        };
+        l.lit(b" mechanism=").lit(mech);
+        // PLAIN is raw here (AMQP carries it in a long string, not base64).
+        let cred = match mech {
+            b"PLAIN" => sasl::plain_fields(resp).map(|(u, p)| ("Connection.StartOk PLAIN", u, p)),
+            b"AMQPLAIN" => amqplain(resp).map(|(u, p)| ("Connection.StartOk AMQPLAIN", u, p)),
+            _ => None,
+        };
+        // One login per connection; a second StartOk (not AMQP) settles the first unanswered. Another
+        // mechanism (EXTERNAL, a SCRAM plugin) or an empty password: the response is one slot.
+        self.ex.raw_sasl(l, Proto::Amqp, cred, b" response=", resp, ts, out);
+    }
+}
+
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        frame_len(h)
+    }
+
     /// One frame (or protocol header); `false`: not AMQP, ignore this direction.
-    fn on_frame(&mut self, side: Side, f: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+    fn message(&mut self, side: Side, f: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
         if f.starts_with(b"AMQP") {
             let v = f.get(4..8).unwrap_or_default();
             self.line(side, &format!("AMQP protocol header {v:?}"), out);
@@ -199,43 +224,8 @@ impl State {
         true
     }
 
-    /// `Connection.StartOk`: client-properties, mechanism, response, locale.
-    fn start_ok(&mut self, side: Side, c: &mut Cur<'_>, ts: Timestamp, out: &mut dyn LoginSink) {
-        let mut l = Line::new(prefix(side));
-        l.lit(b"Connection.StartOk");
-        let parsed = longstr(c).and_then(|_| c.u8_prefixed()).and_then(|m| Some((m, longstr(c)?)));
-        let Some((mech, resp)) = parsed else {
-            l.lit(b" (truncated)");
-            self.ex.put(l, out);
-            return;
-        };
-        l.lit(b" mechanism=").lit(mech);
-        // PLAIN is raw here (AMQP carries it in a long string, not base64).
-        let cred = match mech {
-            b"PLAIN" => sasl::plain_fields(resp).map(|(u, p)| ("Connection.StartOk PLAIN", u, p)),
-            b"AMQPLAIN" => amqplain(resp).map(|(u, p)| ("Connection.StartOk AMQPLAIN", u, p)),
-            _ => None,
-        };
-        // One login per connection; a second StartOk (not AMQP) settles the first unanswered. Another
-        // mechanism (EXTERNAL, a SCRAM plugin) or an empty password: the response is one slot.
-        self.ex.raw_sasl(l, Proto::Amqp, cred, b" response=", resp, ts, out);
-    }
-}
-
-impl Session for Amqp {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let st = &mut self.st;
-        let dir = &mut self.dirs[from.index()];
-        ber::drive(dir, data, frame_len, |f| st.on_frame(from, f, ts, out));
-        dir.report(out);
-    }
-
-    fn on_gap(&mut self, from: Side, len: u64) {
-        self.dirs[from.index()].gap(len);
-    }
-
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.ex.close(out);
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 
@@ -243,6 +233,7 @@ impl Session for Amqp {
 pub(crate) mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::proto::Session;
 
     pub const HEADER: &[u8] = b"AMQP\x00\x00\x09\x01";
 

@@ -14,7 +14,10 @@
 
 use std::collections::VecDeque;
 
-use super::{Cred, Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, Proto, Verdict, report, secret, user};
+use super::{
+    Cred, Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, Proto, Session, Verdict, report, secret, user,
+};
+use crate::reassembly::Side;
 use crate::secret::Text;
 use crate::time::Timestamp;
 
@@ -199,6 +202,57 @@ pub fn drive_state<S: ?Sized>(
         if !ok {
             framer.kill();
         }
+    }
+}
+
+/// What a binary protocol does with its messages (AMQP, Kafka, MQTT, MySQL, PostgreSQL, memcached): the
+/// part of a session [`Framed`] does not share.
+pub trait FrameProto {
+    /// The length of the message at the start of `h`, sent by `from` (see [`Framer::next`]).
+    fn len(&self, from: Side, h: &[u8]) -> Len;
+    /// One complete message; `false`: not this protocol (or nothing more to parse), ignore the rest of
+    /// this direction.
+    fn message(&mut self, from: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool;
+    /// Nothing more is read in either direction (MySQL and PostgreSQL after the verdict): see
+    /// [`drive_state`].
+    fn done(&self) -> bool {
+        false
+    }
+    /// End of the connection.
+    fn close(&mut self, out: &mut dyn LoginSink);
+}
+
+/// A session of a binary protocol: one [`Framer`] per direction feeding `P`'s messages.
+#[derive(Default, Debug)]
+pub struct Framed<P> {
+    dirs: [Framer; 2],
+    st: P,
+}
+
+impl<P> Framed<P> {
+    /// The protocol's state (tests look at what it keeps).
+    #[cfg(test)]
+    pub fn state(&self) -> &P {
+        &self.st
+    }
+}
+
+impl<P: FrameProto> Session for Framed<P> {
+    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let Framed { dirs, st } = self;
+        let Some(dir) = dirs.get_mut(from.index()) else { return };
+        drive_state(dir, data, st, |st, h| st.len(from, h), |st, m| st.message(from, m, ts, out), P::done);
+        dir.report(out);
+    }
+
+    fn on_gap(&mut self, from: Side, len: u64) {
+        if let Some(d) = self.dirs.get_mut(from.index()) {
+            d.gap(len);
+        }
+    }
+
+    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
+        self.st.close(out);
     }
 }
 

@@ -22,8 +22,8 @@
 use std::collections::VecDeque;
 
 use super::be::Cur;
-use super::ber::{self, Exchange, Framer};
-use super::{Event, Line, LoginSink, Proto, Session, Verdict, sasl};
+use super::ber::{self, Exchange, FrameProto, Framed};
+use super::{Event, Line, LoginSink, Proto, Verdict, sasl};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -40,14 +40,11 @@ const SASL_HANDSHAKE: i16 = 17;
 const SASL_AUTHENTICATE: i16 = 36;
 const API_VERSIONS: i16 = 18;
 
-#[derive(Default, Debug)]
-pub struct Kafka {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One Kafka connection.
+pub type Kafka = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     ex: Exchange,
     /// (correlation id, api key, api version) of the requests awaiting a response.
     inflight: VecDeque<(i32, i16, i16)>,
@@ -250,23 +247,20 @@ impl State {
     }
 }
 
-impl Session for Kafka {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let st = &mut self.st;
-        let dir = &mut self.dirs[from.index()];
-        ber::drive(dir, data, size_len, |m| match from {
-            Side::Client => st.request(m, ts, out),
-            Side::Server => st.response(m, out),
-        });
-        dir.report(out);
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        size_len(h)
     }
 
-    fn on_gap(&mut self, from: Side, len: u64) {
-        self.dirs[from.index()].gap(len);
+    fn message(&mut self, from: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        match from {
+            Side::Client => self.request(m, ts, out),
+            Side::Server => self.response(m, out),
+        }
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.ex.close(out);
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 
@@ -274,6 +268,7 @@ impl Session for Kafka {
 mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::proto::Session;
 
     fn sized(body: &[u8]) -> Vec<u8> {
         [(body.len() as u32).to_be_bytes().to_vec(), body.to_vec()].concat()

@@ -14,9 +14,9 @@
 //! opaque value; requests awaiting one are bounded ([`MAX_PENDING`]). Nothing else is read: keys and
 //! values of the cache are data, not credentials.
 
-use super::ber::{self, Framer, Recent};
+use super::ber::{self, FrameProto, Framed, Recent};
 use super::material::Material;
-use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, sasl, text};
+use super::{Cred, Event, Line, Login, LoginSink, Proto, Verdict, sasl, text};
 use crate::reassembly::Side;
 use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
@@ -34,14 +34,11 @@ const STATUS_AUTH_CONTINUE: u16 = 0x21;
 /// [`Event::PendingFull`]).
 pub const MAX_PENDING: usize = 4;
 
-#[derive(Default, Debug)]
-pub struct Memcached {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One memcached connection.
+pub type Memcached = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     recent: Recent,
     /// (opaque, login) awaiting the server's status.
     pending: Vec<(u32, Login)>,
@@ -128,15 +125,6 @@ impl State {
             out.on_event(Event::PendingFull);
         }
         self.pending.push((opaque, login.with_transcript(self.recent.snapshot())));
-    }
-
-    fn on_packet(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
-        let Some(pk) = parse(p) else { return false };
-        match side {
-            Side::Client => self.client(&pk, ts, out),
-            Side::Server => self.server(&pk, out),
-        }
-        true
     }
 
     fn client(&mut self, pk: &Packet<'_>, ts: Timestamp, out: &mut dyn LoginSink) {
@@ -236,22 +224,22 @@ impl State {
     }
 }
 
-impl Session for Memcached {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let (dirs, st) = (&mut self.dirs, &mut self.st);
-        let Some(dir) = dirs.get_mut(from.index()) else { return };
-        ber::drive(dir, data, packet_len, |p| st.on_packet(from, p, ts, out));
-        dir.report(out);
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        packet_len(h)
     }
 
-    fn on_gap(&mut self, from: Side, len: u64) {
-        if let Some(d) = self.dirs.get_mut(from.index()) {
-            d.gap(len);
+    fn message(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        let Some(pk) = parse(p) else { return false };
+        match side {
+            Side::Client => self.client(&pk, ts, out),
+            Side::Server => self.server(&pk, out),
         }
+        true
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        for (_, l) in self.st.pending.drain(..) {
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        for (_, l) in self.pending.drain(..) {
             out.on_login(l);
         }
     }
@@ -284,6 +272,7 @@ pub mod enc {
 mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::proto::Session;
 
     fn summary(got: &super::super::Logins) -> Vec<(&'static str, Option<&str>, &str, Cred, Verdict)> {
         got.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.cred, l.verdict)).collect()
@@ -401,7 +390,7 @@ mod tests {
             }
             s.on_close(Timestamp::from_secs(2), &mut out);
             proptest::prop_assert!(out.logins.len() <= conv.len());
-            proptest::prop_assert!(s.st.pending.is_empty());
+            proptest::prop_assert!(s.state().pending.is_empty());
         }
     }
 }

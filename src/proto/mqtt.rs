@@ -12,19 +12,16 @@
 //! other Refused.
 
 use super::be::Cur;
-use super::ber::{self, Exchange, Framer};
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text, user};
+use super::ber::{self, Exchange, FrameProto, Framed};
+use super::{Cred, Line, Login, LoginSink, Proto, Verdict, secret, text, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
-#[derive(Default, Debug)]
-pub struct Mqtt {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One MQTT connection.
+pub type Mqtt = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     ex: Exchange,
     /// Protocol level of the CONNECT (CONNACK codes depend on it).
     level: u8,
@@ -125,9 +122,15 @@ impl State {
     fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
         self.ex.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
+}
+
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        packet_len(h)
+    }
 
     /// One packet; `false`: not MQTT, ignore this direction.
-    fn on_packet(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+    fn message(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
         let Some(&b0) = p.first() else { return false };
         let Ok(Some((_, n))) = varint(p.get(1..).unwrap_or_default()) else { return false };
         let body = p.get(1 + n..).unwrap_or_default();
@@ -185,24 +188,9 @@ impl State {
             }
         }
     }
-}
 
-impl Session for Mqtt {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        let st = &mut self.st;
-        let dir = &mut self.dirs[i];
-        ber::drive(dir, data, packet_len, |p| st.on_packet(from, p, ts, out));
-        dir.report(out);
-    }
-
-    fn on_gap(&mut self, from: Side, len: u64) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        self.dirs[i].gap(len);
-    }
-
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.ex.close(out);
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 

@@ -21,9 +21,9 @@
 //! OK (`0x00`) is the verdict Accepted, ERR (`0xff`, e.g. 1045 access denied) Refused. After the verdict
 //! nothing more is parsed (queries are not credentials; `COM_CHANGE_USER` is rare and not followed).
 
-use super::ber::{self, Exchange, Framer};
+use super::ber::{self, Exchange, FrameProto, Framed};
 use super::material::Material;
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text};
+use super::{Cred, Line, Login, LoginSink, Proto, Verdict, secret, text};
 use crate::reassembly::Side;
 use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
@@ -39,14 +39,11 @@ const CLIENT_PLUGIN_AUTH_LENENC_DATA: u32 = 0x20_0000;
 const CLEAR: &str = "mysql_clear_password";
 const NATIVE: &str = "mysql_native_password";
 
-#[derive(Default, Debug)]
-pub struct Mysql {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One MySQL connection.
+pub type Mysql = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     ex: Exchange,
     /// The scramble the next native response answers (the greeting's, or an AuthSwitchRequest's).
     scramble: Vec<u8>,
@@ -167,18 +164,6 @@ impl State {
         self.ex.attempt(login, out);
     }
 
-    /// One packet; `false`: not MySQL (or nothing more to parse) for this direction.
-    fn on_packet(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
-        if self.done {
-            return false;
-        }
-        let payload = p.get(4..).unwrap_or_default();
-        match side {
-            Side::Server => self.server(payload, out),
-            Side::Client => self.client(payload, ts, out),
-        }
-    }
-
     fn server(&mut self, m: &[u8], out: &mut dyn LoginSink) -> bool {
         let Some(&t) = m.first() else { return false };
         match t {
@@ -290,23 +275,29 @@ impl State {
     }
 }
 
-impl Session for Mysql {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let (dirs, st) = (&mut self.dirs, &mut self.st);
-        let Some(dir) = dirs.get_mut(from.index()) else { return };
-        let on_packet = |st: &mut State, m: &[u8]| st.on_packet(from, m, ts, out);
-        ber::drive_state(dir, data, st, |_, h| packet_len(h), on_packet, |st| st.done);
-        dir.report(out);
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        packet_len(h)
     }
 
-    fn on_gap(&mut self, from: Side, len: u64) {
-        if let Some(d) = self.dirs.get_mut(from.index()) {
-            d.gap(len);
+    /// One packet; `false`: not MySQL (or nothing more to parse) for this direction.
+    fn message(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        if self.done {
+            return false;
+        }
+        let payload = p.get(4..).unwrap_or_default();
+        match side {
+            Side::Server => self.server(payload, out),
+            Side::Client => self.client(payload, ts, out),
         }
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.ex.close(out);
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 
@@ -401,6 +392,7 @@ pub mod enc {
 mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::proto::Session;
 
     const SCRAMBLE: [u8; 20] = *b"abcdefghij0123456789";
 

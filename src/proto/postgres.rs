@@ -15,9 +15,9 @@
 //! transcript).
 
 use super::be::u32_at;
-use super::ber::{self, Exchange, Framer};
+use super::ber::{self, Exchange, FrameProto, Framed};
 use super::material::Material;
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text};
+use super::{Cred, Line, Login, LoginSink, Proto, Verdict, secret, text};
 use crate::reassembly::Side;
 use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
@@ -33,14 +33,11 @@ const MAX_LEN: u32 = 1 << 30;
 /// Longest startup packet (PostgreSQL's own limit is 10000).
 const MAX_STARTUP: u32 = 10_000;
 
-#[derive(Default, Debug)]
-pub struct Postgres {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One PostgreSQL connection.
+pub type Postgres = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     ex: Exchange,
     /// The client's startup phase is over (its messages now have a type byte).
     client_typed: bool,
@@ -129,18 +126,6 @@ fn prefix(side: Side) -> &'static str {
 }
 
 impl State {
-    fn len(&self, side: Side, h: &[u8]) -> ber::Len {
-        match side {
-            Side::Client if !self.client_typed => startup_len(h),
-            Side::Server if self.server_byte => match h.first() {
-                None => ber::Len::Need,
-                Some(b'S' | b'N' | b'G') => ber::Len::Is(1),
-                Some(_) => typed_len(h),
-            },
-            _ => typed_len(h),
-        }
-    }
-
     fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
         self.ex.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
@@ -161,42 +146,6 @@ impl State {
         let user = self.user.as_deref().map(Text::user);
         let login = Login::attempt(Proto::Postgres, mechanism, user, secret, cred, false, ts);
         self.ex.attempt(login.with_material(material), out);
-    }
-
-    /// One message; `false`: not PostgreSQL (or nothing more to parse) for this direction.
-    fn on_message(&mut self, side: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
-        if self.done {
-            return false;
-        }
-        match side {
-            Side::Client if !self.client_typed => self.startup(m, out),
-            Side::Client => self.client(m, ts, out),
-            Side::Server if self.server_byte && m.len() == 1 => {
-                self.server_byte = false;
-                match m.first() {
-                    Some(b'S') => {
-                        self.line(side, "S (TLS accepted)", out);
-                        self.done = true;
-                        out.on_tls();
-                        false
-                    }
-                    Some(b'G') => {
-                        self.line(side, "G (GSSAPI encryption accepted)", out);
-                        self.done = true;
-                        out.on_tls();
-                        false
-                    }
-                    _ => {
-                        self.line(side, "N (encryption refused)", out);
-                        true
-                    }
-                }
-            }
-            Side::Server => {
-                self.server_byte = false;
-                self.server(m, out)
-            }
-        }
     }
 
     fn startup(&mut self, m: &[u8], out: &mut dyn LoginSink) -> bool {
@@ -370,25 +319,61 @@ impl State {
     }
 }
 
-impl Session for Postgres {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        let (dirs, st) = (&mut self.dirs, &mut self.st);
-        let Some(dir) = dirs.get_mut(i) else { return };
-        let on_message = |st: &mut State, m: &[u8]| st.on_message(from, m, ts, out);
-        ber::drive_state(dir, data, st, |st, h| st.len(from, h), on_message, |st| st.done);
-        dir.report(out);
-    }
-
-    fn on_gap(&mut self, from: Side, len: u64) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        if let Some(d) = self.dirs.get_mut(i) {
-            d.gap(len);
+impl FrameProto for State {
+    fn len(&self, side: Side, h: &[u8]) -> ber::Len {
+        match side {
+            Side::Client if !self.client_typed => startup_len(h),
+            Side::Server if self.server_byte => match h.first() {
+                None => ber::Len::Need,
+                Some(b'S' | b'N' | b'G') => ber::Len::Is(1),
+                Some(_) => typed_len(h),
+            },
+            _ => typed_len(h),
         }
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.ex.close(out);
+    /// One message; `false`: not PostgreSQL (or nothing more to parse) for this direction.
+    fn message(&mut self, side: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        if self.done {
+            return false;
+        }
+        match side {
+            Side::Client if !self.client_typed => self.startup(m, out),
+            Side::Client => self.client(m, ts, out),
+            Side::Server if self.server_byte && m.len() == 1 => {
+                self.server_byte = false;
+                match m.first() {
+                    Some(b'S') => {
+                        self.line(side, "S (TLS accepted)", out);
+                        self.done = true;
+                        out.on_tls();
+                        false
+                    }
+                    Some(b'G') => {
+                        self.line(side, "G (GSSAPI encryption accepted)", out);
+                        self.done = true;
+                        out.on_tls();
+                        false
+                    }
+                    _ => {
+                        self.line(side, "N (encryption refused)", out);
+                        true
+                    }
+                }
+            }
+            Side::Server => {
+                self.server_byte = false;
+                self.server(m, out)
+            }
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 
