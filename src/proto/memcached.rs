@@ -272,7 +272,6 @@ pub mod enc {
 mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
-    use crate::proto::Session;
 
     fn summary(got: &super::super::Logins) -> Vec<(&'static str, Option<&str>, &str, Cred, Verdict)> {
         got.logins.iter().map(|l| (l.mechanism, l.user_name(), l.secret.expose(), l.cred, l.verdict)).collect()
@@ -382,13 +381,7 @@ mod tests {
                 })
                 .collect();
             let mut s = Memcached::default();
-            let mut out = super::super::Logins::default();
-            for (side, m) in &conv {
-                for piece in m.chunks(cut) {
-                    s.on_data(*side, piece, Timestamp::from_secs(1), &mut out);
-                }
-            }
-            s.on_close(Timestamp::from_secs(2), &mut out);
+            let out = super::super::testutil::run_cut(&mut s, &conv, cut);
             proptest::prop_assert!(out.logins.len() <= conv.len());
             proptest::prop_assert!(s.state().pending.is_empty());
         }

@@ -392,7 +392,6 @@ pub mod enc {
 mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
-    use crate::proto::Session;
 
     const SCRAMBLE: [u8; 20] = *b"abcdefghij0123456789";
 
@@ -520,13 +519,7 @@ mod tests {
                 conv.push((if client { C } else { S }, if m.first().is_some_and(|b| b % 2 == 0) { enc::packet(1, &m) } else { m }));
             }
             let mut s = Mysql::default();
-            let mut out = super::super::Logins::default();
-            for (side, m) in &conv {
-                for piece in m.chunks(cut) {
-                    s.on_data(*side, piece, Timestamp::from_secs(1), &mut out);
-                }
-            }
-            s.on_close(Timestamp::from_secs(2), &mut out);
+            let out = super::super::testutil::run_cut(&mut s, &conv, cut);
             proptest::prop_assert!(out.logins.len() <= conv.len());
             for l in &out.logins {
                 proptest::prop_assert!(!l.secret.is_empty());
