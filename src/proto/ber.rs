@@ -1,6 +1,7 @@
 //! A tiny BER reader (LDAP, SNMP), plus the helpers the binary parsers share: per-direction message
-//! framing ([`Framer`], driven by [`drive`]), a bounded transcript of recent messages ([`Recent`]) and
-//! the login waiting for its answer with it ([`Exchange`]).
+//! framing ([`Framer`], driven by [`drive`]; [`Framed`] is the whole session of a framed protocol), a
+//! bounded transcript of recent messages ([`Recent`]) and the login waiting for its answer with it
+//! ([`Exchange`]).
 //!
 //! BER: only what LDAP and SNMP use on the wire. Single-byte tags (a high tag number form is a parse
 //! failure), definite lengths in short form or long form of up to 4 length bytes. An indefinite length
@@ -383,11 +384,6 @@ impl Exchange {
     /// The waiting login.
     pub fn pending(&self) -> Option<&Login> {
         self.pending.as_ref()
-    }
-
-    /// The waiting login, to complete (PostgreSQL adds the material of its md5 response).
-    pub fn pending_mut(&mut self) -> Option<&mut Login> {
-        self.pending.as_mut()
     }
 }
 
