@@ -20,8 +20,8 @@
 //! AMQP has no STARTTLS: AMQPS is TLS from the first byte, which the prober never takes for AMQP.
 
 use super::be::Cur;
-use super::ber::{self, Framer, Recent};
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, user};
+use super::ber::{self, Exchange, FrameProto, Framed};
+use super::{Line, LoginSink, Proto, Verdict, sasl};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -30,16 +30,12 @@ const FRAME_END: u8 = 0xce;
 /// Frame header: type (1), channel (2), size (4).
 const HEADER: usize = 7;
 
-#[derive(Default, Debug)]
-pub struct Amqp {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One AMQP connection.
+pub type Amqp = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
-    recent: Recent,
-    pending: Option<Login>,
+pub struct State {
+    ex: Exchange,
     /// `Connection.Tune` was seen: the login phase is over.
     tuned: bool,
 }
@@ -84,14 +80,6 @@ fn skip_value(c: &mut Cur<'_>, t: u8) -> Option<()> {
         _ => return None,
     };
     c.take(n).map(|_| ())
-}
-
-/// The user (authentication identity, or authorization identity when alone) and password of a PLAIN
-/// response `authzid \0 authcid \0 password` (raw: AMQP carries it in a long string, not base64).
-fn plain(resp: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut parts = resp.splitn(3, |&b| b == 0);
-    let (authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
-    Some((if authc.is_empty() { authz } else { authc }, pass))
 }
 
 /// The `LOGIN` and `PASSWORD` of an AMQPLAIN response: a field table, with or without its leading u32
@@ -145,22 +133,40 @@ fn method_name(class: u16, method: u16) -> Option<&'static str> {
 }
 
 impl State {
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
-    }
-
     fn line(&mut self, side: Side, s: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), s.as_bytes()), out);
+        self.ex.put(Line::lit_line(prefix(side), s.as_bytes()), out);
     }
 
-    fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.decide(v, out);
-        }
+    /// `Connection.StartOk`: client-properties, mechanism, response, locale.
+    fn start_ok(&mut self, side: Side, c: &mut Cur<'_>, ts: Timestamp, out: &mut dyn LoginSink) {
+        let mut l = Line::new(prefix(side));
+        l.lit(b"Connection.StartOk");
+        let parsed = longstr(c).and_then(|_| c.u8_prefixed()).and_then(|m| Some((m, longstr(c)?)));
+        let Some((mech, resp)) = parsed else {
+            l.lit(b" (truncated)");
+            self.ex.put(l, out);
+            return;
+        };
+        l.lit(b" mechanism=").lit(mech);
+        // PLAIN is raw here (AMQP carries it in a long string, not base64).
+        let cred = match mech {
+            b"PLAIN" => sasl::plain_fields(resp).map(|(u, p)| ("Connection.StartOk PLAIN", u, p)),
+            b"AMQPLAIN" => amqplain(resp).map(|(u, p)| ("Connection.StartOk AMQPLAIN", u, p)),
+            _ => None,
+        };
+        // One login per connection; a second StartOk (not AMQP) settles the first unanswered. Another
+        // mechanism (EXTERNAL, a SCRAM plugin) or an empty password: the response is one slot.
+        self.ex.raw_sasl(l, Proto::Amqp, cred, b" response=", resp, ts, out);
+    }
+}
+
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        frame_len(h)
     }
 
     /// One frame (or protocol header); `false`: not AMQP, ignore this direction.
-    fn on_frame(&mut self, side: Side, f: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+    fn message(&mut self, side: Side, f: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
         if f.starts_with(b"AMQP") {
             let v = f.get(4..8).unwrap_or_default();
             self.line(side, &format!("AMQP protocol header {v:?}"), out);
@@ -189,22 +195,22 @@ impl State {
                 let mechs = c.take(2).and_then(|_| longstr(&mut c)).and_then(|_| longstr(&mut c));
                 let mut l = Line::new(prefix(side));
                 l.lit(b"Connection.Start mechanisms=\"").lit(mechs.unwrap_or_default()).lit(b"\"");
-                self.put(l, out);
+                self.ex.put(l, out);
             }
             (Side::Client, 10, 11) => self.start_ok(side, &mut c, ts, out),
             (Side::Server, 10, 30) => {
                 self.line(side, "Connection.Tune", out);
                 self.tuned = true;
-                self.settle(Verdict::Accepted, out);
+                self.ex.settle(Verdict::Accepted, out);
             }
             (Side::Server, 10, 50) => {
                 let code = c.u16().unwrap_or_default();
                 let reason = c.u8_prefixed().unwrap_or_default();
                 let mut l = Line::new(prefix(side));
                 l.lit(format!("Connection.Close {code} ").as_bytes()).lit(reason);
-                self.put(l, out);
+                self.ex.put(l, out);
                 if !self.tuned {
-                    self.settle(if code == 403 { Verdict::Refused } else { Verdict::Unknown }, out);
+                    self.ex.settle(if code == 403 { Verdict::Refused } else { Verdict::Unknown }, out);
                 }
             }
             _ => {
@@ -218,58 +224,8 @@ impl State {
         true
     }
 
-    /// `Connection.StartOk`: client-properties, mechanism, response, locale.
-    fn start_ok(&mut self, side: Side, c: &mut Cur<'_>, ts: Timestamp, out: &mut dyn LoginSink) {
-        let mut l = Line::new(prefix(side));
-        l.lit(b"Connection.StartOk");
-        let parsed = longstr(c).and_then(|_| c.u8_prefixed()).and_then(|m| Some((m, longstr(c)?)));
-        let Some((mech, resp)) = parsed else {
-            l.lit(b" (truncated)");
-            self.put(l, out);
-            return;
-        };
-        l.lit(b" mechanism=").lit(mech);
-        let cred = match mech {
-            b"PLAIN" => plain(resp).map(|(u, p)| ("Connection.StartOk PLAIN", u, p)),
-            b"AMQPLAIN" => amqplain(resp).map(|(u, p)| ("Connection.StartOk AMQPLAIN", u, p)),
-            _ => None,
-        };
-        match cred.map(|(m, u, p)| (m, u, secret(p))).filter(|(_, _, s)| !s.is_empty()) {
-            Some((mechanism, u, s)) => {
-                if !u.is_empty() {
-                    l.lit(b" user=\"").user(u).lit(b"\"");
-                }
-                l.lit(b" password=\"").secret(&s).lit(b"\"");
-                self.put(l, out);
-                // One login per connection; a second StartOk (not AMQP) settles the first unanswered.
-                self.settle(Verdict::Unknown, out);
-                let login = Login::attempt(Proto::Amqp, mechanism, user(u), s, Cred::Password, false, ts);
-                self.pending = Some(login.with_transcript(self.recent.snapshot()));
-            }
-            None => {
-                // Another mechanism (EXTERNAL, a SCRAM plugin) or an empty password: the response may
-                // still be credential material, so it is a slot, never shown.
-                l.lit(b" response=").secret(&secret(resp));
-                self.put(l, out);
-            }
-        }
-    }
-}
-
-impl Session for Amqp {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let st = &mut self.st;
-        let dir = &mut self.dirs[from.index()];
-        ber::drive(dir, data, frame_len, |f| st.on_frame(from, f, ts, out));
-        dir.report(out);
-    }
-
-    fn on_gap(&mut self, from: Side, len: u64) {
-        self.dirs[from.index()].gap(len);
-    }
-
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.settle(Verdict::Unknown, out);
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 
@@ -277,6 +233,7 @@ impl Session for Amqp {
 pub(crate) mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::proto::Session;
 
     pub const HEADER: &[u8] = b"AMQP\x00\x00\x09\x01";
 

@@ -1,5 +1,7 @@
-//! A tiny BER reader (LDAP, SNMP), plus the two helpers the binary parsers share: per-direction
-//! message framing ([`Framer`]) and a bounded transcript of recent messages ([`Recent`]).
+//! A tiny BER reader (LDAP, SNMP), plus the helpers the binary parsers share: per-direction message
+//! framing ([`Framer`], driven by [`drive`]; [`Framed`] is the whole session of a framed protocol), a
+//! bounded transcript of recent messages ([`Recent`]) and the login waiting for its answer with it
+//! ([`Exchange`]).
 //!
 //! BER: only what LDAP and SNMP use on the wire. Single-byte tags (a high tag number form is a parse
 //! failure), definite lengths in short form or long form of up to 4 length bytes. An indefinite length
@@ -13,8 +15,12 @@
 
 use std::collections::VecDeque;
 
-use super::{Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, report};
+use super::{
+    Cred, Event, Line, Login, LoginSink, MAX_LINE, MAX_TRANSCRIPT, Proto, Session, Verdict, report, secret, user,
+};
+use crate::reassembly::Side;
 use crate::secret::Text;
+use crate::time::Timestamp;
 
 /// What a protocol's length function says about the start of a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,21 +172,88 @@ impl Framer {
 
 /// Feeds `data` to `framer` and calls `f` with every complete message; `f` returning `false` gives up
 /// on the direction.
-pub fn drive(framer: &mut Framer, mut data: &[u8], len: impl Fn(&[u8]) -> Len, mut f: impl FnMut(&[u8]) -> bool) {
-    while let Some(fr) = framer.next(&mut data, &len) {
+pub fn drive(framer: &mut Framer, data: &[u8], len: impl Fn(&[u8]) -> Len, mut f: impl FnMut(&[u8]) -> bool) {
+    drive_state(framer, data, &mut (), |_, h| len(h), |_, m| f(m), |_| false);
+}
+
+/// [`drive`] for a parser whose length function reads its state (PostgreSQL's startup messages have
+/// no type byte) or that is done with the connection at some point (MySQL and PostgreSQL after the
+/// verdict): `len` and `f` are given `st`, and once `done(st)` nothing more is framed, so what follows
+/// is neither parsed nor counted as skipped (the direction is not given up either).
+pub fn drive_state<S: ?Sized>(
+    framer: &mut Framer,
+    mut data: &[u8],
+    st: &mut S,
+    len: impl Fn(&S, &[u8]) -> Len,
+    mut f: impl FnMut(&mut S, &[u8]) -> bool,
+    done: impl Fn(&S) -> bool,
+) {
+    while !done(st) {
+        let Some(fr) = framer.next(&mut data, |h| len(st, h)) else { break };
         let ok = match fr {
             Frame::Data(n) => match data.split_at_checked(n) {
                 Some((m, rest)) => {
                     data = rest;
-                    f(m)
+                    f(st, m)
                 }
                 None => false,
             },
-            Frame::Buf => f(framer.buf()),
+            Frame::Buf => f(st, framer.buf()),
         };
         if !ok {
             framer.kill();
         }
+    }
+}
+
+/// What a binary protocol does with its messages (AMQP, Kafka, MQTT, MySQL, PostgreSQL, memcached): the
+/// part of a session [`Framed`] does not share.
+pub trait FrameProto {
+    /// The length of the message at the start of `h`, sent by `from` (see [`Framer::next`]).
+    fn len(&self, from: Side, h: &[u8]) -> Len;
+    /// One complete message; `false`: not this protocol (or nothing more to parse), ignore the rest of
+    /// this direction.
+    fn message(&mut self, from: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool;
+    /// Nothing more is read in either direction (MySQL and PostgreSQL after the verdict): see
+    /// [`drive_state`].
+    fn done(&self) -> bool {
+        false
+    }
+    /// End of the connection.
+    fn close(&mut self, out: &mut dyn LoginSink);
+}
+
+/// A session of a binary protocol: one [`Framer`] per direction feeding `P`'s messages.
+#[derive(Default, Debug)]
+pub struct Framed<P> {
+    dirs: [Framer; 2],
+    st: P,
+}
+
+impl<P> Framed<P> {
+    /// The protocol's state (tests look at what it keeps).
+    #[cfg(test)]
+    pub fn state(&self) -> &P {
+        &self.st
+    }
+}
+
+impl<P: FrameProto> Session for Framed<P> {
+    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
+        let Framed { dirs, st } = self;
+        let Some(dir) = dirs.get_mut(from.index()) else { return };
+        drive_state(dir, data, st, |st, h| st.len(from, h), |st, m| st.message(from, m, ts, out), P::done);
+        dir.report(out);
+    }
+
+    fn on_gap(&mut self, from: Side, len: u64) {
+        if let Some(d) = self.dirs.get_mut(from.index()) {
+            d.gap(len);
+        }
+    }
+
+    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
+        self.st.close(out);
     }
 }
 
@@ -222,6 +295,95 @@ impl Recent {
     pub fn snapshot(&self) -> Vec<Text> {
         let keep = MAX_TRANSCRIPT - 2;
         self.lines.iter().skip(self.lines.len().saturating_sub(keep)).cloned().collect()
+    }
+}
+
+/// The login in progress of a protocol that has at most one waiting for its answer (AMQP, Kafka, MQTT,
+/// MySQL, PostgreSQL, SOCKS5, NNTP, XMPP): the connection's [`Recent`] lines and that login. The
+/// binary protocols' counterpart of [`InProgress`](super::InProgress): their transcript is the recent
+/// summary lines (copied into the login when it crosses, extended until its verdict), not the whole
+/// exchange. One home so that every parser settles, replaces and hands out a login the same way: a
+/// second credential before the answer to the first settles the first as [`Verdict::Unknown`], and the
+/// end of the connection hands out the one still waiting with verdict unknown.
+#[derive(Default, Debug)]
+pub struct Exchange {
+    recent: Recent,
+    pending: Option<Login>,
+}
+
+impl Exchange {
+    /// Records one transcript line (appended to the waiting login's transcript too).
+    pub fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut(), out);
+    }
+
+    /// [`Exchange::put`], the line also going to logins held elsewhere (after the waiting one's):
+    /// SOCKS5 keeps an accepted login until the request that names its destination.
+    pub fn put_also<'a>(&'a mut self, line: Line, also: impl Iterator<Item = &'a mut Login>, out: &mut dyn LoginSink) {
+        self.recent.push(line, self.pending.iter_mut().chain(also), out);
+    }
+
+    /// A raw SASL response (AMQP's `Connection.StartOk`, Kafka's `SaslAuthenticate`) ends `l`, which is
+    /// put. `cred`: the mechanism, user and password it decoded to (PLAIN, AMQPLAIN). With a password,
+    /// ` user="…" password="…"` (no user part for an empty name) and a login that waits here for its
+    /// answer; without (another mechanism, an empty password) the whole response is one slot after
+    /// `label`: it may still be credential material, so it is never shown.
+    #[allow(clippy::too_many_arguments)]
+    pub fn raw_sasl(
+        &mut self,
+        mut l: Line,
+        proto: Proto,
+        cred: Option<(&'static str, &[u8], &[u8])>,
+        label: &[u8],
+        resp: &[u8],
+        ts: Timestamp,
+        out: &mut dyn LoginSink,
+    ) {
+        match cred.map(|(m, u, p)| (m, u, secret(p))).filter(|(_, _, s)| !s.is_empty()) {
+            Some((mechanism, u, s)) => {
+                if !u.is_empty() {
+                    l.user_field(u);
+                }
+                l.password_field(&s);
+                self.put(l, out);
+                self.attempt(Login::attempt(proto, mechanism, user(u), s, Cred::Password, false, ts), out);
+            }
+            None => {
+                l.lit(label).secret(&secret(resp));
+                self.put(l, out);
+            }
+        }
+    }
+
+    /// The server answered the waiting login (if any): it is handed out with `v`.
+    pub fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
+        if let Some(l) = self.pending.take() {
+            l.decide(v, out);
+        }
+    }
+
+    /// A credential crossed: it waits for its answer, with the recent lines as its transcript (put the
+    /// line that carried it first). One left waiting is settled as unknown first: the client went on
+    /// without the server's answer we could see.
+    pub fn attempt(&mut self, login: Login, out: &mut dyn LoginSink) {
+        self.settle(Verdict::Unknown, out);
+        self.pending = Some(login.with_transcript(self.recent.snapshot()));
+    }
+
+    /// The connection ended: the login still waiting is handed out, its verdict unknown (the end of a
+    /// capture and a server hanging up look the same).
+    pub fn close(&mut self, out: &mut dyn LoginSink) {
+        self.settle(Verdict::Unknown, out);
+    }
+
+    /// The waiting login, taken out (its verdict decided elsewhere).
+    pub fn take(&mut self) -> Option<Login> {
+        self.pending.take()
+    }
+
+    /// The waiting login.
+    pub fn pending(&self) -> Option<&Login> {
+        self.pending.as_ref()
     }
 }
 

@@ -22,8 +22,8 @@
 use std::collections::VecDeque;
 
 use super::be::Cur;
-use super::ber::{self, Framer, Recent};
-use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, secret, user};
+use super::ber::{self, Exchange, FrameProto, Framed};
+use super::{Event, Line, LoginSink, Proto, Verdict, sasl};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
@@ -40,16 +40,12 @@ const SASL_HANDSHAKE: i16 = 17;
 const SASL_AUTHENTICATE: i16 = 36;
 const API_VERSIONS: i16 = 18;
 
-#[derive(Default, Debug)]
-pub struct Kafka {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One Kafka connection.
+pub type Kafka = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
-    recent: Recent,
-    pending: Option<Login>,
+pub struct State {
+    ex: Exchange,
     /// (correlation id, api key, api version) of the requests awaiting a response.
     inflight: VecDeque<(i32, i16, i16)>,
     /// The mechanism of the last SaslHandshake.
@@ -150,54 +146,23 @@ fn error_name(code: i16) -> &'static str {
     }
 }
 
-/// `authzid \0 authcid \0 password` (raw), its user (authcid, or authzid alone) and password.
-fn plain(token: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut parts = token.splitn(3, |&b| b == 0);
-    let (authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
-    Some((if authc.is_empty() { authz } else { authc }, pass))
-}
-
 fn prefix(side: Side) -> &'static str {
     if side == Side::Client { "C: " } else { "S: " }
 }
 
 impl State {
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
-    }
-
     fn line(&mut self, side: Side, s: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), s.as_bytes()), out);
-    }
-
-    fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.decide(v, out);
-        }
+        self.ex.put(Line::lit_line(prefix(side), s.as_bytes()), out);
     }
 
     /// A SASL token from the client: a login when the mechanism is PLAIN and it holds a password.
     fn token(&mut self, what: &str, mechanism: &'static str, token: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
         let mut l = Line::new("C: ");
         l.lit(what.as_bytes());
-        let cred = if self.mechanism.eq_ignore_ascii_case(b"PLAIN") { plain(token) } else { None };
-        match cred.map(|(u, p)| (u, secret(p))).filter(|(_, p)| !p.is_empty()) {
-            Some((u, p)) => {
-                if !u.is_empty() {
-                    l.lit(b" user=\"").user(u).lit(b"\"");
-                }
-                l.lit(b" password=\"").secret(&p).lit(b"\"");
-                self.put(l, out);
-                self.settle(Verdict::Unknown, out);
-                let login = Login::attempt(Proto::Kafka, mechanism, user(u), p, Cred::Password, false, ts);
-                self.pending = Some(login.with_transcript(self.recent.snapshot()));
-            }
-            None => {
-                // SCRAM messages, GSSAPI tokens: credential material all the same, a slot.
-                l.lit(b" token=").secret(&secret(token));
-                self.put(l, out);
-            }
-        }
+        let plain = self.mechanism.eq_ignore_ascii_case(b"PLAIN");
+        let cred = if plain { sasl::plain_fields(token).map(|(u, p)| (mechanism, u, p)) } else { None };
+        // SCRAM messages, GSSAPI tokens: credential material all the same, a slot.
+        self.ex.raw_sasl(l, Proto::Kafka, cred, b" token=", token, ts, out);
     }
 
     /// One request; `false`: not Kafka.
@@ -229,7 +194,7 @@ impl State {
                 self.handshake_v0 = version == 0;
                 let mut l = Line::new("C: ");
                 l.lit(what.as_bytes()).lit(b" mechanism=").lit(mech).lit(b" client=\"").lit(client_id).lit(b"\"");
-                self.put(l, out);
+                self.ex.put(l, out);
             }
             SASL_AUTHENTICATE => {
                 let bytes = if version >= 2 {
@@ -253,7 +218,7 @@ impl State {
         if std::mem::take(&mut self.raw_server) {
             // The answer to a raw token: empty when accepted.
             self.line(Side::Server, &format!("SASL token answer ({} bytes)", c.rest().len()), out);
-            self.settle(if c.rest().is_empty() { Verdict::Accepted } else { Verdict::Unknown }, out);
+            self.ex.settle(if c.rest().is_empty() { Verdict::Accepted } else { Verdict::Unknown }, out);
             return true;
         }
         let Some(corr) = i32_(&mut c) else { return false };
@@ -273,7 +238,7 @@ impl State {
                 if key == SASL_HANDSHAKE {
                     self.raw_client = code == 0 && self.handshake_v0;
                 } else {
-                    self.settle(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
+                    self.ex.settle(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
                 }
             }
             _ => self.line(Side::Server, &format!("{what} ({} bytes)", m.len()), out),
@@ -282,23 +247,20 @@ impl State {
     }
 }
 
-impl Session for Kafka {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let st = &mut self.st;
-        let dir = &mut self.dirs[from.index()];
-        ber::drive(dir, data, size_len, |m| match from {
-            Side::Client => st.request(m, ts, out),
-            Side::Server => st.response(m, out),
-        });
-        dir.report(out);
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        size_len(h)
     }
 
-    fn on_gap(&mut self, from: Side, len: u64) {
-        self.dirs[from.index()].gap(len);
+    fn message(&mut self, from: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        match from {
+            Side::Client => self.request(m, ts, out),
+            Side::Server => self.response(m, out),
+        }
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.settle(Verdict::Unknown, out);
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 
@@ -306,6 +268,7 @@ impl Session for Kafka {
 mod tests {
     use super::super::testutil::{C, S, assert_no_secret_shown, full, run_both};
     use super::*;
+    use crate::proto::Session;
 
     fn sized(body: &[u8]) -> Vec<u8> {
         [(body.len() as u32).to_be_bytes().to_vec(), body.to_vec()].concat()

@@ -14,9 +14,9 @@
 //! opaque value; requests awaiting one are bounded ([`MAX_PENDING`]). Nothing else is read: keys and
 //! values of the cache are data, not credentials.
 
-use super::ber::{self, Frame, Framer, Recent};
+use super::ber::{self, FrameProto, Framed, Recent};
 use super::material::Material;
-use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, sasl, text};
+use super::{Cred, Event, Line, Login, LoginSink, Proto, Verdict, sasl, text};
 use crate::reassembly::Side;
 use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
@@ -34,14 +34,11 @@ const STATUS_AUTH_CONTINUE: u16 = 0x21;
 /// [`Event::PendingFull`]).
 pub const MAX_PENDING: usize = 4;
 
-#[derive(Default, Debug)]
-pub struct Memcached {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One memcached connection.
+pub type Memcached = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
+pub struct State {
     recent: Recent,
     /// (opaque, login) awaiting the server's status.
     pending: Vec<(u32, Login)>,
@@ -128,15 +125,6 @@ impl State {
             out.on_event(Event::PendingFull);
         }
         self.pending.push((opaque, login.with_transcript(self.recent.snapshot())));
-    }
-
-    fn on_packet(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
-        let Some(pk) = parse(p) else { return false };
-        match side {
-            Side::Client => self.client(&pk, ts, out),
-            Side::Server => self.server(&pk, out),
-        }
-        true
     }
 
     fn client(&mut self, pk: &Packet<'_>, ts: Timestamp, out: &mut dyn LoginSink) {
@@ -236,36 +224,22 @@ impl State {
     }
 }
 
-impl Session for Memcached {
-    fn on_data(&mut self, from: Side, mut data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let (dirs, st) = (&mut self.dirs, &mut self.st);
-        let Some(dir) = dirs.get_mut(from.index()) else { return };
-        while let Some(fr) = dir.next(&mut data, packet_len) {
-            let ok = match fr {
-                Frame::Data(n) => match data.split_at_checked(n) {
-                    Some((m, rest)) => {
-                        data = rest;
-                        st.on_packet(from, m, ts, out)
-                    }
-                    None => false,
-                },
-                Frame::Buf => st.on_packet(from, dir.buf(), ts, out),
-            };
-            if !ok {
-                dir.kill();
-            }
-        }
-        dir.report(out);
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        packet_len(h)
     }
 
-    fn on_gap(&mut self, from: Side, len: u64) {
-        if let Some(d) = self.dirs.get_mut(from.index()) {
-            d.gap(len);
+    fn message(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        let Some(pk) = parse(p) else { return false };
+        match side {
+            Side::Client => self.client(&pk, ts, out),
+            Side::Server => self.server(&pk, out),
         }
+        true
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        for (_, l) in self.st.pending.drain(..) {
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        for (_, l) in self.pending.drain(..) {
             out.on_login(l);
         }
     }
@@ -407,15 +381,9 @@ mod tests {
                 })
                 .collect();
             let mut s = Memcached::default();
-            let mut out = super::super::Logins::default();
-            for (side, m) in &conv {
-                for piece in m.chunks(cut) {
-                    s.on_data(*side, piece, Timestamp::from_secs(1), &mut out);
-                }
-            }
-            s.on_close(Timestamp::from_secs(2), &mut out);
+            let out = super::super::testutil::run_cut(&mut s, &conv, cut);
             proptest::prop_assert!(out.logins.len() <= conv.len());
-            proptest::prop_assert!(s.st.pending.is_empty());
+            proptest::prop_assert!(s.state().pending.is_empty());
         }
     }
 }

@@ -568,6 +568,16 @@ impl Line {
         self
     }
 
+    /// ` user="name"`: how the binary protocols' summary lines name the user a message carries.
+    pub fn user_field(&mut self, u: &[u8]) -> &mut Line {
+        self.lit(b" user=\"").user(u).lit(b"\"")
+    }
+
+    /// ` password="…"` around a slot: the password of the same summary lines.
+    pub fn password_field(&mut self, s: &Secret) -> &mut Line {
+        self.lit(b" password=\"").secret(s).lit(b"\"")
+    }
+
     /// A secret slot (none for an empty secret: nothing to show or hide).
     pub fn secret(&mut self, s: &Secret) -> &mut Line {
         if !s.is_empty() {

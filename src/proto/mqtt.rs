@@ -12,21 +12,17 @@
 //! other Refused.
 
 use super::be::Cur;
-use super::ber::{self, Framer, Recent};
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text, user};
+use super::ber::{self, Exchange, FrameProto, Framed};
+use super::{Cred, Line, Login, LoginSink, Proto, Verdict, secret, text, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
 
-#[derive(Default, Debug)]
-pub struct Mqtt {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One MQTT connection.
+pub type Mqtt = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
-    recent: Recent,
-    pending: Option<Login>,
+pub struct State {
+    ex: Exchange,
     /// Protocol level of the CONNECT (CONNACK codes depend on it).
     level: u8,
 }
@@ -124,15 +120,17 @@ fn prefix(side: Side) -> &'static str {
 
 impl State {
     fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), line.as_bytes()), out);
+        self.ex.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
+}
 
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        packet_len(h)
     }
 
     /// One packet; `false`: not MQTT, ignore this direction.
-    fn on_packet(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+    fn message(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
         let Some(&b0) = p.first() else { return false };
         let Ok(Some((_, n))) = varint(p.get(1..).unwrap_or_default()) else { return false };
         let body = p.get(1 + n..).unwrap_or_default();
@@ -152,21 +150,18 @@ impl State {
                     .as_bytes(),
                 );
                 if let Some(u) = c.user {
-                    t.lit(b" user=\"").user(u).lit(b"\"");
+                    t.user_field(u);
                 }
                 let pw = c.password.map(secret);
                 if let Some(p) = &pw {
-                    t.lit(b" password=\"").secret(p).lit(b"\"");
+                    t.password_field(p);
                 }
-                self.put(t, out);
+                self.ex.put(t, out);
                 self.level = c.level;
                 if let Some(pw) = pw.filter(|p| !p.is_empty()) {
-                    if let Some(old) = self.pending.take() {
-                        out.on_login(old);
-                    }
                     let user = c.user.and_then(user);
                     let login = Login::attempt(Proto::Mqtt, "CONNECT", user, pw, Cred::Password, false, ts);
-                    self.pending = Some(login.with_transcript(self.recent.snapshot()));
+                    self.ex.attempt(login, out);
                 }
                 true
             }
@@ -184,9 +179,7 @@ impl State {
                     _ => "refused",
                 };
                 self.line(side, &format!("CONNACK code={code} ({meaning})"), out);
-                if let Some(l) = self.pending.take() {
-                    l.decide(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
-                }
+                self.ex.settle(if code == 0 { Verdict::Accepted } else { Verdict::Refused }, out);
                 true
             }
             _ => {
@@ -195,26 +188,9 @@ impl State {
             }
         }
     }
-}
 
-impl Session for Mqtt {
-    fn on_data(&mut self, from: Side, data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        let st = &mut self.st;
-        let dir = &mut self.dirs[i];
-        ber::drive(dir, data, packet_len, |p| st.on_packet(from, p, ts, out));
-        dir.report(out);
-    }
-
-    fn on_gap(&mut self, from: Side, len: u64) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        self.dirs[i].gap(len);
-    }
-
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        if let Some(l) = self.st.pending.take() {
-            out.on_login(l);
-        }
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 

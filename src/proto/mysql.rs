@@ -21,9 +21,9 @@
 //! OK (`0x00`) is the verdict Accepted, ERR (`0xff`, e.g. 1045 access denied) Refused. After the verdict
 //! nothing more is parsed (queries are not credentials; `COM_CHANGE_USER` is rare and not followed).
 
-use super::ber::{self, Frame, Framer, Recent};
+use super::ber::{self, Exchange, FrameProto, Framed};
 use super::material::Material;
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text};
+use super::{Cred, Line, Login, LoginSink, Proto, Verdict, secret, text};
 use crate::reassembly::Side;
 use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
@@ -39,15 +39,12 @@ const CLIENT_PLUGIN_AUTH_LENENC_DATA: u32 = 0x20_0000;
 const CLEAR: &str = "mysql_clear_password";
 const NATIVE: &str = "mysql_native_password";
 
-#[derive(Default, Debug)]
-pub struct Mysql {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One MySQL connection.
+pub type Mysql = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
-    recent: Recent,
+pub struct State {
+    ex: Exchange,
     /// The scramble the next native response answers (the greeting's, or an AuthSwitchRequest's).
     scramble: Vec<u8>,
     /// The plugin the client's next auth data is for.
@@ -57,7 +54,6 @@ struct State {
     responded: bool,
     /// The server asked to switch plugins: the client's next packet is auth data for `plugin`.
     switched: bool,
-    pending: Option<Login>,
     done: bool,
 }
 
@@ -129,11 +125,7 @@ fn clear_password(data: &[u8]) -> &[u8] {
 
 impl State {
     fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), line.as_bytes()), out);
-    }
-
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
+        self.ex.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
 
     /// The client's auth data for the current plugin: a login waiting for the verdict.
@@ -161,36 +153,15 @@ impl State {
                 .then(|| Material::MysqlNative { scramble: self.scramble.clone(), response: data.to_vec() });
             (s, Cred::HashOnly, mechanism, material)
         };
-        self.put(line, out);
+        self.ex.put(line, out);
         // An empty response: an account without a password (or a client that only asks for the
         // server's RSA key, `0x01`/`0x02` of caching_sha2 and sha256): nothing crossed.
         if s.is_empty() || (cred == Cred::HashOnly && data.len() <= 1) {
             return;
         }
-        if let Some(old) = self.pending.take() {
-            out.on_login(old);
-        }
         let user = self.user.as_deref().map(Text::user);
         let login = Login::attempt(Proto::Mysql, mechanism, user, s, cred, false, ts).with_material(material);
-        self.pending = Some(login.with_transcript(self.recent.snapshot()));
-    }
-
-    fn verdict(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.decide(v, out);
-        }
-    }
-
-    /// One packet; `false`: not MySQL (or nothing more to parse) for this direction.
-    fn on_packet(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
-        if self.done {
-            return false;
-        }
-        let payload = p.get(4..).unwrap_or_default();
-        match side {
-            Side::Server => self.server(payload, out),
-            Side::Client => self.client(payload, ts, out),
-        }
+        self.ex.attempt(login, out);
     }
 
     fn server(&mut self, m: &[u8], out: &mut dyn LoginSink) -> bool {
@@ -199,7 +170,7 @@ impl State {
             0x0a if self.scramble.is_empty() && !self.responded => self.greeting(m, out),
             0x00 => {
                 self.line(Side::Server, "OK", out);
-                self.verdict(Verdict::Accepted, out);
+                self.ex.settle(Verdict::Accepted, out);
                 self.done = true;
                 false
             }
@@ -208,7 +179,7 @@ impl State {
                 let msg = m.get(3..).unwrap_or_default();
                 let msg = msg.strip_prefix(b"#").map_or(msg, |r| r.get(5..).unwrap_or_default());
                 self.line(Side::Server, &format!("ERR {code} {}", text(msg)), out);
-                self.verdict(Verdict::Refused, out);
+                self.ex.settle(Verdict::Refused, out);
                 // A refused client may try again with another plugin (it seldom does): keep reading
                 // unless this was the answer to a completed exchange.
                 self.done = self.responded;
@@ -298,45 +269,35 @@ impl State {
             l.lit(format!(" db={}", text(db)).as_bytes());
         }
         l.lit(format!(" plugin={}", self.plugin).as_bytes());
-        self.put(l, out);
+        self.ex.put(l, out);
         self.auth_data(auth, "auth response", ts, out);
         true
     }
 }
 
-impl Session for Mysql {
-    fn on_data(&mut self, from: Side, mut data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let (dirs, st) = (&mut self.dirs, &mut self.st);
-        let Some(dir) = dirs.get_mut(from.index()) else { return };
-        while !st.done {
-            let Some(fr) = dir.next(&mut data, packet_len) else { break };
-            let ok = match fr {
-                Frame::Data(n) => match data.split_at_checked(n) {
-                    Some((m, rest)) => {
-                        data = rest;
-                        st.on_packet(from, m, ts, out)
-                    }
-                    None => false,
-                },
-                Frame::Buf => st.on_packet(from, dir.buf(), ts, out),
-            };
-            if !ok {
-                dir.kill();
-            }
-        }
-        dir.report(out);
+impl FrameProto for State {
+    fn len(&self, _: Side, h: &[u8]) -> ber::Len {
+        packet_len(h)
     }
 
-    fn on_gap(&mut self, from: Side, len: u64) {
-        if let Some(d) = self.dirs.get_mut(from.index()) {
-            d.gap(len);
+    /// One packet; `false`: not MySQL (or nothing more to parse) for this direction.
+    fn message(&mut self, side: Side, p: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        if self.done {
+            return false;
+        }
+        let payload = p.get(4..).unwrap_or_default();
+        match side {
+            Side::Server => self.server(payload, out),
+            Side::Client => self.client(payload, ts, out),
         }
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        if let Some(l) = self.st.pending.take() {
-            out.on_login(l);
-        }
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 
@@ -558,13 +519,7 @@ mod tests {
                 conv.push((if client { C } else { S }, if m.first().is_some_and(|b| b % 2 == 0) { enc::packet(1, &m) } else { m }));
             }
             let mut s = Mysql::default();
-            let mut out = super::super::Logins::default();
-            for (side, m) in &conv {
-                for piece in m.chunks(cut) {
-                    s.on_data(*side, piece, Timestamp::from_secs(1), &mut out);
-                }
-            }
-            s.on_close(Timestamp::from_secs(2), &mut out);
+            let out = super::super::testutil::run_cut(&mut s, &conv, cut);
             proptest::prop_assert!(out.logins.len() <= conv.len());
             for l in &out.logins {
                 proptest::prop_assert!(!l.secret.is_empty());

@@ -13,7 +13,7 @@
 //! an article body line `281 ok` accepts nothing. Data lines are not kept in transcripts, only counted
 //! as skipped by the reply's line.
 
-use super::ber::Recent;
+use super::ber::Exchange;
 use super::lines::{Keyword, LineProto, Lines, split_word};
 use super::sasl::{Kind, Names, SaslExchange, Step, cred_of, response_line};
 use super::{Cred, Line, Login, LoginSink, Mark, Proto, Verdict, secret, text};
@@ -34,8 +34,7 @@ pub type Nntp = Lines<State>;
 
 #[derive(Default, Debug)]
 pub struct State {
-    recent: Recent,
-    pending: Option<Login>,
+    ex: Exchange,
     /// The last `AUTHINFO USER`.
     user: Option<String>,
     /// An `AUTHINFO SASL` exchange in progress.
@@ -54,16 +53,6 @@ pub struct State {
 }
 
 impl State {
-    fn push(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
-    }
-
-    fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.decide(v, out);
-        }
-    }
-
     fn attempt(
         &mut self,
         mechanism: &'static str,
@@ -76,9 +65,8 @@ impl State {
         if s.is_empty() {
             return;
         }
-        self.settle(Verdict::Unknown, out);
         let l = Login::attempt(Proto::Nntp, mechanism, user, s, cred, self.tls_offered, ts);
-        self.pending = Some(l.with_transcript(self.recent.snapshot()));
+        self.ex.attempt(l, out);
     }
 
     fn sasl_step(&mut self, step: Step, mechanism: &'static str, ts: Timestamp, out: &mut dyn LoginSink) {
@@ -106,7 +94,7 @@ impl LineProto for State {
             let step = ex.response(line);
             if !matches!(step, Step::NotMine) {
                 let mech = ex.mechanism(&NAMES);
-                self.push(response_line("C: ", line, cred_of(&step)), out);
+                self.ex.put(response_line("C: ", line, cred_of(&step)), out);
                 if !matches!(step, Step::Cancelled) {
                     self.sasl = Some(ex);
                 }
@@ -120,18 +108,18 @@ impl LineProto for State {
         self.capabilities = cmd.as_slice() == b"CAPABILITIES";
         if cmd.as_slice() != b"AUTHINFO" {
             self.starttls = cmd.as_slice() == b"STARTTLS";
-            self.push(Line::lit_line("C: ", line), out);
+            self.ex.put(Line::lit_line("C: ", line), out);
             return;
         }
         let (sub, rest) = split_word(arg);
         match Keyword::new(sub).as_slice() {
             b"USER" => {
-                self.push(Line::marked("C: ", line, &[Mark::User(rest)]), out);
+                self.ex.put(Line::marked("C: ", line, &[Mark::User(rest)]), out);
                 self.user = Some(text(rest)).filter(|u| !u.is_empty());
             }
             b"PASS" => {
                 let s = secret(rest);
-                self.push(Line::marked("C: ", line, &[Mark::Secret(rest, &s)]), out);
+                self.ex.put(Line::marked("C: ", line, &[Mark::Secret(rest, &s)]), out);
                 let user = self.user.as_deref().map(Text::user);
                 self.attempt("AUTHINFO USER/PASS", user, s, Cred::Password, ts, out);
             }
@@ -145,11 +133,11 @@ impl LineProto for State {
                     Some(c) => Mark::Wire(initial, c, &blob),
                     None => Mark::Secret(initial, &blob),
                 };
-                self.push(Line::marked("C: ", line, &[mark]), out);
+                self.ex.put(Line::marked("C: ", line, &[mark]), out);
                 self.sasl = Some(ex);
                 self.sasl_step(step, name, ts, out);
             }
-            _ => self.push(Line::lit_line("C: ", line), out),
+            _ => self.ex.put(Line::lit_line("C: ", line), out),
         }
     }
 
@@ -161,7 +149,7 @@ impl LineProto for State {
             if line == b"." {
                 self.data = false;
                 let n = std::mem::take(&mut self.data_lines);
-                self.push(Line::lit_line("S: ", format!("({n} data lines) .").as_bytes()), out);
+                self.ex.put(Line::lit_line("S: ", format!("({n} data lines) .").as_bytes()), out);
             } else {
                 self.data_lines += 1;
                 if self.capabilities && line.trim_ascii().eq_ignore_ascii_case(b"STARTTLS") {
@@ -175,21 +163,21 @@ impl LineProto for State {
             Some(n) => l.lit_naming(line, n),
             None => l.lit(line),
         };
-        self.push(l, out);
+        self.ex.put(l, out);
         let Some(c) = code(line) else { return };
         match c {
             100 | 101 | 215 | 220..=222 | 224 | 225 | 230 | 231 => self.data = true,
             211 if self.listgroup => self.data = true,
             281 | 283 => {
                 self.sasl = None;
-                self.settle(Verdict::Accepted, out);
+                self.ex.settle(Verdict::Accepted, out);
             }
             481 => {
                 self.sasl = None;
-                self.settle(Verdict::Refused, out);
+                self.ex.settle(Verdict::Refused, out);
             }
             382 if self.starttls => {
-                self.settle(Verdict::Unknown, out);
+                self.ex.settle(Verdict::Unknown, out);
                 self.upgraded = true;
                 out.on_tls();
             }
@@ -207,7 +195,7 @@ impl LineProto for State {
     }
 
     fn close(&mut self, out: &mut dyn LoginSink) {
-        self.settle(Verdict::Unknown, out);
+        self.ex.close(out);
     }
 }
 

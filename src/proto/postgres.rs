@@ -15,8 +15,9 @@
 //! transcript).
 
 use super::be::u32_at;
-use super::ber::{self, Frame, Framer, Recent};
-use super::{Cred, Line, Login, LoginSink, Proto, Session, Verdict, secret, text};
+use super::ber::{self, Exchange, FrameProto, Framed};
+use super::material::Material;
+use super::{Cred, Line, Login, LoginSink, Proto, Verdict, secret, text};
 use crate::reassembly::Side;
 use crate::secret::{Secret, Text};
 use crate::time::Timestamp;
@@ -32,15 +33,12 @@ const MAX_LEN: u32 = 1 << 30;
 /// Longest startup packet (PostgreSQL's own limit is 10000).
 const MAX_STARTUP: u32 = 10_000;
 
-#[derive(Default, Debug)]
-pub struct Postgres {
-    dirs: [Framer; 2],
-    st: State,
-}
+/// One PostgreSQL connection.
+pub type Postgres = Framed<State>;
 
 #[derive(Default, Debug)]
-struct State {
-    recent: Recent,
+pub struct State {
+    ex: Exchange,
     /// The client's startup phase is over (its messages now have a type byte).
     client_typed: bool,
     /// The server is to answer an SSLRequest/GSSENCRequest with one byte.
@@ -51,7 +49,6 @@ struct State {
     sasl_mech: &'static str,
     /// The salt of the last AuthenticationMD5Password (the md5 response's material).
     salt: Option<[u8; 4]>,
-    pending: Option<Login>,
     done: bool,
 }
 
@@ -129,79 +126,26 @@ fn prefix(side: Side) -> &'static str {
 }
 
 impl State {
-    fn len(&self, side: Side, h: &[u8]) -> ber::Len {
-        match side {
-            Side::Client if !self.client_typed => startup_len(h),
-            Side::Server if self.server_byte => match h.first() {
-                None => ber::Len::Need,
-                Some(b'S' | b'N' | b'G') => ber::Len::Is(1),
-                Some(_) => typed_len(h),
-            },
-            _ => typed_len(h),
-        }
-    }
-
     fn line(&mut self, side: Side, line: &str, out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), line.as_bytes()), out);
+        self.ex.put(Line::lit_line(prefix(side), line.as_bytes()), out);
     }
 
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut(), out);
-    }
-
-    fn login(&mut self, mechanism: &'static str, secret: Secret, cred: Cred, ts: Timestamp, out: &mut dyn LoginSink) {
+    fn login(
+        &mut self,
+        mechanism: &'static str,
+        secret: Secret,
+        cred: Cred,
+        material: Option<Material>,
+        ts: Timestamp,
+        out: &mut dyn LoginSink,
+    ) {
         // Raw bytes that were only control characters leave no secret: no login.
         if secret.is_empty() {
             return;
         }
-        if let Some(old) = self.pending.take() {
-            out.on_login(old);
-        }
         let user = self.user.as_deref().map(Text::user);
         let login = Login::attempt(Proto::Postgres, mechanism, user, secret, cred, false, ts);
-        self.pending = Some(login.with_transcript(self.recent.snapshot()));
-    }
-
-    fn verdict(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some(l) = self.pending.take() {
-            l.decide(v, out);
-        }
-    }
-
-    /// One message; `false`: not PostgreSQL (or nothing more to parse) for this direction.
-    fn on_message(&mut self, side: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
-        if self.done {
-            return false;
-        }
-        match side {
-            Side::Client if !self.client_typed => self.startup(m, out),
-            Side::Client => self.client(m, ts, out),
-            Side::Server if self.server_byte && m.len() == 1 => {
-                self.server_byte = false;
-                match m.first() {
-                    Some(b'S') => {
-                        self.line(side, "S (TLS accepted)", out);
-                        self.done = true;
-                        out.on_tls();
-                        false
-                    }
-                    Some(b'G') => {
-                        self.line(side, "G (GSSAPI encryption accepted)", out);
-                        self.done = true;
-                        out.on_tls();
-                        false
-                    }
-                    _ => {
-                        self.line(side, "N (encryption refused)", out);
-                        true
-                    }
-                }
-            }
-            Side::Server => {
-                self.server_byte = false;
-                self.server(m, out)
-            }
-        }
+        self.ex.attempt(login.with_material(material), out);
     }
 
     fn startup(&mut self, m: &[u8], out: &mut dyn LoginSink) -> bool {
@@ -243,7 +187,7 @@ impl State {
                         _ => {}
                     }
                 }
-                self.put(t, out);
+                self.ex.put(t, out);
                 self.client_typed = true;
                 true
             }
@@ -264,28 +208,25 @@ impl State {
                 let pw = cstr(body).map_or(body, |(s, _)| s);
                 let s = secret(pw);
                 line.lit(b"PasswordMessage \"").secret(&s).lit(b"\"");
-                self.put(line, out);
-                self.login("password message", s, Cred::Password, ts, out);
+                self.ex.put(line, out);
+                self.login("password message", s, Cred::Password, None, ts, out);
             }
             5 => {
                 let h = cstr(body).map_or(body, |(s, _)| s);
                 let s = secret(h);
                 line.lit(b"PasswordMessage ").secret(&s);
-                self.put(line, out);
+                self.ex.put(line, out);
                 // `md5` + hex(md5(hex(md5(password + user)) + salt)): with the salt and user, crackable.
                 let hash = h.strip_prefix(b"md5").filter(|x| x.len() == 32 && x.iter().all(u8::is_ascii_hexdigit));
                 let material = match (self.salt, hash, self.user.as_deref()) {
-                    (Some(salt), Some(hash), Some(user)) => Some(super::material::Material::PostgresMd5 {
+                    (Some(salt), Some(hash), Some(user)) => Some(Material::PostgresMd5 {
                         user: user.to_string(),
                         salt,
                         hash: text(hash).to_ascii_lowercase(),
                     }),
                     _ => None,
                 };
-                self.login("md5", s.clone(), Cred::HashOnly, ts, out);
-                if let Some(l) = self.pending.take_if(|l| l.secret == s) {
-                    self.pending = Some(l.with_material(material));
-                }
+                self.login("md5", s, Cred::HashOnly, material, ts, out);
             }
             10 => {
                 // SASLInitialResponse: mechanism, int32 length, client-first-message (a nonce and the
@@ -314,10 +255,10 @@ impl State {
                         }
                     }
                 }
-                self.put(line, out);
+                self.ex.put(line, out);
                 if let Some(p) = proof.filter(|p| !p.is_empty()) {
                     let mech = if self.sasl_mech.is_empty() { "SCRAM-SHA-256" } else { self.sasl_mech };
-                    self.login(mech, p, Cred::HashOnly, ts, out);
+                    self.login(mech, p, Cred::HashOnly, None, ts, out);
                 }
             }
             _ => self.line(Side::Client, &format!("PasswordMessage ({} bytes)", body.len()), out),
@@ -349,7 +290,7 @@ impl State {
                     self.salt = body.get(4..8).and_then(|s| <[u8; 4]>::try_from(s).ok());
                 }
                 match code {
-                    0 => self.verdict(Verdict::Accepted, out),
+                    0 => self.ex.settle(Verdict::Accepted, out),
                     12 => {}
                     c => self.auth = c,
                 }
@@ -370,7 +311,7 @@ impl State {
                     }
                 }
                 self.line(Side::Server, &format!("ErrorResponse {} {}", text(code), text(msg)), out);
-                self.verdict(Verdict::Refused, out);
+                self.ex.settle(Verdict::Refused, out);
             }
             _ => self.line(Side::Server, server_type_name(t), out),
         }
@@ -378,41 +319,61 @@ impl State {
     }
 }
 
-impl Session for Postgres {
-    fn on_data(&mut self, from: Side, mut data: &[u8], ts: Timestamp, out: &mut dyn LoginSink) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        let (dirs, st) = (&mut self.dirs, &mut self.st);
-        let Some(dir) = dirs.get_mut(i) else { return };
-        while !st.done {
-            let Some(fr) = dir.next(&mut data, |h| st.len(from, h)) else { break };
-            let ok = match fr {
-                Frame::Data(n) => match data.split_at_checked(n) {
-                    Some((m, rest)) => {
-                        data = rest;
-                        st.on_message(from, m, ts, out)
+impl FrameProto for State {
+    fn len(&self, side: Side, h: &[u8]) -> ber::Len {
+        match side {
+            Side::Client if !self.client_typed => startup_len(h),
+            Side::Server if self.server_byte => match h.first() {
+                None => ber::Len::Need,
+                Some(b'S' | b'N' | b'G') => ber::Len::Is(1),
+                Some(_) => typed_len(h),
+            },
+            _ => typed_len(h),
+        }
+    }
+
+    /// One message; `false`: not PostgreSQL (or nothing more to parse) for this direction.
+    fn message(&mut self, side: Side, m: &[u8], ts: Timestamp, out: &mut dyn LoginSink) -> bool {
+        if self.done {
+            return false;
+        }
+        match side {
+            Side::Client if !self.client_typed => self.startup(m, out),
+            Side::Client => self.client(m, ts, out),
+            Side::Server if self.server_byte && m.len() == 1 => {
+                self.server_byte = false;
+                match m.first() {
+                    Some(b'S') => {
+                        self.line(side, "S (TLS accepted)", out);
+                        self.done = true;
+                        out.on_tls();
+                        false
                     }
-                    None => false,
-                },
-                Frame::Buf => st.on_message(from, dir.buf(), ts, out),
-            };
-            if !ok {
-                dir.kill();
+                    Some(b'G') => {
+                        self.line(side, "G (GSSAPI encryption accepted)", out);
+                        self.done = true;
+                        out.on_tls();
+                        false
+                    }
+                    _ => {
+                        self.line(side, "N (encryption refused)", out);
+                        true
+                    }
+                }
+            }
+            Side::Server => {
+                self.server_byte = false;
+                self.server(m, out)
             }
         }
-        dir.report(out);
     }
 
-    fn on_gap(&mut self, from: Side, len: u64) {
-        let i = if from == Side::Client { 0 } else { 1 };
-        if let Some(d) = self.dirs.get_mut(i) {
-            d.gap(len);
-        }
+    fn done(&self) -> bool {
+        self.done
     }
 
-    fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        if let Some(l) = self.st.pending.take() {
-            out.on_login(l);
-        }
+    fn close(&mut self, out: &mut dyn LoginSink) {
+        self.ex.close(out);
     }
 }
 

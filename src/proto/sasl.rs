@@ -100,15 +100,20 @@ pub fn plain(resp: &[u8]) -> Option<Decoded> {
 /// PLAIN decoded: `authzid NUL authcid NUL passwd` (LDAP carries it raw). The user is the
 /// authentication identity, or the authorization identity when that is all there is.
 pub fn plain_raw(raw: &[u8]) -> Option<Decoded> {
-    let mut parts = raw.splitn(3, |&b| b == 0);
-    let authz = parts.next()?;
-    let authc = parts.next()?;
-    let pass = parts.next()?;
+    let (name, pass) = plain_fields(raw)?;
     if pass.is_empty() {
         return None;
     }
-    let name = if authc.is_empty() { authz } else { authc };
     Some(Decoded { user: user(name), secret: secret(pass), cred: Cred::Password, material: None })
+}
+
+/// The user (authcid, or authzid when that is all there is) and password of a decoded PLAIN response
+/// `authzid NUL authcid NUL passwd`, as bytes (the password may be empty): for the binary protocols
+/// that carry it raw and name the user in their summary lines (AMQP, Kafka).
+pub fn plain_fields(raw: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut parts = raw.splitn(3, |&b| b == 0);
+    let (authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((if authc.is_empty() { authz } else { authc }, pass))
 }
 
 /// XOAUTH2 (`user=U^Aauth=Bearer T^A^A`) and OAUTHBEARER (`n,a=U,^Ahost=...^Aauth=Bearer T^A^A`).

@@ -11,7 +11,7 @@
 //! SOCKS5. Each direction buffers at most [`MAX_BUF`] bytes (a SOCKS5 message is at most 515).
 
 use super::be::{Cur, u16_at};
-use super::ber::Recent;
+use super::ber::Exchange;
 use super::{Cred, Event, Line, Login, LoginSink, Proto, Session, Verdict, secret, text, user};
 use crate::reassembly::Side;
 use crate::time::Timestamp;
@@ -40,8 +40,7 @@ struct Dir {
 pub struct Socks5 {
     client: Dir,
     server: Dir,
-    recent: Recent,
-    pending: Option<Login>,
+    ex: Exchange,
     /// An accepted login held until the request that follows it, so that its transcript names the
     /// destination (emitted at the request, or at close).
     accepted: Option<Login>,
@@ -107,7 +106,7 @@ impl Socks5 {
     }
 
     fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut().chain(self.accepted.iter_mut()), out);
+        self.ex.put_also(line, self.accepted.iter_mut(), out);
     }
 
     /// Parses one client message at the front of the buffer.
@@ -135,15 +134,15 @@ impl Socks5 {
                 let (Some(name), Some(pass)) = (c.u8_prefixed(), c.u8_prefixed()) else { return Parsed::Need };
                 let pw = secret(pass);
                 let mut t = Line::new("C: ");
-                t.lit(b"auth user=\"").user(name).lit(b"\" password=\"").secret(&pw).lit(b"\"");
+                t.lit(b"auth").user_field(name).password_field(&pw);
                 self.put(t, out);
-                if let Some(old) = self.pending.take() {
-                    out.on_login(old);
-                }
-                if !pw.is_empty() {
+                if pw.is_empty() {
+                    // No login, but the client went on: the one waiting gets no answer we could see.
+                    self.ex.settle(Verdict::Unknown, out);
+                } else {
                     let login =
                         Login::attempt(Proto::Socks5, "username/password", user(name), pw, Cred::Password, false, ts);
-                    self.pending = Some(login.with_transcript(self.recent.snapshot()));
+                    self.ex.attempt(login, out);
                 }
                 Parsed::Msg(b.len() - c.rest().len())
             }
@@ -186,7 +185,7 @@ impl Socks5 {
             }
             (Phase::Negotiated, 1) => {
                 self.line(Side::Server, &format!("auth status {x}"), out);
-                if let Some(mut l) = self.pending.take() {
+                if let Some(mut l) = self.ex.take() {
                     if x == 0 && self.client.phase != Phase::Done {
                         l.verdict = Verdict::Accepted;
                         self.accepted = Some(l);
@@ -258,9 +257,7 @@ impl Session for Socks5 {
         if let Some(l) = self.accepted.take() {
             out.on_login(l);
         }
-        if let Some(l) = self.pending.take() {
-            out.on_login(l);
-        }
+        self.ex.close(out);
     }
 }
 

@@ -31,6 +31,19 @@ pub fn run_bytewise(mut s: impl Session, conv: &[(Side, &[u8])]) -> Logins {
     out
 }
 
+/// Feeds every message in pieces of `cut` bytes (at least 1), then closes: what the random-cutting
+/// property tests do. `s` is borrowed so that they can look at what it still keeps.
+pub fn run_cut(s: &mut impl Session, conv: &[(Side, Vec<u8>)], cut: usize) -> Logins {
+    let mut out = Logins::default();
+    for (side, m) in conv {
+        for piece in m.chunks(cut) {
+            s.on_data(*side, piece, Timestamp::from_secs(1), &mut out);
+        }
+    }
+    s.on_close(Timestamp::from_secs(2), &mut out);
+    out
+}
+
 /// Both ways must agree (same users, secrets, verdicts, TLS); returns the logins.
 pub fn run_both<S: Session>(make: impl Fn() -> S, conv: &[(Side, &[u8])]) -> Logins {
     let a = run(make(), conv);

@@ -17,7 +17,7 @@
 //! attacker nests). A tag is buffered up to [`MAX_LINE`] bytes (a longer one is skipped to its end),
 //! the text of an element read for a credential too ([`Event::MessageTooLong`] either way).
 
-use super::ber::Recent;
+use super::ber::Exchange;
 use super::sasl::{self, b64};
 use super::{Cred, Event, Line, Login, LoginSink, MAX_LINE, Proto, Session, Verdict, secret, text};
 use crate::reassembly::Side;
@@ -220,8 +220,9 @@ type Read = (Reading, Vec<u8>, Vec<u8>);
 
 #[derive(Default, Debug)]
 struct State {
-    recent: Recent,
-    pending: Option<(Wait, Login)>,
+    ex: Exchange,
+    /// What answers the login waiting in `ex` (see [`State::waits_for`]).
+    wait: Option<Wait>,
     /// Per direction: the element being read, its start tag and its text so far.
     reading: [Option<Read>; 2],
     /// The client's `<auth>` mechanism is PLAIN.
@@ -253,18 +254,13 @@ const MAX_TEXT: usize = MAX_LINE;
 const MAX_MECHANISMS: usize = 256;
 
 impl State {
-    fn put(&mut self, line: Line, out: &mut dyn LoginSink) {
-        self.recent.push(line, self.pending.iter_mut().map(|(_, l)| l), out);
-    }
-
     fn tag_line(&mut self, side: Side, tag: &[u8], out: &mut dyn LoginSink) {
-        self.put(Line::lit_line(prefix(side), tag), out);
+        self.ex.put(Line::lit_line(prefix(side), tag), out);
     }
 
-    fn settle(&mut self, v: Verdict, out: &mut dyn LoginSink) {
-        if let Some((_, l)) = self.pending.take() {
-            l.decide(v, out);
-        }
+    /// What answers the login waiting for its verdict; `None` when none waits.
+    fn waits_for(&self) -> Option<&Wait> {
+        self.ex.pending().and(self.wait.as_ref())
     }
 
     fn attempt(
@@ -279,9 +275,9 @@ impl State {
         if s.is_empty() {
             return;
         }
-        self.settle(Verdict::Unknown, out);
         let l = Login::attempt(Proto::Xmpp, mechanism, user, s, Cred::Password, self.tls_offered, ts);
-        self.pending = Some((w, l.with_transcript(self.recent.snapshot())));
+        self.ex.attempt(l, out);
+        self.wait = Some(w);
     }
 
     fn on_tok(&mut self, side: Side, tok: Tok<'_>, ts: Timestamp, out: &mut dyn LoginSink) {
@@ -317,7 +313,7 @@ impl State {
                 if self.tls_offered {
                     l.lit(b" starttls");
                 }
-                self.put(l, out);
+                self.ex.put(l, out);
             }
             return;
         }
@@ -353,30 +349,30 @@ impl State {
             (Side::Server, b"features") => self.mechanisms.clear(),
             (Side::Server, b"success") => {
                 self.tag_line(side, tag, out);
-                if matches!(self.pending, Some((Wait::Sasl, _))) {
-                    self.settle(Verdict::Accepted, out);
+                if matches!(self.waits_for(), Some(Wait::Sasl)) {
+                    self.ex.settle(Verdict::Accepted, out);
                 }
             }
             (Side::Server, b"failure") => {
                 self.tag_line(side, tag, out);
-                if matches!(self.pending, Some((Wait::Sasl, _))) {
-                    self.settle(Verdict::Refused, out);
+                if matches!(self.waits_for(), Some(Wait::Sasl)) {
+                    self.ex.settle(Verdict::Refused, out);
                 }
             }
             (Side::Server, b"proceed") => {
                 self.tag_line(side, tag, out);
-                self.settle(Verdict::Unknown, out);
+                self.ex.settle(Verdict::Unknown, out);
                 self.upgraded = true;
                 out.on_tls();
             }
             (Side::Server, b"iq") => {
                 self.tag_line(side, tag, out);
                 let id = attr(tag, b"id").unwrap_or_default();
-                if let Some((Wait::Iq(want), _)) = &self.pending {
+                if let Some(Wait::Iq(want)) = self.waits_for() {
                     if want.as_slice() == id {
                         match attr(tag, b"type") {
-                            Some(b"result") => self.settle(Verdict::Accepted, out),
-                            Some(b"error") => self.settle(Verdict::Refused, out),
+                            Some(b"result") => self.ex.settle(Verdict::Accepted, out),
+                            Some(b"error") => self.ex.settle(Verdict::Refused, out),
                             _ => {}
                         }
                     }
@@ -422,7 +418,7 @@ impl State {
                     None => l.secret(&wire),
                 };
                 l.lit(if r == Reading::Auth { b"</auth>" } else { b"</response>" });
-                self.put(l, out);
+                self.ex.put(l, out);
                 if let Some(d) = d {
                     self.attempt(Wait::Sasl, "SASL PLAIN", d.user, d.secret, ts, out);
                 }
@@ -448,7 +444,7 @@ impl State {
         let wire = secret(&l.password);
         let mut line = Line::new("C: ");
         line.lit(b"jabber:iq:auth username=\"").user(&user).lit(b"\" password=\"").wire(&pw, &wire).lit(b"\"");
-        self.put(line, out);
+        self.ex.put(line, out);
         let user = (!user.is_empty()).then(|| Text::user(&text(&user)));
         self.attempt(Wait::Iq(l.id), "jabber:iq:auth", user, pw, ts, out);
     }
@@ -473,7 +469,7 @@ impl Session for Xmpp {
     }
 
     fn on_close(&mut self, _ts: Timestamp, out: &mut dyn LoginSink) {
-        self.st.settle(Verdict::Unknown, out);
+        self.st.ex.close(out);
     }
 }
 
