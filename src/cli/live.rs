@@ -160,6 +160,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     // The sinks' queues and backlogs are reserved off the same budget as the engines'.
     let cfg = plainsight::pipeline::Config { follow: use_tui, ..common.engine_config() };
     let sinks = common.start_sinks(use_tui, Some(&iface), &cfg.budget)?;
+    let budget = cfg.budget.clone();
     if !use_tui {
         let workers = if fanout > 1 {
             format!(", {fanout} workers in fanout group {}", plainsight::capture::fanout::group_id())
@@ -248,7 +249,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         let (tx, rx) = crossbeam_channel::unbounded();
         work.ui = Some(tx);
         let worker = std::thread::Builder::new().name("analysis".into()).spawn(move || work.run())?;
-        let mut state = UiState::new(&iface, RunState::Capturing, reveal);
+        // The screen's rows are held as long as the run: reserved off the budget like the book of leaks.
+        let rows = budget.reserve(plainsight::pipeline::book_memory(&budget));
+        let mut state = UiState::new(&iface, RunState::Capturing, reveal).with_memory(rows);
         state.color = common.color.enabled();
         let ui = plainsight::tui::run(rx, state);
         stop.store(true, Ordering::Relaxed);

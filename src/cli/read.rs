@@ -296,6 +296,8 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
     // The terminal UI shows each leak's connection (follow stream): the engine keeps them.
     let cfg = plainsight::pipeline::Config { follow: true, ..common.engine_config() };
     let mut engine_sinks = common.start_sinks(true, None, &cfg.budget)?;
+    // The screen's rows are held as long as the run: reserved off the budget like the book of leaks.
+    let rows = cfg.budget.reserve(plainsight::pipeline::book_memory(&cfg.budget));
     let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
     let (tx, rx) = crossbeam_channel::unbounded::<UiEvent>();
     let mut problems = Vec::new();
@@ -351,7 +353,7 @@ fn run_tui(args: ReadArgs) -> anyhow::Result<ExitCode> {
         let alerts = if common.export_hashes.is_some() { engine.book().alerts().to_vec() } else { Vec::new() };
         (engine.stats(), started.elapsed().as_secs_f64(), input, alerts, sink_end)
     })?;
-    let mut state = UiState::new(&names.join(" "), RunState::Reading, reveal);
+    let mut state = UiState::new(&names.join(" "), RunState::Reading, reveal).with_memory(rows);
     state.color = args.common.color.enabled();
     let last = plainsight::tui::run(rx, state).context("terminal UI")?;
     // As `read` without the UI: the report once the terminal is back.

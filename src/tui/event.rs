@@ -46,8 +46,10 @@ pub enum UiEvent {
     Error(String),
 }
 
-/// An alert sink that forwards to the UI. The channel is unbounded: alerts are already bounded by the
-/// alert book, and a UI that stopped reading (quit) makes sends fail quietly.
+/// An alert sink that forwards to the UI. The channel is unbounded: the UI applies each event in
+/// constant time and drains the channel at every tick, and what it keeps is bounded (`state::MAX_ROWS`
+/// and the rows' reserved memory; repeats folded while paused). A UI that stopped reading (quit) makes
+/// sends fail quietly.
 pub struct TuiSink(pub Sender<UiEvent>);
 
 impl AlertSink for TuiSink {

@@ -139,6 +139,10 @@ fn draw_header(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         sensors.dedup();
         rest = vec![format!("sensors {}", sensors.len())];
     }
+    // Leaks the screen could not list (a flood of distinct secrets): said first, they are leaks too.
+    if st.rows_not_listed > 0 {
+        rest.insert(0, format!("+{} not listed", st.rows_not_listed));
+    }
     if let (Some(k), Some(a)) = (s.kernel_drops, s.analysis_drops) {
         rest.push(format!("drops kernel {k} analysis {a}"));
     }
@@ -645,7 +649,7 @@ fn draw_story(f: &mut Frame<'_>, area: Rect, st: &UiState) {
         if s.replays.is_empty() {
             lines.push(Line::styled("            └ not seen reused yet", Style::default().fg(Color::DarkGray)));
         }
-        for r in &s.replays {
+        for r in s.replays.iter() {
             let a = &r.alert;
             lines.push(Line::from(vec![
                 Span::styled(format!("{}     └ reused ", clock(a)), sev_style(a.severity)),
@@ -686,6 +690,8 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
         Line::from(""),
         Line::from("* marks leaks seen in the last seconds. Severity: CRIT a password; HIGH a live token;"),
         Line::from("MED an expired token or non-replayable material; LOW low confidence."),
+        Line::from("+N not listed: leaks past what the screen lists (20,000, and its memory); the alert"),
+        Line::from("file and the sinks have every one."),
     ];
     f.render_widget(Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(" Help ")), area);
 }

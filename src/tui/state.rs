@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyModifiers};
 
 use super::event::{StatsMsg, UiEvent};
-use crate::alert::{Alert, Reveal};
+use crate::alert::{Alert, AlertId, Reveal};
 
 /// Seconds a new leak stays highlighted.
 pub const NEW_FOR_SECS: f64 = 8.0;
@@ -73,7 +73,8 @@ pub enum RunState {
 pub struct Story<'a> {
     pub token: &'a Row,
     pub login: Option<&'a Row>,
-    pub replays: Vec<&'a Row>,
+    /// Shared by the stories of one secret (handed out to several clients): built once.
+    pub replays: std::rc::Rc<[&'a Row]>,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +94,14 @@ pub struct UiState {
     pub paused: bool,
     /// Events received while paused, applied on resume (bounded).
     pub held: Vec<UiEvent>,
+    /// Of `held`, the new leaks.
+    held_new: usize,
+    /// While paused, repeats and sensors' updates are folded by leak (the latest wins: a count is
+    /// absolute), so that pausing during a flood of repeats holds one entry per leak, not per sighting.
+    held_repeats: std::collections::HashMap<AlertId, (u64, crate::time::Timestamp)>,
+    held_fleet: std::collections::HashMap<AlertId, (Box<Alert>, Vec<String>)>,
+    /// The order the folded updates first came in (new leaks of `watch` are listed in that order).
+    held_fleet_order: Vec<AlertId>,
     /// UI clock, seconds since start (set by the loop; tests set it directly).
     pub now: f64,
     pub stats: StatsMsg,
@@ -100,7 +109,17 @@ pub struct UiState {
     pub fleet: bool,
     pub pps: f64,
     pub mbps: f64,
+    /// The leaks listed, in order of arrival (at most [`MAX_ROWS`], and what `rows_memory` holds).
     pub rows: Vec<Row>,
+    /// Where each listed leak is in `rows`: a repeat or a sensor's update finds its row at once.
+    index: std::collections::HashMap<AlertId, usize>,
+    /// Leaks not listed: past [`MAX_ROWS`] or the memory reserved for the rows. The alert file and the
+    /// sinks have every one; the status line says how many the screen leaves out.
+    pub rows_not_listed: u64,
+    /// Bytes of memory the rows may hold, reserved off `--memcap` by the run (None: the count alone,
+    /// as in tests), and the bytes they hold.
+    rows_memory: Option<std::sync::Arc<crate::memory::Reservation>>,
+    rows_bytes: usize,
     pub sort: Sort,
     /// `r`: the sort's order reversed.
     pub reversed: bool,
@@ -130,8 +149,14 @@ pub struct UiState {
     pub notice: Option<String>,
 }
 
-/// Events held while paused, at most; past it the oldest stats are dropped (alerts are kept).
+/// Events held while paused, at most; past it the oldest stats are dropped (alerts are kept, up to
+/// what the rows may still list).
 const MAX_HELD: usize = 100_000;
+
+/// Leaks the screen lists at most. Past it new leaks are counted (`rows_not_listed`, on the status
+/// line), not listed: every view is linear in the rows (sort, filter, stories), and a person reads a
+/// few hundred. The alert file and the sinks have them all.
+pub const MAX_ROWS: usize = 20_000;
 
 impl UiState {
     pub fn new(source: &str, run: RunState, reveal: Reveal) -> UiState {
@@ -140,11 +165,19 @@ impl UiState {
             run,
             paused: false,
             held: Vec::new(),
+            held_new: 0,
+            held_repeats: std::collections::HashMap::new(),
+            held_fleet: std::collections::HashMap::new(),
+            held_fleet_order: Vec::new(),
             now: 0.0,
             stats: StatsMsg::default(),
             pps: 0.0,
             mbps: 0.0,
             rows: Vec::new(),
+            index: std::collections::HashMap::new(),
+            rows_not_listed: 0,
+            rows_memory: None,
+            rows_bytes: 0,
             // Live, the newest first (new leaks would be below the fold); a file, the worst first.
             sort: if matches!(run, RunState::Capturing | RunState::Watching) { Sort::Time } else { Sort::Severity },
             reversed: false,
@@ -166,28 +199,68 @@ impl UiState {
         }
     }
 
+    /// The rows may hold at most what `r` reserved (the run's `--memcap`), besides [`MAX_ROWS`].
+    pub fn with_memory(mut self, r: crate::memory::Reservation) -> UiState {
+        self.rows_memory = Some(std::sync::Arc::new(r));
+        self
+    }
+
+    /// List a new leak if the rows have room for it; count it otherwise.
+    fn list(&mut self, row: Row) {
+        let cost = row.alert.heap_bytes(true) + std::mem::size_of::<Row>();
+        let room = self.rows_memory.as_ref().is_none_or(|r| self.rows_bytes + cost <= r.bytes());
+        if self.rows.len() >= MAX_ROWS || !room {
+            self.rows_not_listed += 1;
+            return;
+        }
+        self.rows_bytes += cost;
+        self.index.insert(row.alert.id, self.rows.len());
+        self.rows.push(row);
+    }
+
+    fn row_mut(&mut self, id: AlertId) -> Option<&mut Row> {
+        let i = *self.index.get(&id)?;
+        self.rows.get_mut(i)
+    }
+
     /// Apply one event from the analysis thread (held while paused).
     pub fn apply(&mut self, ev: UiEvent) {
         if self.paused {
-            if self.held.len() < MAX_HELD || !matches!(ev, UiEvent::Stats(_)) {
-                self.held.push(ev);
+            match ev {
+                // Held only as far as the rows could still list them: a flood while paused is
+                // counted at once instead of waiting in memory.
+                UiEvent::NewAlert(_) if self.rows.len() + self.held_new >= MAX_ROWS => self.rows_not_listed += 1,
+                UiEvent::Stats(_) if self.held.len() >= MAX_HELD => {}
+                UiEvent::Repeat { id, count, last_seen } => {
+                    self.held_repeats.insert(id, (count, last_seen));
+                }
+                UiEvent::Fleet { alert, sensors } => {
+                    let id = alert.id;
+                    if self.held_fleet.insert(id, (alert, sensors)).is_none() {
+                        self.held_fleet_order.push(id);
+                    }
+                }
+                ev => {
+                    self.held_new += usize::from(matches!(ev, UiEvent::NewAlert(_)));
+                    self.held.push(ev);
+                }
             }
             return;
         }
         match ev {
-            UiEvent::NewAlert(a) => self.rows.push(Row { alert: *a, arrived: self.now, sensors: Vec::new() }),
+            UiEvent::NewAlert(a) => self.list(Row { alert: *a, arrived: self.now, sensors: Vec::new() }),
             UiEvent::Fleet { alert, sensors } => {
                 self.fleet = true;
-                match self.rows.iter_mut().find(|r| r.alert.id == alert.id) {
+                match self.row_mut(alert.id) {
                     Some(r) => {
                         r.alert = *alert;
                         r.sensors = sensors;
                     }
-                    None => self.rows.push(Row { alert: *alert, arrived: self.now, sensors }),
+                    None => self.list(Row { alert: *alert, arrived: self.now, sensors }),
                 }
             }
             UiEvent::Repeat { id, count, last_seen } => {
-                if let Some(r) = self.rows.iter_mut().find(|r| r.alert.id == id) {
+                if let Some(r) = self.row_mut(id) {
                     r.alert.count = count;
                     r.alert.last_seen = last_seen;
                 }
@@ -327,25 +400,29 @@ impl UiState {
         let logins = |k: LeakKind| {
             matches!(k, LeakKind::FormLogin | LeakKind::JsonLogin | LeakKind::BasicAuth | LeakKind::WebsocketLogin)
         };
+        // One pass to index the logins by connection and the other leaks by secret, one to build the
+        // stories: linear in the rows, whatever their mix.
+        let mut login_of = std::collections::HashMap::new();
+        let mut carriers: std::collections::HashMap<String, Vec<&Row>> = std::collections::HashMap::new();
+        for r in &self.rows {
+            let k = r.alert.kind;
+            if logins(k) {
+                login_of.entry((r.alert.client, r.alert.server)).or_insert(r);
+            } else if !handed(k) {
+                carriers.entry(r.alert.secret.fingerprint()).or_default().push(r);
+            }
+        }
+        let carriers: std::collections::HashMap<String, std::rc::Rc<[&Row]>> =
+            carriers.into_iter().map(|(fp, rows)| (fp, rows.into())).collect();
+        let none: std::rc::Rc<[&Row]> = std::rc::Rc::from(Vec::new());
         let mut out: Vec<Story<'_>> = self
             .rows
             .iter()
             .filter(|r| handed(r.alert.kind))
-            .map(|t| {
-                let fp = t.alert.secret.fingerprint();
-                Story {
-                    token: t,
-                    login: self.rows.iter().find(|l| {
-                        logins(l.alert.kind) && l.alert.client == t.alert.client && l.alert.server == t.alert.server
-                    }),
-                    replays: self
-                        .rows
-                        .iter()
-                        .filter(|u| {
-                            !handed(u.alert.kind) && !logins(u.alert.kind) && u.alert.secret.fingerprint() == fp
-                        })
-                        .collect(),
-                }
+            .map(|t| Story {
+                token: t,
+                login: login_of.get(&(t.alert.client, t.alert.server)).copied(),
+                replays: carriers.get(&t.alert.secret.fingerprint()).unwrap_or(&none).clone(),
             })
             .collect();
         out.sort_by_key(|s| (s.token.alert.first_seen, s.token.alert.id));
@@ -385,8 +462,18 @@ impl UiState {
             KeyCode::Char('p') => {
                 self.paused = !self.paused;
                 if !self.paused {
+                    self.held_new = 0;
                     for ev in std::mem::take(&mut self.held) {
                         self.apply(ev);
+                    }
+                    let mut fleet = std::mem::take(&mut self.held_fleet);
+                    for id in std::mem::take(&mut self.held_fleet_order) {
+                        if let Some((alert, sensors)) = fleet.remove(&id) {
+                            self.apply(UiEvent::Fleet { alert, sensors });
+                        }
+                    }
+                    for (id, (count, last_seen)) in std::mem::take(&mut self.held_repeats) {
+                        self.apply(UiEvent::Repeat { id, count, last_seen });
                     }
                 }
             }

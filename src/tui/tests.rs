@@ -519,3 +519,74 @@ fn the_story_view_chains_the_login_the_token_it_handed_out_and_every_reuse() {
     st.key(KeyCode::Tab, KeyModifiers::NONE);
     assert_eq!(st.view, View::Leaks);
 }
+
+#[test]
+fn a_flood_of_new_leaks_is_listed_up_to_max_rows_and_the_rest_counted_on_the_status_line() {
+    use super::state::MAX_ROWS;
+    let mut st = UiState::new("eth0", RunState::Capturing, Reveal::Redacted);
+    let template = alert(1, LeakKind::BearerOpaque, SecretClass::Token, TOKEN, None, "/x");
+    for i in 1..=(MAX_ROWS as u64 + 100) {
+        let mut a = template.clone();
+        a.id = AlertId(i);
+        st.apply(UiEvent::NewAlert(Box::new(a)));
+    }
+    assert_eq!(st.rows.len(), MAX_ROWS);
+    assert_eq!(st.rows_not_listed, 100);
+    let status = screen(&st, 100, 24).lines().nth(1).unwrap_or_default().to_string();
+    assert!(status.starts_with(&format!("leaks {MAX_ROWS} ")) && status.contains("+100 not listed"), "{status}");
+    // A repeat of a listed leak still finds its row (by its id, not by a scan).
+    st.apply(UiEvent::Repeat {
+        id: AlertId(MAX_ROWS as u64),
+        count: 9,
+        last_seen: Timestamp::from_secs(1_795_009_999),
+    });
+    assert_eq!(st.rows.last().map(|r| r.alert.count), Some(9));
+}
+
+#[test]
+fn the_rows_hold_at_most_the_memory_reserved_for_them() {
+    let budget = crate::memory::Budget::new(64 << 20);
+    let r = budget.reserve(64 << 10);
+    let mut st = UiState::new("eth0", RunState::Capturing, Reveal::Redacted).with_memory(r);
+    let template = alert(1, LeakKind::BearerOpaque, SecretClass::Token, TOKEN, None, "/x");
+    let each = template.heap_bytes(true);
+    for i in 1..=1000 {
+        let mut a = template.clone();
+        a.id = AlertId(i);
+        st.apply(UiEvent::NewAlert(Box::new(a)));
+    }
+    assert!(st.rows.len() < 1000 && st.rows.len() >= (64 << 10) / (2 * each), "{} rows of {each} bytes", st.rows.len());
+    assert_eq!(st.rows.len() as u64 + st.rows_not_listed, 1000);
+    drop(st);
+    assert_eq!(budget.reserved(), 0, "given back with the screen");
+}
+
+#[test]
+fn while_paused_repeats_are_folded_by_leak_and_new_leaks_past_the_rows_are_counted_at_once() {
+    use super::state::MAX_ROWS;
+    let mut st = UiState::new("eth0", RunState::Capturing, Reveal::Redacted);
+    st.apply(UiEvent::NewAlert(Box::new(alert(1, LeakKind::BearerOpaque, SecretClass::Token, TOKEN, None, "/x"))));
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    assert!(st.paused);
+    // A client polling with its token while the view is frozen: one held entry, not one per sighting.
+    for n in 2..=50_000u64 {
+        st.apply(UiEvent::Repeat {
+            id: AlertId(1),
+            count: n,
+            last_seen: Timestamp::from_secs(1_795_000_000 + n as i64),
+        });
+    }
+    let template = alert(2, LeakKind::CookieToken, SecretClass::Token, TOKEN, None, "/y");
+    for i in 2..=(MAX_ROWS as u64 + 10) {
+        let mut a = template.clone();
+        a.id = AlertId(i);
+        st.apply(UiEvent::NewAlert(Box::new(a)));
+    }
+    assert_eq!(st.held.len(), MAX_ROWS - 1, "only the new leaks the rows can still list are held");
+    assert_eq!(st.rows_not_listed, 10);
+    assert_eq!(st.rows[0].alert.count, 1, "the view stays frozen");
+    st.key(KeyCode::Char('p'), KeyModifiers::NONE);
+    assert_eq!(st.rows.len(), MAX_ROWS);
+    assert_eq!(st.rows[0].alert.count, 50_000);
+    assert!(st.held.is_empty());
+}
