@@ -690,8 +690,8 @@ fn draw_help(f: &mut Frame<'_>, area: Rect) {
         Line::from(""),
         Line::from("* marks leaks seen in the last seconds. Severity: CRIT a password; HIGH a live token;"),
         Line::from("MED an expired token or non-replayable material; LOW low confidence."),
-        Line::from("+N not listed: leaks past what the screen lists (20,000, and its memory); the alert"),
-        Line::from("file and the sinks have every one."),
+        Line::from("+N not listed: leaks the screen left out (past 20,000, or past its memory);"),
+        Line::from("the alert file and the sinks have every one."),
     ];
     f.render_widget(Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(" Help ")), area);
 }
