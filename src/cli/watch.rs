@@ -45,6 +45,11 @@ pub struct WatchArgs {
     /// Colours in the terminal UI: auto (off when NO_COLOR is set or TERM is dumb), always, never.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorMode,
+    /// Memory for what watch holds (suffixes K, M, G): half for the merged leaks, a quarter for the
+    /// terminal UI's rows. An event may carry up to 1 MiB, chosen by whoever can write to the engine:
+    /// past the bound new leaks are counted, not kept.
+    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = super::parse_memcap)]
+    pub memcap: usize,
 }
 
 enum Msg {
@@ -155,6 +160,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     drop(tx);
     let use_tui = !args.no_tui && std::io::stdout().is_terminal();
     let source = args.sources.join(" ");
+    let fleet_bytes = args.memcap / 2;
     if use_tui {
         let (ui_tx, ui_rx) = crossbeam_channel::unbounded();
         let sources = args.sources.len();
@@ -163,6 +169,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
             let fleet = merge(
                 rx,
                 sources,
+                fleet_bytes,
                 reveal,
                 &mut |c, fleet| {
                     let _ = ui_tx.send(UiEvent::Fleet { alert: Box::new(c.alert.clone()), sensors: c.sensors.clone() });
@@ -180,7 +187,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
             send_hosts(&ui_tx, &fleet);
             let _ = ui_tx.send(UiEvent::Finished);
         });
-        let mut state = UiState::new(&source, RunState::Watching, reveal);
+        let mut state = UiState::new(&source, RunState::Watching, reveal).with_max_bytes(args.memcap / 4);
         state.color = args.color.enabled();
         plainsight::tui::run(ui_rx, state).context("terminal UI failed")?;
         return Ok(ExitCode::SUCCESS);
@@ -188,6 +195,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let fleet = merge(
         rx,
         args.sources.len(),
+        fleet_bytes,
         reveal,
         &mut |c, _| {
             let mut line = plainsight::output::lines::line(&c.alert, reveal);
@@ -211,6 +219,14 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         sensors.len(),
         fleet.skipped
     );
+    if fleet.dropped > 0 || fleet.users_not_kept > 0 {
+        eprintln!(
+            "plainsight watch: {} leaks not kept (past {} leaks or --memcap), {} user names not kept",
+            fleet.dropped,
+            plainsight::fleet::MAX_LEAKS,
+            fleet.users_not_kept
+        );
+    }
     // The hosts view across the fleet, one line per service.
     use plainsight::output::term::{self, clean};
     for h in fleet.hosts() {
@@ -239,12 +255,13 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
 fn merge(
     rx: Receiver<Msg>,
     mut open: usize,
+    max_bytes: usize,
     reveal: Reveal,
     on: &mut dyn FnMut(&Change, &Fleet),
     hosts: &mut dyn FnMut(&Fleet),
     note: &mut dyn FnMut(String),
 ) -> Fleet {
-    let mut fleet = Fleet::default();
+    let mut fleet = Fleet::with_max_bytes(max_bytes);
     while open > 0 {
         match rx.recv() {
             Ok(Msg::Line(l)) => {

@@ -33,8 +33,11 @@ use crate::detect::{Confidence, LeakKind, LoginInfo, SecretClass, TlsNote, Verdi
 use crate::time::Timestamp;
 
 /// Leaks kept, and event ids remembered (for updates): a fleet is large, a terminal is not; beyond
-/// them, new leaks are counted in [`Fleet::dropped`].
+/// them, or beyond the bytes the fleet may hold ([`Fleet::with_max_bytes`], `watch --memcap`), new
+/// leaks are counted in [`Fleet::dropped`].
 pub const MAX_LEAKS: usize = 100_000;
+/// Bytes a merged leak costs beyond its alert (its entry, its key, its sensors and counts to start).
+const MERGED_OVERHEAD: usize = 512;
 /// Sensors named per leak.
 pub const MAX_SENSORS: usize = 32;
 /// Sensor runs whose hosts view is kept (the latest of each), and services per view.
@@ -242,11 +245,32 @@ pub struct Fleet {
     hosts_changed: bool,
     /// Lines that were not events.
     pub skipped: u64,
-    /// Leaks past [`MAX_LEAKS`].
+    /// Leaks past [`MAX_LEAKS`] or past the bytes the fleet may hold.
     pub dropped: u64,
+    /// User names an update brought that its leak did not keep (past its 8, or past the bytes).
+    pub users_not_kept: u64,
+    /// Bytes the merged leaks may hold (None: the count alone) and hold: an event line may carry up
+    /// to 1 MiB, and whoever can write to the engine chooses it.
+    max_bytes: Option<usize>,
+    bytes: usize,
 }
 
 impl Fleet {
+    /// A fleet whose merged leaks hold at most `bytes` (their alerts as [`Alert::heap_bytes`] counts
+    /// them, and each entry).
+    pub fn with_max_bytes(bytes: usize) -> Fleet {
+        Fleet { max_bytes: Some(bytes), ..Fleet::default() }
+    }
+
+    /// Charge `n` bytes if they fit.
+    fn fits(&mut self, n: usize) -> bool {
+        if self.max_bytes.is_some_and(|max| self.bytes.saturating_add(n) > max) {
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+
     /// Merge one line; None when it was skipped (not an event), dropped (the table is full), or a
     /// sensor's hosts view (see [`Fleet::take_hosts_changed`]).
     pub fn on_line(&mut self, line: &str, reveal: Reveal) -> Option<Change> {
@@ -270,7 +294,7 @@ impl Fleet {
         let i = match self.index.get(&key) {
             Some(&i) => i,
             None => {
-                if self.merged.len() >= MAX_LEAKS {
+                if self.merged.len() >= MAX_LEAKS || !self.fits(ev.alert.heap_bytes(true) + MERGED_OVERHEAD) {
                     self.dropped += 1;
                     return None;
                 }
@@ -282,6 +306,14 @@ impl Fleet {
                 let m = &self.merged[self.merged.len() - 1];
                 return Some(Change { alert: m.alert.clone(), sensors: m.sensors.clone(), new: true });
             }
+        };
+        let (max_bytes, bytes) = (self.max_bytes, &mut self.bytes);
+        let mut fits = |n: usize| {
+            if max_bytes.is_some_and(|max| bytes.saturating_add(n) > max) {
+                return false;
+            }
+            *bytes += n;
+            true
         };
         let m = &mut self.merged[i];
         let a = &mut m.alert;
@@ -307,10 +339,12 @@ impl Fleet {
             a.severity = ev.alert.severity;
         }
         for u in &ev.alert.users {
-            a.add_user(Some(u));
+            if !a.add_user_if(Some(u), |u| fits(std::mem::size_of::<Text>() + u.heap_bytes())) {
+                self.users_not_kept += 1;
+            }
         }
         // A revealed copy of a secret known so far by its fingerprint (watch --reveal).
-        if a.secret.expose().is_empty() && !ev.alert.secret.expose().is_empty() {
+        if a.secret.expose().is_empty() && !ev.alert.secret.expose().is_empty() && fits(ev.alert.secret.heap_bytes()) {
             a.secret = ev.alert.secret.clone();
         }
         if !m.sensors.contains(&ev.sensor) && m.sensors.len() < MAX_SENSORS {

@@ -215,3 +215,39 @@ fn sensors_hosts_views_are_summed_by_service_the_latest_of_each_run_replacing_th
     fleet.on_line(&ev.to_string(), Reveal::Redacted).unwrap();
     assert!(fleet.hosts().iter().any(|h| h.name == "api.lab"), "{:?}", fleet.hosts());
 }
+
+#[test]
+fn events_of_near_a_mebibyte_fill_the_fleets_bytes_not_memory_past_them_and_are_counted() {
+    // Whoever can write to the engine chooses the events: 200 of them with 100 KiB evidence each.
+    let mut fleet = Fleet::with_max_bytes(1 << 20);
+    for i in 0..200 {
+        let mut a = sensor_alert(&format!("tok-{i:06}-abcdefghijklmnop"), 1);
+        a.evidence = "e".repeat(100 << 10);
+        fleet.on_line(&event(&a, Reveal::Redacted, "s", false), Reveal::Redacted);
+    }
+    assert!(fleet.leaks() >= 5 && fleet.leaks() < 11, "{} leaks kept", fleet.leaks());
+    assert_eq!(fleet.leaks() as u64 + fleet.dropped, 200);
+    assert!(fleet.bytes <= 1 << 20);
+    // Without a bound (the count alone), all of them.
+    let mut all = Fleet::default();
+    for i in 0..20 {
+        let mut a = sensor_alert(&format!("tok-{i:06}-abcdefghijklmnop"), 1);
+        a.evidence = "e".repeat(100 << 10);
+        all.on_line(&event(&a, Reveal::Redacted, "s", false), Reveal::Redacted);
+    }
+    assert_eq!((all.leaks(), all.dropped), (20, 0));
+}
+
+#[test]
+fn user_names_an_update_brings_past_the_leaks_eight_are_counted() {
+    let mut fleet = Fleet::default();
+    let a = sensor_alert("tok-users-0123456789", 1);
+    fleet.on_line(&event(&a, Reveal::Redacted, "s", false), Reveal::Redacted);
+    let mut later = a.clone();
+    later.users = (0..12).map(|i| Text::user(&format!("user{i}"))).collect();
+    fleet.on_line(&event(&later, Reveal::Redacted, "s", true), Reveal::Redacted);
+    let (merged, _) = fleet.alerts().next().unwrap();
+    assert_eq!(merged.users.len(), crate::alert::MAX_USERS);
+    // alice (the first event's) and user0..user6 kept: user7..user11 not.
+    assert_eq!(fleet.users_not_kept, 5);
+}

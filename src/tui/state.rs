@@ -116,9 +116,10 @@ pub struct UiState {
     /// Leaks not listed: past [`MAX_ROWS`] or the memory reserved for the rows. The alert file and the
     /// sinks have every one; the status line says how many the screen leaves out.
     pub rows_not_listed: u64,
-    /// Bytes of memory the rows may hold, reserved off `--memcap` by the run (None: the count alone,
-    /// as in tests), and the bytes they hold.
-    rows_memory: Option<std::sync::Arc<crate::memory::Reservation>>,
+    /// Bytes of memory the rows may hold (None: the count alone, as in tests), reserved off `--memcap`
+    /// by the run, and the bytes they hold.
+    rows_limit: Option<usize>,
+    _rows_reserved: Option<std::sync::Arc<crate::memory::Reservation>>,
     rows_bytes: usize,
     pub sort: Sort,
     /// `r`: the sort's order reversed.
@@ -176,7 +177,8 @@ impl UiState {
             rows: Vec::new(),
             index: std::collections::HashMap::new(),
             rows_not_listed: 0,
-            rows_memory: None,
+            rows_limit: None,
+            _rows_reserved: None,
             rows_bytes: 0,
             // Live, the newest first (new leaks would be below the fold); a file, the worst first.
             sort: if matches!(run, RunState::Capturing | RunState::Watching) { Sort::Time } else { Sort::Severity },
@@ -201,14 +203,21 @@ impl UiState {
 
     /// The rows may hold at most what `r` reserved (the run's `--memcap`), besides [`MAX_ROWS`].
     pub fn with_memory(mut self, r: crate::memory::Reservation) -> UiState {
-        self.rows_memory = Some(std::sync::Arc::new(r));
+        self.rows_limit = Some(r.bytes());
+        self._rows_reserved = Some(std::sync::Arc::new(r));
+        self
+    }
+
+    /// The rows may hold at most `bytes` (`watch`, whose `--memcap` has no flows to share with).
+    pub fn with_max_bytes(mut self, bytes: usize) -> UiState {
+        self.rows_limit = Some(bytes);
         self
     }
 
     /// List a new leak if the rows have room for it; count it otherwise.
     fn list(&mut self, row: Row) {
         let cost = row.alert.heap_bytes(true) + std::mem::size_of::<Row>();
-        let room = self.rows_memory.as_ref().is_none_or(|r| self.rows_bytes + cost <= r.bytes());
+        let room = self.rows_limit.is_none_or(|max| self.rows_bytes + cost <= max);
         if self.rows.len() >= MAX_ROWS || !room {
             self.rows_not_listed += 1;
             return;
