@@ -106,6 +106,46 @@ fn lines_that_are_not_events_are_counted_never_fatal() {
 }
 
 #[test]
+fn events_near_a_mebibyte_each_stop_at_watchs_memcap_and_the_leaks_not_kept_are_said() {
+    let dir = common::tempdir();
+    let a = sensor(dir.path(), "s", "ecs", &["demo.pcap"], false);
+    let text = std::fs::read_to_string(&a).unwrap();
+    // A hostile writer pads every event's evidence to 900 KiB (under the 1 MiB line bound) and writes
+    // each under six kinds: dozens of distinct leaks of nearly a mebibyte each.
+    let kinds = ["bearer_opaque", "cookie_token", "url_token", "form_login", "json_login", "api_key_header"];
+    let mut big = String::new();
+    for kind in kinds {
+        for line in text.lines() {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let p = v.get_mut("plainsight").unwrap();
+            p["evidence"] = serde_json::Value::from("e".repeat(900 << 10));
+            p["kind"] = serde_json::Value::from(kind);
+            big.push_str(&v.to_string());
+            big.push('\n');
+        }
+    }
+    std::fs::write(&a, big).unwrap();
+    let first = |err: &str| -> u64 {
+        err.split("plainsight watch: ").nth(1).and_then(|l| l.split(' ').next()).and_then(|n| n.parse().ok()).unwrap()
+    };
+    let (_, all) = watch(&["--once", "--no-tui", a.to_str().unwrap()]);
+    assert!(!all.contains("not kept"), "{all}");
+    let total = first(&all);
+    assert!(total >= 24, "{all}");
+    // 8M: 4 MiB for the merged leaks, about four of these.
+    let (_, err) = watch(&["--once", "--no-tui", "--memcap", "8M", a.to_str().unwrap()]);
+    let kept = first(&err);
+    assert!((3..=5).contains(&kept), "{err}");
+    let not_kept: u64 = err
+        .split(" events of leaks not kept (past 100000 leaks or --memcap)")
+        .next()
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(not_kept >= total - kept, "{err}");
+}
+
+#[test]
 fn watch_follows_a_growing_file_as_a_sensor_writes_it() {
     let dir = common::tempdir();
     let a = sensor(dir.path(), "s", "eve", &["demo.pcap"], false);

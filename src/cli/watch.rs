@@ -221,7 +221,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     );
     if fleet.dropped > 0 || fleet.users_not_kept > 0 {
         eprintln!(
-            "plainsight watch: {} leaks not kept (past {} leaks or --memcap), {} user names not kept",
+            "plainsight watch: {} events of leaks not kept (past {} leaks or --memcap), {} user names not kept",
             fleet.dropped,
             plainsight::fleet::MAX_LEAKS,
             fleet.users_not_kept

@@ -245,7 +245,8 @@ pub struct Fleet {
     hosts_changed: bool,
     /// Lines that were not events.
     pub skipped: u64,
-    /// Leaks past [`MAX_LEAKS`] or past the bytes the fleet may hold.
+    /// Events of leaks not kept: past [`MAX_LEAKS`] or past the bytes the fleet may hold (each event of
+    /// such a leak is counted).
     pub dropped: u64,
     /// User names an update brought that its leak did not keep (past its 8, or past the bytes).
     pub users_not_kept: u64,
