@@ -46,6 +46,19 @@ pub const QUEUE_EVENTS: usize = 4096;
 /// hold, reserved off `--memcap` when the sink starts. Past it the analysis thread waits, as for a full
 /// queue (`queue waits`); an event larger than the whole of it still goes through an empty queue.
 pub const QUEUE_BYTES: usize = 1 << 20;
+/// What a sink asks off the budget for its queue: [`QUEUE_BYTES`], at most a 32nd of the budget, so that
+/// a small `--memcap` still leaves the book of leaks its part (a run that cannot dedup would send every
+/// sighting as a new event).
+fn queue_ask(b: &crate::memory::Budget) -> usize {
+    QUEUE_BYTES.min(b.limit() / 32)
+}
+
+/// What a sink asks off the budget for its memory backlog: at most a 16th of the budget (8 MiB of the
+/// default 128 MiB), for the same reason.
+fn backlog_ask(b: Option<&crate::memory::Budget>) -> u64 {
+    b.map_or(u64::MAX, |b| (b.limit() / 16) as u64)
+}
+
 /// Events per round trip to the engine (and per replayed batch).
 pub const BATCH_EVENTS: usize = 256;
 pub const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -295,7 +308,7 @@ impl Sinks {
             // The queue first (without room in it, every event waits), then the memory backlog.
             let queue_max = match &opts.budget {
                 Some(b) => {
-                    let r = b.reserve(QUEUE_BYTES);
+                    let r = b.reserve(queue_ask(b));
                     let got = r.bytes();
                     reserved.push(r);
                     got
@@ -314,7 +327,7 @@ impl Sinks {
                     Box::new(s)
                 }
                 None => {
-                    let want = opts.spool_max.min(MEMORY_BACKLOG_BYTES);
+                    let want = opts.spool_max.min(MEMORY_BACKLOG_BYTES).min(backlog_ask(opts.budget.as_ref()));
                     let max = match &opts.budget {
                         Some(b) => {
                             let r = b.reserve(want as usize);

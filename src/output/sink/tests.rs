@@ -169,16 +169,15 @@ fn the_spool_outlives_the_run_with_0600_files_and_the_next_run_delivers_it_first
 
 #[test]
 fn the_queue_and_the_memory_backlog_are_reserved_off_the_memory_budget_and_bound_what_an_outage_holds() {
-    // An 8 MiB budget: the queue's 1 MiB, then the memory backlog gets what is left of the 40%
-    // reservations may take (about 2.2 MiB), not its 8 MiB.
+    // An 8 MiB budget: the queue asks a 32nd of it (256 KiB), the memory backlog a 16th (512 KiB),
+    // not their 1 MiB and 8 MiB: the book of leaks keeps its part.
     let budget = crate::memory::Budget::new(8 << 20);
     let e = engine(false);
     let mut o = opts(None, 100);
     o.budget = Some(budget.clone());
     let mut s = start(&e, &o);
-    let cap = (8 << 20) / 100 * crate::memory::RESERVE_PERCENT;
-    assert_eq!(budget.reserved(), cap);
-    let backlog = (cap - QUEUE_BYTES) as u64;
+    let backlog = (8u64 << 20) / 16;
+    assert_eq!(budget.reserved() as u64, (8 << 20) / 32 + backlog);
     let line = |i: usize| format!("{{\"id\":{i:05},\"pad\":\"{}\"}}", "x".repeat(1000));
     for i in 0..5000 {
         s.push_line(line(i));
@@ -192,13 +191,33 @@ fn the_queue_and_the_memory_backlog_are_reserved_off_the_memory_budget_and_bound
 }
 
 #[test]
+fn sinks_started_first_on_the_smallest_budget_leave_the_book_of_leaks_its_part() {
+    let budget = crate::memory::Budget::new(1 << 20);
+    let e = engine(true);
+    let mut o = opts(None, 100);
+    o.budget = Some(budget.clone());
+    // Two sinks, started before the engine (as live and read do).
+    let quiet: Notify = Arc::new(|_: &str| {});
+    let s = Sinks::start_with(
+        vec![("a".into(), Box::new(Fake(e.clone(), false))), ("b".into(), Box::new(Fake(e.clone(), false)))],
+        &o,
+        Box::new(|_: &Alert, _| String::new()),
+        quiet,
+    )
+    .unwrap();
+    let book = budget.reserve(crate::pipeline::book_memory(&budget));
+    assert_eq!(book.bytes(), crate::pipeline::book_memory(&budget));
+    drop(s.finish());
+}
+
+#[test]
 fn a_queue_full_in_bytes_makes_the_analysis_wait_and_loses_nothing() {
     let budget = crate::memory::Budget::new(1 << 20);
     let e = engine(true);
     let mut o = opts(None, 5000);
     o.budget = Some(budget.clone());
     let mut s = start(&e, &o);
-    // A 1 MiB budget: 40% of it for the queue (the backlog gets nothing), some 400 events of 1 KiB.
+    // A 1 MiB budget: 32 KiB for the queue, some 30 events of 1 KiB at a time.
     let big: Vec<String> = (0..3000).map(|i| format!("{{\"id\":{i},\"pad\":\"{}\"}}", "x".repeat(1000))).collect();
     for l in &big {
         s.push_line(l.clone());
