@@ -293,6 +293,36 @@ impl Drop for Account {
     }
 }
 
+/// Bytes a holder outside the flows may still take, within a bound it was given (what its
+/// [`Reservation`] got, or a fixed size): charged as it keeps things, never credited (what it keeps,
+/// it keeps for the run). No bound: the holder is bounded by its count alone.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Quota {
+    limit: Option<usize>,
+    used: usize,
+}
+
+impl Quota {
+    pub fn new(limit: usize) -> Quota {
+        Quota { limit: Some(limit), used: 0 }
+    }
+    pub fn unbounded() -> Quota {
+        Quota::default()
+    }
+    /// Charge `n` bytes if they fit; false (nothing charged) if not.
+    pub fn take(&mut self, n: usize) -> bool {
+        if self.limit.is_some_and(|max| self.used.saturating_add(n) > max) {
+            return false;
+        }
+        self.used += n;
+        true
+    }
+    /// Bytes charged.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+}
+
 /// Bytes reserved off the top of a [`Budget`] ([`Budget::reserve`]), given back when dropped.
 #[derive(Debug)]
 pub struct Reservation {

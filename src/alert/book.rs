@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 use super::{Alert, AlertId, AlertSink, Context, Text};
 use crate::detect::{Finding, LeakKind};
-use crate::memory::Reservation;
+use crate::memory::{Quota, Reservation};
 
 /// Bytes a remembered alert costs beyond what it holds: its slot in the book's vector and its index
 /// entry, twice (a vector or a map that grows by doubling holds up to as much again, unused).
@@ -27,8 +27,8 @@ const ENTRY_OVERHEAD: usize =
 /// count alone (tests, `watch`).
 #[derive(Debug)]
 pub struct BookMemory {
-    reserved: Option<Reservation>,
-    used: usize,
+    _reserved: Option<Reservation>,
+    quota: Quota,
     /// The excerpt of the last alert admitted (compared by address only): the alerts of one message
     /// share it, and it is charged once.
     last_excerpt: usize,
@@ -39,31 +39,22 @@ pub struct BookMemory {
 impl BookMemory {
     /// Bounded by what `r` reserved.
     pub fn reserved(r: Reservation) -> BookMemory {
-        BookMemory { reserved: Some(r), used: 0, last_excerpt: 0, users_not_kept: 0 }
+        BookMemory { quota: Quota::new(r.bytes()), _reserved: Some(r), last_excerpt: 0, users_not_kept: 0 }
     }
     /// Bounded by the count of alerts alone.
     pub fn unbounded() -> BookMemory {
-        BookMemory { reserved: None, used: 0, last_excerpt: 0, users_not_kept: 0 }
+        BookMemory { _reserved: None, quota: Quota::unbounded(), last_excerpt: 0, users_not_kept: 0 }
     }
     /// Bytes charged.
     pub fn used(&self) -> usize {
-        self.used
-    }
-
-    fn fits(&mut self, n: usize) -> bool {
-        let limit = self.reserved.as_ref().map_or(usize::MAX, Reservation::bytes);
-        if self.used.saturating_add(n) > limit {
-            return false;
-        }
-        self.used += n;
-        true
+        self.quota.used()
     }
 
     /// Charge for remembering `a`, if it fits.
     pub fn admit(&mut self, a: &Alert) -> bool {
         let excerpt = a.excerpt.as_ptr() as usize;
         let shared = excerpt == self.last_excerpt && !a.excerpt.is_empty();
-        if !self.fits(a.heap_bytes(!shared) + ENTRY_OVERHEAD) {
+        if !self.quota.take(a.heap_bytes(!shared) + ENTRY_OVERHEAD) {
             return false;
         }
         self.last_excerpt = excerpt;
@@ -72,7 +63,7 @@ impl BookMemory {
 
     /// Add `user` to `a`'s names if it is new and fits; count it when it is left out.
     pub fn add_user(&mut self, a: &mut Alert, user: Option<&Text>) {
-        if !a.add_user_if(user, |u| self.fits(std::mem::size_of::<Text>() + u.heap_bytes())) {
+        if !a.add_user_if(user, |u| self.quota.take(std::mem::size_of::<Text>() + u.heap_bytes())) {
             self.users_not_kept += 1;
         }
     }

@@ -252,24 +252,14 @@ pub struct Fleet {
     pub users_not_kept: u64,
     /// Bytes the merged leaks may hold (None: the count alone) and hold: an event line may carry up
     /// to 1 MiB, and whoever can write to the engine chooses it.
-    max_bytes: Option<usize>,
-    bytes: usize,
+    quota: crate::memory::Quota,
 }
 
 impl Fleet {
     /// A fleet whose merged leaks hold at most `bytes` (their alerts as [`Alert::heap_bytes`] counts
     /// them, and each entry).
     pub fn with_max_bytes(bytes: usize) -> Fleet {
-        Fleet { max_bytes: Some(bytes), ..Fleet::default() }
-    }
-
-    /// Charge `n` bytes if they fit.
-    fn fits(&mut self, n: usize) -> bool {
-        if self.max_bytes.is_some_and(|max| self.bytes.saturating_add(n) > max) {
-            return false;
-        }
-        self.bytes += n;
-        true
+        Fleet { quota: crate::memory::Quota::new(bytes), ..Fleet::default() }
     }
 
     /// Merge one line; None when it was skipped (not an event), dropped (the table is full), or a
@@ -295,7 +285,7 @@ impl Fleet {
         let i = match self.index.get(&key) {
             Some(&i) => i,
             None => {
-                if self.merged.len() >= MAX_LEAKS || !self.fits(ev.alert.heap_bytes(true) + MERGED_OVERHEAD) {
+                if self.merged.len() >= MAX_LEAKS || !self.quota.take(ev.alert.heap_bytes(true) + MERGED_OVERHEAD) {
                     self.dropped += 1;
                     return None;
                 }
@@ -308,14 +298,7 @@ impl Fleet {
                 return Some(Change { alert: m.alert.clone(), sensors: m.sensors.clone(), new: true });
             }
         };
-        let (max_bytes, bytes) = (self.max_bytes, &mut self.bytes);
-        let mut fits = |n: usize| {
-            if max_bytes.is_some_and(|max| bytes.saturating_add(n) > max) {
-                return false;
-            }
-            *bytes += n;
-            true
-        };
+        let quota = &mut self.quota;
         let m = &mut self.merged[i];
         let a = &mut m.alert;
         if m.counts.len() < MAX_SENSORS * 64 || m.counts.contains_key(&ev.event_id) {
@@ -340,12 +323,15 @@ impl Fleet {
             a.severity = ev.alert.severity;
         }
         for u in &ev.alert.users {
-            if !a.add_user_if(Some(u), |u| fits(std::mem::size_of::<Text>() + u.heap_bytes())) {
+            if !a.add_user_if(Some(u), |u| quota.take(std::mem::size_of::<Text>() + u.heap_bytes())) {
                 self.users_not_kept += 1;
             }
         }
         // A revealed copy of a secret known so far by its fingerprint (watch --reveal).
-        if a.secret.expose().is_empty() && !ev.alert.secret.expose().is_empty() && fits(ev.alert.secret.heap_bytes()) {
+        if a.secret.expose().is_empty()
+            && !ev.alert.secret.expose().is_empty()
+            && quota.take(ev.alert.secret.heap_bytes())
+        {
             a.secret = ev.alert.secret.clone();
         }
         if !m.sensors.contains(&ev.sensor) && m.sensors.len() < MAX_SENSORS {

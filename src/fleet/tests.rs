@@ -227,7 +227,7 @@ fn events_of_near_a_mebibyte_fill_the_fleets_bytes_not_memory_past_them_and_are_
     }
     assert!(fleet.leaks() >= 5 && fleet.leaks() < 11, "{} leaks kept", fleet.leaks());
     assert_eq!(fleet.leaks() as u64 + fleet.dropped, 200);
-    assert!(fleet.bytes <= 1 << 20);
+    assert!(fleet.quota.used() <= 1 << 20);
     // Without a bound (the count alone), all of them.
     let mut all = Fleet::default();
     for i in 0..20 {

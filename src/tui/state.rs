@@ -118,9 +118,8 @@ pub struct UiState {
     pub rows_not_listed: u64,
     /// Bytes of memory the rows may hold (None: the count alone, as in tests), reserved off `--memcap`
     /// by the run, and the bytes they hold.
-    rows_limit: Option<usize>,
+    rows_quota: crate::memory::Quota,
     _rows_reserved: Option<std::sync::Arc<crate::memory::Reservation>>,
-    rows_bytes: usize,
     pub sort: Sort,
     /// `r`: the sort's order reversed.
     pub reversed: bool,
@@ -177,9 +176,8 @@ impl UiState {
             rows: Vec::new(),
             index: std::collections::HashMap::new(),
             rows_not_listed: 0,
-            rows_limit: None,
+            rows_quota: crate::memory::Quota::unbounded(),
             _rows_reserved: None,
-            rows_bytes: 0,
             // Live, the newest first (new leaks would be below the fold); a file, the worst first.
             sort: if matches!(run, RunState::Capturing | RunState::Watching) { Sort::Time } else { Sort::Severity },
             reversed: false,
@@ -203,26 +201,24 @@ impl UiState {
 
     /// The rows may hold at most what `r` reserved (the run's `--memcap`), besides [`MAX_ROWS`].
     pub fn with_memory(mut self, r: crate::memory::Reservation) -> UiState {
-        self.rows_limit = Some(r.bytes());
+        self.rows_quota = crate::memory::Quota::new(r.bytes());
         self._rows_reserved = Some(std::sync::Arc::new(r));
         self
     }
 
     /// The rows may hold at most `bytes` (`watch`, whose `--memcap` has no flows to share with).
     pub fn with_max_bytes(mut self, bytes: usize) -> UiState {
-        self.rows_limit = Some(bytes);
+        self.rows_quota = crate::memory::Quota::new(bytes);
         self
     }
 
     /// List a new leak if the rows have room for it; count it otherwise.
     fn list(&mut self, row: Row) {
         let cost = row.alert.heap_bytes(true) + std::mem::size_of::<Row>();
-        let room = self.rows_limit.is_none_or(|max| self.rows_bytes + cost <= max);
-        if self.rows.len() >= MAX_ROWS || !room {
+        if self.rows.len() >= MAX_ROWS || !self.rows_quota.take(cost) {
             self.rows_not_listed += 1;
             return;
         }
-        self.rows_bytes += cost;
         self.index.insert(row.alert.id, self.rows.len());
         self.rows.push(row);
     }
