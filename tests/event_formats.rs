@@ -203,16 +203,11 @@ fn truth_secrets(name: &str) -> Vec<String> {
     v
 }
 
+/// Percent-encoded as a form or URL carries it (RFC 3986's unreserved characters kept).
 fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    const UNRESERVED: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[test]
@@ -498,15 +493,6 @@ fn live_eve_updates_a_repeated_leak_a_few_times_and_ends_with_its_final_count() 
     }
     use std::time::{Duration, Instant};
     let port = 40_000 + (std::process::id() % 20_000) as u16;
-    let server_py = r#"
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def do_GET(self):
-        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-"#;
     struct Kill(Vec<std::process::Child>);
     impl Drop for Kill {
         fn drop(&mut self) {
@@ -516,7 +502,10 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
             }
         }
     }
-    let server = Command::new("python3").args(["-c", server_py, &port.to_string()]).spawn().expect("server");
+    let server = Command::new("python3")
+        .args(["-c", common::netns::HTTP_SERVER_PY, "127.0.0.1", &port.to_string()])
+        .spawn()
+        .expect("server");
     let _server = Kill(vec![server]);
     let url = format!("http://127.0.0.1:{port}/v1/items");
     let up = Instant::now();

@@ -14,30 +14,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::{Cleanup, FTP_SERVER_PY, python_with_pyftpdlib, sh, two_namespaces, unprepared};
+use common::netns::{Cleanup, FTP_SERVER_PY, HTTP_SERVER_PY, python_with_pyftpdlib, sh, two_namespaces, unprepared};
 use common::*;
 
 const JWT_CLAIMS_EXP_FAR: &str = r#"{"sub":"victim","roles":["user"],"exp":4102444800}"#;
-
-/// A tiny HTTP server: POST /login answers a JSON token; everything else 200.
-const SERVER_PY: &str = r#"
-import http.server, json, sys
-TOKEN = sys.argv[3]
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def reply(self, body, ctype="application/json"):
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def do_GET(self): self.reply(b'{"ok":true}')
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0")); self.rfile.read(n)
-        self.reply(json.dumps({"token": TOKEN}).encode())
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-"#;
 
 /// Start `plainsight live` (optionally inside a netns) and wait until the capture is open.
 fn start_live(netns: Option<&str>, iface: &str, filter: &str, alerts: &std::path::Path, secs: u32) -> Child {
@@ -129,7 +109,7 @@ fn live_on_a_veth_between_two_namespaces_reports_curl_leaks() {
     )));
     let token = plainsight_synth::jwt(JWT_CLAIMS_EXP_FAR);
     let server = Command::new("ip")
-        .args(["netns", "exec", &srv, "python3", "-c", SERVER_PY, "10.231.0.2", "8080", &token])
+        .args(["netns", "exec", &srv, "python3", "-c", HTTP_SERVER_PY, "10.231.0.2", "8080", &token])
         .spawn()
         .expect("server");
     guard.1.push(server);
@@ -162,7 +142,7 @@ fn live_on_loopback_reports_curl_leaks_and_stops_on_duration() {
     let port = 20_000 + (std::process::id() % 20_000) as u16;
     let token = plainsight_synth::jwt(JWT_CLAIMS_EXP_FAR);
     let server = Command::new("python3")
-        .args(["-c", SERVER_PY, "127.0.0.1", &port.to_string(), &token])
+        .args(["-c", HTTP_SERVER_PY, "127.0.0.1", &port.to_string(), &token])
         .spawn()
         .expect("server");
     let _guard = Cleanup(vec![], vec![server]);
@@ -437,7 +417,7 @@ fn live_ring_keeps_the_recent_traffic_in_its_files_after_dropping_to_nobody() {
     let port = 20_000 + ((std::process::id() + 7) % 20_000) as u16;
     let token = plainsight_synth::jwt(JWT_CLAIMS_EXP_FAR);
     let server = Command::new("python3")
-        .args(["-c", SERVER_PY, "127.0.0.1", &port.to_string(), &token])
+        .args(["-c", HTTP_SERVER_PY, "127.0.0.1", &port.to_string(), &token])
         .spawn()
         .expect("server");
     let _guard = Cleanup(vec![], vec![server]);

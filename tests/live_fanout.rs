@@ -19,28 +19,8 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
-use common::netns::{self, FTP_SERVER_PY, Live, Pair, two_namespaces};
+use common::netns::{self, FTP_SERVER_PY, HTTP_SERVER_PY, Live, Pair, two_namespaces};
 use common::*;
-
-/// The HTTP server: POST /login answers the same JSON token to everyone; anything else 200.
-const SERVER_PY: &str = r#"
-import http.server, json, sys
-TOKEN = sys.argv[3]
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def reply(self, body):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def do_GET(self): self.reply(b'{"ok":true}')
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0")); self.rfile.read(n)
-        self.reply(json.dumps({"token": TOKEN}).encode())
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-"#;
 
 /// One ftplib connection per password given; prints `ok` or `refused` for each.
 const FTP_CLIENT_PY: &str = r#"
@@ -83,7 +63,7 @@ fn live_fanout_2_finds_every_leak_of_a_mixed_run_once_with_both_directions_of_ea
     let Some(py) = unprepared() else { return };
     let mut pair = two_namespaces("fo", NET);
     let token = plainsight_synth::jwt(r#"{"sub":"fanout","exp":4102444800}"#);
-    pair.serve(&["python3", "-c", SERVER_PY, &format!("{NET}.2"), "8080", &token], &[]);
+    pair.serve(&["python3", "-c", HTTP_SERVER_PY, &format!("{NET}.2"), "8080", &token], &[]);
     let home = tempdir();
     let home_s = home.path().to_str().expect("utf8 path");
     pair.serve(&[py, "-c", FTP_SERVER_PY, &format!("{NET}.2"), "21", FTP_USER, FTP_PASS, home_s], &[]);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::{Live, have, sh, two_namespaces, unprepared};
+use common::netns::{HTTP_SERVER_PY, Live, have, sh, two_namespaces, unprepared};
 use common::*;
 
 /// A redis-server of this test, on `dir/redis.sock`; killed when dropped.
@@ -405,16 +405,6 @@ fn rediss_with_a_private_ca_and_an_acl_user_delivers() {
 
 // ---- live, as root: the engine killed and restarted in the middle of a run ----
 
-const HTTP_PY: &str = r#"
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def do_GET(self):
-        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-"#;
-
 #[test]
 fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event() {
     if unprepared(&[]) {
@@ -423,7 +413,7 @@ fn live_with_the_engine_killed_and_restarted_in_the_middle_delivers_every_event(
     let dir = tempdir();
     let Some(mut srv) = Server::start_with(dir.path(), true) else { return };
     let mut pair = two_namespaces("psk", "10.232.0");
-    pair.serve(&["python3", "-c", HTTP_PY, "10.232.0.2", "8080"], &[]);
+    pair.serve(&["python3", "-c", HTTP_SERVER_PY, "10.232.0.2", "8080"], &[]);
     let (s, vs, c) = (pair.srv.clone(), pair.veth.clone(), pair.cli.clone());
     let cli = format!("ip netns exec {c}");
     let up = (0..100).any(|_| {
@@ -612,7 +602,7 @@ fn two_live_sensors_in_two_segments_into_one_engine_are_one_fleet_in_watch() {
     let mut sensors = Vec::new();
     for (seg, net) in [("a", 233), ("b", 234)] {
         let mut pair = two_namespaces(&format!("psf{seg}"), &format!("10.{net}.0"));
-        pair.serve(&["python3", "-c", HTTP_PY, &format!("10.{net}.0.2"), "8080"], &[]);
+        pair.serve(&["python3", "-c", HTTP_SERVER_PY, &format!("10.{net}.0.2"), "8080"], &[]);
         let (s, vs, c) = (pair.srv.clone(), pair.veth.clone(), pair.cli.clone());
         pairs.push(pair);
         let mut cmd = Command::new("ip");

@@ -98,16 +98,11 @@ pub fn jwt_with(sig: &str) -> String {
     format!("{head}.{sig}")
 }
 
+/// Percent-encoded as a form or URL carries it (RFC 3986's unreserved characters kept).
 fn pct(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    const UNRESERVED: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 fn b64(s: &[u8]) -> String {

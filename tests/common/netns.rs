@@ -40,6 +40,27 @@ pub fn python_with_pyftpdlib() -> Option<&'static str> {
     py
 }
 
+/// A tiny HTTP/1.1 server: `HOST PORT [TOKEN]`; POST answers `{"token": TOKEN}` (a login handing out a
+/// token), anything else `{"ok":true}`.
+pub const HTTP_SERVER_PY: &str = r#"
+import http.server, json, sys
+TOKEN = sys.argv[3] if len(sys.argv) > 3 else "none"
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, body):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self): self.reply(b'{"ok":true}')
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0")); self.rfile.read(n)
+        self.reply(json.dumps({"token": TOKEN}).encode())
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+"#;
+
 /// A real FTP server (pyftpdlib): `HOST PORT USER PASSWORD HOME`, one user; `auth_failed_timeout`
 /// shortened from 3 s so that a refused login is answered at once.
 pub const FTP_SERVER_PY: &str = r#"

@@ -60,9 +60,14 @@ fn opts(spool: Option<&std::path::Path>, timeout_ms: u64) -> SinkOptions {
 }
 
 fn start(e: &Arc<Mutex<Engine>>, o: &SinkOptions) -> Sinks {
+    start_many(e, o, &["fake"])
+}
+
+/// One sink per name, all delivering to `e`.
+fn start_many(e: &Arc<Mutex<Engine>>, o: &SinkOptions, names: &[&str]) -> Sinks {
     let quiet: Notify = Arc::new(|_: &str| {});
     Sinks::start_with(
-        vec![("fake".into(), Box::new(Fake(e.clone(), false)))],
+        names.iter().map(|n| (n.to_string(), Box::new(Fake(e.clone(), false)) as Box<dyn Transport>)).collect(),
         o,
         Box::new(|_: &Alert, _| String::new()),
         quiet,
@@ -197,14 +202,7 @@ fn sinks_started_first_on_the_smallest_budget_leave_the_book_of_leaks_its_part()
     let mut o = opts(None, 100);
     o.budget = Some(budget.clone());
     // Two sinks, started before the engine (as live and read do).
-    let quiet: Notify = Arc::new(|_: &str| {});
-    let s = Sinks::start_with(
-        vec![("a".into(), Box::new(Fake(e.clone(), false))), ("b".into(), Box::new(Fake(e.clone(), false)))],
-        &o,
-        Box::new(|_: &Alert, _| String::new()),
-        quiet,
-    )
-    .unwrap();
+    let s = start_many(&e, &o, &["a", "b"]);
     let book = budget.reserve(crate::pipeline::book_memory(&budget));
     assert_eq!(book.bytes(), crate::pipeline::book_memory(&budget));
     drop(s.finish());
