@@ -214,7 +214,9 @@ impl UiState {
 
     /// List a new leak if the rows have room for it; count it otherwise.
     fn list(&mut self, row: Row) {
-        let cost = row.alert.heap_bytes(true) + std::mem::size_of::<Row>();
+        // The row, what its alert holds, and its index entry (twice: a map grows by doubling).
+        let cost =
+            row.alert.heap_bytes(true) + std::mem::size_of::<Row>() + 2 * std::mem::size_of::<(AlertId, usize)>();
         if self.rows.len() >= MAX_ROWS || !self.rows_quota.take(cost) {
             self.rows_not_listed += 1;
             return;

@@ -195,10 +195,15 @@ fn help_and_empty_states_render() {
 }
 
 #[test]
-fn tiny_terminal_does_not_panic() {
+fn tiny_terminal_does_not_panic_and_keeps_the_leak_count_where_a_line_fits() {
     let st = state(Reveal::Redacted);
     for (w, h) in [(1, 1), (10, 3), (40, 8), (80, 5)] {
-        let _ = screen(&st, w, h);
+        let s = screen(&st, w, h);
+        assert_eq!(s.lines().count(), usize::from(h));
+        if w >= 40 {
+            let status = s.lines().nth(1).unwrap_or_default();
+            assert!(status.starts_with("leaks "), "{w}x{h}: {status:?}");
+        }
     }
 }
 
