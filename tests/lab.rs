@@ -6,6 +6,9 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
+
+use common::tmux;
 
 /// The lab's namespaces and temporary directories are global: one lab test at a time (`--clean` would
 /// tear down a running lab).
@@ -81,96 +84,55 @@ fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_over_ht
     assert!(!fixed.contains("form_login") && !fixed.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP")));
 }
 
-fn tmux(args: &[&str]) -> String {
-    let o = Command::new("tmux").args(args).output().expect("tmux");
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Every pane of a tmux session, by id.
-fn panes(session: &str) -> Vec<String> {
-    tmux(&["list-panes", "-t", session, "-F", "#{pane_id}"]).lines().map(str::to_string).collect()
-}
-
-/// Wait until `pred` holds for the text of some pane; returns (pane, text).
-fn wait_pane(session: &str, what: &str, pred: impl Fn(&str) -> bool) -> (String, String) {
-    let start = std::time::Instant::now();
-    loop {
-        for p in panes(session) {
-            let text = tmux(&["capture-pane", "-p", "-t", &p]);
-            if pred(&text) {
-                return (p, text);
-            }
-        }
-        let all: Vec<String> = panes(session).iter().map(|p| tmux(&["capture-pane", "-p", "-t", p])).collect();
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "timed out waiting for {what}:\n{}",
-            all.join("\n----\n")
-        );
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
-}
-
 #[test]
 fn the_lab_ui_shows_the_attackers_replays_on_screen_beside_the_sniffer_at_80x24_and_120x40() {
     if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
         common::missing("the lab needs root and iproute2 (network namespaces)");
         return;
     }
-    if Command::new("tmux").arg("-V").output().is_err() {
-        common::missing("tmux is not installed (scripts/deps.sh --test installs it)");
+    if !tmux::available() {
         return;
     }
+    const LIMIT: Duration = Duration::from_secs(60);
     let _one = LAB.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for (w, h, mode) in [(80u16, 24u16, "http"), (120, 40, "http"), (80, 24, "--https")] {
-        let session = format!("pslab-ui-{w}x{h}-{}", std::process::id());
-        struct Kill(String);
-        impl Drop for Kill {
-            fn drop(&mut self) {
-                let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
-            }
-        }
         let cmd =
             format!("PLAINSIGHT_BIN={} {} {mode} --duration 14; sleep 60", common::bin().display(), lab().display());
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", &w.to_string(), "-y", &h.to_string(), &cmd])
-            .status()
-            .expect("tmux");
-        assert!(ok.success());
-        let _kill = Kill(session.clone());
+        let session = tmux::Session::start("lab", (w, h), &cmd);
         // The sniffer's screen: live, newest first, the first login on it, a token's time counting down.
-        let (ui, screen) = wait_pane(&session, "the UI with a login", |t| {
+        let (ui, screen) = session.wait_pane("the UI with a login", LIMIT, |t| {
             t.contains("CAPTURING") && (mode != "http" || (t.contains("form_login") && t.contains(" left")))
         });
         assert!(screen.contains("sorted by time"), "live sorts newest first:\n{screen}");
         // Pause freezes the view, not the clock.
         let clock =
             |t: &str| t.lines().next().and_then(|l| l.split_whitespace().last()).unwrap_or_default().to_string();
-        tmux(&["send-keys", "-t", &ui, "p"]);
-        let (_, paused) = wait_pane(&session, "the pause", |t| t.contains("PAUSED"));
+        session.send_keys(&ui, &["p"]);
+        let (_, paused) = session.wait_pane("the pause", LIMIT, |t| t.contains("PAUSED"));
         std::thread::sleep(std::time::Duration::from_millis(2200));
-        let (_, later) = wait_pane(&session, "the pause", |t| t.contains("PAUSED"));
+        let (_, later) = session.wait_pane("the pause", LIMIT, |t| t.contains("PAUSED"));
         assert_ne!(clock(&paused), clock(&later), "the clock stopped with the view:\n{paused}\n{later}");
-        tmux(&["send-keys", "-t", &ui, "p"]);
+        session.send_keys(&ui, &["p"]);
         if mode == "http" {
             // The attacker's pane, under the UI: a stolen token replayed, the server's 200 and the
             // victim's data.
-            let (pane, replays) = wait_pane(&session, "a replay accepted", |t| {
+            let (pane, replays) = session.wait_pane("a replay accepted", LIMIT, |t| {
                 t.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP 200") && l.contains("\"user\""))
             });
             assert_ne!(pane, ui, "the replays have a pane of their own");
             assert!(!replays.contains("CAPTURING"), "{replays}");
         }
-        let (_, screen) = wait_pane(&session, "the end of the capture", |t| t.contains("FINISHED"));
+        let (_, screen) = session.wait_pane("the end of the capture", LIMIT, |t| t.contains("FINISHED"));
         // Rates are over a sliding window, zero once the capture ended.
         assert!(screen.contains(" 0 pkt/s") && screen.contains("leaks"), "{screen}");
-        tmux(&["send-keys", "-t", &ui, "q"]);
+        session.send_keys(&ui, &["q"]);
         let last = if mode == "http" { "What the attacker replayed:" } else { "nothing to replay: every credential" };
-        let (_, after) = wait_pane(&session, "the lab's last words", |t| t.contains(last) && !t.contains("q quit"));
+        let (_, after) =
+            session.wait_pane("the lab's last words", LIMIT, |t| t.contains(last) && !t.contains("q quit"));
         if mode != "http" {
             assert!(!after.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP")), "{after}");
         }
-        assert_eq!(panes(&session).len(), 1, "the replay pane is closed with the lab");
+        assert_eq!(session.panes().len(), 1, "the replay pane is closed with the lab");
     }
 }
 

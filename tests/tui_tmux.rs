@@ -6,44 +6,25 @@
 
 mod common;
 
+use common::tmux;
+
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
-/// A tmux session running one command; killed on drop.
-struct Tui(String);
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
-    }
-}
-
-fn tmux(args: &[&str]) -> String {
-    let o = Command::new("tmux").args(args).output().expect("tmux");
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+/// plainsight in a tmux session of its own; the session and its server are killed on drop.
+struct Tui(tmux::Session);
 
 fn have_tmux() -> bool {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        common::missing("tmux is not installed (scripts/deps.sh --test installs it)");
-        return false;
-    }
-    true
+    tmux::available()
 }
 
 impl Tui {
     /// `plainsight ARGS` in a `w`x`h` terminal, in directory `dir`; the pane stays after it exits.
-    fn start(label: &str, (w, h): (u16, u16), dir: &str, env: &str, args: &str) -> Tui {
-        let name = format!("ps-{label}-{w}x{h}-{}", std::process::id());
+    fn start(label: &str, size: (u16, u16), dir: &str, env: &str, args: &str) -> Tui {
         let cmd = format!("cd {dir} && {env} {} {args}; sleep 60", common::bin().display());
-        let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &w.to_string(), "-y", &h.to_string(), &cmd])
-            .status()
-            .expect("tmux");
-        assert!(st.success());
-        Tui(name)
+        Tui(tmux::Session::start(label, size, &cmd))
     }
 
     /// `read --tui` of a bundled capture, once it is read.
@@ -54,34 +35,20 @@ impl Tui {
     }
 
     fn screen(&self) -> String {
-        tmux(&["capture-pane", "-p", "-t", &self.0])
+        self.0.capture("main")
     }
 
     /// The screen with its attributes (escape sequences).
     fn screen_styled(&self) -> String {
-        tmux(&["capture-pane", "-p", "-e", "-t", &self.0])
+        self.0.capture_styled()
     }
 
     fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(what) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{}: timed out waiting for {what:?}; screen:\n{s}",
-                self.0
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.0.wait_pane(&format!("{what:?}"), Duration::from_secs(20), |s| s.contains(what)).1
     }
 
     fn keys(&self, k: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.0];
-        args.extend_from_slice(k);
-        tmux(&args);
+        self.0.send_keys("main", k);
         std::thread::sleep(Duration::from_millis(300));
     }
 

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 pub use plainsight_synth::{Conversation, Frame};
 
 pub mod netns;
+pub mod tmux;
 
 /// A conversation between two `ip:port` strings.
 pub fn conv(client: &str, server: &str) -> Conversation {
