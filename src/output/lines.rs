@@ -42,7 +42,10 @@ pub fn line(a: &Alert, reveal: Reveal) -> String {
     if let Some(u) = &r.user {
         s.push_str(&format!(" user={}", clean(u, term::USER)));
     }
-    s.push_str(&format!(" secret={} fp={}", clean(&r.secret, term::SECRET), r.fingerprint));
+    // A missing fix (`hsts_missing`) names no secret: no empty `secret=` and fingerprint of nothing.
+    if !a.secret.is_empty() {
+        s.push_str(&format!(" secret={} fp={}", clean(&r.secret, term::SECRET), r.fingerprint));
+    }
     if let Some(v) = r.verdict {
         s.push_str(&format!(" verdict={}", v.short().replace(' ', "-")));
     }
@@ -115,5 +118,36 @@ mod tests {
         assert!(l.contains("imap_login 10.0.0.1:50000 -> 10.0.0.2:143 - imap LOGIN user=grace"), "{l}");
         assert!(l.contains("verdict=accepted") && l.contains("starttls=offered_not_used"), "{l}");
         assert!(!l.contains("Gr@ce-1906-pass"), "{l}");
+    }
+
+    #[test]
+    fn a_missing_fix_line_names_its_request_but_no_secret_or_fingerprint() {
+        let f = crate::detect::Finding {
+            kind: crate::detect::LeakKind::HstsMissing,
+            class: crate::detect::SecretClass::Identifier,
+            confidence: crate::detect::Confidence::High,
+            secret: crate::secret::Secret::new(""),
+            user: None,
+            location: "plain HTTP to a name seen over HTTPS".into(),
+            evidence: "HSTS absent or ignored".into(),
+            jwt: None,
+            login: None,
+            span: None,
+        };
+        let ctx = Context {
+            ts: Timestamp::from_secs(1_795_000_000),
+            client: std::net::SocketAddr::from(([10, 0, 0, 1], 40000)),
+            server: std::net::SocketAddr::from(([10, 0, 0, 2], 80)),
+            host: Some("shop.lab".into()),
+            method: Some("POST".into()),
+            path: Some("/login".into()),
+            capture: Arc::from("t.pcap"),
+            excerpt: Arc::from(Vec::<crate::secret::Text>::new()),
+            conversation: None,
+            packet: 0,
+        };
+        let l = line(&Alert::new(AlertId(1), &f, &ctx), Reveal::Full);
+        assert!(l.ends_with("hsts_missing 10.0.0.1:40000 -> 10.0.0.2:80 shop.lab POST /login"), "{l}");
+        assert!(!l.contains("secret=") && !l.contains("fp="), "{l}");
     }
 }
