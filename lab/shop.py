@@ -5,7 +5,7 @@ Used by the capture generator (captures/gen) and the training lab (plainsight la
 only. Every secret it hands out is fake and deterministic (derived from the user name), except the
 JWT's iat/exp, which follow the clock so that "how long can it be replayed" is real.
 
-    shop.py --host 10.77.0.2 --port 80 [--tls-cert c.pem --tls-key k.pem]
+    shop.py --host 10.77.0.2 --port 80 [--tls-cert c.pem --tls-key k.pem] [--fixed | --fixes-file F]
 """
 import argparse
 import base64
@@ -56,10 +56,29 @@ def token_user(token):
 # Session cookies handed out at login: value -> user.
 SESSIONS = {}
 
-# `--fixed`: the seed's fixes. Plain HTTP only redirects to HTTPS (308 keeps a POST a POST), HTTPS sends
-# HSTS, and the session cookie is Secure, HttpOnly and SameSite.
-FIXED = False
+# The seed's fixes, each on its own (`--fixed`: all of them; `--fixes-file F`: those named in F, read at
+# every request, so lab/run.sh --fixed turns them on one by one while the victim goes on):
+#   urls      tokens out of URLs: the SSO ticket comes in a form POST, not in the address
+#   cookies   the session cookie is Secure, HttpOnly and SameSite=Strict
+#   redirect  plain HTTP only redirects to HTTPS (301, or 308 that keeps a POST a POST)
+#   hsts      HTTPS answers send Strict-Transport-Security
+# (`ftps`, logins only inside TLS, is the FTP server's: lab/ftpd.py.)
+ALL_FIXES = {"urls", "cookies", "redirect", "hsts", "ftps"}
+FIXES = set()
+FIXES_FILE = None
 HSTS = "max-age=31536000; includeSubDomains"
+SSO_TICKET = "sso-ticket-5b9e2c71d04a8f36"
+
+
+def fixes():
+    """The fixes in force now."""
+    if FIXES_FILE:
+        try:
+            with open(FIXES_FILE, encoding="utf-8") as f:
+                return set(f.read().split())
+        except OSError:
+            return set()
+    return FIXES
 
 
 LOGIN_PAGE = b"""<!doctype html><html><head><title>Shop login</title></head><body>
@@ -81,6 +100,11 @@ class Shop(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def fixed(self, name):
+        if not hasattr(self, "_fixes"):
+            self._fixes = fixes()
+        return name in self._fixes
+
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
@@ -88,7 +112,7 @@ class Shop(BaseHTTPRequestHandler):
     def send(self, status, body=b"", ctype="application/json", headers=(), chunked_gzip=False):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        if FIXED and getattr(self.server, "tls", False):
+        if self.fixed("hsts") and getattr(self.server, "tls", False):
             self.send_header("Strict-Transport-Security", HSTS)
         for k, v in headers:
             self.send_header(k, v)
@@ -136,8 +160,9 @@ class Shop(BaseHTTPRequestHandler):
         return None
 
     def to_https(self):
-        """`--fixed` on plain HTTP: nothing but the way to HTTPS. True when it answered."""
-        if not FIXED or getattr(self.server, "tls", False):
+        """The `redirect` fix on plain HTTP: nothing but the way to HTTPS. True when it answered."""
+        self._fixes = fixes()  # once per request (keep-alive connections see a fix as soon as it is on)
+        if not self.fixed("redirect") or getattr(self.server, "tls", False):
             return False
         host = (self.headers.get("Host") or "shop.lab").split(":")[0]
         code = 301 if self.command in ("GET", "HEAD") else 308
@@ -178,7 +203,11 @@ class Shop(BaseHTTPRequestHandler):
         if path == "/feed":
             return self.send(200, b'{"feed":[]}')
         if path == "/sso":
-            return self.send(302, b"", headers=[("Location", "/cb?token=sso-ticket-5b9e2c71d04a8f36")])
+            if self.fixed("urls"):
+                # The ticket in a form the browser posts: never in an address (proxy logs, history, Referer).
+                form = f'''<form method="post" action="/cb"><input type="hidden" name="ticket" value="{SSO_TICKET}"></form>'''
+                return self.send(200, form.encode(), "text/html")
+            return self.send(302, b"", headers=[("Location", f"/cb?token={SSO_TICKET}")])
         if path == "/cb" or path.startswith("/verify/") or path == "/cart" or path == "/search":
             return self.send(200, b"{}")
         if path == "/ready":
@@ -197,7 +226,7 @@ class Shop(BaseHTTPRequestHandler):
             token = jwt_for(user, ["customer"], "orders:read profile")
             body = json.dumps({"token": token, "user": user}).encode()
             SESSIONS[session_for(user)] = user
-            flags = "; Secure; HttpOnly; SameSite=Strict" if FIXED else "; HttpOnly"
+            flags = "; Secure; HttpOnly; SameSite=Strict" if self.fixed("cookies") else "; HttpOnly"
             cookie = ("Set-Cookie", f"session={session_for(user)}; Path=/{flags}")
             return self.send(200, body, headers=[cookie], chunked_gzip="gz=1" in query)
         if path == "/oauth/token":
@@ -210,7 +239,7 @@ class Shop(BaseHTTPRequestHandler):
             d = json.loads(raw or b"{}")
             user = d.get("variables", {}).get("username", "")
             return self.send(200, json.dumps({"data": {"login": {"token": jwt_for(user, ["customer"], "graphql")}}}).encode())
-        if path in ("/upload", "/comment"):
+        if path in ("/upload", "/comment", "/cb"):
             return self.send(200, b"{}")
         return self.send(404, b"{}")
 
@@ -221,10 +250,12 @@ def main():
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
-    ap.add_argument("--fixed", action="store_true", help="the seed's fixes: HTTPS only, HSTS, Secure cookies")
+    ap.add_argument("--fixed", action="store_true", help="every fix: HTTPS only, HSTS, Secure cookies, no token in URLs")
+    ap.add_argument("--fixes-file", help="the fixes in force, read at every request (lab/run.sh --fixed)")
     a = ap.parse_args()
-    global FIXED
-    FIXED = a.fixed
+    global FIXES, FIXES_FILE
+    FIXES = set(ALL_FIXES) if a.fixed else set()
+    FIXES_FILE = a.fixes_file
     family_host = a.host
     ThreadingHTTPServer.allow_reuse_address = True
     if ":" in family_host:

@@ -58,7 +58,7 @@ fn run_lab(args: &[&str]) -> String {
 }
 
 #[test]
-fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_over_https_or_fixed_there_is_nothing() {
+fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_over_https_there_is_nothing() {
     if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
         common::missing("the lab needs root and iproute2 (network namespaces)");
         return;
@@ -77,11 +77,80 @@ fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_over_ht
     let https = run_lab(&["--no-tui", "--duration", "8", "--https"]);
     assert!(!https.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP")), "{https}");
     assert!(https.contains("nothing to replay: every credential crossed inside TLS"), "{https}");
-    // The fixed shop: plain HTTP only redirects, HSTS, Secure cookies; the victim (honouring HSTS after
-    // its first plain request, which carries nothing) leaks nothing.
-    let fixed = run_lab(&["--no-tui", "--duration", "8", "--fixed"]);
-    assert!(fixed.contains(" 0 leaks "), "{fixed}");
-    assert!(!fixed.contains("form_login") && !fixed.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP")));
+}
+
+/// What `lab/fixes.py` said after step `n`: the kinds still seen in clear, and those gone.
+fn after_fix(out: &str, n: usize) -> (Vec<String>, Vec<String>) {
+    let prefix = format!("after fix {n}/5: ");
+    let line =
+        out.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no summary of fix {n}:\n{out}"));
+    let field = |name: &str| -> Vec<String> {
+        line.split(" | ")
+            .find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
+            .map(|v| v.split(", ").filter(|k| *k != "nothing").map(|k| k.split(' ').next().unwrap_or(k).to_string()))
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    (field("in clear"), field("gone"))
+}
+
+#[test]
+fn the_lab_fixed_turns_the_seeds_fixes_on_one_by_one_and_the_leaks_each_closes_disappear_until_none_is_left() {
+    if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
+        common::missing("the lab needs root and iproute2 (network namespaces)");
+        return;
+    }
+    let _one = LAB.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Six steps of 8 s (a sixth of the duration, less the start and each step's summary); each step's
+    // last 5.5 s are counted, more than one round of the victim's (about 3.5 s).
+    let out = run_lab(&["--no-tui", "--duration", "63", "--fixed"]);
+    let has = |kinds: &[String], k: &str| kinds.iter().any(|x| x == k);
+    let (clear, _) = after_fix(&out, 0);
+    for k in [
+        "form_login",
+        "login_response_token",
+        "bearer_jwt",
+        "cookie_token",
+        "set_cookie_insecure",
+        "url_token",
+        "ftp_login",
+    ] {
+        assert!(has(&clear, k), "{k} crosses in clear before any fix: {clear:?}\n{out}");
+    }
+    // Each fix closes what it is for, and what it closed stays closed.
+    let closes: [&[&str]; 5] = [
+        &["url_token"],
+        &["set_cookie_insecure"],
+        &["ftp_login"],
+        &["login_response_token", "cookie_token"],
+        &["bearer_jwt", "sslstrip_window"],
+    ];
+    let mut closed: Vec<&str> = Vec::new();
+    for (i, kinds) in closes.iter().enumerate() {
+        let (clear, gone) = after_fix(&out, i + 1);
+        closed.extend_from_slice(kinds);
+        for k in *kinds {
+            assert!(has(&gone, k), "fix {} closes {k}: gone {gone:?}\n{out}", i + 1);
+        }
+        for k in &closed {
+            assert!(!has(&clear, k), "after fix {}, {k} is still in clear: {clear:?}\n{out}", i + 1);
+        }
+        if i + 1 == 4 {
+            // A redirect alone: the requests still go out in clear first, with the password and the token.
+            assert!(has(&clear, "bearer_jwt") && has(&clear, "sslstrip_window"), "{clear:?}\n{out}");
+        }
+    }
+    assert!(
+        out.lines()
+            .any(|l| l == "after fix 5/5: in clear: nothing" || l.starts_with("after fix 5/5: in clear: nothing |")),
+        "{out}"
+    );
+    // A token stolen before the redirect is still good over HTTPS: the attacker follows and is let in.
+    assert!(
+        out.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP 301 -> https: HTTP 200")),
+        "a replay through the redirect:\n{out}"
+    );
 }
 
 #[test]
@@ -95,7 +164,7 @@ fn the_lab_ui_shows_the_attackers_replays_on_screen_beside_the_sniffer_at_80x24_
     }
     const LIMIT: Duration = Duration::from_secs(60);
     let _one = LAB.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    for (w, h, mode) in [(80u16, 24u16, "http"), (120, 40, "http"), (80, 24, "--https")] {
+    for (w, h, mode) in [(80u16, 24u16, "http"), (120, 40, "http"), (80, 24, "--https"), (80, 24, "--fixed")] {
         let cmd =
             format!("PLAINSIGHT_BIN={} {} {mode} --duration 14; sleep 60", common::bin().display(), lab().display());
         let session = tmux::Session::start("lab", (w, h), &cmd);
@@ -122,14 +191,25 @@ fn the_lab_ui_shows_the_attackers_replays_on_screen_beside_the_sniffer_at_80x24_
             assert_ne!(pane, ui, "the replays have a pane of their own");
             assert!(!replays.contains("CAPTURING"), "{replays}");
         }
+        if mode == "--fixed" {
+            // The same pane tells the fixes one by one: what crossed in clear before the first.
+            let (pane, steps) = session.wait_pane("the first step of the fixes", LIMIT, |t| {
+                t.contains("after fix 0/5: in clear:") && t.contains("url_token")
+            });
+            assert_ne!(pane, ui, "the fixes are told in the pane under the UI:\n{steps}");
+        }
         let (_, screen) = session.wait_pane("the end of the capture", LIMIT, |t| t.contains("FINISHED"));
         // Rates are over a sliding window, zero once the capture ended.
         assert!(screen.contains(" 0 pkt/s") && screen.contains("leaks"), "{screen}");
         session.send_keys(&ui, &["q"]);
-        let last = if mode == "http" { "What the attacker replayed:" } else { "nothing to replay: every credential" };
+        let last = match mode {
+            "http" => "What the attacker replayed:",
+            "--fixed" => "What the attacker replayed, and the fixes one by one:",
+            _ => "nothing to replay: every credential",
+        };
         let (_, after) =
             session.wait_pane("the lab's last words", LIMIT, |t| t.contains(last) && !t.contains("q quit"));
-        if mode != "http" {
+        if mode == "--https" {
             assert!(!after.lines().any(|l| l.starts_with("replay ") && l.contains("-> HTTP")), "{after}");
         }
         assert_eq!(session.panes().len(), 1, "the replay pane is closed with the lab");
