@@ -93,24 +93,35 @@ def handle(a):
     print("replay %s %s -> %sHTTP %d: %s" % (kind, shown(who, 64), via, status, shown(text, 60)), flush=True)
 
 
+def new_alerts(path, pos):
+    """The alerts written to `path` past byte `pos` (whole lines only), and the new position."""
+    out = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            f.seek(pos)
+            for line in f:
+                if not line.endswith("\n"):
+                    break
+                pos += len(line.encode("utf-8"))
+                try:
+                    a = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(a, dict):
+                    out.append(a)
+    except FileNotFoundError:
+        pass
+    return out, pos
+
+
 def main():
-    global alerts, shop, host
+    global shop, host
     alerts, shop, host = sys.argv[1], sys.argv[2], sys.argv[3]
     pos = 0
     while True:
-        try:
-            with open(alerts, encoding="utf-8") as f:
-                f.seek(pos)
-                for line in f:
-                    if not line.endswith("\n"):
-                        break
-                    pos += len(line.encode("utf-8"))
-                    try:
-                        handle(json.loads(line))
-                    except ValueError:
-                        pass
-        except FileNotFoundError:
-            pass
+        got, pos = new_alerts(alerts, pos)
+        for a in got:
+            handle(a)
         time.sleep(0.2)
 
 

@@ -17,11 +17,10 @@ Kinds come from plainsight's alert file; they reach the terminal through `shown`
 of plainsight's sanitiser rule).
 """
 import datetime
-import json
 import sys
 import time
 
-from attacker import shown
+from attacker import new_alerts, shown
 
 STEPS = [
     ("none", "nothing fixed yet: the shop as it was", []),
@@ -51,21 +50,13 @@ class Alerts:
         self.path, self.pos, self.seen = path, 0, []
 
     def read(self):
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                f.seek(self.pos)
-                for line in f:
-                    if not line.endswith("\n"):
-                        break
-                    self.pos += len(line.encode("utf-8"))
-                    try:
-                        a = json.loads(line)
-                        at = a.get("last_seen") if a.get("event") == "update" else a.get("first_seen")
-                        self.seen.append((when(at), str(a.get("kind"))))
-                    except (ValueError, TypeError, AttributeError):
-                        pass
-        except FileNotFoundError:
-            pass
+        got, self.pos = new_alerts(self.path, self.pos)
+        for a in got:
+            try:
+                at = a.get("last_seen") if a.get("event") == "update" else a.get("first_seen")
+                self.seen.append((when(at), str(a.get("kind"))))
+            except (ValueError, TypeError, AttributeError):
+                pass
 
     def kinds(self, start, end):
         counts = {}
