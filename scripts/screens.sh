@@ -9,7 +9,9 @@ BIN="${PLAINSIGHT_BIN:-$ROOT/target/release/plainsight}"
 [[ -x $BIN ]] || (cd "$ROOT" && cargo build --release --quiet)
 command -v tmux >/dev/null || { echo "screens.sh needs tmux (scripts/deps.sh --test installs it)" >&2; exit 2; }
 S="plainsight-screens-$$"
-trap 'tmux kill-session -t "$S" 2>/dev/null || true' EXIT
+# A tmux server of its own: nothing of the user's sessions is touched.
+tmux() { command tmux -L "$S" "$@"; }
+trap 'tmux kill-server 2>/dev/null || true' EXIT
 tmux new-session -d -s "$S" -x "${SIZE%x*}" -y "${SIZE#*x}" "cd '$ROOT' && '$BIN' read --tui '$CAPTURE'; sleep 60"
 for _ in $(seq 50); do tmux capture-pane -p -t "$S" | grep -q FINISHED && break; sleep 0.1; done
 shot() { echo "### $1"; echo; echo '```'; tmux capture-pane -p -t "$S" | sed -e 's/[[:space:]]*$//'; echo '```'; echo; }

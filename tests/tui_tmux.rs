@@ -235,6 +235,20 @@ fn follow_stream_shows_the_leaks_connection_with_the_servers_answer() {
         // Esc goes back to the leak's detail.
         t.keys(&["Escape"]);
         t.wait_for("What an attacker on the network sees");
+        // Above a leak, the messages that crossed before it on its connection, by their first line:
+        // the WebSocket upgrade and its answer before the STOMP login inside it.
+        let ws = Tui::read("follow-ws", size, "websocket.pcap");
+        ws.filter("stomp");
+        ws.keys(&["f"]);
+        let s = ws.wait_for("Follow stream");
+        assert_eq!(s.matches("▷ ").count() + s.matches("◁ ").count(), 2, "the upgrade and its answer:\n{s}");
+        let order = ["before the leak (first lines):", "GET /stomp HTTP/1.1 ", "HTTP/1.1 101 Switching Protocols"];
+        let at: Vec<usize> = order
+            .iter()
+            .chain(&["the leak, and what followed:", "passcode:…["])
+            .map(|w| s.find(w).unwrap_or_else(|| panic!("{w:?} missing:\n{s}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "in the order they crossed:\n{s}");
     }
 }
 

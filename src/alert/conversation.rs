@@ -3,13 +3,18 @@
 //!
 //! A connection's log starts with the message that carried its first credential; every later message on
 //! it (both directions) is added as it is parsed, so the view shows what the server answered and what
-//! the client did next. Each message is kept as its excerpt: the head, and the start of the body, with
+//! the client did next. Above it, the view shows the last [`PRELUDE_TURNS`] messages that crossed before
+//! the leak, by their first line ([`Prelude`]: kept for every HTTP connection while it has not leaked,
+//! only when a terminal UI will show them), and counts the requests before those. Each message is kept as its excerpt: the head, and the start of the body, with
 //! its credentials as slots (`secret::Text`, placed by the detectors): rendering a log is rendering
 //! slots, redacted or revealed, never a search of finished text.
 //!
 //! Bounds: [`MAX_TURNS`] messages per connection (the rest counted, and said in the view), and a byte
 //! budget per engine held by the stage that fills the logs (`pipeline`), counted as `follow_not_kept`.
+//! A prelude is charged to the same budget, and gives its bytes back when its connection ends without
+//! leaking.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use crate::secret::Text;
@@ -19,6 +24,10 @@ use crate::time::Timestamp;
 /// what it handed out; a connection that stays open for hours keeps its beginning.
 pub const MAX_TURNS: usize = 64;
 
+/// Messages kept of a connection before its first leak, by their first line: the requests that led to
+/// it and what the server answered them.
+pub const PRELUDE_TURNS: usize = 4;
+
 /// One message of the conversation.
 #[derive(Clone, Debug)]
 pub struct Turn {
@@ -26,6 +35,40 @@ pub struct Turn {
     /// Sent by the client (the side that opened the connection).
     pub from_client: bool,
     pub lines: Arc<[Text]>,
+    /// A message from before the leak: only its first line is kept (it carried no credential).
+    pub head_only: bool,
+}
+
+/// The last [`PRELUDE_TURNS`] messages of a connection that has not leaked yet (their first lines),
+/// and how many requests crossed before them.
+#[derive(Default, Debug)]
+pub struct Prelude {
+    turns: VecDeque<Turn>,
+    requests_before: u64,
+    bytes: usize,
+}
+
+impl Prelude {
+    /// Keep `line`, the first line of a message with no credential; the oldest message gives way past
+    /// [`PRELUDE_TURNS`]. Returns the bytes the prelude holds now minus before (the caller's budget).
+    pub fn push(&mut self, ts: Timestamp, from_client: bool, line: Text) -> isize {
+        let before = self.bytes;
+        if self.turns.len() == PRELUDE_TURNS {
+            if let Some(old) = self.turns.pop_front() {
+                self.bytes -= weight(&old.lines);
+                self.requests_before += u64::from(old.from_client);
+            }
+        }
+        let turn = Turn { ts, from_client, lines: Arc::from(vec![line]), head_only: true };
+        self.bytes += weight(&turn.lines);
+        self.turns.push_back(turn);
+        self.bytes as isize - before as isize
+    }
+
+    /// What it holds, as the budget counts it.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
 }
 
 #[derive(Default, Debug)]
@@ -59,6 +102,13 @@ impl Conversation {
         Conversation(Arc::new(Mutex::new(Log { earlier_requests, ..Log::default() })))
     }
 
+    /// A new log that starts with what crossed before the first leak (its bytes stay charged).
+    pub fn with_prelude(prelude: Prelude) -> Conversation {
+        let Prelude { turns, requests_before, .. } = prelude;
+        let turns: Vec<Turn> = turns.into();
+        Conversation(Arc::new(Mutex::new(Log { turns, earlier_requests: requests_before, ..Log::default() })))
+    }
+
     /// Add a message. Returns false when it was not kept (the log is full).
     pub fn push(&self, turn: Turn) -> bool {
         let Ok(mut log) = self.0.lock() else { return false };
@@ -82,7 +132,8 @@ impl Conversation {
         }
     }
 
-    /// The messages so far, how many were not kept, and how many requests came before the first leak.
+    /// The messages so far, how many were not kept, and how many requests came before the first leak
+    /// and are not shown.
     pub fn snapshot(&self) -> (Vec<Turn>, u64, u64) {
         match self.0.lock() {
             Ok(log) => (log.turns.clone(), log.not_kept, log.earlier_requests),
@@ -100,7 +151,30 @@ mod tests {
             ts: Timestamp::ZERO.add_micros(i),
             from_client: i % 2 == 0,
             lines: Arc::from(vec![Text::lit("GET / HTTP/1.1")]),
+            head_only: false,
         }
+    }
+
+    #[test]
+    fn a_prelude_keeps_the_last_messages_before_the_leak_counts_the_requests_before_and_its_bytes() {
+        let mut p = Prelude::default();
+        let mut held = 0isize;
+        for i in 0..7u8 {
+            let line = Text::lit(if i % 2 == 0 { format!("GET /{i} HTTP/1.1") } else { "HTTP/1.1 200 OK".into() });
+            held += p.push(Timestamp::ZERO.add_micros(i64::from(i)), i % 2 == 0, line);
+        }
+        assert_eq!(held, p.bytes() as isize, "what the budget was charged is what it holds");
+        assert!(p.bytes() > 0);
+        let c = Conversation::with_prelude(p);
+        c.push(turn(100));
+        let (turns, _, earlier) = c.snapshot();
+        let first: Vec<String> = turns.iter().map(|t| t.lines[0].render(crate::secret::Reveal::Full)).collect();
+        assert_eq!(
+            first,
+            ["HTTP/1.1 200 OK", "GET /4 HTTP/1.1", "HTTP/1.1 200 OK", "GET /6 HTTP/1.1", "GET / HTTP/1.1"]
+        );
+        assert!(turns[..PRELUDE_TURNS].iter().all(|t| t.head_only) && !turns[PRELUDE_TURNS].head_only);
+        assert_eq!(earlier, 2, "GET /0 and GET /2 crossed before what is shown");
     }
 
     #[test]

@@ -191,6 +191,29 @@ pub fn request(req: &Request, found: &Found) -> Vec<Text> {
     out
 }
 
+/// The first line of a request that carried no credential (the follow view's messages before a leak),
+/// its target cut at [`MAX_LINE`] bytes.
+pub fn request_line(req: &Request) -> Text {
+    let mut t = Text::lit(format!("{} ", req.method));
+    if !build(&mut t, req.target.as_bytes(), &[], MAX_LINE, true) {
+        t.push_lit("…");
+    }
+    t.push_lit(&format!(" {}", version(req.version)));
+    t
+}
+
+/// The status line of a response that carried no credential, its reason cut at [`MAX_LINE`] bytes.
+pub fn status_line(resp: &Response) -> Text {
+    let mut t = match resp.version {
+        2 => return Text::lit(format!("HTTP/2 {}", resp.status)),
+        v => Text::lit(format!("HTTP/1.{v} {} ", resp.status)),
+    };
+    if !build(&mut t, resp.reason.as_bytes(), &[], MAX_LINE, true) {
+        t.push_lit("…");
+    }
+    t
+}
+
 /// A message body on one line (a WebSocket message), with a slot on every span of [`Field::Body`].
 pub fn body_line(data: &[u8], found: &Found) -> Text {
     let regs = regions(Field::Body, found, &[], data.len());

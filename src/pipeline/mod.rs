@@ -16,7 +16,7 @@ pub use stats::{EngineStats, ProtoEvents, StatsSnapshot};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::alert::conversation::{self, Conversation, Turn};
+use crate::alert::conversation::{self, Conversation, Prelude, Turn};
 use crate::alert::{AlertBook, AlertSink, Context};
 use crate::decode::{self, DecodeError, Decoded, LinkType};
 use crate::detect::{self, Found};
@@ -70,6 +70,9 @@ struct HttpSide {
     ntlm: Option<Box<[u8; 8]>>,
     /// Once the connection leaked: its messages, for the follow view (`alert::conversation`).
     follow: Option<Conversation>,
+    /// Until it leaks: the first lines of its last messages, the start of that view (only with
+    /// `Config::follow`; their bytes charged to the follow budget until the connection ends).
+    prelude: Option<Box<Prelude>>,
 }
 
 /// Which application parser a connection goes to. Every connection starts by being offered to both
@@ -688,6 +691,10 @@ impl StreamHandler<FlowState> for Driver<'_> {
                 }
             }
         }
+        // A connection that ended without leaking gives its prelude's bytes back.
+        if let Some(p) = state.side.prelude.take() {
+            det.follow_budget += p.bytes();
+        }
     }
 }
 
@@ -837,7 +844,9 @@ impl HttpHandler for Messages<'_> {
             self.hsts_plain(req, h, client, server);
         }
         if self.det.found.is_empty() {
-            if self.follows() {
+            if self.side.follow.is_none() {
+                self.prelude_push(req.ts, from, || detect::excerpt::request_line(req));
+            } else if self.follows() {
                 self.follow_turn(req.ts, from, detect::excerpt::request(req, &self.det.found), 0);
             } else {
                 self.follow_skip();
@@ -883,7 +892,9 @@ impl HttpHandler for Messages<'_> {
         self.det.found.clear();
         detect::detect_response(&self.det.cfg, resp, req, resp.ts, &mut self.det.found);
         if self.det.found.is_empty() {
-            if self.follows() {
+            if self.side.follow.is_none() {
+                self.prelude_push(resp.ts, from, || detect::excerpt::status_line(resp));
+            } else if self.follows() {
                 let lines = follow_response(resp, &self.det.found);
                 self.follow_turn(resp.ts, from, lines, 0);
             } else {
@@ -1009,18 +1020,41 @@ impl Messages<'_> {
     }
 
     fn follow_push(&mut self, ts: Timestamp, from: Side, lines: Arc<[Text]>, earlier: u64) {
-        let log = self.side.follow.get_or_insert_with(|| Conversation::new(earlier));
+        if self.side.follow.is_none() {
+            // The log starts with what crossed before the leak (its bytes stay charged).
+            self.side.follow = Some(match self.side.prelude.take() {
+                Some(p) => Conversation::with_prelude(*p),
+                None => Conversation::new(earlier),
+            });
+        }
+        let Some(log) = self.side.follow.as_ref() else { return };
         let w = conversation::weight(&lines);
         if w > self.det.follow_budget {
             self.det.follow_not_kept += 1;
             log.skipped();
             return;
         }
-        if log.push(Turn { ts, from_client: from == Side::Client, lines }) {
+        if log.push(Turn { ts, from_client: from == Side::Client, lines, head_only: false }) {
             self.det.follow_budget -= w;
         } else {
             self.det.follow_not_kept += 1;
         }
+    }
+
+    /// A message with no credential on a connection that has not leaked: its first line kept in the
+    /// prelude (built only then), within the engine's follow budget.
+    fn prelude_push(&mut self, ts: Timestamp, from: Side, line: impl FnOnce() -> Text) {
+        if !self.det.follow_on {
+            return;
+        }
+        let line = line();
+        if conversation::weight(std::slice::from_ref(&line)) > self.det.follow_budget {
+            self.det.follow_not_kept += 1;
+            return;
+        }
+        let p = self.side.prelude.get_or_insert_with(Default::default);
+        let grew = p.push(ts, from == Side::Client, line);
+        self.det.follow_budget = self.det.follow_budget.saturating_add_signed(-grew);
     }
 
     /// A plain request to `host`: the HSTS rule's table learns it (and may report it).
@@ -1165,5 +1199,67 @@ mod tests {
         let without = alerts_with(false);
         assert_eq!(without.len(), with.len());
         assert!(without.iter().all(|a| a.conversation.is_none()));
+    }
+
+    fn run(engine: &mut Engine, frames: Vec<plainsight_synth::Frame>) {
+        for f in frames {
+            engine.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut crate::alert::NullSink);
+        }
+    }
+
+    #[test]
+    fn the_follow_log_starts_with_the_first_lines_of_the_last_messages_before_the_leak() {
+        let mut engine = Engine::new(Config { follow: true, ..Config::default() });
+        let mut c =
+            plainsight_synth::Conversation::new("10.0.0.1:40000".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+        c.handshake();
+        for i in 0..3 {
+            let req = format!("GET /page{i} HTTP/1.1\r\nHost: shop.lab\r\nCookie: theme=dark\r\n\r\n");
+            c.client(req.as_bytes()).server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+        c.client(b"GET /api HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Bearer tok-0123456789abcdefghij\r\n\r\n")
+            .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]")
+            .close();
+        run(&mut engine, c.take());
+        engine.finish(&mut crate::alert::NullSink);
+        let alerts = engine.book().alerts().to_vec();
+        let leak = alerts.iter().find(|a| a.kind == detect::LeakKind::BearerOpaque).expect("the bearer leak");
+        let (turns, _, earlier) = leak.conversation.as_ref().expect("followed").snapshot();
+        let first: Vec<String> = turns.iter().map(|t| t.lines[0].render(crate::secret::Reveal::Redacted)).collect();
+        assert_eq!(first[..4], ["GET /page1 HTTP/1.1", "HTTP/1.1 200 OK", "GET /page2 HTTP/1.1", "HTTP/1.1 200 OK"]);
+        assert!(turns[..4].iter().all(|t| t.head_only && t.lines.len() == 1), "first lines only");
+        assert!(first[4].starts_with("GET /api HTTP/1.1") && !turns[4].head_only);
+        assert_eq!(turns.len(), 6, "the leak and its answer follow");
+        assert_eq!(earlier, 1, "GET /page0 crossed before what is shown");
+    }
+
+    #[test]
+    fn connections_that_never_leak_give_their_preludes_bytes_back_and_a_late_leak_is_still_followed() {
+        // 1 MiB of budget: its follow reservation holds the preludes of a few hundred connections at
+        // once, not of 4,000 in a row, unless each gives its bytes back when it ends.
+        let budget = crate::memory::Budget::new(1 << 20);
+        let mut engine = Engine::new(Config { follow: true, budget, ..Config::default() });
+        for i in 0..4000u32 {
+            let client = std::net::SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 40000));
+            let mut c = plainsight_synth::Conversation::new(client, "10.0.0.2:80".parse().unwrap());
+            let long = "x".repeat(400);
+            let req = format!("GET /{long} HTTP/1.1\r\nHost: shop.lab\r\n\r\n");
+            c.handshake().client(req.as_bytes()).server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close();
+            run(&mut engine, c.take());
+        }
+        assert_eq!(engine.stats().engine.follow_not_kept, 0);
+        let mut c =
+            plainsight_synth::Conversation::new("10.0.0.9:40000".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+        c.handshake()
+            .client(b"GET / HTTP/1.1\r\nHost: shop.lab\r\n\r\n")
+            .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .client(b"GET /api HTTP/1.1\r\nHost: shop.lab\r\nAuthorization: Bearer tok-0123456789abcdefghij\r\n\r\n")
+            .close();
+        run(&mut engine, c.take());
+        engine.finish(&mut crate::alert::NullSink);
+        let alerts = engine.book().alerts().to_vec();
+        let (turns, not_kept, _) = alerts[0].conversation.as_ref().expect("followed").snapshot();
+        assert_eq!((turns.len(), not_kept), (3, 0), "the page, its answer and the leak");
+        assert_eq!(engine.stats().engine.follow_not_kept, 0);
     }
 }

@@ -498,15 +498,25 @@ fn draw_follow(f: &mut Frame<'_>, area: Rect, st: &UiState) {
             if earlier > 0 {
                 let s = if earlier == 1 { "" } else { "s" };
                 lines.push(Line::styled(
-                    format!("({earlier} earlier request{s} on this connection carried no credential)"),
+                    format!("({earlier} earlier request{s} on this connection, not shown, carried no credential)"),
                     Style::default().add_modifier(Modifier::DIM),
                 ));
             }
+            let dim = Style::default().add_modifier(Modifier::DIM);
+            let mut before = false;
             for t in &turns {
-                let (arrow, from, to, style) = if t.from_client {
-                    ("▶", a.client, a.server, client_style)
-                } else {
-                    ("◀", a.server, a.client, server_style)
+                // Messages from before the leak: their first line only, hollow arrows, dimmed.
+                if t.head_only && !before {
+                    lines.push(Line::styled("before the leak (first lines):", dim));
+                } else if !t.head_only && before {
+                    lines.push(Line::styled("the leak, and what followed:", dim));
+                }
+                before = t.head_only;
+                let (arrow, from, to, style) = match (t.from_client, t.head_only) {
+                    (true, false) => ("▶", a.client, a.server, client_style),
+                    (false, false) => ("◀", a.server, a.client, server_style),
+                    (true, true) => ("▷", a.client, a.server, client_style.add_modifier(Modifier::DIM)),
+                    (false, true) => ("◁", a.server, a.client, server_style.add_modifier(Modifier::DIM)),
                 };
                 lines.push(Line::styled(format!("{arrow} {}  {from} -> {to}", t.ts.rfc3339()), bold));
                 for l in t.lines.iter() {
