@@ -49,6 +49,15 @@ fn lab_clean_says_what_it_removed_key_material_of_a_killed_run_included() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("lab: nothing to remove"));
 }
 
+/// Whether the lab can run here (root, iproute2); says "skipped" (or fails under `CI`) when not.
+fn lab_can_run() -> bool {
+    if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
+        common::missing("the lab needs root and iproute2 (network namespaces)");
+        return false;
+    }
+    true
+}
+
 /// The lab as a script runs it: `--no-tui --duration N`, with this build's binary.
 fn run_lab(args: &[&str]) -> String {
     let o = Command::new("bash").arg(lab()).args(args).env("PLAINSIGHT_BIN", common::bin()).output().expect("bash");
@@ -59,8 +68,7 @@ fn run_lab(args: &[&str]) -> String {
 
 #[test]
 fn the_lab_steals_a_token_over_http_and_its_attacker_replays_it_accepted_over_https_there_is_nothing() {
-    if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
-        common::missing("the lab needs root and iproute2 (network namespaces)");
+    if !lab_can_run() {
         return;
     }
     let _one = LAB.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -97,8 +105,7 @@ fn after_fix(out: &str, n: usize) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn the_lab_fixed_turns_the_seeds_fixes_on_one_by_one_and_the_leaks_each_closes_disappear_until_none_is_left() {
-    if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
-        common::missing("the lab needs root and iproute2 (network namespaces)");
+    if !lab_can_run() {
         return;
     }
     let _one = LAB.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -155,8 +162,7 @@ fn the_lab_fixed_turns_the_seeds_fixes_on_one_by_one_and_the_leaks_each_closes_d
 
 #[test]
 fn the_lab_ui_shows_the_attackers_replays_on_screen_beside_the_sniffer_at_80x24_and_120x40() {
-    if !nix::unistd::Uid::effective().is_root() || Command::new("ip").arg("-V").output().is_err() {
-        common::missing("the lab needs root and iproute2 (network namespaces)");
+    if !lab_can_run() {
         return;
     }
     if !tmux::available() {
