@@ -3,7 +3,8 @@
 server one after the other while the victim goes on, and after each says what still crossed in clear,
 from what plainsight reported.
 
-    fixes.py ALERTS.jsonl FIXES_FILE SECONDS      (SECONDS per step; exits after the last step)
+    fixes.py ALERTS.jsonl FIXES_FILE SECONDS [END]   (SECONDS per step; exits after the last step, or
+                                                      at END, the capture's end in seconds since 1970)
 
 The alert file must carry update events (plainsight live --sensor NAME): a leak seen again in a step
 is then an `update` event dated by its `last_seen`. A step's window starts 2.5 s after its fix is on
@@ -68,6 +69,7 @@ class Alerts:
 
 def main():
     alerts, fixes_file, seconds = Alerts(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+    capture_end = float(sys.argv[4]) if len(sys.argv) > 4 else float("inf")
     on, before = [], None
     # The first step starts with the victim's first leak, so that it holds whole rounds.
     while not alerts.seen:
@@ -81,6 +83,10 @@ def main():
         print("fix %d/%d: %s: %s" % (n, len(STEPS) - 1, name, what), flush=True)
         time.sleep(seconds)
         end = time.time()
+        if end > capture_end:
+            # Nothing was captured for the rest of the step: no summary rather than a wrong one.
+            print("after fix %d/%d: the capture ended during this step" % (n, len(STEPS) - 1), flush=True)
+            return
         time.sleep(1.5)  # updates of the step's last second are written a second later at most
         alerts.read()
         now = alerts.kinds(start + MARGIN, end)

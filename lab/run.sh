@@ -124,11 +124,14 @@ ATTACKER=$!
 # lines as the replays). A step lasts 12 s, or with --duration D, what lets six steps end before the capture.
 if ((FIXED)); then
     STEP=12
-    [[ -n $DURATION ]] && STEP=$(((DURATION - 3) / 6 - 2)) && ((STEP < 6)) && STEP=6
+    [[ -n $DURATION ]] && STEP=$(((DURATION - 3) / 6 - 2)) && ((STEP < 6)) && STEP=6 &&
+        echo "lab: --fixed has six steps of 6 s at least: --duration 51 or more shows them all" >&2
+    # With --duration, the capture's end (it starts right after this): a step it cuts short gets no summary.
+    END=(); [[ -z $DURATION ]] || END=("$(($(date +%s) + DURATION))")
     if ((TUI)); then
-        python3 "$HERE/fixes.py" "$ALERTS" "$FIXES_FILE" "$STEP" >> "$REPLAYS" 2>/dev/null &
+        python3 "$HERE/fixes.py" "$ALERTS" "$FIXES_FILE" "$STEP" "${END[@]}" >> "$REPLAYS" 2>/dev/null &
     else
-        python3 "$HERE/fixes.py" "$ALERTS" "$FIXES_FILE" "$STEP" > >(tee -a "$REPLAYS") 2>/dev/null &
+        python3 "$HERE/fixes.py" "$ALERTS" "$FIXES_FILE" "$STEP" "${END[@]}" > >(tee -a "$REPLAYS") 2>/dev/null &
     fi
     NARRATOR=$!
 fi
