@@ -334,6 +334,12 @@ pub fn excerpt(from: Side, msg: &WsMessage<'_>, found: &Found) -> Vec<Text> {
     let mut first = Text::lit("GET ");
     first.push_text(&super::excerpt::target_alone(msg.target));
     first.push_lit(" HTTP/1.1 (upgraded to WebSocket)");
+    vec![first, message_line(from, msg), super::excerpt::body_line(msg.data, found)]
+}
+
+/// Which side sent what: `client text message #3 (96 bytes, permessage-deflate):` (also the line the
+/// follow view keeps of a message from before the leak).
+pub fn message_line(from: Side, msg: &WsMessage<'_>) -> Text {
     let who = if from == Side::Client { "client" } else { "server" };
     let what = if msg.text { "text" } else { "binary" };
     // The message's own length, never its compressed one: how well a message compresses depends on
@@ -350,11 +356,7 @@ pub fn excerpt(from: Side, msg: &WsMessage<'_>, found: &Found) -> Vec<Text> {
     if msg.incomplete {
         notes.push("cut short".to_string());
     }
-    vec![
-        first,
-        Text::lit(format!("{who} {what} message #{} ({}):", msg.seq + 1, notes.join(", "))),
-        super::excerpt::body_line(msg.data, found),
-    ]
+    Text::lit(format!("{who} {what} message #{} ({}):", msg.seq + 1, notes.join(", ")))
 }
 
 #[cfg(test)]

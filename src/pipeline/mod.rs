@@ -945,7 +945,9 @@ impl HttpHandler for Messages<'_> {
         self.det.found.clear();
         detect::ws::detect(&self.det.cfg, from, msg, &mut self.det.found);
         if self.det.found.is_empty() {
-            if self.follows() {
+            if self.side.follow.is_none() {
+                self.prelude_push(msg.ts, from, || detect::ws::message_line(from, msg));
+            } else if self.follows() {
                 self.follow_turn(msg.ts, from, detect::ws::excerpt(from, msg, &self.det.found), 0);
             } else {
                 self.follow_skip();
@@ -1231,6 +1233,50 @@ mod tests {
         assert!(first[4].starts_with("GET /api HTTP/1.1") && !turns[4].head_only);
         assert_eq!(turns.len(), 6, "the leak and its answer follow");
         assert_eq!(earlier, 1, "GET /page0 crossed before what is shown");
+    }
+
+    /// A WebSocket frame with a text payload under 126 bytes, masked as a client's must be.
+    fn ws_text(payload: &[u8], masked: bool) -> Vec<u8> {
+        let mask = [0x11u8, 0x22, 0x33, 0x44];
+        let mut f = vec![0x81, payload.len() as u8 | if masked { 0x80 } else { 0 }];
+        if masked {
+            f.extend_from_slice(&mask);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        } else {
+            f.extend_from_slice(payload);
+        }
+        f
+    }
+
+    #[test]
+    fn a_websocket_leaks_follow_log_starts_with_the_upgrade_and_the_messages_before_it() {
+        let mut engine = Engine::new(Config { follow: true, ..Config::default() });
+        let mut c =
+            plainsight_synth::Conversation::new("10.0.0.1:40000".parse().unwrap(), "10.0.0.2:8765".parse().unwrap());
+        c.handshake()
+            .client(b"GET /stomp HTTP/1.1\r\nHost: mq.lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            .server(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+            .client(&ws_text(b"hello", true))
+            .server(&ws_text(b"hi there", false))
+            .client(&ws_text(b"CONNECT\naccept-version:1.2\nhost:mq.lab\nlogin:carol\npasscode:S3cret-pass-99\n\n\x00", true))
+            .close();
+        run(&mut engine, c.take());
+        engine.finish(&mut crate::alert::NullSink);
+        let alerts = engine.book().alerts().to_vec();
+        assert!(!alerts.is_empty(), "the STOMP login is a leak");
+        let (turns, _, _) = alerts[0].conversation.as_ref().expect("followed").snapshot();
+        let first: Vec<String> = turns.iter().map(|t| t.lines[0].render(crate::secret::Reveal::Redacted)).collect();
+        assert_eq!(
+            first[..4],
+            [
+                "GET /stomp HTTP/1.1",
+                "HTTP/1.1 101 Switching Protocols",
+                "client text message #1 (5 bytes):",
+                "server text message #1 (8 bytes):"
+            ],
+            "{first:?}"
+        );
+        assert!(turns[..4].iter().all(|t| t.head_only) && !turns[4].head_only, "{first:?}");
     }
 
     #[test]
