@@ -59,6 +59,11 @@ class Alerts:
             except (ValueError, TypeError, AttributeError):
                 pass
 
+    def forget(self, until):
+        """Drop the events dated before `until` (counted already): a lab left running keeps no more
+        than a step's events."""
+        self.seen = [(at, kind) for at, kind in self.seen if at >= until]
+
     def kinds(self, start, end):
         counts = {}
         for at, kind in self.seen:
@@ -101,6 +106,7 @@ def main():
                 parts.append("new: " + ", ".join(shown(k, 40) for k in new))
         print("after fix %d/%d: %s" % (n, len(STEPS) - 1, " | ".join(parts)), flush=True)
         before = now
+        alerts.forget(end)
 
 
 if __name__ == "__main__":
