@@ -101,8 +101,8 @@ class Shop(BaseHTTPRequestHandler):
         pass
 
     def fixed(self, name):
-        if not hasattr(self, "_fixes"):
-            self._fixes = fixes()
+        """Whether a fix is in force for this request (read once per request: a keep-alive connection
+        sees a fix as soon as it is on)."""
         return name in self._fixes
 
     def body(self):
@@ -161,7 +161,6 @@ class Shop(BaseHTTPRequestHandler):
 
     def to_https(self):
         """The `redirect` fix on plain HTTP: nothing but the way to HTTPS. True when it answered."""
-        self._fixes = fixes()  # once per request (keep-alive connections see a fix as soon as it is on)
         if not self.fixed("redirect") or getattr(self.server, "tls", False):
             return False
         host = (self.headers.get("Host") or "shop.lab").split(":")[0]
@@ -171,6 +170,7 @@ class Shop(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self):
+        self._fixes = fixes()
         if self.to_https():
             return
         path, _, query = self.path.partition("?")
@@ -215,6 +215,7 @@ class Shop(BaseHTTPRequestHandler):
         return self.send(404, b'{"error":"not found"}')
 
     def do_POST(self):
+        self._fixes = fixes()
         if self.to_https():
             return
         path, _, query = self.path.partition("?")
