@@ -1135,9 +1135,7 @@ mod tests {
 
     fn alerts_with(follow: bool) -> Vec<crate::alert::Alert> {
         let mut engine = Engine::new(Config { follow, ..Config::default() });
-        for f in login_conversation() {
-            engine.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut crate::alert::NullSink);
-        }
+        run(&mut engine, login_conversation());
         engine.finish(&mut crate::alert::NullSink);
         engine.book().alerts().to_vec()
     }
@@ -1176,9 +1174,7 @@ mod tests {
                 .client(b"GET /b HTTP/1.1\r\nHost: shop.lab\r\n\r\n")
                 .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
                 .close();
-            for f in c.take() {
-                engine.process(LinkType::ETHERNET, Timestamp(f.ts), &f.data, &mut crate::alert::NullSink);
-            }
+            run(&mut engine, c.take());
         }
         engine.finish(&mut crate::alert::NullSink);
         engine.stats().engine.follow_not_kept
